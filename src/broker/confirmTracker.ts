@@ -1,0 +1,139 @@
+/**
+ * Publisher-confirm accounting for one channel: which sequence numbers are still in
+ * flight, which were confirmed, returned (unroutable) or nacked, and which input line
+ * each came from. Plain data; the session feeds it the broker's ack, nack and return.
+ */
+
+export type DeliveryStatus = 'confirmed' | 'returned' | 'nacked';
+
+export interface PendingPublish {
+  line: number;
+  exchange: string;
+  routingKey: string;
+  body: Buffer;
+}
+
+export interface Undelivered {
+  line: number;
+  status: 'returned' | 'nacked' | 'unconfirmed';
+  reason?: string;
+}
+
+interface Slot extends PendingPublish {
+  returnedWith: string | undefined;
+}
+
+/** How many undelivered lines are remembered by number; the counts are always exact. */
+const REMEMBERED_FAILURES = 1000;
+
+export class ConfirmTracker {
+  published = 0;
+  confirmed = 0;
+  returned = 0;
+  nacked = 0;
+  inFlightBytes = 0;
+  readonly failures: Undelivered[] = [];
+  /** Called after every ack or nack, so a waiting publisher can move on. */
+  onSettle: () => void = () => {};
+
+  // slots[i] holds sequence number base + i; null once settled.
+  private slots: (Slot | null)[] = [];
+  private head = 0;
+  private base = 1;
+  private lastReturnedSeq = 0;
+
+  get inFlight(): number {
+    return this.published - this.confirmed - this.returned - this.nacked;
+  }
+
+  /** Records a publish; returns its sequence number (the broker's delivery tag). */
+  add(entry: PendingPublish): number {
+    this.published += 1;
+    this.inFlightBytes += entry.body.length;
+    this.slots.push({ ...entry, returnedWith: undefined });
+    return this.published;
+  }
+
+  ack(deliveryTag: number, multiple: boolean): void {
+    this.settle(deliveryTag, multiple, false);
+  }
+
+  nack(deliveryTag: number, multiple: boolean): void {
+    this.settle(deliveryTag, multiple, true);
+  }
+
+  /**
+   * A basic.return names no sequence number. RabbitMQ sends returns in publish order and
+   * each before the confirm of its message, so the message is the first one still in
+   * flight, after the previous return, with the same exchange, routing key and body.
+   */
+  returnedMessage(exchange: string, routingKey: string, body: Buffer, reason: string): void {
+    for (let i = Math.max(this.head, this.lastReturnedSeq - this.base + 1); i < this.slots.length; i += 1) {
+      const slot = this.slots[i];
+      if (
+        slot &&
+        slot.returnedWith === undefined &&
+        slot.exchange === exchange &&
+        slot.routingKey === routingKey &&
+        slot.body.equals(body)
+      ) {
+        slot.returnedWith = reason;
+        this.lastReturnedSeq = this.base + i;
+        return;
+      }
+    }
+  }
+
+  /** Everything still in flight, as failures: used when the channel is gone. */
+  abandonInFlight(reason: string): number {
+    let abandoned = 0;
+    for (let i = this.head; i < this.slots.length; i += 1) {
+      const slot = this.slots[i];
+      if (!slot) continue;
+      this.remember({ line: slot.line, status: 'unconfirmed', reason });
+      abandoned += 1;
+    }
+    this.slots = [];
+    this.head = 0;
+    this.base = this.published + 1;
+    this.inFlightBytes = 0;
+    return abandoned;
+  }
+
+  private settle(deliveryTag: number, multiple: boolean, negative: boolean): void {
+    const index = deliveryTag - this.base;
+    if (multiple) {
+      for (let i = this.head; i <= index && i < this.slots.length; i += 1) this.settleSlot(i, negative);
+    } else if (index >= this.head && index < this.slots.length) {
+      this.settleSlot(index, negative);
+    }
+    while (this.head < this.slots.length && this.slots[this.head] === null) this.head += 1;
+    // Drop the settled prefix now and then, so the array does not grow without bound.
+    if (this.head > 4096 && this.head * 2 > this.slots.length) {
+      this.slots = this.slots.slice(this.head);
+      this.base += this.head;
+      this.head = 0;
+    }
+    this.onSettle();
+  }
+
+  private settleSlot(index: number, negative: boolean): void {
+    const slot = this.slots[index];
+    if (!slot) return;
+    this.slots[index] = null;
+    this.inFlightBytes -= slot.body.length;
+    if (negative) {
+      this.nacked += 1;
+      this.remember({ line: slot.line, status: 'nacked' });
+    } else if (slot.returnedWith !== undefined) {
+      this.returned += 1;
+      this.remember({ line: slot.line, status: 'returned', reason: slot.returnedWith });
+    } else {
+      this.confirmed += 1;
+    }
+  }
+
+  private remember(failure: Undelivered): void {
+    if (this.failures.length < REMEMBERED_FAILURES) this.failures.push(failure);
+  }
+}

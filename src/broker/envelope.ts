@@ -1,0 +1,228 @@
+import { isUtf8 } from 'node:buffer';
+import { DataError } from '../errors.js';
+import { encodableHeaders, type FieldTable, FieldValueError, isBase64 } from './fieldTable.js';
+
+/** The AMQP basic properties warren reads and writes, in amqplib's camelCase names. */
+export interface MessageProperties {
+  contentType?: string;
+  contentEncoding?: string;
+  deliveryMode?: number;
+  priority?: number;
+  correlationId?: string;
+  replyTo?: string;
+  expiration?: string;
+  messageId?: string;
+  timestamp?: number;
+  type?: string;
+  userId?: string;
+  appId?: string;
+  clusterId?: string;
+}
+
+type PropertyKind = 'shortstr' | 'octet' | 'timestamp' | 'expiration';
+
+/** Every property in wire order, with the kind of value it holds. */
+export const PROPERTY_KINDS: ReadonlyArray<[keyof MessageProperties, PropertyKind]> = [
+  ['contentType', 'shortstr'],
+  ['contentEncoding', 'shortstr'],
+  ['deliveryMode', 'octet'],
+  ['priority', 'octet'],
+  ['correlationId', 'shortstr'],
+  ['replyTo', 'shortstr'],
+  ['expiration', 'expiration'],
+  ['messageId', 'shortstr'],
+  ['timestamp', 'timestamp'],
+  ['type', 'shortstr'],
+  ['userId', 'shortstr'],
+  ['appId', 'shortstr'],
+  ['clusterId', 'shortstr'],
+];
+
+/** A message as it came from the broker, as plain data. */
+export interface ReceivedMessage {
+  exchange: string;
+  routingKey: string;
+  redelivered: boolean;
+  properties: MessageProperties;
+  headers: FieldTable | undefined;
+  body: Buffer;
+  receivedAt: Date;
+}
+
+/** A message ready to publish: headers already in the form the client library encodes. */
+export interface OutgoingMessage {
+  exchange: string;
+  routingKey: string;
+  body: Buffer;
+  properties: MessageProperties;
+  headers: Record<string, unknown> | undefined;
+}
+
+/** What the command line sets on every message; a defined field wins over the input's. */
+export interface MessageOverrides {
+  exchange?: string;
+  routingKey?: string;
+  properties: MessageProperties;
+  headers: Record<string, unknown>;
+}
+
+export interface Envelope {
+  exchange: string;
+  routingKey: string;
+  redelivered: boolean;
+  properties: MessageProperties;
+  headers?: FieldTable;
+  body: string;
+  bodyEncoding: 'utf8' | 'base64';
+  receivedAt: string;
+}
+
+export function envelopeFromMessage(message: ReceivedMessage): Envelope {
+  const utf8 = isUtf8(message.body);
+  const envelope: Envelope = {
+    exchange: message.exchange,
+    routingKey: message.routingKey,
+    redelivered: message.redelivered,
+    properties: message.properties,
+    body: message.body.toString(utf8 ? 'utf8' : 'base64'),
+    bodyEncoding: utf8 ? 'utf8' : 'base64',
+    receivedAt: message.receivedAt.toISOString(),
+  };
+  if (message.headers && Object.keys(message.headers).length > 0) {
+    // Keep the SPEC's field order: headers sit between properties and body.
+    return {
+      exchange: envelope.exchange,
+      routingKey: envelope.routingKey,
+      redelivered: envelope.redelivered,
+      properties: envelope.properties,
+      headers: message.headers,
+      body: envelope.body,
+      bodyEncoding: envelope.bodyEncoding,
+      receivedAt: envelope.receivedAt,
+    };
+  }
+  return envelope;
+}
+
+const ENVELOPE_KEYS = new Set([
+  'exchange',
+  'routingKey',
+  'redelivered',
+  'properties',
+  'headers',
+  'body',
+  'bodyEncoding',
+  'receivedAt',
+]);
+
+/** Parses one NDJSON envelope line; errors name the line. */
+export function messageFromEnvelopeLine(
+  line: string,
+  lineNumber: number,
+  overrides: MessageOverrides,
+): OutgoingMessage {
+  const fail = (problem: string, cause?: unknown) =>
+    new DataError(`line ${lineNumber}: ${problem}`, { cause });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch (error) {
+    throw fail(`invalid JSON (${(error as Error).message})`, error);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw fail('expected a JSON object with at least a "body"');
+  }
+  const record = parsed as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (!ENVELOPE_KEYS.has(key)) throw fail(`unknown field "${key}"`);
+  }
+  if (typeof record['body'] !== 'string') throw fail('"body" must be a string');
+  const encoding = record['bodyEncoding'] ?? 'utf8';
+  let body: Buffer;
+  if (encoding === 'utf8') body = Buffer.from(record['body'], 'utf8');
+  else if (encoding === 'base64') {
+    if (!isBase64(record['body'])) throw fail('"body" is not valid base64');
+    body = Buffer.from(record['body'], 'base64');
+  } else throw fail(`"bodyEncoding" must be "utf8" or "base64", not ${JSON.stringify(encoding)}`);
+
+  const exchange = overrides.exchange ?? optionalString(record, 'exchange', fail) ?? '';
+  const routingKey = overrides.routingKey ?? optionalString(record, 'routingKey', fail) ?? '';
+  if (Buffer.byteLength(routingKey) > 255) throw fail('"routingKey" is over 255 bytes');
+  if (Buffer.byteLength(exchange) > 255) throw fail('"exchange" is over 255 bytes');
+
+  const properties = { ...checkProperties(record['properties'], fail), ...definedOnly(overrides.properties) };
+  let headers: Record<string, unknown> | undefined;
+  const rawHeaders = record['headers'];
+  if (rawHeaders !== undefined && rawHeaders !== null) {
+    if (typeof rawHeaders !== 'object' || Array.isArray(rawHeaders))
+      throw fail('"headers" must be an object');
+    try {
+      headers = encodableHeaders(rawHeaders as Record<string, unknown>);
+    } catch (error) {
+      if (error instanceof FieldValueError) throw fail(error.message, error);
+      throw error;
+    }
+  }
+  if (Object.keys(overrides.headers).length > 0) headers = { ...headers, ...overrides.headers };
+  return { exchange, routingKey, body, properties, headers };
+}
+
+function optionalString(
+  record: Record<string, unknown>,
+  key: string,
+  fail: (problem: string) => Error,
+): string | undefined {
+  const value = record[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw fail(`"${key}" must be a string`);
+  return value;
+}
+
+function checkProperties(value: unknown, fail: (problem: string) => Error): MessageProperties {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw fail('"properties" must be an object');
+  const given = value as Record<string, unknown>;
+  const known = new Map(PROPERTY_KINDS);
+  for (const key of Object.keys(given)) {
+    if (!known.has(key as keyof MessageProperties)) {
+      throw fail(`unknown property "${key}" (headers go in "headers")`);
+    }
+  }
+  const properties: Record<string, unknown> = {};
+  for (const [name, kind] of PROPERTY_KINDS) {
+    const v = given[name];
+    if (v === undefined || v === null) continue;
+    const problem = propertyProblem(kind, v);
+    if (problem) throw fail(`properties.${name} ${problem}`);
+    properties[name] = v;
+  }
+  return properties as MessageProperties;
+}
+
+/** Why a property value cannot go on the wire, or undefined when it can. */
+export function propertyProblem(kind: PropertyKind, value: unknown): string | undefined {
+  switch (kind) {
+    case 'shortstr':
+      if (typeof value !== 'string') return 'must be a string';
+      if (Buffer.byteLength(value) > 255) return 'is over 255 bytes';
+      return undefined;
+    case 'octet':
+      return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 255
+        ? undefined
+        : 'must be an integer from 0 to 255';
+    case 'timestamp':
+      return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
+        ? undefined
+        : 'must be a non-negative integer (seconds since the epoch)';
+    case 'expiration':
+      return typeof value === 'string' && /^\d{1,10}$/.test(value)
+        ? undefined
+        : 'must be a string of milliseconds, such as "60000"';
+  }
+}
+
+function definedOnly(properties: MessageProperties): MessageProperties {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(properties)) if (value !== undefined) out[key] = value;
+  return out as MessageProperties;
+}

@@ -1,0 +1,319 @@
+/**
+ * AMQP field tables (message headers, arguments) as JSON, without losing the wire type.
+ *
+ * amqplib decodes every integer and float tag to a plain JS number and re-encodes numbers
+ * by guessing from their magnitude, so a header that arrived as int64 `2` would leave as
+ * int8 `2`. warren decodes the raw table bytes itself and writes a value in the typed form
+ * `{"!": type, "value": …}` whenever the plain JSON value would come back as another type.
+ */
+
+/** A header value as it appears in the NDJSON envelope. */
+export type TypedValue =
+  | string
+  | number
+  | boolean
+  | null
+  | TypedValue[]
+  | { [key: string]: TypedValue }
+  | { '!': string; value: unknown };
+
+export type FieldTable = Record<string, TypedValue>;
+
+/** Property under which the session keeps the raw bytes of a table amqplib decoded. */
+export const RAW_TABLE: unique symbol = Symbol('warren.rawFieldTable');
+
+/** Raised for a header value that cannot be encoded; the caller adds the line number. */
+export class FieldValueError extends Error {}
+
+const INT_RANGES: Record<string, [number, number]> = {
+  int8: [-128, 127],
+  uint8: [0, 255],
+  int16: [-32768, 32767],
+  uint16: [0, 65535],
+  int32: [-2147483648, 2147483647],
+  uint32: [0, 4294967295],
+};
+
+const TYPE_ALIASES: Record<string, string> = {
+  byte: 'int8',
+  unsignedbyte: 'uint8',
+  short: 'int16',
+  unsignedshort: 'uint16',
+  int: 'int32',
+  unsignedint: 'uint32',
+  long: 'int64',
+  float64: 'double',
+  float32: 'float',
+};
+
+const NON_FINITE: Record<string, number> = {
+  NaN: Number.NaN,
+  Infinity: Infinity,
+  '-Infinity': -Infinity,
+  '-0': -0,
+};
+
+/** The type amqplib's encoder picks for a plain JS number. */
+function guessedNumberType(n: number): string {
+  const floating = n >= 0x8000000000000000 || (Math.abs(n) < 0x4000000000000 && Math.floor(n) !== n);
+  if (floating) return 'double';
+  if (n >= -128 && n < 128) return 'int8';
+  if (n >= -0x8000 && n < 0x8000) return 'int16';
+  if (n >= -0x80000000 && n < 0x80000000) return 'int32';
+  return 'int64';
+}
+
+function numberOrTyped(type: string, n: number): TypedValue {
+  if (!Number.isFinite(n) || Object.is(n, -0))
+    return { '!': type, value: Object.is(n, -0) ? '-0' : String(n) };
+  return guessedNumberType(n) === type ? n : { '!': type, value: n };
+}
+
+function bigOrTyped(type: string, n: bigint): TypedValue {
+  const asNumber = Number(n);
+  const value = Number.isSafeInteger(asNumber) ? asNumber : n.toString();
+  if (type === 'int64' && typeof value === 'number' && guessedNumberType(value) === 'int64') return value;
+  return { '!': type, value };
+}
+
+/** Decodes the bytes of an AMQP field table (without its length prefix). */
+export function decodeFieldTable(bytes: Buffer): FieldTable {
+  const state = { offset: 0 };
+  return readTable(bytes, state, bytes.length);
+}
+
+function readTable(bytes: Buffer, state: { offset: number }, end: number): FieldTable {
+  const table: FieldTable = {};
+  while (state.offset < end) {
+    const keyLength = bytes.readUInt8(state.offset);
+    state.offset += 1;
+    const key = bytes.toString('utf8', state.offset, state.offset + keyLength);
+    state.offset += keyLength;
+    table[key] = readValue(bytes, state);
+  }
+  return table;
+}
+
+function readValue(bytes: Buffer, state: { offset: number }): TypedValue {
+  const tag = String.fromCharCode(bytes[state.offset] as number);
+  const at = state.offset + 1;
+  state.offset = at;
+  switch (tag) {
+    case 'S': {
+      const length = bytes.readUInt32BE(at);
+      state.offset = at + 4 + length;
+      return bytes.toString('utf8', at + 4, at + 4 + length);
+    }
+    case 't':
+      state.offset = at + 1;
+      return bytes[at] !== 0;
+    case 'V':
+      return null;
+    case 'b':
+      state.offset = at + 1;
+      return numberOrTyped('int8', bytes.readInt8(at));
+    case 'B':
+      state.offset = at + 1;
+      return { '!': 'uint8', value: bytes.readUInt8(at) };
+    case 's':
+      state.offset = at + 2;
+      return numberOrTyped('int16', bytes.readInt16BE(at));
+    case 'u':
+      state.offset = at + 2;
+      return { '!': 'uint16', value: bytes.readUInt16BE(at) };
+    case 'I':
+      state.offset = at + 4;
+      return numberOrTyped('int32', bytes.readInt32BE(at));
+    case 'i':
+      state.offset = at + 4;
+      return { '!': 'uint32', value: bytes.readUInt32BE(at) };
+    case 'l':
+      state.offset = at + 8;
+      return bigOrTyped('int64', bytes.readBigInt64BE(at));
+    case 'T':
+      state.offset = at + 8;
+      return bigOrTyped('timestamp', bytes.readBigUInt64BE(at));
+    case 'f': {
+      state.offset = at + 4;
+      const n = bytes.readFloatBE(at);
+      return {
+        '!': 'float',
+        value: Number.isFinite(n) && !Object.is(n, -0) ? n : Object.is(n, -0) ? '-0' : String(n),
+      };
+    }
+    case 'd':
+      state.offset = at + 8;
+      return numberOrTyped('double', bytes.readDoubleBE(at));
+    case 'D':
+      state.offset = at + 5;
+      return { '!': 'decimal', value: { places: bytes.readUInt8(at), digits: bytes.readUInt32BE(at + 1) } };
+    case 'x': {
+      const length = bytes.readUInt32BE(at);
+      state.offset = at + 4 + length;
+      return { '!': 'bytes', value: bytes.toString('base64', at + 4, at + 4 + length) };
+    }
+    case 'A': {
+      const length = bytes.readUInt32BE(at);
+      state.offset = at + 4;
+      const end = at + 4 + length;
+      const items: TypedValue[] = [];
+      while (state.offset < end) items.push(readValue(bytes, state));
+      return items;
+    }
+    case 'F': {
+      const length = bytes.readUInt32BE(at);
+      state.offset = at + 4;
+      const table = readTable(bytes, state, at + 4 + length);
+      // A nested table with a "!" key would read back as a typed value: wrap it.
+      return Object.hasOwn(table, '!') ? { '!': 'table', value: table } : table;
+    }
+    default:
+      throw new FieldValueError(`unknown field type tag '${tag}'`);
+  }
+}
+
+/** Converts what amqplib decoded (no raw bytes available) to the typed JSON form. */
+export function typedFromDecoded(value: unknown): TypedValue {
+  if (value === null || value === undefined) return null;
+  if (Buffer.isBuffer(value)) return { '!': 'bytes', value: value.toString('base64') };
+  if (Array.isArray(value)) return value.map(typedFromDecoded);
+  if (typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    if (typeof record['!'] === 'string' && 'value' in record)
+      return record as { '!': string; value: unknown };
+    const table: FieldTable = {};
+    for (const key of Object.keys(record)) table[key] = typedFromDecoded(record[key]);
+    return table;
+  }
+  return value as TypedValue;
+}
+
+/**
+ * Turns a typed JSON header value into what amqplib's encoder writes as the same wire type.
+ * Throws FieldValueError naming the path of a value that cannot be encoded.
+ */
+export function encodableFromTyped(value: unknown, path: string): unknown {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new FieldValueError(`${path}: ${value} is not a finite number`);
+    return value;
+  }
+  if (Array.isArray(value)) return value.map((item, index) => encodableFromTyped(item, `${path}[${index}]`));
+  if (typeof value !== 'object') throw new FieldValueError(`${path}: unsupported value ${String(value)}`);
+  const record = value as Record<string, unknown>;
+  if (!Object.hasOwn(record, '!')) {
+    const table: Record<string, unknown> = {};
+    for (const key of Object.keys(record)) {
+      checkKey(key, path);
+      table[key] = encodableFromTyped(record[key], `${path}.${key}`);
+    }
+    return table;
+  }
+  return encodableFromTypedForm(record, path);
+}
+
+function checkKey(key: string, path: string): void {
+  if (Buffer.byteLength(key) > 255)
+    throw new FieldValueError(`${path}: key '${key.slice(0, 20)}…' is over 255 bytes`);
+}
+
+function encodableFromTypedForm(record: Record<string, unknown>, path: string): unknown {
+  const rawType = record['!'];
+  if (typeof rawType !== 'string') throw new FieldValueError(`${path}: "!" must name a type`);
+  const type = TYPE_ALIASES[rawType] ?? rawType;
+  const value = record['value'];
+  const fail = (what: string) =>
+    new FieldValueError(`${path}: ${rawType} value ${JSON.stringify(value)} ${what}`);
+  const range = INT_RANGES[type];
+  if (range) {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < range[0] || value > range[1]) {
+      throw fail(`is not an integer from ${range[0]} to ${range[1]}`);
+    }
+    return { '!': type, value };
+  }
+  switch (type) {
+    case 'int64':
+    case 'timestamp': {
+      const big = toBigInt(value);
+      const [min, max] = type === 'int64' ? [-(2n ** 63n), 2n ** 63n - 1n] : [0n, 2n ** 64n - 1n];
+      if (big === undefined || big < min || big > max)
+        throw fail(`is not ${type === 'int64' ? 'a 64-bit integer' : 'an unsigned 64-bit integer'}`);
+      return { '!': type, value: big.toString() };
+    }
+    case 'double':
+    case 'float': {
+      const n = typeof value === 'string' ? NON_FINITE[value] : value;
+      if (typeof n !== 'number') throw fail('is not a number');
+      return { '!': type, value: n };
+    }
+    case 'decimal': {
+      const decimal = value as { places?: unknown; digits?: unknown } | null;
+      const places = decimal?.places;
+      const digits = decimal?.digits;
+      if (
+        typeof places !== 'number' ||
+        typeof digits !== 'number' ||
+        !Number.isInteger(places) ||
+        !Number.isInteger(digits) ||
+        places < 0 ||
+        places > 255 ||
+        digits < 0 ||
+        digits > 4294967295
+      ) {
+        throw fail('must be {"places": 0..255, "digits": 0..4294967295}');
+      }
+      return { '!': 'decimal', value: { places, digits } };
+    }
+    case 'bytes': {
+      if (typeof value !== 'string' || !isBase64(value)) throw fail('is not base64');
+      return Buffer.from(value, 'base64');
+    }
+    case 'table': {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) throw fail('is not an object');
+      const table: Record<string, unknown> = {};
+      for (const key of Object.keys(value)) {
+        checkKey(key, path);
+        table[key] = encodableFromTyped((value as Record<string, unknown>)[key], `${path}.${key}`);
+      }
+      if (!Object.hasOwn(table, '!')) return table;
+      // amqplib reads an own "!" key as its type marker but encodes inherited keys too:
+      // the literal "!" key rides on the prototype (and so is written last).
+      const { '!': bang, ...rest } = table;
+      return Object.assign(Object.create({ '!': bang }), rest);
+    }
+    case 'string':
+      if (typeof value !== 'string') throw fail('is not a string');
+      return value;
+    case 'bool':
+    case 'boolean':
+      if (typeof value !== 'boolean') throw fail('is not a boolean');
+      return value;
+    default:
+      throw new FieldValueError(
+        `${path}: unknown type "${rawType}" (known: string, bool, int8, uint8, int16, uint16, int32, uint32, int64, float, double, decimal, timestamp, bytes, table)`,
+      );
+  }
+}
+
+function toBigInt(value: unknown): bigint | undefined {
+  if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
+  if (typeof value === 'string' && /^-?\d+$/.test(value)) return BigInt(value);
+  return undefined;
+}
+
+export function isBase64(text: string): boolean {
+  return text.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(text);
+}
+
+/** Encodes a whole headers object; the keys are checked here too. */
+export function encodableHeaders(
+  headers: Record<string, unknown>,
+  path = 'headers',
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(headers)) {
+    checkKey(key, path);
+    out[key] = encodableFromTyped(headers[key], `${path}.${key}`);
+  }
+  return out;
+}

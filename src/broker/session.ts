@@ -1,0 +1,371 @@
+/**
+ * The broker session: the only module that talks to amqplib. Everything it hands out is
+ * plain data (ReceivedMessage, counts) or a small interface of its own.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type * as Amqp from 'amqplib';
+import { BrokerRefusedError, UnreachableError, WarrenError } from '../errors.js';
+import type { ConfirmTracker, PendingPublish } from './confirmTracker.js';
+import {
+  type MessageProperties,
+  type OutgoingMessage,
+  PROPERTY_KINDS,
+  type ReceivedMessage,
+} from './envelope.js';
+import { decodeFieldTable, type FieldTable, RAW_TABLE, typedFromDecoded } from './fieldTable.js';
+import type { BrokerUrl, TlsSocketOptions } from './url.js';
+
+export interface SessionOptions {
+  urls: BrokerUrl[];
+  tls: TlsSocketOptions;
+  /** Shown in the broker's management UI: `warren <command>`. */
+  connectionName: string;
+  /** Receives connection and protocol detail for --verbose. */
+  log?: (line: string) => void;
+}
+
+type AmqpModule = typeof Amqp;
+let amqplib: AmqpModule | undefined;
+
+/**
+ * Loads amqplib with one change: its field-table decoder also keeps the raw bytes of each
+ * table it decodes, so that message headers can be read again with their wire types
+ * (see fieldTable.ts). defs.js takes the decoder from codec.js when it loads, so the
+ * wrapper must be in place before amqplib itself is required.
+ */
+function loadAmqplib(): AmqpModule {
+  if (amqplib) return amqplib;
+  const require = createRequire(import.meta.url);
+  const codec = require(join(dirname(require.resolve('amqplib')), 'lib', 'codec.js')) as {
+    decodeFields: (slice: Buffer) => Record<string | symbol, unknown>;
+  };
+  const decodeFields = codec.decodeFields;
+  codec.decodeFields = (slice: Buffer) => {
+    const table = decodeFields(slice);
+    table[RAW_TABLE] = slice;
+    return table;
+  };
+  amqplib = require('amqplib') as AmqpModule;
+  return amqplib;
+}
+
+/** The `CODE - text` part of an amqplib error, or its whole message. */
+function brokerText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return /with message "(.*)"$/s.exec(message)?.[1] ?? message;
+}
+
+/** Turns an error from amqplib into one that carries warren's exit code. */
+export function classifyBrokerError(error: unknown, doing: string): WarrenError {
+  if (error instanceof WarrenError) return error;
+  const code = (error as { code?: unknown }).code;
+  const text = brokerText(error);
+  if (code === 403 || code === 404 || code === 405 || code === 406) {
+    return new BrokerRefusedError(`${doing}: ${text}`, { cause: error });
+  }
+  return new WarrenError(`${doing}: ${text}`, 1, { cause: error });
+}
+
+function connectFailure(error: unknown, url: BrokerUrl): string {
+  const e = error as NodeJS.ErrnoException;
+  const text = brokerText(error);
+  if (e.code === 'ECONNREFUSED') return `${url.masked}: connection refused (is RabbitMQ running there?)`;
+  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return `${url.masked}: host not found`;
+  if (e.code === 'ETIMEDOUT' || text === 'connect ETIMEDOUT') return `${url.masked}: timed out`;
+  if (/ACCESS_REFUSED|ACCESS-REFUSED/.test(text))
+    return `${url.masked}: login refused (check user and password)`;
+  if (/NOT_ALLOWED|vhost/i.test(text)) return `${url.masked}: ${text}`;
+  if (/socket hang up|ECONNRESET|EPROTO|wrong version number|packet length/i.test(`${e.code} ${text}`)) {
+    return `${url.masked}: ${text} (TLS to a plain port, or plain to a TLS port?)`;
+  }
+  return `${url.masked}: ${text}`;
+}
+
+export async function openSession(options: SessionOptions): Promise<Session> {
+  const amqp = loadAmqplib();
+  const failures: string[] = [];
+  for (const url of options.urls) {
+    options.log?.(`connecting to ${url.masked}`);
+    try {
+      const model = await amqp.connect(url.url, {
+        // Without noDelay each handshake step waits on Nagle's algorithm and delayed ACKs.
+        noDelay: true,
+        timeout: 10_000,
+        clientProperties: { connection_name: options.connectionName },
+        ...(url.tls ? options.tls : {}),
+      });
+      const server = model.connection.serverProperties;
+      options.log?.(`connected to ${url.masked} (${server.product} ${server.version})`);
+      return new Session(model, url, options.log);
+    } catch (error) {
+      failures.push(connectFailure(error, url));
+      options.log?.(`failed: ${failures.at(-1)}`);
+    }
+  }
+  const tried = failures.length > 1 ? ` (tried ${failures.length} URLs)` : '';
+  throw new UnreachableError(`cannot connect to ${failures.join('; ')}${tried}`, {
+    hint: 'check --url (or WARREN_URL) and that the broker is up',
+  });
+}
+
+export interface QueueInfo {
+  queue: string;
+  messageCount: number;
+  consumerCount: number;
+}
+
+export interface DeliveredMessage extends ReceivedMessage {
+  deliveryTag: number;
+}
+
+export interface Consumption {
+  ack(deliveryTag: number, allUpTo: boolean): void;
+  reject(deliveryTag: number, allUpTo: boolean, requeue: boolean): void;
+  /** Stops deliveries; messages not acked go back to the queue when the session closes. */
+  cancel(): Promise<void>;
+}
+
+export class Session {
+  readonly url: BrokerUrl;
+  private closing = false;
+  private lostListeners: ((error: WarrenError) => void)[] = [];
+  private lostError: WarrenError | undefined;
+
+  constructor(
+    private readonly model: Amqp.ChannelModel,
+    url: BrokerUrl,
+    private readonly log?: (line: string) => void,
+  ) {
+    this.url = url;
+    model.on('error', () => {});
+    model.on('close', (error?: Error) => {
+      if (this.closing) return;
+      this.fail(
+        new UnreachableError(
+          `lost the connection to ${url.masked}${error ? `: ${brokerText(error)}` : ''}`,
+          error ? { cause: error } : {},
+        ),
+      );
+    });
+    model.on('blocked', (reason: string) => this.log?.(`broker blocked publishing: ${reason}`));
+    model.on('unblocked', () => this.log?.('broker unblocked publishing'));
+  }
+
+  /** Registers a listener for the session (connection or a channel) dying under us. */
+  onLost(listener: (error: WarrenError) => void): void {
+    if (this.lostError) listener(this.lostError);
+    else this.lostListeners.push(listener);
+  }
+
+  get lost(): WarrenError | undefined {
+    return this.lostError;
+  }
+
+  private fail(error: WarrenError): void {
+    if (this.lostError) return;
+    this.lostError = error;
+    for (const listener of this.lostListeners) listener(error);
+  }
+
+  private watchChannel(channel: Amqp.Channel, what: string): void {
+    channel.on('error', (error: Error) => {
+      this.fail(classifyBrokerError(error, what));
+    });
+    channel.on('close', () => {
+      if (!this.closing) this.fail(new WarrenError(`${what}: the channel was closed`, 1));
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.lostError instanceof UnreachableError) return;
+    try {
+      await this.model.close();
+    } catch {
+      // Already closed by the broker or the network; nothing left to release.
+    }
+  }
+
+  async checkQueue(queue: string): Promise<QueueInfo> {
+    const channel = await this.model.createChannel();
+    channel.on('error', () => {});
+    try {
+      return await channel.checkQueue(queue);
+    } catch (error) {
+      throw classifyBrokerError(error, `queue '${queue}'`);
+    } finally {
+      channel.close().catch(() => {});
+    }
+  }
+
+  async openPublisher(options: { mandatory: boolean; tracker: ConfirmTracker }): Promise<Publisher> {
+    const channel = await this.model.createConfirmChannel();
+    this.watchChannel(channel, 'publish');
+    return new Publisher(channel, options.mandatory, options.tracker, this);
+  }
+
+  /** Consumes from a queue; each delivery is handed over as plain data, in order. */
+  async consume(
+    queue: string,
+    options: { prefetch: number; noAck: boolean },
+    onMessage: (message: DeliveredMessage) => void,
+    onCancelled: () => void,
+  ): Promise<Consumption> {
+    const channel = await this.model.createChannel();
+    this.watchChannel(channel, `consume from '${queue}'`);
+    let consumerTag: string | undefined;
+    try {
+      if (!options.noAck) await channel.prefetch(options.prefetch);
+      const reply = await channel.consume(
+        queue,
+        (message) => {
+          if (message === null) onCancelled();
+          else onMessage(receivedFromAmqp(message));
+        },
+        { noAck: options.noAck },
+      );
+      consumerTag = reply.consumerTag;
+    } catch (error) {
+      throw this.lostError ?? classifyBrokerError(error, `consume from '${queue}'`);
+    }
+    const usable = () => !this.lostError && !this.closing;
+    return {
+      ack: (tag, allUpTo) => {
+        if (usable()) channel.ack({ fields: { deliveryTag: tag } } as Amqp.Message, allUpTo);
+      },
+      reject: (tag, allUpTo, requeue) => {
+        if (usable()) channel.nack({ fields: { deliveryTag: tag } } as Amqp.Message, allUpTo, requeue);
+      },
+      cancel: async () => {
+        if (consumerTag === undefined || !usable()) return;
+        const tag = consumerTag;
+        consumerTag = undefined;
+        await channel.cancel(tag).catch(() => {});
+      },
+    };
+  }
+
+  /**
+   * Takes messages one at a time with basic.get and never acknowledges them, so each is
+   * seen once; closing the channel puts them all back in their places.
+   */
+  async openBrowser(queue: string): Promise<Browser> {
+    const channel = await this.model.createChannel();
+    this.watchChannel(channel, `read '${queue}'`);
+    return {
+      next: async () => {
+        try {
+          const message = await channel.get(queue, { noAck: false });
+          return message === false ? undefined : receivedFromAmqp(message);
+        } catch (error) {
+          throw this.lostError ?? classifyBrokerError(error, `read '${queue}'`);
+        }
+      },
+      release: async () => {
+        if (!this.lostError) await channel.close().catch(() => {});
+      },
+    };
+  }
+}
+
+export interface Browser {
+  next(): Promise<DeliveredMessage | undefined>;
+  release(): Promise<void>;
+}
+
+/** Publishes on a confirm channel and feeds the confirm tracker. */
+export class Publisher {
+  private drainWaiters: (() => void)[] = [];
+  private blocked = false;
+
+  constructor(
+    private readonly channel: Amqp.ConfirmChannel,
+    private readonly mandatory: boolean,
+    readonly tracker: ConfirmTracker,
+    private readonly session: Session,
+  ) {
+    channel.on('ack', (f: { deliveryTag: number; multiple: boolean }) =>
+      tracker.ack(f.deliveryTag, f.multiple),
+    );
+    channel.on('nack', (f: { deliveryTag: number; multiple: boolean }) =>
+      tracker.nack(f.deliveryTag, f.multiple),
+    );
+    channel.on('return', (message: Amqp.Message) => {
+      const fields = message.fields as Amqp.MessageFields & { replyCode?: number; replyText?: string };
+      tracker.returnedMessage(
+        fields.exchange,
+        fields.routingKey,
+        message.content,
+        `${fields.replyCode ?? 312} ${fields.replyText ?? 'NO_ROUTE'}`,
+      );
+    });
+    channel.on('drain', () => {
+      this.blocked = false;
+      const waiters = this.drainWaiters;
+      this.drainWaiters = [];
+      for (const resolve of waiters) resolve();
+    });
+    session.onLost(() => {
+      const waiters = this.drainWaiters;
+      this.drainWaiters = [];
+      for (const resolve of waiters) resolve();
+    });
+  }
+
+  /** False while the channel's write buffer is full: wait for `writable()` before more. */
+  get canWrite(): boolean {
+    return !this.blocked;
+  }
+
+  writable(): Promise<void> {
+    if (!this.blocked || this.session.lost) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  publish(message: OutgoingMessage, line: number): void {
+    const pending: PendingPublish = {
+      line,
+      exchange: message.exchange,
+      routingKey: message.routingKey,
+      body: message.body,
+    };
+    this.tracker.add(pending);
+    const ok = this.channel.publish(message.exchange, message.routingKey, message.body, {
+      ...message.properties,
+      headers: message.headers,
+      mandatory: this.mandatory,
+    } as Amqp.Options.Publish);
+    if (!ok) this.blocked = true;
+  }
+}
+
+const PROPERTY_NAMES = PROPERTY_KINDS.map(([name]) => name);
+
+function receivedFromAmqp(message: Amqp.Message): DeliveredMessage {
+  const source = message.properties as unknown as Record<string, unknown>;
+  const properties: Record<string, unknown> = {};
+  for (const name of PROPERTY_NAMES) {
+    const value = source[name];
+    if (value !== undefined) properties[name] = value;
+  }
+  const rawHeaders = message.properties.headers as
+    | (Record<string | symbol, unknown> & { [RAW_TABLE]?: Buffer })
+    | undefined;
+  let headers: FieldTable | undefined;
+  if (rawHeaders) {
+    const raw = rawHeaders[RAW_TABLE];
+    headers = raw ? decodeFieldTable(raw) : (typedFromDecoded(rawHeaders) as FieldTable);
+  }
+  return {
+    deliveryTag: message.fields.deliveryTag,
+    exchange: message.fields.exchange,
+    routingKey: message.fields.routingKey,
+    redelivered: message.fields.redelivered,
+    properties: properties as MessageProperties,
+    headers,
+    body: message.content,
+    receivedAt: new Date(),
+  };
+}

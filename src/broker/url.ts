@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import { UsageError } from '../errors.js';
+import { registerSecret } from '../redact.js';
+
+export const DEFAULT_URL = 'amqp://guest:guest@localhost:5672/';
+
+export interface BrokerUrl {
+  /** The URL as given, handed to the client library. */
+  url: string;
+  /** The same URL with the password replaced by `***`, for every line a person sees. */
+  masked: string;
+  tls: boolean;
+}
+
+export interface TlsFiles {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  insecure?: boolean;
+}
+
+/** Socket options for TLS, read from the files named by --ca/--cert/--key. */
+export interface TlsSocketOptions {
+  ca?: Buffer[];
+  cert?: Buffer;
+  key?: Buffer;
+  rejectUnauthorized?: boolean;
+}
+
+/**
+ * The URLs to try, in order: `--url` (repeatable, or comma-separated), else WARREN_URL,
+ * else AMQP_URL, else the local default.
+ */
+export function resolveBrokerUrls(flagUrls: string[] | undefined, env: NodeJS.ProcessEnv): BrokerUrl[] {
+  const source =
+    flagUrls && flagUrls.length > 0 ? flagUrls : [env['WARREN_URL'] || env['AMQP_URL'] || DEFAULT_URL];
+  const urls = source
+    .flatMap((entry) => entry.split(','))
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0);
+  if (urls.length === 0) throw new UsageError('--url: no broker URL given');
+  return urls.map(parseBrokerUrl);
+}
+
+export function parseBrokerUrl(text: string): BrokerUrl {
+  let parsed: URL;
+  try {
+    parsed = new URL(text);
+  } catch {
+    throw new UsageError(`--url: '${maskLoosely(text)}' is not a URL`, {
+      hint: 'expected amqp://user:password@host:5672/vhost or amqps://…',
+    });
+  }
+  if (parsed.password) registerSecret(parsed.password);
+  if (parsed.protocol !== 'amqp:' && parsed.protocol !== 'amqps:') {
+    throw new UsageError(`--url: '${maskUrl(parsed)}' must start with amqp:// or amqps://`);
+  }
+  if (!parsed.hostname) throw new UsageError(`--url: '${maskUrl(parsed)}' names no host`);
+  return { url: text, masked: maskUrl(parsed), tls: parsed.protocol === 'amqps:' };
+}
+
+function maskUrl(parsed: URL): string {
+  if (!parsed.password) return parsed.href;
+  const copy = new URL(parsed.href);
+  copy.password = '***';
+  return copy.href;
+}
+
+/** For text that is not even a URL: hide anything between `:` and `@` after the scheme. */
+function maskLoosely(text: string): string {
+  return text.replace(/^([a-z]+:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
+}
+
+export function readTlsFiles(files: TlsFiles): TlsSocketOptions {
+  const read = (flag: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw new UsageError(`${flag}: cannot read '${path}' (${reason})`, { cause: error });
+    }
+  };
+  const options: TlsSocketOptions = {};
+  if (files.ca) options.ca = [read('--ca', files.ca)];
+  if (files.cert) options.cert = read('--cert', files.cert);
+  if (files.key) options.key = read('--key', files.key);
+  if (files.insecure) options.rejectUnauthorized = false;
+  return options;
+}

@@ -1,0 +1,437 @@
+/**
+ * warren's command line: every command and flag is declared here; parsing returns plain
+ * data; `main` is the one place that turns an error into an exit code.
+ */
+import { readFileSync } from 'node:fs';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { MessageProperties } from './broker/envelope.js';
+import { encodableFromTyped, FieldValueError } from './broker/fieldTable.js';
+import { readTlsFiles, resolveBrokerUrls } from './broker/url.js';
+import { ACK_MODES, type AckMode, type ConsumeOptions } from './commands/consume.js';
+import type { CommandContext } from './commands/context.js';
+import { INPUT_MODES, type InputMode, type PublishOptions } from './commands/publish.js';
+import { completionScript, SHELLS } from './completion.js';
+import { parseDuration } from './duration.js';
+import { ExitCode, UsageError, WarrenError } from './errors.js';
+import { FORMATS, type Format } from './format/index.js';
+import { redact } from './redact.js';
+import { colourFor } from './ui/colour.js';
+import { type Io, processIo } from './ui/io.js';
+import { createReporter } from './ui/reporter.js';
+
+export interface GlobalOptions {
+  urls: string[] | undefined;
+  ca: string | undefined;
+  cert: string | undefined;
+  key: string | undefined;
+  insecure: boolean;
+  quiet: boolean;
+  verbose: boolean;
+  color: boolean | undefined;
+}
+
+export type ParsedCommand =
+  | { command: 'publish'; global: GlobalOptions; options: PublishOptions }
+  | { command: 'consume'; global: GlobalOptions; options: ConsumeOptions }
+  | { command: 'completion'; global: GlobalOptions; options: { shell: string } };
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+// ---------------------------------------------------------------------------------------
+// Value parsers: each throws InvalidArgumentError, which commander reports as exit 2.
+
+function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value.trim()))
+      throw new InvalidArgumentError(`expected a whole number, got '${value}'`);
+    const n = Number(value);
+    if (n < min || n > max) throw new InvalidArgumentError(`must be from ${min} to ${max}, got ${value}`);
+    return n;
+  };
+}
+
+function duration(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch {
+    throw new InvalidArgumentError(`'${value}' is not a duration (use 500ms, 10s, 5m, 1h)`);
+  }
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+function timestamp(value: string): number {
+  if (value === 'now') return Math.floor(Date.now() / 1000);
+  if (/^\d+$/.test(value)) return Number(value);
+  const parsed = Date.parse(value);
+  if (Number.isNaN(parsed)) {
+    throw new InvalidArgumentError(
+      `'${value}' is not a time (use now, seconds since the epoch, or ISO 8601)`,
+    );
+  }
+  return Math.floor(parsed / 1000);
+}
+
+function shortString(flag: string) {
+  return (value: string): string => {
+    if (Buffer.byteLength(value) > 255) throw new InvalidArgumentError(`${flag} is over 255 bytes`);
+    return value;
+  };
+}
+
+/** `-H key=value` is a string header; `-H key:=JSON` a typed one (numbers, booleans, `{"!":…}`). */
+export function parseHeaderFlags(flags: string[]): Record<string, unknown> {
+  const headers: Record<string, unknown> = {};
+  for (const flag of flags) {
+    const equals = flag.indexOf('=');
+    if (equals <= 0 || (equals === 1 && flag[0] === ':')) {
+      throw new UsageError(`--header '${flag}': expected key=value or key:=JSON`);
+    }
+    const typed = flag[equals - 1] === ':';
+    const key = flag.slice(0, typed ? equals - 1 : equals);
+    const raw = flag.slice(equals + 1);
+    if (Buffer.byteLength(key) > 255)
+      throw new UsageError(`--header '${key.slice(0, 20)}…': key is over 255 bytes`);
+    if (!typed) {
+      headers[key] = raw;
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new UsageError(`--header '${flag}': '${raw}' is not JSON (use key=value for a string)`);
+    }
+    try {
+      headers[key] = encodableFromTyped(value, key);
+    } catch (error) {
+      if (error instanceof FieldValueError) throw new UsageError(`--header: ${error.message}`);
+      throw error;
+    }
+  }
+  return headers;
+}
+
+// ---------------------------------------------------------------------------------------
+// The commands and their flags.
+
+const EXAMPLES = {
+  program: `
+Examples:
+  $ warren publish --routing-key orders '{"id":42}'
+  $ warren consume orders --count 10 | jq .body
+  $ warren consume orders --format ndjson > capture.ndjson`,
+  publish: `
+Examples:
+  $ warren publish --exchange orders --routing-key order.created -H x-tenant=acme '{"id":42}'
+  $ seq 1 1000 | warren publish --routing-key numbers --input lines
+  $ warren publish --input ndjson --exchange '' --routing-key orders-copy < capture.ndjson`,
+  consume: `
+Examples:
+  $ warren consume orders                              # pretty on a terminal, NDJSON in a pipe
+  $ warren consume orders --count 1 --timeout 10s      # exit 3 if nothing comes within 10s
+  $ warren consume orders --ack-mode requeue --format ndjson | jq -c .headers   # peek`,
+  completion: `
+Examples:
+  $ warren completion bash > ~/.local/share/bash-completion/completions/warren
+  $ warren completion zsh > "\${fpath[1]}/_warren"
+  $ warren completion fish > ~/.config/fish/completions/warren.fish`,
+};
+
+export function buildProgram(io: Io, onParsed: (parsed: ParsedCommand) => void): Command {
+  const program = new Command('warren')
+    .description('Publish and consume events on RabbitMQ (AMQP 0-9-1).')
+    .version(VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .addOption(
+      new Option('--url <url>', 'broker URL, repeatable or comma-separated: tried in order').argParser(
+        collect,
+      ),
+    )
+    .option('--ca <file>', 'PEM file of the CA that signed the broker certificate (amqps)')
+    .option('--cert <file>', 'PEM client certificate (amqps)')
+    .option('--key <file>', 'PEM private key of the client certificate (amqps)')
+    .option('--insecure', 'do not verify the broker certificate (warns)', false)
+    .option('-q, --quiet', 'no human summary on stderr', false)
+    .option('-v, --verbose', 'connection and protocol detail on stderr, stack traces on errors', false)
+    .option('--no-color', 'no colour, whatever the terminal')
+    .addHelpText(
+      'after',
+      `
+Connection: --url, else WARREN_URL, else AMQP_URL, else amqp://guest:guest@localhost:5672/.
+Exit codes: 0 ok, 1 failure, 2 usage, 3 timed out, 4 not delivered, 5 refused by the broker,
+            65 bad input data, 69 broker unreachable, 130/143 stopped by SIGINT/SIGTERM.
+${EXAMPLES.program}`,
+    )
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    });
+
+  const globals = (command: Command): GlobalOptions => {
+    const o = command.optsWithGlobals();
+    return {
+      urls: o['url'],
+      ca: o['ca'],
+      cert: o['cert'],
+      key: o['key'],
+      insecure: o['insecure'] === true,
+      quiet: o['quiet'] === true,
+      verbose: o['verbose'] === true,
+      color: o['color'] === false ? false : undefined,
+    };
+  };
+
+  program
+    .command('publish')
+    .description('publish one message, or many from stdin or a file, with publisher confirms')
+    .argument('[body]', 'the message body (else --file, else stdin)')
+    .option('-e, --exchange <name>', "exchange to publish to ('' is the default exchange)")
+    .option(
+      '-k, --routing-key <key>',
+      'routing key (for the default exchange: the queue name)',
+      shortString('--routing-key'),
+    )
+    .option('-f, --file <path>', 'read the body (or the lines) from a file')
+    .addOption(
+      new Option(
+        '-i, --input <mode>',
+        'raw: all input is one message; lines: one per line; ndjson: one envelope per line',
+      )
+        .choices(INPUT_MODES)
+        .default('raw'),
+    )
+    .option('-H, --header <key=value>', 'a header; key:=JSON for a typed value (repeatable)', collect)
+    .option('--content-type <type>', 'content-type property', shortString('--content-type'))
+    .option('--content-encoding <encoding>', 'content-encoding property', shortString('--content-encoding'))
+    .option('--persistent', 'delivery mode 2: survives a broker restart (the default)')
+    .option('--transient', 'delivery mode 1')
+    .option('--priority <0-255>', 'priority property', integer(0, 255))
+    .option('--expiration <duration>', 'per-message TTL, e.g. 30s', duration)
+    .option('--message-id <id>', 'message-id property', shortString('--message-id'))
+    .option('--correlation-id <id>', 'correlation-id property', shortString('--correlation-id'))
+    .option('--reply-to <queue>', 'reply-to property', shortString('--reply-to'))
+    .option('--type <type>', 'type property', shortString('--type'))
+    .option('--app-id <id>', 'app-id property', shortString('--app-id'))
+    .option(
+      '--timestamp <time>',
+      "timestamp property: 'now', seconds since the epoch, or ISO 8601",
+      timestamp,
+    )
+    .option('--no-mandatory', 'allow unroutable messages to be dropped silently')
+    .option('--skip-invalid', 'with --input ndjson: warn about a malformed line and go on', false)
+    .addHelpText('after', EXAMPLES.publish)
+    .action((body: string | undefined, o: Record<string, unknown>, command: Command) => {
+      if (o['persistent'] && o['transient'])
+        throw new UsageError('--persistent and --transient contradict each other');
+      const properties: MessageProperties = {
+        contentType: o['contentType'] as string | undefined,
+        contentEncoding: o['contentEncoding'] as string | undefined,
+        deliveryMode: o['transient'] ? 1 : o['persistent'] ? 2 : undefined,
+        priority: o['priority'] as number | undefined,
+        correlationId: o['correlationId'] as string | undefined,
+        replyTo: o['replyTo'] as string | undefined,
+        expiration: o['expiration'] === undefined ? undefined : String(o['expiration']),
+        messageId: o['messageId'] as string | undefined,
+        timestamp: o['timestamp'] as number | undefined,
+        type: o['type'] as string | undefined,
+        appId: o['appId'] as string | undefined,
+      };
+      for (const key of Object.keys(properties) as (keyof MessageProperties)[]) {
+        if (properties[key] === undefined) delete properties[key];
+      }
+      onParsed({
+        command: 'publish',
+        global: globals(command),
+        options: {
+          overrides: {
+            exchange: o['exchange'] as string | undefined,
+            routingKey: o['routingKey'] as string | undefined,
+            properties,
+            headers: parseHeaderFlags((o['header'] as string[] | undefined) ?? []),
+          },
+          body,
+          file: o['file'] as string | undefined,
+          input: o['input'] as InputMode,
+          mandatory: o['mandatory'] !== false,
+          skipInvalid: o['skipInvalid'] === true,
+        },
+      });
+    });
+
+  program
+    .command('consume')
+    .description('take messages from a queue and print them (acked only once written)')
+    .argument('<queue>', 'the queue to consume from')
+    .option('-n, --count <n>', 'stop after N messages', integer(1))
+    .option(
+      '-t, --timeout <duration>',
+      'stop when nothing arrives for this long (exit 3 if --count not reached)',
+      duration,
+    )
+    .option('--prefetch <n>', 'unacknowledged messages in flight', integer(1, 65535), 1000)
+    .addOption(
+      new Option(
+        '--ack-mode <mode>',
+        'ack: take; requeue: peek, leave the queue as it was; reject: dead-letter; none: broker auto-ack',
+      )
+        .choices(ACK_MODES)
+        .default('ack'),
+    )
+    .addOption(
+      new Option(
+        '--format <format>',
+        'pretty on a terminal, else ndjson; body: the raw body and a newline',
+      ).choices(FORMATS),
+    )
+    .option('--template <template>', "one line per message, e.g. '{routingKey} {headers.x-id} {body}'")
+    .addHelpText('after', EXAMPLES.consume)
+    .action((queue: string, o: Record<string, unknown>, command: Command) => {
+      onParsed({
+        command: 'consume',
+        global: globals(command),
+        options: {
+          queue,
+          count: o['count'] as number | undefined,
+          timeoutMs: o['timeout'] as number | undefined,
+          prefetch: o['prefetch'] as number,
+          ackMode: o['ackMode'] as AckMode,
+          format: (o['format'] as Format | undefined) ?? (io.stdout.isTTY ? 'pretty' : 'ndjson'),
+          template: o['template'] as string | undefined,
+        },
+      });
+    });
+
+  program
+    .command('completion')
+    .description('print the shell completion script')
+    .addArgument(new Argument('<shell>', 'the shell to complete for').choices(SHELLS))
+    .addHelpText('after', EXAMPLES.completion)
+    .action((shell: string, _o: unknown, command: Command) => {
+      onParsed({ command: 'completion', global: globals(command), options: { shell } });
+    });
+
+  return program;
+}
+
+/** Parses argv into a command and typed options, without running anything. */
+export async function parseArgs(argv: string[], io: Io = processIo()): Promise<ParsedCommand | undefined> {
+  let parsed: ParsedCommand | undefined;
+  const program = buildProgram(io, (p) => {
+    parsed = p;
+  });
+  await program.parseAsync(argv, { from: 'user' });
+  if (!parsed) program.help({ error: true });
+  return parsed;
+}
+
+function makeContext(parsed: ParsedCommand, io: Io): CommandContext {
+  const { global } = parsed;
+  const stderrChalk = colourFor(io.stderr, io.env, global.color);
+  const reporter = createReporter({
+    stderr: io.stderr,
+    chalk: stderrChalk,
+    quiet: global.quiet,
+    verbose: global.verbose,
+  });
+  return {
+    io,
+    reporter,
+    stdoutChalk: colourFor(io.stdout, io.env, global.color),
+    connect: async () => {
+      const urls = resolveBrokerUrls(global.urls, io.env);
+      const tls = readTlsFiles({
+        ca: global.ca,
+        cert: global.cert,
+        key: global.key,
+        insecure: global.insecure,
+      });
+      if (global.insecure) reporter.warn('--insecure: the broker certificate is not verified');
+      const { openSession } = await import('./broker/session.js');
+      return openSession({
+        urls,
+        tls,
+        connectionName: `warren ${parsed.command}`,
+        log: (line) => reporter.detail(line),
+      });
+    },
+  };
+}
+
+async function dispatch(parsed: ParsedCommand, io: Io): Promise<void> {
+  const context = makeContext(parsed, io);
+  switch (parsed.command) {
+    case 'publish': {
+      const { publish } = await import('./commands/publish.js');
+      return publish(parsed.options, context);
+    }
+    case 'consume': {
+      const { consume } = await import('./commands/consume.js');
+      return consume(parsed.options, context);
+    }
+    case 'completion': {
+      io.stdout.write(
+        completionScript(
+          parsed.options.shell,
+          buildProgram(io, () => {}),
+        ),
+      );
+      return;
+    }
+  }
+}
+
+/** Runs warren and returns its exit code; every error ends here. */
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  let verbose = argv.includes('-v') || argv.includes('--verbose');
+  try {
+    const parsed = await parseArgs(argv, io);
+    if (!parsed) return ExitCode.usage;
+    verbose = parsed.global.verbose;
+    await dispatch(parsed, io);
+    return ExitCode.ok;
+  } catch (error) {
+    return reportError(error, io, verbose);
+  }
+}
+
+function reportError(error: unknown, io: Io, verbose: boolean): number {
+  if (error instanceof CommanderError) {
+    // Commander has printed its own one-line message (or the help, or the version).
+    if (error.exitCode === 0) return ExitCode.ok;
+    if (error.code !== 'commander.help' && error.code !== 'commander.helpDisplayed') {
+      io.stderr.write("(see 'warren --help')\n");
+    }
+    return ExitCode.usage;
+  }
+  const colour = colourFor(io.stderr, io.env, undefined);
+  if (error instanceof WarrenError) {
+    if (error.exitCode === ExitCode.sigint || error.exitCode === ExitCode.sigterm) return error.exitCode;
+    io.stderr.write(`${colour.red('error:')} ${redact(error.message)}\n`);
+    if (error.hint) io.stderr.write(`${colour.dim(`  ${redact(error.hint)}`)}\n`);
+    if (verbose && error.cause instanceof Error && error.cause.stack) {
+      io.stderr.write(`${redact(error.cause.stack)}\n`);
+    }
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  io.stderr.write(`${colour.red('error:')} ${redact(message)}\n`);
+  if (verbose && error instanceof Error && error.stack) io.stderr.write(`${redact(error.stack)}\n`);
+  else
+    io.stderr.write(colour.dim('  this is a bug in warren; run again with --verbose for the stack trace\n'));
+  return ExitCode.failure;
+}
+
+/** The entry point of bin/warren.js: the one place that exits. */
+export function run(argv: string[]): void {
+  main(argv).then((code) => {
+    // Let stdout finish (a pipe may still hold data) before leaving.
+    process.stdout.write('', () => process.exit(code));
+  });
+}

@@ -1,0 +1,236 @@
+import type { Consumption, Session } from '../broker/session.js';
+import { formatDuration } from '../duration.js';
+import { BrokerRefusedError, InterruptedError, TimeoutError, WarrenError } from '../errors.js';
+import { createFormatter, type Format, type Formatter } from '../format/index.js';
+import { RecordSink } from '../ui/recordSink.js';
+import { type StopSignal, watchStopSignals } from '../ui/signals.js';
+import type { CommandContext } from './context.js';
+
+export const ACK_MODES = ['ack', 'requeue', 'reject', 'none'] as const;
+export type AckMode = (typeof ACK_MODES)[number];
+
+export interface ConsumeOptions {
+  queue: string;
+  count: number | undefined;
+  /** Idle timeout: stop when nothing arrives for this long. */
+  timeoutMs: number | undefined;
+  prefetch: number;
+  ackMode: AckMode;
+  format: Format;
+  template: string | undefined;
+}
+
+type StopReason =
+  | { kind: 'count' }
+  | { kind: 'timeout' }
+  | { kind: 'drained' }
+  | { kind: 'signal'; signal: StopSignal }
+  | { kind: 'output'; error: Error }
+  | { kind: 'failed'; error: WarrenError };
+
+/** Why consuming stopped, and how the run ends: undefined is success. */
+function outcome(stop: StopReason, taken: number, options: ConsumeOptions): WarrenError | undefined {
+  switch (stop.kind) {
+    case 'count':
+    case 'drained':
+      return undefined;
+    case 'timeout':
+      if (options.count !== undefined && taken < options.count) {
+        return new TimeoutError(
+          `timed out: got ${taken} of ${options.count} messages from '${options.queue}', then nothing for ${formatDuration(options.timeoutMs ?? 0)}`,
+        );
+      }
+      return undefined;
+    case 'signal':
+      return new InterruptedError(stop.signal);
+    case 'output':
+      // A reader that went away (`| head`) is a normal end; anything else is a failure.
+      if ((stop.error as NodeJS.ErrnoException).code === 'EPIPE') return undefined;
+      return new WarrenError(`cannot write to stdout: ${stop.error.message}`, 1, { cause: stop.error });
+    case 'failed':
+      return stop.error;
+  }
+}
+
+/**
+ * Takes messages from a queue and writes one record per message. A message is acked only
+ * after its record was written; whatever is not written when consuming stops goes back to
+ * the queue when the channel closes.
+ */
+export async function consume(options: ConsumeOptions, context: CommandContext): Promise<void> {
+  const format = createFormatter({
+    format: options.format,
+    template: options.template,
+    chalk: context.stdoutChalk,
+  });
+  const session = await context.connect();
+  let taken = 0;
+  let stop: StopReason;
+  try {
+    const run = options.ackMode === 'requeue' ? browse : stream;
+    const result = await run(session, options, format, context);
+    taken = result.taken;
+    stop = result.stop;
+  } finally {
+    await session.close();
+  }
+  const noun = taken === 1 ? 'message' : 'messages';
+  const verb = options.ackMode === 'requeue' ? 'peeked at' : 'consumed';
+  context.reporter.info(`${verb} ${taken} ${noun} from '${options.queue}'`);
+  const failure = outcome(stop, taken, options);
+  if (failure) throw failure;
+}
+
+interface RunResult {
+  taken: number;
+  stop: StopReason;
+}
+
+/** Waits until something stops the run; the first reason wins. */
+class Stopper {
+  reason: StopReason | undefined;
+  private resolve!: (reason: StopReason) => void;
+  readonly stopped = new Promise<StopReason>((resolve) => {
+    this.resolve = resolve;
+  });
+
+  stop(reason: StopReason): void {
+    if (this.reason) return;
+    this.reason = reason;
+    this.resolve(reason);
+  }
+}
+
+/** Ends the run when nothing has arrived for `timeoutMs`; one timer, not one per message. */
+function idleTimer(timeoutMs: number | undefined, onIdle: () => void): { touch(): void; clear(): void } {
+  if (timeoutMs === undefined) return { touch: () => {}, clear: () => {} };
+  let last = performance.now();
+  let timer: NodeJS.Timeout;
+  const check = () => {
+    const idle = performance.now() - last;
+    if (idle >= timeoutMs) onIdle();
+    else timer = setTimeout(check, timeoutMs - idle);
+  };
+  timer = setTimeout(check, timeoutMs);
+  return {
+    touch: () => {
+      last = performance.now();
+    },
+    clear: () => clearTimeout(timer),
+  };
+}
+
+function watchEverything(session: Session, stopper: Stopper, options: ConsumeOptions) {
+  const disposeSignals = watchStopSignals((signal) => stopper.stop({ kind: 'signal', signal }));
+  session.onLost((error) => stopper.stop({ kind: 'failed', error }));
+  const idle = idleTimer(options.timeoutMs, () => stopper.stop({ kind: 'timeout' }));
+  return {
+    idle,
+    dispose: () => {
+      disposeSignals();
+      idle.clear();
+    },
+  };
+}
+
+async function stream(
+  session: Session,
+  options: ConsumeOptions,
+  format: Formatter,
+  context: CommandContext,
+): Promise<RunResult> {
+  const stopper = new Stopper();
+  let taken = 0;
+  let consumption: Consumption | undefined;
+  const sink = new RecordSink(
+    context.io.stdout,
+    (upToTag) => {
+      if (options.ackMode === 'ack') consumption?.ack(upToTag, true);
+      else if (options.ackMode === 'reject') consumption?.reject(upToTag, true, false);
+    },
+    (error) => stopper.stop({ kind: 'output', error }),
+  );
+  const watch = watchEverything(session, stopper, options);
+  try {
+    const prefetch =
+      options.count === undefined ? options.prefetch : Math.min(options.prefetch, options.count);
+    consumption = await session.consume(
+      options.queue,
+      { prefetch, noAck: options.ackMode === 'none' },
+      (message) => {
+        if (stopper.reason) return;
+        taken += 1;
+        sink.push(format(message), message.deliveryTag);
+        watch.idle.touch();
+        if (options.count !== undefined && taken >= options.count) stopper.stop({ kind: 'count' });
+      },
+      () =>
+        stopper.stop({
+          kind: 'failed',
+          error: new BrokerRefusedError(
+            `the broker cancelled the consumer on '${options.queue}' (queue deleted?)`,
+          ),
+        }),
+    );
+    const reason = await stopper.stopped;
+    if (reason.kind !== 'failed') await consumption.cancel();
+    await sink.settled();
+    return { taken, stop: reason };
+  } catch (error) {
+    // The consumer could not start (no such queue, …): nothing was taken.
+    if (error instanceof WarrenError) return { taken, stop: { kind: 'failed', error } };
+    throw error;
+  } finally {
+    watch.dispose();
+  }
+}
+
+/** Peek (`--ack-mode requeue`): see each message once and leave the queue as it was. */
+async function browse(
+  session: Session,
+  options: ConsumeOptions,
+  format: Formatter,
+  context: CommandContext,
+): Promise<RunResult> {
+  const stopper = new Stopper();
+  let taken = 0;
+  const sink = new RecordSink(
+    context.io.stdout,
+    () => {},
+    (error) => stopper.stop({ kind: 'output', error }),
+  );
+  const watch = watchEverything(session, stopper, options);
+  let browser: Awaited<ReturnType<Session['openBrowser']>> | undefined;
+  try {
+    browser = await session.openBrowser(options.queue);
+    while (!stopper.reason) {
+      const next = browser.next();
+      // A get still in flight when a signal stops us fails with the channel: that is fine.
+      next.catch(() => {});
+      const message = await Promise.race([next, stopper.stopped.then(() => undefined)]);
+      if (stopper.reason) break;
+      if (!message) {
+        // Empty: done, unless a --count still waits for more (until --timeout).
+        if (options.count === undefined) stopper.stop({ kind: 'drained' });
+        else await Promise.race([delay(100), stopper.stopped]);
+        continue;
+      }
+      taken += 1;
+      sink.push(format(message), message.deliveryTag);
+      watch.idle.touch();
+      if (options.count !== undefined && taken >= options.count) stopper.stop({ kind: 'count' });
+    }
+    await sink.settled();
+    return { taken, stop: stopper.reason ?? { kind: 'drained' } };
+  } catch (error) {
+    if (error instanceof WarrenError) return { taken, stop: { kind: 'failed', error } };
+    throw error;
+  } finally {
+    watch.dispose();
+    await browser?.release();
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

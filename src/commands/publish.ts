@@ -1,0 +1,188 @@
+import { createReadStream } from 'node:fs';
+import { ConfirmTracker } from '../broker/confirmTracker.js';
+import { type MessageOverrides, messageFromEnvelopeLine, type OutgoingMessage } from '../broker/envelope.js';
+import { PublishFlow } from '../broker/publishFlow.js';
+import { formatDuration } from '../duration.js';
+import { DataError, NotDeliveredError, UsageError, WarrenError } from '../errors.js';
+import { LineSplitter } from '../input/lineSplitter.js';
+import type { CommandContext } from './context.js';
+
+export const INPUT_MODES = ['raw', 'lines', 'ndjson'] as const;
+export type InputMode = (typeof INPUT_MODES)[number];
+
+export interface PublishOptions {
+  /** Only what was given on the command line; NDJSON input fills in the rest. */
+  overrides: MessageOverrides;
+  body: string | undefined;
+  file: string | undefined;
+  input: InputMode;
+  mandatory: boolean;
+  skipInvalid: boolean;
+}
+
+/** Where the message bytes come from: the argument, a file, or stdin. */
+function openInput(
+  options: PublishOptions,
+  context: CommandContext,
+): AsyncIterable<Buffer> | Iterable<Buffer> {
+  if (options.body !== undefined && options.file !== undefined) {
+    throw new UsageError('give the body as an argument or with --file, not both');
+  }
+  if (options.body !== undefined) return [Buffer.from(options.body, 'utf8')];
+  if (options.file !== undefined) {
+    const stream = createReadStream(options.file === '-' ? '/dev/stdin' : options.file, {
+      highWaterMark: 256 * 1024,
+    });
+    return stream;
+  }
+  if (context.io.stdin.isTTY) {
+    throw new UsageError('no message body: give BODY, --file FILE, or pipe it on stdin', {
+      hint: "see 'warren publish --help'",
+    });
+  }
+  return context.io.stdin as AsyncIterable<Buffer>;
+}
+
+async function readWhole(
+  input: AsyncIterable<Buffer> | Iterable<Buffer>,
+  file: string | undefined,
+): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of input) chunks.push(chunk);
+  } catch (error) {
+    throw inputError(error, file);
+  }
+  return Buffer.concat(chunks);
+}
+
+function inputError(error: unknown, file: string | undefined): WarrenError {
+  if (error instanceof WarrenError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  return new UsageError(`cannot read ${file ? `'${file}'` : 'stdin'}: ${code ?? (error as Error).message}`, {
+    cause: error,
+  });
+}
+
+function rawMessage(body: Buffer, overrides: MessageOverrides, fillDefaults: boolean): OutgoingMessage {
+  const properties = { ...overrides.properties };
+  if (fillDefaults && properties.deliveryMode === undefined) properties.deliveryMode = 2;
+  return {
+    exchange: overrides.exchange ?? '',
+    routingKey: overrides.routingKey ?? '',
+    body,
+    properties,
+    headers: Object.keys(overrides.headers).length > 0 ? overrides.headers : undefined,
+  };
+}
+
+export async function publish(options: PublishOptions, context: CommandContext): Promise<void> {
+  const { reporter } = context;
+  const input = openInput(options, context);
+  // A single message is read before connecting: nothing to hold a connection open for.
+  const whole = options.input === 'raw' ? await readWhole(input, options.file) : undefined;
+
+  const session = await context.connect();
+  const started = performance.now();
+  const tracker = new ConfirmTracker();
+  let skipped = 0;
+  let inputFailure: WarrenError | undefined;
+  try {
+    const publisher = await session.openPublisher({ mandatory: options.mandatory, tracker });
+    const flow = new PublishFlow(session, publisher);
+    if (whole) {
+      await flow.send(rawMessage(whole, options.overrides, true), 1);
+    } else {
+      const splitter = new LineSplitter();
+      const toMessage =
+        options.input === 'ndjson'
+          ? (bytes: Buffer, line: number) =>
+              messageFromEnvelopeLine(bytes.toString('utf8'), line, options.overrides)
+          : (bytes: Buffer) => rawMessage(bytes, options.overrides, true);
+      const sendLines = async (lines: Iterable<{ bytes: Buffer; number: number }>) => {
+        for (const line of lines) {
+          let message: OutgoingMessage;
+          try {
+            message = toMessage(line.bytes, line.number);
+          } catch (error) {
+            if (!(error instanceof DataError)) throw error;
+            if (!options.skipInvalid) throw error;
+            skipped += 1;
+            reporter.warn(`${error.message} (skipped)`);
+            continue;
+          }
+          const wait = flow.send(message, line.number);
+          if (wait) await wait;
+        }
+      };
+      try {
+        try {
+          for await (const chunk of input) await sendLines(splitter.push(chunk as Buffer));
+        } catch (error) {
+          throw error instanceof DataError || session.lost ? error : inputError(error, options.file);
+        }
+        await sendLines(splitter.end());
+      } catch (error) {
+        if (!(error instanceof DataError)) throw error;
+        // Everything before the bad line is still confirmed and counted.
+        inputFailure = error;
+      }
+    }
+    await flow.finish();
+  } finally {
+    await session.close();
+    const elapsed = performance.now() - started;
+    reportSummary(tracker, skipped, elapsed, context);
+  }
+  if (inputFailure) throw inputFailure;
+  const undelivered = tracker.returned + tracker.nacked;
+  if (undelivered > 0) throw notDelivered(tracker, options.input === 'raw');
+}
+
+function reportSummary(
+  tracker: ConfirmTracker,
+  skipped: number,
+  elapsedMs: number,
+  context: CommandContext,
+): void {
+  const rate = elapsedMs > 0 ? Math.round((tracker.published * 1000) / elapsedMs) : 0;
+  const parts = [
+    `published ${tracker.published}`,
+    `confirmed ${tracker.confirmed}`,
+    `returned ${tracker.returned}`,
+    `nacked ${tracker.nacked}`,
+  ];
+  const unconfirmed = tracker.published - tracker.confirmed - tracker.returned - tracker.nacked;
+  if (unconfirmed > 0) parts.push(`unconfirmed ${unconfirmed}`);
+  if (skipped > 0) parts.push(`skipped ${skipped}`);
+  context.reporter.info(`${parts.join(', ')} in ${formatDuration(elapsedMs)} (${rate} msg/s)`);
+}
+
+function notDelivered(tracker: ConfirmTracker, single: boolean): NotDeliveredError {
+  const failures = tracker.failures.filter((f) => f.status === 'returned' || f.status === 'nacked');
+  if (single) {
+    const failure = failures[0];
+    const why =
+      failure?.status === 'returned' ? `returned by the broker (${failure.reason})` : 'nacked by the broker';
+    return new NotDeliveredError(`message not delivered: ${why}`, {
+      hint:
+        failure?.status === 'returned'
+          ? 'no queue is bound for this exchange and routing key (or use --no-mandatory to allow it)'
+          : undefined,
+    });
+  }
+  const describe = (status: 'returned' | 'nacked', count: number) => {
+    if (count === 0) return undefined;
+    const listed = failures.filter((f) => f.status === status);
+    const lines = listed.slice(0, 20).map((f) => f.line);
+    const reason = status === 'returned' && listed[0]?.reason ? ` (${listed[0].reason})` : '';
+    const more = count > lines.length ? `, … ${count - lines.length} more` : '';
+    return `${count} ${status}${reason}: line${count === 1 ? '' : 's'} ${lines.join(', ')}${more}`;
+  };
+  const details = [describe('returned', tracker.returned), describe('nacked', tracker.nacked)].filter(
+    Boolean,
+  );
+  return new NotDeliveredError(
+    `${tracker.returned + tracker.nacked} of ${tracker.published} messages not delivered; ${details.join('; ')}`,
+  );
+}

@@ -1,0 +1,28 @@
+import { UsageError } from './errors.js';
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Parses `500ms`, `10s`, `5m`, `1h` (or a combination such as `1m30s`) into milliseconds. */
+export function parseDuration(text: string, flag = 'duration'): number {
+  const trimmed = text.trim();
+  const pattern = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+  let total = 0;
+  let consumed = 0;
+  for (const match of trimmed.matchAll(pattern)) {
+    total += Number(match[1]) * (UNIT_MS[match[2] as string] as number);
+    consumed += match[0].length;
+  }
+  if (trimmed === '' || consumed !== trimmed.length) {
+    throw new UsageError(`${flag}: '${text}' is not a duration`, {
+      hint: 'use a number with a unit: 500ms, 10s, 5m, 1h',
+    });
+  }
+  return Math.round(total);
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
+  const minutes = Math.floor(ms / 60_000);
+  return `${minutes}m${Math.round((ms % 60_000) / 1000)}s`;
+}

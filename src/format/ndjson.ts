@@ -1,0 +1,6 @@
+import { envelopeFromMessage, type ReceivedMessage } from '../broker/envelope.js';
+
+/** One NDJSON envelope per message (SPEC "The NDJSON envelope"). */
+export function formatNdjson(message: ReceivedMessage): string {
+  return `${JSON.stringify(envelopeFromMessage(message))}\n`;
+}

@@ -1,0 +1,91 @@
+import { isUtf8 } from 'node:buffer';
+import type { ChalkInstance } from 'chalk';
+import type { ReceivedMessage } from '../broker/envelope.js';
+import type { TypedValue } from '../broker/fieldTable.js';
+
+export interface PrettyOptions {
+  chalk: ChalkInstance;
+  /** Bytes of a binary body shown as hex before the rest is summarised. */
+  hexBytes?: number;
+}
+
+function time(date: Date): string {
+  const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
+}
+
+function headerValue(value: TypedValue): string {
+  if (typeof value === 'string') return value;
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && '!' in value) {
+    const typed = value as { '!': string; value: unknown };
+    if (typed['!'] === 'timestamp' && typeof typed.value === 'number') {
+      return `${new Date(typed.value * 1000).toISOString()} (timestamp)`;
+    }
+    return `${JSON.stringify(typed.value)} (${typed['!']})`;
+  }
+  return JSON.stringify(value);
+}
+
+function colourJson(text: string, chalk: ChalkInstance): string {
+  return text.replace(
+    /("(?:[^"\\]|\\.)*")(\s*:)?|\b(true|false|null)\b|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g,
+    (match, str: string | undefined, colon: string | undefined, literal: string | undefined) => {
+      if (str) return colon ? `${chalk.blue(str)}${colon}` : chalk.green(str);
+      if (literal) return chalk.magenta(literal);
+      return chalk.yellow(match);
+    },
+  );
+}
+
+function hexDump(body: Buffer, limit: number): string {
+  const lines: string[] = [];
+  const shown = body.subarray(0, limit);
+  for (let offset = 0; offset < shown.length; offset += 16) {
+    const row = shown.subarray(offset, offset + 16);
+    const hex = [...row].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+    const ascii = [...row].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
+    lines.push(`${offset.toString(16).padStart(8, '0')}  ${hex.padEnd(47)}  ${ascii}`);
+  }
+  if (body.length > limit) lines.push(`… ${body.length - limit} more bytes`);
+  return lines.join('\n');
+}
+
+function bodyText(body: Buffer, chalk: ChalkInstance, hexBytes: number): string {
+  if (body.length === 0) return chalk.dim('(empty body)');
+  if (!isUtf8(body)) return `${chalk.dim(`binary, ${body.length} bytes`)}\n${hexDump(body, hexBytes)}`;
+  const text = body.toString('utf8');
+  const first = text.trimStart()[0];
+  if (first === '{' || first === '[') {
+    try {
+      return colourJson(JSON.stringify(JSON.parse(text), null, 2), chalk);
+    } catch {
+      // Not JSON after all: shown as text.
+    }
+  }
+  return text;
+}
+
+/** A readable block per message, for a person at a terminal. */
+export function createPrettyFormatter(options: PrettyOptions): (message: ReceivedMessage) => string {
+  const { chalk } = options;
+  const hexBytes = options.hexBytes ?? 256;
+  return (message) => {
+    const exchange = message.exchange === '' ? chalk.dim('(default)') : chalk.cyan.bold(message.exchange);
+    const title = [
+      chalk.dim(time(message.receivedAt)),
+      `${exchange} ${chalk.dim('→')} ${chalk.bold(message.routingKey)}`,
+      message.redelivered ? chalk.yellow('redelivered') : '',
+      chalk.dim(`${message.body.length} B`),
+    ]
+      .filter(Boolean)
+      .join('  ');
+    const lines = [title];
+    const props = Object.entries(message.properties).map(([k, v]) => `${chalk.dim(`${k}:`)} ${v}`);
+    if (props.length > 0) lines.push(`  ${props.join('  ')}`);
+    for (const [key, value] of Object.entries(message.headers ?? {})) {
+      lines.push(`  ${chalk.dim(`${key}:`)} ${headerValue(value)}`);
+    }
+    lines.push(bodyText(message.body, chalk, hexBytes));
+    return `${lines.join('\n')}\n\n`;
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * Writes message records to stdout in batches (everything that arrived in one tick of the
+ * event loop) and reports, per batch, the last delivery tag whose record the stream has
+ * taken: the write callback fired without error. Only then may that message be acked.
+ */
+export class RecordSink {
+  private batch: (string | Buffer)[] = [];
+  private batchHasBuffer = false;
+  private lastTag = 0;
+  private scheduled = false;
+  private pendingWrites = 0;
+  private idleWaiters: (() => void)[] = [];
+  broken: Error | undefined;
+
+  constructor(
+    private readonly out: NodeJS.WritableStream,
+    private readonly onWritten: (upToTag: number) => void,
+    private readonly onBroken: (error: Error) => void,
+  ) {
+    out.on('error', (error: Error) => this.break(error));
+  }
+
+  push(record: string | Buffer, tag: number): void {
+    if (this.broken) return;
+    this.batch.push(record);
+    if (typeof record !== 'string') this.batchHasBuffer = true;
+    this.lastTag = tag;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Writes what is batched now, without waiting for the next tick. */
+  flush(): void {
+    this.scheduled = false;
+    if (this.batch.length === 0 || this.broken) return;
+    const records = this.batch;
+    const hasBuffer = this.batchHasBuffer;
+    const tag = this.lastTag;
+    this.batch = [];
+    this.batchHasBuffer = false;
+    const chunk = hasBuffer
+      ? Buffer.concat(records.map((r) => (typeof r === 'string' ? Buffer.from(r) : r)))
+      : records.join('');
+    this.pendingWrites += 1;
+    this.out.write(chunk, (error) => {
+      this.pendingWrites -= 1;
+      if (error) this.break(error);
+      else if (!this.broken) this.onWritten(tag);
+      if (this.pendingWrites === 0) this.wakeIdle();
+    });
+  }
+
+  /** Resolves once every record pushed so far was written (or the stream broke). */
+  settled(): Promise<void> {
+    this.flush();
+    if (this.pendingWrites === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private break(error: Error): void {
+    if (this.broken) return;
+    this.broken = error;
+    this.batch = [];
+    this.onBroken(error);
+    this.wakeIdle();
+  }
+
+  private wakeIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

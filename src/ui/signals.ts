@@ -1,0 +1,28 @@
+export type StopSignal = 'SIGINT' | 'SIGTERM';
+
+/**
+ * Calls `onStop` at the first SIGINT or SIGTERM so the command can shut down cleanly.
+ * A second signal means the person does not want to wait: the default action runs.
+ * Returns a function that removes the handlers.
+ */
+export function watchStopSignals(onStop: (signal: StopSignal) => void): () => void {
+  let stopping = false;
+  const handler = (signal: StopSignal) => {
+    if (stopping) {
+      dispose();
+      process.kill(process.pid, signal);
+      return;
+    }
+    stopping = true;
+    onStop(signal);
+  };
+  const onInt = () => handler('SIGINT');
+  const onTerm = () => handler('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  const dispose = () => {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  };
+  return dispose;
+}

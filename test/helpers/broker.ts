@@ -1,0 +1,85 @@
+/**
+ * Test helpers that talk to the real local RabbitMQ directly with amqplib, to set up and
+ * inspect what warren did. (warren's own code reaches amqplib only through its session.)
+ */
+import { randomBytes } from 'node:crypto';
+import amqp from 'amqplib';
+
+export const BROKER_URL = process.env['WARREN_TEST_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672/';
+
+/** A name no other test (or rerun) uses. */
+export function uniqueName(prefix: string): string {
+  return `warren-test.${prefix}.${process.pid}.${randomBytes(4).toString('hex')}`;
+}
+
+export interface TestBroker {
+  connection: amqp.ChannelModel;
+  channel: amqp.Channel;
+  /** Declares a non-durable queue that is deleted again by `cleanup`. */
+  queue(prefix: string, options?: amqp.Options.AssertQueue): Promise<string>;
+  exchange(prefix: string, type: string): Promise<string>;
+  /** Publishes with confirms, straight through amqplib. */
+  publish(
+    exchange: string,
+    routingKey: string,
+    body: Buffer | string,
+    options?: amqp.Options.Publish,
+  ): Promise<void>;
+  /** Takes every message now in the queue (acked), in order. */
+  drain(queue: string): Promise<amqp.GetMessage[]>;
+  messageCount(queue: string): Promise<number>;
+  cleanup(): Promise<void>;
+}
+
+export async function connectTestBroker(): Promise<TestBroker> {
+  const connection = await amqp.connect(BROKER_URL);
+  const channel = await connection.createChannel();
+  const confirm = await connection.createConfirmChannel();
+  const queues: string[] = [];
+  const exchanges: string[] = [];
+  return {
+    connection,
+    channel,
+    async queue(prefix, options = {}) {
+      const name = uniqueName(prefix);
+      await channel.assertQueue(name, { durable: false, ...options });
+      queues.push(name);
+      return name;
+    },
+    async exchange(prefix, type) {
+      const name = uniqueName(prefix);
+      await channel.assertExchange(name, type, { durable: false });
+      exchanges.push(name);
+      return name;
+    },
+    async publish(exchange, routingKey, body, options = {}) {
+      confirm.publish(exchange, routingKey, Buffer.isBuffer(body) ? body : Buffer.from(body), options);
+      await confirm.waitForConfirms();
+    },
+    async drain(queue) {
+      const messages: amqp.GetMessage[] = [];
+      for (;;) {
+        const message = await channel.get(queue, { noAck: true });
+        if (message === false) return messages;
+        messages.push(message);
+      }
+    },
+    async messageCount(queue) {
+      return (await channel.checkQueue(queue)).messageCount;
+    },
+    async cleanup() {
+      for (const queue of queues) await channel.deleteQueue(queue).catch(() => {});
+      for (const exchange of exchanges) await channel.deleteExchange(exchange).catch(() => {});
+      await connection.close().catch(() => {});
+    },
+  };
+}
+
+/** Polls until `check` is true or `ms` passes (for states the broker reaches shortly). */
+export async function eventually(check: () => Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
