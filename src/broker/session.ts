@@ -2,9 +2,11 @@
  * The broker session: the only module that talks to amqplib. Everything it hands out is
  * plain data (ReceivedMessage, counts) or a small interface of its own.
  */
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import type { LookupAddress } from 'node:dns';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import type * as Amqp from 'amqplib';
+import codec from 'amqplib-codec';
 import { BrokerRefusedError, UnreachableError, WarrenError } from '../errors.js';
 import type { ConfirmTracker, PendingPublish } from './confirmTracker.js';
 import {
@@ -31,22 +33,20 @@ let amqplib: AmqpModule | undefined;
 /**
  * Loads amqplib with one change: its field-table decoder also keeps the raw bytes of each
  * table it decodes, so that message headers can be read again with their wire types
- * (see fieldTable.ts). defs.js takes the decoder from codec.js when it loads, so the
- * wrapper must be in place before amqplib itself is required.
+ * (see fieldTable.ts). amqplib's protocol definitions take the decoder from the codec
+ * module when they load, so the wrapper must be in place before amqplib is imported.
  */
-function loadAmqplib(): AmqpModule {
+async function loadAmqplib(): Promise<AmqpModule> {
   if (amqplib) return amqplib;
-  const require = createRequire(import.meta.url);
-  const codec = require(join(dirname(require.resolve('amqplib')), 'lib', 'codec.js')) as {
-    decodeFields: (slice: Buffer) => Record<string | symbol, unknown>;
-  };
   const decodeFields = codec.decodeFields;
   codec.decodeFields = (slice: Buffer) => {
     const table = decodeFields(slice);
     table[RAW_TABLE] = slice;
     return table;
   };
-  amqplib = require('amqplib') as AmqpModule;
+  const loaded = await import('amqplib');
+  // amqplib is CommonJS: its exports arrive as the default export.
+  amqplib = (loaded as unknown as { default: AmqpModule }).default;
   return amqplib;
 }
 
@@ -82,13 +82,40 @@ function connectFailure(error: unknown, url: BrokerUrl): string {
   return `${url.masked}: ${text}`;
 }
 
+type LookupCallback = (error: Error | null, address: string | LookupAddress[], family?: number) => void;
+
+/**
+ * Starts resolving a URL's host name at once, so the lookup runs while amqplib loads,
+ * and returns a `lookup` for the socket that answers from that result.
+ */
+function prefetchedLookup(url: BrokerUrl) {
+  const host = new URL(url.url).hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host)) return undefined;
+  const resolved = lookup(host, { all: true });
+  resolved.catch(() => {});
+  return (_host: string, options: { all?: boolean }, callback: LookupCallback) => {
+    resolved.then(
+      (addresses) => {
+        const first = addresses[0];
+        if (options.all) callback(null, addresses);
+        else if (first) callback(null, first.address, first.family);
+        else callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' }), '');
+      },
+      (error: Error) => callback(error, ''),
+    );
+  };
+}
+
 export async function openSession(options: SessionOptions): Promise<Session> {
-  const amqp = loadAmqplib();
+  const lookups = options.urls.map(prefetchedLookup);
+  const amqp = await loadAmqplib();
   const failures: string[] = [];
-  for (const url of options.urls) {
+  for (const [index, url] of options.urls.entries()) {
     options.log?.(`connecting to ${url.masked}`);
+    const hostLookup = lookups[index];
     try {
       const model = await amqp.connect(url.url, {
+        ...(hostLookup ? { lookup: hostLookup } : {}),
         // Without noDelay each handshake step waits on Nagle's algorithm and delayed ACKs.
         noDelay: true,
         timeout: 10_000,
