@@ -19,3 +19,13 @@ await build({
   },
   logLevel: 'warning',
 });
+
+// completions/ holds the scripts generated from the command definitions; a test checks
+// that they still match.
+const { mkdir, writeFile } = await import('node:fs/promises');
+const { completionScripts } = await import('./dist/cli.js');
+await mkdir('completions', { recursive: true });
+const names = { bash: 'warren.bash', zsh: 'warren.zsh', fish: 'warren.fish' };
+for (const [shell, script] of Object.entries(completionScripts())) {
+  await writeFile(`completions/${names[shell]}`, script);
+}

@@ -155,9 +155,9 @@ export function buildProgram(io: Io, onParsed: (parsed: ParsedCommand) => void):
     .option('--ca <file>', 'PEM file of the CA that signed the broker certificate (amqps)')
     .option('--cert <file>', 'PEM client certificate (amqps)')
     .option('--key <file>', 'PEM private key of the client certificate (amqps)')
-    .option('--insecure', 'do not verify the broker certificate (warns)', false)
-    .option('-q, --quiet', 'no human summary on stderr', false)
-    .option('-v, --verbose', 'connection and protocol detail on stderr, stack traces on errors', false)
+    .option('--insecure', 'do not verify the broker certificate (warns)')
+    .option('-q, --quiet', 'no human summary on stderr')
+    .option('-v, --verbose', 'connection and protocol detail on stderr, stack traces on errors')
     .option('--no-color', 'no colour, whatever the terminal')
     .addHelpText(
       'after',
@@ -225,7 +225,7 @@ ${EXAMPLES.program}`,
       timestamp,
     )
     .option('--no-mandatory', 'allow unroutable messages to be dropped silently')
-    .option('--skip-invalid', 'with --input ndjson: warn about a malformed line and go on', false)
+    .option('--skip-invalid', 'with --input ndjson: warn about a malformed line and go on')
     .addHelpText('after', EXAMPLES.publish)
     .action((body: string | undefined, o: Record<string, unknown>, command: Command) => {
       if (o['persistent'] && o['transient'])
@@ -397,16 +397,19 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     await dispatch(parsed, io);
     return ExitCode.ok;
   } catch (error) {
-    return reportError(error, io, verbose);
+    return reportError(error, io, verbose, argv);
   }
 }
 
-function reportError(error: unknown, io: Io, verbose: boolean): number {
+const COMMAND_NAMES = ['publish', 'consume', 'completion'];
+
+function reportError(error: unknown, io: Io, verbose: boolean, argv: string[]): number {
   if (error instanceof CommanderError) {
     // Commander has printed its own one-line message (or the help, or the version).
     if (error.exitCode === 0) return ExitCode.ok;
     if (error.code !== 'commander.help' && error.code !== 'commander.helpDisplayed') {
-      io.stderr.write("(see 'warren --help')\n");
+      const command = argv.find((arg) => COMMAND_NAMES.includes(arg));
+      io.stderr.write(`(see 'warren ${command ? `${command} ` : ''}--help')\n`);
     }
     return ExitCode.usage;
   }
@@ -434,4 +437,10 @@ export function run(argv: string[]): void {
     // Let stdout finish (a pipe may still hold data) before leaving.
     process.stdout.write('', () => process.exit(code));
   });
+}
+
+/** The completion scripts, as build.mjs writes them to completions/. */
+export function completionScripts(): Record<string, string> {
+  const program = buildProgram(processIo(), () => {});
+  return Object.fromEntries(SHELLS.map((shell) => [shell, completionScript(shell, program)]));
 }

@@ -1,10 +1,12 @@
-import { createReadStream } from 'node:fs';
+import { accessSync, constants, createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { ConfirmTracker } from '../broker/confirmTracker.js';
 import { type MessageOverrides, messageFromEnvelopeLine, type OutgoingMessage } from '../broker/envelope.js';
 import { PublishFlow } from '../broker/publishFlow.js';
 import { formatDuration } from '../duration.js';
-import { DataError, NotDeliveredError, UsageError, WarrenError } from '../errors.js';
-import { LineSplitter } from '../input/lineSplitter.js';
+import { DataError, InterruptedError, NotDeliveredError, UsageError, WarrenError } from '../errors.js';
+import { type Line, LineSplitter } from '../input/lineSplitter.js';
+import { type StopSignal, watchStopSignals } from '../ui/signals.js';
 import type { CommandContext } from './context.js';
 
 export const INPUT_MODES = ['raw', 'lines', 'ndjson'] as const;
@@ -30,6 +32,14 @@ function openInput(
   }
   if (options.body !== undefined) return [Buffer.from(options.body, 'utf8')];
   if (options.file !== undefined) {
+    // Fail before connecting when the file cannot be read.
+    if (options.file !== '-') {
+      try {
+        accessSync(options.file, constants.R_OK);
+      } catch (error) {
+        throw inputError(error, options.file);
+      }
+    }
     const stream = createReadStream(options.file === '-' ? '/dev/stdin' : options.file, {
       highWaterMark: 256 * 1024,
     });
@@ -61,6 +71,7 @@ function inputError(error: unknown, file: string | undefined): WarrenError {
   const code = (error as NodeJS.ErrnoException).code;
   return new UsageError(`cannot read ${file ? `'${file}'` : 'stdin'}: ${code ?? (error as Error).message}`, {
     cause: error,
+    hint: undefined,
   });
 }
 
@@ -77,7 +88,6 @@ function rawMessage(body: Buffer, overrides: MessageOverrides, fillDefaults: boo
 }
 
 export async function publish(options: PublishOptions, context: CommandContext): Promise<void> {
-  const { reporter } = context;
   const input = openInput(options, context);
   // A single message is read before connecting: nothing to hold a connection open for.
   const whole = options.input === 'raw' ? await readWhole(input, options.file) : undefined;
@@ -85,58 +95,83 @@ export async function publish(options: PublishOptions, context: CommandContext):
   const session = await context.connect();
   const started = performance.now();
   const tracker = new ConfirmTracker();
-  let skipped = 0;
-  let inputFailure: WarrenError | undefined;
+  const progress: LineProgress = { skipped: 0, stoppedBy: undefined, inputFailure: undefined };
   try {
     const publisher = await session.openPublisher({ mandatory: options.mandatory, tracker });
     const flow = new PublishFlow(session, publisher);
-    if (whole) {
-      await flow.send(rawMessage(whole, options.overrides, true), 1);
-    } else {
-      const splitter = new LineSplitter();
-      const toMessage =
-        options.input === 'ndjson'
-          ? (bytes: Buffer, line: number) =>
-              messageFromEnvelopeLine(bytes.toString('utf8'), line, options.overrides)
-          : (bytes: Buffer) => rawMessage(bytes, options.overrides, true);
-      const sendLines = async (lines: Iterable<{ bytes: Buffer; number: number }>) => {
-        for (const line of lines) {
-          let message: OutgoingMessage;
-          try {
-            message = toMessage(line.bytes, line.number);
-          } catch (error) {
-            if (!(error instanceof DataError)) throw error;
-            if (!options.skipInvalid) throw error;
-            skipped += 1;
-            reporter.warn(`${error.message} (skipped)`);
-            continue;
-          }
-          const wait = flow.send(message, line.number);
-          if (wait) await wait;
-        }
-      };
-      try {
-        try {
-          for await (const chunk of input) await sendLines(splitter.push(chunk as Buffer));
-        } catch (error) {
-          throw error instanceof DataError || session.lost ? error : inputError(error, options.file);
-        }
-        await sendLines(splitter.end());
-      } catch (error) {
-        if (!(error instanceof DataError)) throw error;
-        // Everything before the bad line is still confirmed and counted.
-        inputFailure = error;
-      }
-    }
+    if (whole) await flow.send(rawMessage(whole, options.overrides, true), 1);
+    else await publishLines(input, flow, options, context, progress);
     await flow.finish();
   } finally {
     await session.close();
-    const elapsed = performance.now() - started;
-    reportSummary(tracker, skipped, elapsed, context);
+    reportSummary(tracker, progress.skipped, performance.now() - started, context);
   }
-  if (inputFailure) throw inputFailure;
-  const undelivered = tracker.returned + tracker.nacked;
-  if (undelivered > 0) throw notDelivered(tracker, options.input === 'raw');
+  if (progress.inputFailure) throw progress.inputFailure;
+  if (tracker.returned + tracker.nacked > 0) throw notDelivered(tracker, options.input === 'raw');
+  if (progress.stoppedBy) throw new InterruptedError(progress.stoppedBy);
+}
+
+interface LineProgress {
+  skipped: number;
+  stoppedBy: StopSignal | undefined;
+  /** The malformed line that ended the input; everything before it is still confirmed. */
+  inputFailure: DataError | undefined;
+}
+
+/**
+ * Publishes one message per input line, reading no faster than the flow allows. Ctrl-C
+ * stops the reading; what was published is still confirmed and counted.
+ */
+async function publishLines(
+  input: AsyncIterable<Buffer> | Iterable<Buffer>,
+  flow: PublishFlow,
+  options: PublishOptions,
+  context: CommandContext,
+  progress: LineProgress,
+): Promise<void> {
+  const splitter = new LineSplitter();
+  const toMessage =
+    options.input === 'ndjson'
+      ? (bytes: Buffer, line: number) =>
+          messageFromEnvelopeLine(bytes.toString('utf8'), line, options.overrides)
+      : (bytes: Buffer) => rawMessage(bytes, options.overrides, true);
+  const sendLines = async (lines: Iterable<Line>) => {
+    for (const line of lines) {
+      if (progress.stoppedBy) return;
+      let message: OutgoingMessage;
+      try {
+        message = toMessage(line.bytes, line.number);
+      } catch (error) {
+        if (!(error instanceof DataError) || !options.skipInvalid) throw error;
+        progress.skipped += 1;
+        context.reporter.warn(`${error.message} (skipped)`);
+        continue;
+      }
+      const wait = flow.send(message, line.number);
+      if (wait) await wait;
+    }
+  };
+  const disposeSignals = watchStopSignals((signal) => {
+    progress.stoppedBy = signal;
+    (input as Partial<Readable>).destroy?.();
+  });
+  try {
+    try {
+      for await (const chunk of input) {
+        await sendLines(splitter.push(chunk));
+        if (progress.stoppedBy) break;
+      }
+    } catch (error) {
+      if (progress.stoppedBy) return;
+      throw error instanceof WarrenError ? error : inputError(error, options.file);
+    }
+    if (!progress.stoppedBy) await sendLines(splitter.end());
+  } catch (error) {
+    if (!(error instanceof DataError)) throw error;
+    progress.inputFailure = error;
+  } finally {
+    disposeSignals();
+  }
 }
 
 function reportSummary(
