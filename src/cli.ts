@@ -320,14 +320,48 @@ ${EXAMPLES.program}`,
   return program;
 }
 
-/** Parses argv into a command and typed options, without running anything. */
+const COMMAND_NAMES = ['publish', 'consume', 'completion'];
+
+/**
+ * Parses argv into a command and typed options, without running anything. Resolves to
+ * undefined when there is nothing to run (help or version was shown, or no command given).
+ */
 export async function parseArgs(argv: string[], io: Io = processIo()): Promise<ParsedCommand | undefined> {
   let parsed: ParsedCommand | undefined;
   const program = buildProgram(io, (p) => {
     parsed = p;
   });
-  await program.parseAsync(argv, { from: 'user' });
-  if (!parsed) program.help({ error: true });
+  let commanderMessage = '';
+  program.configureOutput({
+    writeOut: (text) => io.stdout.write(text),
+    writeErr: (text) => io.stderr.write(text),
+    // Usage errors are reported like every other error, by main: keep the text.
+    outputError: (text) => {
+      commanderMessage = text;
+    },
+  });
+  for (const command of program.commands) command.configureOutput(program.configureOutput());
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    if (error.exitCode === 0 || error.code === 'commander.help' || error.code === 'commander.helpDisplayed') {
+      if (error.exitCode !== 0) throw new UsageError('', { hint: undefined });
+      return undefined;
+    }
+    const [first = error.message, ...rest] = commanderMessage.trim().split('\n');
+    const suggestion = rest.join(' ').replace(/^\((.*)\)$/, '$1');
+    const command = argv.find((arg) => COMMAND_NAMES.includes(arg));
+    const seeHelp = `see 'warren ${command ? `${command} ` : ''}--help'`;
+    throw new UsageError(first.replace(/^error: /, ''), {
+      cause: error,
+      hint: suggestion ? `${suggestion.replace(/\?$/, '')}? ${seeHelp}` : seeHelp,
+    });
+  }
+  if (!parsed) {
+    program.outputHelp({ error: true });
+    throw new UsageError('', { hint: undefined });
+  }
   return parsed;
 }
 
@@ -392,30 +426,22 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   let verbose = argv.includes('-v') || argv.includes('--verbose');
   try {
     const parsed = await parseArgs(argv, io);
-    if (!parsed) return ExitCode.usage;
+    if (!parsed) return ExitCode.ok;
     verbose = parsed.global.verbose;
     await dispatch(parsed, io);
     return ExitCode.ok;
   } catch (error) {
-    return reportError(error, io, verbose, argv);
+    return reportError(error, io, verbose);
   }
 }
 
-const COMMAND_NAMES = ['publish', 'consume', 'completion'];
-
-function reportError(error: unknown, io: Io, verbose: boolean, argv: string[]): number {
-  if (error instanceof CommanderError) {
-    // Commander has printed its own one-line message (or the help, or the version).
-    if (error.exitCode === 0) return ExitCode.ok;
-    if (error.code !== 'commander.help' && error.code !== 'commander.helpDisplayed') {
-      const command = argv.find((arg) => COMMAND_NAMES.includes(arg));
-      io.stderr.write(`(see 'warren ${command ? `${command} ` : ''}--help')\n`);
-    }
-    return ExitCode.usage;
-  }
+function reportError(error: unknown, io: Io, verbose: boolean): number {
   const colour = colourFor(io.stderr, io.env, undefined);
   if (error instanceof WarrenError) {
-    if (error.exitCode === ExitCode.sigint || error.exitCode === ExitCode.sigterm) return error.exitCode;
+    // Signals end quietly; an empty message means the help was already shown.
+    if (error.exitCode === ExitCode.sigint || error.exitCode === ExitCode.sigterm || error.message === '') {
+      return error.exitCode;
+    }
     io.stderr.write(`${colour.red('error:')} ${redact(error.message)}\n`);
     if (error.hint) io.stderr.write(`${colour.dim(`  ${redact(error.hint)}`)}\n`);
     if (verbose && error.cause instanceof Error && error.cause.stack) {

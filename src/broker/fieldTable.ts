@@ -22,6 +22,16 @@ export type FieldTable = Record<string, TypedValue>;
 /** Property under which the session keeps the raw bytes of a table amqplib decoded. */
 export const RAW_TABLE: unique symbol = Symbol('warren.rawFieldTable');
 
+/**
+ * Sets a key as an own property, even `__proto__`: a header may have any name, and plain
+ * assignment would change the object's prototype instead of adding the header.
+ */
+export function setField(table: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(table, key, { value, enumerable: true, writable: true, configurable: true });
+  else table[key] = value;
+}
+
 /** Raised for a header value that cannot be encoded; the caller adds the line number. */
 export class FieldValueError extends Error {}
 
@@ -89,7 +99,7 @@ function readTable(bytes: Buffer, state: { offset: number }, end: number): Field
     state.offset += 1;
     const key = bytes.toString('utf8', state.offset, state.offset + keyLength);
     state.offset += keyLength;
-    table[key] = readValue(bytes, state);
+    setField(table, key, readValue(bytes, state));
   }
   return table;
 }
@@ -182,7 +192,7 @@ export function typedFromDecoded(value: unknown): TypedValue {
     if (typeof record['!'] === 'string' && 'value' in record)
       return record as { '!': string; value: unknown };
     const table: FieldTable = {};
-    for (const key of Object.keys(record)) table[key] = typedFromDecoded(record[key]);
+    for (const key of Object.keys(record)) setField(table, key, typedFromDecoded(record[key]));
     return table;
   }
   return value as TypedValue;
@@ -205,7 +215,7 @@ export function encodableFromTyped(value: unknown, path: string): unknown {
     const table: Record<string, unknown> = {};
     for (const key of Object.keys(record)) {
       checkKey(key, path);
-      table[key] = encodableFromTyped(record[key], `${path}.${key}`);
+      setField(table, key, encodableFromTyped(record[key], `${path}.${key}`));
     }
     return table;
   }
@@ -273,7 +283,7 @@ function encodableFromTypedForm(record: Record<string, unknown>, path: string): 
       const table: Record<string, unknown> = {};
       for (const key of Object.keys(value)) {
         checkKey(key, path);
-        table[key] = encodableFromTyped((value as Record<string, unknown>)[key], `${path}.${key}`);
+        setField(table, key, encodableFromTyped((value as Record<string, unknown>)[key], `${path}.${key}`));
       }
       if (!Object.hasOwn(table, '!')) return table;
       // amqplib reads an own "!" key as its type marker but encodes inherited keys too:
@@ -313,7 +323,7 @@ export function encodableHeaders(
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(headers)) {
     checkKey(key, path);
-    out[key] = encodableFromTyped(headers[key], `${path}.${key}`);
+    setField(out, key, encodableFromTyped(headers[key], `${path}.${key}`));
   }
   return out;
 }

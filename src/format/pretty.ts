@@ -14,16 +14,28 @@ function time(date: Date): string {
   return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
 }
 
+/**
+ * Text from a message must not drive the viewer's terminal: control characters (escape
+ * sequences, bells, C1 controls) are shown as `\xNN` instead. Newlines and tabs stay.
+ */
+export function visible(text: string): string {
+  return text.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+}
+
 function headerValue(value: TypedValue): string {
-  if (typeof value === 'string') return value;
+  if (typeof value === 'string') return visible(value);
   if (value !== null && typeof value === 'object' && !Array.isArray(value) && '!' in value) {
     const typed = value as { '!': string; value: unknown };
     if (typed['!'] === 'timestamp' && typeof typed.value === 'number') {
       return `${new Date(typed.value * 1000).toISOString()} (timestamp)`;
     }
-    return `${JSON.stringify(typed.value)} (${typed['!']})`;
+    return `${visible(JSON.stringify(typed.value))} (${typed['!']})`;
   }
-  return JSON.stringify(value);
+  return visible(JSON.stringify(value));
 }
 
 function colourJson(text: string, chalk: ChalkInstance): string {
@@ -57,12 +69,12 @@ function bodyText(body: Buffer, chalk: ChalkInstance, hexBytes: number): string 
   const first = text.trimStart()[0];
   if (first === '{' || first === '[') {
     try {
-      return colourJson(JSON.stringify(JSON.parse(text), null, 2), chalk);
+      return colourJson(visible(JSON.stringify(JSON.parse(text), null, 2)), chalk);
     } catch {
       // Not JSON after all: shown as text.
     }
   }
-  return text;
+  return visible(text);
 }
 
 /** A readable block per message, for a person at a terminal. */
@@ -70,20 +82,23 @@ export function createPrettyFormatter(options: PrettyOptions): (message: Receive
   const { chalk } = options;
   const hexBytes = options.hexBytes ?? 256;
   return (message) => {
-    const exchange = message.exchange === '' ? chalk.dim('(default)') : chalk.cyan.bold(message.exchange);
+    const exchange =
+      message.exchange === '' ? chalk.dim('(default)') : chalk.cyan.bold(visible(message.exchange));
     const title = [
       chalk.dim(time(message.receivedAt)),
-      `${exchange} ${chalk.dim('→')} ${chalk.bold(message.routingKey)}`,
+      `${exchange} ${chalk.dim('→')} ${chalk.bold(visible(message.routingKey))}`,
       message.redelivered ? chalk.yellow('redelivered') : '',
       chalk.dim(`${message.body.length} B`),
     ]
       .filter(Boolean)
       .join('  ');
     const lines = [title];
-    const props = Object.entries(message.properties).map(([k, v]) => `${chalk.dim(`${k}:`)} ${v}`);
+    const props = Object.entries(message.properties).map(
+      ([k, v]) => `${chalk.dim(`${k}:`)} ${visible(String(v))}`,
+    );
     if (props.length > 0) lines.push(`  ${props.join('  ')}`);
     for (const [key, value] of Object.entries(message.headers ?? {})) {
-      lines.push(`  ${chalk.dim(`${key}:`)} ${headerValue(value)}`);
+      lines.push(`  ${chalk.dim(`${visible(key)}:`)} ${headerValue(value)}`);
     }
     lines.push(bodyText(message.body, chalk, hexBytes));
     return `${lines.join('\n')}\n\n`;

@@ -21,7 +21,12 @@ describe('publish then consume', () => {
     const consumed = await runWarren(['consume', queue, '--count', '1']);
     expect(consumed.code).toBe(0);
     const [record] = ndjson(consumed.stdout);
-    expect(record).toMatchObject({ exchange: '', routingKey: queue, body: '{"id":42}', bodyEncoding: 'utf8' });
+    expect(record).toMatchObject({
+      exchange: '',
+      routingKey: queue,
+      body: '{"id":42}',
+      bodyEncoding: 'utf8',
+    });
     expect(await broker.messageCount(queue)).toBe(0);
   });
 });

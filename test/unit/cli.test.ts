@@ -1,0 +1,593 @@
+import { readFileSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import type { MessageOverrides } from '../../src/broker/envelope.js';
+import { buildProgram, type GlobalOptions, main, type ParsedCommand, parseArgs } from '../../src/cli.js';
+import type { ConsumeOptions } from '../../src/commands/consume.js';
+import type { PublishOptions } from '../../src/commands/publish.js';
+import { UsageError } from '../../src/errors.js';
+import type { Io } from '../../src/ui/io.js';
+
+interface FakeIo {
+  io: Io;
+  stdout(): string;
+  stderr(): string;
+}
+
+/** Streams that capture what warren writes; stdout is a terminal only when asked. */
+function fakeIo(options: { tty?: boolean } = {}): FakeIo {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  stdout.on('data', (chunk: Buffer) => out.push(chunk));
+  stderr.on('data', (chunk: Buffer) => err.push(chunk));
+  const stdin = new PassThrough();
+  const io: Io = {
+    stdin,
+    stdout: options.tty ? Object.assign(stdout, { isTTY: true }) : stdout,
+    stderr,
+    env: {},
+  };
+  return {
+    io,
+    stdout: () => Buffer.concat(out).toString('utf8'),
+    stderr: () => Buffer.concat(err).toString('utf8'),
+  };
+}
+
+/** Runs main and lets the capturing streams deliver what was written. */
+async function runMain(argv: string[], options: { tty?: boolean } = {}) {
+  const fake = fakeIo(options);
+  const code = await main(argv, fake.io);
+  await new Promise((resolve) => setImmediate(resolve));
+  return { code, stdout: fake.stdout(), stderr: fake.stderr() };
+}
+
+// ---------------------------------------------------------------------------------------
+// Expected parse results.
+
+function global(overrides: Partial<GlobalOptions> = {}): GlobalOptions {
+  return {
+    urls: undefined,
+    ca: undefined,
+    cert: undefined,
+    key: undefined,
+    insecure: false,
+    quiet: false,
+    verbose: false,
+    color: undefined,
+    ...overrides,
+  };
+}
+
+function publish(
+  options: Partial<Omit<PublishOptions, 'overrides'>> & { overrides?: Partial<MessageOverrides> } = {},
+  globals: Partial<GlobalOptions> = {},
+): ParsedCommand {
+  const { overrides, ...rest } = options;
+  return {
+    command: 'publish',
+    global: global(globals),
+    options: {
+      overrides: { exchange: undefined, routingKey: undefined, properties: {}, headers: {}, ...overrides },
+      body: undefined,
+      file: undefined,
+      input: 'raw',
+      mandatory: true,
+      skipInvalid: false,
+      ...rest,
+    },
+  };
+}
+
+function consume(options: Partial<ConsumeOptions> = {}, globals: Partial<GlobalOptions> = {}): ParsedCommand {
+  return {
+    command: 'consume',
+    global: global(globals),
+    options: {
+      queue: 'q',
+      count: undefined,
+      timeoutMs: undefined,
+      prefetch: 1000,
+      ackMode: 'ack',
+      format: 'ndjson',
+      template: undefined,
+      ...options,
+    },
+  };
+}
+
+const ISO_SECONDS = Math.floor(Date.parse('2026-11-27T09:00:00Z') / 1000);
+
+const PARSES: { name: string; argv: string[]; tty?: boolean; expected: ParsedCommand }[] = [
+  {
+    name: 'publish: exchange, routing key, string and typed headers, priority, transient',
+    argv: [
+      'publish',
+      '-e',
+      'x',
+      '-k',
+      'k',
+      '-H',
+      'a=b',
+      '-H',
+      'n:=5',
+      '--priority',
+      '3',
+      '--transient',
+      'body',
+    ],
+    expected: publish({
+      body: 'body',
+      overrides: {
+        exchange: 'x',
+        routingKey: 'k',
+        properties: { deliveryMode: 1, priority: 3 },
+        headers: { a: 'b', n: 5 },
+      },
+    }),
+  },
+  {
+    name: 'publish: every property flag, long names',
+    argv: [
+      'publish',
+      '--exchange',
+      'orders',
+      '--routing-key',
+      'order.created',
+      '--content-type',
+      'application/json',
+      '--content-encoding',
+      'gzip',
+      '--persistent',
+      '--priority',
+      '255',
+      '--expiration',
+      '30s',
+      '--message-id',
+      'm-1',
+      '--correlation-id',
+      'c-1',
+      '--reply-to',
+      'replies',
+      '--type',
+      'order',
+      '--app-id',
+      'shop',
+      '--timestamp',
+      '1795770000',
+      '{"id":42}',
+    ],
+    expected: publish({
+      body: '{"id":42}',
+      overrides: {
+        exchange: 'orders',
+        routingKey: 'order.created',
+        properties: {
+          contentType: 'application/json',
+          contentEncoding: 'gzip',
+          deliveryMode: 2,
+          priority: 255,
+          expiration: '30000',
+          messageId: 'm-1',
+          correlationId: 'c-1',
+          replyTo: 'replies',
+          type: 'order',
+          appId: 'shop',
+          timestamp: 1795770000,
+        },
+        headers: {},
+      },
+    }),
+  },
+  {
+    name: 'publish: --timestamp as ISO 8601 is seconds since the epoch',
+    argv: ['publish', '--timestamp', '2026-11-27T09:00:00Z', '--priority', '0', 'b'],
+    expected: publish({ body: 'b', overrides: { properties: { timestamp: ISO_SECONDS, priority: 0 } } }),
+  },
+  {
+    name: 'publish: header values with "=", empty values and typed JSON',
+    argv: [
+      'publish',
+      '-H',
+      'q=a=b',
+      '-H',
+      'empty=',
+      '-H',
+      'f:=1.5',
+      '-H',
+      'ok:=true',
+      '-H',
+      's:="7"',
+      '-H',
+      'ts:={"!":"timestamp","value":5}',
+      '-H',
+      'list:=[1,"a"]',
+      'b',
+    ],
+    expected: publish({
+      body: 'b',
+      overrides: {
+        headers: {
+          q: 'a=b',
+          empty: '',
+          f: 1.5,
+          ok: true,
+          s: '7',
+          ts: { '!': 'timestamp', value: '5' },
+          list: [1, 'a'],
+        },
+      },
+    }),
+  },
+  {
+    name: 'publish: the last of a repeated header wins',
+    argv: ['publish', '-H', 'a=1', '-H', 'a=2', 'b'],
+    expected: publish({ body: 'b', overrides: { headers: { a: '2' } } }),
+  },
+  {
+    name: 'publish: ndjson from a file, --no-mandatory, --skip-invalid',
+    argv: ['publish', '--input', 'ndjson', '--file', 'capture.ndjson', '--no-mandatory', '--skip-invalid'],
+    expected: publish({ input: 'ndjson', file: 'capture.ndjson', mandatory: false, skipInvalid: true }),
+  },
+  {
+    name: 'publish: short -i and -f, stdin as "-"',
+    argv: ['publish', '-i', 'lines', '-f', '-'],
+    expected: publish({ input: 'lines', file: '-' }),
+  },
+  {
+    name: "publish: -e '' names the default exchange",
+    argv: ['publish', '-e', '', '-k', 'q', 'b'],
+    expected: publish({ body: 'b', overrides: { exchange: '', routingKey: 'q' } }),
+  },
+  {
+    name: 'publish: global --key (TLS) and -k (routing key) do not collide',
+    argv: ['publish', '--key', 'client.key', '-k', 'rk', 'b'],
+    expected: publish({ body: 'b', overrides: { routingKey: 'rk' } }, { key: 'client.key' }),
+  },
+  {
+    name: 'publish: global options among the subcommand options and after the body',
+    argv: ['publish', '-k', 'rk', '-v', 'body', '--url', 'amqp://a'],
+    expected: publish(
+      { body: 'body', overrides: { routingKey: 'rk' } },
+      { verbose: true, urls: ['amqp://a'] },
+    ),
+  },
+  {
+    name: 'consume: defaults, stdout not a terminal → ndjson',
+    argv: ['consume', 'q'],
+    expected: consume(),
+  },
+  {
+    name: 'consume: defaults, stdout a terminal → pretty',
+    argv: ['consume', 'q'],
+    tty: true,
+    expected: consume({ format: 'pretty' }),
+  },
+  {
+    name: 'consume: --format wins over the terminal default',
+    argv: ['consume', 'q', '--format', 'ndjson'],
+    tty: true,
+    expected: consume({ format: 'ndjson' }),
+  },
+  {
+    name: 'consume: every option',
+    argv: [
+      'consume',
+      'orders',
+      '-n',
+      '10',
+      '-t',
+      '1m30s',
+      '--prefetch',
+      '50',
+      '--ack-mode',
+      'requeue',
+      '--format',
+      'body',
+      '--template',
+      '{routingKey} {body}',
+    ],
+    expected: consume({
+      queue: 'orders',
+      count: 10,
+      timeoutMs: 90_000,
+      prefetch: 50,
+      ackMode: 'requeue',
+      format: 'body',
+      template: '{routingKey} {body}',
+    }),
+  },
+  {
+    name: 'consume: long --count and --timeout',
+    argv: ['consume', 'q', '--count', '1', '--timeout', '500ms', '--ack-mode', 'none'],
+    expected: consume({ count: 1, timeoutMs: 500, ackMode: 'none' }),
+  },
+  {
+    name: 'global options before the subcommand',
+    argv: ['--url', 'amqp://a', '-q', '--no-color', '--insecure', 'consume', 'q'],
+    expected: consume({}, { urls: ['amqp://a'], quiet: true, color: false, insecure: true }),
+  },
+  {
+    name: 'global options after the subcommand',
+    argv: ['consume', 'q', '--url', 'amqp://a', '-v', '--ca', 'ca.pem', '--cert', 'c.pem', '--key', 'k.pem'],
+    expected: consume({}, { urls: ['amqp://a'], verbose: true, ca: 'ca.pem', cert: 'c.pem', key: 'k.pem' }),
+  },
+  {
+    name: 'combined short global flags -qv',
+    argv: ['-qv', 'consume', 'q'],
+    expected: consume({}, { quiet: true, verbose: true }),
+  },
+  {
+    name: 'repeated --url, before and after the subcommand, keeps the order',
+    argv: ['--url', 'amqp://a', 'consume', 'q', '--url=amqps://b'],
+    expected: consume({}, { urls: ['amqp://a', 'amqps://b'] }),
+  },
+  {
+    name: 'comma-separated --url is kept as given (split when connecting)',
+    argv: ['--url', 'amqp://a,amqp://b', 'consume', 'q'],
+    expected: consume({}, { urls: ['amqp://a,amqp://b'] }),
+  },
+  {
+    name: 'completion: the shell',
+    argv: ['completion', 'zsh'],
+    expected: { command: 'completion', global: global(), options: { shell: 'zsh' } },
+  },
+];
+
+describe('parseArgs: argv → {command, global, options}', () => {
+  it.each(PARSES)('$name', async ({ argv, tty, expected }) => {
+    const fake = fakeIo({ tty });
+    expect(await parseArgs(argv, fake.io)).toEqual(expected);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Usage errors.
+
+const USAGE_ERRORS: { name: string; argv: string[]; mentions: RegExp }[] = [
+  { name: 'unknown flag', argv: ['publish', '--bogus', 'b'], mentions: /--bogus/ },
+  { name: 'unknown command', argv: ['frobnicate'], mentions: /frobnicate/ },
+  {
+    name: 'bad --priority (word)',
+    argv: ['publish', '--priority', 'high', 'b'],
+    mentions: /high/,
+  },
+  {
+    name: 'bad --priority (256)',
+    argv: ['publish', '--priority', '256', 'b'],
+    mentions: /256/,
+  },
+  {
+    name: 'bad --priority (-1)',
+    argv: ['publish', '--priority', '-1', 'b'],
+    mentions: /-1/,
+  },
+  {
+    name: 'bad duration (no unit)',
+    argv: ['consume', 'q', '-t', '10'],
+    mentions: /'10'/,
+  },
+  {
+    name: 'bad --expiration',
+    argv: ['publish', '--expiration', 'soon', 'b'],
+    mentions: /soon/,
+  },
+  {
+    name: 'bad --ack-mode choice',
+    argv: ['consume', 'q', '--ack-mode', 'eat'],
+    mentions: /eat/,
+  },
+  {
+    name: 'bad --format choice',
+    argv: ['consume', 'q', '--format', 'xml'],
+    mentions: /xml/,
+  },
+  { name: 'bad --input choice', argv: ['publish', '--input', 'csv'], mentions: /csv/ },
+  { name: '--prefetch 0', argv: ['consume', 'q', '--prefetch', '0'], mentions: /0/ },
+  { name: '--count 0', argv: ['consume', 'q', '-n', '0'], mentions: /0/ },
+  { name: 'missing queue', argv: ['consume'], mentions: /queue/ },
+  { name: 'missing option value', argv: ['publish', '-k'], mentions: /routing-key/ },
+  {
+    name: 'bad --timestamp',
+    argv: ['publish', '--timestamp', 'yesterday', 'b'],
+    mentions: /yesterday/,
+  },
+  {
+    name: '--routing-key over 255 bytes',
+    argv: ['publish', '-k', 'k'.repeat(256), 'b'],
+    mentions: /255 bytes/,
+  },
+  { name: 'unknown completion shell', argv: ['completion', 'tcsh'], mentions: /tcsh/ },
+  {
+    name: '--persistent with --transient',
+    argv: ['publish', '--persistent', '--transient', 'b'],
+    mentions: /--persistent and --transient/,
+  },
+  { name: '-H novalue', argv: ['publish', '-H', 'novalue', 'b'], mentions: /novalue/ },
+  { name: '-H =value (no key)', argv: ['publish', '-H', '=v', 'b'], mentions: /=v/ },
+  { name: '-H :=5 (no key)', argv: ['publish', '-H', ':=5', 'b'], mentions: /:=5/ },
+  {
+    name: '-H key:=not-json',
+    argv: ['publish', '-H', 'n:=nope', 'b'],
+    mentions: /not JSON/,
+  },
+  {
+    name: '-H with a bad typed value',
+    argv: ['publish', '-H', 'n:={"!":"int8","value":999}', 'b'],
+    mentions: /n: int8 value 999/,
+  },
+];
+
+describe('parseArgs: usage errors reject', () => {
+  it.each(USAGE_ERRORS)('$name', async ({ argv }) => {
+    const fake = fakeIo();
+    const error = await parseArgs(argv, fake.io).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    // Commander's own errors are turned into warren's: one kind of usage error, exit 2.
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).exitCode).toBe(2);
+  });
+});
+
+describe('main: exit codes and what reaches stdout and stderr', () => {
+  it.each(USAGE_ERRORS)(
+    '$name → exit 2, one error line on stderr, nothing on stdout',
+    async ({ argv, mentions }) => {
+      const { code, stdout, stderr } = await runMain(argv);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      const lines = stderr.trimEnd().split('\n');
+      // One line saying what failed and why, at most one more saying what to try (README).
+      expect(lines[0]).toMatch(/^error: /);
+      expect(lines[0]).toMatch(mentions);
+      expect(lines.length).toBeLessThanOrEqual(2);
+      if (lines[1] !== undefined) expect(lines[1]).toMatch(/--help/);
+      expect(stderr).not.toMatch(/^\s+at /m);
+      expect(stderr).not.toContain('\u001b');
+    },
+  );
+
+  it('a mistyped flag is still one error line plus one line of what to try', async () => {
+    const { code, stderr } = await runMain(['publish', '--prioriti', '3', 'b']);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--priority/);
+    expect(stderr.trimEnd().split('\n').length).toBeLessThanOrEqual(2);
+  });
+
+  it('the error for a --url that is no URL never shows its password', async () => {
+    const fake = fakeIo();
+    const code = await main(['--url', 'amqp://u:Sekr1t-pw@[nope', 'publish', '-k', 'q', 'b'], fake.io);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(code).toBe(2);
+    expect(fake.stderr()).toMatch(/^error: --url: /);
+    expect(fake.stderr()).not.toContain('Sekr1t-pw');
+    expect(fake.stdout()).toBe('');
+  });
+
+  it('--help prints help on stdout and exits 0', async () => {
+    const { code, stdout, stderr } = await runMain(['--help']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Usage: warren/);
+    expect(stdout).toContain('Exit codes:');
+    expect(stderr).toBe('');
+  });
+
+  it('publish --help prints the publish flags on stdout and exits 0', async () => {
+    const { code, stdout, stderr } = await runMain(['publish', '--help']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('--routing-key');
+    expect(stderr).toBe('');
+  });
+
+  it('--version prints the package version and exits 0', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    const { code, stdout } = await runMain(['--version']);
+    expect(code).toBe(0);
+    expect(stdout).toBe(`${pkg.version}\n`);
+  });
+
+  it('no command at all prints the help on stderr and exits 2', async () => {
+    const { code, stdout, stderr } = await runMain([]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/Usage: warren/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Completion: every flag of every command must be known to every shell.
+
+function longFlags(): { command: string | undefined; long: string }[] {
+  const program = buildProgram(fakeIo().io, () => {});
+  const flags: { command: string | undefined; long: string }[] = [];
+  for (const option of program.options)
+    if (option.long) flags.push({ command: undefined, long: option.long });
+  for (const command of program.commands) {
+    for (const option of command.options)
+      if (option.long) flags.push({ command: command.name(), long: option.long });
+  }
+  return flags;
+}
+
+describe('warren completion', () => {
+  const flags = longFlags();
+  const commands = buildProgram(fakeIo().io, () => {}).commands.map((c) => c.name());
+
+  it('walks a program that has flags to check', () => {
+    expect(commands).toEqual(expect.arrayContaining(['publish', 'consume', 'completion']));
+    expect(flags.map((f) => f.long)).toEqual(
+      expect.arrayContaining([
+        '--url',
+        '--no-color',
+        '--routing-key',
+        '--header',
+        '--ack-mode',
+        '--template',
+      ]),
+    );
+  });
+
+  it.each(['bash', 'zsh', 'fish'])('%s: exits 0 and prints only the script, on stdout', async (shell) => {
+    const { code, stdout, stderr } = await runMain(['completion', shell]);
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    expect(stdout.length).toBeGreaterThan(0);
+    for (const name of commands) expect(stdout).toContain(name);
+  });
+
+  it('bash: every long flag, in the flag list of its command', async () => {
+    const { stdout } = await runMain(['completion', 'bash']);
+    for (const { command, long } of flags) {
+      if (command === undefined) {
+        expect(stdout, long).toContain(long);
+        continue;
+      }
+      const list = new RegExp(`^\\s*${command}\\) flags="([^"]*)"`, 'm').exec(stdout)?.[1] ?? '';
+      expect(list.split(' '), `${command} ${long}`).toContain(long);
+    }
+  });
+
+  it('zsh: every long flag, in the case of its command', async () => {
+    const { stdout } = await runMain(['completion', 'zsh']);
+    for (const { command, long } of flags) {
+      if (command === undefined) {
+        expect(stdout, long).toContain(long);
+        continue;
+      }
+      const block = new RegExp(`^\\s*${command}\\)\\n([\\s\\S]*?);;`, 'm').exec(stdout)?.[1] ?? '';
+      expect(block, `${command} ${long}`).toContain(long);
+    }
+  });
+
+  it('fish: every long flag, under its command', async () => {
+    const { stdout } = await runMain(['completion', 'fish']);
+    const lines = stdout.split('\n');
+    for (const { command, long } of flags) {
+      const name = long.replace(/^--/, '');
+      const found = lines.some(
+        (line) =>
+          new RegExp(`-l ${name}( |$)`).test(line) &&
+          (command === undefined
+            ? !line.includes('__fish_seen_subcommand_from')
+            : line.includes(`__fish_seen_subcommand_from ${command}'`)),
+      );
+      expect(found, `${command ?? 'global'} ${long}`).toBe(true);
+    }
+  });
+
+  it.each([
+    ['bash', 'warren.bash'],
+    ['zsh', 'warren.zsh'],
+    ['fish', 'warren.fish'],
+  ])('the shipped completions/%s script matches what the program prints', async (shell, file) => {
+    const shipped = readFileSync(new URL(`../../completions/${file}`, import.meta.url), 'utf8');
+    const { stdout } = await runMain(['completion', shell]);
+    expect(shipped).toBe(stdout);
+  });
+});

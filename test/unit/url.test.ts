@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_URL, parseBrokerUrl, resolveBrokerUrls } from '../../src/broker/url.js';
+import { UsageError } from '../../src/errors.js';
+import { redact } from '../../src/redact.js';
+
+const urlsOf = (flags: string[] | undefined, env: NodeJS.ProcessEnv) =>
+  resolveBrokerUrls(flags, env).map((u) => u.url);
+
+function usageError(run: () => unknown): UsageError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof UsageError) return error;
+    throw error;
+  }
+  throw new Error('no UsageError');
+}
+
+describe('resolveBrokerUrls: where the broker URL comes from', () => {
+  const env = { WARREN_URL: 'amqp://warren-host', AMQP_URL: 'amqp://amqp-host' };
+
+  it('--url wins over WARREN_URL and AMQP_URL', () => {
+    expect(urlsOf(['amqp://flag-host'], env)).toEqual(['amqp://flag-host']);
+  });
+
+  it('WARREN_URL wins over AMQP_URL', () => {
+    expect(urlsOf(undefined, env)).toEqual(['amqp://warren-host']);
+  });
+
+  it('AMQP_URL is used when WARREN_URL is not set', () => {
+    expect(urlsOf(undefined, { AMQP_URL: 'amqp://amqp-host' })).toEqual(['amqp://amqp-host']);
+  });
+
+  it('an empty WARREN_URL counts as not set', () => {
+    expect(urlsOf(undefined, { WARREN_URL: '', AMQP_URL: 'amqp://amqp-host' })).toEqual(['amqp://amqp-host']);
+  });
+
+  it('the local default when nothing is given', () => {
+    expect(urlsOf(undefined, {})).toEqual([DEFAULT_URL]);
+    expect(urlsOf([], {})).toEqual([DEFAULT_URL]);
+    expect(DEFAULT_URL).toBe('amqp://guest:guest@localhost:5672/');
+  });
+
+  it('repeated and comma-separated --url values are tried in the order given', () => {
+    expect(urlsOf(['amqp://a, amqp://b', 'amqps://c:5671'], env)).toEqual([
+      'amqp://a',
+      'amqp://b',
+      'amqps://c:5671',
+    ]);
+  });
+
+  it('a comma-separated WARREN_URL is a cluster too', () => {
+    expect(urlsOf(undefined, { WARREN_URL: 'amqp://a,amqp://b,' })).toEqual(['amqp://a', 'amqp://b']);
+  });
+
+  it('only commas and spaces is a usage error', () => {
+    expect(usageError(() => resolveBrokerUrls([' , '], {})).exitCode).toBe(2);
+  });
+
+  it('marks amqps URLs as TLS', () => {
+    expect(resolveBrokerUrls(['amqp://a', 'amqps://b'], {}).map((u) => u.tls)).toEqual([false, true]);
+  });
+});
+
+describe('parseBrokerUrl: bad URLs are usage errors', () => {
+  it.each([
+    ['not a URL', 'localhost:5672', /is not a URL|must start with amqp/],
+    ['plain text', 'not a url', /is not a URL/],
+    ['http scheme', 'http://guest:guest@localhost/', /must start with amqp:\/\/ or amqps:\/\//],
+    ['no host', 'amqp://', /names no host/],
+  ])('%s', (_name, text, problem) => {
+    const error = usageError(() => parseBrokerUrl(text));
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toMatch(problem);
+  });
+});
+
+describe('the password is never shown', () => {
+  it('the masked form hides the password and keeps the rest', () => {
+    const url = parseBrokerUrl('amqp://alice:s3cr3t-pw@rabbit.example:5672/prod');
+    expect(url.url).toBe('amqp://alice:s3cr3t-pw@rabbit.example:5672/prod');
+    expect(url.masked).toBe('amqp://alice:***@rabbit.example:5672/prod');
+  });
+
+  it('a URL without a password is shown unchanged', () => {
+    expect(parseBrokerUrl('amqps://rabbit.example/vh').masked).toBe('amqps://rabbit.example/vh');
+  });
+
+  it('a percent-encoded password is hidden in both forms', () => {
+    const url = parseBrokerUrl('amqp://bob:p%40ss%2Fw0rd@host/');
+    expect(url.masked).not.toContain('p%40ss%2Fw0rd');
+    expect(url.masked).not.toContain('p@ss/w0rd');
+    expect(redact('login as bob with p@ss/w0rd failed')).toBe('login as bob with *** failed');
+    expect(redact('url amqp://bob:p%40ss%2Fw0rd@host/')).not.toContain('p%40ss%2Fw0rd');
+  });
+
+  it('the error for a wrong scheme does not show the password', () => {
+    const error = usageError(() => parseBrokerUrl('http://carol:hunter2-secret@host/'));
+    expect(error.message).not.toContain('hunter2-secret');
+    expect(error.message).toContain('***');
+  });
+
+  it('the error for text that is not a URL does not show the password', () => {
+    const error = usageError(() => parseBrokerUrl('amqp://dave:t0p-secret@[broken'));
+    expect(error.message).not.toContain('t0p-secret');
+  });
+
+  it('redact() scrubs a password registered by parsing a URL from any later text', () => {
+    resolveBrokerUrls(['amqp://erin:Zq9-unique-pw@host/'], {});
+    expect(redact('Error: ACCESS_REFUSED for Zq9-unique-pw (again Zq9-unique-pw)')).toBe(
+      'Error: ACCESS_REFUSED for *** (again ***)',
+    );
+  });
+
+  it('redact() leaves text without a registered secret alone', () => {
+    expect(redact('nothing secret here')).toBe('nothing secret here');
+  });
+});
