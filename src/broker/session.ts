@@ -75,9 +75,19 @@ function connectFailure(error: unknown, url: BrokerUrl): string {
   if (e.code === 'ETIMEDOUT' || text === 'connect ETIMEDOUT') return `${url.masked}: timed out`;
   if (/ACCESS_REFUSED|ACCESS-REFUSED/.test(text))
     return `${url.masked}: login refused (check user and password)`;
-  if (/NOT_ALLOWED|vhost/i.test(text)) return `${url.masked}: ${text}`;
-  if (/socket hang up|ECONNRESET|EPROTO|wrong version number|packet length/i.test(`${e.code} ${text}`)) {
-    return `${url.masked}: ${text} (TLS to a plain port, or plain to a TLS port?)`;
+  // The broker closes the connection instead of opening the vhost; amqplib loses its text.
+  if (/Expected ConnectionOpenOk|NOT_ALLOWED/.test(text)) {
+    const vhost = decodeURIComponent(new URL(url.url).pathname.slice(1)) || '/';
+    return `${url.masked}: vhost '${vhost}' does not exist or this user may not use it`;
+  }
+  if (/wrong version number|packet length too long|unknown protocol/i.test(text)) {
+    return `${url.masked}: TLS handshake failed: that port does not speak TLS (use amqp://, or the TLS port)`;
+  }
+  if (url.tls && /ECONNRESET|socket hang up|disconnected before secure/i.test(`${e.code} ${text}`)) {
+    return `${url.masked}: TLS handshake failed: ${text}`;
+  }
+  if (/certificate|self.signed|CERT_|unable to verify/i.test(`${e.code} ${text}`)) {
+    return `${url.masked}: the broker certificate was not accepted (${text}); give its CA with --ca`;
   }
   return `${url.masked}: ${text}`;
 }

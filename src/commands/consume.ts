@@ -76,7 +76,9 @@ export async function consume(options: ConsumeOptions, context: CommandContext):
   }
   const noun = taken === 1 ? 'message' : 'messages';
   const verb = options.ackMode === 'requeue' ? 'peeked at' : 'consumed';
-  context.reporter.info(`${verb} ${taken} ${noun} from '${options.queue}'`);
+  // A run that failed before taking anything has nothing to summarise: the error says it all.
+  if (taken > 0 || stop.kind !== 'failed')
+    context.reporter.info(`${verb} ${taken} ${noun} from '${options.queue}'`);
   const failure = outcome(stop, taken, options);
   if (failure) throw failure;
 }
