@@ -168,6 +168,7 @@ export class Session {
   private closing = false;
   private lostListeners: ((error: WarrenError) => void)[] = [];
   private lostError: WarrenError | undefined;
+  private readonly channels = new Set<Amqp.Channel>();
 
   constructor(
     private readonly model: Amqp.ChannelModel,
@@ -206,10 +207,12 @@ export class Session {
   }
 
   private watchChannel(channel: Amqp.Channel, what: string): void {
+    this.channels.add(channel);
     channel.on('error', (error: Error) => {
       this.fail(classifyBrokerError(error, what));
     });
     channel.on('close', () => {
+      this.channels.delete(channel);
       if (!this.closing) this.fail(new WarrenError(`${what}: the channel was closed`, 1));
     });
   }
@@ -219,6 +222,10 @@ export class Session {
     this.closing = true;
     if (this.lostError instanceof UnreachableError) return;
     try {
+      // amqplib sends channel frames (such as the last acks) on the next turn of the event
+      // loop but connection.close at once: closing each channel first, which waits for the
+      // broker's reply, makes sure everything sent on it arrived before the connection ends.
+      await Promise.all([...this.channels].map((channel) => channel.close().catch(() => {})));
       await this.model.close();
     } catch {
       // Already closed by the broker or the network; nothing left to release.

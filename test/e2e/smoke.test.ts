@@ -30,3 +30,19 @@ describe('publish then consume', () => {
     expect(await broker.messageCount(queue)).toBe(0);
   });
 });
+
+describe('consume --count on a busy queue', () => {
+  it('acks every record it wrote: the queue is empty afterwards, not given back', async () => {
+    const queue = await broker.queue('count-acks');
+    const lines = Array.from({ length: 20000 }, (_, i) => `m${i}`).join('\n');
+    const published = await runWarren(['publish', '-q', '--routing-key', queue, '--input', 'lines'], {
+      stdin: lines,
+    });
+    expect(published.code).toBe(0);
+
+    const consumed = await runWarren(['consume', queue, '--count', '20000', '--format', 'body']);
+    expect(consumed.code).toBe(0);
+    expect(consumed.stdout.toString().split('\n').filter(Boolean)).toHaveLength(20000);
+    expect(await broker.messageCount(queue)).toBe(0);
+  });
+});
