@@ -32,17 +32,20 @@ describe('publish then consume', () => {
 });
 
 describe('consume --count on a busy queue', () => {
-  it('acks every record it wrote: the queue is empty afterwards, not given back', async () => {
+  it('acks every record it wrote: each run takes exactly --count from the queue', async () => {
     const queue = await broker.queue('count-acks');
-    const lines = Array.from({ length: 20000 }, (_, i) => `m${i}`).join('\n');
+    const lines = Array.from({ length: 8000 }, (_, i) => `m${i}`).join('\n');
     const published = await runWarren(['publish', '-q', '--routing-key', queue, '--input', 'lines'], {
       stdin: lines,
     });
     expect(published.code).toBe(0);
 
-    const consumed = await runWarren(['consume', queue, '--count', '20000', '--format', 'body']);
-    expect(consumed.code).toBe(0);
-    expect(consumed.stdout.toString().split('\n').filter(Boolean)).toHaveLength(20000);
-    expect(await broker.messageCount(queue)).toBe(0);
+    // The last acks of a run race the connection close; several runs make a lost one show.
+    for (let round = 1; round <= 8; round += 1) {
+      const consumed = await runWarren(['consume', '-q', queue, '--count', '1000', '--format', 'body']);
+      expect(consumed.code).toBe(0);
+      expect(consumed.stdout.toString().split('\n').filter(Boolean)).toHaveLength(1000);
+      expect(await broker.messageCount(queue)).toBe(8000 - round * 1000);
+    }
   });
 });
