@@ -11,16 +11,14 @@ export interface PendingPublish {
   exchange: string;
   routingKey: string;
   body: Buffer;
+  /** Set when the broker returned the message: why (`312 NO_ROUTE`). */
+  returnedWith?: string | undefined;
 }
 
 export interface Undelivered {
   line: number;
   status: 'returned' | 'nacked' | 'unconfirmed';
   reason?: string;
-}
-
-interface Slot extends PendingPublish {
-  returnedWith: string | undefined;
 }
 
 /** How many undelivered lines are remembered by number; the counts are always exact. */
@@ -37,7 +35,7 @@ export class ConfirmTracker {
   onSettle: () => void = () => {};
 
   // slots[i] holds sequence number base + i; null once settled.
-  private slots: (Slot | null)[] = [];
+  private slots: (PendingPublish | null)[] = [];
   private head = 0;
   private base = 1;
   private lastReturnedSeq = 0;
@@ -50,7 +48,7 @@ export class ConfirmTracker {
   add(entry: PendingPublish): number {
     this.published += 1;
     this.inFlightBytes += entry.body.length;
-    this.slots.push({ ...entry, returnedWith: undefined });
+    this.slots.push(entry);
     return this.published;
   }
 

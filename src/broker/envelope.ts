@@ -38,6 +38,8 @@ export const PROPERTY_KINDS: ReadonlyArray<[keyof MessageProperties, PropertyKin
   ['clusterId', 'shortstr'],
 ];
 
+const KNOWN_PROPERTIES: ReadonlySet<string> = new Set(PROPERTY_KINDS.map(([name]) => name));
+
 /** A message as it came from the broker, as plain data. */
 export interface ReceivedMessage {
   exchange: string;
@@ -58,7 +60,7 @@ export interface OutgoingMessage {
   headers: Record<string, unknown> | undefined;
 }
 
-/** What the command line sets on every message; a defined field wins over the input's. */
+/** What the command line sets on every message; each field present wins over the input's. */
 export interface MessageOverrides {
   exchange?: string;
   routingKey?: string;
@@ -150,7 +152,11 @@ export function messageFromEnvelopeLine(
   if (Buffer.byteLength(routingKey) > 255) throw fail('"routingKey" is over 255 bytes');
   if (Buffer.byteLength(exchange) > 255) throw fail('"exchange" is over 255 bytes');
 
-  const properties = { ...checkProperties(record['properties'], fail), ...definedOnly(overrides.properties) };
+  const properties = checkProperties(record['properties'], fail) as Record<string, unknown>;
+  for (const key in overrides.properties) {
+    const value = overrides.properties[key as keyof MessageProperties];
+    if (value !== undefined) properties[key] = value;
+  }
   let headers: Record<string, unknown> | undefined;
   const rawHeaders = record['headers'];
   if (rawHeaders !== undefined && rawHeaders !== null) {
@@ -164,7 +170,7 @@ export function messageFromEnvelopeLine(
     }
   }
   if (Object.keys(overrides.headers).length > 0) headers = { ...headers, ...overrides.headers };
-  return { exchange, routingKey, body, properties, headers };
+  return { exchange, routingKey, body, properties: properties as MessageProperties, headers };
 }
 
 function optionalString(
@@ -182,9 +188,8 @@ function checkProperties(value: unknown, fail: (problem: string) => Error): Mess
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) throw fail('"properties" must be an object');
   const given = value as Record<string, unknown>;
-  const known = new Map(PROPERTY_KINDS);
   for (const key of Object.keys(given)) {
-    if (!known.has(key as keyof MessageProperties)) {
+    if (!KNOWN_PROPERTIES.has(key)) {
       throw fail(`unknown property "${key}" (headers go in "headers")`);
     }
   }
@@ -219,10 +224,4 @@ export function propertyProblem(kind: PropertyKind, value: unknown): string | un
         ? undefined
         : 'must be a string of milliseconds, such as "60000"';
   }
-}
-
-function definedOnly(properties: MessageProperties): MessageProperties {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(properties)) if (value !== undefined) out[key] = value;
-  return out as MessageProperties;
 }

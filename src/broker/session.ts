@@ -368,20 +368,21 @@ export class Publisher {
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
+  /** Publishes a message; its properties object becomes the publish options (not copied). */
   publish(message: OutgoingMessage, line: number): void {
     const pending: PendingPublish = {
       line,
       exchange: message.exchange,
       routingKey: message.routingKey,
       body: message.body,
+      returnedWith: undefined,
     };
     this.tracker.add(pending);
-    const ok = this.channel.publish(message.exchange, message.routingKey, message.body, {
-      ...message.properties,
-      headers: message.headers,
-      mandatory: this.mandatory,
-    } as Amqp.Options.Publish);
-    if (!ok) this.blocked = true;
+    const options = message.properties as Amqp.Options.Publish;
+    options.headers = message.headers;
+    options.mandatory = this.mandatory;
+    if (!this.channel.publish(message.exchange, message.routingKey, message.body, options))
+      this.blocked = true;
   }
 }
 

@@ -1,0 +1,537 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench [-- --quick]`: warren against a raw amqplib loop doing the same work.
+ *
+ * - publish: N NDJSON envelopes (100-byte bodies) from stdin, confirms, mandatory;
+ * - consume: N messages from a pre-filled queue to a file, as NDJSON (and, for
+ *   information, as bare bodies);
+ * - a single `warren publish` against `node -e 0`.
+ *
+ * Every run is a whole child process, timed from spawn to exit. The sides alternate and
+ * each takes its best of several trials, since noise (other work on the machine) only ever
+ * makes a run slower. The result is a report: it exits 0 when a target is missed and
+ * non-zero only when something broke (a child failed, or a message count is wrong).
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import amqp from 'amqplib';
+
+const { values: flags } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+});
+if (flags.help) {
+  process.stdout.write('usage: npm run bench [-- --quick]   (--quick does a tenth of the work)\n');
+  process.exit(0);
+}
+
+const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+const WARREN = join(ROOT, 'bin', 'warren.js');
+const BASELINE_PUBLISH = join(ROOT, 'bench', 'baseline-publish.js');
+const BASELINE_CONSUME = join(ROOT, 'bench', 'baseline-consume.js');
+const BROKER_URL = process.env.WARREN_URL ?? 'amqp://guest:guest@127.0.0.1:5672/';
+const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+
+const MESSAGES = flags.quick ? 10_000 : 100_000;
+const TRIALS = flags.quick ? 1 : 3;
+const STARTUP_RUNS = flags.quick ? 3 : 10;
+const BODY_BYTES = 100;
+const CHILD_TIMEOUT_MS = 120_000;
+
+const TARGET_THROUGHPUT = 0.9;
+const TARGET_STARTUP = 1.5;
+
+/** Something broke: the bench cannot report (exit 1), as opposed to a missed target. */
+class BenchBroken extends Error {}
+
+const log = (line) => process.stderr.write(`bench: ${line}\n`);
+
+/**
+ * Wrong message counts: the run is still timed and reported, then the bench exits 1.
+ * Each distinct problem is listed once, with how many runs showed it.
+ */
+const problems = new Map();
+function problem(text, detail = '') {
+  problems.set(text, { runs: (problems.get(text)?.runs ?? 0) + 1, detail });
+  log(`problem: ${text}${detail ? ` (${detail})` : ''}`);
+}
+
+// ---------------------------------------------------------------------------------------
+// The work: N envelopes, each with a 100-byte JSON body, transient, to the default exchange.
+
+function makeBody(seq) {
+  const head = `{"seq":${seq},"pad":"`;
+  const tail = '"}';
+  return head + 'x'.repeat(BODY_BYTES - head.length - tail.length) + tail;
+}
+
+const PROPERTIES = { contentType: 'application/json', deliveryMode: 1 };
+
+function writeEnvelopes(file, count) {
+  const receivedAt = new Date().toISOString();
+  const lines = [];
+  for (let seq = 1; seq <= count; seq += 1) {
+    lines.push(
+      JSON.stringify({
+        exchange: '',
+        routingKey: 'bench',
+        redelivered: false,
+        properties: PROPERTIES,
+        body: makeBody(seq),
+        bodyEncoding: 'utf8',
+        receivedAt,
+      }),
+    );
+  }
+  writeFileSync(file, `${lines.join('\n')}\n`);
+}
+
+// ---------------------------------------------------------------------------------------
+// Child processes: wall time from spawn to exit, and peak RSS from GNU time when it exists.
+
+/** The bench's own environment with `changes` applied; an undefined value removes a variable. */
+function childEnv(changes = {}) {
+  const env = { ...process.env, WARREN_URL: BROKER_URL, ...changes };
+  for (const [name, value] of Object.entries(changes)) if (value === undefined) delete env[name];
+  return env;
+}
+
+/** The child now running, killed if the bench is interrupted. */
+let running;
+let rssFiles = 0;
+
+function runChild(label, argv, { stdin, stdout, env, measureRss = true, tmp }) {
+  rssFiles += 1;
+  const rssFile = measureRss && GNU_TIME ? join(tmp, `rss-${rssFiles}`) : undefined;
+  const [command, ...args] = rssFile
+    ? [GNU_TIME, '-f', '%M %U %S', '-o', rssFile, process.execPath, ...argv]
+    : [process.execPath, ...argv];
+  const inFd = stdin ? openSync(stdin, 'r') : 'ignore';
+  const outFd = stdout ? openSync(stdout, 'w') : 'ignore';
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      stdio: [inFd, outFd, 'pipe'],
+      env: childEnv(env),
+    });
+    running = child;
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text) => {
+      stderr += text;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(new BenchBroken(`${label}: cannot start: ${error.message}`));
+    });
+    child.on('close', (code, signal) => {
+      const ms = performance.now() - started;
+      clearTimeout(timer);
+      running = undefined;
+      if (typeof inFd === 'number') closeSync(inFd);
+      if (typeof outFd === 'number') closeSync(outFd);
+      if (code !== 0) {
+        const why = signal ? `was killed by ${signal}` : `exited ${code}`;
+        const tail = stderr.trim().split('\n').slice(-3).join(' | ');
+        reject(new BenchBroken(`${label} ${why}${tail ? `: ${tail}` : ''}`));
+        return;
+      }
+      let rssKb;
+      let cpuMs;
+      if (rssFile) {
+        // GNU time writes a status line first when the command fails; the figures are last.
+        const last = readFileSync(rssFile, 'utf8').trim().split('\n').at(-1) ?? '';
+        const [maxRss, user, system] = last.split(' ').map(Number);
+        if (Number.isFinite(maxRss)) rssKb = maxRss;
+        if (Number.isFinite(user) && Number.isFinite(system)) cpuMs = (user + system) * 1000;
+      }
+      resolve({ ms, rssKb, cpuMs, stderr });
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// The broker side of the bench: its own queues, pre-filling and counting.
+
+class BenchBroker {
+  static async open() {
+    const connection = await amqp.connect(BROKER_URL, { noDelay: true });
+    const channel = await connection.createConfirmChannel();
+    return new BenchBroker(connection, channel);
+  }
+
+  constructor(connection, channel) {
+    this.connection = connection;
+    this.channel = channel;
+    this.queues = [];
+  }
+
+  async queue(role) {
+    const name = `warren-bench.${role}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    // The expiry removes the queue even if this run is killed before it cleans up.
+    await this.channel.assertQueue(name, { durable: false, arguments: { 'x-expires': 15 * 60_000 } });
+    this.queues.push(name);
+    return name;
+  }
+
+  async count(queue) {
+    return (await this.channel.checkQueue(queue)).messageCount;
+  }
+
+  async purge(queue) {
+    await this.channel.purgeQueue(queue);
+  }
+
+  /** Fills a queue the same way before either side consumes it: same bodies, same properties. */
+  async fill(queue, count) {
+    for (let seq = 1; seq <= count; seq += 1) {
+      this.channel.sendToQueue(queue, Buffer.from(makeBody(seq)), PROPERTIES);
+      if (seq % 5000 === 0) await this.channel.waitForConfirms();
+    }
+    await this.channel.waitForConfirms();
+  }
+
+  async cleanup() {
+    for (const queue of this.queues) await this.channel.deleteQueue(queue).catch(() => {});
+    await this.connection.close().catch(() => {});
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Scenarios.
+
+const best = (runs) => Math.min(...runs.map((r) => r.ms));
+const median = (numbers) => {
+  const sorted = [...numbers].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+const peakRss = (runs) => {
+  const known = runs.map((r) => r.rssKb).filter((kb) => kb !== undefined);
+  return known.length > 0 ? Math.max(...known) : undefined;
+};
+/** CPU time (user + system) is less disturbed by other work than wall time: the least of the runs. */
+const leastCpu = (runs) => {
+  const known = runs.map((r) => r.cpuMs).filter((ms) => ms !== undefined);
+  return known.length > 0 ? Math.min(...known) : undefined;
+};
+
+/** Runs both sides TRIALS times, alternating which goes first. */
+async function alternate(sides, trial) {
+  const results = Object.fromEntries(sides.map((side) => [side.name, []]));
+  for (let i = 0; i < TRIALS; i += 1) {
+    const order = i % 2 === 0 ? sides : [...sides].reverse();
+    for (const side of order) {
+      const run = await trial(side, i);
+      results[side.name].push(run);
+      log(`${side.scenario} ${i + 1}/${TRIALS}: ${side.name} ${(run.ms / 1000).toFixed(2)} s`);
+    }
+  }
+  return results;
+}
+
+const summary = (ms, runs) => ({
+  ms,
+  rate: (MESSAGES * 1000) / ms,
+  rssKb: peakRss(runs),
+  cpuMs: leastCpu(runs),
+});
+
+function throughputRow(scenario, target, results) {
+  const warrenMs = best(results.warren);
+  const baselineMs = best(results.baseline);
+  return {
+    scenario,
+    kind: 'throughput',
+    warren: summary(warrenMs, results.warren),
+    baseline: summary(baselineMs, results.baseline),
+    // Ratio of rates: above 1 means warren is faster.
+    ratio: baselineMs / warrenMs,
+    target,
+  };
+}
+
+async function publishScenario(broker, tmp, envelopes) {
+  const queue = await broker.queue('publish');
+  const sides = [
+    {
+      name: 'baseline',
+      scenario: 'publish',
+      argv: [BASELINE_PUBLISH, '--url', BROKER_URL, '--exchange', '', '--routing-key', queue],
+    },
+    {
+      name: 'warren',
+      scenario: 'publish',
+      argv: [WARREN, 'publish', '--input', 'ndjson', '--exchange', '', '--routing-key', queue],
+    },
+  ];
+  const results = await alternate(sides, async (side) => {
+    await broker.purge(queue);
+    const run = await runChild(`${side.name} publish`, side.argv, {
+      stdin: envelopes,
+      tmp,
+    });
+    const count = await broker.count(queue);
+    if (count !== MESSAGES)
+      problem(`${side.name} publish: wrong number of messages in the queue`, `${count}`);
+    return run;
+  });
+  await broker.purge(queue);
+  return throughputRow('publish ndjson, confirms', TARGET_THROUGHPUT, results);
+}
+
+function lineCount(file) {
+  const bytes = readFileSync(file);
+  let lines = 0;
+  for (let at = bytes.indexOf(10); at !== -1; at = bytes.indexOf(10, at + 1)) lines += 1;
+  return lines;
+}
+
+/** Warns when the two sides' records differ in more than receivedAt: not the same work. */
+function compareFirstRecords(files) {
+  const first = (file) => {
+    const line = readFileSync(file, 'utf8').split('\n', 1)[0] ?? '';
+    const record = JSON.parse(line);
+    delete record.receivedAt;
+    return JSON.stringify(record);
+  };
+  const [warren, baseline] = [first(files.warren), first(files.baseline)];
+  if (warren !== baseline) log(`warning: records differ\n  warren:   ${warren}\n  baseline: ${baseline}`);
+}
+
+async function consumeScenario(broker, tmp, format, target) {
+  const queue = await broker.queue(`consume-${format}`);
+  const files = { warren: join(tmp, `warren.${format}`), baseline: join(tmp, `baseline.${format}`) };
+  const sides = [
+    {
+      name: 'baseline',
+      scenario: `consume ${format}`,
+      argv: [
+        BASELINE_CONSUME,
+        '--url',
+        BROKER_URL,
+        '--queue',
+        queue,
+        '--count',
+        String(MESSAGES),
+        '--format',
+        format,
+      ],
+    },
+    {
+      name: 'warren',
+      scenario: `consume ${format}`,
+      argv: [WARREN, 'consume', queue, '--count', String(MESSAGES), '--format', format],
+    },
+  ];
+  const results = await alternate(sides, async (side) => {
+    await broker.purge(queue);
+    await broker.fill(queue, MESSAGES);
+    const run = await runChild(`${side.name} consume`, side.argv, {
+      stdout: files[side.name],
+      tmp,
+    });
+    const lines = lineCount(files[side.name]);
+    if (lines !== MESSAGES) {
+      problem(`${side.name} consume --format ${format}: wrong number of lines written`, `${lines}`);
+    }
+    // Every message written must have been acked: anything left was written and requeued.
+    const left = await broker.count(queue);
+    if (left !== 0) {
+      problem(`${side.name} consume --format ${format}: records written but still in the queue`, `${left}`);
+    }
+    return run;
+  });
+  if (format === 'ndjson') compareFirstRecords(files);
+  return throughputRow(`consume ${format} to a file`, target, results);
+}
+
+async function startupScenario(broker, tmp, variant = { label: '', env: {} }) {
+  const queue = await broker.queue('single');
+  const sides = [
+    { name: 'baseline', argv: ['-e', '0'] },
+    { name: 'warren', argv: [WARREN, 'publish', '--routing-key', queue, 'x'] },
+  ];
+  const options = { env: variant.env, tmp, measureRss: false };
+  // One untimed run each, so neither side pays for a cold file cache.
+  for (const side of sides) await runChild(`${side.name} (warm-up)`, side.argv, options);
+  const times = { baseline: [], warren: [] };
+  for (let i = 0; i < STARTUP_RUNS; i += 1) {
+    const order = i % 2 === 0 ? sides : [...sides].reverse();
+    for (const side of order) times[side.name].push((await runChild(side.name, side.argv, options)).ms);
+  }
+  // Peak RSS from one more run each under GNU time, kept out of the timings.
+  const rss = {};
+  for (const side of sides)
+    rss[side.name] = await runChild(side.name, side.argv, { ...options, measureRss: true });
+  const published = await broker.count(queue);
+  const expected = STARTUP_RUNS + 2;
+  if (published !== expected) {
+    problem('single publish: wrong number of messages in the queue', `${published}, not ${expected}`);
+  }
+  const warrenMs = median(times.warren);
+  const baselineMs = median(times.baseline);
+  log(
+    `single publish${variant.label}: warren median ${warrenMs.toFixed(0)} ms, node -e 0 median ${baselineMs.toFixed(0)} ms`,
+  );
+  return {
+    scenario: `single publish vs node -e 0${variant.label}`,
+    kind: 'startup',
+    warren: { ms: warrenMs, rssKb: rss.warren.rssKb, cpuMs: rss.warren.cpuMs },
+    baseline: { ms: baselineMs, rssKb: rss.baseline.rssKb, cpuMs: rss.baseline.cpuMs },
+    ratio: warrenMs / baselineMs,
+    target: TARGET_STARTUP,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// The report.
+
+const thousands = (n) => Math.round(n).toLocaleString('en-US');
+const cpu = (ms) =>
+  ms === undefined ? 'n/a' : ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`;
+const megabytes = (kb) => (kb === undefined ? 'n/a' : `${(kb / 1024).toFixed(0)} MB`);
+
+function verdict(row) {
+  if (row.target === undefined) return 'info';
+  const met = row.kind === 'startup' ? row.ratio <= row.target : row.ratio >= row.target;
+  return met ? 'pass' : 'FAIL';
+}
+
+function describe(row) {
+  if (row.kind === 'startup') {
+    return {
+      warren: `${row.warren.ms.toFixed(0)} ms`,
+      baseline: `${row.baseline.ms.toFixed(0)} ms`,
+      target: `<= ${row.target}`,
+    };
+  }
+  return {
+    warren: `${thousands(row.warren.rate)} msg/s`,
+    baseline: `${thousands(row.baseline.rate)} msg/s`,
+    target: row.target === undefined ? '-' : `>= ${row.target}`,
+  };
+}
+
+function printReport(rows) {
+  const header = [
+    'scenario',
+    'warren',
+    'baseline',
+    'ratio',
+    'target',
+    'result',
+    'CPU warren',
+    'CPU baseline',
+    'RSS warren',
+    'RSS baseline',
+  ];
+  const table = rows.map((row) => {
+    const shown = describe(row);
+    return [
+      row.scenario,
+      shown.warren,
+      shown.baseline,
+      row.ratio.toFixed(2),
+      shown.target,
+      verdict(row),
+      cpu(row.warren.cpuMs),
+      cpu(row.baseline.cpuMs),
+      megabytes(row.warren.rssKb),
+      megabytes(row.baseline.rssKb),
+    ];
+  });
+  const widths = header.map((title, i) => Math.max(title.length, ...table.map((cells) => cells[i].length)));
+  const format = (cells) =>
+    cells
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
+  const out = [
+    `warren bench: ${thousands(MESSAGES)} messages of ${BODY_BYTES} bytes, best of ${TRIALS}; ` +
+      `single publish: median of ${STARTUP_RUNS}; node ${process.version}, ${availableParallelism()} CPUs`,
+    'publish: NDJSON on stdin, confirms, mandatory; consume: prefetch 1000, ack after write, stdout to a file;',
+    'transient messages, non-durable classic queue; wall time of the whole process.',
+    '',
+    format(header),
+    format(widths.map((w) => '-'.repeat(w))),
+    ...table.map(format),
+    '',
+  ];
+  for (const row of rows) {
+    const shown = describe(row);
+    const secs = (ms) => (row.kind === 'startup' ? '' : ` (${(ms / 1000).toFixed(2)} s)`);
+    const baselineName = row.kind === 'startup' ? 'node -e 0' : 'amqplib baseline';
+    out.push(
+      `${row.scenario}: warren ${shown.warren}${secs(row.warren.ms)}, ${baselineName} ${shown.baseline}` +
+        `${secs(row.baseline.ms)}, ratio ${row.ratio.toFixed(2)} (target ${shown.target}): ${verdict(row)}`,
+    );
+  }
+  if (problems.size > 0) {
+    out.push('', 'problems (message counts wrong; exit status 1):');
+    for (const [text, { runs, detail }] of problems) {
+      out.push(`  ${text}: in ${runs} run${runs === 1 ? '' : 's'}, the last: ${detail}`);
+    }
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+// ---------------------------------------------------------------------------------------
+
+async function main() {
+  if (!existsSync(join(ROOT, 'dist', 'cli.js'))) {
+    throw new BenchBroken("dist/ is missing: run 'npm run build' first");
+  }
+  const tmp = mkdtempSync(join(tmpdir(), 'warren-bench-'));
+  let broker;
+  const cleanup = async () => {
+    running?.kill('SIGKILL');
+    await broker?.cleanup();
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => {
+    log('interrupted: cleaning up');
+    cleanup().finally(() => process.exit(130));
+  });
+  try {
+    broker = await BenchBroker.open().catch((error) => {
+      throw new BenchBroken(
+        `cannot connect to ${BROKER_URL.replace(/:[^:@/]*@/, ':***@')}: ${error.message}`,
+      );
+    });
+    const envelopes = join(tmp, 'envelopes.ndjson');
+    writeEnvelopes(envelopes, MESSAGES);
+    if (!GNU_TIME) log('/usr/bin/time not found: peak RSS and CPU time are shown as n/a');
+    // Untimed: loads warren and amqplib from disk once, so the first timed run is not the one to pay.
+    await runChild('warm-up', [WARREN, '--version'], { tmp, measureRss: false });
+    await runChild('warm-up', ['-e', "require('amqplib')"], { tmp, measureRss: false });
+    const rows = [];
+    rows.push(await publishScenario(broker, tmp, envelopes));
+    rows.push(await consumeScenario(broker, tmp, 'ndjson', TARGET_THROUGHPUT));
+    rows.push(await consumeScenario(broker, tmp, 'body', undefined));
+    rows.push(await startupScenario(broker, tmp));
+    // Every Node process reads NODE_EXTRA_CA_CERTS as it starts: that alone can double the
+    // time of `node -e 0` and flatter the ratio, so measure without it as well.
+    if (process.env.NODE_EXTRA_CA_CERTS) {
+      const env = { NODE_EXTRA_CA_CERTS: undefined };
+      rows.push(await startupScenario(broker, tmp, { label: ', no NODE_EXTRA_CA_CERTS', env }));
+    }
+    printReport(rows);
+    if (problems.size > 0) process.exitCode = 1;
+  } finally {
+    await cleanup();
+  }
+}
+
+try {
+  await main();
+} catch (error) {
+  log(error instanceof BenchBroken ? `broken: ${error.message}` : `broken: ${error.stack ?? error}`);
+  process.exitCode = 1;
+}
