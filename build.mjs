@@ -1,11 +1,36 @@
-// Bundles warren into dist/cli.js: one file loads much faster than a tree of modules,
-// and start-up is most of a single `warren publish`.
+// Bundles warren into dist/: start-up is most of a single `warren publish`, and a few
+// bundled chunks load much faster than a tree of modules. Chunks split at the dynamic
+// imports, so a command loads only what it uses (the client library only when connecting).
+import { rm } from 'node:fs/promises';
 import { build } from 'esbuild';
 
+/**
+ * Dependencies require some of Node's modules at load time that warren seldom needs: TLS
+ * (only for amqps://) and child_process (commander's executable subcommands, unused).
+ * They are loaded on first use instead.
+ */
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    b.onResolve({ filter: /^node:(tls|child_process)$/ }, (args) =>
+      args.importer.includes('node_modules') ? { path: args.path, namespace: 'lazy-builtin' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      contents: `let loaded;
+module.exports = new Proxy({}, { get: (_, key) => (loaded ??= require(${JSON.stringify(args.path)}))[key] });`,
+      loader: 'js',
+    }));
+  },
+};
+
+await rm('dist', { recursive: true, force: true });
 await build({
   entryPoints: ['src/cli.ts'],
-  outfile: 'dist/cli.js',
+  outdir: 'dist',
+  entryNames: '[name]',
+  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
+  splitting: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
@@ -13,7 +38,8 @@ await build({
   minifySyntax: true,
   legalComments: 'none',
   alias: { 'amqplib-codec': './node_modules/amqplib/lib/codec.js' },
-  // CommonJS dependencies (amqplib) call require() for Node's built-in modules.
+  plugins: [lazyBuiltins],
+  // CommonJS dependencies (amqplib, commander) call require() for Node's own modules.
   banner: {
     js: "import { createRequire as __warrenRequire } from 'node:module'; const require = __warrenRequire(import.meta.url);",
   },
@@ -26,6 +52,6 @@ const { mkdir, writeFile } = await import('node:fs/promises');
 const { completionScripts } = await import('./dist/cli.js');
 await mkdir('completions', { recursive: true });
 const names = { bash: 'warren.bash', zsh: 'warren.zsh', fish: 'warren.fish' };
-for (const [shell, script] of Object.entries(completionScripts())) {
+for (const [shell, script] of Object.entries(await completionScripts())) {
   await writeFile(`completions/${names[shell]}`, script);
 }

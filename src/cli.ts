@@ -7,13 +7,20 @@ import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 
 import type { MessageProperties } from './broker/envelope.js';
 import { encodableFromTyped, FieldValueError } from './broker/fieldTable.js';
 import { readTlsFiles, resolveBrokerUrls } from './broker/url.js';
-import { ACK_MODES, type AckMode, type ConsumeOptions } from './commands/consume.js';
+import {
+  ACK_MODES,
+  type AckMode,
+  FORMATS,
+  type Format,
+  INPUT_MODES,
+  type InputMode,
+  SHELLS,
+} from './choices.js';
+import type { ConsumeOptions } from './commands/consume.js';
 import type { CommandContext } from './commands/context.js';
-import { INPUT_MODES, type InputMode, type PublishOptions } from './commands/publish.js';
-import { completionScript, SHELLS } from './completion.js';
+import type { PublishOptions } from './commands/publish.js';
 import { parseDuration } from './duration.js';
 import { ExitCode, UsageError, WarrenError } from './errors.js';
-import { FORMATS, type Format } from './format/index.js';
 import { redact } from './redact.js';
 import { colourFor } from './ui/colour.js';
 import { type Io, processIo } from './ui/io.js';
@@ -410,6 +417,7 @@ async function dispatch(parsed: ParsedCommand, io: Io): Promise<void> {
       return consume(parsed.options, context);
     }
     case 'completion': {
+      const { completionScript } = await import('./completion.js');
       io.stdout.write(
         completionScript(
           parsed.options.shell,
@@ -466,7 +474,8 @@ export function run(argv: string[]): void {
 }
 
 /** The completion scripts, as build.mjs writes them to completions/. */
-export function completionScripts(): Record<string, string> {
+export async function completionScripts(): Promise<Record<string, string>> {
+  const { completionScript } = await import('./completion.js');
   const program = buildProgram(processIo(), () => {});
   return Object.fromEntries(SHELLS.map((shell) => [shell, completionScript(shell, program)]));
 }

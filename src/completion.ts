@@ -1,7 +1,5 @@
 import type { Command, Option } from 'commander';
 
-export const SHELLS = ['bash', 'zsh', 'fish'] as const;
-
 interface CommandSpec {
   name: string;
   description: string;

@@ -1,13 +1,11 @@
 import type { Consumption, Session } from '../broker/session.js';
+import type { AckMode, Format } from '../choices.js';
 import { formatDuration } from '../duration.js';
 import { BrokerRefusedError, InterruptedError, TimeoutError, WarrenError } from '../errors.js';
-import { createFormatter, type Format, type Formatter } from '../format/index.js';
+import { createFormatter, type Formatter } from '../format/index.js';
 import { RecordSink } from '../ui/recordSink.js';
 import { type StopSignal, watchStopSignals } from '../ui/signals.js';
 import type { CommandContext } from './context.js';
-
-export const ACK_MODES = ['ack', 'requeue', 'reject', 'none'] as const;
-export type AckMode = (typeof ACK_MODES)[number];
 
 export interface ConsumeOptions {
   queue: string;

@@ -3,14 +3,12 @@ import type { Readable } from 'node:stream';
 import { ConfirmTracker } from '../broker/confirmTracker.js';
 import { type MessageOverrides, messageFromEnvelopeLine, type OutgoingMessage } from '../broker/envelope.js';
 import { PublishFlow } from '../broker/publishFlow.js';
+import type { InputMode } from '../choices.js';
 import { formatDuration } from '../duration.js';
 import { DataError, InterruptedError, NotDeliveredError, UsageError, WarrenError } from '../errors.js';
 import { type Line, LineSplitter } from '../input/lineSplitter.js';
 import { type StopSignal, watchStopSignals } from '../ui/signals.js';
 import type { CommandContext } from './context.js';
-
-export const INPUT_MODES = ['raw', 'lines', 'ndjson'] as const;
-export type InputMode = (typeof INPUT_MODES)[number];
 
 export interface PublishOptions {
   /** Only what was given on the command line; NDJSON input fills in the rest. */

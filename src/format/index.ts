@@ -1,12 +1,10 @@
 import type { ChalkInstance } from 'chalk';
 import type { ReceivedMessage } from '../broker/envelope.js';
+import type { Format } from '../choices.js';
 import { formatBody } from './body.js';
 import { formatNdjson } from './ndjson.js';
 import { createPrettyFormatter } from './pretty.js';
 import { compileTemplate } from './template.js';
-
-export const FORMATS = ['pretty', 'ndjson', 'body'] as const;
-export type Format = (typeof FORMATS)[number];
 
 export type Formatter = (message: ReceivedMessage) => string | Buffer;
 
