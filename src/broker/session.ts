@@ -213,7 +213,11 @@ export class Session {
     });
     channel.on('close', () => {
       this.channels.delete(channel);
-      if (!this.closing) this.fail(new WarrenError(`${what}: the channel was closed`, 1));
+      // A connection going down closes its channels first: wait a tick, so that the
+      // connection's own (more telling) error is the one reported.
+      setImmediate(() => {
+        if (!this.closing) this.fail(new WarrenError(`${what}: the channel was closed`, 1));
+      });
     });
   }
 
@@ -292,16 +296,17 @@ export class Session {
   }
 
   /**
-   * Takes messages one at a time with basic.get and never acknowledges them, so each is
-   * seen once; closing the channel puts them all back in their places.
+   * Takes messages one at a time with basic.get. Without noAck nothing is acknowledged,
+   * so each is seen once and closing the channel puts them all back in their places; with
+   * noAck each message is gone from the queue as soon as it is taken.
    */
-  async openBrowser(queue: string): Promise<Browser> {
+  async openBrowser(queue: string, options: { noAck: boolean }): Promise<Browser> {
     const channel = await this.model.createChannel();
     this.watchChannel(channel, `read '${queue}'`);
     return {
       next: async () => {
         try {
-          const message = await channel.get(queue, { noAck: false });
+          const message = await channel.get(queue, { noAck: options.noAck });
           return message === false ? undefined : receivedFromAmqp(message);
         } catch (error) {
           throw this.lostError ?? classifyBrokerError(error, `read '${queue}'`);

@@ -65,7 +65,11 @@ export async function consume(options: ConsumeOptions, context: CommandContext):
   let taken = 0;
   let stop: StopReason;
   try {
-    const run = options.ackMode === 'requeue' ? browse : stream;
+    // Peek, and auto-ack with a count, take one message at a time: a consumer without
+    // acks would be sent the whole queue at once, far more than --count.
+    const oneAtATime =
+      options.ackMode === 'requeue' || (options.ackMode === 'none' && options.count !== undefined);
+    const run = oneAtATime ? browse : stream;
     const result = await run(session, options, format, context);
     taken = result.taken;
     stop = result.stop;
@@ -185,7 +189,10 @@ async function stream(
   }
 }
 
-/** Peek (`--ack-mode requeue`): see each message once and leave the queue as it was. */
+/**
+ * One message at a time with basic.get. Peek (`--ack-mode requeue`) sees each message once
+ * and leaves the queue as it was; `--ack-mode none --count N` takes exactly N.
+ */
 async function browse(
   session: Session,
   options: ConsumeOptions,
@@ -202,13 +209,11 @@ async function browse(
   const watch = watchEverything(session, stopper, options);
   let browser: Awaited<ReturnType<Session['openBrowser']>> | undefined;
   try {
-    browser = await session.openBrowser(options.queue);
+    browser = await session.openBrowser(options.queue, { noAck: options.ackMode === 'none' });
     while (!stopper.reason) {
-      const next = browser.next();
-      // A get still in flight when a signal stops us fails with the channel: that is fine.
-      next.catch(() => {});
-      const message = await Promise.race([next, stopper.stopped.then(() => undefined)]);
-      if (stopper.reason) break;
+      // A get answers at once (a message or empty), and with --ack-mode none a message it
+      // brings is already gone from the queue: always wait for it and write it.
+      const message = await browser.next();
       if (!message) {
         // Empty: done, unless a --count still waits for more (until --timeout).
         if (options.count === undefined) stopper.stop({ kind: 'drained' });

@@ -1,0 +1,69 @@
+/**
+ * Forcing a broker-side connection close with rabbitmqctl (runs as root here), to test how
+ * warren behaves when it loses its connection. Only ever closes the connection of one
+ * process we started, found by its client port: never anyone else's.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** The local ports of the TCP connections process `pid` holds to the broker port. */
+export async function brokerClientPorts(pid: number, brokerPort = 5672): Promise<number[]> {
+  const { stdout } = await run('ss', ['-Htnp', 'state', 'established']);
+  const ports: number[] = [];
+  for (const line of stdout.split('\n')) {
+    if (!line.includes(`pid=${pid},`)) continue;
+    const columns = line.trim().split(/\s+/);
+    // ss -H with a state filter: Recv-Q Send-Q Local:Port Peer:Port Process
+    const local = columns[2];
+    const peer = columns[3];
+    if (!local || !peer?.endsWith(`:${brokerPort}`)) continue;
+    ports.push(Number(local.slice(local.lastIndexOf(':') + 1)));
+  }
+  return ports;
+}
+
+export interface BrokerConnection {
+  pid: string;
+  peerPort: number;
+  clientProperties: string;
+}
+
+export async function listConnections(): Promise<BrokerConnection[]> {
+  const { stdout } = await run('rabbitmqctl', [
+    'list_connections',
+    '-q',
+    '--no-table-headers',
+    'pid',
+    'peer_port',
+    'client_properties',
+  ]);
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith('<'))
+    .map((line) => {
+      const [pid = '', port = '', ...rest] = line.split('\t');
+      return { pid, peerPort: Number(port), clientProperties: rest.join('\t') };
+    });
+}
+
+/**
+ * Closes, from the broker side, the connection that process `pid` opened, which must
+ * carry the client-provided name `connectionName`. Returns the broker's connection pid.
+ */
+export async function forceCloseConnectionOf(pid: number, connectionName: string): Promise<string> {
+  const ports = await brokerClientPorts(pid);
+  if (ports.length !== 1)
+    throw new Error(`expected one broker connection from pid ${pid}, found ${ports.length}`);
+  const connections = await listConnections();
+  const mine = connections.find((c) => c.peerPort === ports[0]);
+  if (!mine) throw new Error(`the broker lists no connection from port ${ports[0]}`);
+  if (!mine.clientProperties.includes(`{"connection_name","${connectionName}"}`)) {
+    throw new Error(
+      `connection from port ${ports[0]} is not named '${connectionName}': ${mine.clientProperties}`,
+    );
+  }
+  await run('rabbitmqctl', ['close_connection', mine.pid, 'warren test: forced close']);
+  return mine.pid;
+}

@@ -1,0 +1,70 @@
+/** More ways to run warren: with files as stdin/stdout, under a shell, or with a hand on its stdout. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type RunResult, testEnv, WARREN_BIN } from './cli.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface FileRunOptions {
+  /** A file opened as warren's stdin (a real file descriptor, as with `< file`). */
+  stdinPath?: string;
+  /** A file warren's stdout is redirected to (as with `> file`); truncated first. */
+  stdoutPath?: string;
+  env?: Record<string, string | undefined>;
+  timeoutMs?: number;
+}
+
+/** Runs warren with files in place of its stdin/stdout, as a shell redirection would. */
+export function runWarrenWithFiles(args: string[], options: FileRunOptions): Promise<RunResult> {
+  const stdinFd = options.stdinPath === undefined ? 'ignore' : openSync(options.stdinPath, 'r');
+  const stdoutFd = options.stdoutPath === undefined ? 'pipe' : openSync(options.stdoutPath, 'w');
+  const child = spawn(process.execPath, [WARREN_BIN, ...args], {
+    env: testEnv(options.env),
+    stdio: [stdinFd, stdoutFd, 'pipe'],
+  });
+  if (typeof stdinFd === 'number') closeSync(stdinFd);
+  if (typeof stdoutFd === 'number') closeSync(stdoutFd);
+  return finish(child, options.timeoutMs ?? 30_000);
+}
+
+/** Runs a bash script (cwd: the repository root) with warren's test environment. */
+export function runShell(
+  script: string,
+  options: { env?: Record<string, string | undefined>; timeoutMs?: number } = {},
+): Promise<RunResult> {
+  const child = spawn('bash', ['-c', script], {
+    cwd: REPO_ROOT,
+    env: testEnv(options.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return finish(child, options.timeoutMs ?? 30_000);
+}
+
+function finish(child: ChildProcess, timeoutMs: number): Promise<RunResult> {
+  const stdout: Buffer[] = [];
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`process did not finish in ${timeoutMs} ms; stderr so far: ${stderr}`));
+    }, timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout: Buffer.concat(stdout), stderr });
+    });
+  });
+}
+
+/** True when text looks like it holds a JavaScript stack trace. */
+export function hasStackTrace(text: string): boolean {
+  return /^\s+at .+(\(.*:\d+:\d+\)|:\d+:\d+)$/m.test(text) || /\n\s+at (async )?\S+ \(/.test(text);
+}
