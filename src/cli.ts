@@ -22,7 +22,7 @@ import type { PublishOptions } from './commands/publish.js';
 import { parseDuration } from './duration.js';
 import { ExitCode, UsageError, WarrenError } from './errors.js';
 import { redact } from './redact.js';
-import { colourFor } from './ui/colour.js';
+import { paintFor } from './ui/colour.js';
 import { type Io, processIo } from './ui/io.js';
 import { createReporter } from './ui/reporter.js';
 
@@ -372,19 +372,19 @@ export async function parseArgs(argv: string[], io: Io = processIo()): Promise<P
   return parsed;
 }
 
-function makeContext(parsed: ParsedCommand, io: Io): CommandContext {
+async function makeContext(parsed: ParsedCommand, io: Io): Promise<CommandContext> {
   const { global } = parsed;
-  const stderrChalk = colourFor(io.stderr, io.env, global.color);
+  const stderrPaint = await paintFor(io.stderr, io.env, global.color);
   const reporter = createReporter({
     stderr: io.stderr,
-    chalk: stderrChalk,
+    paint: stderrPaint,
     quiet: global.quiet,
     verbose: global.verbose,
   });
   return {
     io,
     reporter,
-    stdoutChalk: colourFor(io.stdout, io.env, global.color),
+    stdoutPaint: await paintFor(io.stdout, io.env, global.color),
     connect: async () => {
       const urls = resolveBrokerUrls(global.urls, io.env);
       const tls = readTlsFiles({
@@ -406,7 +406,7 @@ function makeContext(parsed: ParsedCommand, io: Io): CommandContext {
 }
 
 async function dispatch(parsed: ParsedCommand, io: Io): Promise<void> {
-  const context = makeContext(parsed, io);
+  const context = await makeContext(parsed, io);
   switch (parsed.command) {
     case 'publish': {
       const { publish } = await import('./commands/publish.js');
@@ -439,12 +439,12 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     await dispatch(parsed, io);
     return ExitCode.ok;
   } catch (error) {
-    return reportError(error, io, verbose);
+    return await reportError(error, io, verbose);
   }
 }
 
-function reportError(error: unknown, io: Io, verbose: boolean): number {
-  const colour = colourFor(io.stderr, io.env, undefined);
+async function reportError(error: unknown, io: Io, verbose: boolean): Promise<number> {
+  const colour = await paintFor(io.stderr, io.env, undefined);
   if (error instanceof WarrenError) {
     // Signals end quietly; an empty message means the help was already shown.
     if (error.exitCode === ExitCode.sigint || error.exitCode === ExitCode.sigterm || error.message === '') {

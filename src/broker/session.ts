@@ -2,9 +2,7 @@
  * The broker session: the only module that talks to amqplib. Everything it hands out is
  * plain data (ReceivedMessage, counts) or a small interface of its own.
  */
-import type { LookupAddress } from 'node:dns';
 import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import type * as Amqp from 'amqplib';
 import codec from 'amqplib-codec';
 import { BrokerRefusedError, UnreachableError, WarrenError } from '../errors.js';
@@ -92,53 +90,70 @@ function connectFailure(error: unknown, url: BrokerUrl): string {
   return `${url.masked}: ${text}`;
 }
 
-type LookupCallback = (error: Error | null, address: string | LookupAddress[], family?: number) => void;
+const IPV4_LITERAL = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 /**
- * Starts resolving a URL's host name at once, so the lookup runs while amqplib loads,
- * and returns a `lookup` for the socket that answers from that result.
+ * The addresses to connect to for a URL, resolved at once so that the lookup runs while
+ * amqplib loads; IPv4 first. A URL naming an address needs no lookup. Handing the socket
+ * an address also spares Node's IPv6 check of a host name, whose first use costs ~6 ms.
  */
-function prefetchedLookup(url: BrokerUrl) {
-  const host = new URL(url.url).hostname.replace(/^\[|\]$/g, '');
-  if (isIP(host)) return undefined;
-  const resolved = lookup(host, { all: true });
-  resolved.catch(() => {});
-  return (_host: string, options: { all?: boolean }, callback: LookupCallback) => {
-    resolved.then(
-      (addresses) => {
-        const first = addresses[0];
-        if (options.all) callback(null, addresses);
-        else if (first) callback(null, first.address, first.family);
-        else callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' }), '');
-      },
-      (error: Error) => callback(error, ''),
+function resolveTargets(url: BrokerUrl): Promise<string[]> {
+  const parsed = new URL(url.url);
+  const host = parsed.hostname;
+  if (IPV4_LITERAL.test(host) || host.startsWith('[')) return Promise.resolve([url.url]);
+  // RFC 6761: localhost is the loopback interface; no need to ask a resolver.
+  if (host === 'localhost') {
+    return Promise.resolve(
+      ['127.0.0.1', '[::1]'].map((address) => {
+        parsed.hostname = address;
+        return parsed.href;
+      }),
     );
-  };
+  }
+  const targets = lookup(host, { all: true }).then((addresses) =>
+    addresses
+      .sort((a, b) => a.family - b.family)
+      .map(({ address, family }) => {
+        parsed.hostname = family === 6 ? `[${address}]` : address;
+        return parsed.href;
+      }),
+  );
+  targets.catch(() => {});
+  return targets;
 }
 
 export async function openSession(options: SessionOptions): Promise<Session> {
-  const lookups = options.urls.map(prefetchedLookup);
+  const resolving = options.urls.map(resolveTargets);
   const amqp = await loadAmqplib();
   const failures: string[] = [];
   for (const [index, url] of options.urls.entries()) {
     options.log?.(`connecting to ${url.masked}`);
-    const hostLookup = lookups[index];
+    const host = new URL(url.url).hostname;
+    let lastError: unknown;
     try {
-      const model = await amqp.connect(url.url, {
-        ...(hostLookup ? { lookup: hostLookup } : {}),
-        // Without noDelay each handshake step waits on Nagle's algorithm and delayed ACKs.
-        noDelay: true,
-        timeout: 10_000,
-        clientProperties: { connection_name: options.connectionName },
-        ...(url.tls ? options.tls : {}),
-      });
-      const server = model.connection.serverProperties;
-      options.log?.(`connected to ${url.masked} (${server.product} ${server.version})`);
-      return new Session(model, url, options.log);
+      for (const target of await (resolving[index] as Promise<string[]>)) {
+        try {
+          const model = await amqp.connect(target, {
+            // Without noDelay each handshake step waits on Nagle's algorithm and delayed ACKs.
+            noDelay: true,
+            timeout: 10_000,
+            // The certificate is checked against the name in the URL, not the address.
+            servername: host.replace(/^\[|\]$/g, ''),
+            clientProperties: { connection_name: options.connectionName },
+            ...(url.tls ? options.tls : {}),
+          });
+          const server = model.connection.serverProperties;
+          options.log?.(`connected to ${url.masked} (${server.product} ${server.version})`);
+          return new Session(model, url, options.log);
+        } catch (error) {
+          lastError = error;
+        }
+      }
     } catch (error) {
-      failures.push(connectFailure(error, url));
-      options.log?.(`failed: ${failures.at(-1)}`);
+      lastError = error;
     }
+    failures.push(connectFailure(lastError, url));
+    options.log?.(`failed: ${failures.at(-1)}`);
   }
   const tried = failures.length > 1 ? ` (tried ${failures.length} URLs)` : '';
   throw new UnreachableError(`cannot connect to ${failures.join('; ')}${tried}`, {

@@ -59,7 +59,7 @@ export async function consume(options: ConsumeOptions, context: CommandContext):
   const format = createFormatter({
     format: options.format,
     template: options.template,
-    chalk: context.stdoutChalk,
+    paint: context.stdoutPaint,
   });
   const session = await context.connect();
   let taken = 0;

@@ -1,5 +1,5 @@
-import type { ChalkInstance } from 'chalk';
 import type { Session } from '../broker/session.js';
+import type { Paint } from '../ui/colour.js';
 import type { Io } from '../ui/io.js';
 import type { Reporter } from '../ui/reporter.js';
 
@@ -8,7 +8,7 @@ export interface CommandContext {
   io: Io;
   reporter: Reporter;
   /** Colour for what goes to stdout (formatters). */
-  stdoutChalk: ChalkInstance;
+  stdoutPaint: Paint;
   /** Opens a session named `warren <command>`, trying each URL in order. */
   connect(): Promise<Session>;
 }

@@ -1,10 +1,10 @@
 import { isUtf8 } from 'node:buffer';
-import type { ChalkInstance } from 'chalk';
 import type { ReceivedMessage } from '../broker/envelope.js';
 import type { TypedValue } from '../broker/fieldTable.js';
+import type { Paint } from '../ui/colour.js';
 
 export interface PrettyOptions {
-  chalk: ChalkInstance;
+  paint: Paint;
   /** Bytes of a binary body shown as hex before the rest is summarised. */
   hexBytes?: number;
 }
@@ -38,13 +38,13 @@ function headerValue(value: TypedValue): string {
   return visible(JSON.stringify(value));
 }
 
-function colourJson(text: string, chalk: ChalkInstance): string {
+function colourJson(text: string, paint: Paint): string {
   return text.replace(
     /("(?:[^"\\]|\\.)*")(\s*:)?|\b(true|false|null)\b|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g,
     (match, str: string | undefined, colon: string | undefined, literal: string | undefined) => {
-      if (str) return colon ? `${chalk.blue(str)}${colon}` : chalk.green(str);
-      if (literal) return chalk.magenta(literal);
-      return chalk.yellow(match);
+      if (str) return colon ? `${paint.blue(str)}${colon}` : paint.green(str);
+      if (literal) return paint.magenta(literal);
+      return paint.yellow(match);
     },
   );
 }
@@ -62,14 +62,14 @@ function hexDump(body: Buffer, limit: number): string {
   return lines.join('\n');
 }
 
-function bodyText(body: Buffer, chalk: ChalkInstance, hexBytes: number): string {
-  if (body.length === 0) return chalk.dim('(empty body)');
-  if (!isUtf8(body)) return `${chalk.dim(`binary, ${body.length} bytes`)}\n${hexDump(body, hexBytes)}`;
+function bodyText(body: Buffer, paint: Paint, hexBytes: number): string {
+  if (body.length === 0) return paint.dim('(empty body)');
+  if (!isUtf8(body)) return `${paint.dim(`binary, ${body.length} bytes`)}\n${hexDump(body, hexBytes)}`;
   const text = body.toString('utf8');
   const first = text.trimStart()[0];
   if (first === '{' || first === '[') {
     try {
-      return colourJson(visible(JSON.stringify(JSON.parse(text), null, 2)), chalk);
+      return colourJson(visible(JSON.stringify(JSON.parse(text), null, 2)), paint);
     } catch {
       // Not JSON after all: shown as text.
     }
@@ -79,28 +79,28 @@ function bodyText(body: Buffer, chalk: ChalkInstance, hexBytes: number): string 
 
 /** A readable block per message, for a person at a terminal. */
 export function createPrettyFormatter(options: PrettyOptions): (message: ReceivedMessage) => string {
-  const { chalk } = options;
+  const { paint } = options;
   const hexBytes = options.hexBytes ?? 256;
   return (message) => {
     const exchange =
-      message.exchange === '' ? chalk.dim('(default)') : chalk.cyan.bold(visible(message.exchange));
+      message.exchange === '' ? paint.dim('(default)') : paint.cyan(paint.bold(visible(message.exchange)));
     const title = [
-      chalk.dim(time(message.receivedAt)),
-      `${exchange} ${chalk.dim('→')} ${chalk.bold(visible(message.routingKey))}`,
-      message.redelivered ? chalk.yellow('redelivered') : '',
-      chalk.dim(`${message.body.length} B`),
+      paint.dim(time(message.receivedAt)),
+      `${exchange} ${paint.dim('→')} ${paint.bold(visible(message.routingKey))}`,
+      message.redelivered ? paint.yellow('redelivered') : '',
+      paint.dim(`${message.body.length} B`),
     ]
       .filter(Boolean)
       .join('  ');
     const lines = [title];
     const props = Object.entries(message.properties).map(
-      ([k, v]) => `${chalk.dim(`${k}:`)} ${visible(String(v))}`,
+      ([k, v]) => `${paint.dim(`${k}:`)} ${visible(String(v))}`,
     );
     if (props.length > 0) lines.push(`  ${props.join('  ')}`);
     for (const [key, value] of Object.entries(message.headers ?? {})) {
-      lines.push(`  ${chalk.dim(`${visible(key)}:`)} ${headerValue(value)}`);
+      lines.push(`  ${paint.dim(`${visible(key)}:`)} ${headerValue(value)}`);
     }
-    lines.push(bodyText(message.body, chalk, hexBytes));
+    lines.push(bodyText(message.body, paint, hexBytes));
     return `${lines.join('\n')}\n\n`;
   };
 }

@@ -6,6 +6,21 @@ export interface Io {
   env: NodeJS.ProcessEnv;
 }
 
+/**
+ * The process's own streams. Getters, because Node creates `process.stdin` on first use
+ * (a millisecond or two), and most runs never read it.
+ */
 export function processIo(): Io {
-  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env };
+  return {
+    get stdin() {
+      return process.stdin;
+    },
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
+    env: process.env,
+  };
 }

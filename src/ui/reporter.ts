@@ -1,5 +1,5 @@
-import type { ChalkInstance } from 'chalk';
 import { redact } from '../redact.js';
+import type { Paint } from './colour.js';
 
 /** Everything for a person goes through here, to stderr: never to stdout. */
 export interface Reporter {
@@ -14,7 +14,7 @@ export interface Reporter {
 
 export function createReporter(options: {
   stderr: NodeJS.WritableStream;
-  chalk: ChalkInstance;
+  paint: Paint;
   quiet: boolean;
   verbose: boolean;
 }): Reporter {
@@ -23,9 +23,9 @@ export function createReporter(options: {
     info: (line) => {
       if (!options.quiet) write(line);
     },
-    warn: (line) => write(`${options.chalk.yellow('warning:')} ${line}`),
+    warn: (line) => write(`${options.paint.yellow('warning:')} ${line}`),
     detail: (line) => {
-      if (options.verbose) write(options.chalk.dim(`· ${line}`));
+      if (options.verbose) write(options.paint.dim(`· ${line}`));
     },
     verbose: options.verbose,
   };

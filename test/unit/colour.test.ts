@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { colourFor, colourLevel } from '../../src/ui/colour.js';
+import { colourLevel, paintFor } from '../../src/ui/colour.js';
 
 const tty = { isTTY: true };
 const pipe = { isTTY: false };
@@ -49,11 +49,11 @@ describe('colourLevel', () => {
   });
 });
 
-describe('colourFor', () => {
-  it('returns a chalk that colours only at the decided level', () => {
-    expect(colourFor(pipe, {}, undefined).red('x')).toBe('x');
-    expect(colourFor(pipe, {}, undefined).level).toBe(0);
-    expect(colourFor(tty, {}, undefined).red('x')).toContain('\u001b[');
-    expect(colourFor(tty, {}, false).red('x')).toBe('x');
+describe('paintFor', () => {
+  it('returns colours only at the decided level', async () => {
+    expect((await paintFor(pipe, {}, undefined)).red('x')).toBe('x');
+    expect((await paintFor(pipe, {}, undefined)).enabled).toBe(false);
+    expect((await paintFor(tty, {}, undefined)).red('x')).toContain('\u001b[');
+    expect((await paintFor(tty, {}, false)).red('x')).toBe('x');
   });
 });

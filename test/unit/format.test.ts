@@ -7,9 +7,10 @@ import { createFormatter } from '../../src/format/index.js';
 import { formatNdjson } from '../../src/format/ndjson.js';
 import { createPrettyFormatter } from '../../src/format/pretty.js';
 import { compileTemplate } from '../../src/format/template.js';
+import { PLAIN, paintFromChalk } from '../../src/ui/colour.js';
 
-const plain = new Chalk({ level: 0 });
-const coloured = new Chalk({ level: 1 });
+const plain = PLAIN;
+const coloured = paintFromChalk(new Chalk({ level: 1 }));
 const ESC = '\u001b';
 
 function message(overrides: Partial<ReceivedMessage> = {}): ReceivedMessage {
@@ -76,14 +77,14 @@ describe('body format', () => {
 
 describe('createFormatter', () => {
   it('--template wins over --format', () => {
-    const format = createFormatter({ format: 'ndjson', template: '{routingKey}', chalk: plain });
+    const format = createFormatter({ format: 'ndjson', template: '{routingKey}', paint: plain });
     expect(format(message())).toBe('order.created\n');
   });
 
   it('picks the formatter named by --format', () => {
-    expect(createFormatter({ format: 'ndjson', chalk: plain })(message())).toBe(formatNdjson(message()));
-    expect(createFormatter({ format: 'body', chalk: plain })(message())).toEqual(formatBody(message()));
-    expect(createFormatter({ format: 'pretty', chalk: plain })(message())).toContain('order.created');
+    expect(createFormatter({ format: 'ndjson', paint: plain })(message())).toBe(formatNdjson(message()));
+    expect(createFormatter({ format: 'body', paint: plain })(message())).toEqual(formatBody(message()));
+    expect(createFormatter({ format: 'pretty', paint: plain })(message())).toContain('order.created');
   });
 });
 
@@ -157,7 +158,7 @@ describe('template format', () => {
 });
 
 describe('pretty format, colour level 0', () => {
-  const pretty = createPrettyFormatter({ chalk: plain });
+  const pretty = createPrettyFormatter({ paint: plain });
 
   it('is readable and has no ANSI escapes', () => {
     const out = pretty(message());
@@ -194,7 +195,7 @@ describe('pretty format, colour level 0', () => {
 
   it('summarises a long binary body after the shown bytes', () => {
     const body = Buffer.alloc(300, 0xff);
-    const out = createPrettyFormatter({ chalk: plain, hexBytes: 32 })(message({ body }));
+    const out = createPrettyFormatter({ paint: plain, hexBytes: 32 })(message({ body }));
     expect(out).toContain('00000010  ff');
     expect(out).not.toContain('00000020  ff');
     expect(out).toContain('… 268 more bytes');
@@ -228,11 +229,11 @@ describe('pretty format, colour level 0', () => {
 
 describe('pretty format, colour level 1', () => {
   it('colours the output with ANSI escapes', () => {
-    const out = createPrettyFormatter({ chalk: coloured })(message());
+    const out = createPrettyFormatter({ paint: coloured })(message());
     expect(out).toContain(`${ESC}[`);
     // The JSON body is still all there once the colour is taken out.
     // biome-ignore lint/suspicious/noControlCharactersInRegex: removing ANSI colour codes
     const stripped = out.replace(/\u001b\[[0-9;]*m/g, '');
-    expect(stripped).toBe(createPrettyFormatter({ chalk: plain })(message()));
+    expect(stripped).toBe(createPrettyFormatter({ paint: plain })(message()));
   });
 });
