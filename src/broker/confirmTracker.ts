@@ -4,8 +4,6 @@
  * each came from. Plain data; the session feeds it the broker's ack, nack and return.
  */
 
-export type DeliveryStatus = 'confirmed' | 'returned' | 'nacked';
-
 export interface PendingPublish {
   line: number;
   exchange: string;

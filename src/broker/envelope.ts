@@ -205,7 +205,7 @@ function checkProperties(value: unknown, fail: (problem: string) => Error): Mess
 }
 
 /** Why a property value cannot go on the wire, or undefined when it can. */
-export function propertyProblem(kind: PropertyKind, value: unknown): string | undefined {
+function propertyProblem(kind: PropertyKind, value: unknown): string | undefined {
   switch (kind) {
     case 'shortstr':
       if (typeof value !== 'string') return 'must be a string';

@@ -8,7 +8,7 @@ export interface FlowLimits {
   maxInFlightBytes: number;
 }
 
-export const DEFAULT_FLOW_LIMITS: FlowLimits = { maxInFlight: 4096, maxInFlightBytes: 32 * 1024 * 1024 };
+const DEFAULT_FLOW_LIMITS: FlowLimits = { maxInFlight: 4096, maxInFlightBytes: 32 * 1024 * 1024 };
 
 /**
  * Keeps a publisher busy without letting memory grow: `send` returns a promise only when

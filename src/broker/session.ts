@@ -75,8 +75,14 @@ function connectFailure(error: unknown, url: BrokerUrl): string {
     return `${url.masked}: login refused (check user and password)`;
   // The broker closes the connection instead of opening the vhost; amqplib loses its text.
   if (/Expected ConnectionOpenOk|NOT_ALLOWED/.test(text)) {
-    const vhost = decodeURIComponent(new URL(url.url).pathname.slice(1)) || '/';
-    return `${url.masked}: vhost '${vhost}' does not exist or this user may not use it`;
+    const path = new URL(url.url).pathname.slice(1);
+    let vhost = path;
+    try {
+      vhost = decodeURIComponent(path);
+    } catch {
+      // Shown as written.
+    }
+    return `${url.masked}: vhost '${vhost || '/'}' does not exist or this user may not use it`;
   }
   if (/wrong version number|packet length too long|unknown protocol/i.test(text)) {
     return `${url.masked}: TLS handshake failed: that port does not speak TLS (use amqp://, or the TLS port)`;
@@ -91,6 +97,13 @@ function connectFailure(error: unknown, url: BrokerUrl): string {
 }
 
 const IPV4_LITERAL = /^\d{1,3}(\.\d{1,3}){3}$/;
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+]);
 
 /**
  * The addresses to connect to for a URL, resolved at once so that the lookup runs while
@@ -146,7 +159,10 @@ export async function openSession(options: SessionOptions): Promise<Session> {
           options.log?.(`connected to ${url.masked} (${server.product} ${server.version})`);
           return new Session(model, url, options.log);
         } catch (error) {
-          lastError = error;
+          // The first failure says the most; the next address is worth a try only when
+          // this one could not be reached at all (not when the broker said no).
+          lastError ??= error;
+          if (!UNREACHABLE_CODES.has((error as NodeJS.ErrnoException).code ?? '')) break;
         }
       }
     } catch (error) {
@@ -159,12 +175,6 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   throw new UnreachableError(`cannot connect to ${failures.join('; ')}${tried}`, {
     hint: 'check --url (or WARREN_URL) and that the broker is up',
   });
-}
-
-export interface QueueInfo {
-  queue: string;
-  messageCount: number;
-  consumerCount: number;
 }
 
 export interface DeliveredMessage extends ReceivedMessage {
@@ -248,18 +258,6 @@ export class Session {
       await this.model.close();
     } catch {
       // Already closed by the broker or the network; nothing left to release.
-    }
-  }
-
-  async checkQueue(queue: string): Promise<QueueInfo> {
-    const channel = await this.model.createChannel();
-    channel.on('error', () => {});
-    try {
-      return await channel.checkQueue(queue);
-    } catch (error) {
-      throw classifyBrokerError(error, `queue '${queue}'`);
-    } finally {
-      channel.close().catch(() => {});
     }
   }
 

@@ -43,7 +43,8 @@ function openInput(
     });
     return stream;
   }
-  if (context.io.stdin.isTTY) {
+  // One message typed at a terminal would wait for Ctrl-D unannounced; lines may be typed.
+  if (context.io.stdin.isTTY && options.input === 'raw') {
     throw new UsageError('no message body: give BODY, --file FILE, or pipe it on stdin', {
       hint: "see 'warren publish --help'",
     });

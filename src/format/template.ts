@@ -16,7 +16,7 @@ const FIELDS: Record<string, (message: ReceivedMessage) => unknown> = {
   headers: (m) => m.headers ?? {},
 };
 
-export const TEMPLATE_FIELDS = [...Object.keys(FIELDS), 'properties.NAME', 'headers.NAME'];
+const TEMPLATE_FIELDS = [...Object.keys(FIELDS), 'properties.NAME', 'headers.NAME'];
 
 function text(value: unknown): string {
   if (value === undefined || value === null) return '';
