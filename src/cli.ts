@@ -25,6 +25,7 @@ import { redact } from './redact.js';
 import { paintFor } from './ui/colour.js';
 import { type Io, processIo } from './ui/io.js';
 import { createReporter } from './ui/reporter.js';
+import { startSpinner } from './ui/spinner.js';
 
 export interface GlobalOptions {
   urls: string[] | undefined;
@@ -385,6 +386,7 @@ async function makeContext(parsed: ParsedCommand, io: Io): Promise<CommandContex
     io,
     reporter,
     stdoutPaint: await paintFor(io.stdout, io.env, global.color),
+    spinner: (text) => startSpinner(io.stderr, text, { enabled: !global.quiet }),
     connect: async () => {
       const urls = resolveBrokerUrls(global.urls, io.env);
       const tls = readTlsFiles({

@@ -64,16 +64,18 @@ export async function consume(options: ConsumeOptions, context: CommandContext):
   const session = await context.connect();
   let taken = 0;
   let stop: StopReason;
+  const progress = await consumeProgress(options, context);
   try {
     // Peek, and auto-ack with a count, take one message at a time: a consumer without
     // acks would be sent the whole queue at once, far more than --count.
     const oneAtATime =
       options.ackMode === 'requeue' || (options.ackMode === 'none' && options.count !== undefined);
     const run = oneAtATime ? browse : stream;
-    const result = await run(session, options, format, context);
+    const result = await run(session, options, format, context, progress);
     taken = result.taken;
     stop = result.stop;
   } finally {
+    progress.stop();
     await session.close();
   }
   const noun = taken === 1 ? 'message' : 'messages';
@@ -83,6 +85,36 @@ export async function consume(options: ConsumeOptions, context: CommandContext):
     context.reporter.info(`${verb} ${taken} ${noun} from '${options.queue}'`);
   const failure = outcome(stop, taken, options);
   if (failure) throw failure;
+}
+
+/** What the status line shows: how many arrived; cleared before pretty output fills the screen. */
+interface ConsumeProgress {
+  taken: number;
+  received(): void;
+  stop(): void;
+}
+
+async function consumeProgress(options: ConsumeOptions, context: CommandContext): Promise<ConsumeProgress> {
+  const spinner = await context.spinner(`waiting for messages on '${options.queue}'…`);
+  // Records going to the same terminal would run into the status line: it gives way to them.
+  const sharesTerminal = context.io.stdout.isTTY === true;
+  const progress: ConsumeProgress = {
+    taken: 0,
+    received: () => {
+      progress.taken += 1;
+      if (sharesTerminal) progress.stop();
+    },
+    stop: () => {
+      clearInterval(ticker);
+      spinner.stop();
+    },
+  };
+  const ticker = spinner.active
+    ? setInterval(() => {
+        if (progress.taken > 0) spinner.update(`received ${progress.taken} from '${options.queue}'`);
+      }, 100)
+    : undefined;
+  return progress;
 }
 
 interface RunResult {
@@ -142,6 +174,7 @@ async function stream(
   options: ConsumeOptions,
   format: Formatter,
   context: CommandContext,
+  progress: ConsumeProgress,
 ): Promise<RunResult> {
   const stopper = new Stopper();
   let taken = 0;
@@ -164,6 +197,7 @@ async function stream(
       (message) => {
         if (stopper.reason) return;
         taken += 1;
+        progress.received();
         sink.push(format(message), message.deliveryTag);
         watch.idle.touch();
         if (options.count !== undefined && taken >= options.count) stopper.stop({ kind: 'count' });
@@ -198,6 +232,7 @@ async function browse(
   options: ConsumeOptions,
   format: Formatter,
   context: CommandContext,
+  progress: ConsumeProgress,
 ): Promise<RunResult> {
   const stopper = new Stopper();
   let taken = 0;
@@ -221,6 +256,7 @@ async function browse(
         continue;
       }
       taken += 1;
+      progress.received();
       sink.push(format(message), message.deliveryTag);
       watch.idle.touch();
       if (options.count !== undefined && taken >= options.count) stopper.stop({ kind: 'count' });

@@ -2,6 +2,7 @@ import type { Session } from '../broker/session.js';
 import type { Paint } from '../ui/colour.js';
 import type { Io } from '../ui/io.js';
 import type { Reporter } from '../ui/reporter.js';
+import type { Spinner } from '../ui/spinner.js';
 
 /** What the CLI hands every command: streams, a reporter, colour, and a way to connect. */
 export interface CommandContext {
@@ -9,6 +10,8 @@ export interface CommandContext {
   reporter: Reporter;
   /** Colour for what goes to stdout (formatters). */
   stdoutPaint: Paint;
+  /** A status line on stderr (a no-op unless stderr is a terminal and not --quiet). */
+  spinner(text: string): Promise<Spinner>;
   /** Opens a session named `warren <command>`, trying each URL in order. */
   connect(): Promise<Session>;
 }

@@ -95,6 +95,10 @@ export async function publish(options: PublishOptions, context: CommandContext):
   const started = performance.now();
   const tracker = new ConfirmTracker();
   const progress: LineProgress = { skipped: 0, stoppedBy: undefined, inputFailure: undefined };
+  const spinner = whole ? undefined : await context.spinner('publishing…');
+  const ticker = spinner?.active
+    ? setInterval(() => spinner.update(progressLine(tracker, started)), 100)
+    : undefined;
   try {
     const publisher = await session.openPublisher({ mandatory: options.mandatory, tracker });
     const flow = new PublishFlow(session, publisher);
@@ -102,6 +106,8 @@ export async function publish(options: PublishOptions, context: CommandContext):
     else await publishLines(input, flow, options, context, progress);
     await flow.finish();
   } finally {
+    clearInterval(ticker);
+    spinner?.stop();
     await session.close();
     reportSummary(tracker, progress.skipped, performance.now() - started, context);
   }
@@ -171,6 +177,12 @@ async function publishLines(
   } finally {
     disposeSignals();
   }
+}
+
+function progressLine(tracker: ConfirmTracker, started: number): string {
+  const seconds = (performance.now() - started) / 1000;
+  const rate = seconds > 0 ? Math.round(tracker.published / seconds) : 0;
+  return `publishing: ${tracker.published} published, ${tracker.confirmed} confirmed (${rate} msg/s)`;
 }
 
 function reportSummary(
