@@ -17,7 +17,9 @@ export async function startSpinner(
   text: string,
   options: { enabled: boolean },
 ): Promise<Spinner> {
-  if (!options.enabled || !stderr.isTTY) return NO_SPINNER;
+  // A terminal that reports no width (some CI pseudo-terminals) would make ora redraw forever.
+  const columns = (stderr as { columns?: number }).columns ?? 0;
+  if (!options.enabled || !stderr.isTTY || columns <= 0) return NO_SPINNER;
   const { default: ora } = await import('ora');
   // stdin stays untouched: in raw mode Ctrl-C would no longer reach warren as SIGINT.
   const spinner = ora({ text, stream: stderr, discardStdin: false }).start();
