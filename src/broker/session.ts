@@ -110,10 +110,14 @@ const UNREACHABLE_CODES = new Set([
  * amqplib loads; IPv4 first. A URL naming an address needs no lookup. Handing the socket
  * an address also spares Node's IPv6 check of a host name, whose first use costs ~6 ms.
  */
+function isAddress(host: string): boolean {
+  return IPV4_LITERAL.test(host) || host.startsWith('[');
+}
+
 function resolveTargets(url: BrokerUrl): Promise<string[]> {
   const parsed = new URL(url.url);
   const host = parsed.hostname;
-  if (IPV4_LITERAL.test(host) || host.startsWith('[')) return Promise.resolve([url.url]);
+  if (isAddress(host)) return Promise.resolve([url.url]);
   // RFC 6761: localhost is the loopback interface; no need to ask a resolver.
   if (host === 'localhost') {
     return Promise.resolve(
@@ -150,8 +154,9 @@ export async function openSession(options: SessionOptions): Promise<Session> {
             // Without noDelay each handshake step waits on Nagle's algorithm and delayed ACKs.
             noDelay: true,
             timeout: 10_000,
-            // The certificate is checked against the name in the URL, not the address.
-            servername: host.replace(/^\[|\]$/g, ''),
+            // The certificate is checked against the name in the URL, not the address
+            // (SNI takes no IP address: a URL naming one is checked against it as usual).
+            ...(isAddress(host) ? {} : { servername: host }),
             clientProperties: { connection_name: options.connectionName },
             ...(url.tls ? options.tls : {}),
           });
