@@ -33,6 +33,7 @@ const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const WARREN = join(ROOT, 'bin', 'warren.js');
 const BASELINE_PUBLISH = join(ROOT, 'bench', 'baseline-publish.js');
 const BASELINE_CONSUME = join(ROOT, 'bench', 'baseline-consume.js');
+const BASELINE_SINGLE = join(ROOT, 'bench', 'baseline-single.js');
 const BROKER_URL = process.env.WARREN_URL ?? 'amqp://guest:guest@127.0.0.1:5672/';
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
@@ -352,11 +353,16 @@ async function consumeScenario(broker, tmp, format, target) {
   return throughputRow(`consume ${format} to a file`, target, results);
 }
 
-async function startupScenario(broker, tmp, variant = { label: '', env: {} }) {
+async function startupScenario(broker, tmp, variant = { label: '', env: {}, subject: 'warren' }) {
   const queue = await broker.queue('single');
+  // The subject is warren, or (as the floor to compare with) a minimal amqplib script.
+  const subject =
+    variant.subject === 'amqplib'
+      ? [BASELINE_SINGLE, '--url', BROKER_URL, '--routing-key', queue]
+      : [WARREN, 'publish', '--routing-key', queue, 'x'];
   const sides = [
     { name: 'baseline', argv: ['-e', '0'] },
-    { name: 'warren', argv: [WARREN, 'publish', '--routing-key', queue, 'x'] },
+    { name: 'warren', argv: subject },
   ];
   const options = { env: variant.env, tmp, measureRss: false };
   // One untimed run each, so neither side pays for a cold file cache.
@@ -381,12 +387,15 @@ async function startupScenario(broker, tmp, variant = { label: '', env: {} }) {
     `single publish${variant.label}: warren median ${warrenMs.toFixed(0)} ms, node -e 0 median ${baselineMs.toFixed(0)} ms`,
   );
   return {
-    scenario: `single publish vs node -e 0${variant.label}`,
+    scenario:
+      variant.subject === 'amqplib'
+        ? `(floor) amqplib script vs node -e 0${variant.label}`
+        : `single publish vs node -e 0${variant.label}`,
     kind: 'startup',
     warren: { ms: warrenMs, rssKb: rss.warren.rssKb, cpuMs: rss.warren.cpuMs },
     baseline: { ms: baselineMs, rssKb: rss.baseline.rssKb, cpuMs: rss.baseline.cpuMs },
     ratio: warrenMs / baselineMs,
-    target: TARGET_STARTUP,
+    target: variant.subject === 'amqplib' ? undefined : TARGET_STARTUP,
   };
 }
 
@@ -409,7 +418,7 @@ function describe(row) {
     return {
       warren: `${row.warren.ms.toFixed(0)} ms`,
       baseline: `${row.baseline.ms.toFixed(0)} ms`,
-      target: `<= ${row.target}`,
+      target: row.target === undefined ? '-' : `<= ${row.target}`,
     };
   }
   return {
@@ -468,8 +477,9 @@ function printReport(rows) {
     const shown = describe(row);
     const secs = (ms) => (row.kind === 'startup' ? '' : ` (${(ms / 1000).toFixed(2)} s)`);
     const baselineName = row.kind === 'startup' ? 'node -e 0' : 'amqplib baseline';
+    const subject = row.scenario.startsWith('(floor)') ? 'amqplib script' : 'warren';
     out.push(
-      `${row.scenario}: warren ${shown.warren}${secs(row.warren.ms)}, ${baselineName} ${shown.baseline}` +
+      `${row.scenario}: ${subject} ${shown.warren}${secs(row.warren.ms)}, ${baselineName} ${shown.baseline}` +
         `${secs(row.baseline.ms)}, ratio ${row.ratio.toFixed(2)} (target ${shown.target}): ${verdict(row)}`,
     );
   }
@@ -516,11 +526,14 @@ async function main() {
     rows.push(await consumeScenario(broker, tmp, 'ndjson', TARGET_THROUGHPUT));
     rows.push(await consumeScenario(broker, tmp, 'body', undefined));
     rows.push(await startupScenario(broker, tmp));
+    rows.push(await startupScenario(broker, tmp, { label: '', env: {}, subject: 'amqplib' }));
     // Every Node process reads NODE_EXTRA_CA_CERTS as it starts: that alone can double the
     // time of `node -e 0` and flatter the ratio, so measure without it as well.
     if (process.env.NODE_EXTRA_CA_CERTS) {
       const env = { NODE_EXTRA_CA_CERTS: undefined };
-      rows.push(await startupScenario(broker, tmp, { label: ', no NODE_EXTRA_CA_CERTS', env }));
+      const label = ', no NODE_EXTRA_CA_CERTS';
+      rows.push(await startupScenario(broker, tmp, { label, env, subject: 'warren' }));
+      rows.push(await startupScenario(broker, tmp, { label, env, subject: 'amqplib' }));
     }
     printReport(rows);
     if (problems.size > 0) process.exitCode = 1;
