@@ -1,4 +1,4 @@
-import type { Consumption, Session } from '../broker/session.js';
+import type { Browser, Consumption, DeliveredMessage, Session } from '../broker/session.js';
 import type { AckMode, Format } from '../choices.js';
 import { formatDuration } from '../duration.js';
 import { BrokerRefusedError, InterruptedError, TimeoutError, WarrenError } from '../errors.js';
@@ -169,6 +169,49 @@ function watchEverything(session: Session, stopper: Stopper, options: ConsumeOpt
   };
 }
 
+/** One consume run: what stops it, how many were taken, where their records go. */
+class ConsumeRun {
+  readonly stopper = new Stopper();
+  readonly sink: RecordSink;
+  taken = 0;
+  private readonly watch: ReturnType<typeof watchEverything>;
+
+  constructor(
+    session: Session,
+    private readonly options: ConsumeOptions,
+    private readonly format: Formatter,
+    context: CommandContext,
+    private readonly progress: ConsumeProgress,
+    onWritten: (upToTag: number) => void,
+  ) {
+    this.sink = new RecordSink(context.io.stdout, onWritten, (error) =>
+      this.stopper.stop({ kind: 'output', error }),
+    );
+    this.watch = watchEverything(session, this.stopper, options);
+  }
+
+  /** Writes a message's record; stops the run once --count is reached. */
+  take(message: DeliveredMessage): void {
+    this.taken += 1;
+    this.progress.received();
+    this.sink.push(this.format(message), message.deliveryTag);
+    this.watch.idle.touch();
+    if (this.options.count !== undefined && this.taken >= this.options.count) {
+      this.stopper.stop({ kind: 'count' });
+    }
+  }
+
+  /** A broker refusal ends the run like any other reason; anything else is a bug. */
+  failed(error: unknown): RunResult {
+    if (error instanceof WarrenError) return { taken: this.taken, stop: { kind: 'failed', error } };
+    throw error;
+  }
+
+  dispose(): void {
+    this.watch.dispose();
+  }
+}
+
 async function stream(
   session: Session,
   options: ConsumeOptions,
@@ -176,18 +219,11 @@ async function stream(
   context: CommandContext,
   progress: ConsumeProgress,
 ): Promise<RunResult> {
-  const stopper = new Stopper();
-  let taken = 0;
   let consumption: Consumption | undefined;
-  const sink = new RecordSink(
-    context.io.stdout,
-    (upToTag) => {
-      if (options.ackMode === 'ack') consumption?.ack(upToTag, true);
-      else if (options.ackMode === 'reject') consumption?.reject(upToTag, true, false);
-    },
-    (error) => stopper.stop({ kind: 'output', error }),
-  );
-  const watch = watchEverything(session, stopper, options);
+  const run = new ConsumeRun(session, options, format, context, progress, (upToTag) => {
+    if (options.ackMode === 'ack') consumption?.ack(upToTag, true);
+    else if (options.ackMode === 'reject') consumption?.reject(upToTag, true, false);
+  });
   try {
     const prefetch =
       options.count === undefined ? options.prefetch : Math.min(options.prefetch, options.count);
@@ -195,31 +231,25 @@ async function stream(
       options.queue,
       { prefetch, noAck: options.ackMode === 'none' },
       (message) => {
-        if (stopper.reason) return;
-        taken += 1;
-        progress.received();
-        sink.push(format(message), message.deliveryTag);
-        watch.idle.touch();
-        if (options.count !== undefined && taken >= options.count) stopper.stop({ kind: 'count' });
+        if (!run.stopper.reason) run.take(message);
       },
       () =>
-        stopper.stop({
+        run.stopper.stop({
           kind: 'failed',
           error: new BrokerRefusedError(
             `the broker cancelled the consumer on '${options.queue}' (queue deleted?)`,
           ),
         }),
     );
-    const reason = await stopper.stopped;
+    const reason = await run.stopper.stopped;
     if (reason.kind !== 'failed') await consumption.cancel();
-    await sink.settled();
-    return { taken, stop: reason };
+    await run.sink.settled();
+    return { taken: run.taken, stop: reason };
   } catch (error) {
     // The consumer could not start (no such queue, …): nothing was taken.
-    if (error instanceof WarrenError) return { taken, stop: { kind: 'failed', error } };
-    throw error;
+    return run.failed(error);
   } finally {
-    watch.dispose();
+    run.dispose();
   }
 }
 
@@ -234,40 +264,26 @@ async function browse(
   context: CommandContext,
   progress: ConsumeProgress,
 ): Promise<RunResult> {
-  const stopper = new Stopper();
-  let taken = 0;
-  const sink = new RecordSink(
-    context.io.stdout,
-    () => {},
-    (error) => stopper.stop({ kind: 'output', error }),
-  );
-  const watch = watchEverything(session, stopper, options);
-  let browser: Awaited<ReturnType<Session['openBrowser']>> | undefined;
+  // Nothing to acknowledge: peeked messages go back when the channel closes.
+  const run = new ConsumeRun(session, options, format, context, progress, () => {});
+  let browser: Browser | undefined;
   try {
     browser = await session.openBrowser(options.queue, { noAck: options.ackMode === 'none' });
-    while (!stopper.reason) {
+    while (!run.stopper.reason) {
       // A get answers at once (a message or empty), and with --ack-mode none a message it
       // brings is already gone from the queue: always wait for it and write it.
       const message = await browser.next();
-      if (!message) {
-        // Empty: done, unless a --count still waits for more (until --timeout).
-        if (options.count === undefined) stopper.stop({ kind: 'drained' });
-        else await Promise.race([delay(100), stopper.stopped]);
-        continue;
-      }
-      taken += 1;
-      progress.received();
-      sink.push(format(message), message.deliveryTag);
-      watch.idle.touch();
-      if (options.count !== undefined && taken >= options.count) stopper.stop({ kind: 'count' });
+      if (message) run.take(message);
+      // Empty: done, unless a --count still waits for more (until --timeout).
+      else if (options.count === undefined) run.stopper.stop({ kind: 'drained' });
+      else await Promise.race([delay(100), run.stopper.stopped]);
     }
-    await sink.settled();
-    return { taken, stop: stopper.reason ?? { kind: 'drained' } };
+    await run.sink.settled();
+    return { taken: run.taken, stop: run.stopper.reason ?? { kind: 'drained' } };
   } catch (error) {
-    if (error instanceof WarrenError) return { taken, stop: { kind: 'failed', error } };
-    throw error;
+    return run.failed(error);
   } finally {
-    watch.dispose();
+    run.dispose();
     await browser?.release();
   }
 }

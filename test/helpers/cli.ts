@@ -54,8 +54,12 @@ export function collect(child: ChildProcess, timeoutMs = 30_000): Promise<RunRes
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`warren did not finish in ${timeoutMs} ms; stderr so far: ${stderr}`));
+      reject(new Error(`process did not finish in ${timeoutMs} ms; stderr so far: ${stderr}`));
     }, timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout: Buffer.concat(stdout), stderr });

@@ -1,8 +1,8 @@
 /** More ways to run warren: with files as stdin/stdout, under a shell, or with a hand on its stdout. */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type RunResult, testEnv, WARREN_BIN } from './cli.js';
+import { collect, type RunResult, testEnv, WARREN_BIN } from './cli.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -25,7 +25,7 @@ export function runWarrenWithFiles(args: string[], options: FileRunOptions): Pro
   });
   if (typeof stdinFd === 'number') closeSync(stdinFd);
   if (typeof stdoutFd === 'number') closeSync(stdoutFd);
-  return finish(child, options.timeoutMs ?? 30_000);
+  return collect(child, options.timeoutMs);
 }
 
 /** Runs a bash script (cwd: the repository root) with warren's test environment. */
@@ -38,30 +38,7 @@ export function runShell(
     env: testEnv(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  return finish(child, options.timeoutMs ?? 30_000);
-}
-
-function finish(child: ChildProcess, timeoutMs: number): Promise<RunResult> {
-  const stdout: Buffer[] = [];
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`process did not finish in ${timeoutMs} ms; stderr so far: ${stderr}`));
-    }, timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout: Buffer.concat(stdout), stderr });
-    });
-  });
+  return collect(child, options.timeoutMs);
 }
 
 /** True when text looks like it holds a JavaScript stack trace. */
