@@ -1,13 +1,13 @@
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import type { ReceivedMessage } from '../../src/broker/envelope.js';
-import { UsageError } from '../../src/errors.js';
 import { formatBody } from '../../src/format/body.js';
 import { createFormatter } from '../../src/format/index.js';
 import { formatNdjson } from '../../src/format/ndjson.js';
 import { createPrettyFormatter } from '../../src/format/pretty.js';
 import { compileTemplate } from '../../src/format/template.js';
 import { PLAIN, paintFromChalk } from '../../src/ui/colour.js';
+import { usageError } from '../helpers/usageError.js';
 
 const plain = PLAIN;
 const coloured = paintFromChalk(new Chalk({ level: 1 }));
@@ -28,16 +28,6 @@ function message(overrides: Partial<ReceivedMessage> = {}): ReceivedMessage {
 
 function templated(template: string, m: ReceivedMessage = message()): string {
   return compileTemplate(template)(m);
-}
-
-function usageError(run: () => unknown): UsageError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof UsageError) return error;
-    throw error;
-  }
-  throw new Error('no UsageError');
 }
 
 describe('ndjson format', () => {

@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_URL, parseBrokerUrl, resolveBrokerUrls } from '../../src/broker/url.js';
-import { UsageError } from '../../src/errors.js';
 import { redact } from '../../src/redact.js';
+import { usageError } from '../helpers/usageError.js';
 
 const urlsOf = (flags: string[] | undefined, env: NodeJS.ProcessEnv) =>
   resolveBrokerUrls(flags, env).map((u) => u.url);
-
-function usageError(run: () => unknown): UsageError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof UsageError) return error;
-    throw error;
-  }
-  throw new Error('no UsageError');
-}
 
 describe('resolveBrokerUrls: where the broker URL comes from', () => {
   const env = { WARREN_URL: 'amqp://warren-host', AMQP_URL: 'amqp://amqp-host' };
