@@ -441,12 +441,17 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     await dispatch(parsed, io);
     return ExitCode.ok;
   } catch (error) {
-    return await reportError(error, io, verbose);
+    return await reportError(error, io, verbose, argv.includes('--no-color') ? false : undefined);
   }
 }
 
-async function reportError(error: unknown, io: Io, verbose: boolean): Promise<number> {
-  const colour = await paintFor(io.stderr, io.env, undefined);
+async function reportError(
+  error: unknown,
+  io: Io,
+  verbose: boolean,
+  colourFlag: false | undefined,
+): Promise<number> {
+  const colour = await paintFor(io.stderr, io.env, colourFlag);
   if (error instanceof WarrenError) {
     // Signals end quietly; an empty message means the help was already shown.
     if (error.exitCode === ExitCode.sigint || error.exitCode === ExitCode.sigterm || error.message === '') {

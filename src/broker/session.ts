@@ -269,6 +269,7 @@ export class Session {
   async openPublisher(options: { mandatory: boolean; tracker: ConfirmTracker }): Promise<Publisher> {
     const channel = await this.model.createConfirmChannel();
     this.watchChannel(channel, 'publish');
+    this.log?.(`publisher confirms on, mandatory ${options.mandatory ? 'on' : 'off'}`);
     return new Publisher(channel, options.mandatory, options.tracker, this);
   }
 
@@ -293,6 +294,9 @@ export class Session {
         { noAck: options.noAck },
       );
       consumerTag = reply.consumerTag;
+      this.log?.(
+        `consuming from '${queue}' as ${consumerTag} (${options.noAck ? 'broker auto-ack' : `prefetch ${options.prefetch}`})`,
+      );
     } catch (error) {
       throw this.lostError ?? classifyBrokerError(error, `consume from '${queue}'`);
     }
@@ -321,6 +325,9 @@ export class Session {
   async openBrowser(queue: string, options: { noAck: boolean }): Promise<Browser> {
     const channel = await this.model.createChannel();
     this.watchChannel(channel, `read '${queue}'`);
+    this.log?.(
+      `reading '${queue}' one message at a time (${options.noAck ? 'broker auto-ack' : 'acking nothing: all go back at the end'})`,
+    );
     return {
       next: async () => {
         try {
