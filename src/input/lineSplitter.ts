@@ -12,33 +12,34 @@ export interface Line {
  * skipped but still counted, so line numbers match the file.
  */
 export class LineSplitter {
-  private carry: Buffer | undefined;
+  // The start of a line that has not ended yet, in pieces: a long line spread over many
+  // chunks is joined once, when it ends, not once per chunk.
+  private pending: Buffer[] = [];
   private lineNumber = 0;
 
   *push(chunk: Buffer): Generator<Line> {
-    let data = chunk;
-    if (this.carry) {
-      data = Buffer.concat([this.carry, chunk]);
-      this.carry = undefined;
-    }
     let start = 0;
-    let newline = data.indexOf(NEWLINE, start);
+    let newline = chunk.indexOf(NEWLINE);
     while (newline !== -1) {
-      const line = this.line(data.subarray(start, newline));
+      let raw = chunk.subarray(start, newline);
+      if (this.pending.length > 0) {
+        raw = Buffer.concat([...this.pending, raw]);
+        this.pending = [];
+      }
+      const line = this.line(raw);
       if (line) yield line;
       start = newline + 1;
-      newline = data.indexOf(NEWLINE, start);
+      newline = chunk.indexOf(NEWLINE, start);
     }
-    if (start < data.length) this.carry = data.subarray(start);
+    if (start < chunk.length) this.pending.push(chunk.subarray(start));
   }
 
   *end(): Generator<Line> {
-    const rest = this.carry;
-    this.carry = undefined;
-    if (rest) {
-      const line = this.line(rest);
-      if (line) yield line;
-    }
+    if (this.pending.length === 0) return;
+    const rest = Buffer.concat(this.pending);
+    this.pending = [];
+    const line = this.line(rest);
+    if (line) yield line;
   }
 
   private line(raw: Buffer): Line | undefined {
