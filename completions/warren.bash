@@ -8,6 +8,7 @@ _warren() {
     --ca) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --cert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --wait-for-broker) COMPREPLY=(); return ;;
     --exchange|-e) COMPREPLY=(); return ;;
     --routing-key|-k) COMPREPLY=(); return ;;
     --file|-f) COMPREPLY=($(compgen -f -- "$cur")); return ;;
@@ -33,17 +34,20 @@ _warren() {
   cmd=""
   for ((i = 1; i < COMP_CWORD; i++)); do
     case "${COMP_WORDS[i]}" in
-      publish|consume|completion) cmd="${COMP_WORDS[i]}"; break ;;
+      publish|consume|completion|declare|delete|purge) cmd="${COMP_WORDS[i]}"; break ;;
     esac
   done
-  flags="--version -V --url --ca --cert --key --insecure --quiet -q --verbose -v --no-color --help -h"
+  flags="--version -V --url --ca --cert --key --insecure --quiet -q --verbose -v --no-color --wait-for-broker --help -h"
   case "$cmd" in
     publish) flags="--exchange -e --routing-key -k --file -f --input -i --header -H --content-type --content-encoding --persistent --transient --priority --expiration --message-id --correlation-id --reply-to --type --app-id --timestamp --no-mandatory --skip-invalid --help -h" ;;
     consume) flags="--count -n --timeout -t --prefetch --ack-mode --format --template --help -h" ;;
     completion) flags="--help -h" ;;
-    "") if [[ "$cur" != -* ]]; then COMPREPLY=($(compgen -W "publish consume completion" -- "$cur")); return; fi ;;
+    declare) flags="--file -f --check --json --help -h" ;;
+    delete) flags="--file -f --json --help -h" ;;
+    purge) flags="--json --help -h" ;;
+    "") if [[ "$cur" != -* ]]; then COMPREPLY=($(compgen -W "publish consume completion declare delete purge" -- "$cur")); return; fi ;;
   esac
   [[ "$cmd" == completion && "$cur" != -* ]] && { COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")); return; }
-  COMPREPLY=($(compgen -W "$flags --version -V --url --ca --cert --key --insecure --quiet -q --verbose -v --no-color --help -h" -- "$cur"))
+  COMPREPLY=($(compgen -W "$flags --version -V --url --ca --cert --key --insecure --quiet -q --verbose -v --no-color --wait-for-broker --help -h" -- "$cur"))
 }
 complete -o default -F _warren warren

@@ -6,6 +6,9 @@ _warren() {
     'publish:publish one message, or many from stdin or a file, with publisher confirms'
     'consume:take messages from a queue and print them (acked only once written)'
     'completion:print the shell completion script'
+    'declare:create exchanges, queues and bindings, or apply (or --check) a topology file'
+    'delete:delete exchanges, queues and bindings, or everything a topology file declares'
+    'purge:remove every ready message from a queue'
   )
   _arguments -C \
     '(-V --version)'{-V,--version}'[print the version]' \
@@ -17,6 +20,7 @@ _warren() {
     '(-q --quiet)'{-q,--quiet}'[no human summary on stderr]' \
     '(-v --verbose)'{-v,--verbose}'[connection and protocol detail on stderr, stack traces on errors]' \
     '--no-color[no colour, whatever the terminal]' \
+    '--wait-for-broker[keep trying to connect this long (a broker starting beside a CI job)]:value: ' \
     '(-h --help)'{-h,--help}'[show help]' \
     '1:command:->command' \
     '*::arg:->args'
@@ -61,6 +65,27 @@ _warren() {
       ;;
     completion)
       _arguments -s \
+        '(-h --help)'{-h,--help}'[show help]' \
+        '*:argument:_files'
+      ;;
+    declare)
+      _arguments -s \
+        '(-f --file)'{-f,--file}'[a topology file (JSON) to apply]:value:_files' \
+        '--check[with --file  change nothing, report what is missing or differs (exit 5)]' \
+        '--json[print the results as JSON on stdout]' \
+        '(-h --help)'{-h,--help}'[show help]' \
+        '*:argument:_files'
+      ;;
+    delete)
+      _arguments -s \
+        '(-f --file)'{-f,--file}'[tear down what this topology file declares]:value:_files' \
+        '--json[print the results as JSON on stdout]' \
+        '(-h --help)'{-h,--help}'[show help]' \
+        '*:argument:_files'
+      ;;
+    purge)
+      _arguments -s \
+        '--json[print the result as JSON on stdout]' \
         '(-h --help)'{-h,--help}'[show help]' \
         '*:argument:_files'
       ;;

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { MessageProperties } from './broker/envelope.js';
-import { encodableFromTyped, FieldValueError } from './broker/fieldTable.js';
+import { encodableFromTyped, FieldValueError, setField } from './broker/fieldTable.js';
 import { readTlsFiles, resolveBrokerUrls } from './broker/url.js';
 import {
   ACK_MODES,
@@ -19,9 +19,18 @@ import {
 import type { ConsumeOptions } from './commands/consume.js';
 import type { CommandContext } from './commands/context.js';
 import type { PublishOptions } from './commands/publish.js';
+import type { DeclareOptions, DeleteOptions, PurgeOptions } from './commands/topology.js';
 import { parseDuration } from './duration.js';
 import { ExitCode, UsageError, WarrenError } from './errors.js';
 import { redact } from './redact.js';
+import {
+  type BindingSpec,
+  maxAge,
+  OVERFLOW_MODES,
+  QUEUE_TYPES,
+  type QueueOptions,
+  queueArguments,
+} from './topology/spec.js';
 import { paintFor } from './ui/colour.js';
 import { type Io, processIo } from './ui/io.js';
 import { createReporter } from './ui/reporter.js';
@@ -36,12 +45,17 @@ export interface GlobalOptions {
   quiet: boolean;
   verbose: boolean;
   color: boolean | undefined;
+  /** --wait-for-broker, in milliseconds. */
+  waitForBrokerMs: number | undefined;
 }
 
 export type ParsedCommand =
   | { command: 'publish'; global: GlobalOptions; options: PublishOptions }
   | { command: 'consume'; global: GlobalOptions; options: ConsumeOptions }
-  | { command: 'completion'; global: GlobalOptions; options: { shell: string } };
+  | { command: 'completion'; global: GlobalOptions; options: { shell: string } }
+  | { command: 'declare'; global: GlobalOptions; options: DeclareOptions }
+  | { command: 'delete'; global: GlobalOptions; options: DeleteOptions }
+  | { command: 'purge'; global: GlobalOptions; options: PurgeOptions };
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -92,32 +106,32 @@ function shortString(flag: string) {
 }
 
 /** `-H key=value` is a string header; `-H key:=JSON` a typed one (numbers, booleans, `{"!":…}`). */
-export function parseHeaderFlags(flags: string[]): Record<string, unknown> {
+export function parseHeaderFlags(flags: string[], flag = '--header'): Record<string, unknown> {
   const headers: Record<string, unknown> = {};
-  for (const flag of flags) {
-    const equals = flag.indexOf('=');
-    if (equals <= 0 || (equals === 1 && flag[0] === ':')) {
-      throw new UsageError(`--header '${flag}': expected key=value or key:=JSON`);
+  for (const given of flags) {
+    const equals = given.indexOf('=');
+    if (equals <= 0 || (equals === 1 && given[0] === ':')) {
+      throw new UsageError(`${flag} '${given}': expected key=value or key:=JSON`);
     }
-    const typed = flag[equals - 1] === ':';
-    const key = flag.slice(0, typed ? equals - 1 : equals);
-    const raw = flag.slice(equals + 1);
+    const typed = given[equals - 1] === ':';
+    const key = given.slice(0, typed ? equals - 1 : equals);
+    const raw = given.slice(equals + 1);
     if (Buffer.byteLength(key) > 255)
-      throw new UsageError(`--header '${key.slice(0, 20)}…': key is over 255 bytes`);
+      throw new UsageError(`${flag} '${key.slice(0, 20)}…': key is over 255 bytes`);
     if (!typed) {
-      headers[key] = raw;
+      setField(headers, key, raw);
       continue;
     }
     let value: unknown;
     try {
       value = JSON.parse(raw);
     } catch {
-      throw new UsageError(`--header '${flag}': '${raw}' is not JSON (use key=value for a string)`);
+      throw new UsageError(`${flag} '${given}': '${raw}' is not JSON (use key=value for a string)`);
     }
     try {
-      headers[key] = encodableFromTyped(value, key);
+      setField(headers, key, encodableFromTyped(value, key));
     } catch (error) {
-      if (error instanceof FieldValueError) throw new UsageError(`--header: ${error.message}`);
+      if (error instanceof FieldValueError) throw new UsageError(`${flag}: ${error.message}`);
       throw error;
     }
   }
@@ -143,6 +157,22 @@ Examples:
   $ warren consume orders                              # pretty on a terminal, NDJSON in a pipe
   $ warren consume orders --count 1 --timeout 10s      # exit 3 if nothing comes within 10s
   $ warren consume orders --ack-mode requeue --format ndjson | jq -c .headers   # peek`,
+  declare: `
+Examples:
+  $ warren declare exchange orders --type topic
+  $ warren declare queue orders.created --type quorum --dead-letter-exchange orders.dlx
+  $ warren declare binding --source orders --queue orders.created --key 'order.*'
+  $ Q=$(warren declare queue '' --expires 10m)      # a server-named queue, gone when unused
+  $ warren declare --file topology.json --check     # exit 5 if the broker differs`,
+  delete: `
+Examples:
+  $ warren delete queue orders.created --if-empty
+  $ warren delete binding --source orders --queue orders.created --key 'order.*'
+  $ warren delete --file topology.json`,
+  purge: `
+Examples:
+  $ warren purge orders.created
+  $ warren purge orders.created --json | jq .messageCount`,
   completion: `
 Examples:
   $ warren completion bash > ~/.local/share/bash-completion/completions/warren
@@ -167,6 +197,11 @@ export function buildProgram(io: Io, onParsed: (parsed: ParsedCommand) => void):
     .option('-q, --quiet', 'no human summary on stderr')
     .option('-v, --verbose', 'connection and protocol detail on stderr, stack traces on errors')
     .option('--no-color', 'no colour, whatever the terminal')
+    .option(
+      '--wait-for-broker <duration>',
+      'keep trying to connect this long (a broker starting beside a CI job)',
+      duration,
+    )
     .addHelpText(
       'after',
       `
@@ -193,6 +228,7 @@ ${EXAMPLES.program}`,
       quiet: o['quiet'] === true,
       verbose: o['verbose'] === true,
       color: o['color'] === false ? false : undefined,
+      waitForBrokerMs: o['waitForBroker'] as number | undefined,
     };
   };
 
@@ -325,10 +361,276 @@ ${EXAMPLES.program}`,
       onParsed({ command: 'completion', global: globals(command), options: { shell } });
     });
 
+  addTopologyCommands(program, globals, onParsed);
   return program;
 }
 
-const COMMAND_NAMES = ['publish', 'consume', 'completion'];
+function bindingFromFlags(o: Record<string, unknown>): BindingSpec {
+  const queue = o['queue'] as string | undefined;
+  const exchange = o['exchange'] as string | undefined;
+  if ((queue === undefined) === (exchange === undefined)) {
+    throw new UsageError('a binding needs exactly one of --queue or --exchange as its destination');
+  }
+  return {
+    source: o['source'] as string,
+    destination: queue !== undefined ? { queue } : { exchange: exchange as string },
+    key: (o['bindingKey'] as string | undefined) ?? '',
+    arguments: parseHeaderFlags((o['arg'] as string[] | undefined) ?? [], '--arg'),
+  };
+}
+
+function addBindingFlags(command: Command): Command {
+  return command
+    .requiredOption('--source <exchange>', 'the exchange messages come from')
+    .option('--queue <queue>', 'bind to this queue')
+    .option('--exchange <exchange>', 'or bind to this exchange (exchange-to-exchange)')
+    .option('--key <key>', 'binding key (routing key pattern); default empty')
+    .addOption(new Option('--binding-key <key>').hideHelp())
+    .option(
+      '--arg <key=value>',
+      'binding argument, e.g. x-match=all for headers exchanges (repeatable)',
+      collect,
+    )
+    .option('--json', 'print the result as JSON on stdout');
+}
+
+/** declare, delete and purge: topology from flags or from a file. */
+function addTopologyCommands(
+  program: Command,
+  globals: (command: Command) => GlobalOptions,
+  onParsed: (parsed: ParsedCommand) => void,
+): void {
+  const declareCommand = program
+    .command('declare')
+    .description('create exchanges, queues and bindings, or apply (or --check) a topology file')
+    .option('-f, --file <path>', 'a topology file (JSON) to apply')
+    .option('--check', 'with --file: change nothing, report what is missing or differs (exit 5)')
+    .option('--json', 'print the results as JSON on stdout')
+    .addHelpText('after', EXAMPLES.declare)
+    .action((o: Record<string, unknown>, command: Command) => {
+      if (o['file'] === undefined) {
+        throw new UsageError('say what to declare: exchange, queue, binding, or --file FILE', {
+          hint: "see 'warren declare --help'",
+        });
+      }
+      onParsed({
+        command: 'declare',
+        global: globals(command),
+        options: {
+          kind: 'file',
+          file: o['file'] as string,
+          check: o['check'] === true,
+          json: o['json'] === true,
+        },
+      });
+    });
+
+  declareCommand
+    .command('exchange')
+    .description('declare an exchange')
+    .argument('<name>', 'the exchange')
+    .option('--type <type>', 'direct, fanout, topic, headers, or a plugin type', 'direct')
+    .option('--durable', 'survives a broker restart (the default)')
+    .option('--no-durable', 'gone when the broker restarts')
+    .option('--auto-delete', 'deleted when its last binding goes')
+    .option('--internal', 'only other exchanges may publish to it')
+    .option('--alternate-exchange <exchange>', 'where messages that match no binding go')
+    .option('--arg <key=value>', 'an argument; key:=JSON for a typed value (repeatable)', collect)
+    .option('--passive', 'only check that it exists (exit 5 if not)')
+    .option('--json', 'print the result as JSON on stdout')
+    .action((name: string, o: Record<string, unknown>, command: Command) => {
+      const args = parseHeaderFlags((o['arg'] as string[] | undefined) ?? [], '--arg');
+      if (o['alternateExchange'] !== undefined) args['alternate-exchange'] = o['alternateExchange'];
+      onParsed({
+        command: 'declare',
+        global: globals(command),
+        options: {
+          kind: 'exchange',
+          spec: {
+            name,
+            type: o['type'] as string,
+            durable: o['durable'] !== false,
+            autoDelete: o['autoDelete'] === true,
+            internal: o['internal'] === true,
+            arguments: args,
+          },
+          passive: o['passive'] === true,
+          json: o['json'] === true,
+        },
+      });
+    });
+
+  declareCommand
+    .command('queue')
+    .description("declare a queue ('' for a server-named one); prints its name")
+    .argument('<name>', "the queue, or '' to let the broker name it")
+    .addOption(new Option('--type <type>', 'queue type').choices(QUEUE_TYPES).default('classic'))
+    .option('--durable', 'survives a broker restart (the default)')
+    .option('--no-durable', 'gone when the broker restarts')
+    .option('--exclusive', 'only this connection may use it (gone when warren exits)')
+    .option('--auto-delete', 'deleted when its last consumer goes')
+    .option('--dead-letter-exchange <exchange>', 'where rejected and expired messages go')
+    .option('--dead-letter-routing-key <key>', 'routing key for dead-lettered messages')
+    .option('--message-ttl <duration>', 'messages expire after this long', duration)
+    .option('--expires <duration>', 'the queue is deleted after being unused this long', duration)
+    .option('--max-length <n>', 'at most N ready messages', integer(0))
+    .option('--max-length-bytes <n>', 'at most N bytes of ready messages', integer(0))
+    .addOption(new Option('--overflow <mode>', 'what happens when full').choices(OVERFLOW_MODES))
+    .option('--max-priority <n>', 'support priorities 0..N (classic)', integer(1, 255))
+    .option('--delivery-limit <n>', 'dead-letter after N deliveries (quorum)', integer(0))
+    .option('--single-active-consumer', 'one consumer at a time gets messages')
+    .option('--max-age <age>', 'stream retention, e.g. 7D, 12h (units Y M D h m s)', (v: string) => {
+      try {
+        return maxAge(v, '--max-age');
+      } catch (error) {
+        throw new InvalidArgumentError((error as Error).message.replace(/^--max-age: /, ''));
+      }
+    })
+    .option('--arg <key=value>', 'any other argument; key:=JSON for a typed value (repeatable)', collect)
+    .option('--passive', 'only check that it exists (exit 5 if not)')
+    .option('--json', 'print the result as JSON on stdout')
+    .action((name: string, o: Record<string, unknown>, command: Command) => {
+      const type = o['type'] as string;
+      const named: QueueOptions = {
+        deadLetterExchange: o['deadLetterExchange'] as string | undefined,
+        deadLetterRoutingKey: o['deadLetterRoutingKey'] as string | undefined,
+        messageTtl: o['messageTtl'] as number | undefined,
+        expires: o['expires'] as number | undefined,
+        maxLength: o['maxLength'] as number | undefined,
+        maxLengthBytes: o['maxLengthBytes'] as number | undefined,
+        overflow: o['overflow'] as string | undefined,
+        maxPriority: o['maxPriority'] as number | undefined,
+        deliveryLimit: o['deliveryLimit'] as number | undefined,
+        singleActiveConsumer: o['singleActiveConsumer'] === true ? true : undefined,
+        maxAge: o['maxAge'] as string | undefined,
+      };
+      onParsed({
+        command: 'declare',
+        global: globals(command),
+        options: {
+          kind: 'queue',
+          spec: {
+            name,
+            type,
+            durable: o['durable'] !== false,
+            exclusive: o['exclusive'] === true,
+            autoDelete: o['autoDelete'] === true,
+            arguments: queueArguments(
+              type,
+              named,
+              parseHeaderFlags((o['arg'] as string[] | undefined) ?? [], '--arg'),
+            ),
+          },
+          passive: o['passive'] === true,
+          json: o['json'] === true,
+        },
+      });
+    });
+
+  addBindingFlags(
+    declareCommand.command('binding').description('bind a queue or an exchange to an exchange'),
+  ).action((o: Record<string, unknown>, command: Command) => {
+    onParsed({
+      command: 'declare',
+      global: globals(command),
+      options: { kind: 'binding', spec: bindingFromFlags(o), json: o['json'] === true },
+    });
+  });
+
+  const deleteCommand = program
+    .command('delete')
+    .description('delete exchanges, queues and bindings, or everything a topology file declares')
+    .option('-f, --file <path>', 'tear down what this topology file declares')
+    .option('--json', 'print the results as JSON on stdout')
+    .addHelpText('after', EXAMPLES.delete)
+    .action((o: Record<string, unknown>, command: Command) => {
+      if (o['file'] === undefined) {
+        throw new UsageError('say what to delete: exchange, queue, binding, or --file FILE', {
+          hint: "see 'warren delete --help'",
+        });
+      }
+      onParsed({
+        command: 'delete',
+        global: globals(command),
+        options: { kind: 'file', file: o['file'] as string, json: o['json'] === true },
+      });
+    });
+
+  deleteCommand
+    .command('queue')
+    .description('delete a queue (and the messages in it)')
+    .argument('<name>', 'the queue')
+    .option('--if-unused', 'only if it has no consumers (exit 5 otherwise)')
+    .option('--if-empty', 'only if it holds no messages (exit 5 otherwise)')
+    .option('--json', 'print the result as JSON on stdout')
+    .action((name: string, o: Record<string, unknown>, command: Command) => {
+      onParsed({
+        command: 'delete',
+        global: globals(command),
+        options: {
+          kind: 'queue',
+          name,
+          ifUnused: o['ifUnused'] === true,
+          ifEmpty: o['ifEmpty'] === true,
+          json: o['json'] === true,
+        },
+      });
+    });
+
+  deleteCommand
+    .command('exchange')
+    .description('delete an exchange')
+    .argument('<name>', 'the exchange')
+    .option('--if-unused', 'only if nothing is bound to it (exit 5 otherwise)')
+    .option('--json', 'print the result as JSON on stdout')
+    .action((name: string, o: Record<string, unknown>, command: Command) => {
+      onParsed({
+        command: 'delete',
+        global: globals(command),
+        options: { kind: 'exchange', name, ifUnused: o['ifUnused'] === true, json: o['json'] === true },
+      });
+    });
+
+  addBindingFlags(deleteCommand.command('binding').description('remove a binding')).action(
+    (o: Record<string, unknown>, command: Command) => {
+      onParsed({
+        command: 'delete',
+        global: globals(command),
+        options: { kind: 'binding', spec: bindingFromFlags(o), json: o['json'] === true },
+      });
+    },
+  );
+
+  program
+    .command('purge')
+    .description('remove every ready message from a queue')
+    .argument('<queue>', 'the queue')
+    .option('--json', 'print the result as JSON on stdout')
+    .addHelpText('after', EXAMPLES.purge)
+    .action((queue: string, o: Record<string, unknown>, command: Command) => {
+      onParsed({ command: 'purge', global: globals(command), options: { queue, json: o['json'] === true } });
+    });
+}
+
+/**
+ * `--key` is the TLS key file everywhere, and the binding key after `declare binding` or
+ * `delete binding`: commander lets the program's `--key` win wherever it stands, so there
+ * it is renamed before parsing.
+ */
+function bindingKeyArgs(argv: string[]): string[] {
+  const at = argv.findIndex(
+    (arg, i) => arg === 'binding' && (argv[i - 1] === 'declare' || argv[i - 1] === 'delete'),
+  );
+  if (at === -1) return argv;
+  return argv.map((arg, i) => {
+    if (i <= at) return arg;
+    if (arg === '--key') return '--binding-key';
+    return arg.startsWith('--key=') ? `--binding-key=${arg.slice(6)}` : arg;
+  });
+}
+
+const COMMAND_NAMES = ['publish', 'consume', 'completion', 'declare', 'delete', 'purge'];
+const KINDS = ['exchange', 'queue', 'binding'];
 
 /**
  * Parses argv into a command and typed options, without running anything. Resolves to
@@ -340,6 +642,7 @@ export async function parseArgs(argv: string[], io: Io = processIo()): Promise<P
     parsed = p;
   });
   let commanderMessage = '';
+  argv = bindingKeyArgs(argv);
   program.configureOutput({
     writeOut: (text) => io.stdout.write(text),
     writeErr: (text) => io.stderr.write(text),
@@ -359,8 +662,10 @@ export async function parseArgs(argv: string[], io: Io = processIo()): Promise<P
     }
     const [first = error.message, ...rest] = commanderMessage.trim().split('\n');
     const suggestion = rest.join(' ').replace(/^\((.*)\)$/, '$1');
-    const command = argv.find((arg) => COMMAND_NAMES.includes(arg));
-    const seeHelp = `see 'warren ${command ? `${command} ` : ''}--help'`;
+    const at = argv.findIndex((arg) => COMMAND_NAMES.includes(arg));
+    const command = at === -1 ? '' : `${argv[at]} `;
+    const kind = at !== -1 && KINDS.includes(argv[at + 1] ?? '') ? `${argv[at + 1]} ` : '';
+    const seeHelp = `see 'warren ${command}${kind}--help'`;
     throw new UsageError(first.replace(/^error: /, ''), {
       cause: error,
       hint: suggestion ? `${suggestion.replace(/\?$/, '')}? ${seeHelp}` : seeHelp,
@@ -402,6 +707,7 @@ async function makeContext(parsed: ParsedCommand, io: Io): Promise<CommandContex
         tls,
         connectionName: `warren ${parsed.command}`,
         log: (line) => reporter.detail(line),
+        waitMs: global.waitForBrokerMs,
       });
     },
   };
@@ -417,6 +723,18 @@ async function dispatch(parsed: ParsedCommand, io: Io): Promise<void> {
     case 'consume': {
       const { consume } = await import('./commands/consume.js');
       return consume(parsed.options, context);
+    }
+    case 'declare': {
+      const { declare } = await import('./commands/topology.js');
+      return declare(parsed.options, context);
+    }
+    case 'delete': {
+      const { remove } = await import('./commands/topology.js');
+      return remove(parsed.options, context);
+    }
+    case 'purge': {
+      const { purge } = await import('./commands/topology.js');
+      return purge(parsed.options, context);
     }
     case 'completion': {
       const { completionScript } = await import('./completion.js');

@@ -46,8 +46,12 @@ export class NotDeliveredError extends WarrenError {
 
 /** The broker said no: 403, 404, 406 and their kin. */
 export class BrokerRefusedError extends WarrenError {
-  constructor(message: string, options: { cause?: unknown; hint?: string } = {}) {
+  /** The broker's own words (`PRECONDITION_FAILED - inequivalent arg …`), when it gave some. */
+  readonly brokerText: string | undefined;
+
+  constructor(message: string, options: { cause?: unknown; hint?: string; brokerText?: string } = {}) {
     super(message, ExitCode.refused, options);
+    this.brokerText = options.brokerText;
   }
 }
 

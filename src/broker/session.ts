@@ -6,6 +6,7 @@ import { lookup } from 'node:dns/promises';
 import type * as Amqp from 'amqplib';
 import codec from 'amqplib-codec';
 import { BrokerRefusedError, UnreachableError, WarrenError } from '../errors.js';
+import { type BindingSpec, describeBinding, type ExchangeSpec, type QueueSpec } from '../topology/spec.js';
 import type { ConfirmTracker, PendingPublish } from './confirmTracker.js';
 import {
   type MessageProperties,
@@ -23,6 +24,8 @@ export interface SessionOptions {
   connectionName: string;
   /** Receives connection and protocol detail for --verbose. */
   log?: (line: string) => void;
+  /** --wait-for-broker: keep trying this long while the broker cannot be reached. */
+  waitMs?: number;
 }
 
 type AmqpModule = typeof Amqp;
@@ -60,7 +63,7 @@ export function classifyBrokerError(error: unknown, doing: string): WarrenError 
   const code = (error as { code?: unknown }).code;
   const text = brokerText(error);
   if (code === 403 || code === 404 || code === 405 || code === 406) {
-    return new BrokerRefusedError(`${doing}: ${text}`, { cause: error });
+    return new BrokerRefusedError(`${doing}: ${text}`, { cause: error, brokerText: text });
   }
   return new WarrenError(`${doing}: ${text}`, 1, { cause: error });
 }
@@ -140,9 +143,38 @@ function resolveTargets(url: BrokerUrl): Promise<string[]> {
 }
 
 export async function openSession(options: SessionOptions): Promise<Session> {
-  const resolving = options.urls.map(resolveTargets);
   const amqp = await loadAmqplib();
+  const deadline = performance.now() + (options.waitMs ?? 0);
+  for (let attempt = 1; ; attempt += 1) {
+    const outcome = await connectOnce(amqp, options);
+    if (outcome instanceof Session) return outcome;
+    const tried = outcome.failures.length > 1 ? ` (tried ${outcome.failures.length} URLs)` : '';
+    const message = `cannot connect to ${outcome.failures.join('; ')}${tried}`;
+    // --wait-for-broker: a broker that is not up yet is worth waiting for; one that
+    // refused the login or the vhost will not change its mind.
+    const remaining = deadline - performance.now();
+    if (!outcome.retryable || remaining <= 0) {
+      const waited = attempt > 1 ? ` after ${attempt} attempts` : '';
+      throw new UnreachableError(`${message}${waited}`, {
+        hint: 'check --url (or WARREN_URL) and that the broker is up',
+      });
+    }
+    const pause = Math.min(RETRY_INTERVAL_MS, remaining);
+    options.log?.(`not up yet (attempt ${attempt}); trying again in ${Math.round(pause)}ms`);
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
+}
+
+const RETRY_INTERVAL_MS = 500;
+
+/** One pass over the URLs: a session, or why each URL failed and whether a retry may help. */
+async function connectOnce(
+  amqp: AmqpModule,
+  options: SessionOptions,
+): Promise<Session | { failures: string[]; retryable: boolean }> {
+  const resolving = options.urls.map(resolveTargets);
   const failures: string[] = [];
+  let retryable = true;
   for (const [index, url] of options.urls.entries()) {
     options.log?.(`connecting to ${url.masked}`);
     const host = new URL(url.url).hostname;
@@ -173,13 +205,17 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     } catch (error) {
       lastError = error;
     }
+    if (!UNREACHABLE_CODES.has((lastError as NodeJS.ErrnoException).code ?? '')) retryable = false;
     failures.push(connectFailure(lastError, url));
     options.log?.(`failed: ${failures.at(-1)}`);
   }
-  const tried = failures.length > 1 ? ` (tried ${failures.length} URLs)` : '';
-  throw new UnreachableError(`cannot connect to ${failures.join('; ')}${tried}`, {
-    hint: 'check --url (or WARREN_URL) and that the broker is up',
-  });
+  return { failures, retryable };
+}
+
+export interface QueueCounts {
+  queue: string;
+  messageCount: number;
+  consumerCount: number;
 }
 
 export interface DeliveredMessage extends ReceivedMessage {
@@ -264,6 +300,107 @@ export class Session {
     } catch {
       // Already closed by the broker or the network; nothing left to release.
     }
+  }
+
+  /**
+   * Runs one protocol step on a channel of its own, so that a refusal (which closes the
+   * channel) fails this step only; the session and its other steps carry on.
+   */
+  private async onChannel<T>(what: string, step: (channel: Amqp.Channel) => Promise<T>): Promise<T> {
+    const channel = await this.model.createChannel();
+    channel.on('error', () => {});
+    try {
+      return await step(channel);
+    } catch (error) {
+      throw this.lostError ?? classifyBrokerError(error, what);
+    } finally {
+      channel.close().catch(() => {});
+    }
+  }
+
+  /** Whether an exchange exists (a passive declare). */
+  async exchangeExists(name: string): Promise<boolean> {
+    return this.existence(`exchange '${name}'`, (channel) => channel.checkExchange(name));
+  }
+
+  /** A queue's counts, or undefined when there is no such queue (a passive declare). */
+  async queueInfo(name: string): Promise<QueueCounts | undefined> {
+    let counts: QueueCounts | undefined;
+    const exists = await this.existence(`queue '${name}'`, async (channel) => {
+      const reply = await channel.checkQueue(name);
+      counts = { queue: reply.queue, messageCount: reply.messageCount, consumerCount: reply.consumerCount };
+    });
+    return exists ? counts : undefined;
+  }
+
+  private async existence(
+    what: string,
+    check: (channel: Amqp.Channel) => Promise<unknown>,
+  ): Promise<boolean> {
+    try {
+      await this.onChannel(what, check);
+      return true;
+    } catch (error) {
+      if ((error as WarrenError).cause && ((error as WarrenError).cause as { code?: unknown }).code === 404)
+        return false;
+      throw error;
+    }
+  }
+
+  async declareExchange(spec: ExchangeSpec): Promise<void> {
+    await this.onChannel(`exchange '${spec.name}'`, (channel) =>
+      channel.assertExchange(spec.name, spec.type, {
+        durable: spec.durable,
+        autoDelete: spec.autoDelete,
+        internal: spec.internal,
+        arguments: spec.arguments,
+      }),
+    );
+  }
+
+  async declareQueue(spec: QueueSpec): Promise<QueueCounts> {
+    return this.onChannel(`queue '${spec.name}'`, async (channel) => {
+      const reply = await channel.assertQueue(spec.name, {
+        durable: spec.durable,
+        exclusive: spec.exclusive,
+        autoDelete: spec.autoDelete,
+        arguments: spec.arguments,
+      });
+      return { queue: reply.queue, messageCount: reply.messageCount, consumerCount: reply.consumerCount };
+    });
+  }
+
+  async bind(spec: BindingSpec, remove = false): Promise<void> {
+    const what = describeBinding(spec);
+    await this.onChannel(what, async (channel) => {
+      if ('queue' in spec.destination) {
+        const method = remove ? channel.unbindQueue : channel.bindQueue;
+        await method.call(channel, spec.destination.queue, spec.source, spec.key, spec.arguments);
+      } else {
+        const method = remove ? channel.unbindExchange : channel.bindExchange;
+        await method.call(channel, spec.destination.exchange, spec.source, spec.key, spec.arguments);
+      }
+    });
+  }
+
+  /** Removes every ready message; returns how many there were. */
+  async purgeQueue(name: string): Promise<number> {
+    return this.onChannel(
+      `purge queue '${name}'`,
+      async (channel) => (await channel.purgeQueue(name)).messageCount,
+    );
+  }
+
+  /** Deletes a queue; returns how many messages went with it. */
+  async deleteQueue(name: string, options: { ifUnused: boolean; ifEmpty: boolean }): Promise<number> {
+    return this.onChannel(
+      `delete queue '${name}'`,
+      async (channel) => (await channel.deleteQueue(name, options)).messageCount,
+    );
+  }
+
+  async deleteExchange(name: string, options: { ifUnused: boolean }): Promise<void> {
+    await this.onChannel(`delete exchange '${name}'`, (channel) => channel.deleteExchange(name, options));
   }
 
   async openPublisher(options: { mandatory: boolean; tracker: ConfirmTracker }): Promise<Publisher> {

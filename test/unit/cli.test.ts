@@ -57,6 +57,7 @@ function global(overrides: Partial<GlobalOptions> = {}): GlobalOptions {
     quiet: false,
     verbose: false,
     color: undefined,
+    waitForBrokerMs: undefined,
     ...overrides,
   };
 }
