@@ -365,6 +365,14 @@ ${EXAMPLES.program}`,
   return program;
 }
 
+/**
+ * `--json` may stand on `declare`/`delete` or on the entity after it; commander gives it
+ * to whichever command knows it first, so both are asked.
+ */
+function wantsJson(command: Command): boolean {
+  return command.optsWithGlobals()['json'] === true;
+}
+
 function bindingFromFlags(o: Record<string, unknown>): BindingSpec {
   const queue = o['queue'] as string | undefined;
   const exchange = o['exchange'] as string | undefined;
@@ -420,7 +428,7 @@ function addTopologyCommands(
           kind: 'file',
           file: o['file'] as string,
           check: o['check'] === true,
-          json: o['json'] === true,
+          json: wantsJson(command),
         },
       });
     });
@@ -455,7 +463,7 @@ function addTopologyCommands(
             arguments: args,
           },
           passive: o['passive'] === true,
-          json: o['json'] === true,
+          json: wantsJson(command),
         },
       });
     });
@@ -522,7 +530,7 @@ function addTopologyCommands(
             ),
           },
           passive: o['passive'] === true,
-          json: o['json'] === true,
+          json: wantsJson(command),
         },
       });
     });
@@ -533,7 +541,7 @@ function addTopologyCommands(
     onParsed({
       command: 'declare',
       global: globals(command),
-      options: { kind: 'binding', spec: bindingFromFlags(o), json: o['json'] === true },
+      options: { kind: 'binding', spec: bindingFromFlags(o), json: wantsJson(command) },
     });
   });
 
@@ -552,7 +560,7 @@ function addTopologyCommands(
       onParsed({
         command: 'delete',
         global: globals(command),
-        options: { kind: 'file', file: o['file'] as string, json: o['json'] === true },
+        options: { kind: 'file', file: o['file'] as string, json: wantsJson(command) },
       });
     });
 
@@ -572,7 +580,7 @@ function addTopologyCommands(
           name,
           ifUnused: o['ifUnused'] === true,
           ifEmpty: o['ifEmpty'] === true,
-          json: o['json'] === true,
+          json: wantsJson(command),
         },
       });
     });
@@ -587,7 +595,7 @@ function addTopologyCommands(
       onParsed({
         command: 'delete',
         global: globals(command),
-        options: { kind: 'exchange', name, ifUnused: o['ifUnused'] === true, json: o['json'] === true },
+        options: { kind: 'exchange', name, ifUnused: o['ifUnused'] === true, json: wantsJson(command) },
       });
     });
 
@@ -596,7 +604,7 @@ function addTopologyCommands(
       onParsed({
         command: 'delete',
         global: globals(command),
-        options: { kind: 'binding', spec: bindingFromFlags(o), json: o['json'] === true },
+        options: { kind: 'binding', spec: bindingFromFlags(o), json: wantsJson(command) },
       });
     },
   );
@@ -608,7 +616,7 @@ function addTopologyCommands(
     .option('--json', 'print the result as JSON on stdout')
     .addHelpText('after', EXAMPLES.purge)
     .action((queue: string, o: Record<string, unknown>, command: Command) => {
-      onParsed({ command: 'purge', global: globals(command), options: { queue, json: o['json'] === true } });
+      onParsed({ command: 'purge', global: globals(command), options: { queue, json: wantsJson(command) } });
     });
 }
 
