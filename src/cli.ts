@@ -615,7 +615,7 @@ function addTopologyCommands(
     .argument('<queue>', 'the queue')
     .option('--json', 'print the result as JSON on stdout')
     .addHelpText('after', EXAMPLES.purge)
-    .action((queue: string, o: Record<string, unknown>, command: Command) => {
+    .action((queue: string, _o: Record<string, unknown>, command: Command) => {
       onParsed({ command: 'purge', global: globals(command), options: { queue, json: wantsJson(command) } });
     });
 }
