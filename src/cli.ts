@@ -472,7 +472,9 @@ function addTopologyCommands(
     .command('queue')
     .description("declare a queue ('' for a server-named one); prints its name")
     .argument('<name>', "the queue, or '' to let the broker name it")
-    .addOption(new Option('--type <type>', 'queue type').choices(QUEUE_TYPES).default('classic'))
+    .addOption(
+      new Option('--type <type>', "queue type (default: the vhost's, normally classic)").choices(QUEUE_TYPES),
+    )
     .option('--durable', 'survives a broker restart (the default)')
     .option('--no-durable', 'gone when the broker restarts')
     .option('--exclusive', 'only this connection may use it (gone when warren exits)')
@@ -498,7 +500,10 @@ function addTopologyCommands(
     .option('--passive', 'only check that it exists (exit 5 if not)')
     .option('--json', 'print the result as JSON on stdout')
     .action((name: string, o: Record<string, unknown>, command: Command) => {
-      const type = o['type'] as string;
+      const type = o['type'] as string | undefined;
+      if (o['maxAge'] !== undefined && type !== 'stream') {
+        throw new UsageError('--max-age applies to streams only: add --type stream');
+      }
       const named: QueueOptions = {
         deadLetterExchange: o['deadLetterExchange'] as string | undefined,
         deadLetterRoutingKey: o['deadLetterRoutingKey'] as string | undefined,

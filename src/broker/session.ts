@@ -99,6 +99,9 @@ function connectFailure(error: unknown, url: BrokerUrl): string {
   return `${url.masked}: ${text}`;
 }
 
+/** Connection-level closes that answer a command warren sent, rather than a lost link. */
+const CONNECTION_REFUSALS = new Set([403, 503, 530, 540]);
+
 const IPV4_LITERAL = /^\d{1,3}(\.\d{1,3}){3}$/;
 const UNREACHABLE_CODES = new Set([
   'ECONNREFUSED',
@@ -245,6 +248,18 @@ export class Session {
     model.on('error', () => {});
     model.on('close', (error?: Error) => {
       if (this.closing) return;
+      const code = (error as { code?: unknown } | undefined)?.code;
+      // The broker closes the whole connection for some refusals (an unknown exchange
+      // type is 503 COMMAND_INVALID): that is a refusal, not an unreachable broker.
+      if (error && typeof code === 'number' && CONNECTION_REFUSALS.has(code)) {
+        this.fail(
+          new BrokerRefusedError(`the broker closed the connection: ${brokerText(error)}`, {
+            cause: error,
+            brokerText: brokerText(error),
+          }),
+        );
+        return;
+      }
       this.fail(
         new UnreachableError(
           `lost the connection to ${url.masked}${error ? `: ${brokerText(error)}` : ''}`,

@@ -155,6 +155,11 @@ async function declareOneQueue(
   options: { spec: QueueSpec; passive: boolean; json: boolean },
   context: CommandContext,
 ): Promise<void> {
+  if (options.spec.exclusive && !options.passive) {
+    context.reporter.warn(
+      'an exclusive queue belongs to this connection: it is deleted as soon as warren exits',
+    );
+  }
   let result: EntityResult;
   let counts: { queue: string; messageCount: number; consumerCount: number } | undefined;
   if (options.passive) {

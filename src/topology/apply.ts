@@ -48,7 +48,11 @@ function reason(error: unknown): string {
 /** An entity that exists with other settings (406), or one that could not be declared. */
 function refused(kind: EntityResult['kind'], name: string, error: unknown): EntityResult {
   if (!(error instanceof BrokerRefusedError)) throw error;
-  if (replyCode(error) === 406) return { kind, name, status: 'differs', detail: reason(error) };
+  // 406 is also "invalid arg" (a value the queue type refuses): only an inequivalent
+  // argument means the entity exists with other settings.
+  if (replyCode(error) === 406 && /inequivalent arg/.test(reason(error))) {
+    return { kind, name, status: 'differs', detail: reason(error) };
+  }
   return { kind, name, status: 'failed', detail: reason(error) };
 }
 

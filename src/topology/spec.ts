@@ -19,8 +19,8 @@ export interface ExchangeSpec {
 
 export interface QueueSpec {
   name: string;
-  /** classic, quorum or stream; only non-classic types are sent as x-queue-type. */
-  type: string;
+  /** classic, quorum or stream; sent as x-queue-type when given, else the broker's default. */
+  type: string | undefined;
   durable: boolean;
   exclusive: boolean;
   autoDelete: boolean;
@@ -72,12 +72,12 @@ export function describeBinding(binding: BindingSpec): string {
 
 /** The arguments table of a queue: its named options, its type, then any raw arguments. */
 export function queueArguments(
-  type: string,
+  type: string | undefined,
   options: QueueOptions,
   raw: Record<string, unknown>,
 ): Record<string, unknown> {
   const args: Record<string, unknown> = {};
-  if (type !== 'classic') args['x-queue-type'] = type;
+  if (type !== undefined) args['x-queue-type'] = type;
   for (const [name, argument] of Object.entries(QUEUE_ARGUMENTS)) {
     const value = options[name as QueueOptionName];
     if (value !== undefined) args[argument] = value;
@@ -212,8 +212,8 @@ export function exchangeFromFile(value: unknown, path: string, fail: Fail = data
 export function queueFromFile(value: unknown, path: string, fail: Fail = dataFail): QueueSpec {
   const record = expectObject(value, path, fail);
   checkKeys(record, QUEUE_KEYS, path, fail);
-  const type = stringField(record, 'type', path, fail, 'classic');
-  if (!(QUEUE_TYPES as readonly string[]).includes(type)) {
+  const type = record['type'] === undefined ? undefined : stringField(record, 'type', path, fail);
+  if (type !== undefined && !(QUEUE_TYPES as readonly string[]).includes(type)) {
     throw fail(`${path}.type`, `'${type}' is not a queue type (${QUEUE_TYPES.join(', ')})`);
   }
   const options: QueueOptions = {};
@@ -224,7 +224,10 @@ export function queueFromFile(value: unknown, path: string, fail: Fail = dataFai
     options.deadLetterRoutingKey = stringField(record, 'deadLetterRoutingKey', path, fail);
   if (record['messageTtl'] !== undefined)
     options.messageTtl = milliseconds(record['messageTtl'], at('messageTtl'), fail);
-  if (record['expires'] !== undefined) options.expires = milliseconds(record['expires'], at('expires'), fail);
+  if (record['expires'] !== undefined) {
+    options.expires = milliseconds(record['expires'], at('expires'), fail);
+    if (options.expires === 0) throw fail(at('expires'), 'must be more than 0');
+  }
   if (record['maxLength'] !== undefined)
     options.maxLength = wholeNumber(record['maxLength'], at('maxLength'), fail);
   if (record['maxLengthBytes'] !== undefined)
@@ -243,8 +246,10 @@ export function queueFromFile(value: unknown, path: string, fail: Fail = dataFai
   if (record['singleActiveConsumer'] !== undefined) {
     options.singleActiveConsumer = booleanField(record, 'singleActiveConsumer', path, fail, false);
   }
-  if (record['maxAge'] !== undefined)
+  if (record['maxAge'] !== undefined) {
+    if (type !== 'stream') throw fail(at('maxAge'), 'applies to streams only (type "stream")');
     options.maxAge = maxAge(stringField(record, 'maxAge', path, fail), at('maxAge'), fail);
+  }
   return {
     name: stringField(record, 'name', path, fail),
     type,

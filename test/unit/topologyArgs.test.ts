@@ -155,6 +155,7 @@ describe('declare, delete and purge: argv reaches the command as these options',
     [['declare', 'queue', 'q', '--max-priority', '0']],
     [['declare', 'queue', 'q', '--type', 'nope']],
     [['declare', 'queue', 'q', '--max-age', '7days']],
+    [['declare', 'queue', 'q', '--max-age', '7D']],
   ])('%j is a usage error', async (argv) => {
     await expect(parseArgs(argv, io)).rejects.toBeInstanceOf(UsageError);
   });
@@ -197,6 +198,8 @@ describe('topology files', () => {
     ['{"queues":[{"name":"q","type":"lazy"}]}', /queues\[0\]\.type: 'lazy' is not a queue type/],
     ['{"queues":[{"name":"q","messageTtl":"5"}]}', /queues\[0\]\.messageTtl: '5' is not a duration/],
     ['{"queues":[{"durable":true}]}', /queues\[0\]\.name: is required/],
+    ['{"queues":[{"name":"q","maxAge":"7D"}]}', /queues\[0\]\.maxAge: applies to streams only/],
+    ['{"queues":[{"name":"q","expires":0}]}', /queues\[0\]\.expires: must be more than 0/],
     [
       '{"bindings":[{"source":"e","queue":"q","exchange":"x"}]}',
       /bindings\[0\]: needs exactly one of "queue" or "exchange"/,
@@ -217,8 +220,9 @@ describe('topology files', () => {
     expect((error as DataError).message).toMatch(message);
   });
 
-  it('sends x-queue-type only for quorum and stream queues', () => {
-    expect(queueArguments('classic', {}, {})).toEqual({});
+  it('sends x-queue-type only when a type is given (else the vhost default applies)', () => {
+    expect(queueArguments(undefined, {}, {})).toEqual({});
+    expect(queueArguments('classic', {}, {})).toEqual({ 'x-queue-type': 'classic' });
     expect(queueArguments('stream', { maxAge: '7D' }, {})).toEqual({
       'x-queue-type': 'stream',
       'x-max-age': '7D',
