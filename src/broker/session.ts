@@ -159,7 +159,9 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     if (!outcome.retryable || remaining <= 0) {
       const waited = attempt > 1 ? ` after ${attempt} attempts` : '';
       throw new UnreachableError(`${message}${waited}`, {
-        hint: 'check --url (or WARREN_URL) and that the broker is up',
+        hint: outcome.retryable
+          ? 'check --url (or WARREN_URL) and that the broker is up'
+          : 'check the user, password and vhost in --url (or WARREN_URL)',
       });
     }
     const pause = Math.min(RETRY_INTERVAL_MS, remaining);

@@ -162,6 +162,14 @@ export async function teardownTopology(session: Session, topology: Topology): Pr
 export async function removeBinding(session: Session, spec: BindingSpec): Promise<EntityResult> {
   const name = describeBinding(spec);
   try {
+    // RabbitMQ answers ok to an unbind whatever is there: only the ends tell what is gone.
+    const destinationExists =
+      'queue' in spec.destination
+        ? (await session.queueInfo(spec.destination.queue)) !== undefined
+        : await session.exchangeExists(spec.destination.exchange);
+    if (!destinationExists || !(await session.exchangeExists(spec.source))) {
+      return { kind: 'binding', name, status: 'absent', detail: 'an end of it does not exist' };
+    }
     await session.bind(spec, true);
     return { kind: 'binding', name, status: 'unbound' };
   } catch (error) {
