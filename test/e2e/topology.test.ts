@@ -161,23 +161,29 @@ interface ListedExchange {
   arguments: ListedArgument[];
 }
 
-/** What `rabbitmqctl list_queues` says of one queue (its type, flags and x-arguments). */
-async function listedQueue(name: string): Promise<ListedQueue> {
+/** One row of `rabbitmqctl list_queues` or `list_exchanges` (asking touches nothing). */
+async function listedRow<T extends { name: string; arguments: ListedArgument[] }>(
+  what: 'queues' | 'exchanges',
+  name: string,
+  columns: string[],
+): Promise<T> {
   const { stdout } = await execFileAsync('rabbitmqctl', [
-    'list_queues',
+    `list_${what}`,
     '-q',
     '--formatter',
     'json',
     'name',
-    'type',
-    'durable',
-    'auto_delete',
-    'arguments',
+    ...columns,
   ]);
-  const rows = JSON.parse(stdout) as (Omit<ListedQueue, 'arguments'> & { arguments: unknown })[];
+  const rows = JSON.parse(stdout) as (Omit<T, 'arguments'> & { arguments: unknown })[];
   const row = rows.find((r) => r.name === name);
-  if (!row) throw new Error(`rabbitmqctl does not list queue ${name}`);
-  return { ...row, arguments: listedArguments(row.arguments) };
+  if (!row) throw new Error(`rabbitmqctl does not list ${what} ${name}`);
+  return { ...row, arguments: listedArguments(row.arguments) } as T;
+}
+
+/** What `rabbitmqctl list_queues` says of one queue (its type, flags and x-arguments). */
+function listedQueue(name: string): Promise<ListedQueue> {
+  return listedRow<ListedQueue>('queues', name, ['type', 'durable', 'auto_delete', 'arguments']);
 }
 
 /** Whether `rabbitmqctl list_queues` lists the queue (asking touches nothing). */
@@ -187,23 +193,14 @@ async function queueListed(name: string): Promise<boolean> {
 }
 
 /** What `rabbitmqctl list_exchanges` says of one exchange. */
-async function listedExchange(name: string): Promise<ListedExchange> {
-  const { stdout } = await execFileAsync('rabbitmqctl', [
-    'list_exchanges',
-    '-q',
-    '--formatter',
-    'json',
-    'name',
+function listedExchange(name: string): Promise<ListedExchange> {
+  return listedRow<ListedExchange>('exchanges', name, [
     'type',
     'durable',
     'auto_delete',
     'internal',
     'arguments',
   ]);
-  const rows = JSON.parse(stdout) as (Omit<ListedExchange, 'arguments'> & { arguments: unknown })[];
-  const row = rows.find((r) => r.name === name);
-  if (!row) throw new Error(`rabbitmqctl does not list exchange ${name}`);
-  return { ...row, arguments: listedArguments(row.arguments) };
 }
 
 function argumentMap(listed: ListedArgument[]): Record<string, unknown> {

@@ -7,6 +7,7 @@ import type { ConsumeOptions } from '../../src/commands/consume.js';
 import type { PublishOptions } from '../../src/commands/publish.js';
 import { UsageError } from '../../src/errors.js';
 import type { Io } from '../../src/ui/io.js';
+import { global } from '../helpers/globals.js';
 
 interface FakeIo {
   io: Io;
@@ -46,21 +47,6 @@ async function runMain(argv: string[], options: { tty?: boolean } = {}) {
 
 // ---------------------------------------------------------------------------------------
 // Expected parse results.
-
-function global(overrides: Partial<GlobalOptions> = {}): GlobalOptions {
-  return {
-    urls: undefined,
-    ca: undefined,
-    cert: undefined,
-    key: undefined,
-    insecure: false,
-    quiet: false,
-    verbose: false,
-    color: undefined,
-    waitForBrokerMs: undefined,
-    ...overrides,
-  };
-}
 
 function publish(
   options: Partial<Omit<PublishOptions, 'overrides'>> & { overrides?: Partial<MessageOverrides> } = {},

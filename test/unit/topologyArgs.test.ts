@@ -1,24 +1,12 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { type GlobalOptions, parseArgs } from '../../src/cli.js';
+import { parseArgs } from '../../src/cli.js';
 import { DataError, UsageError } from '../../src/errors.js';
 import { parseTopology, queueArguments } from '../../src/topology/spec.js';
 import type { Io } from '../../src/ui/io.js';
+import { global } from '../helpers/globals.js';
 
 const io: Io = { stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough(), env: {} };
-
-const global = (overrides: Partial<GlobalOptions> = {}): GlobalOptions => ({
-  urls: undefined,
-  ca: undefined,
-  cert: undefined,
-  key: undefined,
-  insecure: false,
-  quiet: false,
-  verbose: false,
-  color: undefined,
-  waitForBrokerMs: undefined,
-  ...overrides,
-});
 
 describe('declare, delete and purge: argv reaches the command as these options', () => {
   const cases: { argv: string[]; expected: unknown }[] = [
