@@ -679,6 +679,18 @@ export async function parseArgs(argv: string[], io: Io = processIo()): Promise<P
     const command = at === -1 ? '' : `${argv[at]} `;
     const kind = at !== -1 && KINDS.includes(argv[at + 1] ?? '') ? `${argv[at + 1]} ` : '';
     const seeHelp = `see 'warren ${command}${kind}--help'`;
+    // `warren declare exchnage x`: say what the word after declare/delete may be.
+    const word = argv[at + 1];
+    if (
+      error.code === 'commander.excessArguments' &&
+      (argv[at] === 'declare' || argv[at] === 'delete') &&
+      word
+    ) {
+      throw new UsageError(`${argv[at]}: '${word}' is not one of exchange, queue, binding`, {
+        cause: error,
+        hint: seeHelp,
+      });
+    }
     throw new UsageError(first.replace(/^error: /, ''), {
       cause: error,
       hint: suggestion ? `${suggestion.replace(/\?$/, '')}? ${seeHelp}` : seeHelp,

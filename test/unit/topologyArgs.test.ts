@@ -136,6 +136,12 @@ describe('declare, delete and purge: argv reaches the command as these options',
     expect(await parseArgs(argv, io)).toEqual(expected);
   });
 
+  it('a mistyped entity after declare names the choices', async () => {
+    await expect(parseArgs(['declare', 'exchnage', 'x'], io)).rejects.toThrow(
+      "declare: 'exchnage' is not one of exchange, queue, binding",
+    );
+  });
+
   it.each([
     [['declare']],
     [['declare', 'binding', '--source', 'ex']],
