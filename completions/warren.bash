@@ -30,11 +30,13 @@ _warren() {
     --ack-mode) COMPREPLY=($(compgen -W "ack requeue reject none" -- "$cur")); return ;;
     --format) COMPREPLY=($(compgen -W "pretty ndjson body" -- "$cur")); return ;;
     --template) COMPREPLY=(); return ;;
+    --match-header) COMPREPLY=(); return ;;
+    --match) COMPREPLY=(); return ;;
   esac
   cmd=""
   for ((i = 1; i < COMP_CWORD; i++)); do
     case "${COMP_WORDS[i]}" in
-      publish|consume|completion|declare|delete|purge) cmd="${COMP_WORDS[i]}"; break ;;
+      publish|consume|completion|declare|delete|purge|tail) cmd="${COMP_WORDS[i]}"; break ;;
     esac
   done
   flags="--version -V --url --ca --cert --key --insecure --quiet -q --verbose -v --no-color --wait-for-broker --help -h"
@@ -45,7 +47,8 @@ _warren() {
     declare) flags="--file -f --check --json --help -h" ;;
     delete) flags="--file -f --json --help -h" ;;
     purge) flags="--json --help -h" ;;
-    "") if [[ "$cur" != -* ]]; then COMPREPLY=($(compgen -W "publish consume completion declare delete purge" -- "$cur")); return; fi ;;
+    tail) flags="--match-header --any --all --match --count -n --timeout -t --format --template --help -h" ;;
+    "") if [[ "$cur" != -* ]]; then COMPREPLY=($(compgen -W "publish consume completion declare delete purge tail" -- "$cur")); return; fi ;;
   esac
   [[ "$cmd" == completion && "$cur" != -* ]] && { COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")); return; }
   COMPREPLY=($(compgen -W "$flags --version -V --url --ca --cert --key --insecure --quiet -q --verbose -v --no-color --wait-for-broker --help -h" -- "$cur"))

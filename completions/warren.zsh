@@ -9,6 +9,7 @@ _warren() {
     'declare:create exchanges, queues and bindings, or apply (or --check) a topology file'
     'delete:delete exchanges, queues and bindings, or everything a topology file declares'
     'purge:remove every ready message from a queue'
+    'tail:watch exchanges without taking messages from anyones queue'
   )
   _arguments -C \
     '(-V --version)'{-V,--version}'[print the version]' \
@@ -86,6 +87,19 @@ _warren() {
     purge)
       _arguments -s \
         '--json[print the result as JSON on stdout]' \
+        '(-h --help)'{-h,--help}'[show help]' \
+        '*:argument:_files'
+      ;;
+    tail)
+      _arguments -s \
+        '--match-header[headers exchanges  a header to match; key =JSON typed (repeatable)]:value: ' \
+        '--any[headers exchanges  any one --match-header suffices]' \
+        '--all[headers exchanges  every --match-header must match (the default)]' \
+        '--match[print and count only messages matching EXPR, e.g. body.id=42 (repeatable  all must match)]:value: ' \
+        '(-n --count)'{-n,--count}'[stop after N (matching) messages]:value: ' \
+        '(-t --timeout)'{-t,--timeout}'[stop when no (matching) message arrives for this long (exit 3 if --count not reached)]:value: ' \
+        '--format[pretty on a terminal, else ndjson; body  the raw body and a newline]:value:(pretty ndjson body)' \
+        '--template[one line per message, e.g. {routingKey} {body}]:value: ' \
         '(-h --help)'{-h,--help}'[show help]' \
         '*:argument:_files'
       ;;

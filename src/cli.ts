@@ -19,6 +19,7 @@ import {
 import type { ConsumeOptions } from './commands/consume.js';
 import type { CommandContext } from './commands/context.js';
 import type { PublishOptions } from './commands/publish.js';
+import { parseSource, type TailOptions } from './commands/tail.js';
 import type { DeclareOptions, DeleteOptions, PurgeOptions } from './commands/topology.js';
 import { parseDuration } from './duration.js';
 import { ExitCode, UsageError, WarrenError } from './errors.js';
@@ -55,7 +56,8 @@ export type ParsedCommand =
   | { command: 'completion'; global: GlobalOptions; options: { shell: string } }
   | { command: 'declare'; global: GlobalOptions; options: DeclareOptions }
   | { command: 'delete'; global: GlobalOptions; options: DeleteOptions }
-  | { command: 'purge'; global: GlobalOptions; options: PurgeOptions };
+  | { command: 'purge'; global: GlobalOptions; options: PurgeOptions }
+  | { command: 'tail'; global: GlobalOptions; options: TailOptions };
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -169,6 +171,11 @@ Examples:
   $ warren delete queue orders.created --if-empty
   $ warren delete binding --source orders --queue orders.created --key 'order.*'
   $ warren delete --file topology.json`,
+  tail: `
+Examples:
+  $ warren tail orders                          # every message through the topic exchange 'orders'
+  $ warren tail orders:order.created audit --format ndjson | jq .body
+  $ warren tail orders:order.created --match body.id=42 --count 1 --timeout 10s -- curl -X POST localhost:8080/orders`,
   purge: `
 Examples:
   $ warren purge orders.created
@@ -180,7 +187,12 @@ Examples:
   $ warren completion fish > ~/.config/fish/completions/warren.fish`,
 };
 
-export function buildProgram(io: Io, onParsed: (parsed: ParsedCommand) => void): Command {
+export function buildProgram(
+  io: Io,
+  onParsed: (parsed: ParsedCommand) => void,
+  /** tail: the trigger command, the words after `--`. */
+  trigger: string[] = [],
+): Command {
   const program = new Command('warren')
     .description('Publish and consume events on RabbitMQ (AMQP 0-9-1).')
     .version(VERSION, '-V, --version', 'print the version')
@@ -362,7 +374,76 @@ ${EXAMPLES.program}`,
     });
 
   addTopologyCommands(program, globals, onParsed);
+  addTailCommand(program, { globals, onParsed, io, trigger });
   return program;
+}
+
+/** tail: watch exchanges through a queue of warren's own. */
+function addTailCommand(
+  program: Command,
+  {
+    globals,
+    onParsed,
+    io,
+    trigger,
+  }: {
+    globals: (command: Command) => GlobalOptions;
+    onParsed: (parsed: ParsedCommand) => void;
+    io: Io;
+    trigger: string[];
+  },
+): void {
+  program
+    .command('tail')
+    .description("watch exchanges without taking messages from anyone's queue")
+    .argument('<source...>', 'EXCHANGE or EXCHANGE:BINDING_KEY (several allowed)')
+    .option(
+      '--match-header <key=value>',
+      'headers exchanges: a header to match; key:=JSON typed (repeatable)',
+      collect,
+    )
+    .option('--any', 'headers exchanges: any one --match-header suffices')
+    .option('--all', 'headers exchanges: every --match-header must match (the default)')
+    .option(
+      '--match <expr>',
+      "print and count only messages matching EXPR, e.g. 'body.id=42' (repeatable: all must match)",
+      collect,
+    )
+    .option('-n, --count <n>', 'stop after N (matching) messages', integer(1))
+    .option(
+      '-t, --timeout <duration>',
+      'stop when no (matching) message arrives for this long (exit 3 if --count not reached)',
+      duration,
+    )
+    .addOption(
+      new Option(
+        '--format <format>',
+        'pretty on a terminal, else ndjson; body: the raw body and a newline',
+      ).choices(FORMATS),
+    )
+    .option('--template <template>', "one line per message, e.g. '{routingKey} {body}'")
+    .addHelpText('after', EXAMPLES.tail)
+    .action((sources: string[], o: Record<string, unknown>, command: Command) => {
+      if (o['any'] && o['all']) throw new UsageError('--any and --all contradict each other');
+      onParsed({
+        command: 'tail',
+        global: globals(command),
+        options: {
+          sources: sources.map(parseSource),
+          matchHeaders: parseHeaderFlags((o['matchHeader'] as string[] | undefined) ?? [], '--match-header'),
+          headersMatch: o['any'] ? 'any' : 'all',
+          matches: (o['match'] as string[] | undefined) ?? [],
+          trigger,
+          output: {
+            count: o['count'] as number | undefined,
+            timeoutMs: o['timeout'] as number | undefined,
+            prefetch: 1000,
+            format: (o['format'] as Format | undefined) ?? (io.stdout.isTTY ? 'pretty' : 'ndjson'),
+            template: o['template'] as string | undefined,
+          },
+        },
+      });
+    });
 }
 
 /**
@@ -625,6 +706,13 @@ function addTopologyCommands(
     });
 }
 
+/** `warren tail … -- CMD ARGS`: the words after the first `--` are tail's trigger command. */
+function splitTrigger(argv: string[]): { args: string[]; trigger: string[] } {
+  const dashes = argv.indexOf('--');
+  if (dashes === -1 || !argv.slice(0, dashes).includes('tail')) return { args: argv, trigger: [] };
+  return { args: argv.slice(0, dashes), trigger: argv.slice(dashes + 1) };
+}
+
 /**
  * `--key` is the TLS key file everywhere, and the binding key after `declare binding` or
  * `delete binding`: commander lets the program's `--key` win wherever it stands, so there
@@ -642,7 +730,7 @@ function bindingKeyArgs(argv: string[]): string[] {
   });
 }
 
-const COMMAND_NAMES = ['publish', 'consume', 'completion', 'declare', 'delete', 'purge'];
+const COMMAND_NAMES = ['publish', 'consume', 'completion', 'declare', 'delete', 'purge', 'tail'];
 const KINDS = ['exchange', 'queue', 'binding'];
 
 /**
@@ -651,11 +739,16 @@ const KINDS = ['exchange', 'queue', 'binding'];
  */
 export async function parseArgs(argv: string[], io: Io = processIo()): Promise<ParsedCommand | undefined> {
   let parsed: ParsedCommand | undefined;
-  const program = buildProgram(io, (p) => {
-    parsed = p;
-  });
+  const { args, trigger } = splitTrigger(bindingKeyArgs(argv));
+  argv = args;
+  const program = buildProgram(
+    io,
+    (p) => {
+      parsed = p;
+    },
+    trigger,
+  );
   let commanderMessage = '';
-  argv = bindingKeyArgs(argv);
   program.configureOutput({
     writeOut: (text) => io.stdout.write(text),
     writeErr: (text) => io.stderr.write(text),
@@ -760,6 +853,10 @@ async function dispatch(parsed: ParsedCommand, io: Io): Promise<void> {
     case 'purge': {
       const { purge } = await import('./commands/topology.js');
       return purge(parsed.options, context);
+    }
+    case 'tail': {
+      const { tail } = await import('./commands/tail.js');
+      return tail(parsed.options, context);
     }
     case 'completion': {
       const { completionScript } = await import('./completion.js');

@@ -99,6 +99,16 @@ function connectFailure(error: unknown, url: BrokerUrl): string {
   return `${url.masked}: ${text}`;
 }
 
+/** The exchanges every vhost has; their names are reserved, so they cannot be probed. */
+const STANDARD_EXCHANGE_TYPES: Record<string, string> = {
+  'amq.direct': 'direct',
+  'amq.fanout': 'fanout',
+  'amq.topic': 'topic',
+  'amq.headers': 'headers',
+  'amq.match': 'headers',
+  'amq.rabbitmq.trace': 'topic',
+};
+
 /** Connection-level closes that answer a command warren sent, rather than a lost link. */
 const CONNECTION_REFUSALS = new Set([403, 503, 530, 540]);
 
@@ -362,6 +372,49 @@ export class Session {
         return false;
       throw error;
     }
+  }
+
+  /**
+   * An exchange's type. AMQP has no query for it, but declaring an existing exchange with
+   * another type is refused (changing nothing) with a reply that names the current type.
+   */
+  async exchangeType(name: string): Promise<string> {
+    const standard = STANDARD_EXCHANGE_TYPES[name];
+    if (standard) return standard;
+    if (!(await this.exchangeExists(name))) {
+      throw new BrokerRefusedError(`exchange '${name}' does not exist`, {
+        hint: 'check the name, or declare it: warren declare exchange NAME --type TYPE',
+      });
+    }
+    try {
+      await this.onChannel(`exchange '${name}'`, (channel) =>
+        channel.assertExchange(name, 'headers', { durable: true, autoDelete: false, internal: false }),
+      );
+      return 'headers';
+    } catch (error) {
+      const text = error instanceof BrokerRefusedError ? (error.brokerText ?? '') : '';
+      const current = /inequivalent arg 'type'.*current is '([^']+)'/.exec(text)?.[1];
+      if (current) return current;
+      // The type matched; another setting (durable…) differed.
+      if (/inequivalent arg/.test(text)) return 'headers';
+      throw error;
+    }
+  }
+
+  /**
+   * A queue of warren's own for a tail: exclusive (gone with the connection), auto-delete,
+   * and expiring after five unused minutes should the connection linger.
+   */
+  async declareTapQueue(): Promise<string> {
+    const counts = await this.declareQueue({
+      name: '',
+      type: undefined,
+      durable: false,
+      exclusive: true,
+      autoDelete: true,
+      arguments: { 'x-expires': 300_000 },
+    });
+    return counts.queue;
   }
 
   async declareExchange(spec: ExchangeSpec): Promise<void> {

@@ -1,3 +1,4 @@
+import type { ReceivedMessage } from '../broker/envelope.js';
 import type { Browser, Consumption, DeliveredMessage, Session } from '../broker/session.js';
 import type { AckMode, Format } from '../choices.js';
 import { formatDuration } from '../duration.js';
@@ -16,6 +17,12 @@ export interface ConsumeOptions {
   ackMode: AckMode;
   format: Format;
   template: string | undefined;
+  /** tail: only messages that match are printed and counted (the others are dropped). */
+  match?: (message: ReceivedMessage) => boolean;
+  /** tail: called once the consumer is in place, to start a trigger command. */
+  onReady?: () => void;
+  /** How the summary names where messages came from; the queue by default. */
+  sourceLabel?: string;
 }
 
 type StopReason =
@@ -35,7 +42,7 @@ function outcome(stop: StopReason, taken: number, options: ConsumeOptions): Warr
     case 'timeout':
       if (options.count !== undefined && taken < options.count) {
         return new TimeoutError(
-          `timed out: got ${taken} of ${options.count} messages from '${options.queue}', then nothing for ${formatDuration(options.timeoutMs ?? 0)}`,
+          `timed out: got ${taken} of ${options.count} messages from ${options.sourceLabel ?? `'${options.queue}'`}, then nothing for ${formatDuration(options.timeoutMs ?? 0)}`,
         );
       }
       return undefined;
@@ -55,7 +62,12 @@ function outcome(stop: StopReason, taken: number, options: ConsumeOptions): Warr
  * after its record was written; whatever is not written when consuming stops goes back to
  * the queue when the channel closes.
  */
-export async function consume(options: ConsumeOptions, context: CommandContext): Promise<void> {
+export async function consume(
+  options: ConsumeOptions,
+  context: CommandContext,
+  /** tail: sets up the queue to consume from (its own, bound to the sources) once connected. */
+  setUp?: (session: Session) => Promise<string>,
+): Promise<void> {
   const format = createFormatter({
     format: options.format,
     template: options.template,
@@ -64,25 +76,30 @@ export async function consume(options: ConsumeOptions, context: CommandContext):
   const session = await context.connect();
   let taken = 0;
   let stop: StopReason;
-  const progress = await consumeProgress(options, context);
+  let progress: ConsumeProgress | undefined;
   try {
+    const queue = setUp ? await setUp(session) : options.queue;
+    progress = await consumeProgress(options, context);
     // Peek, and auto-ack with a count, take one message at a time: a consumer without
-    // acks would be sent the whole queue at once, far more than --count.
+    // acks would be sent the whole queue at once, far more than --count. A tail's own
+    // queue holds copies only, and is read as they come.
     const oneAtATime =
-      options.ackMode === 'requeue' || (options.ackMode === 'none' && options.count !== undefined);
+      !setUp &&
+      (options.ackMode === 'requeue' || (options.ackMode === 'none' && options.count !== undefined));
     const run = oneAtATime ? browse : stream;
-    const result = await run(session, options, format, context, progress);
+    const result = await run(session, { ...options, queue }, format, context, progress);
     taken = result.taken;
     stop = result.stop;
   } finally {
-    progress.stop();
+    progress?.stop();
     await session.close();
   }
   const noun = taken === 1 ? 'message' : 'messages';
   const verb = options.ackMode === 'requeue' ? 'peeked at' : 'consumed';
   // A run that failed before taking anything has nothing to summarise: the error says it all.
-  if (taken > 0 || stop.kind !== 'failed')
-    context.reporter.info(`${verb} ${taken} ${noun} from '${options.queue}'`);
+  if (taken > 0 || stop.kind !== 'failed') {
+    context.reporter.info(`${verb} ${taken} ${noun} from ${options.sourceLabel ?? `'${options.queue}'`}`);
+  }
   const failure = outcome(stop, taken, options);
   if (failure) throw failure;
 }
@@ -95,7 +112,8 @@ interface ConsumeProgress {
 }
 
 async function consumeProgress(options: ConsumeOptions, context: CommandContext): Promise<ConsumeProgress> {
-  const spinner = await context.spinner(`waiting for messages on '${options.queue}'…`);
+  const source = options.sourceLabel ?? `'${options.queue}'`;
+  const spinner = await context.spinner(`waiting for messages on ${source}…`);
   // Records going to the same terminal would run into the status line: it gives way to them.
   const sharesTerminal = context.io.stdout.isTTY === true;
   const progress: ConsumeProgress = {
@@ -111,7 +129,7 @@ async function consumeProgress(options: ConsumeOptions, context: CommandContext)
   };
   const ticker = spinner.active
     ? setInterval(() => {
-        if (progress.taken > 0) spinner.update(`received ${progress.taken} from '${options.queue}'`);
+        if (progress.taken > 0) spinner.update(`received ${progress.taken} from ${source}`);
       }, 100)
     : undefined;
   return progress;
@@ -231,7 +249,8 @@ async function stream(
       options.queue,
       { prefetch, noAck: options.ackMode === 'none' },
       (message) => {
-        if (!run.stopper.reason) run.take(message);
+        if (run.stopper.reason || (options.match && !options.match(message))) return;
+        run.take(message);
       },
       () =>
         run.stopper.stop({
@@ -241,6 +260,7 @@ async function stream(
           ),
         }),
     );
+    options.onReady?.();
     const reason = await run.stopper.stopped;
     if (reason.kind !== 'failed') await consumption.cancel();
     await run.sink.settled();

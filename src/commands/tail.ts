@@ -1,0 +1,111 @@
+import { spawn } from 'node:child_process';
+import type { ReceivedMessage } from '../broker/envelope.js';
+import type { Session } from '../broker/session.js';
+import { UsageError } from '../errors.js';
+import { type ConsumeOptions, consume } from './consume.js';
+import type { CommandContext } from './context.js';
+
+export interface TailSource {
+  exchange: string;
+  /** The binding key given after `:`; undefined means "everything" for the exchange's type. */
+  key: string | undefined;
+}
+
+export interface TailOptions {
+  sources: TailSource[];
+  /** Headers exchanges: header values a message must carry, and whether all or any must match. */
+  matchHeaders: Record<string, unknown>;
+  headersMatch: 'all' | 'any';
+  /** The --match expressions (ANDed). */
+  matches: string[];
+  /** A command to run once the tap is bound (argv after `--`). */
+  trigger: string[];
+  output: Pick<ConsumeOptions, 'count' | 'timeoutMs' | 'prefetch' | 'format' | 'template'>;
+}
+
+/** `orders`, `orders:order.*`; the exchange name ends at the first `:`. */
+export function parseSource(text: string): TailSource {
+  const colon = text.indexOf(':');
+  const exchange = colon === -1 ? text : text.slice(0, colon);
+  if (exchange === '') {
+    throw new UsageError(`'${text}': the default exchange cannot be tailed (it routes by queue name only)`, {
+      hint: 'tail the exchange your publisher uses, or peek at the queue: warren consume QUEUE --ack-mode requeue',
+    });
+  }
+  return { exchange, key: colon === -1 ? undefined : text.slice(colon + 1) };
+}
+
+function label(source: TailSource): string {
+  return source.key === undefined ? source.exchange : `${source.exchange}:${source.key}`;
+}
+
+/** Binds warren's own queue to one source, with the key that suits the exchange's type. */
+async function bindSource(
+  session: Session,
+  queue: string,
+  source: TailSource,
+  options: TailOptions,
+): Promise<void> {
+  const type = await session.exchangeType(source.exchange);
+  let key = source.key;
+  let args: Record<string, unknown> = {};
+  if (type === 'headers') {
+    args = { 'x-match': options.headersMatch, ...options.matchHeaders };
+    key ??= '';
+  } else if (key === undefined) {
+    if (type === 'direct') {
+      throw new UsageError(`'${source.exchange}' is a direct exchange: say which routing key to watch`, {
+        hint: `warren tail ${source.exchange}:ROUTING_KEY`,
+      });
+    }
+    // Topic: every routing key. Fanout ignores the key. Other (plugin) types get '#' too.
+    key = '#';
+  }
+  await session.bind({ source: source.exchange, destination: { queue }, key, arguments: args });
+}
+
+/** Runs the trigger command; its output goes to stderr, never into warren's data. */
+function startTrigger(argv: string[], context: CommandContext): void {
+  const [command, ...args] = argv;
+  if (!command) return;
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.pipe(context.io.stderr, { end: false });
+  child.stderr?.pipe(context.io.stderr, { end: false });
+  child.on('error', (error) => context.reporter.warn(`trigger '${command}' did not start: ${error.message}`));
+  child.on('exit', (code, signal) => {
+    if (code !== 0) context.reporter.warn(`trigger '${argv.join(' ')}' exited ${signal ?? code}`);
+  });
+}
+
+/**
+ * Watches exchanges without taking anything from anyone: a queue of warren's own, bound to
+ * each source, read as consume reads (formats, --count, --timeout), with --match filtering.
+ */
+export async function tail(options: TailOptions, context: CommandContext): Promise<void> {
+  let match: ((message: ReceivedMessage) => boolean) | undefined;
+  if (options.matches.length > 0) {
+    const { compileMatches } = await import('../match/predicate.js');
+    match = compileMatches(options.matches);
+  }
+  const sourceLabel = options.sources.map((s) => `'${label(s)}'`).join(', ');
+  let tapQueue = '';
+  await consume(
+    {
+      ...options.output,
+      queue: '',
+      ackMode: 'none',
+      match,
+      sourceLabel,
+      onReady: () => {
+        context.reporter.detail(`tapping ${sourceLabel} through queue '${tapQueue}'`);
+        if (options.trigger.length > 0) startTrigger(options.trigger, context);
+      },
+    },
+    context,
+    async (session) => {
+      tapQueue = await session.declareTapQueue();
+      for (const source of options.sources) await bindSource(session, tapQueue, source, options);
+      return tapQueue;
+    },
+  );
+}

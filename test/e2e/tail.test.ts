@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectTestBroker, eventually, type TestBroker } from '../helpers/broker.js';
+import { collect, ndjson, runWarren, startWarren } from '../helpers/cli.js';
+
+let broker: TestBroker;
+beforeAll(async () => {
+  broker = await connectTestBroker();
+});
+afterAll(async () => {
+  await broker.cleanup();
+});
+
+/** Starts a tail and waits until its queue is bound (it says so with -v). */
+async function startTail(args: string[]) {
+  const child = startWarren(['-v', 'tail', ...args]);
+  const done = collect(child);
+  let stderr = '';
+  const tapQueue = await new Promise<string>((resolve, reject) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const match = /through queue '([^']+)'/.exec(stderr);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.on('close', () => reject(new Error(`tail ended before binding: ${stderr}`)));
+  });
+  return { child, done, tapQueue };
+}
+
+async function queueExists(name: string): Promise<boolean> {
+  const channel = await broker.connection.createChannel();
+  channel.on('error', () => {});
+  try {
+    await channel.checkQueue(name);
+    await channel.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('warren tail', () => {
+  it('sees every message while the real consumer still gets all of them, and leaves nothing behind', async () => {
+    const exchange = await broker.exchange('tail-topic', 'topic');
+    const queue = await broker.queue('tail-real');
+    await broker.channel.bindQueue(queue, exchange, '#');
+    const { done, tapQueue } = await startTail([exchange, '--count', '5', '--format', 'ndjson']);
+    for (let i = 1; i <= 5; i += 1) await broker.publish(exchange, `order.${i}`, `m${i}`);
+    const result = await done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(ndjson(result.stdout).map((r) => r['body'])).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
+    expect(await broker.messageCount(queue)).toBe(5);
+    await eventually(async () => !(await queueExists(tapQueue)));
+  });
+
+  it('with EXCHANGE:KEY sees only what that binding key matches', async () => {
+    const exchange = await broker.exchange('tail-key', 'topic');
+    const { done } = await startTail([
+      `${exchange}:order.created`,
+      '--count',
+      '1',
+      '--template',
+      '{routingKey}',
+    ]);
+    await broker.publish(exchange, 'order.cancelled', 'no');
+    await broker.publish(exchange, 'order.created', 'yes');
+    const result = await done;
+    expect(result.stdout.toString()).toBe('order.created\n');
+  });
+
+  it('--match filters what is printed and counted', async () => {
+    const exchange = await broker.exchange('tail-match', 'fanout');
+    const { done } = await startTail([exchange, '--match', 'body.id=42', '--count', '1', '--format', 'body']);
+    await broker.publish(exchange, '', '{"id":41}');
+    await broker.publish(exchange, '', '{"id":42}');
+    const result = await done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.toString()).toBe('{"id":42}\n');
+  });
+
+  it('headers exchanges: --match-header binds on header values', async () => {
+    const exchange = await broker.exchange('tail-headers', 'headers');
+    const { done } = await startTail([
+      exchange,
+      '--match-header',
+      'format=pdf',
+      '--count',
+      '1',
+      '--format',
+      'body',
+    ]);
+    await broker.publish(exchange, '', 'txt', { headers: { format: 'txt' } });
+    await broker.publish(exchange, '', 'pdf', { headers: { format: 'pdf' } });
+    const result = await done;
+    expect(result.stdout.toString()).toBe('pdf\n');
+  });
+
+  it('runs a trigger once bound: exit 0 when the event arrives', async () => {
+    const exchange = await broker.exchange('tail-trigger', 'topic');
+    const result = await runWarren([
+      'tail',
+      `${exchange}:order.created`,
+      '--count',
+      '1',
+      '--timeout',
+      '10s',
+      '--format',
+      'body',
+      '--',
+      process.execPath,
+      'bin/warren.js',
+      'publish',
+      '-q',
+      '--exchange',
+      exchange,
+      '--routing-key',
+      'order.created',
+      'event',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.toString()).toBe('event\n');
+  });
+
+  it('exit 3 when the expected event does not come before --timeout', async () => {
+    const exchange = await broker.exchange('tail-timeout', 'topic');
+    const result = await runWarren([
+      'tail',
+      `${exchange}:order.created`,
+      '--count',
+      '1',
+      '--timeout',
+      '500ms',
+      '--',
+      process.execPath,
+      '-e',
+      '0',
+    ]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/timed out: got 0 of 1 messages/);
+    expect(result.stdout.length).toBe(0);
+  });
+
+  it('refuses the default exchange (exit 2), a missing exchange (exit 5), a direct exchange without a key (exit 2)', async () => {
+    const direct = await broker.exchange('tail-direct', 'direct');
+    const defaultExchange = await runWarren(['tail', ':q']);
+    expect(defaultExchange.code).toBe(2);
+    expect(defaultExchange.stderr).toMatch(/default exchange cannot be tailed/);
+    const missing = await runWarren(['tail', 'warren-test.no-such-exchange']);
+    expect(missing.code).toBe(5);
+    expect(missing.stderr).toMatch(/does not exist/);
+    const noKey = await runWarren(['tail', direct]);
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toMatch(/direct exchange: say which routing key/);
+  });
+
+  it('SIGINT ends a tail with exit 130', async () => {
+    const exchange = await broker.exchange('tail-sigint', 'fanout');
+    const { child, done, tapQueue } = await startTail([exchange]);
+    child.kill('SIGINT');
+    const result = await done;
+    expect(result.code).toBe(130);
+    await eventually(async () => !(await queueExists(tapQueue)));
+  });
+});
