@@ -32,6 +32,7 @@ _warren() {
     --template) COMPREPLY=(); return ;;
     --match-header) COMPREPLY=(); return ;;
     --match) COMPREPLY=(); return ;;
+    --capture) COMPREPLY=($(compgen -f -- "$cur")); return ;;
   esac
   cmd=""
   for ((i = 1; i < COMP_CWORD; i++)); do
@@ -47,7 +48,7 @@ _warren() {
     declare) flags="--file -f --check --json --help -h" ;;
     delete) flags="--file -f --json --help -h" ;;
     purge) flags="--json --help -h" ;;
-    tail) flags="--match-header --any --all --match --count -n --timeout -t --format --template --help -h" ;;
+    tail) flags="--match-header --any --all --match --count -n --timeout -t --format --template --capture --help -h" ;;
     "") if [[ "$cur" != -* ]]; then COMPREPLY=($(compgen -W "publish consume completion declare delete purge tail" -- "$cur")); return; fi ;;
   esac
   [[ "$cmd" == completion && "$cur" != -* ]] && { COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")); return; }

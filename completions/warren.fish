@@ -63,5 +63,6 @@ complete -c warren -n '__fish_seen_subcommand_from tail' -l count -s n -x -d 'st
 complete -c warren -n '__fish_seen_subcommand_from tail' -l timeout -s t -x -d 'stop when no (matching) message arrives for this long (exit 3 if --count not reached)'
 complete -c warren -n '__fish_seen_subcommand_from tail' -l format -x -a 'pretty ndjson body' -d 'pretty on a terminal, else ndjson; body: the raw body and a newline'
 complete -c warren -n '__fish_seen_subcommand_from tail' -l template -x -d 'one line per message, e.g. {routingKey} {body}'
+complete -c warren -n '__fish_seen_subcommand_from tail' -l capture -r -F -d 'also write every printed message to FILE as NDJSON envelopes (for replay)'
 complete -c warren -n '__fish_seen_subcommand_from tail' -l help -s h -d 'show help'
 complete -c warren -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'

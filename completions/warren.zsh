@@ -100,6 +100,7 @@ _warren() {
         '(-t --timeout)'{-t,--timeout}'[stop when no (matching) message arrives for this long (exit 3 if --count not reached)]:value: ' \
         '--format[pretty on a terminal, else ndjson; body  the raw body and a newline]:value:(pretty ndjson body)' \
         '--template[one line per message, e.g. {routingKey} {body}]:value: ' \
+        '--capture[also write every printed message to FILE as NDJSON envelopes (for replay)]:value:_files' \
         '(-h --help)'{-h,--help}'[show help]' \
         '*:argument:_files'
       ;;

@@ -422,6 +422,7 @@ function addTailCommand(
       ).choices(FORMATS),
     )
     .option('--template <template>', "one line per message, e.g. '{routingKey} {body}'")
+    .option('--capture <file>', 'also write every printed message to FILE as NDJSON envelopes (for replay)')
     .addHelpText('after', EXAMPLES.tail)
     .action((sources: string[], o: Record<string, unknown>, command: Command) => {
       if (o['any'] && o['all']) throw new UsageError('--any and --all contradict each other');
@@ -434,6 +435,7 @@ function addTailCommand(
           headersMatch: o['any'] ? 'any' : 'all',
           matches: (o['match'] as string[] | undefined) ?? [],
           trigger,
+          capture: o['capture'] as string | undefined,
           output: {
             count: o['count'] as number | undefined,
             timeoutMs: o['timeout'] as number | undefined,

@@ -4,6 +4,7 @@ import type { AckMode, Format } from '../choices.js';
 import { formatDuration } from '../duration.js';
 import { BrokerRefusedError, InterruptedError, TimeoutError, WarrenError } from '../errors.js';
 import { createFormatter, type Formatter } from '../format/index.js';
+import { formatNdjson } from '../format/ndjson.js';
 import { RecordSink } from '../ui/recordSink.js';
 import { type StopSignal, watchStopSignals } from '../ui/signals.js';
 import type { CommandContext } from './context.js';
@@ -23,6 +24,8 @@ export interface ConsumeOptions {
   onReady?: () => void;
   /** How the summary names where messages came from; the queue by default. */
   sourceLabel?: string;
+  /** tail --capture: every record is also written here as an NDJSON envelope. */
+  capture?: NodeJS.WritableStream;
 }
 
 type StopReason =
@@ -206,6 +209,12 @@ class ConsumeRun {
       this.stopper.stop({ kind: 'output', error }),
     );
     this.watch = watchEverything(session, this.stopper, options);
+    options.capture?.on('error', (error: Error) =>
+      this.stopper.stop({
+        kind: 'failed',
+        error: new WarrenError(`cannot write the --capture file: ${error.message}`, 1, { cause: error }),
+      }),
+    );
   }
 
   /** Writes a message's record; stops the run once --count is reached. */
@@ -213,6 +222,7 @@ class ConsumeRun {
     this.taken += 1;
     this.progress.received();
     this.sink.push(this.format(message), message.deliveryTag);
+    this.options.capture?.write(formatNdjson(message));
     this.watch.idle.touch();
     if (this.options.count !== undefined && this.taken >= this.options.count) {
       this.stopper.stop({ kind: 'count' });

@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
 import type { ReceivedMessage } from '../broker/envelope.js';
 import type { Session } from '../broker/session.js';
-import { UsageError } from '../errors.js';
+import { UsageError, WarrenError } from '../errors.js';
 import { type ConsumeOptions, consume } from './consume.js';
 import type { CommandContext } from './context.js';
 
@@ -20,6 +22,8 @@ export interface TailOptions {
   matches: string[];
   /** A command to run once the tap is bound (argv after `--`). */
   trigger: string[];
+  /** Also write every printed message to this file as NDJSON envelopes (for replay). */
+  capture: string | undefined;
   output: Pick<ConsumeOptions, 'count' | 'timeoutMs' | 'prefetch' | 'format' | 'template'>;
 }
 
@@ -89,23 +93,57 @@ export async function tail(options: TailOptions, context: CommandContext): Promi
   }
   const sourceLabel = options.sources.map((s) => `'${label(s)}'`).join(', ');
   let tapQueue = '';
-  await consume(
-    {
-      ...options.output,
-      queue: '',
-      ackMode: 'none',
-      match,
-      sourceLabel,
-      onReady: () => {
-        context.reporter.detail(`tapping ${sourceLabel} through queue '${tapQueue}'`);
-        if (options.trigger.length > 0) startTrigger(options.trigger, context);
+  const capture = options.capture === undefined ? undefined : await openCapture(options.capture);
+  try {
+    await consume(
+      {
+        ...options.output,
+        queue: '',
+        ackMode: 'none',
+        match,
+        capture,
+        sourceLabel,
+        onReady: () => {
+          context.reporter.detail(`tapping ${sourceLabel} through queue '${tapQueue}'`);
+          if (options.trigger.length > 0) startTrigger(options.trigger, context);
+        },
       },
-    },
-    context,
-    async (session) => {
-      tapQueue = await session.declareTapQueue();
-      for (const source of options.sources) await bindSource(session, tapQueue, source, options);
-      return tapQueue;
-    },
-  );
+      context,
+      async (session) => {
+        tapQueue = await session.declareTapQueue();
+        for (const source of options.sources) await bindSource(session, tapQueue, source, options);
+        return tapQueue;
+      },
+    );
+  } finally {
+    // Everything captured reaches the file before warren says it is done.
+    if (capture) await closeCapture(capture);
+  }
+}
+
+async function closeCapture(capture: WriteStream): Promise<void> {
+  capture.end();
+  try {
+    await finished(capture);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new WarrenError(`cannot write the --capture file: ${code}`, 1, { cause: error });
+  }
+}
+
+/** Opens the --capture file before connecting, so a bad path fails at once. */
+async function openCapture(path: string): Promise<WriteStream> {
+  const stream = createWriteStream(path);
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new UsageError(`--capture: cannot write '${path}' (${error.code ?? error.message})`, {
+          cause: error,
+          hint: undefined,
+        }),
+      ),
+    );
+  });
+  return stream;
 }

@@ -1,5 +1,8 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectTestBroker, eventually, type TestBroker } from '../helpers/broker.js';
+import { connectTestBroker, eventually, type TestBroker, uniqueName } from '../helpers/broker.js';
 import { collect, ndjson, runWarren, startWarren } from '../helpers/cli.js';
 
 let broker: TestBroker;
@@ -150,6 +153,41 @@ describe('warren tail', () => {
     const noKey = await runWarren(['tail', direct]);
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toMatch(/direct exchange: say which routing key/);
+  });
+
+  it('--capture writes NDJSON envelopes beside the screen output, ready for publish --input ndjson', async () => {
+    const exchange = await broker.exchange('tail-capture', 'fanout');
+    const file = join(tmpdir(), `${uniqueName('capture')}.ndjson`);
+    const { done } = await startTail([exchange, '--count', '2', '--template', '{body}', '--capture', file]);
+    await broker.publish(exchange, '', 'one', { headers: { n: 1 } });
+    await broker.publish(exchange, '', Buffer.from([0xff, 0x00]));
+    const result = await done;
+    expect(result.code, result.stderr).toBe(0);
+    const captured = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(captured.map((r) => [r['body'], r['bodyEncoding']])).toEqual([
+      ['one', 'utf8'],
+      ['/wA=', 'base64'],
+    ]);
+    expect(captured[0]?.['headers']).toEqual({ n: 1 });
+    rmSync(file);
+  });
+
+  it('--capture to a full disk is one clear error', async () => {
+    const exchange = await broker.exchange('tail-full', 'fanout');
+    const { done } = await startTail([exchange, '--count', '1', '--capture', '/dev/full']);
+    await broker.publish(exchange, '', 'x'.repeat(100_000));
+    const result = await done;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/cannot write the --capture file: ENOSPC/);
+  });
+
+  it('--capture to a place that cannot be written is a usage error before connecting', async () => {
+    const result = await runWarren(['tail', 'amq.topic', '--capture', '/nonexistent/dir/cap.ndjson']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--capture: cannot write '\/nonexistent\/dir\/cap.ndjson' \(ENOENT\)/);
   });
 
   it('SIGINT ends a tail with exit 130', async () => {
