@@ -19,11 +19,12 @@ import {
 import type { ConsumeOptions } from './commands/consume.js';
 import type { CommandContext } from './commands/context.js';
 import type { PublishOptions } from './commands/publish.js';
-import { parseSource, type TailOptions } from './commands/tail.js';
+import type { TailOptions } from './commands/tail.js';
 import type { DeclareOptions, DeleteOptions, PurgeOptions } from './commands/topology.js';
 import { parseDuration } from './duration.js';
 import { ExitCode, UsageError, WarrenError } from './errors.js';
 import { redact } from './redact.js';
+import { parseSource } from './tailSource.js';
 import {
   type BindingSpec,
   maxAge,

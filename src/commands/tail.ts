@@ -4,14 +4,9 @@ import { finished } from 'node:stream/promises';
 import type { ReceivedMessage } from '../broker/envelope.js';
 import type { Session } from '../broker/session.js';
 import { UsageError, WarrenError } from '../errors.js';
+import type { TailSource } from '../tailSource.js';
 import { type ConsumeOptions, consume } from './consume.js';
 import type { CommandContext } from './context.js';
-
-export interface TailSource {
-  exchange: string;
-  /** The binding key given after `:`; undefined means "everything" for the exchange's type. */
-  key: string | undefined;
-}
 
 export interface TailOptions {
   sources: TailSource[];
@@ -25,18 +20,6 @@ export interface TailOptions {
   /** Also write every printed message to this file as NDJSON envelopes (for replay). */
   capture: string | undefined;
   output: Pick<ConsumeOptions, 'count' | 'timeoutMs' | 'prefetch' | 'format' | 'template'>;
-}
-
-/** `orders`, `orders:order.*`; the exchange name ends at the first `:`. */
-export function parseSource(text: string): TailSource {
-  const colon = text.indexOf(':');
-  const exchange = colon === -1 ? text : text.slice(0, colon);
-  if (exchange === '') {
-    throw new UsageError(`'${text}': the default exchange cannot be tailed (it routes by queue name only)`, {
-      hint: 'tail the exchange your publisher uses, or peek at the queue: warren consume QUEUE --ack-mode requeue',
-    });
-  }
-  return { exchange, key: colon === -1 ? undefined : text.slice(colon + 1) };
 }
 
 function label(source: TailSource): string {
