@@ -24,6 +24,8 @@ export interface ConsumeOptions {
   onReady?: () => void;
   /** How the summary names where messages came from; the queue by default. */
   sourceLabel?: string;
+  /** tail: told of every message taken, to carry --count across reconnections. */
+  onTake?: () => void;
   /** tail --capture: every record is also written here as an NDJSON envelope. */
   capture?: NodeJS.WritableStream;
 }
@@ -223,6 +225,7 @@ class ConsumeRun {
     this.progress.received();
     this.sink.push(this.format(message), message.deliveryTag);
     this.options.capture?.write(formatNdjson(message));
+    this.options.onTake?.();
     this.watch.idle.touch();
     if (this.options.count !== undefined && this.taken >= this.options.count) {
       this.stopper.stop({ kind: 'count' });

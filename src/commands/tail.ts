@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import type { ReceivedMessage } from '../broker/envelope.js';
 import type { Session } from '../broker/session.js';
-import { UsageError, WarrenError } from '../errors.js';
+import { UnreachableError, UsageError, WarrenError } from '../errors.js';
 import type { TailSource } from '../tailSource.js';
 import { type ConsumeOptions, consume } from './consume.js';
 import type { CommandContext } from './context.js';
@@ -68,6 +68,9 @@ function startTrigger(argv: string[], context: CommandContext): void {
  * Watches exchanges without taking anything from anyone: a queue of warren's own, bound to
  * each source, read as consume reads (formats, --count, --timeout), with --match filtering.
  */
+/** How often a tail reconnects after losing its connection before it gives up (exit 69). */
+const RECONNECTS = 5;
+
 export async function tail(options: TailOptions, context: CommandContext): Promise<void> {
   let match: ((message: ReceivedMessage) => boolean) | undefined;
   if (options.matches.length > 0) {
@@ -76,28 +79,51 @@ export async function tail(options: TailOptions, context: CommandContext): Promi
   }
   const sourceLabel = options.sources.map((s) => `'${label(s)}'`).join(', ');
   let tapQueue = '';
+  let taken = 0;
+  let triggered = false;
   const capture = options.capture === undefined ? undefined : await openCapture(options.capture);
   try {
-    await consume(
-      {
-        ...options.output,
-        queue: '',
-        ackMode: 'none',
-        match,
-        capture,
-        sourceLabel,
-        onReady: () => {
-          context.reporter.detail(`tapping ${sourceLabel} through queue '${tapQueue}'`);
-          if (options.trigger.length > 0) startTrigger(options.trigger, context);
-        },
-      },
-      context,
-      async (session) => {
-        tapQueue = await session.declareTapQueue();
-        for (const source of options.sources) await bindSource(session, tapQueue, source, options);
-        return tapQueue;
-      },
-    );
+    for (let reconnects = 0; ; reconnects += 1) {
+      const { count } = options.output;
+      try {
+        await consume(
+          {
+            ...options.output,
+            count: count === undefined ? undefined : count - taken,
+            queue: '',
+            ackMode: 'none',
+            match,
+            capture,
+            sourceLabel,
+            onTake: () => {
+              taken += 1;
+            },
+            onReady: () => {
+              context.reporter.detail(`tapping ${sourceLabel} through queue '${tapQueue}'`);
+              if (reconnects > 0) context.reporter.warn(`tapping ${sourceLabel} again`);
+              // The trigger runs once, the first time the tap is bound.
+              if (!triggered && options.trigger.length > 0) startTrigger(options.trigger, context);
+              triggered = true;
+            },
+          },
+          context,
+          async (session) => {
+            tapQueue = await session.declareTapQueue();
+            for (const source of options.sources) await bindSource(session, tapQueue, source, options);
+            return tapQueue;
+          },
+        );
+        return;
+      } catch (error) {
+        // A lost connection (or a broker not back yet) is worth another try; a tail has
+        // nothing to lose but the messages published while it was away, and says so.
+        if (!(error instanceof UnreachableError) || reconnects >= RECONNECTS) throw error;
+        context.reporter.warn(
+          `${error.message}; reconnecting (${reconnects + 1} of ${RECONNECTS}): messages published meanwhile may be missed`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 500 * (reconnects + 1)));
+      }
+    }
   } finally {
     // Everything captured reaches the file before warren says it is done.
     if (capture) await closeCapture(capture);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestBroker, eventually, type TestBroker, uniqueName } from '../helpers/broker.js';
 import { collect, ndjson, runWarren, startWarren } from '../helpers/cli.js';
+import { forceCloseConnectionOf } from '../helpers/rabbitmqctl.js';
 
 let broker: TestBroker;
 beforeAll(async () => {
@@ -188,6 +189,28 @@ describe('warren tail', () => {
     const result = await runWarren(['tail', 'amq.topic', '--capture', '/nonexistent/dir/cap.ndjson']);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--capture: cannot write '\/nonexistent\/dir\/cap.ndjson' \(ENOENT\)/);
+  });
+
+  it('reconnects after the broker closes its connection, re-binds, warns of the gap, and carries on', async () => {
+    const exchange = await broker.exchange('tail-reconnect', 'fanout');
+    const { child, done } = await startTail([exchange, '--count', '2', '--format', 'body']);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    await broker.publish(exchange, '', 'before');
+    await eventually(async () => stdout.includes('before'));
+    await forceCloseConnectionOf(child.pid as number, 'warren tail');
+    await eventually(async () => /tapping '.*' again/.test(stderr), 10_000);
+    await broker.publish(exchange, '', 'after');
+    const result = await done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.toString()).toBe('before\nafter\n');
+    expect(result.stderr).toMatch(/reconnecting \(1 of 5\): messages published meanwhile may be missed/);
   });
 
   it('SIGINT ends a tail with exit 130', async () => {
