@@ -30,6 +30,8 @@ _warren() {
     --ack-mode) COMPREPLY=($(compgen -W "ack requeue reject none" -- "$cur")); return ;;
     --format) COMPREPLY=($(compgen -W "pretty ndjson body" -- "$cur")); return ;;
     --template) COMPREPLY=(); return ;;
+    --stream) COMPREPLY=(); return ;;
+    --offset) COMPREPLY=(); return ;;
     --match-header) COMPREPLY=(); return ;;
     --match) COMPREPLY=(); return ;;
     --capture) COMPREPLY=($(compgen -f -- "$cur")); return ;;
@@ -48,7 +50,7 @@ _warren() {
     declare) flags="--file -f --check --json --help -h" ;;
     delete) flags="--file -f --json --help -h" ;;
     purge) flags="--json --help -h" ;;
-    tail) flags="--match-header --any --all --match --count -n --timeout -t --format --template --capture --help -h" ;;
+    tail) flags="--stream --offset --match-header --any --all --match --count -n --timeout -t --format --template --capture --help -h" ;;
     "") if [[ "$cur" != -* ]]; then COMPREPLY=($(compgen -W "publish consume completion declare delete purge tail" -- "$cur")); return; fi ;;
   esac
   [[ "$cmd" == completion && "$cur" != -* ]] && { COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")); return; }

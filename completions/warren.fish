@@ -55,6 +55,8 @@ complete -c warren -n '__fish_seen_subcommand_from delete' -l json -d 'print the
 complete -c warren -n '__fish_seen_subcommand_from delete' -l help -s h -d 'show help'
 complete -c warren -n '__fish_seen_subcommand_from purge' -l json -d 'print the result as JSON on stdout'
 complete -c warren -n '__fish_seen_subcommand_from purge' -l help -s h -d 'show help'
+complete -c warren -n '__fish_seen_subcommand_from tail' -l stream -x -d 'read a stream queue in place instead, from --offset'
+complete -c warren -n '__fish_seen_subcommand_from tail' -l offset -x -d 'with --stream: first, last, next (default), an offset, a time (ISO 8601) or a duration ago (10m)'
 complete -c warren -n '__fish_seen_subcommand_from tail' -l match-header -x -d 'headers exchanges: a header to match; key:=JSON typed (repeatable)'
 complete -c warren -n '__fish_seen_subcommand_from tail' -l any -d 'headers exchanges: any one --match-header suffices'
 complete -c warren -n '__fish_seen_subcommand_from tail' -l all -d 'headers exchanges: every --match-header must match (the default)'

@@ -92,6 +92,8 @@ _warren() {
       ;;
     tail)
       _arguments -s \
+        '--stream[read a stream queue in place instead, from --offset]:value: ' \
+        '--offset[with --stream  first, last, next (default), an offset, a time (ISO 8601) or a duration ago (10m)]:value: ' \
         '--match-header[headers exchanges  a header to match; key =JSON typed (repeatable)]:value: ' \
         '--any[headers exchanges  any one --match-header suffices]' \
         '--all[headers exchanges  every --match-header must match (the default)]' \

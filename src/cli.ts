@@ -24,7 +24,7 @@ import type { DeclareOptions, DeleteOptions, PurgeOptions } from './commands/top
 import { parseDuration } from './duration.js';
 import { ExitCode, UsageError, WarrenError } from './errors.js';
 import { redact } from './redact.js';
-import { parseSource } from './tailSource.js';
+import { parseSource, parseStreamOffset } from './tailSource.js';
 import {
   type BindingSpec,
   maxAge,
@@ -397,7 +397,12 @@ function addTailCommand(
   program
     .command('tail')
     .description("watch exchanges without taking messages from anyone's queue")
-    .argument('<source...>', 'EXCHANGE or EXCHANGE:BINDING_KEY (several allowed)')
+    .argument('[source...]', 'EXCHANGE or EXCHANGE:BINDING_KEY (several allowed)')
+    .option('--stream <queue>', 'read a stream queue in place instead, from --offset')
+    .option(
+      '--offset <offset>',
+      'with --stream: first, last, next (default), an offset, a time (ISO 8601) or a duration ago (10m)',
+    )
     .option(
       '--match-header <key=value>',
       'headers exchanges: a header to match; key:=JSON typed (repeatable)',
@@ -427,6 +432,13 @@ function addTailCommand(
     .addHelpText('after', EXAMPLES.tail)
     .action((sources: string[], o: Record<string, unknown>, command: Command) => {
       if (o['any'] && o['all']) throw new UsageError('--any and --all contradict each other');
+      const streamQueue = o['stream'] as string | undefined;
+      if ((streamQueue === undefined) === (sources.length === 0)) {
+        throw new UsageError('give exchanges to tail, or --stream QUEUE, not both (and not neither)');
+      }
+      if (o['offset'] !== undefined && streamQueue === undefined)
+        throw new UsageError('--offset goes with --stream');
+      const offsetText = (o['offset'] as string | undefined) ?? 'next';
       onParsed({
         command: 'tail',
         global: globals(command),
@@ -437,6 +449,10 @@ function addTailCommand(
           matches: (o['match'] as string[] | undefined) ?? [],
           trigger,
           capture: o['capture'] as string | undefined,
+          stream:
+            streamQueue === undefined
+              ? undefined
+              : { queue: streamQueue, offset: parseStreamOffset(offsetText), offsetText },
           output: {
             count: o['count'] as number | undefined,
             timeoutMs: o['timeout'] as number | undefined,

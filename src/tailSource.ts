@@ -1,3 +1,4 @@
+import { parseDuration } from './duration.js';
 import { UsageError } from './errors.js';
 
 /** What `warren tail` watches; parsed with the command line, kept light to load. */
@@ -17,4 +18,23 @@ export function parseSource(text: string): TailSource {
     });
   }
   return { exchange, key: colon === -1 ? undefined : text.slice(colon + 1) };
+}
+
+/**
+ * Where to start reading a stream: `first`, `last`, `next`, an offset number, a time
+ * (ISO 8601), or a duration ago (`10m`, `1h ago`). Returns the x-stream-offset value.
+ */
+export function parseStreamOffset(text: string, now = Date.now()): unknown {
+  if (text === 'first' || text === 'last' || text === 'next') return text;
+  if (/^\d+$/.test(text)) return { '!': 'int64', value: text };
+  const ago = text.replace(/\s*ago$/, '');
+  if (/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(ago)) {
+    return { '!': 'timestamp', value: Math.floor((now - parseDuration(ago)) / 1000) };
+  }
+  // Date.parse takes almost anything ('-5' is a year): only a date in ISO form is a time.
+  const time = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
+  if (!Number.isNaN(time)) return { '!': 'timestamp', value: Math.floor(time / 1000) };
+  throw new UsageError(
+    `--offset: '${text}' is not first, last, next, an offset, a time (ISO 8601) or a duration ago (10m)`,
+  );
 }

@@ -240,6 +240,8 @@ export interface DeliveredMessage extends ReceivedMessage {
 export interface Consumption {
   ack(deliveryTag: number, allUpTo: boolean): void;
   reject(deliveryTag: number, allUpTo: boolean, requeue: boolean): void;
+  /** Changes how many unacknowledged messages the broker may send. */
+  prefetch(count: number): Promise<void>;
   /** Stops deliveries; messages not acked go back to the queue when the session closes. */
   cancel(): Promise<void>;
 }
@@ -483,7 +485,7 @@ export class Session {
   /** Consumes from a queue; each delivery is handed over as plain data, in order. */
   async consume(
     queue: string,
-    options: { prefetch: number; noAck: boolean },
+    options: { prefetch: number; noAck: boolean; arguments?: Record<string, unknown> },
     onMessage: (message: DeliveredMessage) => void,
     onCancelled: () => void,
   ): Promise<Consumption> {
@@ -498,7 +500,7 @@ export class Session {
           if (message === null) onCancelled();
           else onMessage(receivedFromAmqp(message));
         },
-        { noAck: options.noAck },
+        { noAck: options.noAck, ...(options.arguments ? { arguments: options.arguments } : {}) },
       );
       consumerTag = reply.consumerTag;
       this.log?.(
@@ -514,6 +516,9 @@ export class Session {
       },
       reject: (tag, allUpTo, requeue) => {
         if (usable()) channel.nack({ fields: { deliveryTag: tag } } as Amqp.Message, allUpTo, requeue);
+      },
+      prefetch: async (count) => {
+        if (usable()) await channel.prefetch(count);
       },
       cancel: async () => {
         if (consumerTag === undefined || !usable()) return;

@@ -24,6 +24,13 @@ export interface ConsumeOptions {
   onReady?: () => void;
   /** How the summary names where messages came from; the queue by default. */
   sourceLabel?: string;
+  /** tail --stream: consumer arguments (x-stream-offset). */
+  consumeArguments?: Record<string, unknown>;
+  /**
+   * tail --stream: the queue must be a stream. The first delivery tells (a stream stamps
+   * x-stream-offset on each message); from anything else nothing is acked, so it all stays.
+   */
+  requireStream?: boolean;
   /** tail: told of every message taken, to carry --count across reconnections. */
   onTake?: () => void;
   /** tail --capture: every record is also written here as an NDJSON envelope. */
@@ -100,7 +107,8 @@ export async function consume(
     await session.close();
   }
   const noun = taken === 1 ? 'message' : 'messages';
-  const verb = options.ackMode === 'requeue' ? 'peeked at' : 'consumed';
+  // A tail takes nothing from anyone: it saw its messages.
+  const verb = options.ackMode === 'requeue' ? 'peeked at' : options.sourceLabel ? 'saw' : 'consumed';
   // A run that failed before taking anything has nothing to summarise: the error says it all.
   if (taken > 0 || stop.kind !== 'failed') {
     context.reporter.info(`${verb} ${taken} ${noun} from ${options.sourceLabel ?? `'${options.queue}'`}`);
@@ -258,11 +266,38 @@ async function stream(
   try {
     const prefetch =
       options.count === undefined ? options.prefetch : Math.min(options.prefetch, options.count);
+    let checked = !options.requireStream;
     consumption = await session.consume(
       options.queue,
-      { prefetch, noAck: options.ackMode === 'none' },
+      {
+        // One message first when it must prove the queue is a stream.
+        prefetch: checked ? prefetch : 1,
+        noAck: options.ackMode === 'none',
+        arguments: options.consumeArguments,
+      },
       (message) => {
-        if (run.stopper.reason || (options.match && !options.match(message))) return;
+        if (run.stopper.reason) return;
+        if (!checked) {
+          if (message.headers?.['x-stream-offset'] === undefined) {
+            run.stopper.stop({
+              kind: 'failed',
+              error: new BrokerRefusedError(
+                `'${options.queue}' is not a stream queue: nothing was taken from it`,
+                {
+                  hint: 'use --stream with stream queues only; tail the exchange that feeds the queue instead',
+                },
+              ),
+            });
+            return;
+          }
+          checked = true;
+          consumption?.prefetch(prefetch).catch(() => {});
+        }
+        if (options.match && !options.match(message)) {
+          // A stream wants its deliveries acked (they are credit, not removal).
+          if (options.ackMode === 'ack') run.sink.push('', message.deliveryTag);
+          return;
+        }
         run.take(message);
       },
       () =>

@@ -19,6 +19,8 @@ export interface TailOptions {
   trigger: string[];
   /** Also write every printed message to this file as NDJSON envelopes (for replay). */
   capture: string | undefined;
+  /** --stream: read this stream queue from an offset instead of tapping exchanges. */
+  stream: { queue: string; offset: unknown; offsetText: string } | undefined;
   output: Pick<ConsumeOptions, 'count' | 'timeoutMs' | 'prefetch' | 'format' | 'template'>;
 }
 
@@ -77,7 +79,9 @@ export async function tail(options: TailOptions, context: CommandContext): Promi
     const { compileMatches } = await import('../match/predicate.js');
     match = compileMatches(options.matches);
   }
-  const sourceLabel = options.sources.map((s) => `'${label(s)}'`).join(', ');
+  const sourceLabel = options.stream
+    ? `stream '${options.stream.queue}' (from ${options.stream.offsetText})`
+    : options.sources.map((s) => `'${label(s)}'`).join(', ');
   let tapQueue = '';
   let taken = 0;
   let triggered = false;
@@ -85,13 +89,18 @@ export async function tail(options: TailOptions, context: CommandContext): Promi
   try {
     for (let reconnects = 0; ; reconnects += 1) {
       const { count } = options.output;
+      const stream = options.stream;
       try {
         await consume(
           {
             ...options.output,
             count: count === undefined ? undefined : count - taken,
-            queue: '',
-            ackMode: 'none',
+            // A stream is read in place: acks are credit there, nothing is removed.
+            queue: stream?.queue ?? '',
+            ackMode: stream ? 'ack' : 'none',
+            ...(stream
+              ? { consumeArguments: { 'x-stream-offset': stream.offset }, requireStream: true }
+              : {}),
             match,
             capture,
             sourceLabel,
@@ -99,7 +108,9 @@ export async function tail(options: TailOptions, context: CommandContext): Promi
               taken += 1;
             },
             onReady: () => {
-              context.reporter.detail(`tapping ${sourceLabel} through queue '${tapQueue}'`);
+              context.reporter.detail(
+                stream ? `reading ${sourceLabel}` : `tapping ${sourceLabel} through queue '${tapQueue}'`,
+              );
               if (reconnects > 0) context.reporter.warn(`tapping ${sourceLabel} again`);
               // The trigger runs once, the first time the tap is bound.
               if (!triggered && options.trigger.length > 0) startTrigger(options.trigger, context);
@@ -107,11 +118,13 @@ export async function tail(options: TailOptions, context: CommandContext): Promi
             },
           },
           context,
-          async (session) => {
-            tapQueue = await session.declareTapQueue();
-            for (const source of options.sources) await bindSource(session, tapQueue, source, options);
-            return tapQueue;
-          },
+          stream
+            ? undefined
+            : async (session) => {
+                tapQueue = await session.declareTapQueue();
+                for (const source of options.sources) await bindSource(session, tapQueue, source, options);
+                return tapQueue;
+              },
         );
         return;
       } catch (error) {

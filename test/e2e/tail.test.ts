@@ -213,6 +213,141 @@ describe('warren tail', () => {
     expect(result.stderr).toMatch(/reconnecting \(1 of 5\): messages published meanwhile may be missed/);
   });
 
+  it('a direct exchange is tailed by routing key', async () => {
+    const exchange = await broker.exchange('tail-direct-key', 'direct');
+    const { done } = await startTail([`${exchange}:paid`, '--count', '1', '--format', 'body']);
+    await broker.publish(exchange, 'created', 'no');
+    await broker.publish(exchange, 'paid', 'yes');
+    expect((await done).stdout.toString()).toBe('yes\n');
+  });
+
+  it('a capture replays: publish --input ndjson takes it as it is', async () => {
+    const exchange = await broker.exchange('tail-replay', 'fanout');
+    const target = await broker.queue('tail-replay-target');
+    const file = join(tmpdir(), `${uniqueName('replay')}.ndjson`);
+    const { done } = await startTail([exchange, '--count', '2', '--capture', file, '--format', 'body']);
+    await broker.publish(exchange, '', 'first', { messageId: 'a', headers: { t: 'x' } });
+    await broker.publish(exchange, '', 'second', { messageId: 'b' });
+    expect((await done).code).toBe(0);
+    const replayed = await runWarren([
+      'publish',
+      '--input',
+      'ndjson',
+      '--exchange',
+      '',
+      '--routing-key',
+      target,
+      '--file',
+      file,
+    ]);
+    expect(replayed.code, replayed.stderr).toBe(0);
+    const messages = await broker.drain(target);
+    expect(
+      messages.map((m) => [m.content.toString(), m.properties.messageId, m.properties.headers?.['t']]),
+    ).toEqual([
+      ['first', 'a', 'x'],
+      ['second', 'b', undefined],
+    ]);
+    rmSync(file);
+  });
+
+  it('SIGKILL leaves nothing behind: the queue goes with the connection', async () => {
+    const exchange = await broker.exchange('tail-kill', 'fanout');
+    const { child, done, tapQueue } = await startTail([exchange]);
+    child.kill('SIGKILL');
+    await done;
+    await eventually(async () => !(await queueExists(tapQueue)));
+  });
+
+  describe('--stream', () => {
+    let stream: string;
+    beforeAll(async () => {
+      stream = await broker.queue('tail-stream', { durable: true, arguments: { 'x-queue-type': 'stream' } });
+      for (const body of ['s0', 's1', 's2']) await broker.publish('', stream, body);
+    });
+
+    it('--offset first reads from the start, and leaves the stream as it was', async () => {
+      const result = await runWarren([
+        'tail',
+        '--stream',
+        stream,
+        '--offset',
+        'first',
+        '--count',
+        '3',
+        '--format',
+        'body',
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout.toString()).toBe('s0\ns1\ns2\n');
+      const again = await runWarren([
+        'tail',
+        '--stream',
+        stream,
+        '--offset',
+        'first',
+        '--count',
+        '1',
+        '--format',
+        'body',
+      ]);
+      expect(again.stdout.toString()).toBe('s0\n');
+    });
+
+    it('--offset N starts at that offset', async () => {
+      const result = await runWarren([
+        'tail',
+        '--stream',
+        stream,
+        '--offset',
+        '1',
+        '--count',
+        '2',
+        '--template',
+        '{body}@{headers.x-stream-offset}',
+      ]);
+      expect(result.stdout.toString()).toBe('s1@1\ns2@2\n');
+    });
+
+    it('--offset next sees only what comes after it started', async () => {
+      const child = startWarren([
+        '-v',
+        'tail',
+        '--stream',
+        stream,
+        '--offset',
+        'next',
+        '--count',
+        '1',
+        '--format',
+        'body',
+      ]);
+      const done = collect(child);
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      await eventually(async () => stderr.includes('consuming from'));
+      await broker.publish('', stream, 'new');
+      expect((await done).stdout.toString()).toBe('new\n');
+    });
+
+    it('a queue that is not a stream is refused (exit 5) and keeps its messages', async () => {
+      const classic = await broker.queue('tail-not-stream');
+      await broker.publish('', classic, 'keep me');
+      const result = await runWarren(['tail', '--stream', classic, '--offset', 'first', '--count', '1']);
+      expect(result.code).toBe(5);
+      expect(result.stdout.length).toBe(0);
+      expect(await broker.messageCount(classic)).toBe(1);
+    });
+
+    it('a bad --offset is a usage error', async () => {
+      const result = await runWarren(['tail', '--stream', stream, '--offset', 'yesterday-ish']);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/--offset: 'yesterday-ish' is not/);
+    });
+  });
+
   it('SIGINT ends a tail with exit 130', async () => {
     const exchange = await broker.exchange('tail-sigint', 'fanout');
     const { child, done, tapQueue } = await startTail([exchange]);
