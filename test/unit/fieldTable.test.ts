@@ -8,6 +8,7 @@ import {
   FieldValueError,
   typedFromDecoded,
 } from '../../src/broker/fieldTable.js';
+import { seededRandom } from '../helpers/random.js';
 
 // amqplib's own codec: not in its package "exports", so loaded by absolute path. This is the
 // encoder that really writes warren's headers on the wire.
@@ -298,16 +299,7 @@ describe('decode → typed JSON → encode reproduces the wire bytes', () => {
 // ---------------------------------------------------------------------------------------
 // Property-based style: random nested headers of every type, fixed seed.
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const mulberry32 = seededRandom;
 
 function generator(seed: number) {
   const random = mulberry32(seed);

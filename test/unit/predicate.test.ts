@@ -3,6 +3,7 @@ import type { ReceivedMessage } from '../../src/broker/envelope.js';
 import { type FieldTable, setField, type TypedValue } from '../../src/broker/fieldTable.js';
 import { UsageError } from '../../src/errors.js';
 import { compileMatch, compileMatches } from '../../src/match/predicate.js';
+import { seededRandom } from '../helpers/random.js';
 import { usageError } from '../helpers/usageError.js';
 
 const BODY = {
@@ -604,17 +605,7 @@ describe('compileMatch: malformed expressions are usage errors', () => {
 // ---------------------------------------------------------------------------------------
 // Fuzz: random expressions must compile or be a UsageError; compiled predicates never throw.
 
-/** mulberry32: a small seeded generator, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 
 type Rng = () => number;
 const int = (rng: Rng, n: number) => Math.floor(rng() * n);
