@@ -22,8 +22,10 @@ function text(value: unknown): string {
   if (value === undefined || value === null) return '';
   if (typeof value === 'string') return value;
   // A typed header value prints as its value: {headers.x-count} gives 7, not {"!":…}.
+  // One level only: the value of a typed table is data, even if it has a "!" key itself.
   if (typeof value === 'object' && !Array.isArray(value) && Object.hasOwn(value, '!')) {
-    return text((value as { value: unknown }).value);
+    const inner = (value as { value: unknown }).value;
+    return typeof inner === 'string' ? inner : JSON.stringify(inner);
   }
   return JSON.stringify(value);
 }

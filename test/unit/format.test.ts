@@ -145,6 +145,11 @@ describe('template format', () => {
     expect(error.exitCode).toBe(2);
     expect(error.message).toMatch(/position 4/);
   });
+
+  it('unwraps a typed header value one level only: a typed table prints as its table', () => {
+    const headers = { t: { '!': 'table', value: { '!': 'lit', value: 1 } } };
+    expect(templated('{headers.t}', message({ headers }))).toBe('{"!":"lit","value":1}\n');
+  });
 });
 
 describe('pretty format, colour level 0', () => {
