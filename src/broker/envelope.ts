@@ -81,29 +81,18 @@ export interface Envelope {
 
 export function envelopeFromMessage(message: ReceivedMessage): Envelope {
   const utf8 = isUtf8(message.body);
-  const envelope: Envelope = {
+  const hasHeaders = message.headers !== undefined && Object.keys(message.headers).length > 0;
+  // SPEC field order, headers between properties and body; empty headers are left out.
+  return {
     exchange: message.exchange,
     routingKey: message.routingKey,
     redelivered: message.redelivered,
     properties: message.properties,
+    ...(hasHeaders ? { headers: message.headers } : {}),
     body: message.body.toString(utf8 ? 'utf8' : 'base64'),
     bodyEncoding: utf8 ? 'utf8' : 'base64',
     receivedAt: message.receivedAt.toISOString(),
   };
-  if (message.headers && Object.keys(message.headers).length > 0) {
-    // Keep the SPEC's field order: headers sit between properties and body.
-    return {
-      exchange: envelope.exchange,
-      routingKey: envelope.routingKey,
-      redelivered: envelope.redelivered,
-      properties: envelope.properties,
-      headers: message.headers,
-      body: envelope.body,
-      bodyEncoding: envelope.bodyEncoding,
-      receivedAt: envelope.receivedAt,
-    };
-  }
-  return envelope;
 }
 
 const ENVELOPE_KEYS = new Set([

@@ -58,7 +58,7 @@ function brokerText(error: unknown): string {
 }
 
 /** Turns an error from amqplib into one that carries warren's exit code. */
-export function classifyBrokerError(error: unknown, doing: string): WarrenError {
+function classifyBrokerError(error: unknown, doing: string): WarrenError {
   if (error instanceof WarrenError) return error;
   const code = (error as { code?: unknown }).code;
   const text = brokerText(error);
@@ -247,7 +247,6 @@ export interface Consumption {
 }
 
 export class Session {
-  readonly url: BrokerUrl;
   private closing = false;
   private lostListeners: ((error: WarrenError) => void)[] = [];
   private lostError: WarrenError | undefined;
@@ -258,7 +257,6 @@ export class Session {
     url: BrokerUrl,
     private readonly log?: (line: string) => void,
   ) {
-    this.url = url;
     model.on('error', () => {});
     model.on('close', (error?: Error) => {
       if (this.closing) return;

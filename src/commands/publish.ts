@@ -74,9 +74,10 @@ function inputError(error: unknown, file: string | undefined): WarrenError {
   });
 }
 
-function rawMessage(body: Buffer, overrides: MessageOverrides, fillDefaults: boolean): OutgoingMessage {
+/** A message from raw or line input: the flags' exchange, key and properties, persistent by default. */
+function rawMessage(body: Buffer, overrides: MessageOverrides): OutgoingMessage {
   const properties = { ...overrides.properties };
-  if (fillDefaults && properties.deliveryMode === undefined) properties.deliveryMode = 2;
+  if (properties.deliveryMode === undefined) properties.deliveryMode = 2;
   return {
     exchange: overrides.exchange ?? '',
     routingKey: overrides.routingKey ?? '',
@@ -102,7 +103,7 @@ export async function publish(options: PublishOptions, context: CommandContext):
   try {
     const publisher = await session.openPublisher({ mandatory: options.mandatory, tracker });
     const flow = new PublishFlow(session, publisher);
-    if (whole) await flow.send(rawMessage(whole, options.overrides, true), 1);
+    if (whole) await flow.send(rawMessage(whole, options.overrides), 1);
     else await publishLines(input, flow, options, context, progress);
     await flow.finish();
   } finally {
@@ -139,7 +140,7 @@ async function publishLines(
     options.input === 'ndjson'
       ? (bytes: Buffer, line: number) =>
           messageFromEnvelopeLine(bytes.toString('utf8'), line, options.overrides)
-      : (bytes: Buffer) => rawMessage(bytes, options.overrides, true);
+      : (bytes: Buffer) => rawMessage(bytes, options.overrides);
   const sendLines = async (lines: Iterable<Line>) => {
     for (const line of lines) {
       if (progress.stoppedBy) return;
