@@ -11,7 +11,11 @@ export interface PendingPublish {
   body: Buffer;
   /** Set when the broker returned the message: why (`312 NO_ROUTE`). */
   returnedWith?: string | undefined;
+  /** The source's handle on the message (replay: the delivery tag to ack once confirmed). */
+  ref?: number | undefined;
 }
+
+export type SettleStatus = 'confirmed' | 'returned' | 'nacked' | 'unconfirmed';
 
 export interface Undelivered {
   line: number;
@@ -31,6 +35,8 @@ export class ConfirmTracker {
   readonly failures: Undelivered[] = [];
   /** Called after every ack or nack, so a waiting publisher can move on. */
   onSettle: () => void = () => {};
+  /** Told how each message ended, with its sequence number (replay: receipts and acks). */
+  onSettled: ((entry: PendingPublish, seq: number, status: SettleStatus) => void) | undefined;
 
   // slots[i] holds sequence number base + i; null once settled.
   private slots: (PendingPublish | null)[] = [];
@@ -87,6 +93,7 @@ export class ConfirmTracker {
       const slot = this.slots[i];
       if (!slot) continue;
       this.remember({ line: slot.line, status: 'unconfirmed', reason });
+      this.onSettled?.(slot, this.base + i, 'unconfirmed');
       abandoned += 1;
     }
     this.slots = [];
@@ -118,15 +125,20 @@ export class ConfirmTracker {
     if (!slot) return;
     this.slots[index] = null;
     this.inFlightBytes -= slot.body.length;
+    let status: SettleStatus;
     if (negative) {
       this.nacked += 1;
-      this.remember({ line: slot.line, status: 'nacked' });
+      status = 'nacked';
+      this.remember({ line: slot.line, status });
     } else if (slot.returnedWith !== undefined) {
       this.returned += 1;
-      this.remember({ line: slot.line, status: 'returned', reason: slot.returnedWith });
+      status = 'returned';
+      this.remember({ line: slot.line, status, reason: slot.returnedWith });
     } else {
       this.confirmed += 1;
+      status = 'confirmed';
     }
+    this.onSettled?.(slot, this.base + index, status);
   }
 
   private remember(failure: Undelivered): void {

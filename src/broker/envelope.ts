@@ -106,12 +106,22 @@ const ENVELOPE_KEYS = new Set([
   'receivedAt',
 ]);
 
-/** Parses one NDJSON envelope line; errors name the line. */
-export function messageFromEnvelopeLine(
-  line: string,
-  lineNumber: number,
-  overrides: MessageOverrides,
-): OutgoingMessage {
+/** An envelope line as recorded: for --match and --dry-run, and ready to publish. */
+export interface RecordedMessage {
+  message: ReceivedMessage;
+  /** The headers in the form the client library encodes (undefined when there are none). */
+  encodedHeaders: Record<string, unknown> | undefined;
+  /** When it was recorded (ms since the epoch), if the line says. */
+  recordedAt: number | undefined;
+}
+
+interface ParsedEnvelope extends Omit<ReceivedMessage, 'receivedAt'> {
+  encodedHeaders: Record<string, unknown> | undefined;
+  receivedAt: unknown;
+}
+
+/** Parses and checks one NDJSON envelope line; errors name the line. */
+function parseEnvelope(line: string, lineNumber: number): ParsedEnvelope {
   const fail = (problem: string, cause?: unknown) =>
     new DataError(`line ${lineNumber}: ${problem}`, { cause });
   let parsed: unknown;
@@ -136,30 +146,102 @@ export function messageFromEnvelopeLine(
     body = Buffer.from(record['body'], 'base64');
   } else throw fail(`"bodyEncoding" must be "utf8" or "base64", not ${JSON.stringify(encoding)}`);
 
-  const exchange = overrides.exchange ?? optionalString(record, 'exchange', fail) ?? '';
-  const routingKey = overrides.routingKey ?? optionalString(record, 'routingKey', fail) ?? '';
+  const exchange = optionalString(record, 'exchange', fail) ?? '';
+  const routingKey = optionalString(record, 'routingKey', fail) ?? '';
   if (Buffer.byteLength(routingKey) > 255) throw fail('"routingKey" is over 255 bytes');
   if (Buffer.byteLength(exchange) > 255) throw fail('"exchange" is over 255 bytes');
+  const properties = checkProperties(record['properties'], fail);
 
-  const properties = checkProperties(record['properties'], fail) as Record<string, unknown>;
-  for (const key in overrides.properties) {
-    const value = overrides.properties[key as keyof MessageProperties];
-    if (value !== undefined) properties[key] = value;
-  }
-  let headers: Record<string, unknown> | undefined;
+  let headers: FieldTable | undefined;
+  let encodedHeaders: Record<string, unknown> | undefined;
   const rawHeaders = record['headers'];
   if (rawHeaders !== undefined && rawHeaders !== null) {
     if (typeof rawHeaders !== 'object' || Array.isArray(rawHeaders))
       throw fail('"headers" must be an object');
     try {
-      headers = encodableHeaders(rawHeaders as Record<string, unknown>);
+      encodedHeaders = encodableHeaders(rawHeaders as Record<string, unknown>);
     } catch (error) {
       if (error instanceof FieldValueError) throw fail(error.message, error);
       throw error;
     }
+    headers = rawHeaders as FieldTable;
   }
-  if (Object.keys(overrides.headers).length > 0) headers = { ...headers, ...overrides.headers };
-  return { exchange, routingKey, body, properties: properties as MessageProperties, headers };
+  return {
+    exchange,
+    routingKey,
+    redelivered: record['redelivered'] === true,
+    properties,
+    headers,
+    encodedHeaders,
+    body,
+    receivedAt: record['receivedAt'],
+  };
+}
+
+/** The receivedAt of a line whose time was not asked for (or not given). */
+const UNKNOWN_TIME = new Date(0);
+
+/**
+ * Parses one NDJSON envelope line into the message it records; errors name the line.
+ * `receivedAt` is read only when `withTime` (publish ignores it, and parsing dates costs):
+ * a time that is not one is left out.
+ */
+export function recordedFromEnvelopeLine(
+  line: string,
+  lineNumber: number,
+  withTime: boolean,
+): RecordedMessage {
+  const parsed = parseEnvelope(line, lineNumber);
+  let recordedAt: number | undefined;
+  if (withTime && typeof parsed.receivedAt === 'string') {
+    const time = Date.parse(parsed.receivedAt);
+    if (!Number.isNaN(time)) recordedAt = time;
+  }
+  return {
+    message: {
+      exchange: parsed.exchange,
+      routingKey: parsed.routingKey,
+      redelivered: parsed.redelivered,
+      properties: parsed.properties,
+      headers: parsed.headers,
+      body: parsed.body,
+      receivedAt: recordedAt !== undefined ? new Date(recordedAt) : withTime ? new Date() : UNKNOWN_TIME,
+    },
+    encodedHeaders: parsed.encodedHeaders,
+    recordedAt,
+  };
+}
+
+/** What a recorded message becomes when published with the command line's overrides. */
+export function outgoingFromRecorded(
+  message: Omit<ReceivedMessage, 'receivedAt'>,
+  encodedHeaders: Record<string, unknown> | undefined,
+  overrides: MessageOverrides,
+): OutgoingMessage {
+  const properties: Record<string, unknown> = { ...message.properties };
+  for (const key in overrides.properties) {
+    const value = overrides.properties[key as keyof MessageProperties];
+    if (value !== undefined) properties[key] = value;
+  }
+  const headers =
+    Object.keys(overrides.headers).length > 0 ? { ...encodedHeaders, ...overrides.headers } : encodedHeaders;
+  return {
+    exchange: overrides.exchange ?? message.exchange,
+    routingKey: overrides.routingKey ?? message.routingKey,
+    body: message.body,
+    properties: properties as MessageProperties,
+    headers,
+  };
+}
+
+/** Parses one NDJSON envelope line for publishing; errors name the line. */
+export function messageFromEnvelopeLine(
+  line: string,
+  lineNumber: number,
+  overrides: MessageOverrides,
+): OutgoingMessage {
+  const parsed = parseEnvelope(line, lineNumber);
+  return outgoingFromRecorded(parsed, parsed.encodedHeaders, overrides);
 }
 
 function optionalString(

@@ -31,10 +31,10 @@ export class PublishFlow {
     return this.publisher.tracker;
   }
 
-  send(message: OutgoingMessage, line: number): Promise<void> | undefined {
+  send(message: OutgoingMessage, line: number, ref?: number): Promise<void> | undefined {
     const lost = this.session.lost;
     if (lost) throw lost;
-    this.publisher.publish(message, line);
+    this.publisher.publish(message, line, ref);
     if (!this.publisher.canWrite || this.saturated(this.limits.maxInFlight, this.limits.maxInFlightBytes)) {
       return this.makeRoom();
     }

@@ -240,10 +240,18 @@ export interface DeliveredMessage extends ReceivedMessage {
 export interface Consumption {
   ack(deliveryTag: number, allUpTo: boolean): void;
   reject(deliveryTag: number, allUpTo: boolean, requeue: boolean): void;
-  /** Changes how many unacknowledged messages the broker may send. */
+  /** Sets the prefetch of consumers started after it (RabbitMQ leaves running ones as they are). */
   prefetch(count: number): Promise<void>;
   /** Stops deliveries; messages not acked go back to the queue when the session closes. */
   cancel(): Promise<void>;
+  /**
+   * Cancels and consumes again on the same channel. The prefetch limit counts a consumer's
+   * own unacked deliveries, so the new consumer has a whole window, however many the old
+   * one's messages are still held; and they are still acked by their delivery tags.
+   */
+  resubscribe(): Promise<void>;
+  /** Closes its channel: whatever it did not ack goes back to the queue. */
+  close(): Promise<void>;
 }
 
 export class Session {
@@ -490,24 +498,33 @@ export class Session {
     const channel = await this.model.createChannel();
     this.watchChannel(channel, `consume from '${queue}'`);
     let consumerTag: string | undefined;
-    try {
-      if (!options.noAck) await channel.prefetch(options.prefetch);
-      const reply = await channel.consume(
-        queue,
-        (message) => {
-          if (message === null) onCancelled();
-          else onMessage(receivedFromAmqp(message));
-        },
-        { noAck: options.noAck, ...(options.arguments ? { arguments: options.arguments } : {}) },
-      );
-      consumerTag = reply.consumerTag;
-      this.log?.(
-        `consuming from '${queue}' as ${consumerTag} (${options.noAck ? 'broker auto-ack' : `prefetch ${options.prefetch}`})`,
-      );
-    } catch (error) {
-      throw this.lostError ?? classifyBrokerError(error, `consume from '${queue}'`);
-    }
+    const subscribe = async () => {
+      try {
+        const reply = await channel.consume(
+          queue,
+          (message) => {
+            if (message === null) onCancelled();
+            else onMessage(receivedFromAmqp(message));
+          },
+          { noAck: options.noAck, ...(options.arguments ? { arguments: options.arguments } : {}) },
+        );
+        consumerTag = reply.consumerTag;
+        this.log?.(
+          `consuming from '${queue}' as ${consumerTag} (${options.noAck ? 'broker auto-ack' : `prefetch ${options.prefetch}`})`,
+        );
+      } catch (error) {
+        throw this.lostError ?? classifyBrokerError(error, `consume from '${queue}'`);
+      }
+    };
+    if (!options.noAck) await channel.prefetch(options.prefetch);
+    await subscribe();
     const usable = () => !this.lostError && !this.closing;
+    const cancel = async () => {
+      if (consumerTag === undefined || !usable()) return;
+      const tag = consumerTag;
+      consumerTag = undefined;
+      await channel.cancel(tag).catch(() => {});
+    };
     return {
       ack: (tag, allUpTo) => {
         if (usable()) channel.ack({ fields: { deliveryTag: tag } } as Amqp.Message, allUpTo);
@@ -518,11 +535,16 @@ export class Session {
       prefetch: async (count) => {
         if (usable()) await channel.prefetch(count);
       },
-      cancel: async () => {
-        if (consumerTag === undefined || !usable()) return;
-        const tag = consumerTag;
-        consumerTag = undefined;
-        await channel.cancel(tag).catch(() => {});
+      cancel,
+      resubscribe: async () => {
+        await cancel();
+        if (usable()) await subscribe();
+      },
+      close: async () => {
+        // Closed on purpose: not the session dying.
+        this.channels.delete(channel);
+        channel.removeAllListeners('close');
+        if (usable()) await channel.close().catch(() => {});
       },
     };
   }
@@ -609,13 +631,14 @@ export class Publisher {
   }
 
   /** Publishes a message; its properties object becomes the publish options (not copied). */
-  publish(message: OutgoingMessage, line: number): void {
+  publish(message: OutgoingMessage, line: number, ref?: number): void {
     const pending: PendingPublish = {
       line,
       exchange: message.exchange,
       routingKey: message.routingKey,
       body: message.body,
       returnedWith: undefined,
+      ref,
     };
     this.tracker.add(pending);
     const options = message.properties as Amqp.Options.Publish;

@@ -4,11 +4,11 @@ import { ConfirmTracker } from '../broker/confirmTracker.js';
 import { type MessageOverrides, messageFromEnvelopeLine, type OutgoingMessage } from '../broker/envelope.js';
 import { PublishFlow } from '../broker/publishFlow.js';
 import type { InputMode } from '../choices.js';
-import { formatDuration } from '../duration.js';
-import { DataError, InterruptedError, NotDeliveredError, UsageError, WarrenError } from '../errors.js';
+import { DataError, InterruptedError, UsageError, WarrenError } from '../errors.js';
 import { type Line, LineSplitter } from '../input/lineSplitter.js';
 import { type StopSignal, watchStopSignals } from '../ui/signals.js';
 import type { CommandContext } from './context.js';
+import { notDelivered, progressLine, reportSummary } from './publishReport.js';
 
 export interface PublishOptions {
   /** Only what was given on the command line; NDJSON input fills in the rest. */
@@ -110,7 +110,12 @@ export async function publish(options: PublishOptions, context: CommandContext):
     clearInterval(ticker);
     spinner?.stop();
     await session.close();
-    reportSummary(tracker, progress.skipped, performance.now() - started, context);
+    reportSummary(
+      tracker,
+      progress.skipped > 0 ? [`skipped ${progress.skipped}`] : [],
+      performance.now() - started,
+      context,
+    );
   }
   if (progress.inputFailure) throw progress.inputFailure;
   if (tracker.returned + tracker.nacked > 0) throw notDelivered(tracker, options.input === 'raw');
@@ -178,58 +183,4 @@ async function publishLines(
   } finally {
     disposeSignals();
   }
-}
-
-function progressLine(tracker: ConfirmTracker, started: number): string {
-  const seconds = (performance.now() - started) / 1000;
-  const rate = seconds > 0 ? Math.round(tracker.published / seconds) : 0;
-  return `publishing: ${tracker.published} published, ${tracker.confirmed} confirmed (${rate} msg/s)`;
-}
-
-function reportSummary(
-  tracker: ConfirmTracker,
-  skipped: number,
-  elapsedMs: number,
-  context: CommandContext,
-): void {
-  const rate = elapsedMs > 0 ? Math.round((tracker.published * 1000) / elapsedMs) : 0;
-  const parts = [
-    `published ${tracker.published}`,
-    `confirmed ${tracker.confirmed}`,
-    `returned ${tracker.returned}`,
-    `nacked ${tracker.nacked}`,
-  ];
-  const unconfirmed = tracker.published - tracker.confirmed - tracker.returned - tracker.nacked;
-  if (unconfirmed > 0) parts.push(`unconfirmed ${unconfirmed}`);
-  if (skipped > 0) parts.push(`skipped ${skipped}`);
-  context.reporter.info(`${parts.join(', ')} in ${formatDuration(elapsedMs)} (${rate} msg/s)`);
-}
-
-function notDelivered(tracker: ConfirmTracker, single: boolean): NotDeliveredError {
-  const failures = tracker.failures.filter((f) => f.status === 'returned' || f.status === 'nacked');
-  if (single) {
-    const failure = failures[0];
-    const why =
-      failure?.status === 'returned' ? `returned by the broker (${failure.reason})` : 'nacked by the broker';
-    return new NotDeliveredError(`message not delivered: ${why}`, {
-      hint:
-        failure?.status === 'returned'
-          ? 'no queue is bound for this exchange and routing key (or use --no-mandatory to allow it)'
-          : undefined,
-    });
-  }
-  const describe = (status: 'returned' | 'nacked', count: number) => {
-    if (count === 0) return undefined;
-    const listed = failures.filter((f) => f.status === status);
-    const lines = listed.slice(0, 20).map((f) => f.line);
-    const reason = status === 'returned' && listed[0]?.reason ? ` (${listed[0].reason})` : '';
-    const more = count > lines.length ? `, … ${count - lines.length} more` : '';
-    return `${count} ${status}${reason}: line${count === 1 ? '' : 's'} ${lines.join(', ')}${more}`;
-  };
-  const details = [describe('returned', tracker.returned), describe('nacked', tracker.nacked)].filter(
-    Boolean,
-  );
-  return new NotDeliveredError(
-    `${tracker.returned + tracker.nacked} of ${tracker.published} messages not delivered; ${details.join('; ')}`,
-  );
 }

@@ -1,0 +1,65 @@
+import type { ConfirmTracker } from '../broker/confirmTracker.js';
+import { formatDuration } from '../duration.js';
+import { NotDeliveredError } from '../errors.js';
+import type { CommandContext } from './context.js';
+
+/** What publish and replay report of their publishing: the same counts, the same words. */
+
+export function progressLine(tracker: ConfirmTracker, started: number, verb = 'publishing'): string {
+  const seconds = (performance.now() - started) / 1000;
+  const rate = seconds > 0 ? Math.round(tracker.published / seconds) : 0;
+  return `${verb}: ${tracker.published} published, ${tracker.confirmed} confirmed (${rate} msg/s)`;
+}
+
+/** The summary line on stderr; `extras` are the command's own counts ("skipped 2"). */
+export function reportSummary(
+  tracker: ConfirmTracker,
+  extras: string[],
+  elapsedMs: number,
+  context: CommandContext,
+): void {
+  const rate = elapsedMs > 0 ? Math.round((tracker.published * 1000) / elapsedMs) : 0;
+  const parts = [
+    `published ${tracker.published}`,
+    `confirmed ${tracker.confirmed}`,
+    `returned ${tracker.returned}`,
+    `nacked ${tracker.nacked}`,
+  ];
+  const unconfirmed = tracker.published - tracker.confirmed - tracker.returned - tracker.nacked;
+  if (unconfirmed > 0) parts.push(`unconfirmed ${unconfirmed}`);
+  parts.push(...extras);
+  context.reporter.info(`${parts.join(', ')} in ${formatDuration(elapsedMs)} (${rate} msg/s)`);
+}
+
+/**
+ * Exit 4: what was returned or nacked, by line (or by `unit`: the position or offset a
+ * replay names its messages by).
+ */
+export function notDelivered(tracker: ConfirmTracker, single: boolean, unit = 'line'): NotDeliveredError {
+  const failures = tracker.failures.filter((f) => f.status === 'returned' || f.status === 'nacked');
+  if (single) {
+    const failure = failures[0];
+    const why =
+      failure?.status === 'returned' ? `returned by the broker (${failure.reason})` : 'nacked by the broker';
+    return new NotDeliveredError(`message not delivered: ${why}`, {
+      hint:
+        failure?.status === 'returned'
+          ? 'no queue is bound for this exchange and routing key (or use --no-mandatory to allow it)'
+          : undefined,
+    });
+  }
+  const describe = (status: 'returned' | 'nacked', count: number) => {
+    if (count === 0) return undefined;
+    const listed = failures.filter((f) => f.status === status);
+    const lines = listed.slice(0, 20).map((f) => f.line);
+    const reason = status === 'returned' && listed[0]?.reason ? ` (${listed[0].reason})` : '';
+    const more = count > lines.length ? `, … ${count - lines.length} more` : '';
+    return `${count} ${status}${reason}: ${unit}${count === 1 ? '' : 's'} ${lines.join(', ')}${more}`;
+  };
+  const details = [describe('returned', tracker.returned), describe('nacked', tracker.nacked)].filter(
+    Boolean,
+  );
+  return new NotDeliveredError(
+    `${tracker.returned + tracker.nacked} of ${tracker.published} messages not delivered; ${details.join('; ')}`,
+  );
+}
