@@ -27,8 +27,9 @@ export interface ConsumeOptions {
   /** tail --stream: consumer arguments (x-stream-offset). */
   consumeArguments?: Record<string, unknown>;
   /**
-   * tail --stream: the queue must be a stream. The first delivery tells (a stream stamps
-   * x-stream-offset on each message); from anything else nothing is acked, so it all stays.
+   * tail --stream: the queue must be a stream. RabbitMQ refuses the offset argument on other
+   * queues; should a broker not, the first delivery tells (a stream stamps x-stream-offset
+   * on each message), and from anything else nothing is acked, so it all stays.
    */
   requireStream?: boolean;
   /** tail: told of every message taken, to carry --count across reconnections. */
@@ -270,8 +271,9 @@ async function stream(
     consumption = await session.consume(
       options.queue,
       {
-        // One message first when it must prove the queue is a stream.
-        prefetch: checked ? prefetch : 1,
+        // RabbitMQ refuses x-stream-offset on other queue types before delivering anything,
+        // so a whole window is safe; and a consumer's prefetch cannot be raised later.
+        prefetch,
         noAck: options.ackMode === 'none',
         arguments: options.consumeArguments,
       },
@@ -279,19 +281,10 @@ async function stream(
         if (run.stopper.reason) return;
         if (!checked) {
           if (message.headers?.['x-stream-offset'] === undefined) {
-            run.stopper.stop({
-              kind: 'failed',
-              error: new BrokerRefusedError(
-                `'${options.queue}' is not a stream queue: nothing was taken from it`,
-                {
-                  hint: 'use --stream with stream queues only; tail the exchange that feeds the queue instead',
-                },
-              ),
-            });
+            run.stopper.stop({ kind: 'failed', error: notAStream(options.queue) });
             return;
           }
           checked = true;
-          consumption?.prefetch(prefetch).catch(() => {});
         }
         if (options.match && !options.match(message)) {
           // A stream wants its deliveries acked (they are credit, not removal).
@@ -315,10 +308,20 @@ async function stream(
     return { taken: run.taken, stop: reason };
   } catch (error) {
     // The consumer could not start (no such queue, …): nothing was taken.
+    if (options.requireStream && /invalid arg 'x-stream-offset'/.test((error as Error).message)) {
+      return run.failed(notAStream(options.queue, error));
+    }
     return run.failed(error);
   } finally {
     run.dispose();
   }
+}
+
+function notAStream(queue: string, cause?: unknown): BrokerRefusedError {
+  return new BrokerRefusedError(`'${queue}' is not a stream queue: nothing was taken from it`, {
+    cause,
+    hint: 'use --stream with stream queues only; tail the exchange that feeds the queue instead',
+  });
 }
 
 /**
