@@ -35,11 +35,18 @@ _warren() {
     --match-header) COMPREPLY=(); return ;;
     --match) COMPREPLY=(); return ;;
     --capture) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --from-queue) COMPREPLY=(); return ;;
+    --from-stream) COMPREPLY=(); return ;;
+    --until) COMPREPLY=(); return ;;
+    --to-exchange) COMPREPLY=(); return ;;
+    --timing) COMPREPLY=($(compgen -W "none original" -- "$cur")); return ;;
+    --speed) COMPREPLY=(); return ;;
+    --rate) COMPREPLY=(); return ;;
   esac
   cmd=""
   for ((i = 1; i < COMP_CWORD; i++)); do
     case "${COMP_WORDS[i]}" in
-      publish|consume|completion|declare|delete|purge|tail) cmd="${COMP_WORDS[i]}"; break ;;
+      publish|consume|completion|declare|delete|purge|tail|replay) cmd="${COMP_WORDS[i]}"; break ;;
     esac
   done
   flags="--version -V --url --ca --cert --key --insecure --quiet -q --verbose -v --no-color --wait-for-broker --help -h"
@@ -51,7 +58,8 @@ _warren() {
     delete) flags="--file -f --json --help -h" ;;
     purge) flags="--json --help -h" ;;
     tail) flags="--stream --offset --match-header --any --all --match --count -n --timeout -t --format --template --capture --help -h" ;;
-    "") if [[ "$cur" != -* ]]; then COMPREPLY=($(compgen -W "publish consume completion declare delete purge tail" -- "$cur")); return; fi ;;
+    replay) flags="--from-queue --from-stream --offset --until --exchange -e --to-exchange --routing-key -k --header -H --timing --speed --rate --match --count -n --dry-run --receipts --no-mandatory --skip-invalid --help -h" ;;
+    "") if [[ "$cur" != -* ]]; then COMPREPLY=($(compgen -W "publish consume completion declare delete purge tail replay" -- "$cur")); return; fi ;;
   esac
   [[ "$cmd" == completion && "$cur" != -* ]] && { COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")); return; }
   COMPREPLY=($(compgen -W "$flags --version -V --url --ca --cert --key --insecure --quiet -q --verbose -v --no-color --wait-for-broker --help -h" -- "$cur"))

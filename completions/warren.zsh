@@ -10,6 +10,7 @@ _warren() {
     'delete:delete exchanges, queues and bindings, or everything a topology file declares'
     'purge:remove every ready message from a queue'
     'tail:watch exchanges without taking messages from anyones queue'
+    'replay:re-publish captured messages, dead-lettered messages or a stream range (with confirms)'
   )
   _arguments -C \
     '(-V --version)'{-V,--version}'[print the version]' \
@@ -103,6 +104,28 @@ _warren() {
         '--format[pretty on a terminal, else ndjson; body  the raw body and a newline]:value:(pretty ndjson body)' \
         '--template[one line per message, e.g. {routingKey} {body}]:value: ' \
         '--capture[also write every printed message to FILE as NDJSON envelopes (for replay)]:value:_files' \
+        '(-h --help)'{-h,--help}'[show help]' \
+        '*:argument:_files'
+      ;;
+    replay)
+      _arguments -s \
+        '--from-queue[re-drive a dead-letter queue  each message back where x-death says it was published]:value: ' \
+        '--from-stream[re-publish a range of a stream queue, from --offset]:value: ' \
+        '--offset[with --from-stream  first (default), last, next, an offset, a time (ISO 8601) or a duration ago (10m)]:value: ' \
+        '--until[with --from-stream  stop before this offset or time]:value: ' \
+        '(-e --exchange)'{-e,--exchange}'[publish to this exchange instead ( is the default exchange)]:value: ' \
+        '--to-exchange[the same as --exchange]:value: ' \
+        '(-k --routing-key)'{-k,--routing-key}'[publish with this routing key instead]:value: ' \
+        '(-H --header)'{-H,--header}'[set a header; key =JSON for a typed value (repeatable)]:value: ' \
+        '--timing[none  as fast as confirms allow; original  keep the recorded gaps (files)]:value:(none original)' \
+        '--speed[with --timing original  2 is twice as fast, 0.5 half as fast]:value: ' \
+        '--rate[at most this many messages per second (100, 100/s, 30/m)]:value: ' \
+        '--match[replay only messages matching EXPR, e.g. headers.x-tenant=acme (repeatable)]:value: ' \
+        '(-n --count)'{-n,--count}'[stop after N messages]:value: ' \
+        '--dry-run[print the envelopes that would be published, and where to; publish nothing]' \
+        '--receipts[one NDJSON line per message on stdout  seq, line, status, replyCode]' \
+        '--no-mandatory[allow unroutable messages to be dropped silently (and acked on --from-queue)]' \
+        '--skip-invalid[warn about a malformed input line and go on]' \
         '(-h --help)'{-h,--help}'[show help]' \
         '*:argument:_files'
       ;;

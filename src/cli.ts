@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { MessageProperties } from './broker/envelope.js';
-import { encodableFromTyped, FieldValueError, setField } from './broker/fieldTable.js';
+import { encodableFromTyped, type FieldTable, FieldValueError, setField } from './broker/fieldTable.js';
 import { readTlsFiles, resolveBrokerUrls } from './broker/url.js';
 import {
   ACK_MODES,
@@ -19,6 +19,7 @@ import {
 import type { ConsumeOptions } from './commands/consume.js';
 import type { CommandContext } from './commands/context.js';
 import type { PublishOptions } from './commands/publish.js';
+import type { ReplayOptions, ReplaySourceSpec } from './commands/replay.js';
 import type { TailOptions } from './commands/tail.js';
 import type { DeclareOptions, DeleteOptions, PurgeOptions } from './commands/topology.js';
 import { parseDuration } from './duration.js';
@@ -58,7 +59,8 @@ export type ParsedCommand =
   | { command: 'declare'; global: GlobalOptions; options: DeclareOptions }
   | { command: 'delete'; global: GlobalOptions; options: DeleteOptions }
   | { command: 'purge'; global: GlobalOptions; options: PurgeOptions }
-  | { command: 'tail'; global: GlobalOptions; options: TailOptions };
+  | { command: 'tail'; global: GlobalOptions; options: TailOptions }
+  | { command: 'replay'; global: GlobalOptions; options: ReplayOptions };
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -108,21 +110,29 @@ function shortString(flag: string) {
   };
 }
 
-/** `-H key=value` is a string header; `-H key:=JSON` a typed one (numbers, booleans, `{"!":…}`). */
-export function parseHeaderFlags(flags: string[], flag = '--header'): Record<string, unknown> {
-  const headers: Record<string, unknown> = {};
+/**
+ * `-H key=value` is a string header; `-H key:=JSON` a typed one (numbers, booleans, `{"!":…}`).
+ * Returns them in the envelope's typed form and in the form the client library encodes.
+ */
+export function headerFlags(
+  flags: string[],
+  flag = '--header',
+): { typed: FieldTable; encoded: Record<string, unknown> } {
+  const typed: FieldTable = {};
+  const encoded: Record<string, unknown> = {};
   for (const given of flags) {
     const equals = given.indexOf('=');
     if (equals <= 0 || (equals === 1 && given[0] === ':')) {
       throw new UsageError(`${flag} '${given}': expected key=value or key:=JSON`);
     }
-    const typed = given[equals - 1] === ':';
-    const key = given.slice(0, typed ? equals - 1 : equals);
+    const isTyped = given[equals - 1] === ':';
+    const key = given.slice(0, isTyped ? equals - 1 : equals);
     const raw = given.slice(equals + 1);
     if (Buffer.byteLength(key) > 255)
       throw new UsageError(`${flag} '${key.slice(0, 20)}…': key is over 255 bytes`);
-    if (!typed) {
-      setField(headers, key, raw);
+    if (!isTyped) {
+      setField(typed, key, raw);
+      setField(encoded, key, raw);
       continue;
     }
     let value: unknown;
@@ -132,13 +142,19 @@ export function parseHeaderFlags(flags: string[], flag = '--header'): Record<str
       throw new UsageError(`${flag} '${given}': '${raw}' is not JSON (use key=value for a string)`);
     }
     try {
-      setField(headers, key, encodableFromTyped(value, key));
+      setField(encoded, key, encodableFromTyped(value, key));
     } catch (error) {
       if (error instanceof FieldValueError) throw new UsageError(`${flag}: ${error.message}`);
       throw error;
     }
+    setField(typed, key, value);
   }
-  return headers;
+  return { typed, encoded };
+}
+
+/** The headers of `-H` flags, ready for the client library to encode. */
+export function parseHeaderFlags(flags: string[], flag = '--header'): Record<string, unknown> {
+  return headerFlags(flags, flag).encoded;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -177,6 +193,13 @@ Examples:
   $ warren tail orders                          # every message through the topic exchange 'orders'
   $ warren tail orders:order.created audit --format ndjson | jq .body
   $ warren tail orders:order.created --match body.id=42 --count 1 --timeout 10s -- curl -X POST localhost:8080/orders`,
+  replay: `
+Examples:
+  $ warren replay capture.ndjson                          # each message back to its exchange and key
+  $ warren replay capture.ndjson --timing original --speed 2 --exchange '' --routing-key orders-test
+  $ warren replay --from-queue orders.dlq --dry-run | jq -c '{exchange, routingKey}'
+  $ warren replay --from-queue orders.dlq --rate 100/s    # re-drive dead letters, acked once confirmed
+  $ warren replay --from-stream orders.log --offset 1h --exchange orders-v2`,
   purge: `
 Examples:
   $ warren purge orders.created
@@ -376,7 +399,167 @@ ${EXAMPLES.program}`,
 
   addTopologyCommands(program, globals, onParsed);
   addTailCommand(program, { globals, onParsed, io, trigger });
+  addReplayCommand(program, globals, onParsed, io);
   return program;
+}
+
+/** `--rate 100`, `100/s`, `30/m`: messages per second. */
+function rate(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(?:\/(s|m|h))?$/.exec(value.trim());
+  const per = { s: 1, m: 60, h: 3600 }[(match?.[2] ?? 's') as 's' | 'm' | 'h'];
+  const n = match ? Number(match[1]) / per : Number.NaN;
+  if (!(n > 0)) throw new InvalidArgumentError(`'${value}' is not a rate (use 100, 100/s, 30/m or 500/h)`);
+  return n;
+}
+
+function positiveNumber(value: string): number {
+  const n = /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!(n > 0)) throw new InvalidArgumentError(`expected a number above 0, got '${value}'`);
+  return n;
+}
+
+/** `--until 1500` is an offset; anything else a time, as `--offset` takes it. */
+function streamUntil(text: string): { offset: number } | { time: unknown } {
+  if (/^\d+$/.test(text)) return { offset: Number(text) };
+  const notOne = new UsageError(
+    `--until: '${text}' is not an offset or a time (ISO 8601, or a duration ago: 10m)`,
+  );
+  if (text === 'first' || text === 'last' || text === 'next') throw notOne;
+  try {
+    return { time: parseStreamOffset(text) };
+  } catch {
+    throw notOne;
+  }
+}
+
+/** Which of a file, --from-queue and --from-stream is replayed: exactly one. */
+function replaySource(file: string | undefined, o: Record<string, unknown>, io: Io): ReplaySourceSpec {
+  const queue = o['fromQueue'] as string | undefined;
+  const stream = o['fromStream'] as string | undefined;
+  const given = [file, queue, stream].filter((x) => x !== undefined).length;
+  if (given > 1) throw new UsageError('replay one source: a FILE, --from-queue QUEUE or --from-stream QUEUE');
+  if (stream === undefined && (o['offset'] !== undefined || o['until'] !== undefined)) {
+    throw new UsageError(`--${o['offset'] !== undefined ? 'offset' : 'until'} goes with --from-stream`);
+  }
+  if (queue !== undefined) return { kind: 'queue', queue };
+  if (stream !== undefined) {
+    const startText = (o['offset'] as string | undefined) ?? 'first';
+    const untilText = o['until'] as string | undefined;
+    return {
+      kind: 'stream',
+      queue: stream,
+      range: {
+        start: parseStreamOffset(startText),
+        startText,
+        until: untilText === undefined ? undefined : streamUntil(untilText),
+        untilText,
+      },
+    };
+  }
+  if (file === undefined && io.stdin.isTTY) {
+    throw new UsageError(
+      'say what to replay: a FILE (- for stdin), --from-queue QUEUE or --from-stream QUEUE',
+      {
+        hint: "see 'warren replay --help'",
+      },
+    );
+  }
+  return { kind: 'file', path: file ?? '-' };
+}
+
+/** replay: captured, dead-lettered or stream messages back onto the bus. */
+function addReplayCommand(
+  program: Command,
+  globals: (command: Command) => GlobalOptions,
+  onParsed: (parsed: ParsedCommand) => void,
+  io: Io,
+): void {
+  program
+    .command('replay')
+    .description('re-publish captured messages, dead-lettered messages or a stream range (with confirms)')
+    .argument('[file]', 'NDJSON envelopes, as consume and tail write them (- for stdin)')
+    .option(
+      '--from-queue <queue>',
+      're-drive a dead-letter queue: each message back where x-death says it was published',
+    )
+    .option('--from-stream <queue>', 're-publish a range of a stream queue, from --offset')
+    .option(
+      '--offset <offset>',
+      'with --from-stream: first (default), last, next, an offset, a time (ISO 8601) or a duration ago (10m)',
+    )
+    .option('--until <offset|time>', 'with --from-stream: stop before this offset or time')
+    .option('-e, --exchange <name>', "publish to this exchange instead ('' is the default exchange)")
+    .option('--to-exchange <name>', 'the same as --exchange')
+    .option('-k, --routing-key <key>', 'publish with this routing key instead', shortString('--routing-key'))
+    .option('-H, --header <key=value>', 'set a header; key:=JSON for a typed value (repeatable)', collect)
+    .addOption(
+      new Option(
+        '--timing <mode>',
+        'none: as fast as confirms allow; original: keep the recorded gaps (files)',
+      )
+        .choices(['none', 'original'])
+        .default('none'),
+    )
+    .option(
+      '--speed <factor>',
+      'with --timing original: 2 is twice as fast, 0.5 half as fast',
+      positiveNumber,
+    )
+    .option('--rate <n/s>', 'at most this many messages per second (100, 100/s, 30/m)', rate)
+    .option(
+      '--match <expr>',
+      "replay only messages matching EXPR, e.g. 'headers.x-tenant=acme' (repeatable)",
+      collect,
+    )
+    .option('-n, --count <n>', 'stop after N messages', integer(1))
+    .option('--dry-run', 'print the envelopes that would be published, and where to; publish nothing')
+    .option('--receipts', 'one NDJSON line per message on stdout: seq, line, status, replyCode')
+    .option('--no-mandatory', 'allow unroutable messages to be dropped silently (and acked on --from-queue)')
+    .option('--skip-invalid', 'warn about a malformed input line and go on')
+    .addHelpText('after', EXAMPLES.replay)
+    .action((file: string | undefined, o: Record<string, unknown>, command: Command) => {
+      const source = replaySource(file, o, io);
+      const timing = o['timing'] as 'none' | 'original';
+      if (timing === 'original' && source.kind !== 'file') {
+        throw new UsageError(
+          '--timing original needs recorded times: replay a file (queues and streams have none)',
+        );
+      }
+      if (o['speed'] !== undefined && timing !== 'original')
+        throw new UsageError('--speed goes with --timing original');
+      if (o['dryRun'] && o['receipts'])
+        throw new UsageError('--dry-run publishes nothing: there are no --receipts');
+      if (o['skipInvalid'] && source.kind !== 'file') throw new UsageError('--skip-invalid goes with a FILE');
+      const exchange = o['exchange'] as string | undefined;
+      const toExchange = o['toExchange'] as string | undefined;
+      if (exchange !== undefined && toExchange !== undefined && exchange !== toExchange) {
+        throw new UsageError('--exchange and --to-exchange name different exchanges');
+      }
+      const headers = headerFlags((o['header'] as string[] | undefined) ?? []);
+      onParsed({
+        command: 'replay',
+        global: globals(command),
+        options: {
+          source,
+          overrides: {
+            exchange: exchange ?? toExchange,
+            routingKey: o['routingKey'] as string | undefined,
+            properties: {},
+            headers: headers.encoded,
+          },
+          typedHeaders: headers.typed,
+          timing,
+          speed: (o['speed'] as number | undefined) ?? 1,
+          rate: o['rate'] as number | undefined,
+          matches: (o['match'] as string[] | undefined) ?? [],
+          count: o['count'] as number | undefined,
+          dryRun: o['dryRun'] === true,
+          receipts: o['receipts'] === true,
+          mandatory: o['mandatory'] !== false,
+          skipInvalid: o['skipInvalid'] === true,
+        },
+      });
+    });
 }
 
 /** tail: watch exchanges through a queue of warren's own. */
@@ -749,7 +932,7 @@ function bindingKeyArgs(argv: string[]): string[] {
   });
 }
 
-const COMMAND_NAMES = ['publish', 'consume', 'completion', 'declare', 'delete', 'purge', 'tail'];
+const COMMAND_NAMES = ['publish', 'consume', 'completion', 'declare', 'delete', 'purge', 'tail', 'replay'];
 const KINDS = ['exchange', 'queue', 'binding'];
 
 /**
@@ -876,6 +1059,10 @@ async function dispatch(parsed: ParsedCommand, io: Io): Promise<void> {
     case 'tail': {
       const { tail } = await import('./commands/tail.js');
       return tail(parsed.options, context);
+    }
+    case 'replay': {
+      const { replay } = await import('./commands/replay.js');
+      return replay(parsed.options, context);
     }
     case 'completion': {
       const { completionScript } = await import('./completion.js');

@@ -1,49 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { MessageOverrides } from '../../src/broker/envelope.js';
 import { buildProgram, type GlobalOptions, main, type ParsedCommand, parseArgs } from '../../src/cli.js';
 import type { ConsumeOptions } from '../../src/commands/consume.js';
 import type { PublishOptions } from '../../src/commands/publish.js';
 import { UsageError } from '../../src/errors.js';
-import type { Io } from '../../src/ui/io.js';
+import { fakeIo, runMain } from '../helpers/fakeIo.js';
 import { global } from '../helpers/globals.js';
-
-interface FakeIo {
-  io: Io;
-  stdout(): string;
-  stderr(): string;
-}
-
-/** Streams that capture what warren writes; stdout is a terminal only when asked. */
-function fakeIo(options: { tty?: boolean } = {}): FakeIo {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  stdout.on('data', (chunk: Buffer) => out.push(chunk));
-  stderr.on('data', (chunk: Buffer) => err.push(chunk));
-  const stdin = new PassThrough();
-  const io: Io = {
-    stdin,
-    stdout: options.tty ? Object.assign(stdout, { isTTY: true }) : stdout,
-    stderr,
-    env: {},
-  };
-  return {
-    io,
-    stdout: () => Buffer.concat(out).toString('utf8'),
-    stderr: () => Buffer.concat(err).toString('utf8'),
-  };
-}
-
-/** Runs main and lets the capturing streams deliver what was written. */
-async function runMain(argv: string[], options: { tty?: boolean } = {}) {
-  const fake = fakeIo(options);
-  const code = await main(argv, fake.io);
-  await new Promise((resolve) => setImmediate(resolve));
-  return { code, stdout: fake.stdout(), stderr: fake.stderr() };
-}
 
 // ---------------------------------------------------------------------------------------
 // Expected parse results.

@@ -1,0 +1,368 @@
+import { ConfirmTracker, type PendingPublish, type SettleStatus } from '../broker/confirmTracker.js';
+import { type MessageOverrides, type MessageProperties, outgoingFromRecorded } from '../broker/envelope.js';
+import { encodableHeaders, type FieldTable } from '../broker/fieldTable.js';
+import { PublishFlow } from '../broker/publishFlow.js';
+import type { Session } from '../broker/session.js';
+import { DataError, InterruptedError, WarrenError } from '../errors.js';
+import { formatNdjson } from '../format/ndjson.js';
+import { openFileSource } from '../replay/fileSource.js';
+import { Pacer } from '../replay/pacer.js';
+import type { ReplayItem, ReplaySource } from '../replay/source.js';
+import type { StreamRange } from '../replay/streamSource.js';
+import { type StopSignal, watchStopSignals } from '../ui/signals.js';
+import type { CommandContext } from './context.js';
+import { notDelivered, reportSummary } from './publishReport.js';
+
+export type ReplaySourceSpec =
+  | { kind: 'file'; path: string }
+  | { kind: 'queue'; queue: string }
+  | { kind: 'stream'; queue: string; range: StreamRange };
+
+export interface ReplayOptions {
+  source: ReplaySourceSpec;
+  /** --exchange, --routing-key and -H: win over what was recorded (headers encoded). */
+  overrides: MessageOverrides;
+  /** The -H headers in the envelope's typed form, for --dry-run. */
+  typedHeaders: FieldTable;
+  timing: 'none' | 'original';
+  speed: number;
+  /** --rate: messages per second at most. */
+  rate: number | undefined;
+  matches: string[];
+  count: number | undefined;
+  dryRun: boolean;
+  receipts: boolean;
+  mandatory: boolean;
+  skipInvalid: boolean;
+}
+
+/** Deliveries a queue or stream source may hold at once: what bounds its memory. */
+const SOURCE_PREFETCH = 500;
+
+async function openSource(
+  options: ReplayOptions,
+  session: Session | undefined,
+  context: CommandContext,
+): Promise<ReplaySource> {
+  const spec = options.source;
+  if (spec.kind === 'file') {
+    return openFileSource(spec.path, {
+      stdin: context.io.stdin,
+      skipInvalid: options.skipInvalid,
+      reporter: context.reporter,
+      withTimes: options.timing === 'original' || options.dryRun,
+    });
+  }
+  if (!session) throw new Error('a queue or stream replay needs a session');
+  if (spec.kind === 'stream') {
+    const { openStreamSource } = await import('../replay/streamSource.js');
+    return openStreamSource(session, spec.queue, spec.range, { prefetch: SOURCE_PREFETCH });
+  }
+  const { openQueuePeek, openQueueSource } = await import('../replay/queueSource.js');
+  return options.dryRun
+    ? openQueuePeek(session, spec.queue)
+    : openQueueSource(session, spec.queue, { prefetch: SOURCE_PREFETCH });
+}
+
+/** Where an item goes: the flags win, then where it came from; undefined if nothing says. */
+function targetOf(
+  item: ReplayItem,
+  overrides: MessageOverrides,
+): { exchange: string; routingKey: string } | undefined {
+  const exchange = overrides.exchange ?? item.origin?.exchange;
+  if (exchange === undefined) return undefined;
+  return {
+    exchange,
+    routingKey: overrides.routingKey ?? item.origin?.routingKey ?? item.message.routingKey,
+  };
+}
+
+/** What the run did besides publishing, for the summary and the exit code. */
+interface ReplayState {
+  stoppedBy: StopSignal | undefined;
+  /** A malformed input line: everything before it is still confirmed and counted. */
+  inputFailure: DataError | undefined;
+  /** stdout went away (`| head`) or failed. */
+  outputFailure: Error | undefined;
+  sent: number;
+  /** The position of the last item taken, for progress. */
+  position: number;
+  unmatched: number;
+  nowhere: number;
+}
+
+/**
+ * Re-publishes captured, dead-lettered or stream messages with confirms, through the same
+ * publisher path as `publish`: paced, filtered, counted, and acked at their source only
+ * once the broker confirmed them.
+ */
+export async function replay(options: ReplayOptions, context: CommandContext): Promise<void> {
+  let match: ((item: ReplayItem['message']) => boolean) | undefined;
+  if (options.matches.length > 0) {
+    const { compileMatches } = await import('../match/predicate.js');
+    match = compileMatches(options.matches);
+  }
+  // A file is opened before connecting, so a bad path fails at once; a dry run of a file
+  // needs no broker at all.
+  const fileSource =
+    options.source.kind === 'file' ? await openSource(options, undefined, context) : undefined;
+  const session = fileSource && options.dryRun ? undefined : await context.connect();
+  const started = performance.now();
+  const tracker = new ConfirmTracker();
+  const state: ReplayState = {
+    stoppedBy: undefined,
+    inputFailure: undefined,
+    outputFailure: undefined,
+    sent: 0,
+    position: 0,
+    unmatched: 0,
+    nowhere: 0,
+  };
+  let source: ReplaySource | undefined;
+  let spinner: Awaited<ReturnType<CommandContext['spinner']>> | undefined;
+  let ticker: NodeJS.Timeout | undefined;
+  try {
+    source = fileSource ?? (await openSource(options, session, context));
+    const current = source;
+    spinner = await context.spinner(`replaying ${current.label}…`);
+    if (spinner.active) {
+      const active = spinner;
+      ticker = setInterval(() => active.update(progressText(current, tracker, state, options, started)), 100);
+    }
+    await replayItems(current, session, tracker, state, options, context, match);
+  } finally {
+    clearInterval(ticker);
+    spinner?.stop();
+    await source?.close();
+    await session?.close();
+    report(source, tracker, state, options, performance.now() - started, context);
+  }
+  if (state.inputFailure) throw state.inputFailure;
+  if (state.outputFailure && (state.outputFailure as NodeJS.ErrnoException).code !== 'EPIPE') {
+    throw new WarrenError(`cannot write to stdout: ${state.outputFailure.message}`, 1, {
+      cause: state.outputFailure,
+    });
+  }
+  if (tracker.returned + tracker.nacked > 0) {
+    throw notDelivered(tracker, false, options.source.kind === 'file' ? 'line' : 'message');
+  }
+  if (state.stoppedBy) throw new InterruptedError(state.stoppedBy);
+}
+
+async function replayItems(
+  source: ReplaySource,
+  session: Session | undefined,
+  tracker: ConfirmTracker,
+  state: ReplayState,
+  options: ReplayOptions,
+  context: CommandContext,
+  match: ((message: ReplayItem['message']) => boolean) | undefined,
+): Promise<void> {
+  const stdout = context.io.stdout;
+  let wakeSleeper: (() => void) | undefined;
+  const stop = () => {
+    source.stop();
+    wakeSleeper?.();
+  };
+  const disposeSignals = watchStopSignals((signal) => {
+    state.stoppedBy = signal;
+    stop();
+  });
+  const onOutputError = (error: Error) => {
+    state.outputFailure ??= error;
+    stop();
+  };
+  stdout.on('error', onOutputError);
+  const flow =
+    options.dryRun || !session
+      ? undefined
+      : new PublishFlow(session, await session.openPublisher({ mandatory: options.mandatory, tracker }));
+  tracker.onSettled = (entry, seq, status) => {
+    if (entry.ref !== undefined) source.settle(entry.ref, status);
+    if (options.receipts) stdout.write(receipt(entry, seq, status));
+  };
+  const pacer = new Pacer({ timing: options.timing, speed: options.speed, rate: options.rate });
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wakeSleeper = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  const stopped = () => state.stoppedBy !== undefined || state.outputFailure !== undefined;
+  const keep = (item: ReplayItem) => {
+    if (item.ref !== undefined) source.settle(item.ref, 'kept');
+  };
+  /** After an item went: counts it, and waits while stdout is full. False once the run is to stop. */
+  const sent = (): boolean | Promise<boolean> => {
+    state.sent += 1;
+    if (options.count !== undefined && state.sent >= options.count) {
+      source.stop();
+      return false;
+    }
+    // Receipts and dry-run records are data: a slow reader slows the replay down.
+    if ((stdout as { writableNeedDrain?: boolean }).writableNeedDrain) {
+      return new Promise<boolean>((resolve) => {
+        const go = () => resolve(!stopped());
+        stdout.once('drain', go);
+        wakeSleeper = go;
+      });
+    }
+    return !stopped();
+  };
+  const send = (item: ReplayItem, target: { exchange: string; routingKey: string }) => {
+    if (!flow) {
+      if (item.ref !== undefined) source.settle(item.ref, 'confirmed');
+      stdout.write(dryRunRecord(item, target, options));
+      return sent();
+    }
+    const outgoing = outgoingFromRecorded(item.message, item.encodedHeaders ?? encoded(item), {
+      ...options.overrides,
+      ...target,
+    });
+    const wait = flow.send(outgoing, item.line, item.ref);
+    return wait ? wait.then(sent) : sent();
+  };
+  /**
+   * Publishes (or prints) one item; false once the run is to stop. A promise only when it
+   * must wait (pacing, the publish window, stdout), so the common case costs no await.
+   */
+  const replayOne = (item: ReplayItem): boolean | Promise<boolean> => {
+    state.position = item.position;
+    if (match && !match(item.message)) {
+      state.unmatched += 1;
+      keep(item);
+      return true;
+    }
+    const target = targetOf(item, options.overrides);
+    if (!target) {
+      state.nowhere += 1;
+      keep(item);
+      return true;
+    }
+    if (options.timing === 'original' && item.recordedAt === undefined) {
+      throw new DataError(`line ${item.line}: no "receivedAt" to keep the timing of (--timing original)`);
+    }
+    const wait = pacer.active ? pacer.delayFor(item.recordedAt) : 0;
+    if (wait < 1) return send(item, target);
+    return sleep(wait).then(() => (stopped() ? false : send(item, target)));
+  };
+  try {
+    replaying: for await (const batch of source.batches()) {
+      for (const item of batch) {
+        if (stopped()) break replaying;
+        let go = replayOne(item);
+        if (typeof go !== 'boolean') go = await go;
+        if (!go) break replaying;
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof DataError)) throw error;
+    state.inputFailure = error;
+  } finally {
+    disposeSignals();
+  }
+  try {
+    await flow?.finish();
+  } finally {
+    stdout.off('error', onOutputError);
+  }
+}
+
+/** Headers of a message read from the broker, in the form the client library encodes. */
+function encoded(item: ReplayItem): Record<string, unknown> | undefined {
+  const headers = item.message.headers;
+  if (!headers) return undefined;
+  // Decoded from the wire, so it encodes again as it came.
+  return encodableHeaders(headers);
+}
+
+/** The envelope a dry run prints: the message as it would be published, and where to. */
+function dryRunRecord(
+  item: ReplayItem,
+  target: { exchange: string; routingKey: string },
+  options: ReplayOptions,
+): string {
+  const properties: Record<string, unknown> = { ...item.message.properties };
+  for (const [key, value] of Object.entries(options.overrides.properties)) {
+    if (value !== undefined) properties[key] = value;
+  }
+  const headers =
+    Object.keys(options.typedHeaders).length > 0
+      ? { ...item.message.headers, ...options.typedHeaders }
+      : item.message.headers;
+  return formatNdjson({
+    ...item.message,
+    ...target,
+    properties: properties as MessageProperties,
+    headers,
+  });
+}
+
+function receipt(entry: PendingPublish, seq: number, status: SettleStatus): string {
+  const replyCode =
+    status === 'returned' && entry.returnedWith ? Number.parseInt(entry.returnedWith, 10) : undefined;
+  return `${JSON.stringify({ seq, line: entry.line, status, ...(replyCode === undefined ? {} : { replyCode }) })}\n`;
+}
+
+function progressText(
+  source: ReplaySource,
+  tracker: ConfirmTracker,
+  state: ReplayState,
+  options: ReplayOptions,
+  started: number,
+): string {
+  const elapsed = performance.now() - started;
+  const done = options.dryRun ? state.sent : tracker.published;
+  const rate = elapsed > 0 ? Math.round((done * 1000) / elapsed) : 0;
+  const total = source.total();
+  const fraction = total === undefined ? undefined : Math.min(1, state.position / total);
+  let where = '';
+  if (fraction !== undefined && fraction > 0) {
+    const eta = fraction < 1 ? `, ETA ${roughly((elapsed * (1 - fraction)) / fraction)}` : '';
+    where = ` ${Math.floor(fraction * 100)}%${eta},`;
+  }
+  const counts = options.dryRun
+    ? `${done} to publish`
+    : `${tracker.published} published, ${tracker.confirmed} confirmed`;
+  return `replaying ${source.label}:${where} ${counts} (${rate} msg/s)`;
+}
+
+/** An ETA to the second: 7s, 2m05s, 1h10m. */
+function roughly(ms: number): string {
+  const seconds = Math.ceil(ms / 1000);
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+function report(
+  source: ReplaySource | undefined,
+  tracker: ConfirmTracker,
+  state: ReplayState,
+  options: ReplayOptions,
+  elapsedMs: number,
+  context: CommandContext,
+): void {
+  if (!source) return;
+  const extras: string[] = [];
+  if (state.unmatched > 0) extras.push(`${state.unmatched} not matching`);
+  if (state.nowhere > 0) extras.push(`${state.nowhere} without x-death`);
+  extras.push(...source.notes());
+  if (state.nowhere > 0) {
+    context.reporter.warn(
+      `${state.nowhere} ${state.nowhere === 1 ? 'message has' : 'messages have'} no x-death header to say where ${state.nowhere === 1 ? 'it' : 'they'} came from: give --exchange (and --routing-key) to re-drive ${state.nowhere === 1 ? 'it' : 'them'}`,
+    );
+  }
+  if (options.dryRun) {
+    const noun = state.sent === 1 ? 'message' : 'messages';
+    const more = extras.length > 0 ? `; ${extras.join(', ')}` : '';
+    context.reporter.info(
+      `dry run: would publish ${state.sent} ${noun} from ${source.label}${more}; published nothing`,
+    );
+    return;
+  }
+  reportSummary(tracker, extras, elapsedMs, context);
+}

@@ -1,0 +1,123 @@
+import { accessSync, constants, createReadStream, fstatSync, type ReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { recordedFromEnvelopeLine } from '../broker/envelope.js';
+import { DataError, UsageError, WarrenError } from '../errors.js';
+import { LineSplitter } from '../input/lineSplitter.js';
+import type { Reporter } from '../ui/reporter.js';
+import type { ReplayItem, ReplaySource } from './source.js';
+
+/**
+ * NDJSON envelopes from a file or stdin, as `consume` and `tail` write them. A malformed
+ * line ends the replay (exit 65, naming it) unless --skip-invalid.
+ */
+export function openFileSource(
+  path: string,
+  options: {
+    stdin: NodeJS.ReadableStream;
+    skipInvalid: boolean;
+    reporter: Reporter;
+    /** Read each line's receivedAt (--timing original, --dry-run). */
+    withTimes: boolean;
+  },
+): ReplaySource {
+  const fromStdin = path === '-';
+  if (!fromStdin) {
+    // Fail before connecting when the file cannot be read.
+    try {
+      accessSync(path, constants.R_OK);
+    } catch (error) {
+      throw cannotRead(error, path);
+    }
+  }
+  const input: Readable | ReadStream = fromStdin
+    ? (options.stdin as Readable)
+    : createReadStream(path, { highWaterMark: 256 * 1024 });
+  let size: number | undefined;
+  let position = 0;
+  let skipped = 0;
+  let stopped = false;
+  if (!fromStdin) {
+    (input as ReadStream).once('open', (fd: number) => {
+      const stat = fstatSync(fd);
+      if (stat.isFile() && stat.size > 0) size = stat.size;
+    });
+  }
+
+  async function* batches(): AsyncGenerator<ReplayItem[]> {
+    const splitter = new LineSplitter();
+    // A malformed line ends the replay, but only after the lines before it went out.
+    let malformed: DataError | undefined;
+    const parse = (lines: Iterable<{ bytes: Buffer; number: number }>): ReplayItem[] => {
+      const batch: ReplayItem[] = [];
+      for (const line of lines) {
+        // Progress counts the lines handed out, not the bytes read ahead of them.
+        position += line.bytes.length + 1;
+        let item: ReplayItem;
+        try {
+          const recorded = recordedFromEnvelopeLine(
+            line.bytes.toString('utf8'),
+            line.number,
+            options.withTimes,
+          );
+          item = {
+            line: line.number,
+            message: recorded.message,
+            encodedHeaders: recorded.encodedHeaders,
+            recordedAt: recorded.recordedAt,
+            origin: { exchange: recorded.message.exchange, routingKey: recorded.message.routingKey },
+            ref: undefined,
+            position,
+          };
+        } catch (error) {
+          if (!(error instanceof DataError)) throw error;
+          if (!options.skipInvalid) {
+            malformed = error;
+            break;
+          }
+          skipped += 1;
+          options.reporter.warn(`${error.message} (skipped)`);
+          continue;
+        }
+        batch.push(item);
+      }
+      return batch;
+    };
+    try {
+      for await (const chunk of input as AsyncIterable<Buffer>) {
+        yield parse(splitter.push(chunk));
+        if (malformed) throw malformed;
+        if (stopped) return;
+      }
+    } catch (error) {
+      if (stopped) return;
+      throw error instanceof WarrenError ? error : cannotRead(error, fromStdin ? undefined : path);
+    }
+    if (stopped) return;
+    yield parse(splitter.end());
+    if (malformed) throw malformed;
+  }
+
+  return {
+    label: fromStdin ? 'stdin' : `'${path}'`,
+    recordsTimes: true,
+    batches,
+    total: () => size,
+    settle: () => {},
+    stop: () => {
+      stopped = true;
+      input.destroy?.();
+    },
+    close: async () => {
+      if (!fromStdin) input.destroy();
+    },
+    notes: () => (skipped > 0 ? [`skipped ${skipped} invalid`] : []),
+  };
+}
+
+function cannotRead(error: unknown, path: string | undefined): UsageError {
+  const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+  return new UsageError(`cannot read ${path === undefined ? 'stdin' : `'${path}'`}: ${code}`, {
+    cause: error,
+    hint: undefined,
+  });
+}

@@ -1,0 +1,196 @@
+import type { FieldTable, TypedValue } from '../broker/fieldTable.js';
+import type { Consumption, DeliveredMessage, Session } from '../broker/session.js';
+import { BrokerRefusedError } from '../errors.js';
+import { IDLE, ItemBuffer } from './itemBuffer.js';
+import type { ReplayItem, ReplaySource } from './source.js';
+
+/** Where a stream replay starts and stops. */
+export interface StreamRange {
+  /** The x-stream-offset to attach at: first, last, next, an int64, a timestamp. */
+  start: unknown;
+  startText: string;
+  /** Stop before this offset, or before the first chunk at or after this time. */
+  until: { offset: number } | { time: unknown } | undefined;
+  untilText: string | undefined;
+}
+
+const OFFSET_HEADER = 'x-stream-offset';
+
+/** The stream offset a delivery carries, or undefined when it came from no stream. */
+export function offsetOf(headers: FieldTable | undefined): number | undefined {
+  const value: TypedValue | undefined = headers?.[OFFSET_HEADER];
+  if (typeof value === 'number') return value;
+  if (value && typeof value === 'object' && !Array.isArray(value) && '!' in value) {
+    const n = Number(value['value']);
+    return Number.isFinite(n) ? n : undefined;
+  }
+  return undefined;
+}
+
+function notAStream(queue: string): BrokerRefusedError {
+  return new BrokerRefusedError(`'${queue}' is not a stream queue: nothing was taken from it`, {
+    hint: 'use --from-stream with stream queues only; re-drive other queues with --from-queue',
+  });
+}
+
+/**
+ * Attaches a short-lived consumer at `offset` and reports the offsets it sees: the first
+ * one (`first`), or the greatest once nothing more comes for a moment (`last`).
+ */
+async function probe(
+  session: Session,
+  queue: string,
+  offset: unknown,
+  mode: 'first' | 'greatest',
+  prefetch: number,
+): Promise<number | undefined> {
+  let consumption: Consumption | undefined;
+  let greatest: number | undefined;
+  let settle!: (result: number | undefined | Error) => void;
+  const result = new Promise<number | undefined | Error>((resolve) => {
+    settle = resolve;
+  });
+  let idle: NodeJS.Timeout = setTimeout(() => settle(greatest), 1000);
+  const cap = setTimeout(() => settle(greatest), 3000);
+  try {
+    consumption = await session.consume(
+      queue,
+      { prefetch, noAck: false, arguments: { [OFFSET_HEADER]: offset } },
+      (message) => {
+        const at = offsetOf(message.headers);
+        // Not acked: it goes back to its queue when this probe's channel closes.
+        if (at === undefined) return settle(notAStream(queue));
+        consumption?.ack(message.deliveryTag, false);
+        if (mode === 'first') return settle(at);
+        greatest = Math.max(greatest ?? at, at);
+        clearTimeout(idle);
+        idle = setTimeout(() => settle(greatest), 250);
+      },
+      () => settle(new BrokerRefusedError(`the broker cancelled the consumer on '${queue}'`)),
+    );
+    const outcome = await result;
+    if (outcome instanceof Error) throw outcome;
+    return outcome;
+  } catch (error) {
+    // RabbitMQ refuses the offset argument on other queue types.
+    if (error instanceof BrokerRefusedError && /invalid arg 'x-stream-offset'/.test(error.message)) {
+      throw notAStream(queue);
+    }
+    throw error;
+  } finally {
+    clearTimeout(idle);
+    clearTimeout(cap);
+    await consumption?.close();
+  }
+}
+
+/**
+ * Re-publishes a range of a stream: from --offset up to the end of the stream as it was
+ * when the replay started (or before --until). The stream is read in place; its acks are
+ * only credit. The end is found first, so a replay into an exchange that feeds the same
+ * stream cannot chase its own tail.
+ */
+export async function openStreamSource(
+  session: Session,
+  queue: string,
+  range: StreamRange,
+  options: { prefetch: number },
+): Promise<ReplaySource> {
+  if (!(await session.queueInfo(queue))) {
+    throw new BrokerRefusedError(`queue '${queue}' does not exist`, {
+      hint: 'check the name (and the vhost in --url)',
+    });
+  }
+  // One message at most is held (then given back) should this not be a stream.
+  const lastChunk = await probe(session, queue, 'last', 'first', 1);
+  const live = range.start === 'next';
+  let last = Number.POSITIVE_INFINITY;
+  let empty = false;
+  if (!live) {
+    if (lastChunk === undefined) empty = true;
+    else last = (await probe(session, queue, 'last', 'greatest', 1000)) ?? lastChunk;
+  }
+  if (range.until && 'offset' in range.until) last = Math.min(last, range.until.offset - 1);
+  if (range.until && 'time' in range.until) {
+    const boundary = await probe(session, queue, range.until.time, 'first', 1);
+    if (boundary !== undefined) last = Math.min(last, boundary - 1);
+  }
+  const from =
+    typeof range.start === 'object' &&
+    range.start !== null &&
+    (range.start as { '!'?: string })['!'] === 'int64'
+      ? Number((range.start as { value: unknown }).value)
+      : undefined;
+
+  const buffer = new ItemBuffer<DeliveredMessage>();
+  let consumption: Consumption | undefined;
+  let seen = 0;
+  const stop = () => {
+    buffer.end();
+    consumption?.cancel().catch(() => {});
+  };
+  if (empty || last < (from ?? 0)) buffer.end();
+  else {
+    let checked = false;
+    consumption = await session.consume(
+      queue,
+      { prefetch: options.prefetch, noAck: false, arguments: { [OFFSET_HEADER]: range.start } },
+      (message) => {
+        if (buffer.isEnded) return;
+        const at = offsetOf(message.headers);
+        if (at === undefined && !checked) return buffer.fail(notAStream(queue));
+        checked = true;
+        // A consumer attaches at a chunk: offsets before the one asked for are passed over.
+        if (at === undefined || (from !== undefined && at < from) || at > last) {
+          consumption?.ack(message.deliveryTag, false);
+          if (at !== undefined && at > last) stop();
+          return;
+        }
+        buffer.push(message);
+        if (at >= last) stop();
+      },
+      () => buffer.fail(new BrokerRefusedError(`the broker cancelled the consumer on '${queue}'`)),
+    );
+  }
+  // Progress: from the first offset handed out to the last one wanted.
+  let firstAt: number | undefined;
+
+  const itemOf = (message: DeliveredMessage): ReplayItem => {
+    seen += 1;
+    const at = offsetOf(message.headers);
+    firstAt ??= at;
+    const headers = { ...message.headers };
+    // The stream stamps its offset on each delivery; it was not part of what was published.
+    delete headers[OFFSET_HEADER];
+    return {
+      line: at ?? seen,
+      message: { ...message, headers: Object.keys(headers).length > 0 ? headers : undefined },
+      recordedAt: undefined,
+      origin: { exchange: message.exchange, routingKey: message.routingKey },
+      ref: message.deliveryTag,
+      position: at === undefined || firstAt === undefined ? seen : at - firstAt + 1,
+    };
+  };
+
+  async function* batches(): AsyncGenerator<ReplayItem[]> {
+    for (;;) {
+      const message = await buffer.next();
+      if (message === undefined || message === IDLE) return;
+      yield [message, ...buffer.takeAll()].map(itemOf);
+    }
+  }
+
+  const until = range.untilText === undefined ? '' : ` until ${range.untilText}`;
+  return {
+    label: `stream '${queue}' (from ${range.startText}${until})`,
+    recordsTimes: false,
+    batches,
+    total: () => (firstAt === undefined || !Number.isFinite(last) ? undefined : last - firstAt + 1),
+    settle: (ref) => consumption?.ack(ref, false),
+    stop,
+    close: async () => {
+      stop();
+    },
+    notes: () => (empty ? [`stream '${queue}' is empty`] : []),
+  };
+}
