@@ -5,6 +5,9 @@
  * - publish: N NDJSON envelopes (100-byte bodies) from stdin, confirms, mandatory;
  * - consume: N messages from a pre-filled queue to a file, as NDJSON (and, for
  *   information, as bare bodies);
+ * - replay: the same envelopes from a file (`warren replay FILE`) against the same amqplib
+ *   confirm loop, and a dead-letter re-drive (`warren replay --from-queue`) against an
+ *   amqplib consume → publish → ack-on-confirm loop;
  * - a single `warren publish` against `node -e 0`.
  *
  * Every run is a whole child process, timed from spawn to exit. The sides alternate and
@@ -34,6 +37,7 @@ const WARREN = join(ROOT, 'bin', 'warren.js');
 const BASELINE_PUBLISH = join(ROOT, 'bench', 'baseline-publish.js');
 const BASELINE_CONSUME = join(ROOT, 'bench', 'baseline-consume.js');
 const BASELINE_SINGLE = join(ROOT, 'bench', 'baseline-single.js');
+const BASELINE_REDRIVE = join(ROOT, 'bench', 'baseline-redrive.js');
 const BROKER_URL = process.env.WARREN_URL ?? 'amqp://guest:guest@127.0.0.1:5672/';
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
@@ -198,6 +202,21 @@ class BenchBroker {
     await this.channel.waitForConfirms();
   }
 
+  /** Fills a queue with messages that look dead-lettered from `origin` (an x-death header). */
+  async fillDeadLettered(queue, origin, count) {
+    const headers = {
+      'x-death': [{ count: 1, reason: 'rejected', queue: origin, exchange: '', 'routing-keys': [origin] }],
+      'x-first-death-exchange': '',
+      'x-first-death-queue': origin,
+      'x-first-death-reason': 'rejected',
+    };
+    for (let seq = 1; seq <= count; seq += 1) {
+      this.channel.sendToQueue(queue, Buffer.from(makeBody(seq)), { ...PROPERTIES, headers });
+      if (seq % 5000 === 0) await this.channel.waitForConfirms();
+    }
+    await this.channel.waitForConfirms();
+  }
+
   async cleanup() {
     for (const queue of this.queues) await this.channel.deleteQueue(queue).catch(() => {});
     await this.connection.close().catch(() => {});
@@ -285,6 +304,68 @@ async function publishScenario(broker, tmp, envelopes) {
   });
   await broker.purge(queue);
   return throughputRow('publish ndjson, confirms', TARGET_THROUGHPUT, results);
+}
+
+async function replayFileScenario(broker, tmp, envelopes) {
+  const queue = await broker.queue('replay');
+  const sides = [
+    {
+      name: 'baseline',
+      scenario: 'replay file',
+      argv: [BASELINE_PUBLISH, '--url', BROKER_URL, '--exchange', '', '--routing-key', queue],
+      stdin: envelopes,
+    },
+    {
+      name: 'warren',
+      scenario: 'replay file',
+      argv: [WARREN, 'replay', envelopes, '--exchange', '', '--routing-key', queue],
+    },
+  ];
+  const results = await alternate(sides, async (side) => {
+    await broker.purge(queue);
+    const run = await runChild(`${side.name} replay`, side.argv, { stdin: side.stdin, tmp });
+    const count = await broker.count(queue);
+    if (count !== MESSAGES) problem(`${side.name} replay: wrong number of messages in the queue`, `${count}`);
+    return run;
+  });
+  await broker.purge(queue);
+  return throughputRow('replay FILE, confirms', TARGET_THROUGHPUT, results);
+}
+
+async function redriveScenario(broker, tmp) {
+  const dlq = await broker.queue('dlq');
+  const target = await broker.queue('redriven');
+  const sides = [
+    {
+      name: 'baseline',
+      scenario: 'replay --from-queue',
+      argv: [
+        BASELINE_REDRIVE,
+        '--url',
+        BROKER_URL,
+        '--queue',
+        dlq,
+        '--to',
+        target,
+        '--count',
+        String(MESSAGES),
+      ],
+    },
+    { name: 'warren', scenario: 'replay --from-queue', argv: [WARREN, 'replay', '--from-queue', dlq] },
+  ];
+  const results = await alternate(sides, async (side) => {
+    await broker.purge(dlq);
+    await broker.purge(target);
+    await broker.fillDeadLettered(dlq, target, MESSAGES);
+    const run = await runChild(`${side.name} re-drive`, side.argv, { tmp });
+    const [left, moved] = [await broker.count(dlq), await broker.count(target)];
+    if (left !== 0 || moved !== MESSAGES) {
+      problem(`${side.name} re-drive: wrong counts`, `${left} left, ${moved} moved`);
+    }
+    return run;
+  });
+  await broker.purge(target);
+  return throughputRow('replay --from-queue (DLQ re-drive)', undefined, results);
 }
 
 function lineCount(file) {
@@ -523,6 +604,8 @@ async function main() {
     await runChild('warm-up', ['-e', "require('amqplib')"], { tmp, measureRss: false });
     const rows = [];
     rows.push(await publishScenario(broker, tmp, envelopes));
+    rows.push(await replayFileScenario(broker, tmp, envelopes));
+    rows.push(await redriveScenario(broker, tmp));
     rows.push(await consumeScenario(broker, tmp, 'ndjson', TARGET_THROUGHPUT));
     rows.push(await consumeScenario(broker, tmp, 'body', undefined));
     rows.push(await startupScenario(broker, tmp));
