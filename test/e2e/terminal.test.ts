@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,5 +54,24 @@ describe('the status line', () => {
     expect(run.code).toBe(0);
     expect(run.stderr).not.toContain('waiting for messages');
     expect(run.stderr).toContain(`consumed 0 messages from '${queue}'`);
+  });
+});
+
+describe('replay progress', () => {
+  it('shows how far, an ETA and what was confirmed on a terminal; stdout keeps only the receipts', async () => {
+    const queue = await broker.queue('replay-progress');
+    const capture = join(tmpdir(), `${uniqueName('capture')}.ndjson`);
+    const line = (n: number) => JSON.stringify({ exchange: '', routingKey: queue, body: `message ${n}` });
+    writeFileSync(capture, `${Array.from({ length: 40 }, (_, i) => line(i + 1)).join('\n')}\n`);
+    // 40 messages at 50/s: two seconds, many redraws of the status line.
+    const run = await inTerminal(`replay ${capture} --rate 50/s --receipts`);
+    rmSync(capture);
+    expect(run.code).toBe(0);
+    expect(run.screen).toMatch(/replaying '[^']+': \d+%, ETA \d+s, \d+ published, \d+ confirmed/);
+    expect(run.screen).toContain('published 40, confirmed 40');
+    const receipts = run.stdout.trim().split('\n');
+    expect(receipts).toHaveLength(40);
+    expect(receipts.every((r) => (JSON.parse(r) as { status: string }).status === 'confirmed')).toBe(true);
+    expect(await broker.messageCount(queue)).toBe(40);
   });
 });
