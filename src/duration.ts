@@ -22,7 +22,8 @@ export function parseDuration(text: string, flag = 'duration'): number {
 
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
+  // Without trailing zeros: a configured 2s reads `2s`, a measured 6.26 s `6.26s`.
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1).replace(/\.?0+$/, '')}s`;
   const seconds = Math.round(ms / 1000);
   return `${Math.floor(seconds / 60)}m${seconds % 60}s`;
 }

@@ -58,6 +58,8 @@ export interface OutgoingMessage {
   body: Buffer;
   properties: MessageProperties;
   headers: Record<string, unknown> | undefined;
+  /** Overrides the publisher's mandatory flag for this message. */
+  mandatory?: boolean;
 }
 
 /** What the command line sets on every message; each field present wins over the input's. */

@@ -227,6 +227,9 @@ async function connectOnce(
   return { failures, retryable };
 }
 
+/** RabbitMQ's pseudo-queue for replies straight to the requesting channel. */
+export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
+
 export interface QueueCounts {
   queue: string;
   messageCount: number;
@@ -481,9 +484,28 @@ export class Session {
     await this.onChannel(`delete exchange '${name}'`, (channel) => channel.deleteExchange(name, options));
   }
 
-  async openPublisher(options: { mandatory: boolean; tracker: ConfirmTracker }): Promise<Publisher> {
+  /**
+   * A publisher with confirms. With `onReply`, the channel also consumes RabbitMQ's direct
+   * reply-to pseudo-queue, so that messages published on it with `replyTo` set to
+   * DIRECT_REPLY_TO get their replies here (it must be the same channel).
+   */
+  async openPublisher(options: {
+    mandatory: boolean;
+    tracker: ConfirmTracker;
+    onReply?: (message: DeliveredMessage) => void;
+  }): Promise<Publisher> {
     const channel = await this.model.createConfirmChannel();
     this.watchChannel(channel, 'publish');
+    const onReply = options.onReply;
+    if (onReply) {
+      try {
+        await channel.consume(DIRECT_REPLY_TO, (message) => message && onReply(receivedFromAmqp(message)), {
+          noAck: true,
+        });
+      } catch (error) {
+        throw this.lostError ?? classifyBrokerError(error, 'consume replies');
+      }
+    }
     this.log?.(`publisher confirms on, mandatory ${options.mandatory ? 'on' : 'off'}`);
     return new Publisher(channel, options.mandatory, options.tracker, this);
   }
@@ -643,7 +665,7 @@ export class Publisher {
     this.tracker.add(pending);
     const options = message.properties as Amqp.Options.Publish;
     options.headers = message.headers;
-    options.mandatory = this.mandatory;
+    options.mandatory = message.mandatory ?? this.mandatory;
     if (!this.channel.publish(message.exchange, message.routingKey, message.body, options))
       this.blocked = true;
   }

@@ -8,6 +8,7 @@ import { formatNdjson } from '../format/ndjson.js';
 import { RecordSink } from '../ui/recordSink.js';
 import { type StopSignal, watchStopSignals } from '../ui/signals.js';
 import type { CommandContext } from './context.js';
+import { idleTimer, Stopper } from './runControl.js';
 
 export interface ConsumeOptions {
   queue: string;
@@ -154,41 +155,7 @@ interface RunResult {
   stop: StopReason;
 }
 
-/** Waits until something stops the run; the first reason wins. */
-class Stopper {
-  reason: StopReason | undefined;
-  private resolve!: (reason: StopReason) => void;
-  readonly stopped = new Promise<StopReason>((resolve) => {
-    this.resolve = resolve;
-  });
-
-  stop(reason: StopReason): void {
-    if (this.reason) return;
-    this.reason = reason;
-    this.resolve(reason);
-  }
-}
-
-/** Ends the run when nothing has arrived for `timeoutMs`; one timer, not one per message. */
-function idleTimer(timeoutMs: number | undefined, onIdle: () => void): { touch(): void; clear(): void } {
-  if (timeoutMs === undefined) return { touch: () => {}, clear: () => {} };
-  let last = performance.now();
-  let timer: NodeJS.Timeout;
-  const check = () => {
-    const idle = performance.now() - last;
-    if (idle >= timeoutMs) onIdle();
-    else timer = setTimeout(check, timeoutMs - idle);
-  };
-  timer = setTimeout(check, timeoutMs);
-  return {
-    touch: () => {
-      last = performance.now();
-    },
-    clear: () => clearTimeout(timer),
-  };
-}
-
-function watchEverything(session: Session, stopper: Stopper, options: ConsumeOptions) {
+function watchEverything(session: Session, stopper: Stopper<StopReason>, options: ConsumeOptions) {
   const disposeSignals = watchStopSignals((signal) => stopper.stop({ kind: 'signal', signal }));
   session.onLost((error) => stopper.stop({ kind: 'failed', error }));
   const idle = idleTimer(options.timeoutMs, () => stopper.stop({ kind: 'timeout' }));
@@ -203,7 +170,7 @@ function watchEverything(session: Session, stopper: Stopper, options: ConsumeOpt
 
 /** One consume run: what stops it, how many were taken, where their records go. */
 class ConsumeRun {
-  readonly stopper = new Stopper();
+  readonly stopper = new Stopper<StopReason>();
   readonly sink: RecordSink;
   taken = 0;
   private readonly watch: ReturnType<typeof watchEverything>;

@@ -21,7 +21,7 @@ export interface PublishOptions {
 }
 
 /** Where the message bytes come from: the argument, a file, or stdin. */
-function openInput(
+export function openInput(
   options: PublishOptions,
   context: CommandContext,
 ): AsyncIterable<Buffer> | Iterable<Buffer> {
@@ -52,7 +52,7 @@ function openInput(
   return context.io.stdin as AsyncIterable<Buffer>;
 }
 
-async function readWhole(
+export async function readWhole(
   input: AsyncIterable<Buffer> | Iterable<Buffer>,
   file: string | undefined,
 ): Promise<Buffer> {
@@ -75,7 +75,7 @@ function inputError(error: unknown, file: string | undefined): WarrenError {
 }
 
 /** A message from raw or line input: the flags' exchange, key and properties, persistent by default. */
-function rawMessage(body: Buffer, overrides: MessageOverrides): OutgoingMessage {
+export function rawMessage(body: Buffer, overrides: MessageOverrides): OutgoingMessage {
   const properties = { ...overrides.properties };
   if (properties.deliveryMode === undefined) properties.deliveryMode = 2;
   return {
