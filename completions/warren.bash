@@ -24,12 +24,18 @@ _warren() {
     --type) COMPREPLY=(); return ;;
     --app-id) COMPREPLY=(); return ;;
     --timestamp) COMPREPLY=(); return ;;
-    --count|-n) COMPREPLY=(); return ;;
     --timeout|-t) COMPREPLY=(); return ;;
-    --prefetch) COMPREPLY=(); return ;;
-    --ack-mode) COMPREPLY=($(compgen -W "ack requeue reject none" -- "$cur")); return ;;
     --format) COMPREPLY=($(compgen -W "pretty ndjson body" -- "$cur")); return ;;
     --template) COMPREPLY=(); return ;;
+    --count|-n) COMPREPLY=(); return ;;
+    --prefetch) COMPREPLY=(); return ;;
+    --ack-mode) COMPREPLY=($(compgen -W "ack requeue reject none" -- "$cur")); return ;;
+    --exec) COMPREPLY=(); return ;;
+    --on-failure) COMPREPLY=($(compgen -W "requeue reject dead-letter" -- "$cur")); return ;;
+    --concurrency) COMPREPLY=(); return ;;
+    --exec-timeout) COMPREPLY=(); return ;;
+    --max-retries) COMPREPLY=(); return ;;
+    --grace) COMPREPLY=(); return ;;
     --stream) COMPREPLY=(); return ;;
     --offset) COMPREPLY=(); return ;;
     --match-header) COMPREPLY=(); return ;;
@@ -51,8 +57,8 @@ _warren() {
   done
   flags="--version -V --url --ca --cert --key --insecure --quiet -q --verbose -v --no-color --wait-for-broker --help -h"
   case "$cmd" in
-    publish) flags="--exchange -e --routing-key -k --file -f --input -i --header -H --content-type --content-encoding --persistent --transient --priority --expiration --message-id --correlation-id --reply-to --type --app-id --timestamp --no-mandatory --skip-invalid --help -h" ;;
-    consume) flags="--count -n --timeout -t --prefetch --ack-mode --format --template --help -h" ;;
+    publish) flags="--exchange -e --routing-key -k --file -f --input -i --header -H --content-type --content-encoding --persistent --transient --priority --expiration --message-id --correlation-id --reply-to --type --app-id --timestamp --no-mandatory --skip-invalid --rpc --timeout -t --format --template --help -h" ;;
+    consume) flags="--count -n --timeout -t --prefetch --ack-mode --format --template --exec --on-failure --concurrency --exec-timeout --max-retries --reply --grace --help -h" ;;
     completion) flags="--help -h" ;;
     declare) flags="--file -f --check --json --help -h" ;;
     delete) flags="--file -f --json --help -h" ;;

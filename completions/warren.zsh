@@ -51,6 +51,10 @@ _warren() {
         '--timestamp[timestamp property  now, seconds since the epoch, or ISO 8601]:value: ' \
         '--no-mandatory[allow unroutable messages to be dropped silently]' \
         '--skip-invalid[with --input ndjson  warn about a malformed line and go on]' \
+        '--rpc[send a request (direct reply-to, a fresh correlation id) and print its reply]' \
+        '(-t --timeout)'{-t,--timeout}'[with --rpc  how long to wait for the reply (default 30s; exit 3)]:value: ' \
+        '--format[with --rpc  how to print the reply; pretty on a terminal, else ndjson]:value:(pretty ndjson body)' \
+        '--template[with --rpc  print the reply as one line, e.g. {body}]:value: ' \
         '(-h --help)'{-h,--help}'[show help]' \
         '*:argument:_files'
       ;;
@@ -62,6 +66,13 @@ _warren() {
         '--ack-mode[ack  take; requeue  peek, leave the queue as it was; reject  dead-letter; none  broker auto-ack]:value:(ack requeue reject none)' \
         '--format[pretty on a terminal, else ndjson; body  the raw body and a newline]:value:(pretty ndjson body)' \
         '--template[one line per message, e.g. {routingKey} {headers.x-id} {body}]:value: ' \
+        '--exec[run COMMAND (through the shell) per message  body on stdin, envelope in WARREN_* variables]:value: ' \
+        '--on-failure[with --exec  what a failed handler does to its message]:value:(requeue reject dead-letter)' \
+        '--concurrency[with --exec  handlers running at once (the prefetch follows)]:value: ' \
+        '--exec-timeout[with --exec  kill a handler running longer; its message failed]:value: ' \
+        '--max-retries[with --exec  reject (dead-letter) a message after N failed retries]:value: ' \
+        '--reply[with --exec  publish the handlers stdout to the messages reply-to (request/reply)]' \
+        '--grace[with --exec  on Ctrl-C, how long running handlers may finish (default 10s)]:value: ' \
         '(-h --help)'{-h,--help}'[show help]' \
         '*:argument:_files'
       ;;

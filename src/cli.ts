@@ -18,12 +18,14 @@ import {
 } from './choices.js';
 import type { ConsumeOptions } from './commands/consume.js';
 import type { CommandContext } from './commands/context.js';
+import type { ExecOptions } from './commands/exec.js';
 import type { PublishOptions } from './commands/publish.js';
 import type { ReplayOptions, ReplaySourceSpec } from './commands/replay.js';
+import type { RpcOptions } from './commands/rpc.js';
 import type { TailOptions } from './commands/tail.js';
 import type { DeclareOptions, DeleteOptions, PurgeOptions } from './commands/topology.js';
 import { parseDuration } from './duration.js';
-import { ExitCode, UsageError, WarrenError } from './errors.js';
+import { DEFAULT_USAGE_HINT, ExitCode, UsageError, WarrenError } from './errors.js';
 import { redact } from './redact.js';
 import { parseSource, parseStreamOffset } from './tailSource.js';
 import {
@@ -60,7 +62,9 @@ export type ParsedCommand =
   | { command: 'delete'; global: GlobalOptions; options: DeleteOptions }
   | { command: 'purge'; global: GlobalOptions; options: PurgeOptions }
   | { command: 'tail'; global: GlobalOptions; options: TailOptions }
-  | { command: 'replay'; global: GlobalOptions; options: ReplayOptions };
+  | { command: 'replay'; global: GlobalOptions; options: ReplayOptions }
+  | { command: 'exec'; global: GlobalOptions; options: ExecOptions }
+  | { command: 'rpc'; global: GlobalOptions; options: RpcOptions };
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -170,12 +174,15 @@ Examples:
 Examples:
   $ warren publish --exchange orders --routing-key order.created -H x-tenant=acme '{"id":42}'
   $ seq 1 1000 | warren publish --routing-key numbers --input lines
-  $ warren publish --input ndjson --exchange '' --routing-key orders-copy < capture.ndjson`,
+  $ warren publish --input ndjson --exchange '' --routing-key orders-copy < capture.ndjson
+  $ warren publish --rpc --routing-key rpc.echo --timeout 5s --template '{body}' 'hello'   # exit 3: no reply`,
   consume: `
 Examples:
   $ warren consume orders                              # pretty on a terminal, NDJSON in a pipe
   $ warren consume orders --count 1 --timeout 10s      # exit 3 if nothing comes within 10s
-  $ warren consume orders --ack-mode requeue --format ndjson | jq -c .headers   # peek`,
+  $ warren consume orders --ack-mode requeue --format ndjson | jq -c .headers   # peek
+  $ warren consume orders --exec './handle-order.sh' --concurrency 4 --max-retries 3 --exec-timeout 30s
+  $ warren consume rpc.echo --exec 'tr a-z A-Z' --reply              # a request/reply server`,
   declare: `
 Examples:
   $ warren declare exchange orders --type topic
@@ -306,10 +313,34 @@ ${EXAMPLES.program}`,
     )
     .option('--no-mandatory', 'allow unroutable messages to be dropped silently')
     .option('--skip-invalid', 'with --input ndjson: warn about a malformed line and go on')
+    .option('--rpc', 'send a request (direct reply-to, a fresh correlation id) and print its reply')
+    .option(
+      '-t, --timeout <duration>',
+      'with --rpc: how long to wait for the reply (default 30s; exit 3)',
+      duration,
+    )
+    .addOption(
+      new Option(
+        '--format <format>',
+        'with --rpc: how to print the reply; pretty on a terminal, else ndjson',
+      ).choices(FORMATS),
+    )
+    .option('--template <template>', 'with --rpc: print the reply as one line, e.g. {body}')
     .addHelpText('after', EXAMPLES.publish)
     .action((body: string | undefined, o: Record<string, unknown>, command: Command) => {
       if (o['persistent'] && o['transient'])
         throw new UsageError('--persistent and --transient contradict each other');
+      if (o['rpc']) {
+        if (o['input'] !== 'raw')
+          throw new UsageError('--rpc sends one request: it does not go with --input');
+        if (o['replyTo'] !== undefined) {
+          throw new UsageError('--rpc sets the reply-to itself (direct reply-to): leave out --reply-to');
+        }
+      } else {
+        for (const flag of ['timeout', 'format', 'template']) {
+          if (o[flag] !== undefined) throw new UsageError(`--${flag} goes with --rpc`);
+        }
+      }
       const properties: MessageProperties = {
         contentType: o['contentType'] as string | undefined,
         contentEncoding: o['contentEncoding'] as string | undefined,
@@ -326,7 +357,7 @@ ${EXAMPLES.program}`,
       for (const key of Object.keys(properties) as (keyof MessageProperties)[]) {
         if (properties[key] === undefined) delete properties[key];
       }
-      onParsed({
+      const parsed: Extract<ParsedCommand, { command: 'publish' }> = {
         command: 'publish',
         global: globals(command),
         options: {
@@ -341,6 +372,20 @@ ${EXAMPLES.program}`,
           input: o['input'] as InputMode,
           mandatory: o['mandatory'] !== false,
           skipInvalid: o['skipInvalid'] === true,
+        },
+      };
+      if (!o['rpc']) {
+        onParsed(parsed);
+        return;
+      }
+      onParsed({
+        command: 'rpc',
+        global: parsed.global,
+        options: {
+          request: parsed.options,
+          timeoutMs: (o['timeout'] as number | undefined) ?? 30_000,
+          format: (o['format'] as Format | undefined) ?? (io.stdout.isTTY ? 'pretty' : 'ndjson'),
+          template: o['template'] as string | undefined,
         },
       });
     });
@@ -371,8 +416,75 @@ ${EXAMPLES.program}`,
       ).choices(FORMATS),
     )
     .option('--template <template>', "one line per message, e.g. '{routingKey} {headers.x-id} {body}'")
+    .option(
+      '--exec <command>',
+      'run COMMAND (through the shell) per message: body on stdin, envelope in WARREN_* variables',
+    )
+    .addOption(
+      new Option('--on-failure <policy>', 'with --exec: what a failed handler does to its message')
+        .choices(['requeue', 'reject', 'dead-letter'])
+        .default('requeue'),
+    )
+    .option(
+      '--concurrency <n>',
+      'with --exec: handlers running at once (the prefetch follows)',
+      integer(1, 65535),
+    )
+    .option(
+      '--exec-timeout <duration>',
+      'with --exec: kill a handler running longer; its message failed',
+      duration,
+    )
+    .option(
+      '--max-retries <n>',
+      'with --exec: reject (dead-letter) a message after N failed retries',
+      integer(0),
+    )
+    .option('--reply', "with --exec: publish the handler's stdout to the message's reply-to (request/reply)")
+    .option(
+      '--grace <duration>',
+      'with --exec: on Ctrl-C, how long running handlers may finish (default 10s)',
+      duration,
+    )
     .addHelpText('after', EXAMPLES.consume)
     .action((queue: string, o: Record<string, unknown>, command: Command) => {
+      const given = (name: string) => command.getOptionValueSource(name) === 'cli';
+      if (o['exec'] !== undefined) {
+        if ((o['exec'] as string).trim() === '') {
+          throw new UsageError('--exec needs a command: an empty one would ack every message unhandled');
+        }
+        for (const name of ['prefetch', 'ackMode', 'format', 'template']) {
+          if (given(name)) {
+            const flag = `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+            throw new UsageError(
+              `${flag} does not go with --exec: the handler's outcome settles each message, and its output goes to stderr`,
+            );
+          }
+        }
+        onParsed({
+          command: 'exec',
+          global: globals(command),
+          options: {
+            queue,
+            command: o['exec'] as string,
+            onFailure: o['onFailure'] === 'requeue' ? 'requeue' : 'reject',
+            concurrency: (o['concurrency'] as number | undefined) ?? 1,
+            execTimeoutMs: o['execTimeout'] as number | undefined,
+            maxRetries: o['maxRetries'] as number | undefined,
+            reply: o['reply'] === true,
+            graceMs: (o['grace'] as number | undefined) ?? 10_000,
+            count: o['count'] as number | undefined,
+            timeoutMs: o['timeout'] as number | undefined,
+          },
+        });
+        return;
+      }
+      for (const name of ['onFailure', 'concurrency', 'execTimeout', 'maxRetries', 'reply', 'grace']) {
+        if (given(name)) {
+          const flag = `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+          throw new UsageError(`${flag} goes with --exec`);
+        }
+      }
       onParsed({
         command: 'consume',
         global: globals(command),
@@ -932,6 +1044,14 @@ function bindingKeyArgs(argv: string[]): string[] {
   });
 }
 
+/** `consume `, `declare queue `: the command (and entity) whose --help a usage error points at. */
+function helpPath(argv: string[]): string {
+  const at = argv.findIndex((arg) => COMMAND_NAMES.includes(arg));
+  if (at === -1) return '';
+  const kind = KINDS.includes(argv[at + 1] ?? '') ? `${argv[at + 1]} ` : '';
+  return `${argv[at]} ${kind}`;
+}
+
 const COMMAND_NAMES = ['publish', 'consume', 'completion', 'declare', 'delete', 'purge', 'tail', 'replay'];
 const KINDS = ['exchange', 'queue', 'binding'];
 
@@ -963,6 +1083,13 @@ export async function parseArgs(argv: string[], io: Io = processIo()): Promise<P
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
+    // A command's own checks: point at that command's help, as commander's errors do.
+    if (error instanceof UsageError && error.hint === DEFAULT_USAGE_HINT) {
+      throw new UsageError(error.message, {
+        cause: error.cause,
+        hint: `see 'warren ${helpPath(argv)}--help'`,
+      });
+    }
     if (!(error instanceof CommanderError)) throw error;
     if (error.exitCode === 0 || error.code === 'commander.help' || error.code === 'commander.helpDisplayed') {
       if (error.exitCode !== 0) throw new UsageError('', { hint: undefined });
@@ -971,9 +1098,7 @@ export async function parseArgs(argv: string[], io: Io = processIo()): Promise<P
     const [first = error.message, ...rest] = commanderMessage.trim().split('\n');
     const suggestion = rest.join(' ').replace(/^\((.*)\)$/, '$1');
     const at = argv.findIndex((arg) => COMMAND_NAMES.includes(arg));
-    const command = at === -1 ? '' : `${argv[at]} `;
-    const kind = at !== -1 && KINDS.includes(argv[at + 1] ?? '') ? `${argv[at + 1]} ` : '';
-    const seeHelp = `see 'warren ${command}${kind}--help'`;
+    const seeHelp = `see 'warren ${helpPath(argv)}--help'`;
     // `warren declare exchnage x`: say what the word after declare/delete may be.
     const word = argv[at + 1];
     if (
@@ -997,6 +1122,12 @@ export async function parseArgs(argv: string[], io: Io = processIo()): Promise<P
   }
   return parsed;
 }
+
+/** The client-provided connection name, where it is not `warren <command>`. */
+const CONNECTION_NAMES: Partial<Record<ParsedCommand['command'], string>> = {
+  exec: 'warren consume --exec',
+  rpc: 'warren publish --rpc',
+};
 
 async function makeContext(parsed: ParsedCommand, io: Io): Promise<CommandContext> {
   const { global } = parsed;
@@ -1025,7 +1156,7 @@ async function makeContext(parsed: ParsedCommand, io: Io): Promise<CommandContex
       return openSession({
         urls,
         tls,
-        connectionName: `warren ${parsed.command}`,
+        connectionName: CONNECTION_NAMES[parsed.command] ?? `warren ${parsed.command}`,
         log: (line) => reporter.detail(line),
         waitMs: global.waitForBrokerMs,
       });
@@ -1043,6 +1174,14 @@ async function dispatch(parsed: ParsedCommand, io: Io): Promise<void> {
     case 'consume': {
       const { consume } = await import('./commands/consume.js');
       return consume(parsed.options, context);
+    }
+    case 'exec': {
+      const { exec } = await import('./commands/exec.js');
+      return exec(parsed.options, context);
+    }
+    case 'rpc': {
+      const { rpc } = await import('./commands/rpc.js');
+      return rpc(parsed.options, context);
     }
     case 'declare': {
       const { declare } = await import('./commands/topology.js');

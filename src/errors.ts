@@ -26,9 +26,12 @@ export class WarrenError extends Error {
   }
 }
 
+/** Where a usage error points unless it says better; the CLI names the command's help. */
+export const DEFAULT_USAGE_HINT = "see 'warren --help'";
+
 export class UsageError extends WarrenError {
   constructor(message: string, options: { cause?: unknown; hint?: string } = {}) {
-    super(message, ExitCode.usage, { hint: "see 'warren --help'", ...options });
+    super(message, ExitCode.usage, { hint: DEFAULT_USAGE_HINT, ...options });
   }
 }
 

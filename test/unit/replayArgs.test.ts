@@ -5,11 +5,12 @@ import {
   outgoingFromRecorded,
   recordedFromEnvelopeLine,
 } from '../../src/broker/envelope.js';
-import { type GlobalOptions, main, type ParsedCommand, parseArgs } from '../../src/cli.js';
+import { type GlobalOptions, type ParsedCommand, parseArgs } from '../../src/cli.js';
 import type { ReplayOptions } from '../../src/commands/replay.js';
-import { DataError, UsageError } from '../../src/errors.js';
+import { DataError, type UsageError } from '../../src/errors.js';
 import { fakeIo } from '../helpers/fakeIo.js';
 import { global } from '../helpers/globals.js';
+import { describeUsageErrors } from '../helpers/usageError.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -536,33 +537,9 @@ const USAGE_ERRORS: { name: string; argv: string[]; stdinTty?: boolean; mentions
   },
 ];
 
+describeUsageErrors('replay: usage errors', USAGE_ERRORS);
+
 describe('replay: usage errors', () => {
-  it.each(USAGE_ERRORS)('$name → UsageError (exit 2)', async ({ argv, stdinTty, mentions }) => {
-    const error = await parseArgs(argv, fakeIo({ stdinTty }).io).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(UsageError);
-    expect((error as UsageError).exitCode).toBe(2);
-    expect((error as UsageError).message).toMatch(mentions);
-  });
-
-  it.each(USAGE_ERRORS)(
-    '$name → main exits 2 with one error line (and at most a hint)',
-    async ({ argv, stdinTty, mentions }) => {
-      const fake = fakeIo({ stdinTty });
-      const code = await main(argv, fake.io);
-      await new Promise((resolve) => setImmediate(resolve));
-      expect(code).toBe(2);
-      expect(fake.stdout()).toBe('');
-      const lines = fake.stderr().trimEnd().split('\n');
-      expect(lines[0]).toMatch(/^error: /);
-      expect(lines[0]?.replace(/^error: /, '')).toMatch(mentions);
-      expect(lines.length).toBeLessThanOrEqual(2);
-      if (lines[1] !== undefined) expect(lines[1]).toMatch(/--help/);
-    },
-  );
-
   it("nothing to replay: the hint points at 'warren replay --help'", async () => {
     const error = await parseArgs(['replay'], fakeIo({ stdinTty: true }).io).then(
       () => undefined,

@@ -1,0 +1,139 @@
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import type { HandlerExit } from './outcome.js';
+
+export interface HandlerRun {
+  /** Resolves once the handler ended and its output was passed on. */
+  readonly done: Promise<{ exit: HandlerExit; stdout: Buffer | undefined }>;
+  /** Ends it early (shutdown): SIGTERM to its process group, SIGKILL if it lingers. */
+  interrupt(): void;
+  /** Ends it now (warren is quitting): SIGKILL to its process group. */
+  kill(): void;
+}
+
+export interface HandlerSpec {
+  command: string;
+  body: Buffer;
+  env: NodeJS.ProcessEnv;
+  timeoutMs: number | undefined;
+  /** Keep stdout (the reply) instead of passing it on. */
+  captureStdout: boolean;
+  /** Where the handler's output goes, a line at a time, with this prefix. */
+  log: NodeJS.WritableStream;
+  prefix: string;
+}
+
+/** How long a handler told to stop may take before it is killed. */
+const KILL_AFTER_MS = 2000;
+
+/** Passes output on a line at a time, each line with the prefix (none: as it comes). */
+function lineForwarder(out: NodeJS.WritableStream, prefix: string) {
+  let pending = '';
+  return {
+    write(chunk: Buffer) {
+      if (prefix === '') {
+        out.write(chunk);
+        return;
+      }
+      const text = pending + chunk.toString('utf8');
+      const lines = text.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) out.write(`${prefix}${line}\n`);
+    },
+    end() {
+      if (pending !== '') out.write(`${prefix}${pending}\n`);
+      pending = '';
+    },
+  };
+}
+
+/**
+ * Runs one handler through the shell, in a process group of its own: a timeout or the
+ * shutdown can stop it and whatever it started, and a Ctrl-C at the terminal reaches warren
+ * only, which decides when handlers stop.
+ */
+export function runHandler(spec: HandlerSpec): HandlerRun {
+  let child: ChildProcessWithoutNullStreams;
+  try {
+    child = spawn('/bin/sh', ['-c', spec.command], {
+      env: spec.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+  } catch (error) {
+    // Some failures are thrown rather than emitted (E2BIG: an environment over the limit).
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    const exit: HandlerExit = { kind: 'notStarted', error: code };
+    return { done: Promise.resolve({ exit, stdout: undefined }), interrupt: () => {}, kill: () => {} };
+  }
+  let timedOut = false;
+  let interrupted = false;
+  let killTimer: NodeJS.Timeout | undefined;
+  const stop = () => {
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+    const group = -child.pid;
+    try {
+      process.kill(group, 'SIGTERM');
+    } catch {
+      return;
+    }
+    killTimer = setTimeout(() => {
+      try {
+        process.kill(group, 'SIGKILL');
+      } catch {}
+    }, KILL_AFTER_MS);
+  };
+  const timeout =
+    spec.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          stop();
+        }, spec.timeoutMs);
+
+  // A handler need not read its stdin: a closed pipe is not an error.
+  child.stdin.on('error', () => {});
+  child.stdin.end(spec.body);
+  const captured: Buffer[] = [];
+  const stdoutLines = lineForwarder(spec.log, spec.prefix);
+  const stderrLines = lineForwarder(spec.log, spec.prefix);
+  child.stdout.on('data', (chunk: Buffer) =>
+    spec.captureStdout ? captured.push(chunk) : stdoutLines.write(chunk),
+  );
+  child.stderr.on('data', (chunk: Buffer) => stderrLines.write(chunk));
+
+  const done = new Promise<{ exit: HandlerExit; stdout: Buffer | undefined }>((resolve) => {
+    let spawnError: Error | undefined;
+    child.on('error', (error) => {
+      spawnError = error;
+    });
+    // 'close': the process ended and its output streams are drained.
+    child.on('close', (code, signal) => {
+      clearTimeout(timeout);
+      clearTimeout(killTimer);
+      stdoutLines.end();
+      stderrLines.end();
+      let exit: HandlerExit;
+      if (spawnError && code === null && signal === null)
+        exit = { kind: 'notStarted', error: spawnError.message };
+      else if (timedOut) exit = { kind: 'timedOut' };
+      // A handler that finishes cleanly when told to stop did its work.
+      else if (interrupted && code !== 0) exit = { kind: 'interrupted' };
+      else if (signal) exit = { kind: 'killed', signal };
+      else exit = { kind: 'exited', code: code ?? 1 };
+      resolve({ exit, stdout: spec.captureStdout ? Buffer.concat(captured) : undefined });
+    });
+  });
+  return {
+    done,
+    interrupt: () => {
+      interrupted = true;
+      stop();
+    },
+    kill: () => {
+      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {}
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import type { FieldTable, TypedValue } from '../broker/fieldTable.js';
+
+/**
+ * What becomes of a handled message. `ack`: done. `requeue`: back to the queue for another
+ * try (the broker's requeue; redelivered is set). `retry`: another try that is counted, by
+ * re-publishing a copy carrying the count and acking the original. `reject`: to the
+ * queue's dead-letter exchange (or dropped, when it has none).
+ */
+export type Action = 'ack' | 'requeue' | 'retry' | 'reject';
+
+/** `--on-failure`: dead-letter is what reject means to the broker; both are accepted. */
+export type FailurePolicy = 'requeue' | 'reject';
+
+/** Handler exit codes with a meaning of their own, whatever --on-failure says. */
+export const HANDLER_EXIT = {
+  /** EX_DATAERR: the message is bad; retrying cannot help. */
+  reject: 65,
+  /** EX_TEMPFAIL: try again later. */
+  requeue: 75,
+} as const;
+
+/** The header warren counts its own retries in, on the copies it re-publishes. */
+export const RETRY_HEADER = 'x-warren-retries';
+
+/** How a handler run ended. */
+export type HandlerExit =
+  | { kind: 'exited'; code: number }
+  | { kind: 'killed'; signal: string }
+  | { kind: 'timedOut' }
+  | { kind: 'notStarted'; error: string }
+  /** Stopped by warren's shutdown after the grace period: not the message's fault. */
+  | { kind: 'interrupted' };
+
+export interface Decision {
+  action: Action;
+  /** Why, for the log: `exit 3`, `timed out`, `gave up after 5 retries`. */
+  reason: string;
+  failed: boolean;
+}
+
+function integer(value: TypedValue | undefined): number {
+  if (typeof value === 'number') return value;
+  if (value && typeof value === 'object' && !Array.isArray(value) && '!' in value) {
+    const n = Number(value['value']);
+    return Number.isFinite(n) ? n : 0;
+  }
+  if (typeof value === 'string' && /^\d+$/.test(value)) return Number(value);
+  return 0;
+}
+
+/**
+ * How many times a message was tried before: the broker's `x-delivery-count` (quorum
+ * queues count returned deliveries) or warren's own header on a re-published copy.
+ */
+export function retriesOf(headers: FieldTable | undefined): number {
+  return Math.max(integer(headers?.['x-delivery-count']), integer(headers?.[RETRY_HEADER]));
+}
+
+function describe(exit: HandlerExit): string {
+  switch (exit.kind) {
+    case 'exited':
+      return `exit ${exit.code}`;
+    case 'killed':
+      return `killed by ${exit.signal}`;
+    case 'timedOut':
+      return 'timed out';
+    case 'notStarted':
+      return `did not start: ${exit.error}`;
+    case 'interrupted':
+      return 'stopped by the shutdown';
+  }
+}
+
+/**
+ * The outcome of one handler run. Exit 0 acks, 65 rejects, 75 asks for another try; any
+ * other failure follows --on-failure. With --max-retries, another try is counted, and a
+ * message that has had its retries is rejected instead, so a poison message cannot loop.
+ */
+export function decide(
+  exit: HandlerExit,
+  options: { onFailure: FailurePolicy; maxRetries: number | undefined; retries: number },
+): Decision {
+  const why = describe(exit);
+  if (exit.kind === 'exited' && exit.code === 0) return { action: 'ack', reason: why, failed: false };
+  // Not the handler's failure: the message goes back as it was, uncounted.
+  if (exit.kind === 'interrupted') return { action: 'requeue', reason: why, failed: false };
+  const wantsAgain =
+    exit.kind === 'exited' && exit.code === HANDLER_EXIT.requeue
+      ? true
+      : exit.kind === 'exited' && exit.code === HANDLER_EXIT.reject
+        ? false
+        : options.onFailure === 'requeue';
+  if (!wantsAgain) return { action: 'reject', reason: why, failed: true };
+  if (options.maxRetries === undefined) return { action: 'requeue', reason: why, failed: true };
+  if (options.retries >= options.maxRetries) {
+    return {
+      action: 'reject',
+      reason: `${why}; gave up after ${options.retries} ${options.retries === 1 ? 'retry' : 'retries'}`,
+      failed: true,
+    };
+  }
+  return { action: 'retry', reason: why, failed: true };
+}

@@ -1,0 +1,732 @@
+/**
+ * `warren consume QUEUE --exec CMD` end to end: a shell command per message, settled by how
+ * it ended. What a person sees (exit codes, stderr lines, an empty stdout) and, above all,
+ * what is left in which queue afterwards: acked, requeued, retried or dead-lettered.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type amqp from 'amqplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectTestBroker, eventually, type TestBroker } from '../helpers/broker.js';
+import { numbered, publishMany, takeAllFast } from '../helpers/bulk.js';
+import { collect, type RunResult, runWarren, startWarren } from '../helpers/cli.js';
+import { hasStackTrace } from '../helpers/spawn.js';
+
+let broker: TestBroker;
+let root: string;
+
+beforeAll(async () => {
+  broker = await connectTestBroker();
+  root = mkdtempSync(join(tmpdir(), 'warren-exec-'));
+});
+
+afterAll(async () => {
+  await broker?.cleanup();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+/** A fresh directory for one test's handler to write to; handlers find it as $HDIR. */
+function handlerDir(name: string): string {
+  const dir = join(root, `${name}-${randomBytes(3).toString('hex')}`);
+  mkdirSync(dir);
+  return dir;
+}
+
+/** A queue holding `count` messages with messageId `prefix-1`…`prefix-count`. */
+async function filledQueue(prefix: string, count: number, options: amqp.Options.AssertQueue = {}) {
+  const queue = await broker.queue(prefix, options);
+  await publishMany(broker.connection, '', queue, numbered(prefix, count));
+  expect(await broker.messageCount(queue)).toBe(count);
+  return queue;
+}
+
+/** A work queue whose rejected messages go (through the default exchange) to a DLQ. */
+async function withDeadLetters(prefix: string, options: amqp.Options.AssertQueue = {}) {
+  const dlq = await broker.queue(`${prefix}-dlq`);
+  const work = await broker.queue(prefix, {
+    ...options,
+    arguments: {
+      ...(options.arguments ?? {}),
+      'x-dead-letter-exchange': '',
+      'x-dead-letter-routing-key': dlq,
+    },
+  });
+  return { work, dlq };
+}
+
+const ids = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}-${i + 1}`);
+const idsOf = (messages: amqp.Message[]) => messages.map((m) => m.properties.messageId as string);
+const lines = (text: string) => text.split('\n').filter((line) => line.length > 0);
+const fileLines = (path: string) => (existsSync(path) ? lines(readFileSync(path, 'utf8')) : []);
+const warnings = (stderr: string) => lines(stderr).filter((line) => line.startsWith('warning:'));
+const errors = (stderr: string) => lines(stderr).filter((line) => line.startsWith('error'));
+
+/** The checks every finished run must pass: stdout is data only, and nothing crashed. */
+function expectClean(result: RunResult) {
+  expect(result.stdout.length, `stdout must stay empty; got: ${result.stdout.toString()}`).toBe(0);
+  expect(hasStackTrace(result.stderr), result.stderr).toBe(false);
+}
+
+/** A `sleep` whose command line no other process has, to look for leftovers with pgrep. */
+function markedSleep(): { command: string; pattern: string } {
+  const digits = String(100_000_000 + Math.floor(Math.random() * 800_000_000));
+  return { command: `sleep 29.${digits}`, pattern: `sleep 29\\.${digits}` };
+}
+
+function running(pattern: string): string[] {
+  const result = spawnSync('pgrep', ['-af', pattern], { encoding: 'utf8' });
+  return lines(result.stdout ?? '');
+}
+
+describe.concurrent('consume --exec', () => {
+  describe('success', () => {
+    it('acks each message once its handler exits 0; the bodies arrive on stdin', async () => {
+      const dir = handlerDir('ack');
+      const queue = await broker.queue('exec-ack');
+      const bodies = ['one\n', 'two\n', '', 'four\n', 'five\n'];
+      for (const [i, body] of bodies.entries())
+        await broker.publish('', queue, body, { messageId: `a-${i + 1}` });
+      const result = await runWarren(['consume', queue, '--exec', 'cat >> "$HDIR/out"', '--count', '5'], {
+        env: { HDIR: dir },
+      });
+      expect(result.code, result.stderr).toBe(0);
+      expectClean(result);
+      expect(readFileSync(join(dir, 'out'), 'utf8')).toBe(bodies.join(''));
+      expect(await broker.messageCount(queue)).toBe(0);
+      expect(warnings(result.stderr)).toEqual([]);
+      expect(result.stderr).toMatch(new RegExp(`handled 5 messages from '${queue}': 5 acked in `));
+    });
+
+    it('a handler that does not read its stdin (1 MiB bodies) still succeeds: acked, no EPIPE', async () => {
+      const queue = await broker.queue('exec-noread');
+      const big = Buffer.alloc(1024 * 1024, 0x61);
+      await publishMany(broker.connection, '', queue, [
+        { body: big, options: { messageId: 'big-1' } },
+        { body: big, options: { messageId: 'big-2' } },
+        { body: big, options: { messageId: 'big-3' } },
+      ]);
+      const result = await runWarren(['consume', queue, '--exec', 'exit 0', '--count', '3']);
+      expect(result.code, result.stderr).toBe(0);
+      expectClean(result);
+      expect(result.stderr).not.toMatch(/EPIPE|ECONNRESET/);
+      expect(warnings(result.stderr)).toEqual([]);
+      expect(result.stderr).toMatch(/handled 3 messages from '.*': 3 acked/);
+      expect(await broker.messageCount(queue)).toBe(0);
+    });
+
+    it('--timeout waits for a slow handler, then ends the run once the queue stays idle', async () => {
+      // Fails (a warren bug): once the idle timer has fired while a handler ran, it is never
+      // armed again, so the run does not end when the queue then stays idle: it hangs.
+      const queue = await filledQueue('exec-slow-idle', 1);
+      const result = await runWarren(['consume', queue, '--exec', 'sleep 1.2', '--timeout', '400ms'], {
+        timeoutMs: 8000,
+      });
+      expect(result.code, result.stderr).toBe(0);
+      expectClean(result);
+      expect(result.stderr).toMatch(/handled 1 message from '.*': 1 acked/);
+      expect(await broker.messageCount(queue)).toBe(0);
+    });
+
+    it('--timeout 1s --count 5 with only 2 messages: exit 3, timed out, the 2 are acked', async () => {
+      const queue = await filledQueue('exec-timeout', 2);
+      const result = await runWarren([
+        'consume',
+        queue,
+        '--exec',
+        'cat > /dev/null',
+        '--count',
+        '5',
+        '--timeout',
+        '1s',
+      ]);
+      expect(result.code, result.stderr).toBe(3);
+      expectClean(result);
+      const errorLines = errors(result.stderr);
+      expect(errorLines).toHaveLength(1);
+      expect(errorLines[0]).toMatch(/timed out: handled 2 of 5 messages/);
+      expect(result.stderr).toMatch(/handled 2 messages from '.*': 2 acked/);
+      expect(await broker.messageCount(queue)).toBe(0);
+    });
+
+    it('--count 2 with --concurrency 4: two handled, the messages prefetched beyond stay queued', async () => {
+      const dir = handlerDir('count-conc');
+      const queue = await filledQueue('exec-count-conc', 8);
+      const result = await runWarren(
+        [
+          'consume',
+          queue,
+          '--exec',
+          'echo "$WARREN_MESSAGE_ID" >> "$HDIR/done"',
+          '--concurrency',
+          '4',
+          '--count',
+          '2',
+        ],
+        { env: { HDIR: dir } },
+      );
+      expect(result.code, result.stderr).toBe(0);
+      expectClean(result);
+      const done = fileLines(join(dir, 'done'));
+      expect(done).toHaveLength(2);
+      const left = idsOf(await takeAllFast(broker.connection, queue));
+      expect(
+        left.filter((id) => done.includes(id)),
+        'handled and still queued',
+      ).toEqual([]);
+      expect(new Set([...done, ...left])).toEqual(new Set(ids('exec-count-conc', 8)));
+      expect(left).toHaveLength(6);
+    });
+  });
+
+  describe('the handler environment', () => {
+    it('sets WARREN_* from the envelope, only what the message has; the body arrives byte for byte', async () => {
+      const dir = handlerDir('env');
+      const exchange = await broker.exchange('exec-env-x', 'direct');
+      const queue = await broker.queue('exec-env');
+      await broker.channel.bindQueue(queue, exchange, 'order.created.eu');
+      const binary = Buffer.concat([Buffer.from([0x00, 0xff, 0x0a, 0x0d, 0xc3, 0x28]), randomBytes(4096)]);
+      await broker.publish(exchange, 'order.created.eu', binary, {
+        messageId: 'env-1',
+        correlationId: 'corr-1',
+        replyTo: 'replies.here',
+        contentType: 'application/octet-stream',
+        type: 'order.created',
+        appId: 'exec-test',
+        timestamp: 1795770000,
+        priority: 3,
+        headers: { 'x-tenant': 'acme', 'x-wide': { '!': 'int64', value: 7 } },
+      });
+      await broker.publish(exchange, 'order.created.eu', 'bare');
+      const handler = 'f=$(mktemp "$HDIR/msg.XXXXXX") && env -0 > "$f.env" && cat > "$f.body"';
+      const result = await runWarren(['consume', queue, '--exec', handler, '--count', '2'], {
+        env: {
+          HDIR: dir,
+          // Inherited by warren: must not leak into a message that has no such property.
+          WARREN_MESSAGE_ID: 'leaked-from-parent',
+          WARREN_CORRELATION_ID: 'leaked-from-parent',
+          WARREN_HEADERS: '{"leaked":true}',
+        },
+      });
+      expect(result.code, result.stderr).toBe(0);
+      expectClean(result);
+      expect(await broker.messageCount(queue)).toBe(0);
+
+      const runs = readdirSync(dir)
+        .filter((name) => name.endsWith('.env'))
+        .map((name) => {
+          const env: Record<string, string> = {};
+          for (const entry of readFileSync(join(dir, name), 'utf8').split('\0')) {
+            const eq = entry.indexOf('=');
+            if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+          }
+          return { env, body: readFileSync(join(dir, name.replace(/\.env$/, '.body'))) };
+        });
+      expect(runs).toHaveLength(2);
+      const full = runs.find((run) => run.body.equals(binary));
+      const bare = runs.find((run) => run.body.toString() === 'bare');
+      expect(full, 'the binary body arrived unchanged on stdin').toBeDefined();
+      expect(bare).toBeDefined();
+
+      const warrenVars = (env: Record<string, string>) =>
+        Object.fromEntries(
+          Object.entries(env).filter(([name]) => /^WARREN_/.test(name) && name !== 'WARREN_URL'),
+        );
+      const fullVars = warrenVars(full?.env ?? {});
+      expect(fullVars).toMatchObject({
+        WARREN_QUEUE: queue,
+        WARREN_EXCHANGE: exchange,
+        WARREN_ROUTING_KEY: 'order.created.eu',
+        WARREN_REDELIVERED: 'false',
+        WARREN_RETRIES: '0',
+        WARREN_MESSAGE_ID: 'env-1',
+        WARREN_CORRELATION_ID: 'corr-1',
+        WARREN_REPLY_TO: 'replies.here',
+        WARREN_CONTENT_TYPE: 'application/octet-stream',
+        WARREN_TYPE: 'order.created',
+        WARREN_APP_ID: 'exec-test',
+        WARREN_TIMESTAMP: '1795770000',
+        WARREN_PRIORITY: '3',
+      });
+      expect(JSON.parse(fullVars['WARREN_HEADERS'] ?? 'null')).toEqual({
+        'x-tenant': 'acme',
+        'x-wide': { '!': 'int64', value: 7 },
+      });
+      expect(JSON.parse(fullVars['WARREN_PROPERTIES'] ?? 'null')).toMatchObject({
+        messageId: 'env-1',
+        correlationId: 'corr-1',
+        replyTo: 'replies.here',
+        contentType: 'application/octet-stream',
+        type: 'order.created',
+        appId: 'exec-test',
+        timestamp: 1795770000,
+        priority: 3,
+      });
+      for (const absent of ['WARREN_CONTENT_ENCODING', 'WARREN_USER_ID', 'WARREN_EXPIRATION']) {
+        expect(fullVars, `${absent} is not set for a message without it`).not.toHaveProperty(absent);
+      }
+      // warren's own environment is passed on.
+      expect(full?.env['HDIR']).toBe(dir);
+
+      const bareVars = warrenVars(bare?.env ?? {});
+      expect(bareVars).toMatchObject({
+        WARREN_QUEUE: queue,
+        WARREN_EXCHANGE: exchange,
+        WARREN_ROUTING_KEY: 'order.created.eu',
+        WARREN_REDELIVERED: 'false',
+        WARREN_RETRIES: '0',
+      });
+      for (const absent of [
+        'WARREN_MESSAGE_ID',
+        'WARREN_CORRELATION_ID',
+        'WARREN_REPLY_TO',
+        'WARREN_CONTENT_TYPE',
+        'WARREN_TYPE',
+        'WARREN_APP_ID',
+        'WARREN_TIMESTAMP',
+        'WARREN_PRIORITY',
+      ]) {
+        expect(bareVars, `${absent} is not set (nor inherited) for a message without it`).not.toHaveProperty(
+          absent,
+        );
+      }
+      expect(JSON.parse(bareVars['WARREN_HEADERS'] ?? 'null')).toEqual({});
+      expect(JSON.parse(bareVars['WARREN_PROPERTIES'] ?? 'null')).not.toHaveProperty('messageId');
+    });
+  });
+
+  describe('failure policies', () => {
+    it('--on-failure requeue (default): a failed message comes back redelivered and is acked once it succeeds', async () => {
+      const dir = handlerDir('requeue');
+      const queue = await broker.queue('exec-requeue');
+      await broker.publish('', queue, 'payload', { messageId: 'req-1' });
+      const handler =
+        'echo "$WARREN_REDELIVERED" >> "$HDIR/runs"; if [ -e "$HDIR/tried" ]; then exit 0; fi; touch "$HDIR/tried"; exit 1';
+      const result = await runWarren(['consume', queue, '--exec', handler, '--count', '2'], {
+        env: { HDIR: dir },
+      });
+      expect(result.code, result.stderr).toBe(0);
+      expectClean(result);
+      expect(fileLines(join(dir, 'runs'))).toEqual(['false', 'true']);
+      expect(warnings(result.stderr)).toEqual(['warning: message req-1: handler exit 1: requeued']);
+      expect(result.stderr).toMatch(/handled 2 messages from '.*': 1 acked, 1 requeued \(1 failed\)/);
+      expect(await broker.messageCount(queue)).toBe(0);
+    });
+
+    it.each(['reject', 'dead-letter'])(
+      '--on-failure %s: a failed message goes to the DLQ',
+      async (policy) => {
+        const { work, dlq } = await withDeadLetters(`exec-${policy}`);
+        await broker.publish('', work, 'payload', { messageId: 'rej-1' });
+        const result = await runWarren([
+          'consume',
+          work,
+          '--exec',
+          'exit 4',
+          '--on-failure',
+          policy,
+          '--count',
+          '1',
+        ]);
+        expect(result.code, result.stderr).toBe(0);
+        expectClean(result);
+        expect(warnings(result.stderr)).toEqual(['warning: message rej-1: handler exit 4: rejected']);
+        expect(result.stderr).toMatch(/handled 1 message from '.*': 0 acked, 1 rejected \(1 failed\)/);
+        expect(await broker.messageCount(work)).toBe(0);
+        const dead = await broker.drain(dlq);
+        expect(idsOf(dead)).toEqual(['rej-1']);
+        expect(dead[0]?.content.toString()).toBe('payload');
+        const death = (
+          dead[0]?.properties.headers?.['x-death'] as Record<string, unknown>[] | undefined
+        )?.[0];
+        expect(death?.['reason']).toBe('rejected');
+        expect(death?.['queue']).toBe(work);
+      },
+    );
+
+    it('exit 65 rejects (to the DLQ) even with --on-failure requeue', async () => {
+      const { work, dlq } = await withDeadLetters('exec-65');
+      await broker.publish('', work, 'bad data', { messageId: 'bad-1' });
+      const result = await runWarren([
+        'consume',
+        work,
+        '--exec',
+        'exit 65',
+        '--on-failure',
+        'requeue',
+        '--count',
+        '1',
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      expectClean(result);
+      expect(warnings(result.stderr)).toEqual(['warning: message bad-1: handler exit 65: rejected']);
+      expect(await broker.messageCount(work)).toBe(0);
+      expect(idsOf(await broker.drain(dlq))).toEqual(['bad-1']);
+    });
+
+    it('exit 75 requeues even with --on-failure reject', async () => {
+      const { work, dlq } = await withDeadLetters('exec-75');
+      await broker.publish('', work, 'try later', { messageId: 'later-1' });
+      const result = await runWarren([
+        'consume',
+        work,
+        '--exec',
+        'exit 75',
+        '--on-failure',
+        'reject',
+        '--count',
+        '1',
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      expectClean(result);
+      expect(warnings(result.stderr)).toEqual(['warning: message later-1: handler exit 75: requeued']);
+      expect(await broker.messageCount(dlq)).toBe(0);
+      const back = await broker.drain(work);
+      expect(idsOf(back)).toEqual(['later-1']);
+      expect(back[0]?.fields.redelivered).toBe(true);
+    });
+
+    it('a command that does not exist: the shell exits 127 and the message is failed by the policy', async () => {
+      const { work, dlq } = await withDeadLetters('exec-127');
+      await broker.publish('', work, 'payload', { messageId: 'nf-1' });
+      const result = await runWarren([
+        'consume',
+        work,
+        '--exec',
+        'no-such-command-xyz',
+        '--on-failure',
+        'reject',
+        '--count',
+        '1',
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      expectClean(result);
+      expect(result.stderr).toMatch(/no-such-command-xyz.*not found/);
+      expect(warnings(result.stderr)).toEqual(['warning: message nf-1: handler exit 127: rejected']);
+      expect(await broker.messageCount(work)).toBe(0);
+      expect(idsOf(await broker.drain(dlq))).toEqual(['nf-1']);
+    });
+  });
+
+  describe('--max-retries: a poison message', () => {
+    it.each([
+      ['classic', {}],
+      ['quorum', { durable: true, arguments: { 'x-queue-type': 'quorum' } }],
+    ] as const)(
+      'on a %s queue: tried 1 + 2 times, then to the DLQ with x-warren-retries 2',
+      async (kind, options) => {
+        const dir = handlerDir(`poison-${kind}`);
+        const { work, dlq } = await withDeadLetters(`exec-poison-${kind}`, options);
+        await broker.publish('', work, 'poison', { messageId: 'p-1', headers: { 'x-tenant': 'acme' } });
+        const result = await runWarren(
+          [
+            'consume',
+            work,
+            '--exec',
+            'echo "$WARREN_RETRIES" >> "$HDIR/runs"; exit 3',
+            '--max-retries',
+            '2',
+            '--count',
+            '3',
+          ],
+          { env: { HDIR: dir } },
+        );
+        expect(result.code, result.stderr).toBe(0);
+        expectClean(result);
+        expect(fileLines(join(dir, 'runs')), 'WARREN_RETRIES of each run').toEqual(['0', '1', '2']);
+        expect(warnings(result.stderr)).toEqual([
+          'warning: message p-1: handler exit 3: retried',
+          'warning: message p-1: handler exit 3: retried',
+          'warning: message p-1: handler exit 3; gave up after 2 retries: rejected',
+        ]);
+        expect(result.stderr).toMatch(
+          /handled 3 messages from '.*': 0 acked, 2 retried, 1 rejected \(3 failed\)/,
+        );
+        expect(await broker.messageCount(work)).toBe(0);
+        const dead = await broker.drain(dlq);
+        expect(idsOf(dead)).toEqual(['p-1']);
+        expect(dead[0]?.content.toString()).toBe('poison');
+        expect(dead[0]?.properties.headers?.['x-warren-retries']).toBe(2);
+        expect(dead[0]?.properties.headers?.['x-tenant']).toBe('acme');
+      },
+    );
+  });
+
+  describe('--exec-timeout', () => {
+    it.each([
+      ['a hung handler', (sleep: string) => `touch "$HDIR/started"; ${sleep}`],
+      [
+        'a handler waiting on a background child',
+        (sleep: string) => `touch "$HDIR/started"; ${sleep} & wait`,
+      ],
+      [
+        'a handler whose background child left the pipes',
+        (sleep: string) => `touch "$HDIR/started"; ${sleep} </dev/null >/dev/null 2>&1 & wait`,
+      ],
+      [
+        'a handler that ignores SIGTERM',
+        (sleep: string) => `trap '' TERM; touch "$HDIR/started"; ${sleep} & wait`,
+      ],
+    ])('kills %s and its whole process group; the message is failed by the policy', async (_what, make) => {
+      const dir = handlerDir('exec-timeout');
+      const sleep = markedSleep();
+      const { work, dlq } = await withDeadLetters('exec-exec-timeout');
+      await broker.publish('', work, 'slow', { messageId: 'slow-1' });
+      const begun = Date.now();
+      const result = await runWarren(
+        [
+          'consume',
+          work,
+          '--exec',
+          make(sleep.command),
+          '--exec-timeout',
+          '500ms',
+          '--on-failure',
+          'reject',
+          '--count',
+          '1',
+        ],
+        { env: { HDIR: dir } },
+      );
+      const took = Date.now() - begun;
+      expect(result.code, result.stderr).toBe(0);
+      expectClean(result);
+      expect(existsSync(join(dir, 'started')), 'the handler ran').toBe(true);
+      expect(took, 'the timeout ended the handler, not the sleep').toBeLessThan(8000);
+      expect(warnings(result.stderr)).toEqual(['warning: message slow-1: handler timed out: rejected']);
+      expect(running(sleep.pattern), 'nothing of the handler is left running').toEqual([]);
+      expect(await broker.messageCount(work)).toBe(0);
+      expect(idsOf(await broker.drain(dlq))).toEqual(['slow-1']);
+    });
+  });
+
+  describe('--concurrency', () => {
+    it('runs 4 handlers at once, never more, and prefixes their output lines with [MESSAGE_ID]', async () => {
+      const dir = handlerDir('concurrency');
+      const queue = await filledQueue('exec-conc', 8);
+      const handler = [
+        's=$(date +%s%N)',
+        'echo "started $WARREN_MESSAGE_ID"',
+        'echo "to stderr" >&2',
+        'sleep 0.5',
+        'e=$(date +%s%N)',
+        'echo "$s $e" > "$HDIR/$WARREN_MESSAGE_ID"',
+        "printf 'last line without newline'",
+      ].join('; ');
+      const begun = Date.now();
+      const result = await runWarren(
+        ['consume', queue, '--exec', handler, '--concurrency', '4', '--count', '8'],
+        {
+          env: { HDIR: dir },
+        },
+      );
+      const took = Date.now() - begun;
+      expect(result.code, result.stderr).toBe(0);
+      expectClean(result);
+      expect(await broker.messageCount(queue)).toBe(0);
+      expect(result.stderr).toMatch(/handled 8 messages from '.*': 8 acked/);
+
+      const spans = ids('exec-conc', 8).map((id) => {
+        const [start, end] = readFileSync(join(dir, id), 'utf8').trim().split(' ').map(BigInt);
+        return { start: start as bigint, end: end as bigint };
+      });
+      const events = spans
+        .flatMap(({ start, end }) => [
+          { at: start, delta: 1 },
+          { at: end, delta: -1 },
+        ])
+        .sort((a, b) => (a.at === b.at ? a.delta - b.delta : a.at < b.at ? -1 : 1));
+      let now = 0;
+      let most = 0;
+      for (const event of events) {
+        now += event.delta;
+        most = Math.max(most, now);
+      }
+      expect(most, 'handlers running at the same moment').toBe(4);
+      expect(took, '8 × 0.5 s in 4 lanes is far quicker than 4 s one by one').toBeLessThan(3000);
+
+      const output = lines(result.stderr).filter((line) => !/^(warning:|handled |error)/.test(line));
+      for (const id of ids('exec-conc', 8)) {
+        expect(output).toContain(`[${id}] started ${id}`);
+        expect(output).toContain(`[${id}] to stderr`);
+        expect(output).toContain(`[${id}] last line without newline`);
+      }
+      for (const line of output) expect(line, 'every handler line is prefixed').toMatch(/^\[exec-conc-\d\] /);
+    });
+
+    it('with --concurrency 1 the handler output is passed on without a prefix', async () => {
+      const queue = await filledQueue('exec-noprefix', 2);
+      const result = await runWarren([
+        'consume',
+        queue,
+        '--exec',
+        'echo "line from $WARREN_MESSAGE_ID"',
+        '--count',
+        '2',
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      expectClean(result);
+      const out = lines(result.stderr);
+      expect(out).toContain('line from exec-noprefix-1');
+      expect(out).toContain('line from exec-noprefix-2');
+      expect(out.filter((line) => line.startsWith('['))).toEqual([]);
+    });
+  });
+
+  describe('stopping', () => {
+    it('SIGINT: exit 130, running handlers finish and are acked, every message acked xor still queued', async () => {
+      const dir = handlerDir('sigint');
+      const queue = await filledQueue('exec-sigint', 10);
+      const handler =
+        'touch "$HDIR/started.$WARREN_MESSAGE_ID"; sleep 1; echo "$WARREN_MESSAGE_ID" >> "$HDIR/done"';
+      const child = startWarren(['consume', queue, '--exec', handler, '--concurrency', '3'], {
+        env: { HDIR: dir },
+      });
+      const done = collect(child);
+      await eventually(async () => readdirSync(dir).some((name) => name.startsWith('started.')), 10_000);
+      child.kill('SIGINT');
+      const result = await done;
+      expect(result.code, result.stderr).toBe(130);
+      expectClean(result);
+      expect(result.stderr).toMatch(/stopping: waiting up to 10(\.0+)?s for \d running handlers?/);
+
+      const started = readdirSync(dir)
+        .filter((name) => name.startsWith('started.'))
+        .map((name) => name.slice('started.'.length));
+      const acked = fileLines(join(dir, 'done'));
+      expect(new Set(acked).size, 'no message handled twice').toBe(acked.length);
+      expect(new Set(acked), 'every handler that started finished within the grace').toEqual(
+        new Set(started),
+      );
+      expect(acked.length).toBeGreaterThanOrEqual(1);
+      const left = idsOf(await takeAllFast(broker.connection, queue));
+      expect(new Set(left).size).toBe(left.length);
+      expect(
+        acked.filter((id) => left.includes(id)),
+        'handled AND still queued (ack lost)',
+      ).toEqual([]);
+      expect(acked.length + left.length, `acked ${acked.length} + left ${left.length}`).toBe(10);
+      expect(new Set([...acked, ...left])).toEqual(new Set(ids('exec-sigint', 10)));
+      expect(left.length, 'the run was stopped early').toBeGreaterThan(0);
+      expect(result.stderr).toMatch(
+        new RegExp(`handled ${acked.length} messages? from '.*': ${acked.length} acked`),
+      );
+    });
+
+    it('SIGTERM with --grace 1s: handlers that do not finish are stopped, exit 143, messages requeued', async () => {
+      const dir = handlerDir('sigterm');
+      const sleep = markedSleep();
+      const queue = await filledQueue('exec-sigterm', 3);
+      const handler = `touch "$HDIR/started.$WARREN_MESSAGE_ID"; ${sleep.command}`;
+      const child = startWarren(
+        ['consume', queue, '--exec', handler, '--concurrency', '2', '--grace', '1s'],
+        {
+          env: { HDIR: dir },
+        },
+      );
+      const done = collect(child);
+      await eventually(
+        async () => readdirSync(dir).filter((name) => name.startsWith('started.')).length === 2,
+        10_000,
+      );
+      const signalled = Date.now();
+      child.kill('SIGTERM');
+      const result = await done;
+      const took = Date.now() - signalled;
+      expect(result.code, result.stderr).toBe(143);
+      expectClean(result);
+      expect(took, 'grace 1s, then the handlers are stopped').toBeLessThan(5000);
+      expect(took, 'the grace period is given').toBeGreaterThanOrEqual(900);
+      expect(result.stderr).toMatch(/stopping: waiting up to 1(\.0+)?s for 2 running handlers/);
+      expect(warnings(result.stderr), 'a shutdown is not the message’s failure').toEqual([]);
+      expect(running(sleep.pattern), 'no handler left running').toEqual([]);
+      const left = await takeAllFast(broker.connection, queue);
+      expect(new Set(idsOf(left))).toEqual(new Set(ids('exec-sigterm', 3)));
+      expect(left).toHaveLength(3);
+    });
+    it('a second SIGINT quits now: exit 130 at once, and no handler is left running', async () => {
+      const dir = handlerDir('sigint-twice');
+      const sleep = markedSleep();
+      const queue = await filledQueue('exec-sigint-twice', 2);
+      const handler = `touch "$HDIR/started.$WARREN_MESSAGE_ID"; ${sleep.command}`;
+      const child = startWarren(['consume', queue, '--exec', handler, '--concurrency', '2'], {
+        env: { HDIR: dir },
+      });
+      const done = collect(child);
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      await eventually(
+        async () => readdirSync(dir).filter((name) => name.startsWith('started.')).length === 2,
+        10_000,
+      );
+      child.kill('SIGINT');
+      await eventually(async () => /stopping: waiting/.test(stderr), 5000);
+      child.kill('SIGINT');
+      const signalled = Date.now();
+      const result = await done;
+      expect(Date.now() - signalled, 'quit now means now').toBeLessThan(3000);
+      expect(
+        result.code === 130 || result.signal === 'SIGINT',
+        `exit ${result.code} / ${result.signal}`,
+      ).toBe(true);
+      expect(result.stdout.length).toBe(0);
+      // The broker puts the messages back: a handler still running on one is a second worker.
+      await eventually(async () => (await broker.messageCount(queue)) === 2, 5000);
+      let left: string[] = [];
+      try {
+        await eventually(async () => running(sleep.pattern).length === 0, 3000);
+      } catch {
+        left = running(sleep.pattern);
+      }
+      for (const line of left) {
+        try {
+          process.kill(Number(line.split(' ')[0]), 'SIGKILL');
+        } catch {}
+      }
+      expect(left, 'handlers orphaned by the quit, still running on requeued messages').toEqual([]);
+    });
+  });
+
+  describe('errors', () => {
+    it('a missing queue: exit 5, one error line naming it', async () => {
+      const missing = `warren-test.no-such-queue.${process.pid}.${randomBytes(4).toString('hex')}`;
+      const result = await runWarren(['consume', missing, '--exec', 'cat', '--timeout', '2s']);
+      expect(result.code, result.stderr).toBe(5);
+      expectClean(result);
+      const errorLines = errors(result.stderr);
+      expect(errorLines).toHaveLength(1);
+      expect(errorLines[0]).toContain(missing);
+    });
+
+    it('usage errors exit 2 before anything is taken', async () => {
+      const queue = await filledQueue('exec-usage', 1);
+      const cases: [string[], RegExp][] = [
+        [['--exec', 'cat', '--format', 'ndjson'], /--format does not go with --exec/],
+        [['--exec', 'cat', '--ack-mode', 'requeue'], /--ack-mode does not go with --exec/],
+        [['--exec', 'cat', '--prefetch', '5'], /--prefetch does not go with --exec/],
+        [['--exec', 'cat', '--template', 'x'], /--template does not go with --exec/],
+        [['--concurrency', '2'], /--concurrency goes with --exec/],
+        [['--max-retries', '1'], /--max-retries goes with --exec/],
+        [['--reply'], /--reply goes with --exec/],
+        [['--on-failure', 'reject'], /--on-failure goes with --exec/],
+        [['--exec-timeout', '1s'], /--exec-timeout goes with --exec/],
+        [['--grace', '1s'], /--grace goes with --exec/],
+        [['--exec', 'cat', '--on-failure', 'maybe'], /--on-failure.*maybe/],
+      ];
+      const results = await Promise.all(cases.map(([args]) => runWarren(['consume', queue, ...args])));
+      for (const [i, result] of results.entries()) {
+        const [args, message] = cases[i] as [string[], RegExp];
+        expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(2);
+        expectClean(result);
+        const errorLines = errors(result.stderr);
+        expect(errorLines, args.join(' ')).toHaveLength(1);
+        expect(errorLines[0], args.join(' ')).toMatch(message);
+      }
+      expect(await broker.messageCount(queue)).toBe(1);
+    });
+  });
+});

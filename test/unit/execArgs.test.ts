@@ -1,0 +1,453 @@
+/**
+ * `consume Q --exec CMD` and `publish --rpc`: argv → {command, global, options}, and the
+ * combinations that are usage errors (exit 2).
+ */
+import { describe, expect, it } from 'vitest';
+import type { MessageOverrides } from '../../src/broker/envelope.js';
+import { type GlobalOptions, type ParsedCommand, parseArgs } from '../../src/cli.js';
+import type { ExecOptions } from '../../src/commands/exec.js';
+import type { PublishOptions } from '../../src/commands/publish.js';
+import type { RpcOptions } from '../../src/commands/rpc.js';
+import { fakeIo } from '../helpers/fakeIo.js';
+import { global } from '../helpers/globals.js';
+import { describeUsageErrors } from '../helpers/usageError.js';
+
+// ---------------------------------------------------------------------------------------
+// Expected parse results.
+
+function exec(options: Partial<ExecOptions> = {}, globals: Partial<GlobalOptions> = {}): ParsedCommand {
+  return {
+    command: 'exec',
+    global: global(globals),
+    options: {
+      queue: 'q',
+      command: 'cmd',
+      onFailure: 'requeue',
+      concurrency: 1,
+      execTimeoutMs: undefined,
+      maxRetries: undefined,
+      reply: false,
+      graceMs: 10_000,
+      count: undefined,
+      timeoutMs: undefined,
+      ...options,
+    },
+  };
+}
+
+function rpc(
+  options: Partial<Omit<RpcOptions, 'request'>> & {
+    request?: Partial<Omit<PublishOptions, 'overrides'>> & { overrides?: Partial<MessageOverrides> };
+  } = {},
+  globals: Partial<GlobalOptions> = {},
+): ParsedCommand {
+  const { request = {}, ...rest } = options;
+  const { overrides, ...requestRest } = request;
+  return {
+    command: 'rpc',
+    global: global(globals),
+    options: {
+      request: {
+        overrides: { exchange: undefined, routingKey: 'rpc.echo', properties: {}, headers: {}, ...overrides },
+        body: 'hello',
+        file: undefined,
+        input: 'raw',
+        mandatory: true,
+        skipInvalid: false,
+        ...requestRest,
+      },
+      timeoutMs: 30_000,
+      format: 'ndjson',
+      template: undefined,
+      ...rest,
+    },
+  };
+}
+
+const RPC = ['publish', '--rpc', '-k', 'rpc.echo'];
+
+const PARSES: { name: string; argv: string[]; tty?: boolean; expected: ParsedCommand }[] = [
+  // consume --exec
+  {
+    name: 'consume --exec: every default',
+    argv: ['consume', 'q', '--exec', 'cmd'],
+    expected: exec(),
+  },
+  {
+    name: '--exec=CMD, a command with spaces and quotes',
+    argv: ['consume', 'orders', '--exec=./handle.sh --dry "x y"'],
+    expected: exec({ queue: 'orders', command: './handle.sh --dry "x y"' }),
+  },
+  {
+    name: '--exec before the queue',
+    argv: ['consume', '--exec', 'cmd', 'q'],
+    expected: exec(),
+  },
+  {
+    name: '--on-failure requeue (the default, given)',
+    argv: ['consume', 'q', '--exec', 'cmd', '--on-failure', 'requeue'],
+    expected: exec({ onFailure: 'requeue' }),
+  },
+  {
+    name: '--on-failure reject',
+    argv: ['consume', 'q', '--exec', 'cmd', '--on-failure', 'reject'],
+    expected: exec({ onFailure: 'reject' }),
+  },
+  {
+    name: "--on-failure dead-letter is 'reject'",
+    argv: ['consume', 'q', '--exec', 'cmd', '--on-failure', 'dead-letter'],
+    expected: exec({ onFailure: 'reject' }),
+  },
+  {
+    name: '--concurrency 4',
+    argv: ['consume', 'q', '--exec', 'cmd', '--concurrency', '4'],
+    expected: exec({ concurrency: 4 }),
+  },
+  {
+    name: '--concurrency 65535',
+    argv: ['consume', 'q', '--exec', 'cmd', '--concurrency', '65535'],
+    expected: exec({ concurrency: 65535 }),
+  },
+  {
+    name: '--exec-timeout 30s',
+    argv: ['consume', 'q', '--exec', 'cmd', '--exec-timeout', '30s'],
+    expected: exec({ execTimeoutMs: 30_000 }),
+  },
+  {
+    name: '--exec-timeout 250ms',
+    argv: ['consume', 'q', '--exec', 'cmd', '--exec-timeout', '250ms'],
+    expected: exec({ execTimeoutMs: 250 }),
+  },
+  {
+    name: '--max-retries 3',
+    argv: ['consume', 'q', '--exec', 'cmd', '--max-retries', '3'],
+    expected: exec({ maxRetries: 3 }),
+  },
+  {
+    name: '--max-retries 0',
+    argv: ['consume', 'q', '--exec', 'cmd', '--max-retries', '0'],
+    expected: exec({ maxRetries: 0 }),
+  },
+  {
+    name: '--reply',
+    argv: ['consume', 'q', '--exec', 'cmd', '--reply'],
+    expected: exec({ reply: true }),
+  },
+  {
+    name: '--grace 2m',
+    argv: ['consume', 'q', '--exec', 'cmd', '--grace', '2m'],
+    expected: exec({ graceMs: 120_000 }),
+  },
+  {
+    name: '--grace 0s',
+    argv: ['consume', 'q', '--exec', 'cmd', '--grace', '0s'],
+    expected: exec({ graceMs: 0 }),
+  },
+  {
+    name: '--count and --timeout (consume flags that go with --exec)',
+    argv: ['consume', 'q', '--exec', 'cmd', '-n', '10', '-t', '1h'],
+    expected: exec({ count: 10, timeoutMs: 3_600_000 }),
+  },
+  {
+    name: 'every flag at once, with globals',
+    argv: [
+      '--url',
+      'amqp://h/',
+      '-q',
+      'consume',
+      'jobs',
+      '--exec',
+      'tr a-z A-Z',
+      '--on-failure',
+      'dead-letter',
+      '--concurrency',
+      '8',
+      '--exec-timeout',
+      '1m',
+      '--max-retries',
+      '5',
+      '--reply',
+      '--grace',
+      '3s',
+      '--count',
+      '100',
+      '--timeout',
+      '10s',
+    ],
+    expected: exec(
+      {
+        queue: 'jobs',
+        command: 'tr a-z A-Z',
+        onFailure: 'reject',
+        concurrency: 8,
+        execTimeoutMs: 60_000,
+        maxRetries: 5,
+        reply: true,
+        graceMs: 3000,
+        count: 100,
+        timeoutMs: 10_000,
+      },
+      { urls: ['amqp://h/'], quiet: true },
+    ),
+  },
+  {
+    name: 'consume --exec on a terminal: still exec (no format)',
+    argv: ['consume', 'q', '--exec', 'cmd'],
+    tty: true,
+    expected: exec(),
+  },
+
+  // publish --rpc
+  {
+    name: 'publish --rpc: every default (30s, ndjson to a pipe)',
+    argv: [...RPC, 'hello'],
+    expected: rpc(),
+  },
+  {
+    name: 'publish --rpc on a terminal: pretty',
+    argv: [...RPC, 'hello'],
+    tty: true,
+    expected: rpc({ format: 'pretty' }),
+  },
+  {
+    name: '--timeout 5s',
+    argv: [...RPC, '--timeout', '5s', 'hello'],
+    expected: rpc({ timeoutMs: 5000 }),
+  },
+  {
+    name: '-t 500ms',
+    argv: [...RPC, '-t', '500ms', 'hello'],
+    expected: rpc({ timeoutMs: 500 }),
+  },
+  {
+    name: '--format body',
+    argv: [...RPC, '--format', 'body', 'hello'],
+    expected: rpc({ format: 'body' }),
+  },
+  {
+    name: '--format ndjson on a terminal',
+    argv: [...RPC, '--format', 'ndjson', 'hello'],
+    tty: true,
+    expected: rpc({ format: 'ndjson' }),
+  },
+  {
+    name: '--template {body}',
+    argv: [...RPC, '--template', '{body}', 'hello'],
+    expected: rpc({ template: '{body}' }),
+  },
+  {
+    name: '--no-mandatory reaches the request',
+    argv: [...RPC, '--no-mandatory', 'hello'],
+    expected: rpc({ request: { mandatory: false } }),
+  },
+  {
+    name: 'the request carries exchange, headers and properties (--correlation-id too)',
+    argv: [
+      'publish',
+      '--rpc',
+      '-e',
+      'rpc',
+      '-k',
+      'rpc.echo',
+      '-H',
+      'x-tenant=acme',
+      '-H',
+      'n:=5',
+      '--correlation-id',
+      'abc',
+      '--content-type',
+      'text/plain',
+      '--transient',
+      'hello',
+    ],
+    expected: rpc({
+      request: {
+        overrides: {
+          exchange: 'rpc',
+          properties: { correlationId: 'abc', contentType: 'text/plain', deliveryMode: 1 },
+          headers: { 'x-tenant': 'acme', n: 5 },
+        },
+      },
+    }),
+  },
+  {
+    name: '--rpc --file: the body from a file',
+    argv: [...RPC, '--file', 'request.json'],
+    expected: rpc({ request: { body: undefined, file: 'request.json' } }),
+  },
+  {
+    name: '--rpc --input raw (the default, given) is fine',
+    argv: [...RPC, '--input', 'raw', 'hello'],
+    expected: rpc(),
+  },
+];
+
+describe('exec and rpc: argv → {command, global, options}', () => {
+  it.each(PARSES)('$name', async ({ argv, tty, expected }) => {
+    expect(await parseArgs(argv, fakeIo({ tty }).io)).toEqual(expected);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Usage errors.
+
+const EXEC = ['consume', 'q', '--exec', 'cmd'];
+
+const USAGE_ERRORS: { name: string; argv: string[]; mentions: RegExp }[] = [
+  // publish --rpc
+  { name: '--rpc --input lines', argv: [...RPC, '--input', 'lines'], mentions: /does not go with --input/ },
+  { name: '--rpc -i ndjson', argv: [...RPC, '-i', 'ndjson'], mentions: /does not go with --input/ },
+  {
+    name: '--rpc --reply-to x',
+    argv: [...RPC, '--reply-to', 'x', 'hello'],
+    mentions: /--rpc sets the reply-to itself.*leave out --reply-to/,
+  },
+  {
+    name: '--timeout 1s without --rpc',
+    argv: ['publish', '-k', 'q', '--timeout', '1s', 'hello'],
+    mentions: /^--timeout goes with --rpc$/,
+  },
+  {
+    name: '-t 1s without --rpc',
+    argv: ['publish', '-k', 'q', '-t', '1s', 'hello'],
+    mentions: /^--timeout goes with --rpc$/,
+  },
+  {
+    name: '--format ndjson without --rpc',
+    argv: ['publish', '-k', 'q', '--format', 'ndjson', 'hello'],
+    mentions: /^--format goes with --rpc$/,
+  },
+  {
+    name: '--template without --rpc',
+    argv: ['publish', '-k', 'q', '--template', '{body}', 'hello'],
+    mentions: /^--template goes with --rpc$/,
+  },
+  {
+    name: '--rpc --timeout soon',
+    argv: [...RPC, '--timeout', 'soon', 'hello'],
+    mentions: /'soon' is not a duration/,
+  },
+  {
+    name: '--rpc --format xml',
+    argv: [...RPC, '--format', 'xml', 'hello'],
+    mentions: /xml/,
+  },
+  {
+    name: '--rpc --persistent --transient',
+    argv: [...RPC, '--persistent', '--transient', 'hello'],
+    mentions: /contradict/,
+  },
+
+  // consume --exec with consume's output flags
+  {
+    name: '--exec with --format',
+    argv: [...EXEC, '--format', 'ndjson'],
+    mentions: /^--format does not go with --exec/,
+  },
+  {
+    name: '--exec with --ack-mode',
+    argv: [...EXEC, '--ack-mode', 'requeue'],
+    mentions: /^--ack-mode does not go with --exec/,
+  },
+  {
+    name: '--exec with --ack-mode ack (the default, given)',
+    argv: [...EXEC, '--ack-mode', 'ack'],
+    mentions: /^--ack-mode does not go with --exec/,
+  },
+  {
+    name: '--exec with --prefetch',
+    argv: [...EXEC, '--prefetch', '10'],
+    mentions: /^--prefetch does not go with --exec/,
+  },
+  {
+    name: '--exec with --template',
+    argv: [...EXEC, '--template', '{body}'],
+    mentions: /^--template does not go with --exec/,
+  },
+
+  // exec-only flags without --exec
+  {
+    name: '--on-failure without --exec',
+    argv: ['consume', 'q', '--on-failure', 'reject'],
+    mentions: /^--on-failure goes with --exec$/,
+  },
+  {
+    name: '--on-failure requeue (the default) without --exec',
+    argv: ['consume', 'q', '--on-failure', 'requeue'],
+    mentions: /^--on-failure goes with --exec$/,
+  },
+  {
+    name: '--concurrency without --exec',
+    argv: ['consume', 'q', '--concurrency', '2'],
+    mentions: /^--concurrency goes with --exec$/,
+  },
+  {
+    name: '--exec-timeout without --exec',
+    argv: ['consume', 'q', '--exec-timeout', '1s'],
+    mentions: /^--exec-timeout goes with --exec$/,
+  },
+  {
+    name: '--max-retries without --exec',
+    argv: ['consume', 'q', '--max-retries', '3'],
+    mentions: /^--max-retries goes with --exec$/,
+  },
+  {
+    name: '--max-retries 0 without --exec',
+    argv: ['consume', 'q', '--max-retries', '0'],
+    mentions: /^--max-retries goes with --exec$/,
+  },
+  {
+    name: '--reply without --exec',
+    argv: ['consume', 'q', '--reply'],
+    mentions: /^--reply goes with --exec$/,
+  },
+  {
+    name: '--grace without --exec',
+    argv: ['consume', 'q', '--grace', '5s'],
+    mentions: /^--grace goes with --exec$/,
+  },
+
+  // bad values
+  {
+    name: '--on-failure maybe',
+    argv: [...EXEC, '--on-failure', 'maybe'],
+    mentions: /maybe/,
+  },
+  {
+    name: '--concurrency 0',
+    argv: [...EXEC, '--concurrency', '0'],
+    mentions: /must be from 1 to 65535, got 0/,
+  },
+  {
+    name: '--concurrency 65536',
+    argv: [...EXEC, '--concurrency', '65536'],
+    mentions: /must be from 1 to 65535, got 65536/,
+  },
+  {
+    name: '--concurrency two',
+    argv: [...EXEC, '--concurrency', 'two'],
+    mentions: /expected a whole number, got 'two'/,
+  },
+  {
+    name: '--max-retries 1.5',
+    argv: [...EXEC, '--max-retries', '1.5'],
+    mentions: /expected a whole number, got '1.5'/,
+  },
+  {
+    name: '--exec-timeout soon',
+    argv: [...EXEC, '--exec-timeout', 'soon'],
+    mentions: /'soon' is not a duration/,
+  },
+  {
+    name: '--grace forever',
+    argv: [...EXEC, '--grace', 'forever'],
+    mentions: /'forever' is not a duration/,
+  },
+  {
+    name: '--exec without a command',
+    argv: ['consume', 'q', '--exec'],
+    mentions: /--exec/,
+  },
+];
+
+describeUsageErrors('exec and rpc: usage errors', USAGE_ERRORS);

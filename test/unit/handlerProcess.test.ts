@@ -1,0 +1,79 @@
+import { execFileSync } from 'node:child_process';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { type HandlerSpec, runHandler } from '../../src/exec/handlerProcess.js';
+
+function spec(command: string, more: Partial<HandlerSpec> = {}): HandlerSpec & { logged: () => string } {
+  const log = new PassThrough();
+  const chunks: Buffer[] = [];
+  log.on('data', (chunk: Buffer) => chunks.push(chunk));
+  return {
+    command,
+    body: Buffer.from('the body'),
+    env: { PATH: process.env['PATH'] },
+    timeoutMs: undefined,
+    captureStdout: false,
+    log,
+    prefix: '',
+    ...more,
+    logged: () => Buffer.concat(chunks).toString('utf8'),
+  };
+}
+
+describe('runHandler', () => {
+  it('gives the body on stdin and reports the exit code', async () => {
+    const s = spec('cat; exit 3');
+    const { exit } = await runHandler(s).done;
+    expect(exit).toEqual({ kind: 'exited', code: 3 });
+    expect(s.logged()).toBe('the body');
+  });
+
+  it('prefixes every line of stdout and stderr, the last one too', async () => {
+    const s = spec("printf 'a\\nb\\n'; printf 'c' >&2", { prefix: '[m-1] ' });
+    await runHandler(s).done;
+    expect(s.logged().split('\n').sort()).toEqual(['', '[m-1] a', '[m-1] b', '[m-1] c']);
+  });
+
+  it('keeps stdout for a reply instead of logging it', async () => {
+    const s = spec('tr a-z A-Z', { captureStdout: true });
+    const { exit, stdout } = await runHandler(s).done;
+    expect(exit).toEqual({ kind: 'exited', code: 0 });
+    expect(stdout?.toString()).toBe('THE BODY');
+    expect(s.logged()).toBe('');
+  });
+
+  it('a timeout stops the handler and what it started', async () => {
+    const marker = `warren-handler-test-${process.pid}-${Date.now()}`;
+    // A child in the background, named by a marker its command line carries.
+    const s = spec(`sh -c 'sleep 30' ${marker} & sleep 30`, { timeoutMs: 200 });
+    const started = performance.now();
+    const { exit } = await runHandler(s).done;
+    expect(exit).toEqual({ kind: 'timedOut' });
+    expect(performance.now() - started).toBeLessThan(5000);
+    const left = (() => {
+      try {
+        return execFileSync('pgrep', ['-f', marker]).toString().trim();
+      } catch {
+        return '';
+      }
+    })();
+    expect(left).toBe('');
+  });
+
+  it('interrupting a handler reports it as stopped, not failed', async () => {
+    const run = runHandler(spec('sleep 30'));
+    setTimeout(() => run.interrupt(), 100);
+    expect((await run.done).exit).toEqual({ kind: 'interrupted' });
+  });
+
+  it('an environment too big to start with is a handler that did not start, not a crash', async () => {
+    const s = spec('true', { env: { BIG: 'x'.repeat(200_000) } });
+    const { exit } = await runHandler(s).done;
+    expect(exit).toEqual({ kind: 'notStarted', error: 'E2BIG' });
+  });
+
+  it('a handler that does not read stdin does not fail on a big body', async () => {
+    const s = spec('exit 0', { body: Buffer.alloc(4 * 1024 * 1024) });
+    expect((await runHandler(s).done).exit).toEqual({ kind: 'exited', code: 0 });
+  });
+});
