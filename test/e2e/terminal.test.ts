@@ -16,12 +16,12 @@ afterAll(async () => {
 
 /**
  * Runs warren with stderr on a pseudo-terminal (util-linux `script`) of a given width, and
- * stdout to a file.
+ * stdout to a file. Without CI in the environment: ora draws no animation under CI.
  */
 async function inTerminal(args: string, columns = 100) {
   const out = join(tmpdir(), `${uniqueName('stdout')}.txt`);
   const screen = await runShell(
-    `script -qec "stty cols ${columns} rows 30; node bin/warren.js ${args} > ${out}" /dev/null`,
+    `script -qec "stty cols ${columns} rows 30; env -u CI node bin/warren.js ${args} > ${out}" /dev/null`,
   );
   return { screen: screen.stdout.toString(), stdout: readFileSync(out, 'utf8'), code: screen.code };
 }
