@@ -29,17 +29,42 @@ export interface TlsSocketOptions {
 
 /**
  * The URLs to try, in order: `--url` (repeatable, or comma-separated), else WARREN_URL,
- * else AMQP_URL, else the local default.
+ * else AMQP_URL, else the profile's, else the local default.
  */
-export function resolveBrokerUrls(flagUrls: string[] | undefined, env: NodeJS.ProcessEnv): BrokerUrl[] {
+export function resolveBrokerUrls(
+  flagUrls: string[] | undefined,
+  env: NodeJS.ProcessEnv,
+  profile?: { urls: string[] | undefined; vhost: string | undefined },
+): BrokerUrl[] {
+  const profileUrls = profile?.urls;
+  const fromEnv = env['WARREN_URL'] || env['AMQP_URL'];
   const source =
-    flagUrls && flagUrls.length > 0 ? flagUrls : [env['WARREN_URL'] || env['AMQP_URL'] || DEFAULT_URL];
+    flagUrls && flagUrls.length > 0
+      ? flagUrls
+      : fromEnv
+        ? [fromEnv]
+        : profileUrls && profileUrls.length > 0
+          ? profileUrls
+          : [DEFAULT_URL];
   const urls = source
     .flatMap((entry) => entry.split(','))
     .map((entry) => entry.trim())
     .filter((entry) => entry.length > 0);
   if (urls.length === 0) throw new UsageError('--url: no broker URL given');
-  return urls.map(parseBrokerUrl);
+  return urls.map((url) => parseBrokerUrl(withVhost(url, profile?.vhost)));
+}
+
+/** A URL with the profile's vhost when it names none (`amqp://host` or `amqp://host/`). */
+export function withVhost(url: string, vhost: string | undefined): string {
+  if (vhost === undefined) return url;
+  try {
+    const parsed = new URL(url);
+    if (parsed.pathname !== '' && parsed.pathname !== '/') return url;
+    parsed.pathname = `/${encodeURIComponent(vhost)}`;
+    return parsed.href;
+  } catch {
+    return url;
+  }
 }
 
 export function parseBrokerUrl(text: string): BrokerUrl {

@@ -1,0 +1,298 @@
+/**
+ * Named broker profiles in `$XDG_CONFIG_HOME/warren/config.json` (else
+ * `~/.config/warren/config.json`), chosen with `--profile NAME` or WARREN_PROFILE:
+ *
+ *   { "default": "local",
+ *     "profiles": { "prod": { "urls": ["amqps://…"], "ca": "~/certs/ca.pem", "vhost": "orders",
+ *                             "format": "ndjson" } } }
+ *
+ * A profile fills in what neither a flag nor the environment says (flag > env > profile >
+ * default). The file is read only when it exists; a malformed one is one clear error naming
+ * the file and the line and column, or the setting.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { FORMATS, type Format } from './choices.js';
+import { UsageError } from './errors.js';
+
+export interface Profile {
+  urls: string[] | undefined;
+  ca: string | undefined;
+  cert: string | undefined;
+  key: string | undefined;
+  insecure: boolean | undefined;
+  /** The vhost for URLs that name none. */
+  vhost: string | undefined;
+  /** The output format of commands that print messages, when --format is not given. */
+  format: Format | undefined;
+}
+
+/** The profile a run uses, where it came from, and what to warn about it. */
+export interface SelectedProfile {
+  name: string;
+  /** How it was chosen: `--profile`, `WARREN_PROFILE`, or the file's "default". */
+  chosenBy: string;
+  path: string;
+  settings: Profile;
+  warnings: string[];
+}
+
+const PROFILE_KEYS = ['url', 'urls', 'ca', 'cert', 'key', 'insecure', 'vhost', 'format'];
+
+export function configPath(env: NodeJS.ProcessEnv): string | undefined {
+  const base = env['XDG_CONFIG_HOME'] || (env['HOME'] ? join(env['HOME'], '.config') : undefined);
+  return base ? join(base, 'warren', 'config.json') : undefined;
+}
+
+/**
+ * Where JSON text first goes wrong, and how, found by reading it: JSON.parse's own message
+ * quotes the text around the error (a password, in a config file) and gives no position
+ * for some errors.
+ */
+export function jsonSyntaxError(text: string): { offset: number; problem: string } | undefined {
+  let at = 0;
+  class Stop {
+    constructor(readonly problem: string) {}
+  }
+  const space = () => {
+    while (at < text.length && ' \t\n\r'.includes(text[at] as string)) at += 1;
+  };
+  const expect = (what: string): never => {
+    if (at >= text.length) throw new Stop(`the file ends where ${what} should be`);
+    throw new Stop(`expected ${what}`);
+  };
+  const string = () => {
+    at += 1;
+    while (at < text.length && text[at] !== '"') {
+      if (text.charCodeAt(at) < 0x20)
+        throw new Stop('a string may not hold a line break or control character');
+      if (text[at] === '\\') {
+        at += 1;
+        if (text[at] === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(at + 1, at + 5))) throw new Stop('\\u needs 4 hex digits');
+          at += 4;
+        } else if (!'"\\/bfnrt'.includes(text[at] ?? 'x')) throw new Stop('unknown escape in a string');
+      }
+      at += 1;
+    }
+    if (at >= text.length) throw new Stop('a string is not closed');
+    at += 1;
+  };
+  const list = (close: string, item: () => void) => {
+    at += 1;
+    space();
+    if (text[at] === close) {
+      at += 1;
+      return;
+    }
+    for (;;) {
+      item();
+      space();
+      if (text[at] === ',') {
+        at += 1;
+        continue;
+      }
+      if (text[at] === close) {
+        at += 1;
+        return;
+      }
+      expect(`',' or '${close}'`);
+    }
+  };
+  const key = () => {
+    space();
+    if (text[at] !== '"') expect('a key in double quotes');
+    string();
+    space();
+    if (text[at] !== ':') expect("':' after the key");
+    at += 1;
+    value();
+  };
+  function value(): void {
+    space();
+    const c = text[at];
+    if (c === '{') list('}', key);
+    else if (c === '[') list(']', value);
+    else if (c === '"') string();
+    else {
+      const literal = /^(true|false|null|-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?)/.exec(
+        text.slice(at, at + 400),
+      );
+      if (!literal) expect('a value (text goes in double quotes)');
+      else at += literal[0].length;
+    }
+  }
+  try {
+    value();
+    space();
+    if (at < text.length) throw new Stop('unexpected text after the end');
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof Stop)) throw error;
+    return { offset: at, problem: error.problem };
+  }
+}
+
+function lineAndColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset);
+  return `line ${before.split('\n').length}, column ${offset - before.lastIndexOf('\n')}`;
+}
+
+function fail(path: string, problem: string): UsageError {
+  return new UsageError(`config file ${path}: ${problem}`, {
+    hint: 'fix it, or point XDG_CONFIG_HOME elsewhere; see "Profiles" in the README',
+  });
+}
+
+function expandPath(path: string, configDir: string, env: NodeJS.ProcessEnv): string {
+  if (path === '~' || path.startsWith('~/')) return join(env['HOME'] ?? '', path.slice(1));
+  return isAbsolute(path) ? path : resolve(configDir, path);
+}
+
+function checkProfile(name: string, value: unknown, path: string, env: NodeJS.ProcessEnv): Profile {
+  const where = `profiles.${name}`;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw fail(path, `${where} must be an object`);
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (!PROFILE_KEYS.includes(key)) {
+      throw fail(path, `${where}.${key}: unknown setting (known: ${PROFILE_KEYS.join(', ')})`);
+    }
+  }
+  const text = (key: string): string | undefined => {
+    const v = record[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || v === '') throw fail(path, `${where}.${key} must be a non-empty string`);
+    return v;
+  };
+  if (record['url'] !== undefined && record['urls'] !== undefined) {
+    throw fail(path, `${where}: give "url" or "urls", not both`);
+  }
+  let urls: string[] | undefined;
+  const url = text('url');
+  if (url !== undefined) urls = [url];
+  if (record['urls'] !== undefined) {
+    const list = record['urls'];
+    if (!Array.isArray(list) || list.length === 0 || list.some((u) => typeof u !== 'string' || u === '')) {
+      throw fail(path, `${where}.urls must be a non-empty array of URLs`);
+    }
+    urls = list as string[];
+  }
+  const insecure = record['insecure'];
+  if (insecure !== undefined && typeof insecure !== 'boolean') {
+    throw fail(path, `${where}.insecure must be true or false`);
+  }
+  const format = text('format');
+  if (format !== undefined && !(FORMATS as readonly string[]).includes(format)) {
+    throw fail(path, `${where}.format must be one of ${FORMATS.join(', ')}`);
+  }
+  const dir = dirname(path);
+  const file = (key: string) => {
+    const given = text(key);
+    return given === undefined ? undefined : expandPath(given, dir, env);
+  };
+  return {
+    urls,
+    ca: file('ca'),
+    cert: file('cert'),
+    key: file('key'),
+    insecure,
+    vhost: text('vhost'),
+    format: format as Format | undefined,
+  };
+}
+
+function holdsPassword(profiles: Record<string, Profile>): boolean {
+  return Object.values(profiles).some((profile) =>
+    (profile.urls ?? []).some((url) => {
+      try {
+        return new URL(url).password !== '';
+      } catch {
+        return false;
+      }
+    }),
+  );
+}
+
+/**
+ * The profile to use: `--profile`, else WARREN_PROFILE, else the file's "default"; none
+ * when nothing names one. Naming a profile that the file does not have is a usage error.
+ */
+export function selectProfile(flag: string | undefined, env: NodeJS.ProcessEnv): SelectedProfile | undefined {
+  const path = configPath(env);
+  let text: string | undefined;
+  if (path) {
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw fail(
+          path,
+          `cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+        );
+      }
+    }
+  }
+  const wanted = flag ?? (env['WARREN_PROFILE'] || undefined);
+  if (text === undefined || path === undefined) {
+    if (wanted === undefined) return undefined;
+    throw new UsageError(`no profile '${wanted}': there is no config file${path ? ` at ${path}` : ''}`, {
+      hint: 'create it with a "profiles" object; see "Profiles" in the README',
+    });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    const where = jsonSyntaxError(text);
+    const at = where ? ` at ${lineAndColumn(text, where.offset)}: ${where.problem}` : '';
+    throw fail(path, `not valid JSON${at}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw fail(path, 'expected an object with "profiles"');
+  }
+  const record = parsed as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (key !== 'profiles' && key !== 'default' && key !== '$schema') {
+      throw fail(path, `${key}: unknown setting (known: profiles, default)`);
+    }
+  }
+  const rawProfiles = record['profiles'] ?? {};
+  if (rawProfiles === null || typeof rawProfiles !== 'object' || Array.isArray(rawProfiles)) {
+    throw fail(path, '"profiles" must be an object of named profiles');
+  }
+  // No prototype: a profile may be called `constructor`, and `__proto__` is just a name.
+  const profiles: Record<string, Profile> = Object.create(null);
+  for (const [name, value] of Object.entries(rawProfiles)) {
+    Object.defineProperty(profiles, name, { value: checkProfile(name, value, path, env), enumerable: true });
+  }
+  const fileDefault = record['default'];
+  if (
+    fileDefault !== undefined &&
+    (typeof fileDefault !== 'string' || !Object.hasOwn(profiles, fileDefault))
+  ) {
+    throw fail(
+      path,
+      `"default" must name one of the profiles (${Object.keys(profiles).join(', ') || 'none'})`,
+    );
+  }
+  const name = wanted ?? (fileDefault as string | undefined);
+  if (name === undefined) return undefined;
+  const settings = profiles[name];
+  if (!settings || !Object.hasOwn(profiles, name)) {
+    throw new UsageError(`no profile '${name}' in ${path}`, {
+      hint: `profiles there: ${Object.keys(profiles).join(', ') || 'none'}`,
+    });
+  }
+  const warnings: string[] = [];
+  try {
+    // A password any other user can read is a password they have.
+    if ((statSync(path).mode & 0o044) !== 0 && holdsPassword(profiles)) {
+      warnings.push(`${path} holds a password and others can read it: chmod 600 ${path}`);
+    }
+  } catch {}
+  const chosenBy =
+    flag !== undefined ? '--profile' : wanted !== undefined ? 'WARREN_PROFILE' : 'the config file';
+  return { name, chosenBy, path, settings, warnings };
+}
