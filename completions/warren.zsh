@@ -23,6 +23,7 @@ _warren() {
     '(-v --verbose)'{-v,--verbose}'[connection and protocol detail on stderr, stack traces on errors]' \
     '--no-color[no colour, whatever the terminal]' \
     '--wait-for-broker[keep trying to connect this long (a broker starting beside a CI job)]:value: ' \
+    '--profile[a broker profile from the config file (else WARREN_PROFILE)]:value: ' \
     '(-h --help)'{-h,--help}'[show help]' \
     '1:command:->command' \
     '*::arg:->args'
@@ -55,6 +56,7 @@ _warren() {
         '(-t --timeout)'{-t,--timeout}'[with --rpc  how long to wait for the reply (default 30s; exit 3)]:value: ' \
         '--format[with --rpc  how to print the reply; pretty on a terminal, else ndjson]:value:(pretty ndjson body)' \
         '--template[with --rpc  print the reply as one line, e.g. {body}]:value: ' \
+        '--full[with --rpc  show a long reply whole, not cut to the terminals height]' \
         '(-h --help)'{-h,--help}'[show help]' \
         '*:argument:_files'
       ;;
@@ -66,9 +68,10 @@ _warren() {
         '--ack-mode[ack  take; requeue  peek, leave the queue as it was; reject  dead-letter; none  broker auto-ack]:value:(ack requeue reject none)' \
         '--format[pretty on a terminal, else ndjson; body  the raw body and a newline]:value:(pretty ndjson body)' \
         '--template[one line per message, e.g. {routingKey} {headers.x-id} {body}]:value: ' \
+        '--full[pretty output  show long bodies whole, not cut to the terminals height]' \
         '--exec[run COMMAND (through the shell) per message  body on stdin, envelope in WARREN_* variables]:value: ' \
         '--on-failure[with --exec  what a failed handler does to its message]:value:(requeue reject dead-letter)' \
-        '--concurrency[with --exec  handlers running at once (the prefetch follows)]:value: ' \
+        '--concurrency[with --exec  handlers running at once, the prefetch follows (default 1)]:value: ' \
         '--exec-timeout[with --exec  kill a handler running longer; its message failed]:value: ' \
         '--max-retries[with --exec  reject (dead-letter) a message after N failed retries]:value: ' \
         '--reply[with --exec  publish the handlers stdout to the messages reply-to (request/reply)]' \
@@ -114,6 +117,7 @@ _warren() {
         '(-t --timeout)'{-t,--timeout}'[stop when no (matching) message arrives for this long (exit 3 if --count not reached)]:value: ' \
         '--format[pretty on a terminal, else ndjson; body  the raw body and a newline]:value:(pretty ndjson body)' \
         '--template[one line per message, e.g. {routingKey} {body}]:value: ' \
+        '--full[pretty output  show long bodies whole, not cut to the terminals height]' \
         '--capture[also write every printed message to FILE as NDJSON envelopes (for replay)]:value:_files' \
         '(-h --help)'{-h,--help}'[show help]' \
         '*:argument:_files'
@@ -129,11 +133,14 @@ _warren() {
         '(-k --routing-key)'{-k,--routing-key}'[publish with this routing key instead]:value: ' \
         '(-H --header)'{-H,--header}'[set a header; key =JSON for a typed value (repeatable)]:value: ' \
         '--timing[none  as fast as confirms allow; original  keep the recorded gaps (files)]:value:(none original)' \
-        '--speed[with --timing original  2 is twice as fast, 0.5 half as fast]:value: ' \
+        '--speed[with --timing original  2 is twice as fast, 0.5 half as fast (default 1)]:value: ' \
         '--rate[at most this many messages per second (100, 100/s, 30/m)]:value: ' \
         '--match[replay only messages matching EXPR, e.g. headers.x-tenant=acme (repeatable)]:value: ' \
         '(-n --count)'{-n,--count}'[stop after N messages]:value: ' \
-        '--dry-run[print the envelopes that would be published, and where to; publish nothing]' \
+        '--dry-run[print the messages that would be published, and where to; publish nothing]' \
+        '--format[with --dry-run  pretty on a terminal, else ndjson (envelopes)]:value:(pretty ndjson body)' \
+        '--template[with --dry-run  one line per message, e.g. {exchange} {routingKey}]:value: ' \
+        '--full[with --dry-run  show long bodies whole, not cut to the terminals height]' \
         '--receipts[one NDJSON line per message on stdout  seq, line, status, replyCode]' \
         '--no-mandatory[allow unroutable messages to be dropped silently (and acked on --from-queue)]' \
         '--skip-invalid[warn about a malformed input line and go on]' \

@@ -24,6 +24,7 @@ import type { ReplayOptions, ReplaySourceSpec } from './commands/replay.js';
 import type { RpcOptions } from './commands/rpc.js';
 import type { TailOptions } from './commands/tail.js';
 import type { DeclareOptions, DeleteOptions, PurgeOptions } from './commands/topology.js';
+import { configPath, type SelectedProfile, selectProfile } from './config.js';
 import { parseDuration } from './duration.js';
 import { DEFAULT_USAGE_HINT, ExitCode, UsageError, WarrenError } from './errors.js';
 import { redact } from './redact.js';
@@ -39,7 +40,7 @@ import {
 import { paintFor } from './ui/colour.js';
 import { type Io, processIo } from './ui/io.js';
 import { createReporter } from './ui/reporter.js';
-import { startSpinner } from './ui/spinner.js';
+import { type Spinner, startSpinner } from './ui/spinner.js';
 
 export interface GlobalOptions {
   urls: string[] | undefined;
@@ -52,6 +53,8 @@ export interface GlobalOptions {
   color: boolean | undefined;
   /** --wait-for-broker, in milliseconds. */
   waitForBrokerMs: number | undefined;
+  /** The config file's profile in use (--profile, WARREN_PROFILE, or the file's default). */
+  profile: SelectedProfile | undefined;
 }
 
 export type ParsedCommand =
@@ -207,6 +210,29 @@ Examples:
   $ warren replay --from-queue orders.dlq --dry-run | jq -c '{exchange, routingKey}'
   $ warren replay --from-queue orders.dlq --rate 100/s    # re-drive dead letters, acked once confirmed
   $ warren replay --from-stream orders.log --offset 1h --exchange orders-v2`,
+  declareExchange: `
+Examples:
+  $ warren declare exchange orders --type topic
+  $ warren declare exchange orders.dlx --type fanout --json | jq .status`,
+  declareQueue: `
+Examples:
+  $ warren declare queue orders.created --type quorum --dead-letter-exchange orders.dlx
+  $ warren declare queue orders.log --type stream --max-age 7D
+  $ Q=$(warren declare queue '' --expires 10m)      # a server-named queue, gone when unused`,
+  declareBinding: `
+Examples:
+  $ warren declare binding --source orders --queue orders.created --key 'order.*'
+  $ warren declare binding --source amq.headers --queue eu-orders --arg x-match=all --arg region=eu`,
+  deleteQueue: `
+Examples:
+  $ warren delete queue orders.created --if-empty     # exit 5 if it still holds messages
+  $ warren delete queue orders.created --json | jq -r .detail     # '12 messages with it'`,
+  deleteExchange: `
+Examples:
+  $ warren delete exchange orders --if-unused`,
+  deleteBinding: `
+Examples:
+  $ warren delete binding --source orders --queue orders.created --key 'order.*'`,
   purge: `
 Examples:
   $ warren purge orders.created
@@ -245,10 +271,12 @@ export function buildProgram(
       'keep trying to connect this long (a broker starting beside a CI job)',
       duration,
     )
+    .option('--profile <name>', 'a broker profile from the config file (else WARREN_PROFILE)')
     .addHelpText(
       'after',
       `
-Connection: --url, else WARREN_URL, else AMQP_URL, else amqp://guest:guest@localhost:5672/.
+Connection: --url, else WARREN_URL, else AMQP_URL, else the profile's, else amqp://guest:guest@localhost:5672/.
+Profiles: ${configPath(io.env) ?? '$XDG_CONFIG_HOME/warren/config.json'}
 Exit codes: 0 ok, 1 failure, 2 usage, 3 timed out, 4 not delivered, 5 refused by the broker,
             65 bad input data, 69 broker unreachable, 130/143 stopped by SIGINT/SIGTERM.
 ${EXAMPLES.program}`,
@@ -259,6 +287,18 @@ ${EXAMPLES.program}`,
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
     });
+
+  // The config file is read once, when a command is parsed, and only if it exists.
+  let profile: { selected: SelectedProfile | undefined } | undefined;
+  const profileOf = (o: Record<string, unknown>): SelectedProfile | undefined => {
+    profile ??= { selected: selectProfile(o['profile'] as string | undefined, io.env) };
+    return profile.selected;
+  };
+  /** --format, else the profile's, else pretty on a terminal and NDJSON in a pipe. */
+  const formatOf = (command: Command): Format =>
+    (command.opts()['format'] as Format | undefined) ??
+    profileOf(command.optsWithGlobals())?.settings.format ??
+    (io.stdout.isTTY ? 'pretty' : 'ndjson');
 
   const globals = (command: Command): GlobalOptions => {
     const o = command.optsWithGlobals();
@@ -272,6 +312,7 @@ ${EXAMPLES.program}`,
       verbose: o['verbose'] === true,
       color: o['color'] === false ? false : undefined,
       waitForBrokerMs: o['waitForBroker'] as number | undefined,
+      profile: profileOf(o),
     };
   };
 
@@ -326,6 +367,7 @@ ${EXAMPLES.program}`,
       ).choices(FORMATS),
     )
     .option('--template <template>', 'with --rpc: print the reply as one line, e.g. {body}')
+    .option('--full', "with --rpc: show a long reply whole, not cut to the terminal's height")
     .addHelpText('after', EXAMPLES.publish)
     .action((body: string | undefined, o: Record<string, unknown>, command: Command) => {
       if (o['persistent'] && o['transient'])
@@ -337,7 +379,7 @@ ${EXAMPLES.program}`,
           throw new UsageError('--rpc sets the reply-to itself (direct reply-to): leave out --reply-to');
         }
       } else {
-        for (const flag of ['timeout', 'format', 'template']) {
+        for (const flag of ['timeout', 'format', 'template', 'full']) {
           if (o[flag] !== undefined) throw new UsageError(`--${flag} goes with --rpc`);
         }
       }
@@ -384,8 +426,9 @@ ${EXAMPLES.program}`,
         options: {
           request: parsed.options,
           timeoutMs: (o['timeout'] as number | undefined) ?? 30_000,
-          format: (o['format'] as Format | undefined) ?? (io.stdout.isTTY ? 'pretty' : 'ndjson'),
+          format: formatOf(command),
           template: o['template'] as string | undefined,
+          full: o['full'] === true,
         },
       });
     });
@@ -416,6 +459,7 @@ ${EXAMPLES.program}`,
       ).choices(FORMATS),
     )
     .option('--template <template>', "one line per message, e.g. '{routingKey} {headers.x-id} {body}'")
+    .option('--full', "pretty output: show long bodies whole, not cut to the terminal's height")
     .option(
       '--exec <command>',
       'run COMMAND (through the shell) per message: body on stdin, envelope in WARREN_* variables',
@@ -427,7 +471,7 @@ ${EXAMPLES.program}`,
     )
     .option(
       '--concurrency <n>',
-      'with --exec: handlers running at once (the prefetch follows)',
+      'with --exec: handlers running at once, the prefetch follows (default 1)',
       integer(1, 65535),
     )
     .option(
@@ -453,7 +497,7 @@ ${EXAMPLES.program}`,
         if ((o['exec'] as string).trim() === '') {
           throw new UsageError('--exec needs a command: an empty one would ack every message unhandled');
         }
-        for (const name of ['prefetch', 'ackMode', 'format', 'template']) {
+        for (const name of ['prefetch', 'ackMode', 'format', 'template', 'full']) {
           if (given(name)) {
             const flag = `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
             throw new UsageError(
@@ -494,8 +538,9 @@ ${EXAMPLES.program}`,
           timeoutMs: o['timeout'] as number | undefined,
           prefetch: o['prefetch'] as number,
           ackMode: o['ackMode'] as AckMode,
-          format: (o['format'] as Format | undefined) ?? (io.stdout.isTTY ? 'pretty' : 'ndjson'),
+          format: formatOf(command),
           template: o['template'] as string | undefined,
+          full: o['full'] === true,
         },
       });
     });
@@ -510,8 +555,8 @@ ${EXAMPLES.program}`,
     });
 
   addTopologyCommands(program, globals, onParsed);
-  addTailCommand(program, { globals, onParsed, io, trigger });
-  addReplayCommand(program, globals, onParsed, io);
+  addTailCommand(program, { globals, onParsed, formatOf, trigger });
+  addReplayCommand(program, { globals, onParsed, io, formatOf });
   return program;
 }
 
@@ -582,9 +627,17 @@ function replaySource(file: string | undefined, o: Record<string, unknown>, io: 
 /** replay: captured, dead-lettered or stream messages back onto the bus. */
 function addReplayCommand(
   program: Command,
-  globals: (command: Command) => GlobalOptions,
-  onParsed: (parsed: ParsedCommand) => void,
-  io: Io,
+  {
+    globals,
+    onParsed,
+    io,
+    formatOf,
+  }: {
+    globals: (command: Command) => GlobalOptions;
+    onParsed: (parsed: ParsedCommand) => void;
+    io: Io;
+    formatOf: (command: Command) => Format;
+  },
 ): void {
   program
     .command('replay')
@@ -614,7 +667,7 @@ function addReplayCommand(
     )
     .option(
       '--speed <factor>',
-      'with --timing original: 2 is twice as fast, 0.5 half as fast',
+      'with --timing original: 2 is twice as fast, 0.5 half as fast (default 1)',
       positiveNumber,
     )
     .option('--rate <n/s>', 'at most this many messages per second (100, 100/s, 30/m)', rate)
@@ -624,7 +677,15 @@ function addReplayCommand(
       collect,
     )
     .option('-n, --count <n>', 'stop after N messages', integer(1))
-    .option('--dry-run', 'print the envelopes that would be published, and where to; publish nothing')
+    .option('--dry-run', 'print the messages that would be published, and where to; publish nothing')
+    .addOption(
+      new Option(
+        '--format <format>',
+        'with --dry-run: pretty on a terminal, else ndjson (envelopes)',
+      ).choices(FORMATS),
+    )
+    .option('--template <template>', "with --dry-run: one line per message, e.g. '{exchange} {routingKey}'")
+    .option('--full', "with --dry-run: show long bodies whole, not cut to the terminal's height")
     .option('--receipts', 'one NDJSON line per message on stdout: seq, line, status, replyCode')
     .option('--no-mandatory', 'allow unroutable messages to be dropped silently (and acked on --from-queue)')
     .option('--skip-invalid', 'warn about a malformed input line and go on')
@@ -641,6 +702,11 @@ function addReplayCommand(
         throw new UsageError('--speed goes with --timing original');
       if (o['dryRun'] && o['receipts'])
         throw new UsageError('--dry-run publishes nothing: there are no --receipts');
+      if (!o['dryRun']) {
+        for (const flag of ['format', 'template', 'full']) {
+          if (o[flag] !== undefined) throw new UsageError(`--${flag} goes with --dry-run`);
+        }
+      }
       if (o['skipInvalid'] && source.kind !== 'file') throw new UsageError('--skip-invalid goes with a FILE');
       const exchange = o['exchange'] as string | undefined;
       const toExchange = o['toExchange'] as string | undefined;
@@ -666,6 +732,11 @@ function addReplayCommand(
           matches: (o['match'] as string[] | undefined) ?? [],
           count: o['count'] as number | undefined,
           dryRun: o['dryRun'] === true,
+          output: {
+            format: formatOf(command),
+            template: o['template'] as string | undefined,
+            full: o['full'] === true,
+          },
           receipts: o['receipts'] === true,
           mandatory: o['mandatory'] !== false,
           skipInvalid: o['skipInvalid'] === true,
@@ -680,12 +751,12 @@ function addTailCommand(
   {
     globals,
     onParsed,
-    io,
+    formatOf,
     trigger,
   }: {
     globals: (command: Command) => GlobalOptions;
     onParsed: (parsed: ParsedCommand) => void;
-    io: Io;
+    formatOf: (command: Command) => Format;
     trigger: string[];
   },
 ): void {
@@ -723,6 +794,7 @@ function addTailCommand(
       ).choices(FORMATS),
     )
     .option('--template <template>', "one line per message, e.g. '{routingKey} {body}'")
+    .option('--full', "pretty output: show long bodies whole, not cut to the terminal's height")
     .option('--capture <file>', 'also write every printed message to FILE as NDJSON envelopes (for replay)')
     .addHelpText('after', EXAMPLES.tail)
     .action((sources: string[], o: Record<string, unknown>, command: Command) => {
@@ -752,8 +824,9 @@ function addTailCommand(
             count: o['count'] as number | undefined,
             timeoutMs: o['timeout'] as number | undefined,
             prefetch: 1000,
-            format: (o['format'] as Format | undefined) ?? (io.stdout.isTTY ? 'pretty' : 'ndjson'),
+            format: formatOf(command),
             template: o['template'] as string | undefined,
+            full: o['full'] === true,
           },
         },
       });
@@ -831,6 +904,7 @@ function addTopologyCommands(
   declareCommand
     .command('exchange')
     .description('declare an exchange')
+    .addHelpText('after', EXAMPLES.declareExchange)
     .argument('<name>', 'the exchange')
     .option('--type <type>', 'direct, fanout, topic, headers, or a plugin type', 'direct')
     .option('--durable', 'survives a broker restart (the default)')
@@ -866,6 +940,7 @@ function addTopologyCommands(
   declareCommand
     .command('queue')
     .description("declare a queue ('' for a server-named one); prints its name")
+    .addHelpText('after', EXAMPLES.declareQueue)
     .argument('<name>', "the queue, or '' to let the broker name it")
     .addOption(
       new Option('--type <type>', "queue type (default: the vhost's, normally classic)").choices(QUEUE_TYPES),
@@ -936,7 +1011,10 @@ function addTopologyCommands(
     });
 
   addBindingFlags(
-    declareCommand.command('binding').description('bind a queue or an exchange to an exchange'),
+    declareCommand
+      .command('binding')
+      .description('bind a queue or an exchange to an exchange')
+      .addHelpText('after', EXAMPLES.declareBinding),
   ).action((o: Record<string, unknown>, command: Command) => {
     onParsed({
       command: 'declare',
@@ -967,6 +1045,7 @@ function addTopologyCommands(
   deleteCommand
     .command('queue')
     .description('delete a queue (and the messages in it)')
+    .addHelpText('after', EXAMPLES.deleteQueue)
     .argument('<name>', 'the queue')
     .option('--if-unused', 'only if it has no consumers (exit 5 otherwise)')
     .option('--if-empty', 'only if it holds no messages (exit 5 otherwise)')
@@ -988,6 +1067,7 @@ function addTopologyCommands(
   deleteCommand
     .command('exchange')
     .description('delete an exchange')
+    .addHelpText('after', EXAMPLES.deleteExchange)
     .argument('<name>', 'the exchange')
     .option('--if-unused', 'only if nothing is bound to it (exit 5 otherwise)')
     .option('--json', 'print the result as JSON on stdout')
@@ -999,15 +1079,18 @@ function addTopologyCommands(
       });
     });
 
-  addBindingFlags(deleteCommand.command('binding').description('remove a binding')).action(
-    (o: Record<string, unknown>, command: Command) => {
-      onParsed({
-        command: 'delete',
-        global: globals(command),
-        options: { kind: 'binding', spec: bindingFromFlags(o), json: wantsJson(command) },
-      });
-    },
-  );
+  addBindingFlags(
+    deleteCommand
+      .command('binding')
+      .description('remove a binding')
+      .addHelpText('after', EXAMPLES.deleteBinding),
+  ).action((o: Record<string, unknown>, command: Command) => {
+    onParsed({
+      command: 'delete',
+      global: globals(command),
+      options: { kind: 'binding', spec: bindingFromFlags(o), json: wantsJson(command) },
+    });
+  });
 
   program
     .command('purge')
@@ -1138,28 +1221,59 @@ async function makeContext(parsed: ParsedCommand, io: Io): Promise<CommandContex
     quiet: global.quiet,
     verbose: global.verbose,
   });
+  const profile = global.profile;
+  if (profile) {
+    for (const warning of profile.warnings) reporter.warn(warning);
+    reporter.detail(`profile '${profile.name}' from ${profile.path} (chosen by ${profile.chosenBy})`);
+  }
   return {
     io,
     reporter,
     stdoutPaint: await paintFor(io.stdout, io.env, global.color),
-    spinner: (text) => startSpinner(io.stderr, text, { enabled: !global.quiet }),
+    spinner: (text) => startSpinner(io.stderr, text, { enabled: !global.quiet, colour: stderrPaint.enabled }),
     connect: async () => {
-      const urls = resolveBrokerUrls(global.urls, io.env);
+      const settings = profile?.settings;
+      const fromEnv = io.env['WARREN_URL'] ? 'WARREN_URL' : io.env['AMQP_URL'] ? 'AMQP_URL' : undefined;
+      if (profile?.chosenBy === '--profile' && settings?.urls && !global.urls && fromEnv) {
+        reporter.warn(
+          `${fromEnv} is set and wins over the url of profile '${profile.name}' (flag > env > profile)`,
+        );
+      }
+      const urls = resolveBrokerUrls(global.urls, io.env, settings);
+      const insecure = global.insecure || settings?.insecure === true;
       const tls = readTlsFiles({
-        ca: global.ca,
-        cert: global.cert,
-        key: global.key,
-        insecure: global.insecure,
+        ca: global.ca ?? settings?.ca,
+        cert: global.cert ?? settings?.cert,
+        key: global.key ?? settings?.key,
+        insecure,
       });
-      if (global.insecure) reporter.warn('--insecure: the broker certificate is not verified');
+      if (insecure) reporter.warn('--insecure: the broker certificate is not verified');
       const { openSession } = await import('./broker/session.js');
-      return openSession({
-        urls,
-        tls,
-        connectionName: CONNECTION_NAMES[parsed.command] ?? `warren ${parsed.command}`,
-        log: (line) => reporter.detail(line),
-        waitMs: global.waitForBrokerMs,
-      });
+      // A connection that takes a moment (a far broker, --wait-for-broker) says so on a
+      // terminal; a quick one draws nothing, rather than a spinner that flickers.
+      let spinner: Spinner | undefined;
+      const slow = setTimeout(async () => {
+        // --verbose lines arrive while connecting: a spinner would be drawn through them.
+        spinner = await startSpinner(io.stderr, `connecting to ${urls[0]?.masked ?? 'the broker'}…`, {
+          enabled: !global.quiet && !global.verbose,
+          colour: stderrPaint.enabled,
+        });
+        if (done) spinner.stop();
+      }, 200);
+      let done = false;
+      try {
+        return await openSession({
+          urls,
+          tls,
+          connectionName: CONNECTION_NAMES[parsed.command] ?? `warren ${parsed.command}`,
+          log: (line) => reporter.detail(line),
+          waitMs: global.waitForBrokerMs,
+        });
+      } finally {
+        done = true;
+        clearTimeout(slow);
+        spinner?.stop();
+      }
     },
   };
 }

@@ -170,8 +170,8 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       const waited = attempt > 1 ? ` after ${attempt} attempts` : '';
       throw new UnreachableError(`${message}${waited}`, {
         hint: outcome.retryable
-          ? 'check --url (or WARREN_URL) and that the broker is up'
-          : 'check the user, password and vhost in --url (or WARREN_URL)',
+          ? 'check --url (or WARREN_URL, or the profile) and that the broker is up'
+          : 'check the user, password and vhost in --url (or WARREN_URL, or the profile)',
       });
     }
     const pause = Math.min(RETRY_INTERVAL_MS, remaining);

@@ -19,6 +19,8 @@ export interface ConsumeOptions {
   ackMode: AckMode;
   format: Format;
   template: string | undefined;
+  /** Pretty output: long bodies whole, not cut to the terminal's height. */
+  full: boolean;
   /** tail: only messages that match are printed and counted (the others are dropped). */
   match?: (message: ReceivedMessage) => boolean;
   /** tail: called once the consumer is in place, to start a trigger command. */
@@ -86,6 +88,8 @@ export async function consume(
     format: options.format,
     template: options.template,
     paint: context.stdoutPaint,
+    screen: context.io.stdout,
+    full: options.full,
   });
   const session = await context.connect();
   let taken = 0;
@@ -144,7 +148,8 @@ async function consumeProgress(options: ConsumeOptions, context: CommandContext)
   };
   const ticker = spinner.active
     ? setInterval(() => {
-        if (progress.taken > 0) spinner.update(`received ${progress.taken} from ${source}`);
+        if (progress.taken > 0)
+          spinner.update(`waiting for messages on ${source} (${progress.taken} received)`);
       }, 100)
     : undefined;
   return progress;

@@ -3,8 +3,9 @@ import { type MessageOverrides, type MessageProperties, outgoingFromRecorded } f
 import { encodableHeaders, type FieldTable } from '../broker/fieldTable.js';
 import { PublishFlow } from '../broker/publishFlow.js';
 import type { Session } from '../broker/session.js';
+import type { Format } from '../choices.js';
 import { DataError, InterruptedError, WarrenError } from '../errors.js';
-import { formatNdjson } from '../format/ndjson.js';
+import { createFormatter, type Formatter } from '../format/index.js';
 import { openFileSource } from '../replay/fileSource.js';
 import { Pacer } from '../replay/pacer.js';
 import type { ReplayItem, ReplaySource } from '../replay/source.js';
@@ -31,6 +32,8 @@ export interface ReplayOptions {
   matches: string[];
   count: number | undefined;
   dryRun: boolean;
+  /** How --dry-run prints what it would publish. */
+  output: { format: Format; template: string | undefined; full: boolean };
   receipts: boolean;
   mandatory: boolean;
   skipInvalid: boolean;
@@ -182,6 +185,9 @@ async function replayItems(
     if (options.receipts) stdout.write(receipt(entry, seq, status));
   };
   const pacer = new Pacer({ timing: options.timing, speed: options.speed, rate: options.rate });
+  const format = options.dryRun
+    ? createFormatter({ ...options.output, paint: context.stdoutPaint, screen: stdout })
+    : undefined;
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
@@ -214,7 +220,7 @@ async function replayItems(
   const send = (item: ReplayItem, target: { exchange: string; routingKey: string }) => {
     if (!flow) {
       if (item.ref !== undefined) source.settle(item.ref, 'confirmed');
-      stdout.write(dryRunRecord(item, target, options));
+      stdout.write(dryRunRecord(item, target, options, format as Formatter));
       return sent();
     }
     const outgoing = outgoingFromRecorded(item.message, item.encodedHeaders ?? encoded(item), {
@@ -283,7 +289,8 @@ function dryRunRecord(
   item: ReplayItem,
   target: { exchange: string; routingKey: string },
   options: ReplayOptions,
-): string {
+  format: Formatter,
+): string | Buffer {
   const properties: Record<string, unknown> = { ...item.message.properties };
   for (const [key, value] of Object.entries(options.overrides.properties)) {
     if (value !== undefined) properties[key] = value;
@@ -292,7 +299,7 @@ function dryRunRecord(
     Object.keys(options.typedHeaders).length > 0
       ? { ...item.message.headers, ...options.typedHeaders }
       : item.message.headers;
-  return formatNdjson({
+  return format({
     ...item.message,
     ...target,
     properties: properties as MessageProperties,

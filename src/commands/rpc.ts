@@ -17,6 +17,7 @@ export interface RpcOptions {
   timeoutMs: number;
   format: Format;
   template: string | undefined;
+  full: boolean;
 }
 
 /**
@@ -28,6 +29,8 @@ export async function rpc(options: RpcOptions, context: CommandContext): Promise
     format: options.format,
     template: options.template,
     paint: context.stdoutPaint,
+    screen: context.io.stdout,
+    full: options.full,
   });
   const body = await readWhole(openInput(options.request, context), options.request.file);
   const overrides = options.request.overrides;

@@ -21,7 +21,7 @@ export interface TailOptions {
   capture: string | undefined;
   /** --stream: read this stream queue from an offset instead of tapping exchanges. */
   stream: { queue: string; offset: unknown; offsetText: string } | undefined;
-  output: Pick<ConsumeOptions, 'count' | 'timeoutMs' | 'prefetch' | 'format' | 'template'>;
+  output: Pick<ConsumeOptions, 'count' | 'timeoutMs' | 'prefetch' | 'format' | 'template' | 'full'>;
 }
 
 function label(source: TailSource): string {

@@ -8,8 +8,28 @@ import { compileTemplate } from './template.js';
 
 export type Formatter = (message: ReceivedMessage) => string | Buffer;
 
+/** What pretty output fits itself to: the terminal stdout is, if it is one. */
+export interface Screen {
+  columns?: number | undefined;
+  rows?: number | undefined;
+  isTTY?: boolean | undefined;
+}
+
+/** Body lines a pretty block shows on a terminal of `rows`: the rest of the screen, at least 10. */
+export function bodyLinesFor(screen: Screen | undefined, full: boolean): number | undefined {
+  if (full || !screen?.isTTY || !screen.rows) return undefined;
+  return Math.max(10, screen.rows - 8);
+}
+
 /** `--template` wins over `--format`; formatters get their colours, they never import chalk. */
-export function createFormatter(options: { format: Format; template?: string; paint: Paint }): Formatter {
+export function createFormatter(options: {
+  format: Format;
+  template?: string | undefined;
+  paint: Paint;
+  /** Pretty output: the terminal to fit, and whether to show long bodies whole (--full). */
+  screen?: Screen;
+  full?: boolean;
+}): Formatter {
   if (options.template !== undefined) return compileTemplate(options.template);
   switch (options.format) {
     case 'ndjson':
@@ -17,6 +37,10 @@ export function createFormatter(options: { format: Format; template?: string; pa
     case 'body':
       return formatBody;
     case 'pretty':
-      return createPrettyFormatter({ paint: options.paint });
+      return createPrettyFormatter({
+        paint: options.paint,
+        columns: options.screen?.isTTY ? options.screen.columns : undefined,
+        bodyLines: bodyLinesFor(options.screen, options.full === true),
+      });
   }
 }

@@ -7,6 +7,10 @@ export interface PrettyOptions {
   paint: Paint;
   /** Bytes of a binary body shown as hex before the rest is summarised. */
   hexBytes?: number;
+  /** The terminal's width: the properties line wraps to it (80 when not known). */
+  columns?: number;
+  /** Body lines shown before the rest is summarised; undefined shows it all (--full, a pipe). */
+  bodyLines?: number;
 }
 
 function time(date: Date): string {
@@ -62,28 +66,104 @@ function hexDump(body: Buffer, limit: number): string {
   return lines.join('\n');
 }
 
-function bodyText(body: Buffer, paint: Paint, hexBytes: number): string {
+/**
+ * Cuts text to what fits in `rows` rows of a terminal `columns` wide (a long line takes a
+ * row per `columns` characters), saying what was left out: a long body must not scroll the
+ * message's own title off the screen. Never cuts a character in two.
+ */
+function truncate(text: string, rows: number | undefined, columns: number): { text: string; note: string } {
+  if (rows === undefined) return { text, note: '' };
+  let used = 0;
+  let end = 0;
+  while (end < text.length) {
+    const newline = text.indexOf('\n', end);
+    const lineEnd = newline === -1 ? text.length : newline;
+    const lineRows = Math.max(1, Math.ceil((lineEnd - end) / columns));
+    if (used + lineRows > rows) {
+      // Part of this line still fits: as many whole rows of it as there is room for.
+      const room = (rows - used) * columns;
+      if (room > 0) {
+        end += room;
+        // A surrogate pair is one character: keep both halves on the same side.
+        const code = text.charCodeAt(end - 1);
+        if (code >= 0xd800 && code <= 0xdbff) end -= 1;
+      }
+      break;
+    }
+    used += lineRows;
+    end = newline === -1 ? text.length : newline + 1;
+  }
+  if (end >= text.length) return { text, note: '' };
+  const rest = text.slice(end);
+  const kept = text.slice(0, end).replace(/\n$/, '');
+  if (text[end - 1] === '\n') {
+    const more = rest.split('\n').length - (rest.endsWith('\n') ? 1 : 0);
+    return { text: kept, note: `… ${more} more line${more === 1 ? '' : 's'} (--full shows all)` };
+  }
+  const characters = [...rest].length;
+  return { text: kept, note: `… ${characters} more characters (--full shows all)` };
+}
+
+function bodyText(
+  body: Buffer,
+  paint: Paint,
+  hexBytes: number,
+  lines: number | undefined,
+  columns: number,
+): string {
   if (body.length === 0) return paint.dim('(empty body)');
   if (!isUtf8(body)) return `${paint.dim(`binary, ${body.length} bytes`)}\n${hexDump(body, hexBytes)}`;
   const text = body.toString('utf8');
   const first = text.trimStart()[0];
   if (first === '{' || first === '[') {
     try {
-      return colourJson(visible(JSON.stringify(JSON.parse(text), null, 2)), paint);
+      const shown = truncate(visible(JSON.stringify(JSON.parse(text), null, 2)), lines, columns);
+      return colourJson(shown.text, paint) + (shown.note ? `\n${paint.dim(shown.note)}` : '');
     } catch {
       // Not JSON after all: shown as text.
     }
   }
-  return visible(text);
+  const shown = truncate(visible(text), lines, columns);
+  return shown.text + (shown.note ? `\n${paint.dim(shown.note)}` : '');
+}
+
+/** Each exchange keeps one colour, so messages from different exchanges stand apart. */
+const EXCHANGE_COLOURS = ['cyan', 'magenta', 'blue', 'green', 'yellow'] as const;
+
+function exchangeColour(name: string, paint: Paint): (text: string) => string {
+  let hash = 0;
+  for (let i = 0; i < name.length; i += 1) hash = (hash * 31 + name.charCodeAt(i)) >>> 0;
+  return paint[EXCHANGE_COLOURS[hash % EXCHANGE_COLOURS.length] ?? 'cyan'];
+}
+
+/** `name: value` items, two spaces apart, wrapped to the width, each line indented. */
+function wrapItems(items: { plain: string; painted: string }[], columns: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  let width = 0;
+  for (const item of items) {
+    if (width > 0 && 2 + width + 2 + item.plain.length > columns) {
+      lines.push(`  ${line}`);
+      line = '';
+      width = 0;
+    }
+    line += width > 0 ? `  ${item.painted}` : item.painted;
+    width += (width > 0 ? 2 : 0) + item.plain.length;
+  }
+  if (width > 0) lines.push(`  ${line}`);
+  return lines;
 }
 
 /** A readable block per message, for a person at a terminal. */
 export function createPrettyFormatter(options: PrettyOptions): (message: ReceivedMessage) => string {
   const { paint } = options;
   const hexBytes = options.hexBytes ?? 256;
+  const columns = Math.max(40, options.columns ?? 80);
   return (message) => {
     const exchange =
-      message.exchange === '' ? paint.dim('(default)') : paint.cyan(paint.bold(visible(message.exchange)));
+      message.exchange === ''
+        ? paint.dim('(default)')
+        : paint.bold(exchangeColour(message.exchange, paint)(visible(message.exchange)));
     const title = [
       paint.dim(time(message.receivedAt)),
       `${exchange} ${paint.dim('→')} ${paint.bold(visible(message.routingKey))}`,
@@ -93,14 +173,19 @@ export function createPrettyFormatter(options: PrettyOptions): (message: Receive
       .filter(Boolean)
       .join('  ');
     const lines = [title];
-    const props = Object.entries(message.properties).map(
-      ([k, v]) => `${paint.dim(`${k}:`)} ${visible(String(v))}`,
-    );
-    if (props.length > 0) lines.push(`  ${props.join('  ')}`);
+    const props = Object.entries(message.properties).map(([k, v]) => {
+      // Seconds since the epoch mean nothing at a glance: the time, in UTC.
+      const value =
+        k === 'timestamp' && typeof v === 'number'
+          ? new Date(v * 1000).toISOString().replace('.000Z', 'Z')
+          : visible(String(v));
+      return { plain: `${k}: ${value}`, painted: `${paint.dim(`${k}:`)} ${value}` };
+    });
+    lines.push(...wrapItems(props, columns));
     for (const [key, value] of Object.entries(message.headers ?? {})) {
       lines.push(`  ${paint.dim(`${visible(key)}:`)} ${headerValue(value)}`);
     }
-    lines.push(bodyText(message.body, paint, hexBytes));
+    lines.push(bodyText(message.body, paint, hexBytes, options.bodyLines, columns));
     return `${lines.join('\n')}\n\n`;
   };
 }

@@ -15,14 +15,20 @@ const NO_SPINNER: Spinner = { active: false, update: () => {}, stop: () => {} };
 export async function startSpinner(
   stderr: NodeJS.WritableStream & { isTTY?: boolean },
   text: string,
-  options: { enabled: boolean },
+  /** `colour`: warren's decision (NO_COLOR, --no-color…); ora would otherwise make its own. */
+  options: { enabled: boolean; colour: boolean },
 ): Promise<Spinner> {
   // A terminal that reports no width (some CI pseudo-terminals) would make ora redraw forever.
   const columns = (stderr as { columns?: number }).columns ?? 0;
   if (!options.enabled || !stderr.isTTY || columns <= 0) return NO_SPINNER;
   const { default: ora } = await import('ora');
   // stdin stays untouched: in raw mode Ctrl-C would no longer reach warren as SIGINT.
-  const spinner = ora({ text, stream: stderr, discardStdin: false }).start();
+  const spinner = ora({
+    text,
+    stream: stderr,
+    discardStdin: false,
+    color: options.colour ? 'cyan' : false,
+  }).start();
   let stopped = false;
   return {
     active: true,

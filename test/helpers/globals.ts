@@ -12,6 +12,7 @@ export function global(overrides: Partial<GlobalOptions> = {}): GlobalOptions {
     verbose: false,
     color: undefined,
     waitForBrokerMs: undefined,
+    profile: undefined,
     ...overrides,
   };
 }

@@ -43,6 +43,7 @@ function consume(options: Partial<ConsumeOptions> = {}, globals: Partial<GlobalO
       ackMode: 'ack',
       format: 'ndjson',
       template: undefined,
+      full: false,
       ...options,
     },
   };

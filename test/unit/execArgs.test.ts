@@ -57,6 +57,7 @@ function rpc(
         ...requestRest,
       },
       timeoutMs: 30_000,
+      full: false,
       format: 'ndjson',
       template: undefined,
       ...rest,

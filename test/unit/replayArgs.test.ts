@@ -37,6 +37,7 @@ function replay(
       matches: [],
       count: undefined,
       dryRun: false,
+      output: { format: 'ndjson', template: undefined, full: false },
       receipts: false,
       mandatory: true,
       skipInvalid: false,
