@@ -5,7 +5,7 @@ import { PublishFlow } from '../broker/publishFlow.js';
 import type { Session } from '../broker/session.js';
 import type { Format } from '../choices.js';
 import { DataError, InterruptedError, WarrenError } from '../errors.js';
-import { createFormatter, type Formatter } from '../format/index.js';
+import { createFormatter, type Formatter, recordBytes } from '../format/index.js';
 import { openFileSource } from '../replay/fileSource.js';
 import { Pacer } from '../replay/pacer.js';
 import type { ReplayItem, ReplaySource } from '../replay/source.js';
@@ -299,12 +299,14 @@ function dryRunRecord(
     Object.keys(options.typedHeaders).length > 0
       ? { ...item.message.headers, ...options.typedHeaders }
       : item.message.headers;
-  return format({
-    ...item.message,
-    ...target,
-    properties: properties as MessageProperties,
-    headers,
-  });
+  return recordBytes(
+    format({
+      ...item.message,
+      ...target,
+      properties: properties as MessageProperties,
+      headers,
+    }),
+  );
 }
 
 function receipt(entry: PendingPublish, seq: number, status: SettleStatus): string {

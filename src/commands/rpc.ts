@@ -5,7 +5,7 @@ import { DIRECT_REPLY_TO } from '../broker/session.js';
 import type { Format } from '../choices.js';
 import { formatDuration } from '../duration.js';
 import { InterruptedError, TimeoutError } from '../errors.js';
-import { createFormatter } from '../format/index.js';
+import { createFormatter, recordBytes } from '../format/index.js';
 import { watchStopSignals } from '../ui/signals.js';
 import type { CommandContext } from './context.js';
 import { openInput, type PublishOptions, rawMessage, readWhole } from './publish.js';
@@ -89,7 +89,7 @@ export async function rpc(options: RpcOptions, context: CommandContext): Promise
     await session.close();
   }
   if (reply) {
-    context.io.stdout.write(format(reply));
+    context.io.stdout.write(recordBytes(format(reply)));
     context.reporter.info(
       `reply to '${overrides.routingKey ?? ''}' in ${formatDuration(performance.now() - started)}`,
     );

@@ -2,7 +2,10 @@ import type { ReceivedMessage } from '../broker/envelope.js';
 
 const NEWLINE = Buffer.from('\n');
 
-/** The body's bytes as they are, each followed by a newline. */
-export function formatBody(message: ReceivedMessage): Buffer {
-  return Buffer.concat([message.body, NEWLINE]);
+/**
+ * The body's bytes as they are, followed by a newline: two pieces, so that the body is
+ * copied once, into the batch written to stdout, not first into a record of its own.
+ */
+export function formatBody(message: ReceivedMessage): Buffer[] {
+  return [message.body, NEWLINE];
 }

@@ -6,7 +6,13 @@ import { formatNdjson } from './ndjson.js';
 import { createPrettyFormatter } from './pretty.js';
 import { compileTemplate } from './template.js';
 
-export type Formatter = (message: ReceivedMessage) => string | Buffer;
+/** A record: text, bytes, or bytes in pieces (written one after the other). */
+export type Formatter = (message: ReceivedMessage) => string | Buffer | Buffer[];
+
+/** A record as one piece, where one is needed. */
+export function recordBytes(record: string | Buffer | Buffer[]): string | Buffer {
+  return Array.isArray(record) ? Buffer.concat(record) : record;
+}
 
 /** What pretty output fits itself to: the terminal stdout is, if it is one. */
 export interface Screen {

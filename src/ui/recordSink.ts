@@ -20,10 +20,15 @@ export class RecordSink {
     out.on('error', (error: Error) => this.break(error));
   }
 
-  push(record: string | Buffer, tag: number): void {
+  push(record: string | Buffer | Buffer[], tag: number): void {
     if (this.broken) return;
-    this.batch.push(record);
-    if (typeof record !== 'string') this.batchHasBuffer = true;
+    if (Array.isArray(record)) {
+      for (const piece of record) this.batch.push(piece);
+      this.batchHasBuffer = true;
+    } else {
+      this.batch.push(record);
+      if (typeof record !== 'string') this.batchHasBuffer = true;
+    }
     this.lastTag = tag;
     if (!this.scheduled) {
       this.scheduled = true;

@@ -55,13 +55,13 @@ describe('ndjson format', () => {
 describe('body format', () => {
   it('is the body bytes unchanged followed by a newline', () => {
     const body = Buffer.from([0x00, 0xff, 0x0a, 0x41]);
-    const out = formatBody(message({ body }));
+    const out = Buffer.concat(formatBody(message({ body })));
     expect(Buffer.isBuffer(out)).toBe(true);
     expect(out).toEqual(Buffer.concat([body, Buffer.from('\n')]));
   });
 
   it('an empty body is a bare newline', () => {
-    expect(formatBody(message({ body: Buffer.alloc(0) }))).toEqual(Buffer.from('\n'));
+    expect(Buffer.concat(formatBody(message({ body: Buffer.alloc(0) })))).toEqual(Buffer.from('\n'));
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MessageProperties, ReceivedMessage } from '../../src/broker/envelope.js';
-import { bodyLinesFor, createFormatter } from '../../src/format/index.js';
+import { bodyLinesFor, createFormatter, recordBytes } from '../../src/format/index.js';
 import { createPrettyFormatter, type PrettyOptions } from '../../src/format/pretty.js';
 import { type Paint, PLAIN } from '../../src/ui/colour.js';
 
@@ -320,7 +320,7 @@ describe('bodyLinesFor', () => {
 
 describe('createFormatter: pretty fits the screen', () => {
   const long = message({ body: Buffer.from(numbered(50).join('\n')), properties: ALL_PROPERTIES });
-  const text = (out: string | Buffer) => out.toString();
+  const text = (out: string | Buffer | Buffer[]) => recordBytes(out).toString();
 
   it('on a terminal: the body is cut to its rows, the properties wrap to its columns', () => {
     const out = text(
