@@ -5,6 +5,8 @@
  * once the batch was written; stops after --count messages.
  *
  *   node bench/baseline-consume.js --url URL --queue QUEUE --count N [--format ndjson|body] > file
+ *   node bench/baseline-consume.js --url URL --exchange X --count N > file   (a tap: its own
+ *     exclusive queue bound to X; says "bound" on stderr once it is)
  */
 import { isUtf8 } from 'node:buffer';
 import { parseArgs } from 'node:util';
@@ -14,6 +16,7 @@ const { values } = parseArgs({
   options: {
     url: { type: 'string', default: process.env.WARREN_URL ?? 'amqp://guest:guest@127.0.0.1:5672/' },
     queue: { type: 'string' },
+    exchange: { type: 'string' },
     count: { type: 'string' },
     prefetch: { type: 'string', default: '1000' },
     format: { type: 'string', default: 'ndjson' },
@@ -76,7 +79,13 @@ function flush() {
   });
 }
 
-const { consumerTag } = await channel.consume(values.queue, (message) => {
+let queue = values.queue;
+if (values.exchange !== undefined) {
+  ({ queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true }));
+  await channel.bindQueue(queue, values.exchange, '#');
+  process.stderr.write('bound\n');
+}
+const { consumerTag } = await channel.consume(queue, (message) => {
   if (message === null || received >= count) return;
   received += 1;
   batch.push(asBody ? Buffer.concat([message.content, NEWLINE]) : ndjsonRecord(message));

@@ -5,6 +5,7 @@
  * unconfirmed messages (no waiting per message, no unbounded buffering).
  *
  *   node bench/baseline-publish.js --url URL --exchange '' --routing-key QUEUE < file.ndjson
+ *   node bench/baseline-publish.js --input lines --routing-key QUEUE < file.txt  (a message per line)
  *
  * Prints a one-line summary on stderr; exits 4 if anything was returned or nacked.
  */
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     exchange: { type: 'string', default: '' },
     'routing-key': { type: 'string' },
     window: { type: 'string', default: '4096' },
+    input: { type: 'string', default: 'ndjson' },
   },
 });
 const exchange = values.exchange;
@@ -53,7 +55,12 @@ const pause = () =>
     };
   });
 
+const LINE_PROPERTIES = { deliveryMode: 2, mandatory: true };
 const publishLine = (line) => {
+  if (values.input === 'lines') {
+    published += 1;
+    return channel.publish(exchange, routingKey, Buffer.from(line), LINE_PROPERTIES, onConfirm);
+  }
   const envelope = JSON.parse(line);
   const body = Buffer.from(envelope.body, envelope.bodyEncoding === 'base64' ? 'base64' : 'utf8');
   published += 1;

@@ -17,7 +17,16 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,10 +34,17 @@ import { parseArgs } from 'node:util';
 import amqp from 'amqplib';
 
 const { values: flags } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
 });
 if (flags.help) {
-  process.stdout.write('usage: npm run bench [-- --quick]   (--quick does a tenth of the work)\n');
+  process.stdout.write(
+    'usage: npm run bench [-- --quick] [-- --only SCENARIO]   (--quick does a tenth of the work;\n' +
+      '  --only runs one scenario: publish, lines, replay, redrive, consume, tail, startup, memory, large)\n',
+  );
   process.exit(0);
 }
 
@@ -42,13 +58,24 @@ const BROKER_URL = process.env.WARREN_URL ?? 'amqp://guest:guest@127.0.0.1:5672/
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
 const MESSAGES = flags.quick ? 10_000 : 100_000;
-const TRIALS = flags.quick ? 1 : 3;
+// Best of two: noise only ever slows a run down. Three would not fit in five minutes.
+const TRIALS = flags.quick ? 1 : 2;
+/** The memory scenario's larger N (and a tenth of it): 1 KiB messages. */
+const MEMORY_MESSAGES = flags.quick ? 100_000 : 1_000_000;
+/**
+ * The slow reader: it stops for STALL_MS after every STALL_EVERY bytes, so warren must hold
+ * back (socket buffers full, prefetch used up) again and again, however fast it is.
+ */
+const STALL_EVERY = 64 * 1024 * 1024;
+const STALL_MS = 1500;
+const LARGE_MIB = 64;
+const MEMORY_LIMIT_MB = 150;
 const STARTUP_RUNS = flags.quick ? 3 : 10;
 const BODY_BYTES = 100;
 const CHILD_TIMEOUT_MS = 120_000;
 
-const TARGET_THROUGHPUT = 0.9;
-const TARGET_STARTUP = 1.5;
+const TARGET_THROUGHPUT = 1.0;
+const TARGET_STARTUP = 1.3;
 
 /** Something broke: the bench cannot report (exit 1), as opposed to a missed target. */
 class BenchBroken extends Error {}
@@ -75,6 +102,23 @@ function makeBody(seq) {
 }
 
 const PROPERTIES = { contentType: 'application/json', deliveryMode: 1 };
+
+/** `count` lines of `size` bytes each (plus the newline), numbered. */
+function writeLines(file, count, size) {
+  const fd = openSync(file, 'w');
+  const pad = 'x'.repeat(size);
+  let chunk = '';
+  for (let seq = 1; seq <= count; seq += 1) {
+    const head = `${seq} `;
+    chunk += `${head}${pad.slice(head.length)}\n`;
+    if (seq % 4096 === 0) {
+      writeSync(fd, chunk);
+      chunk = '';
+    }
+  }
+  writeSync(fd, chunk);
+  closeSync(fd);
+}
 
 function writeEnvelopes(file, count) {
   const receivedAt = new Date().toISOString();
@@ -108,15 +152,21 @@ function childEnv(changes = {}) {
 /** The child now running, killed if the bench is interrupted. */
 let running;
 let rssFiles = 0;
+/** Bytes the slow reader took, for the memory scenario's check. */
+let slowRead = 0;
 
-function runChild(label, argv, { stdin, stdout, env, measureRss = true, tmp }) {
+/**
+ * `onStderr` sees the child's stderr as it comes (tail: "bound" means publish now);
+ * `slowStdout` reads stdout at about that many bytes per millisecond, as a slow reader.
+ */
+function runChild(label, argv, { stdin, stdout, env, measureRss = true, tmp, onStderr, slowStdout }) {
   rssFiles += 1;
   const rssFile = measureRss && GNU_TIME ? join(tmp, `rss-${rssFiles}`) : undefined;
   const [command, ...args] = rssFile
     ? [GNU_TIME, '-f', '%M %U %S', '-o', rssFile, process.execPath, ...argv]
     : [process.execPath, ...argv];
   const inFd = stdin ? openSync(stdin, 'r') : 'ignore';
-  const outFd = stdout ? openSync(stdout, 'w') : 'ignore';
+  const outFd = slowStdout ? 'pipe' : stdout ? openSync(stdout, 'w') : 'ignore';
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(command, args, {
@@ -129,7 +179,20 @@ function runChild(label, argv, { stdin, stdout, env, measureRss = true, tmp }) {
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (text) => {
       stderr += text;
+      onStderr?.(stderr);
     });
+    if (slowStdout) {
+      let budget = 0;
+      child.stdout.on('data', (chunk) => {
+        slowRead += chunk.length;
+        budget += chunk.length;
+        if (budget >= STALL_EVERY) {
+          child.stdout.pause();
+          setTimeout(() => child.stdout.resume(), STALL_MS);
+          budget = 0;
+        }
+      });
+    }
     const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
     child.on('error', (error) => {
       clearTimeout(timer);
@@ -175,6 +238,7 @@ class BenchBroker {
     this.connection = connection;
     this.channel = channel;
     this.queues = [];
+    this.exchanges = [];
   }
 
   async queue(role) {
@@ -183,6 +247,22 @@ class BenchBroker {
     await this.channel.assertQueue(name, { durable: false, arguments: { 'x-expires': 15 * 60_000 } });
     this.queues.push(name);
     return name;
+  }
+
+  async exchange(role) {
+    const name = `warren-bench.${role}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    await this.channel.assertExchange(name, 'fanout', { durable: false, autoDelete: false });
+    this.exchanges.push(name);
+    return name;
+  }
+
+  /** Publishes N messages of the bench's bodies through an exchange, with confirms. */
+  async fillExchange(exchange, count) {
+    for (let seq = 1; seq <= count; seq += 1) {
+      this.channel.publish(exchange, '', Buffer.from(makeBody(seq)), PROPERTIES);
+      if (seq % 5000 === 0) await this.channel.waitForConfirms();
+    }
+    await this.channel.waitForConfirms();
   }
 
   async count(queue) {
@@ -197,7 +277,7 @@ class BenchBroker {
   async fill(queue, count) {
     for (let seq = 1; seq <= count; seq += 1) {
       this.channel.sendToQueue(queue, Buffer.from(makeBody(seq)), PROPERTIES);
-      if (seq % 5000 === 0) await this.channel.waitForConfirms();
+      if (seq % 20_000 === 0) await this.channel.waitForConfirms();
     }
     await this.channel.waitForConfirms();
   }
@@ -212,13 +292,14 @@ class BenchBroker {
     };
     for (let seq = 1; seq <= count; seq += 1) {
       this.channel.sendToQueue(queue, Buffer.from(makeBody(seq)), { ...PROPERTIES, headers });
-      if (seq % 5000 === 0) await this.channel.waitForConfirms();
+      if (seq % 20_000 === 0) await this.channel.waitForConfirms();
     }
     await this.channel.waitForConfirms();
   }
 
   async cleanup() {
     for (const queue of this.queues) await this.channel.deleteQueue(queue).catch(() => {});
+    for (const exchange of this.exchanges) await this.channel.deleteExchange(exchange).catch(() => {});
     await this.connection.close().catch(() => {});
   }
 }
@@ -256,21 +337,21 @@ async function alternate(sides, trial) {
   return results;
 }
 
-const summary = (ms, runs) => ({
+const summary = (ms, runs, count) => ({
   ms,
-  rate: (MESSAGES * 1000) / ms,
+  rate: (count * 1000) / ms,
   rssKb: peakRss(runs),
   cpuMs: leastCpu(runs),
 });
 
-function throughputRow(scenario, target, results) {
+function throughputRow(scenario, target, results, count = MESSAGES) {
   const warrenMs = best(results.warren);
   const baselineMs = best(results.baseline);
   return {
     scenario,
     kind: 'throughput',
-    warren: summary(warrenMs, results.warren),
-    baseline: summary(baselineMs, results.baseline),
+    warren: summary(warrenMs, results.warren, count),
+    baseline: summary(baselineMs, results.baseline, count),
     // Ratio of rates: above 1 means warren is faster.
     ratio: baselineMs / warrenMs,
     target,
@@ -333,39 +414,152 @@ async function replayFileScenario(broker, tmp, envelopes) {
 }
 
 async function redriveScenario(broker, tmp) {
+  // A fifth of the work: one message per round trip of acks makes it the slowest scenario.
+  const count = MESSAGES / 10;
   const dlq = await broker.queue('dlq');
   const target = await broker.queue('redriven');
   const sides = [
     {
       name: 'baseline',
       scenario: 'replay --from-queue',
-      argv: [
-        BASELINE_REDRIVE,
-        '--url',
-        BROKER_URL,
-        '--queue',
-        dlq,
-        '--to',
-        target,
-        '--count',
-        String(MESSAGES),
-      ],
+      argv: [BASELINE_REDRIVE, '--url', BROKER_URL, '--queue', dlq, '--to', target, '--count', String(count)],
     },
     { name: 'warren', scenario: 'replay --from-queue', argv: [WARREN, 'replay', '--from-queue', dlq] },
   ];
   const results = await alternate(sides, async (side) => {
     await broker.purge(dlq);
     await broker.purge(target);
-    await broker.fillDeadLettered(dlq, target, MESSAGES);
+    await broker.fillDeadLettered(dlq, target, count);
     const run = await runChild(`${side.name} re-drive`, side.argv, { tmp });
     const [left, moved] = [await broker.count(dlq), await broker.count(target)];
-    if (left !== 0 || moved !== MESSAGES) {
+    if (left !== 0 || moved !== count) {
       problem(`${side.name} re-drive: wrong counts`, `${left} left, ${moved} moved`);
     }
     return run;
   });
   await broker.purge(target);
-  return throughputRow('replay --from-queue (DLQ re-drive)', undefined, results);
+  return throughputRow(`replay --from-queue (DLQ re-drive, ${count / 1000}k)`, undefined, results, count);
+}
+
+async function publishLinesScenario(broker, tmp, lines) {
+  const queue = await broker.queue('lines');
+  const sides = [
+    {
+      name: 'baseline',
+      scenario: 'publish lines',
+      argv: [BASELINE_PUBLISH, '--url', BROKER_URL, '--input', 'lines', '--routing-key', queue],
+    },
+    { name: 'warren', scenario: 'publish lines', argv: [WARREN, 'publish', '--input', 'lines', '-k', queue] },
+  ];
+  const results = await alternate(sides, async (side) => {
+    await broker.purge(queue);
+    const run = await runChild(`${side.name} publish lines`, side.argv, { stdin: lines, tmp });
+    const count = await broker.count(queue);
+    if (count !== MESSAGES) problem(`${side.name} publish lines: wrong number of messages`, `${count}`);
+    return run;
+  });
+  await broker.purge(queue);
+  return throughputRow('publish lines, confirms', TARGET_THROUGHPUT, results);
+}
+
+/** tail: each side binds its own queue to a fanout exchange, then N messages go through it. */
+async function tailScenario(broker, tmp) {
+  const exchange = await broker.exchange('tail');
+  const files = { warren: join(tmp, 'warren.tail'), baseline: join(tmp, 'baseline.tail') };
+  const sides = [
+    {
+      name: 'baseline',
+      scenario: 'tail',
+      argv: [BASELINE_CONSUME, '--url', BROKER_URL, '--exchange', exchange, '--count', String(MESSAGES)],
+      ready: /^bound$/m,
+    },
+    {
+      name: 'warren',
+      scenario: 'tail',
+      argv: [WARREN, 'tail', exchange, '--count', String(MESSAGES), '--format', 'ndjson', '-v'],
+      ready: /tapping/,
+    },
+  ];
+  const results = await alternate(sides, async (side) => {
+    let publishing;
+    const run = await runChild(`${side.name} tail`, side.argv, {
+      stdout: files[side.name],
+      tmp,
+      onStderr: (text) => {
+        if (!publishing && side.ready.test(text)) publishing = broker.fillExchange(exchange, MESSAGES);
+      },
+    });
+    await publishing;
+    const lines = lineCount(files[side.name]);
+    if (lines !== MESSAGES) problem(`${side.name} tail: wrong number of lines written`, `${lines}`);
+    return run;
+  });
+  return throughputRow('tail (fanout) to a file', TARGET_THROUGHPUT, results);
+}
+
+/**
+ * Memory, flat as N grows: publish N lines of 1 KiB from stdin, then consume them into a
+ * reader that keeps stalling (so warren must hold back, not buffer), at N and N/10.
+ */
+async function memoryScenario(broker, tmp) {
+  const queue = await broker.queue('memory');
+  const rows = [];
+  for (const count of [MEMORY_MESSAGES / 10, MEMORY_MESSAGES]) {
+    const file = join(tmp, `kib-lines-${count}.txt`);
+    writeLines(file, count, 1024);
+    await broker.purge(queue);
+    const publish = await runChild(
+      `warren publish ${count} lines`,
+      [WARREN, 'publish', '--input', 'lines', '-k', queue],
+      {
+        stdin: file,
+        tmp,
+      },
+    );
+    rmSync(file);
+    const queued = await broker.count(queue);
+    if (queued !== count) problem(`memory: publish ${count} lines: wrong number queued`, `${queued}`);
+    slowRead = 0;
+    const consume = await runChild(
+      `warren consume ${count} slowly`,
+      [WARREN, 'consume', queue, '--count', String(count), '--format', 'body'],
+      { tmp, slowStdout: true },
+    );
+    if (slowRead !== count * 1025)
+      problem(`memory: consume ${count}: wrong number of bytes read`, `${slowRead}`);
+    log(`memory ${count}: publish ${megabytes(publish.rssKb)}, consume ${megabytes(consume.rssKb)}`);
+    rows.push({ count, publish, consume });
+  }
+  await broker.purge(queue);
+  return rows;
+}
+
+/** One 64 MiB body through publish and consume, byte for byte; seconds per MiB each way. */
+async function largeMessageScenario(broker, tmp) {
+  const queue = await broker.queue('large');
+  const body = join(tmp, 'large.bin');
+  const bytes = randomBytes(LARGE_MIB * 1024 * 1024);
+  writeFileSync(body, bytes);
+  const publish = await runChild('warren publish 64 MiB', [WARREN, 'publish', '-k', queue, '--file', body], {
+    tmp,
+  });
+  const out = join(tmp, 'large.out');
+  const consume = await runChild(
+    'warren consume 64 MiB',
+    [WARREN, 'consume', queue, '--count', '1', '--format', 'body'],
+    {
+      stdout: out,
+      tmp,
+    },
+  );
+  const back = readFileSync(out);
+  // --format body writes the body and a newline.
+  if (!back.subarray(0, bytes.length).equals(bytes) || back.length !== bytes.length + 1) {
+    problem('64 MiB: the consumed body differs from the published one', `${back.length} bytes back`);
+  }
+  rmSync(body);
+  rmSync(out);
+  return { publish, consume };
 }
 
 function lineCount(file) {
@@ -509,7 +703,7 @@ function describe(row) {
   };
 }
 
-function printReport(rows) {
+function printReport(rows, memory, large) {
   const header = [
     'scenario',
     'warren',
@@ -564,6 +758,26 @@ function printReport(rows) {
         `${secs(row.baseline.ms)}, ratio ${row.ratio.toFixed(2)} (target ${shown.target}): ${verdict(row)}`,
     );
   }
+  const kb = (n) => `${n / 1000}k`;
+  if (memory.length > 0) {
+    out.push('', `memory, peak RSS (1 KiB messages; limit ${MEMORY_LIMIT_MB} MB, flat as N grows):`);
+    for (const { count, publish, consume } of memory) {
+      out.push(
+        `  N = ${kb(count).padStart(5)}: publish --input lines ${megabytes(publish.rssKb).padStart(7)} (${(publish.ms / 1000).toFixed(1)} s); ` +
+          `consume into a stalling reader ${megabytes(consume.rssKb).padStart(7)} (${(consume.ms / 1000).toFixed(1)} s)`,
+      );
+    }
+    const peak = Math.max(...memory.flatMap((m) => [m.publish.rssKb ?? 0, m.consume.rssKb ?? 0])) / 1024;
+    out.push(`  highest: ${peak.toFixed(0)} MB: ${peak <= MEMORY_LIMIT_MB ? 'pass' : 'FAIL'}`);
+  }
+  const perMib = (ms) => `${(ms / LARGE_MIB).toFixed(1)} ms/MiB`;
+  if (large)
+    out.push(
+      '',
+      `one ${LARGE_MIB} MiB body (whole process, start-up included): publish ${(large.publish.ms / 1000).toFixed(2)} s ` +
+        `(${perMib(large.publish.ms)}, RSS ${megabytes(large.publish.rssKb)}), consume ${(large.consume.ms / 1000).toFixed(2)} s ` +
+        `(${perMib(large.consume.ms)}, RSS ${megabytes(large.consume.rssKb)}), byte for byte: ${problems.has('64 MiB: the consumed body differs from the published one') ? 'NO' : 'yes'}`,
+    );
   if (problems.size > 0) {
     out.push('', 'problems (message counts wrong; exit status 1):');
     for (const [text, { runs, detail }] of problems) {
@@ -603,22 +817,35 @@ async function main() {
     await runChild('warm-up', [WARREN, '--version'], { tmp, measureRss: false });
     await runChild('warm-up', ['-e', "require('amqplib')"], { tmp, measureRss: false });
     const rows = [];
-    rows.push(await publishScenario(broker, tmp, envelopes));
-    rows.push(await replayFileScenario(broker, tmp, envelopes));
-    rows.push(await redriveScenario(broker, tmp));
-    rows.push(await consumeScenario(broker, tmp, 'ndjson', TARGET_THROUGHPUT));
-    rows.push(await consumeScenario(broker, tmp, 'body', undefined));
-    rows.push(await startupScenario(broker, tmp));
-    rows.push(await startupScenario(broker, tmp, { label: '', env: {}, subject: 'amqplib' }));
-    // Every Node process reads NODE_EXTRA_CA_CERTS as it starts: that alone can double the
-    // time of `node -e 0` and flatter the ratio, so measure without it as well.
-    if (process.env.NODE_EXTRA_CA_CERTS) {
-      const env = { NODE_EXTRA_CA_CERTS: undefined };
-      const label = ', no NODE_EXTRA_CA_CERTS';
-      rows.push(await startupScenario(broker, tmp, { label, env, subject: 'warren' }));
-      rows.push(await startupScenario(broker, tmp, { label, env, subject: 'amqplib' }));
+    const wanted = (name) => flags.only === undefined || flags.only === name;
+    if (wanted('publish')) rows.push(await publishScenario(broker, tmp, envelopes));
+    if (wanted('lines')) {
+      const lines = join(tmp, 'lines.txt');
+      writeLines(lines, MESSAGES, BODY_BYTES);
+      rows.push(await publishLinesScenario(broker, tmp, lines));
     }
-    printReport(rows);
+    if (wanted('replay')) rows.push(await replayFileScenario(broker, tmp, envelopes));
+    if (wanted('redrive')) rows.push(await redriveScenario(broker, tmp));
+    if (wanted('consume')) {
+      rows.push(await consumeScenario(broker, tmp, 'ndjson', TARGET_THROUGHPUT));
+      rows.push(await consumeScenario(broker, tmp, 'body', TARGET_THROUGHPUT));
+    }
+    if (wanted('tail')) rows.push(await tailScenario(broker, tmp));
+    if (wanted('startup')) {
+      rows.push(await startupScenario(broker, tmp));
+      rows.push(await startupScenario(broker, tmp, { label: '', env: {}, subject: 'amqplib' }));
+      // Every Node process reads NODE_EXTRA_CA_CERTS as it starts: that alone can double the
+      // time of `node -e 0` and flatter the ratio, so measure without it as well.
+      if (process.env.NODE_EXTRA_CA_CERTS && flags.only === 'startup') {
+        const env = { NODE_EXTRA_CA_CERTS: undefined };
+        const label = ', no NODE_EXTRA_CA_CERTS';
+        rows.push(await startupScenario(broker, tmp, { label, env, subject: 'warren' }));
+        rows.push(await startupScenario(broker, tmp, { label, env, subject: 'amqplib' }));
+      }
+    }
+    const memory = wanted('memory') ? await memoryScenario(broker, tmp) : [];
+    const large = wanted('large') ? await largeMessageScenario(broker, tmp) : undefined;
+    printReport(rows, memory, large);
     if (problems.size > 0) process.exitCode = 1;
   } finally {
     await cleanup();
