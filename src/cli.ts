@@ -94,6 +94,11 @@ function duration(value: string): number {
   }
 }
 
+/** The flag an option's name comes from: `ackMode` is `--ack-mode`. */
+function flagOf(name: string): string {
+  return `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
@@ -499,9 +504,8 @@ ${EXAMPLES.program}`,
         }
         for (const name of ['prefetch', 'ackMode', 'format', 'template', 'full']) {
           if (given(name)) {
-            const flag = `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
             throw new UsageError(
-              `${flag} does not go with --exec: the handler's outcome settles each message, and its output goes to stderr`,
+              `${flagOf(name)} does not go with --exec: the handler's outcome settles each message, and its output goes to stderr`,
             );
           }
         }
@@ -525,8 +529,7 @@ ${EXAMPLES.program}`,
       }
       for (const name of ['onFailure', 'concurrency', 'execTimeout', 'maxRetries', 'reply', 'grace']) {
         if (given(name)) {
-          const flag = `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-          throw new UsageError(`${flag} goes with --exec`);
+          throw new UsageError(`${flagOf(name)} goes with --exec`);
         }
       }
       onParsed({

@@ -215,23 +215,32 @@ export function recordedFromEnvelopeLine(
 }
 
 /** What a recorded message becomes when published with the command line's overrides. */
+/** A copy of recorded properties with those the command line sets in their place. */
+export function overriddenProperties(
+  recorded: MessageProperties,
+  overrides: MessageProperties,
+): MessageProperties {
+  const properties: Record<string, unknown> = { ...recorded };
+  for (const key in overrides) {
+    const value = overrides[key as keyof MessageProperties];
+    if (value !== undefined) properties[key] = value;
+  }
+  return properties as MessageProperties;
+}
+
 export function outgoingFromRecorded(
   message: Omit<ReceivedMessage, 'receivedAt'>,
   encodedHeaders: Record<string, unknown> | undefined,
   overrides: MessageOverrides,
 ): OutgoingMessage {
-  const properties: Record<string, unknown> = { ...message.properties };
-  for (const key in overrides.properties) {
-    const value = overrides.properties[key as keyof MessageProperties];
-    if (value !== undefined) properties[key] = value;
-  }
+  const properties = overriddenProperties(message.properties, overrides.properties);
   const headers =
     Object.keys(overrides.headers).length > 0 ? { ...encodedHeaders, ...overrides.headers } : encodedHeaders;
   return {
     exchange: overrides.exchange ?? message.exchange,
     routingKey: overrides.routingKey ?? message.routingKey,
     body: message.body,
-    properties: properties as MessageProperties,
+    properties,
     headers,
   };
 }

@@ -182,6 +182,16 @@ function readValue(bytes: Buffer, state: { offset: number }): TypedValue {
   }
 }
 
+/** A number header, plain or in typed form (`{"!":"int64","value":"12"}`); else undefined. */
+export function typedNumber(value: TypedValue | undefined): number | undefined {
+  if (typeof value === 'number') return value;
+  if (value && typeof value === 'object' && !Array.isArray(value) && '!' in value) {
+    const n = Number(value['value']);
+    return Number.isFinite(n) ? n : undefined;
+  }
+  return undefined;
+}
+
 /** Converts what amqplib decoded (no raw bytes available) to the typed JSON form. */
 export function typedFromDecoded(value: unknown): TypedValue {
   if (value === null || value === undefined) return null;

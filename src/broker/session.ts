@@ -243,8 +243,6 @@ export interface DeliveredMessage extends ReceivedMessage {
 export interface Consumption {
   ack(deliveryTag: number, allUpTo: boolean): void;
   reject(deliveryTag: number, allUpTo: boolean, requeue: boolean): void;
-  /** Sets the prefetch of consumers started after it (RabbitMQ leaves running ones as they are). */
-  prefetch(count: number): Promise<void>;
   /** Stops deliveries; messages not acked go back to the queue when the session closes. */
   cancel(): Promise<void>;
   /**
@@ -553,9 +551,6 @@ export class Session {
       },
       reject: (tag, allUpTo, requeue) => {
         if (usable()) channel.nack({ fields: { deliveryTag: tag } } as Amqp.Message, allUpTo, requeue);
-      },
-      prefetch: async (count) => {
-        if (usable()) await channel.prefetch(count);
       },
       cancel,
       resubscribe: async () => {

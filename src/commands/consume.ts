@@ -1,5 +1,6 @@
 import type { ReceivedMessage } from '../broker/envelope.js';
 import type { Browser, Consumption, DeliveredMessage, Session } from '../broker/session.js';
+import { notAStreamQueue, refusesStreamOffset, STREAM_OFFSET_HEADER } from '../broker/streamQueue.js';
 import type { AckMode, Format } from '../choices.js';
 import { formatDuration } from '../duration.js';
 import { BrokerRefusedError, InterruptedError, TimeoutError, WarrenError } from '../errors.js';
@@ -252,7 +253,7 @@ async function stream(
       (message) => {
         if (run.stopper.reason) return;
         if (!checked) {
-          if (message.headers?.['x-stream-offset'] === undefined) {
+          if (message.headers?.[STREAM_OFFSET_HEADER] === undefined) {
             run.stopper.stop({ kind: 'failed', error: notAStream(options.queue) });
             return;
           }
@@ -280,7 +281,7 @@ async function stream(
     return { taken: run.taken, stop: reason };
   } catch (error) {
     // The consumer could not start (no such queue, …): nothing was taken.
-    if (options.requireStream && /invalid arg 'x-stream-offset'/.test((error as Error).message)) {
+    if (options.requireStream && refusesStreamOffset(error)) {
       return run.failed(notAStream(options.queue, error));
     }
     return run.failed(error);
@@ -290,10 +291,11 @@ async function stream(
 }
 
 function notAStream(queue: string, cause?: unknown): BrokerRefusedError {
-  return new BrokerRefusedError(`'${queue}' is not a stream queue: nothing was taken from it`, {
+  return notAStreamQueue(
+    queue,
+    'use --stream with stream queues only; tail the exchange that feeds the queue instead',
     cause,
-    hint: 'use --stream with stream queues only; tail the exchange that feeds the queue instead',
-  });
+  );
 }
 
 /**

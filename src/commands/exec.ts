@@ -191,8 +191,7 @@ export async function exec(options: ExecOptions, context: CommandContext): Promi
         timeoutMs: options.execTimeoutMs,
         captureStdout: options.reply,
         log: context.io.stderr,
-        prefix:
-          options.concurrency > 1 ? `[${message.properties.messageId ?? `#${message.deliveryTag}`}] ` : '',
+        prefix: options.concurrency > 1 ? `[${idOf(message)}] ` : '',
       });
       running.set(message.deliveryTag, run);
       void run.done.then(({ exit, stdout }) => {
@@ -283,11 +282,13 @@ export async function exec(options: ExecOptions, context: CommandContext): Promi
   }
 }
 
-/** A message as the log names it: its message id, else its delivery tag. */
+/** How the log names a message: its message id, else its delivery tag. */
+function idOf(message: DeliveredMessage): string {
+  return message.properties.messageId ?? `#${message.deliveryTag}`;
+}
+
 function label(message: DeliveredMessage): string {
-  return message.properties.messageId === undefined
-    ? `message #${message.deliveryTag}`
-    : `message ${message.properties.messageId}`;
+  return `message ${idOf(message)}`;
 }
 
 function summarise(tally: Tally, options: ExecOptions, elapsedMs: number, context: CommandContext): void {

@@ -1,10 +1,11 @@
-import { accessSync, constants, createReadStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ConfirmTracker } from '../broker/confirmTracker.js';
 import { type MessageOverrides, messageFromEnvelopeLine, type OutgoingMessage } from '../broker/envelope.js';
 import { PublishFlow } from '../broker/publishFlow.js';
 import type { InputMode } from '../choices.js';
 import { DataError, InterruptedError, UsageError, WarrenError } from '../errors.js';
+import { inputError, openInputFile } from '../input/inputFile.js';
 import { type Line, LineSplitter } from '../input/lineSplitter.js';
 import { type StopSignal, watchStopSignals } from '../ui/signals.js';
 import type { CommandContext } from './context.js';
@@ -30,18 +31,9 @@ export function openInput(
   }
   if (options.body !== undefined) return [Buffer.from(options.body, 'utf8')];
   if (options.file !== undefined) {
-    // Fail before connecting when the file cannot be read.
-    if (options.file !== '-') {
-      try {
-        accessSync(options.file, constants.R_OK);
-      } catch (error) {
-        throw inputError(error, options.file);
-      }
-    }
-    const stream = createReadStream(options.file === '-' ? '/dev/stdin' : options.file, {
-      highWaterMark: 256 * 1024,
-    });
-    return stream;
+    return options.file === '-'
+      ? createReadStream('/dev/stdin', { highWaterMark: 256 * 1024 })
+      : openInputFile(options.file);
   }
   // One message typed at a terminal would wait for Ctrl-D unannounced; lines may be typed.
   if (context.io.stdin.isTTY && options.input === 'raw') {
@@ -63,15 +55,6 @@ export async function readWhole(
     throw inputError(error, file);
   }
   return Buffer.concat(chunks);
-}
-
-function inputError(error: unknown, file: string | undefined): WarrenError {
-  if (error instanceof WarrenError) return error;
-  const code = (error as NodeJS.ErrnoException).code;
-  return new UsageError(`cannot read ${file ? `'${file}'` : 'stdin'}: ${code ?? (error as Error).message}`, {
-    cause: error,
-    hint: undefined,
-  });
 }
 
 /** A message from raw or line input: the flags' exchange, key and properties, persistent by default. */

@@ -1,5 +1,5 @@
 import { ConfirmTracker, type PendingPublish, type SettleStatus } from '../broker/confirmTracker.js';
-import { type MessageOverrides, type MessageProperties, outgoingFromRecorded } from '../broker/envelope.js';
+import { type MessageOverrides, outgoingFromRecorded, overriddenProperties } from '../broker/envelope.js';
 import { encodableHeaders, type FieldTable } from '../broker/fieldTable.js';
 import { PublishFlow } from '../broker/publishFlow.js';
 import type { Session } from '../broker/session.js';
@@ -291,10 +291,7 @@ function dryRunRecord(
   options: ReplayOptions,
   format: Formatter,
 ): string | Buffer {
-  const properties: Record<string, unknown> = { ...item.message.properties };
-  for (const [key, value] of Object.entries(options.overrides.properties)) {
-    if (value !== undefined) properties[key] = value;
-  }
+  const properties = overriddenProperties(item.message.properties, options.overrides.properties);
   const headers =
     Object.keys(options.typedHeaders).length > 0
       ? { ...item.message.headers, ...options.typedHeaders }
@@ -303,7 +300,7 @@ function dryRunRecord(
     format({
       ...item.message,
       ...target,
-      properties: properties as MessageProperties,
+      properties,
       headers,
     }),
   );

@@ -1,4 +1,4 @@
-import type { FieldTable, TypedValue } from '../broker/fieldTable.js';
+import { type FieldTable, type TypedValue, typedNumber } from '../broker/fieldTable.js';
 
 /**
  * What becomes of a handled message. `ack`: done. `requeue`: back to the queue for another
@@ -38,14 +38,10 @@ export interface Decision {
   failed: boolean;
 }
 
+/** A count header: a number (plain or typed) or a string of digits; 0 when absent or odd. */
 function integer(value: TypedValue | undefined): number {
-  if (typeof value === 'number') return value;
-  if (value && typeof value === 'object' && !Array.isArray(value) && '!' in value) {
-    const n = Number(value['value']);
-    return Number.isFinite(n) ? n : 0;
-  }
-  if (typeof value === 'string' && /^\d+$/.test(value)) return Number(value);
-  return 0;
+  if (typeof value === 'string') return /^\d+$/.test(value) ? Number(value) : 0;
+  return typedNumber(value) ?? 0;
 }
 
 /**

@@ -1,7 +1,8 @@
-import { accessSync, constants, createReadStream, fstatSync, type ReadStream } from 'node:fs';
+import { fstatSync, type ReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { recordedFromEnvelopeLine } from '../broker/envelope.js';
-import { DataError, UsageError, WarrenError } from '../errors.js';
+import { DataError } from '../errors.js';
+import { inputError, openInputFile } from '../input/inputFile.js';
 import { LineSplitter } from '../input/lineSplitter.js';
 import type { Reporter } from '../ui/reporter.js';
 import type { ReplayItem, ReplaySource } from './source.js';
@@ -21,17 +22,7 @@ export function openFileSource(
   },
 ): ReplaySource {
   const fromStdin = path === '-';
-  if (!fromStdin) {
-    // Fail before connecting when the file cannot be read.
-    try {
-      accessSync(path, constants.R_OK);
-    } catch (error) {
-      throw cannotRead(error, path);
-    }
-  }
-  const input: Readable | ReadStream = fromStdin
-    ? (options.stdin as Readable)
-    : createReadStream(path, { highWaterMark: 256 * 1024 });
+  const input: Readable | ReadStream = fromStdin ? (options.stdin as Readable) : openInputFile(path);
   let size: number | undefined;
   let position = 0;
   let skipped = 0;
@@ -90,7 +81,7 @@ export function openFileSource(
       }
     } catch (error) {
       if (stopped) return;
-      throw error instanceof WarrenError ? error : cannotRead(error, fromStdin ? undefined : path);
+      throw inputError(error, fromStdin ? undefined : path);
     }
     if (stopped) return;
     yield parse(splitter.end());
@@ -99,7 +90,6 @@ export function openFileSource(
 
   return {
     label: fromStdin ? 'stdin' : `'${path}'`,
-    recordsTimes: true,
     batches,
     total: () => size,
     settle: () => {},
@@ -112,12 +102,4 @@ export function openFileSource(
     },
     notes: () => (skipped > 0 ? [`skipped ${skipped} invalid`] : []),
   };
-}
-
-function cannotRead(error: unknown, path: string | undefined): UsageError {
-  const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-  return new UsageError(`cannot read ${path === undefined ? 'stdin' : `'${path}'`}: ${code}`, {
-    cause: error,
-    hint: undefined,
-  });
 }

@@ -2,7 +2,7 @@ import type { Consumption, DeliveredMessage, Session } from '../broker/session.j
 import { BrokerRefusedError } from '../errors.js';
 import { deadLetterOrigin } from './deadLetter.js';
 import { IDLE, ItemBuffer } from './itemBuffer.js';
-import type { ItemOutcome, ReplayItem, ReplaySource } from './source.js';
+import { existingQueue, type ItemOutcome, type ReplayItem, type ReplaySource } from './source.js';
 
 /** How long nothing may arrive before the queue is asked whether it is drained. */
 const DRAIN_CHECK_MS = 1000;
@@ -19,13 +19,7 @@ function itemFrom(message: DeliveredMessage, position: number, ref: number | und
 }
 
 async function readyCount(session: Session, queue: string): Promise<number> {
-  const info = await session.queueInfo(queue);
-  if (!info) {
-    throw new BrokerRefusedError(`queue '${queue}' does not exist`, {
-      hint: 'check the name (and the vhost in --url)',
-    });
-  }
-  return info.messageCount;
+  return (await existingQueue(session, queue)).messageCount;
 }
 
 /**
@@ -108,7 +102,6 @@ export async function openQueueSource(
 
   return {
     label: `queue '${queue}'`,
-    recordsTimes: false,
     batches,
     total: () => (snapshot === 0 ? undefined : snapshot),
     settle: (ref: number, outcome: ItemOutcome) => {
@@ -142,7 +135,6 @@ export async function openQueuePeek(session: Session, queue: string): Promise<Re
   }
   return {
     label: `queue '${queue}'`,
-    recordsTimes: false,
     batches,
     total: () => (snapshot === 0 ? undefined : snapshot),
     settle: (_ref, outcome) => {

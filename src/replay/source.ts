@@ -1,5 +1,7 @@
 import type { SettleStatus } from '../broker/confirmTracker.js';
 import type { ReceivedMessage } from '../broker/envelope.js';
+import type { QueueCounts, Session } from '../broker/session.js';
+import { BrokerRefusedError } from '../errors.js';
 
 /** One message a replay may publish, with where it came from. */
 export interface ReplayItem {
@@ -28,8 +30,6 @@ export type ItemOutcome = SettleStatus | 'kept';
 export interface ReplaySource {
   /** How the summary names it: `'capture.ndjson'`, `queue 'orders.dlq'`. */
   readonly label: string;
-  /** Whether --timing original has recorded times to keep. */
-  readonly recordsTimes: boolean;
   /** The items in batches (what has arrived or was read), so the loop awaits per batch. */
   batches(): AsyncIterable<ReplayItem[]>;
   /** The size of the source, in the units of an item's `position`, when it is known. */
@@ -42,4 +42,15 @@ export interface ReplaySource {
   close(): Promise<void>;
   /** What the summary adds: "3 left in the queue", … */
   notes(): string[];
+}
+
+/** The queue's counts; a queue that does not exist is a refusal (exit 5), named. */
+export async function existingQueue(session: Session, queue: string): Promise<QueueCounts> {
+  const info = await session.queueInfo(queue);
+  if (!info) {
+    throw new BrokerRefusedError(`queue '${queue}' does not exist`, {
+      hint: 'check the name (and the vhost in --url)',
+    });
+  }
+  return info;
 }

@@ -1,8 +1,13 @@
-import type { FieldTable, TypedValue } from '../broker/fieldTable.js';
 import type { Consumption, DeliveredMessage, Session } from '../broker/session.js';
+import {
+  notAStreamQueue,
+  offsetOf,
+  refusesStreamOffset,
+  STREAM_OFFSET_HEADER,
+} from '../broker/streamQueue.js';
 import { BrokerRefusedError } from '../errors.js';
 import { IDLE, ItemBuffer } from './itemBuffer.js';
-import type { ReplayItem, ReplaySource } from './source.js';
+import { existingQueue, type ReplayItem, type ReplaySource } from './source.js';
 
 /** Where a stream replay starts and stops. */
 export interface StreamRange {
@@ -14,23 +19,12 @@ export interface StreamRange {
   untilText: string | undefined;
 }
 
-const OFFSET_HEADER = 'x-stream-offset';
-
-/** The stream offset a delivery carries, or undefined when it came from no stream. */
-export function offsetOf(headers: FieldTable | undefined): number | undefined {
-  const value: TypedValue | undefined = headers?.[OFFSET_HEADER];
-  if (typeof value === 'number') return value;
-  if (value && typeof value === 'object' && !Array.isArray(value) && '!' in value) {
-    const n = Number(value['value']);
-    return Number.isFinite(n) ? n : undefined;
-  }
-  return undefined;
-}
-
-function notAStream(queue: string): BrokerRefusedError {
-  return new BrokerRefusedError(`'${queue}' is not a stream queue: nothing was taken from it`, {
-    hint: 'use --from-stream with stream queues only; re-drive other queues with --from-queue',
-  });
+function notAStream(queue: string, cause?: unknown): BrokerRefusedError {
+  return notAStreamQueue(
+    queue,
+    'use --from-stream with stream queues only; re-drive other queues with --from-queue',
+    cause,
+  );
 }
 
 /**
@@ -55,7 +49,7 @@ async function probe(
   try {
     consumption = await session.consume(
       queue,
-      { prefetch, noAck: false, arguments: { [OFFSET_HEADER]: offset } },
+      { prefetch, noAck: false, arguments: { [STREAM_OFFSET_HEADER]: offset } },
       (message) => {
         const at = offsetOf(message.headers);
         // Not acked: it goes back to its queue when this probe's channel closes.
@@ -73,9 +67,7 @@ async function probe(
     return outcome;
   } catch (error) {
     // RabbitMQ refuses the offset argument on other queue types.
-    if (error instanceof BrokerRefusedError && /invalid arg 'x-stream-offset'/.test(error.message)) {
-      throw notAStream(queue);
-    }
+    if (refusesStreamOffset(error)) throw notAStream(queue, error);
     throw error;
   } finally {
     clearTimeout(idle);
@@ -96,11 +88,7 @@ export async function openStreamSource(
   range: StreamRange,
   options: { prefetch: number },
 ): Promise<ReplaySource> {
-  if (!(await session.queueInfo(queue))) {
-    throw new BrokerRefusedError(`queue '${queue}' does not exist`, {
-      hint: 'check the name (and the vhost in --url)',
-    });
-  }
+  await existingQueue(session, queue);
   // One message at most is held (then given back) should this not be a stream.
   const lastChunk = await probe(session, queue, 'last', 'first', 1);
   const live = range.start === 'next';
@@ -134,7 +122,7 @@ export async function openStreamSource(
     let checked = false;
     consumption = await session.consume(
       queue,
-      { prefetch: options.prefetch, noAck: false, arguments: { [OFFSET_HEADER]: range.start } },
+      { prefetch: options.prefetch, noAck: false, arguments: { [STREAM_OFFSET_HEADER]: range.start } },
       (message) => {
         if (buffer.isEnded) return;
         const at = offsetOf(message.headers);
@@ -161,7 +149,7 @@ export async function openStreamSource(
     firstAt ??= at;
     const headers = { ...message.headers };
     // The stream stamps its offset on each delivery; it was not part of what was published.
-    delete headers[OFFSET_HEADER];
+    delete headers[STREAM_OFFSET_HEADER];
     return {
       line: at ?? seen,
       message: { ...message, headers: Object.keys(headers).length > 0 ? headers : undefined },
@@ -183,7 +171,6 @@ export async function openStreamSource(
   const until = range.untilText === undefined ? '' : ` until ${range.untilText}`;
   return {
     label: `stream '${queue}' (from ${range.startText}${until})`,
-    recordsTimes: false,
     batches,
     total: () => (firstAt === undefined || !Number.isFinite(last) ? undefined : last - firstAt + 1),
     settle: (ref) => consumption?.ack(ref, false),
