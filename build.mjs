@@ -37,7 +37,10 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'none',
-  alias: { 'amqplib-codec': './node_modules/amqplib/lib/codec.js' },
+  alias: {
+    'amqplib-codec': './node_modules/amqplib/lib/codec.js',
+    'amqplib-defs': './node_modules/amqplib/lib/defs.js',
+  },
   plugins: [lazyBuiltins],
   // CommonJS dependencies (amqplib, commander) call require() for Node's own modules.
   banner: {

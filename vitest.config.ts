@@ -6,6 +6,7 @@ export default defineConfig({
     // As in build.mjs: amqplib's codec module, which its package does not export.
     alias: {
       'amqplib-codec': fileURLToPath(new URL('./node_modules/amqplib/lib/codec.js', import.meta.url)),
+      'amqplib-defs': fileURLToPath(new URL('./node_modules/amqplib/lib/defs.js', import.meta.url)),
     },
   },
   test: {

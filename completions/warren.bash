@@ -8,6 +8,7 @@ _warren() {
     --ca) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --cert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --password-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --wait-for-broker) COMPREPLY=(); return ;;
     --profile) COMPREPLY=(); return ;;
     --exchange|-e) COMPREPLY=(); return ;;
@@ -25,6 +26,7 @@ _warren() {
     --type) COMPREPLY=(); return ;;
     --app-id) COMPREPLY=(); return ;;
     --timestamp) COMPREPLY=(); return ;;
+    --retries) COMPREPLY=(); return ;;
     --timeout|-t) COMPREPLY=(); return ;;
     --format) COMPREPLY=($(compgen -W "pretty ndjson body" -- "$cur")); return ;;
     --template) COMPREPLY=(); return ;;
@@ -56,10 +58,10 @@ _warren() {
       publish|consume|completion|declare|delete|purge|tail|replay) cmd="${COMP_WORDS[i]}"; break ;;
     esac
   done
-  flags="--version -V --url --ca --cert --key --insecure --quiet -q --verbose -v --no-color --wait-for-broker --profile --help -h"
+  flags="--version -V --url --ca --cert --key --insecure --password-file --quiet -q --verbose -v --no-color --wait-for-broker --profile --help -h"
   case "$cmd" in
-    publish) flags="--exchange -e --routing-key -k --file -f --input -i --header -H --content-type --content-encoding --persistent --transient --priority --expiration --message-id --correlation-id --reply-to --type --app-id --timestamp --no-mandatory --skip-invalid --rpc --timeout -t --format --template --full --help -h" ;;
-    consume) flags="--count -n --timeout -t --prefetch --ack-mode --format --template --full --exec --on-failure --concurrency --exec-timeout --max-retries --reply --grace --help -h" ;;
+    publish) flags="--exchange -e --routing-key -k --file -f --input -i --header -H --content-type --content-encoding --persistent --transient --priority --expiration --message-id --correlation-id --reply-to --type --app-id --timestamp --no-mandatory --skip-invalid --retries --rpc --timeout -t --format --template --full --help -h" ;;
+    consume) flags="--count -n --timeout -t --prefetch --retries --ack-mode --format --template --full --exec --on-failure --concurrency --exec-timeout --max-retries --reply --grace --help -h" ;;
     completion) flags="--help -h" ;;
     declare) flags="--file -f --check --json --help -h" ;;
     delete) flags="--file -f --json --help -h" ;;
@@ -69,6 +71,6 @@ _warren() {
     "") if [[ "$cur" != -* ]]; then COMPREPLY=($(compgen -W "publish consume completion declare delete purge tail replay" -- "$cur")); return; fi ;;
   esac
   [[ "$cmd" == completion && "$cur" != -* ]] && { COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")); return; }
-  COMPREPLY=($(compgen -W "$flags --version -V --url --ca --cert --key --insecure --quiet -q --verbose -v --no-color --wait-for-broker --profile --help -h" -- "$cur"))
+  COMPREPLY=($(compgen -W "$flags --version -V --url --ca --cert --key --insecure --password-file --quiet -q --verbose -v --no-color --wait-for-broker --profile --help -h" -- "$cur"))
 }
 complete -o default -F _warren warren

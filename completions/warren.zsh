@@ -19,6 +19,7 @@ _warren() {
     '--cert[PEM client certificate (amqps)]:value:_files' \
     '--key[PEM private key of the client certificate (amqps)]:value:_files' \
     '--insecure[do not verify the broker certificate (warns)]' \
+    '--password-file[read the password from FILE (one line) rather than the URL; else WARREN_PASSWORD]:value:_files' \
     '(-q --quiet)'{-q,--quiet}'[no human summary on stderr]' \
     '(-v --verbose)'{-v,--verbose}'[connection and protocol detail on stderr, stack traces on errors]' \
     '--no-color[no colour, whatever the terminal]' \
@@ -52,6 +53,7 @@ _warren() {
         '--timestamp[timestamp property  now, seconds since the epoch, or ISO 8601]:value: ' \
         '--no-mandatory[allow unroutable messages to be dropped silently]' \
         '--skip-invalid[with --input ndjson  warn about a malformed line and go on]' \
+        '--retries[after a lost connection, reconnect up to N times in a row and send again what was not confirmed (0  exit 69 at once)]:value: ' \
         '--rpc[send a request (direct reply-to, a fresh correlation id) and print its reply]' \
         '(-t --timeout)'{-t,--timeout}'[with --rpc  how long to wait for the reply (default 30s; exit 3)]:value: ' \
         '--format[with --rpc  how to print the reply; pretty on a terminal, else ndjson]:value:(pretty ndjson body)' \
@@ -65,6 +67,7 @@ _warren() {
         '(-n --count)'{-n,--count}'[stop after N messages]:value: ' \
         '(-t --timeout)'{-t,--timeout}'[stop when nothing arrives for this long (exit 3 if --count not reached)]:value: ' \
         '--prefetch[unacknowledged messages in flight]:value: ' \
+        '--retries[after a lost connection, reconnect up to N times in a row (0  exit 69 at once; a peek never reconnects)]:value: ' \
         '--ack-mode[ack  take; requeue  peek, leave the queue as it was; reject  dead-letter; none  broker auto-ack]:value:(ack requeue reject none)' \
         '--format[pretty on a terminal, else ndjson; body  the raw body and a newline]:value:(pretty ndjson body)' \
         '--template[one line per message, e.g. {routingKey} {headers.x-id} {body}]:value: ' \

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { MessageProperties } from './broker/envelope.js';
 import { encodableFromTyped, type FieldTable, FieldValueError, setField } from './broker/fieldTable.js';
-import { readTlsFiles, resolveBrokerUrls } from './broker/url.js';
+import { readTlsFiles, resolveBrokerUrls, resolvePassword } from './broker/url.js';
 import {
   ACK_MODES,
   type AckMode,
@@ -47,6 +47,8 @@ export interface GlobalOptions {
   ca: string | undefined;
   cert: string | undefined;
   key: string | undefined;
+  /** --password-file: where the password is, instead of in the URL. */
+  passwordFile: string | undefined;
   insecure: boolean;
   quiet: boolean;
   verbose: boolean;
@@ -172,6 +174,9 @@ export function parseHeaderFlags(flags: string[], flag = '--header'): Record<str
 // ---------------------------------------------------------------------------------------
 // The commands and their flags.
 
+/** Reconnection attempts in a row after a lost connection (publish, consume). */
+const DEFAULT_RETRIES = 5;
+
 const EXAMPLES = {
   program: `
 Examples:
@@ -268,6 +273,10 @@ export function buildProgram(
     .option('--cert <file>', 'PEM client certificate (amqps)')
     .option('--key <file>', 'PEM private key of the client certificate (amqps)')
     .option('--insecure', 'do not verify the broker certificate (warns)')
+    .option(
+      '--password-file <file>',
+      'read the password from FILE (one line) rather than the URL; else WARREN_PASSWORD',
+    )
     .option('-q, --quiet', 'no human summary on stderr')
     .option('-v, --verbose', 'connection and protocol detail on stderr, stack traces on errors')
     .option('--no-color', 'no colour, whatever the terminal')
@@ -281,6 +290,8 @@ export function buildProgram(
       'after',
       `
 Connection: --url, else WARREN_URL, else AMQP_URL, else the profile's, else amqp://guest:guest@localhost:5672/.
+Password:   --password-file, else WARREN_PASSWORD, else the profile's passwordFile, else the URL's.
+            (A password in --url is visible to every user of the machine in the process list.)
 Profiles: ${configPath(io.env) ?? '$XDG_CONFIG_HOME/warren/config.json'}
 Exit codes: 0 ok, 1 failure, 2 usage, 3 timed out, 4 not delivered, 5 refused by the broker,
             65 bad input data, 69 broker unreachable, 130/143 stopped by SIGINT/SIGTERM.
@@ -312,6 +323,7 @@ ${EXAMPLES.program}`,
       ca: o['ca'],
       cert: o['cert'],
       key: o['key'],
+      passwordFile: o['passwordFile'],
       insecure: o['insecure'] === true,
       quiet: o['quiet'] === true,
       verbose: o['verbose'] === true,
@@ -359,6 +371,12 @@ ${EXAMPLES.program}`,
     )
     .option('--no-mandatory', 'allow unroutable messages to be dropped silently')
     .option('--skip-invalid', 'with --input ndjson: warn about a malformed line and go on')
+    .option(
+      '--retries <n>',
+      'after a lost connection, reconnect up to N times in a row and send again what was not confirmed (0: exit 69 at once)',
+      integer(0, 1000),
+      DEFAULT_RETRIES,
+    )
     .option('--rpc', 'send a request (direct reply-to, a fresh correlation id) and print its reply')
     .option(
       '-t, --timeout <duration>',
@@ -382,6 +400,11 @@ ${EXAMPLES.program}`,
           throw new UsageError('--rpc sends one request: it does not go with --input');
         if (o['replyTo'] !== undefined) {
           throw new UsageError('--rpc sets the reply-to itself (direct reply-to): leave out --reply-to');
+        }
+        if (command.getOptionValueSource('retries') === 'cli') {
+          throw new UsageError(
+            '--rpc sends one request and waits for its reply: it does not go with --retries',
+          );
         }
       } else {
         for (const flag of ['timeout', 'format', 'template', 'full']) {
@@ -419,6 +442,7 @@ ${EXAMPLES.program}`,
           input: o['input'] as InputMode,
           mandatory: o['mandatory'] !== false,
           skipInvalid: o['skipInvalid'] === true,
+          retries: o['retries'] as number,
         },
       };
       if (!o['rpc']) {
@@ -449,6 +473,12 @@ ${EXAMPLES.program}`,
       duration,
     )
     .option('--prefetch <n>', 'unacknowledged messages in flight', integer(1, 65535), 1000)
+    .option(
+      '--retries <n>',
+      'after a lost connection, reconnect up to N times in a row (0: exit 69 at once; a peek never reconnects)',
+      integer(0, 1000),
+      DEFAULT_RETRIES,
+    )
     .addOption(
       new Option(
         '--ack-mode <mode>',
@@ -502,7 +532,7 @@ ${EXAMPLES.program}`,
         if ((o['exec'] as string).trim() === '') {
           throw new UsageError('--exec needs a command: an empty one would ack every message unhandled');
         }
-        for (const name of ['prefetch', 'ackMode', 'format', 'template', 'full']) {
+        for (const name of ['prefetch', 'ackMode', 'format', 'template', 'full', 'retries']) {
           if (given(name)) {
             throw new UsageError(
               `${flagOf(name)} does not go with --exec: the handler's outcome settles each message, and its output goes to stderr`,
@@ -544,6 +574,7 @@ ${EXAMPLES.program}`,
           format: formatOf(command),
           template: o['template'] as string | undefined,
           full: o['full'] === true,
+          retries: o['retries'] as number,
         },
       });
     });
@@ -1242,7 +1273,8 @@ async function makeContext(parsed: ParsedCommand, io: Io): Promise<CommandContex
           `${fromEnv} is set and wins over the url of profile '${profile.name}' (flag > env > profile)`,
         );
       }
-      const urls = resolveBrokerUrls(global.urls, io.env, settings);
+      const password = resolvePassword(global.passwordFile, io.env, settings?.passwordFile);
+      const urls = resolveBrokerUrls(global.urls, io.env, settings, password);
       const insecure = global.insecure || settings?.insecure === true;
       const tls = readTlsFiles({
         ca: global.ca ?? settings?.ca,
@@ -1376,6 +1408,9 @@ async function reportError(
 
 /** The entry point of bin/warren.js: the one place that exits. */
 export function run(argv: string[]): void {
+  // The process list shows the command line to every user of the machine: not a password
+  // given in --url (Linux shows the title in place of the arguments).
+  process.title = redact(['warren', ...argv].join(' '));
   main(argv).then((code) => {
     // Let stdout finish (a pipe may still hold data) before leaving.
     process.stdout.write('', () => process.exit(code));

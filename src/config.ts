@@ -20,6 +20,8 @@ export interface Profile {
   ca: string | undefined;
   cert: string | undefined;
   key: string | undefined;
+  /** A file holding the password, so that the config file need hold none. */
+  passwordFile: string | undefined;
   insecure: boolean | undefined;
   /** The vhost for URLs that name none. */
   vhost: string | undefined;
@@ -37,7 +39,7 @@ export interface SelectedProfile {
   warnings: string[];
 }
 
-const PROFILE_KEYS = ['url', 'urls', 'ca', 'cert', 'key', 'insecure', 'vhost', 'format'];
+const PROFILE_KEYS = ['url', 'urls', 'ca', 'cert', 'key', 'passwordFile', 'insecure', 'vhost', 'format'];
 
 export function configPath(env: NodeJS.ProcessEnv): string | undefined {
   const base = env['XDG_CONFIG_HOME'] || (env['HOME'] ? join(env['HOME'], '.config') : undefined);
@@ -197,6 +199,7 @@ function checkProfile(name: string, value: unknown, path: string, env: NodeJS.Pr
     ca: file('ca'),
     cert: file('cert'),
     key: file('key'),
+    passwordFile: file('passwordFile'),
     insecure,
     vhost: text('vhost'),
     format: format as Format | undefined,

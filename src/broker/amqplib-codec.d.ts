@@ -10,3 +10,14 @@ declare module 'amqplib-codec' {
   };
   export default codec;
 }
+
+/** amqplib's protocol definitions (node_modules/amqplib/lib/defs.js), aliased the same way. */
+declare module 'amqplib-defs' {
+  const defs: {
+    BasicPublish: number;
+    BasicProperties: number;
+    encodeMethod(id: number, channel: number, fields: object): Buffer;
+    encodeProperties(id: number, channel: number, size: number, fields: object): Buffer;
+  };
+  export default defs;
+}

@@ -4,8 +4,12 @@
  * each came from. Plain data; the session feeds it the broker's ack, nack and return.
  */
 
+import type { OutgoingMessage } from './envelope.js';
+
 export interface PendingPublish {
   line: number;
+  /** The message itself, to send again on a new connection if this one is lost. */
+  message?: OutgoingMessage | undefined;
   exchange: string;
   routingKey: string;
   body: Buffer;
@@ -31,6 +35,8 @@ export class ConfirmTracker {
   confirmed = 0;
   returned = 0;
   nacked = 0;
+  /** Messages sent again on a new connection after the one they went out on was lost. */
+  resent = 0;
   inFlightBytes = 0;
   readonly failures: Undelivered[] = [];
   /** Called after every ack or nack, so a waiting publisher can move on. */
@@ -51,9 +57,47 @@ export class ConfirmTracker {
   /** Records a publish; returns its sequence number (the broker's delivery tag). */
   add(entry: PendingPublish): number {
     this.published += 1;
+    return this.push(entry);
+  }
+
+  /**
+   * Takes every message still in flight out of the tracker, uncounted, for sending again
+   * on a new channel (whose sequence numbers start at 1 again); see `resend`.
+   */
+  takeInFlight(): PendingPublish[] {
+    const pending: PendingPublish[] = [];
+    for (let i = this.head; i < this.slots.length; i += 1) {
+      const slot = this.slots[i];
+      if (slot) pending.push(slot);
+    }
+    this.slots = [];
+    this.head = 0;
+    this.base = 1;
+    this.lastReturnedSeq = 0;
+    this.inFlightBytes = 0;
+    return pending;
+  }
+
+  /** Records a message taken by `takeInFlight` as published again; returns its new sequence number. */
+  resend(entry: PendingPublish): number {
+    entry.returnedWith = undefined;
+    this.resent += 1;
+    return this.push(entry);
+  }
+
+  /** The input line of the oldest message still in flight. */
+  get firstInFlightLine(): number | undefined {
+    for (let i = this.head; i < this.slots.length; i += 1) {
+      const slot = this.slots[i];
+      if (slot) return slot.line;
+    }
+    return undefined;
+  }
+
+  private push(entry: PendingPublish): number {
     this.inFlightBytes += entry.body.length;
     this.slots.push(entry);
-    return this.published;
+    return this.base + this.slots.length - 1;
   }
 
   ack(deliveryTag: number, multiple: boolean): void {

@@ -1,3 +1,4 @@
+import { UnreachableError, type WarrenError } from '../errors.js';
 import type { ConfirmTracker } from './confirmTracker.js';
 import type { OutgoingMessage } from './envelope.js';
 import type { Publisher, Session } from './session.js';
@@ -11,17 +12,40 @@ export interface FlowLimits {
 const DEFAULT_FLOW_LIMITS: FlowLimits = { maxInFlight: 4096, maxInFlightBytes: 32 * 1024 * 1024 };
 
 /**
+ * How to carry on after the connection is lost: open a new session and publisher (on the
+ * same tracker), up to `retries` attempts in a row; the attempts start again once a message
+ * is confirmed on a new connection.
+ */
+export interface Reconnect {
+  retries: number;
+  open(): Promise<{ session: Session; publisher: Publisher }>;
+  warn(text: string): void;
+}
+
+/** Waits before reconnect attempt n (1, 2, …): 0.5 s, 1 s, 2 s, then 4 s. */
+const backoffMs = (attempt: number) => Math.min(4000, 500 * 2 ** (attempt - 1));
+
+/**
  * Keeps a publisher busy without letting memory grow: `send` returns a promise only when
  * the caller must wait (the socket buffer is full, the broker applies flow control, or
  * too much is unconfirmed), so the input is read no faster than the broker confirms.
+ *
+ * With a Reconnect, a lost connection is not the end: the flow opens another and sends
+ * again every message that was not confirmed (at least once: one that reached the broker
+ * before the loss, unconfirmed, arrives twice).
  */
 export class PublishFlow {
   private settleWaiter: (() => void) | undefined;
+  /** Successful reconnections so far. */
+  reconnects = 0;
+  private attempts = 0;
+  private confirmedAtReconnect = 0;
 
   constructor(
-    private readonly session: Session,
-    private readonly publisher: Publisher,
+    private session: Session,
+    private publisher: Publisher,
     private readonly limits: FlowLimits = DEFAULT_FLOW_LIMITS,
+    private readonly reconnect?: Reconnect,
   ) {
     publisher.tracker.onSettle = () => this.wake();
     session.onLost(() => this.wake());
@@ -31,9 +55,13 @@ export class PublishFlow {
     return this.publisher.tracker;
   }
 
+  /** The session in use now (a new one after a reconnection): the one to close at the end. */
+  get currentSession(): Session {
+    return this.session;
+  }
+
   send(message: OutgoingMessage, line: number, ref?: number): Promise<void> | undefined {
-    const lost = this.session.lost;
-    if (lost) throw lost;
+    if (this.session.lost) return this.recover().then(() => this.send(message, line, ref));
     this.publisher.publish(message, line, ref);
     if (!this.publisher.canWrite || this.saturated(this.limits.maxInFlight, this.limits.maxInFlightBytes)) {
       return this.makeRoom();
@@ -44,8 +72,8 @@ export class PublishFlow {
   /** Waits for every published message to be confirmed, returned or nacked. */
   async finish(): Promise<void> {
     while (this.tracker.inFlight > 0) {
-      this.throwIfLost();
-      await this.nextSettle();
+      if (this.session.lost) await this.recover();
+      else await this.nextSettle();
     }
   }
 
@@ -56,20 +84,78 @@ export class PublishFlow {
 
   private async makeRoom(): Promise<void> {
     await this.publisher.writable();
-    this.throwIfLost();
+    if (this.session.lost) return this.recover();
     // Resume at half the window, so the input is read in large steps, not one by one.
     while (this.saturated(this.limits.maxInFlight / 2, this.limits.maxInFlightBytes / 2)) {
       await this.nextSettle();
-      this.throwIfLost();
+      if (this.session.lost) return this.recover();
     }
   }
 
-  private throwIfLost(): void {
+  /**
+   * After the connection is lost: reconnects and sends again what is unconfirmed, or (no
+   * Reconnect, a refusal rather than a lost link, or every attempt failed) records what is
+   * in flight as unconfirmed and throws.
+   */
+  private async recover(): Promise<void> {
     const lost = this.session.lost;
-    if (lost) {
-      this.tracker.abandonInFlight(lost.message);
-      throw lost;
+    if (!lost) return;
+    const reconnect = this.reconnect;
+    if (!reconnect || !(lost instanceof UnreachableError)) throw this.giveUp(lost);
+    if (this.tracker.confirmed > this.confirmedAtReconnect) this.attempts = 0;
+    let reason: WarrenError = lost;
+    while (this.attempts < reconnect.retries) {
+      this.attempts += 1;
+      reconnect.warn(
+        `${reason.message}; reconnecting (${this.attempts} of ${reconnect.retries}), ${this.tracker.inFlight} unconfirmed to send again`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, backoffMs(this.attempts)));
+      let opened: { session: Session; publisher: Publisher };
+      try {
+        opened = await reconnect.open();
+      } catch (error) {
+        if (!(error instanceof UnreachableError)) throw this.giveUp(error as WarrenError);
+        reason = error;
+        continue;
+      }
+      await this.session.close();
+      this.session = opened.session;
+      this.publisher = opened.publisher;
+      this.session.onLost(() => this.wake());
+      this.reconnects += 1;
+      this.confirmedAtReconnect = this.tracker.confirmed;
+      for (const entry of this.tracker.takeInFlight()) {
+        this.publisher.resend(entry);
+        if (!this.publisher.canWrite) await this.publisher.writable();
+      }
+      // Lost again while sending: the next attempt takes over what is still unconfirmed.
+      const again = this.session.lost;
+      if (!again) return;
+      reason = again;
     }
+    const first = this.tracker.firstInFlightLine;
+    throw this.giveUp(
+      new UnreachableError(
+        `${reason.message}; gave up after ${reconnect.retries} reconnection attempt${reconnect.retries === 1 ? '' : 's'}${first === undefined ? '' : `; first unconfirmed: line ${first}`}`,
+        { cause: reason },
+      ),
+    );
+  }
+
+  /** Everything in flight is unconfirmed for good: recorded as such. */
+  private giveUp(error: WarrenError): WarrenError {
+    const first = this.tracker.firstInFlightLine;
+    this.tracker.abandonInFlight(error.message);
+    if (
+      error instanceof UnreachableError &&
+      first !== undefined &&
+      !/first unconfirmed/.test(error.message)
+    ) {
+      return new UnreachableError(`${error.message}; first unconfirmed: line ${first}`, {
+        cause: error.cause,
+      });
+    }
+    return error;
   }
 
   private nextSettle(): Promise<void> {

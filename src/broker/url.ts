@@ -35,6 +35,7 @@ export function resolveBrokerUrls(
   flagUrls: string[] | undefined,
   env: NodeJS.ProcessEnv,
   profile?: { urls: string[] | undefined; vhost: string | undefined },
+  password?: string,
 ): BrokerUrl[] {
   const profileUrls = profile?.urls;
   const fromEnv = env['WARREN_URL'] || env['AMQP_URL'];
@@ -51,7 +52,55 @@ export function resolveBrokerUrls(
     .map((entry) => entry.trim())
     .filter((entry) => entry.length > 0);
   if (urls.length === 0) throw new UsageError('--url: no broker URL given');
-  return urls.map((url) => parseBrokerUrl(withVhost(url, profile?.vhost)));
+  return urls.map((url) => {
+    const broker = parseBrokerUrl(withVhost(url, profile?.vhost));
+    return password === undefined ? broker : withPassword(broker, password);
+  });
+}
+
+/**
+ * The password from --password-file, else WARREN_PASSWORD, else the profile's passwordFile:
+ * a password on the command line (in --url) can be read by every user of the machine in
+ * the process list, and stays in shell history. Undefined when none is given (the URL's own
+ * password, if any, is used).
+ */
+export function resolvePassword(
+  flagFile: string | undefined,
+  env: NodeJS.ProcessEnv,
+  profileFile: string | undefined,
+): string | undefined {
+  if (flagFile !== undefined) return readPasswordFile('--password-file', flagFile);
+  const fromEnv = env['WARREN_PASSWORD'];
+  if (fromEnv !== undefined && fromEnv !== '') {
+    registerSecret(fromEnv);
+    return fromEnv;
+  }
+  if (profileFile !== undefined) return readPasswordFile("the profile's passwordFile", profileFile);
+  return undefined;
+}
+
+function readPasswordFile(what: string, path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new UsageError(`${what}: cannot read '${path}' (${reason})`, { cause: error });
+  }
+  // One line: the newline an editor or `echo` adds is not part of the password.
+  const password = text.replace(/\r?\n$/, '');
+  if (password === '') throw new UsageError(`${what}: '${path}' is empty`);
+  if (/[\r\n]/.test(password)) throw new UsageError(`${what}: '${path}' must hold the password on one line`);
+  registerSecret(password);
+  return password;
+}
+
+/** The URL with this password (and the user `guest` when it names none, as amqplib would). */
+function withPassword(broker: BrokerUrl, password: string): BrokerUrl {
+  const parsed = new URL(broker.url);
+  if (!parsed.username) parsed.username = 'guest';
+  parsed.password = encodeURIComponent(password);
+  return { url: parsed.href, masked: maskUrl(parsed), tls: broker.tls };
 }
 
 /** A URL with the profile's vhost when it names none (`amqp://host` or `amqp://host/`). */

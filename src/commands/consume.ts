@@ -3,7 +3,13 @@ import type { Browser, Consumption, DeliveredMessage, Session } from '../broker/
 import { notAStreamQueue, refusesStreamOffset, STREAM_OFFSET_HEADER } from '../broker/streamQueue.js';
 import type { AckMode, Format } from '../choices.js';
 import { formatDuration } from '../duration.js';
-import { BrokerRefusedError, InterruptedError, TimeoutError, WarrenError } from '../errors.js';
+import {
+  BrokerRefusedError,
+  InterruptedError,
+  TimeoutError,
+  UnreachableError,
+  WarrenError,
+} from '../errors.js';
 import { createFormatter, type Formatter } from '../format/index.js';
 import { formatNdjson } from '../format/ndjson.js';
 import { RecordSink } from '../ui/recordSink.js';
@@ -36,8 +42,14 @@ export interface ConsumeOptions {
    * on each message), and from anything else nothing is acked, so it all stays.
    */
   requireStream?: boolean;
-  /** tail: told of every message taken, to carry --count across reconnections. */
-  onTake?: () => void;
+  /**
+   * After a lost connection: reconnection attempts in a row (reset once a message comes)
+   * before giving up with exit 69. 0 (and a peek, which would see its messages again) never
+   * reconnects.
+   */
+  retries?: number;
+  /** What the warning about a lost connection adds (tail: what may have been missed). */
+  lostNote?: string;
   /** tail --capture: every record is also written here as an NDJSON envelope. */
   capture?: NodeJS.WritableStream;
 }
@@ -92,12 +104,66 @@ export async function consume(
     screen: context.io.stdout,
     full: options.full,
   });
+  // A peek that reconnected would show its messages again.
+  const retries = options.ackMode === 'requeue' ? 0 : (options.retries ?? 0);
+  let taken = 0;
+  let attempts = 0;
+  for (let reconnects = 0; ; reconnects += 1) {
+    const left = options.count === undefined ? undefined : options.count - taken;
+    let result: RunResult;
+    try {
+      result = await consumeOnce({ ...options, count: left }, format, context, reconnects, setUp);
+    } catch (error) {
+      // Not connected again (a first connection that fails is --wait-for-broker's matter).
+      if (reconnects === 0 || !(error instanceof WarrenError)) throw error;
+      result = { taken: 0, stop: { kind: 'failed', error } };
+    }
+    taken += result.taken;
+    const { stop } = result;
+    if (result.taken > 0) attempts = 0;
+    if (stop.kind === 'failed' && stop.error instanceof UnreachableError && attempts < retries) {
+      attempts += 1;
+      context.reporter.warn(
+        `${stop.error.message}; reconnecting (${attempts} of ${retries})${options.lostNote ? `: ${options.lostNote}` : ''}`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, Math.min(4000, 500 * 2 ** (attempts - 1))));
+      continue;
+    }
+    const noun = taken === 1 ? 'message' : 'messages';
+    // A tail takes nothing from anyone: it saw its messages.
+    const verb = options.ackMode === 'requeue' ? 'peeked at' : options.sourceLabel ? 'saw' : 'consumed';
+    // A run that failed before taking anything has nothing to summarise: the error says it all.
+    if (taken > 0 || stop.kind !== 'failed') {
+      context.reporter.info(`${verb} ${taken} ${noun} from ${options.sourceLabel ?? `'${options.queue}'`}`);
+    }
+    const failure = outcome(stop, taken, options);
+    if (failure) throw failure;
+    return;
+  }
+}
+
+/** One connection's worth of consuming: until something stops it, the connection included. */
+async function consumeOnce(
+  options: ConsumeOptions,
+  format: Formatter,
+  context: CommandContext,
+  reconnects: number,
+  setUp?: (session: Session) => Promise<string>,
+): Promise<RunResult> {
   const session = await context.connect();
   let taken = 0;
   let stop: StopReason;
   let progress: ConsumeProgress | undefined;
   try {
-    const queue = setUp ? await setUp(session) : options.queue;
+    let queue: string;
+    try {
+      queue = setUp ? await setUp(session) : options.queue;
+    } catch (error) {
+      // Lost again while setting up: another attempt, if any are left.
+      if (reconnects > 0 && session.lost instanceof UnreachableError)
+        return { taken: 0, stop: { kind: 'failed', error: session.lost } };
+      throw error;
+    }
     progress = await consumeProgress(options, context);
     // Peek, and auto-ack with a count, take one message at a time: a consumer without
     // acks would be sent the whole queue at once, far more than --count. A tail's own
@@ -113,15 +179,7 @@ export async function consume(
     progress?.stop();
     await session.close();
   }
-  const noun = taken === 1 ? 'message' : 'messages';
-  // A tail takes nothing from anyone: it saw its messages.
-  const verb = options.ackMode === 'requeue' ? 'peeked at' : options.sourceLabel ? 'saw' : 'consumed';
-  // A run that failed before taking anything has nothing to summarise: the error says it all.
-  if (taken > 0 || stop.kind !== 'failed') {
-    context.reporter.info(`${verb} ${taken} ${noun} from ${options.sourceLabel ?? `'${options.queue}'`}`);
-  }
-  const failure = outcome(stop, taken, options);
-  if (failure) throw failure;
+  return { taken, stop };
 }
 
 /** What the status line shows: how many arrived; cleared before pretty output fills the screen. */
@@ -207,7 +265,6 @@ class ConsumeRun {
     this.progress.received();
     this.sink.push(this.format(message), message.deliveryTag);
     this.options.capture?.write(formatNdjson(message));
-    this.options.onTake?.();
     this.watch.idle.touch();
     if (this.options.count !== undefined && this.taken >= this.options.count) {
       this.stopper.stop({ kind: 'count' });

@@ -19,6 +19,8 @@ export interface PublishOptions {
   input: InputMode;
   mandatory: boolean;
   skipInvalid: boolean;
+  /** After a lost connection: reconnection attempts in a row before giving up (exit 69). */
+  retries: number;
 }
 
 /** Where the message bytes come from: the argument, a file, or stdin. */
@@ -75,7 +77,7 @@ export async function publish(options: PublishOptions, context: CommandContext):
   // A single message is read before connecting: nothing to hold a connection open for.
   const whole = options.input === 'raw' ? await readWhole(input, options.file) : undefined;
 
-  const session = await context.connect();
+  let session = await context.connect();
   const started = performance.now();
   const tracker = new ConfirmTracker();
   const progress: LineProgress = { skipped: 0, stoppedBy: undefined, inputFailure: undefined };
@@ -83,22 +85,40 @@ export async function publish(options: PublishOptions, context: CommandContext):
   const ticker = spinner?.active
     ? setInterval(() => spinner.update(progressLine(tracker, started)), 100)
     : undefined;
+  let flow: PublishFlow | undefined;
   try {
     const publisher = await session.openPublisher({ mandatory: options.mandatory, tracker });
-    const flow = new PublishFlow(session, publisher);
+    flow = new PublishFlow(session, publisher, undefined, {
+      retries: options.retries,
+      open: async () => {
+        const next = await context.connect();
+        try {
+          return {
+            session: next,
+            publisher: await next.openPublisher({ mandatory: options.mandatory, tracker }),
+          };
+        } catch (error) {
+          await next.close();
+          throw error;
+        }
+      },
+      warn: (text) => context.reporter.warn(text),
+    });
     if (whole) await flow.send(rawMessage(whole, options.overrides), 1);
     else await publishLines(input, flow, options, context, progress);
     await flow.finish();
   } finally {
     clearInterval(ticker);
     spinner?.stop();
+    if (flow) session = flow.currentSession;
     await session.close();
-    reportSummary(
-      tracker,
-      progress.skipped > 0 ? [`skipped ${progress.skipped}`] : [],
-      performance.now() - started,
-      context,
-    );
+    const extras = progress.skipped > 0 ? [`skipped ${progress.skipped}`] : [];
+    if (flow && flow.reconnects > 0) {
+      extras.push(
+        `sent again ${tracker.resent} after ${flow.reconnects} reconnection${flow.reconnects === 1 ? '' : 's'}`,
+      );
+    }
+    reportSummary(tracker, extras, performance.now() - started, context);
   }
   if (progress.inputFailure) throw progress.inputFailure;
   if (tracker.returned + tracker.nacked > 0) throw notDelivered(tracker, options.input === 'raw');

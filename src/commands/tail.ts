@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import type { ReceivedMessage } from '../broker/envelope.js';
 import type { Session } from '../broker/session.js';
-import { UnreachableError, UsageError, WarrenError } from '../errors.js';
+import { UsageError, WarrenError } from '../errors.js';
 import type { TailSource } from '../tailSource.js';
 import { type ConsumeOptions, consume } from './consume.js';
 import type { CommandContext } from './context.js';
@@ -70,7 +70,7 @@ function startTrigger(argv: string[], context: CommandContext): void {
  * Watches exchanges without taking anything from anyone: a queue of warren's own, bound to
  * each source, read as consume reads (formats, --count, --timeout), with --match filtering.
  */
-/** How often a tail reconnects after losing its connection before it gives up (exit 69). */
+/** How often in a row a tail reconnects after losing its connection before it gives up (exit 69). */
 const RECONNECTS = 5;
 
 export async function tail(options: TailOptions, context: CommandContext): Promise<void> {
@@ -83,60 +83,43 @@ export async function tail(options: TailOptions, context: CommandContext): Promi
     ? `stream '${options.stream.queue}' (from ${options.stream.offsetText})`
     : options.sources.map((s) => `'${label(s)}'`).join(', ');
   let tapQueue = '';
-  let taken = 0;
-  let triggered = false;
+  let ready = 0;
   const capture = options.capture === undefined ? undefined : await openCapture(options.capture);
   try {
-    for (let reconnects = 0; ; reconnects += 1) {
-      const { count } = options.output;
-      const stream = options.stream;
-      try {
-        await consume(
-          {
-            ...options.output,
-            count: count === undefined ? undefined : count - taken,
-            // A stream is read in place: acks are credit there, nothing is removed.
-            queue: stream?.queue ?? '',
-            ackMode: stream ? 'ack' : 'none',
-            ...(stream
-              ? { consumeArguments: { 'x-stream-offset': stream.offset }, requireStream: true }
-              : {}),
-            match,
-            capture,
-            sourceLabel,
-            onTake: () => {
-              taken += 1;
-            },
-            onReady: () => {
-              context.reporter.detail(
-                stream ? `reading ${sourceLabel}` : `tapping ${sourceLabel} through queue '${tapQueue}'`,
-              );
-              if (reconnects > 0) context.reporter.warn(`tapping ${sourceLabel} again`);
-              // The trigger runs once, the first time the tap is bound.
-              if (!triggered && options.trigger.length > 0) startTrigger(options.trigger, context);
-              triggered = true;
-            },
-          },
-          context,
-          stream
-            ? undefined
-            : async (session) => {
-                tapQueue = await session.declareTapQueue();
-                for (const source of options.sources) await bindSource(session, tapQueue, source, options);
-                return tapQueue;
-              },
-        );
-        return;
-      } catch (error) {
+    const stream = options.stream;
+    await consume(
+      {
+        ...options.output,
+        // A stream is read in place: acks are credit there, nothing is removed.
+        queue: stream?.queue ?? '',
+        ackMode: stream ? 'ack' : 'none',
+        ...(stream ? { consumeArguments: { 'x-stream-offset': stream.offset }, requireStream: true } : {}),
+        match,
+        capture,
+        sourceLabel,
         // A lost connection (or a broker not back yet) is worth another try; a tail has
         // nothing to lose but the messages published while it was away, and says so.
-        if (!(error instanceof UnreachableError) || reconnects >= RECONNECTS) throw error;
-        context.reporter.warn(
-          `${error.message}; reconnecting (${reconnects + 1} of ${RECONNECTS}): messages published meanwhile may be missed`,
-        );
-        await new Promise((resolve) => setTimeout(resolve, 500 * (reconnects + 1)));
-      }
-    }
+        retries: RECONNECTS,
+        lostNote: 'messages published meanwhile may be missed',
+        onReady: () => {
+          context.reporter.detail(
+            stream ? `reading ${sourceLabel}` : `tapping ${sourceLabel} through queue '${tapQueue}'`,
+          );
+          if (ready > 0) context.reporter.warn(`tapping ${sourceLabel} again`);
+          // The trigger runs once, the first time the tap is bound.
+          else if (options.trigger.length > 0) startTrigger(options.trigger, context);
+          ready += 1;
+        },
+      },
+      context,
+      stream
+        ? undefined
+        : async (session) => {
+            tapQueue = await session.declareTapQueue();
+            for (const source of options.sources) await bindSource(session, tapQueue, source, options);
+            return tapQueue;
+          },
+    );
   } finally {
     // Everything captured reaches the file before warren says it is done.
     if (capture) await closeCapture(capture);
@@ -153,9 +136,13 @@ async function closeCapture(capture: WriteStream): Promise<void> {
   }
 }
 
-/** Opens the --capture file before connecting, so a bad path fails at once. */
+/**
+ * Opens the --capture file before connecting, so a bad path fails at once. A new file is
+ * readable by its owner only (0600): messages are often private. An existing file keeps
+ * the permissions it has.
+ */
 async function openCapture(path: string): Promise<WriteStream> {
-  const stream = createWriteStream(path);
+  const stream = createWriteStream(path, { mode: 0o600 });
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
     stream.once('error', (error: NodeJS.ErrnoException) =>

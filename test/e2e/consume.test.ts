@@ -51,6 +51,17 @@ function outputArrives(child: ChildProcess, bytes = 1): Promise<void> {
 }
 
 /** The records of a run that stopped; the last one must be complete (no torn line). */
+/** Closes warren's connection from the broker while it is mid-stream (its stdout held). */
+async function cutMidStream(child: ChildProcess): Promise<void> {
+  await outputArrives(child);
+  child.stdout?.pause();
+  try {
+    await forceCloseConnectionOf(child.pid as number, 'warren consume');
+  } finally {
+    child.stdout?.resume();
+  }
+}
+
 function records(result: RunResult): Record<string, unknown>[] {
   if (result.stdout.length > 0) expect(result.stdout.at(-1), 'stdout ends with a newline').toBe(0x0a);
   return ndjson(result.stdout);
@@ -348,18 +359,12 @@ describe('stopping early loses nothing', () => {
     expect(left.length).toBeGreaterThan(0);
   });
 
-  it('a lost connection: exit 69, nothing lost, a message printed twice only if redelivered', async () => {
+  it('a lost connection with --retries 0: exit 69, nothing lost, a message printed twice only if redelivered', async () => {
     const n = 20_000;
     const q = await filledQueue('con-lost', n);
-    const child = startWarren(['consume', q]);
+    const child = startWarren(['consume', q, '--retries', '0']);
     const done = collect(child);
-    await outputArrives(child);
-    child.stdout?.pause(); // keep warren mid-stream while the broker drops it
-    try {
-      await forceCloseConnectionOf(child.pid as number, 'warren consume');
-    } finally {
-      child.stdout?.resume();
-    }
+    await cutMidStream(child);
     const result = await done;
     expect(result.code, result.stderr).toBe(69);
     expect(hasStackTrace(result.stderr)).toBe(false);
@@ -385,5 +390,37 @@ describe('stopping early loses nothing', () => {
       }
     }
     expect(left.length).toBeGreaterThan(0);
+  });
+
+  it('a lost connection: reconnects, takes every message (twice only if redelivered), exit 0', async () => {
+    const n = 20_000;
+    const q = await filledQueue('con-reconnect', n);
+    const child = startWarren(['consume', q, '--count', String(n)]);
+    const done = collect(child, 60_000);
+    await cutMidStream(child);
+    const result = await done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(hasStackTrace(result.stderr)).toBe(false);
+    expect(result.stderr).toMatch(/warning: lost the connection.*CONNECTION_FORCED.*reconnecting \(1 of 5\)/);
+    expect(result.stderr).toMatch(new RegExp(`consumed ${n} messages from`));
+
+    const written = records(result);
+    expect(written).toHaveLength(n);
+    const firstSeen = new Set<string>();
+    let again = 0;
+    for (const record of written) {
+      const id = idOf(record);
+      if (firstSeen.has(id)) {
+        expect(record['redelivered'], `${id} printed twice`).toBe(true);
+        again += 1;
+      }
+      firstSeen.add(id);
+    }
+    // Each record printed twice stands in for one not printed: --count counts records.
+    const left = await takeAllFast(broker.connection, q);
+    expect(firstSeen.size + left.length).toBe(n);
+    const leftIds = left.map((m) => m.properties.messageId as string);
+    expect(new Set([...firstSeen, ...leftIds])).toEqual(new Set(seq(1, n)));
+    expect(left.length).toBe(again);
   });
 });

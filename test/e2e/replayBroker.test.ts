@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestBroker, eventually, type TestBroker } from '../helpers/broker.js';
 import { type BulkMessage, publishMany, takeAllFast } from '../helpers/bulk.js';
 import { collect, ndjson, runWarren, startWarren } from '../helpers/cli.js';
+import { forceCloseConnectionOf } from '../helpers/rabbitmqctl.js';
 import { hasStackTrace } from '../helpers/spawn.js';
 
 let broker: TestBroker;
@@ -319,6 +320,33 @@ describe('replay --from-queue (dead-letter re-drive)', () => {
     expect(work.length, 'the re-drive was under way when killed').toBeGreaterThan(0);
     expect(dlq.length, 'the re-drive was killed before it finished').toBeGreaterThan(0);
     expect(work.length + dlq.length).toBeGreaterThanOrEqual(n);
+    const present = new Set([...idsOf(work), ...idsOf(dlq)]);
+    const missing = ids('m', 1, n).filter((id) => !present.has(id));
+    expect(missing, 'ids lost').toEqual([]);
+  });
+
+  it('the broker closes the connection mid-way: exit 69 in one line, nothing lost', async () => {
+    const n = 5000;
+    const setup = await filledDlq('rd-cut', n);
+    const child = startWarren(['replay', '--from-queue', setup.dlq, '--rate', '1000/s']);
+    const done = collect(child);
+    await eventually(async () => (await broker.messageCount(setup.work)) >= 300, 10_000);
+    await forceCloseConnectionOf(child.pid as number, 'warren replay');
+    const result = await done;
+    expect(result.code, result.stderr).toBe(69);
+    expect(hasStackTrace(result.stderr)).toBe(false);
+    const errors = result.stderr.split('\n').filter((line) => line.startsWith('error'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/lost the connection.*CONNECTION_FORCED/);
+    await eventually(async () => (await broker.channel.checkQueue(setup.dlq)).consumerCount === 0, 10_000);
+    await eventually(
+      async () => (await broker.messageCount(setup.work)) + (await broker.messageCount(setup.dlq)) >= n,
+      10_000,
+    );
+    const work = await takeAllFast(broker.connection, setup.work);
+    const dlq = await takeAllFast(broker.connection, setup.dlq);
+    expect(work.length, 'the re-drive was under way when cut').toBeGreaterThan(0);
+    expect(dlq.length, 'the re-drive was cut before it finished').toBeGreaterThan(0);
     const present = new Set([...idsOf(work), ...idsOf(dlq)]);
     const missing = ids('m', 1, n).filter((id) => !present.has(id));
     expect(missing, 'ids lost').toEqual([]);

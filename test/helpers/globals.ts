@@ -7,6 +7,7 @@ export function global(overrides: Partial<GlobalOptions> = {}): GlobalOptions {
     ca: undefined,
     cert: undefined,
     key: undefined,
+    passwordFile: undefined,
     insecure: false,
     quiet: false,
     verbose: false,

@@ -26,6 +26,7 @@ function publish(
       input: 'raw',
       mandatory: true,
       skipInvalid: false,
+      retries: 5,
       ...rest,
     },
   };
@@ -44,6 +45,7 @@ function consume(options: Partial<ConsumeOptions> = {}, globals: Partial<GlobalO
       format: 'ndjson',
       template: undefined,
       full: false,
+      retries: 5,
       ...options,
     },
   };

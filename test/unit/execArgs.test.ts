@@ -54,6 +54,7 @@ function rpc(
         input: 'raw',
         mandatory: true,
         skipInvalid: false,
+        retries: 5,
         ...requestRest,
       },
       timeoutMs: 30_000,

@@ -1,0 +1,141 @@
+/**
+ * The broker closes warren's connection in the middle of its work (rabbitmqctl
+ * close_connection): publish reconnects and sends again what was not confirmed, and nothing
+ * is lost; with no retries left it says which line was the first not confirmed.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type amqp from 'amqplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectTestBroker, eventually, type TestBroker } from '../helpers/broker.js';
+import { collect, startWarren } from '../helpers/cli.js';
+import { forceCloseConnectionOf } from '../helpers/rabbitmqctl.js';
+import { hasStackTrace } from '../helpers/spawn.js';
+
+let broker: TestBroker;
+let dir: string;
+let input: string;
+const LINES = 100_000;
+
+beforeAll(async () => {
+  broker = await connectTestBroker();
+  dir = mkdtempSync(join(tmpdir(), 'warren-reconnect-'));
+  input = join(dir, 'lines.txt');
+  const lines: string[] = [];
+  for (let i = 1; i <= LINES; i += 1) lines.push(`line-${i}`);
+  writeFileSync(input, `${lines.join('\n')}\n`);
+});
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await broker.cleanup();
+});
+
+/** Every body in the queue (taken), with how often each came. */
+async function takeAll(queue: string): Promise<Map<string, number>> {
+  const channel = await broker.connection.createChannel();
+  const seen = new Map<string, number>();
+  try {
+    await channel.prefetch(2000);
+    const expected = (await channel.checkQueue(queue)).messageCount;
+    let taken = 0;
+    await new Promise<void>((resolve) => {
+      if (expected === 0) resolve();
+      void channel.consume(queue, (message: amqp.ConsumeMessage | null) => {
+        if (!message) return;
+        const body = message.content.toString();
+        seen.set(body, (seen.get(body) ?? 0) + 1);
+        taken += 1;
+        if (taken % 1000 === 0 || taken === expected) channel.ack(message, true);
+        if (taken === expected) resolve();
+      });
+    });
+  } finally {
+    await channel.close().catch(() => {});
+  }
+  return seen;
+}
+
+/** Starts `warren publish --input lines` of the input file and closes its connection once `after` messages are in the queue. */
+async function publishAndCut(queue: string, after: number, ...flags: string[]) {
+  const child = startWarren([
+    'publish',
+    '--input',
+    'lines',
+    '--file',
+    input,
+    '--routing-key',
+    queue,
+    ...flags,
+  ]);
+  const done = collect(child, 120_000);
+  await eventually(async () => (await broker.messageCount(queue)) >= after, 30_000);
+  await forceCloseConnectionOf(child.pid as number, 'warren publish');
+  return done;
+}
+
+describe('publish when the broker closes the connection', () => {
+  it('reconnects, sends again every unconfirmed line, and every line arrives (at least once); exit 0', async () => {
+    const queue = await broker.queue('reconnect-publish');
+    const result = await publishAndCut(queue, 20_000);
+    expect(result.code, result.stderr).toBe(0);
+    expect(hasStackTrace(result.stderr)).toBe(false);
+    expect(result.stderr).toMatch(
+      /lost the connection.*CONNECTION_FORCED.*reconnecting \(1 of 5\), \d+ unconfirmed/,
+    );
+    const summary =
+      /published (\d+), confirmed (\d+), returned 0, nacked 0, sent again (\d+) after 1 reconnection/.exec(
+        result.stderr,
+      );
+    expect(summary, result.stderr).not.toBeNull();
+    const [, published, confirmed, resent] = summary!.map(Number);
+    expect(published).toBe(LINES);
+    expect(confirmed).toBe(LINES);
+
+    const seen = await takeAll(queue);
+    const missing: string[] = [];
+    let duplicates = 0;
+    for (let i = 1; i <= LINES; i += 1) {
+      const count = seen.get(`line-${i}`) ?? 0;
+      if (count === 0) missing.push(`line-${i}`);
+      duplicates += Math.max(0, count - 1);
+    }
+    expect(missing.slice(0, 10), `${missing.length} lines missing`).toEqual([]);
+    expect(seen.size).toBe(LINES);
+    // A duplicate is a message sent again that had reached the broker before the cut.
+    expect(duplicates).toBeLessThanOrEqual(resent!);
+  });
+
+  it('--retries 0: exit 69 at once, naming the first unconfirmed line; every line before it is in the queue', async () => {
+    const queue = await broker.queue('reconnect-none');
+    const result = await publishAndCut(queue, 20_000, '--retries', '0');
+    expect(result.code, result.stderr).toBe(69);
+    expect(hasStackTrace(result.stderr)).toBe(false);
+    const errors = result.stderr.split('\n').filter((line) => line.startsWith('error'));
+    expect(errors).toHaveLength(1);
+    const first = /first unconfirmed: line (\d+)/.exec(errors[0]!);
+    expect(first, errors[0]).not.toBeNull();
+    const firstLine = Number(first![1]);
+    const summary = /published (\d+), confirmed (\d+), returned 0, nacked 0, unconfirmed (\d+)/.exec(
+      result.stderr,
+    );
+    expect(summary, result.stderr).not.toBeNull();
+    const [, published, confirmed, unconfirmed] = summary!.map(Number);
+    expect(confirmed! + unconfirmed!).toBe(published);
+    expect(confirmed).toBeGreaterThanOrEqual(firstLine - 1);
+
+    const seen = await takeAll(queue);
+    for (let i = 1; i < firstLine; i += 1) {
+      if (!seen.has(`line-${i}`))
+        throw new Error(
+          `line ${i} was before the first unconfirmed line ${firstLine} but is not in the queue`,
+        );
+    }
+  });
+
+  it('a bad --retries is a usage error', async () => {
+    const result = await collect(startWarren(['publish', '--retries', 'lots', '-k', 'nowhere', 'x']));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--retries/);
+  });
+});
