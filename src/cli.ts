@@ -1302,6 +1302,7 @@ async function makeContext(parsed: ParsedCommand, io: Io): Promise<CommandContex
           tls,
           connectionName: CONNECTION_NAMES[parsed.command] ?? `warren ${parsed.command}`,
           log: (line) => reporter.detail(line),
+          warn: (line) => reporter.warn(line),
           waitMs: global.waitForBrokerMs,
         });
       } finally {

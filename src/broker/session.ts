@@ -25,6 +25,8 @@ export interface SessionOptions {
   connectionName: string;
   /** Receives connection and protocol detail for --verbose. */
   log?: (line: string) => void;
+  /** Receives what a person should know even without --verbose (the broker blocking publishers). */
+  warn?: (line: string) => void;
   /** --wait-for-broker: keep trying this long while the broker cannot be reached. */
   waitMs?: number;
 }
@@ -71,9 +73,60 @@ function classifyBrokerError(error: unknown, doing: string): WarrenError {
   return new WarrenError(`${doing}: ${text}`, 1, { cause: error });
 }
 
-function connectFailure(error: unknown, url: BrokerUrl): string {
+/** Why one URL failed, and what to do about it when it is the only one that did. */
+interface ConnectFailure {
+  text: string;
+  hint?: string;
+}
+
+const LOGIN_HINT = 'check the user, password and vhost in --url (or WARREN_URL, or the profile)';
+
+function connectFailure(error: unknown, url: BrokerUrl): ConnectFailure {
   const e = error as NodeJS.ErrnoException;
-  const text = brokerText(error);
+  // OpenSSL's messages run over lines and name its source files: keep the words.
+  const raw = brokerText(error).replace(/\s+/g, ' ').trim();
+  const alert = /:(tlsv1\d? alert [^:]+|sslv3 alert [^:]+):/i.exec(raw)?.[1];
+  const text = alert ?? raw;
+  if (/certificate required|alert number 116/i.test(raw)) {
+    return { text: `${url.masked}: the broker requires a client certificate: give it with --cert and --key` };
+  }
+  if (/Hostname\/IP does not match|ERR_TLS_CERT_ALTNAME_INVALID/i.test(`${e.code} ${raw}`)) {
+    return {
+      text: `${url.masked}: the broker certificate is not for this host (${text})`,
+      hint: 'connect by a name the certificate lists',
+    };
+  }
+  if (
+    /self.signed|unable to (verify|get local issuer)|UNABLE_TO_|unknown ca|DEPTH_ZERO/i.test(
+      `${e.code} ${raw}`,
+    )
+  ) {
+    return {
+      text: `${url.masked}: the broker certificate could not be verified (${text})`,
+      hint: 'give the CA that signed it with --ca (--insecure skips the check, and warns)',
+    };
+  }
+  if (/certificate has expired|CERT_HAS_EXPIRED|not yet valid/i.test(`${e.code} ${raw}`)) {
+    return { text: `${url.masked}: the broker certificate is out of its dates (${text})` };
+  }
+  if (/bad certificate|certificate unknown|decrypt error/i.test(raw)) {
+    return {
+      text: `${url.masked}: the broker did not accept the client certificate (${text})`,
+      hint: 'the certificate given with --cert must be signed by a CA the broker trusts',
+    };
+  }
+  if (!url.tls && /closed abruptly during opening handshake/i.test(raw)) {
+    return {
+      text: `${url.masked}: the connection closed during the AMQP handshake (a TLS port? then use amqps://)`,
+    };
+  }
+  const described = connectFailureText(e, text, url);
+  return /login refused|vhost '/.test(described)
+    ? { text: described, hint: LOGIN_HINT }
+    : { text: described };
+}
+
+function connectFailureText(e: NodeJS.ErrnoException, text: string, url: BrokerUrl): string {
   if (e.code === 'ECONNREFUSED') return `${url.masked}: connection refused (is RabbitMQ running there?)`;
   if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return `${url.masked}: host not found`;
   if (e.code === 'ETIMEDOUT' || text === 'connect ETIMEDOUT') return `${url.masked}: timed out`;
@@ -96,8 +149,8 @@ function connectFailure(error: unknown, url: BrokerUrl): string {
   if (url.tls && /ECONNRESET|socket hang up|disconnected before secure/i.test(`${e.code} ${text}`)) {
     return `${url.masked}: TLS handshake failed: ${text}`;
   }
-  if (/certificate|self.signed|CERT_|unable to verify/i.test(`${e.code} ${text}`)) {
-    return `${url.masked}: the broker certificate was not accepted (${text}); give its CA with --ca`;
+  if (/certificate|CERT_/i.test(`${e.code} ${text}`)) {
+    return `${url.masked}: the TLS handshake failed (${text})`;
   }
   return `${url.masked}: ${text}`;
 }
@@ -165,7 +218,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     const outcome = await connectOnce(amqp, options);
     if (outcome instanceof Session) return outcome;
     const tried = outcome.failures.length > 1 ? ` (tried ${outcome.failures.length} URLs)` : '';
-    const message = `cannot connect to ${outcome.failures.join('; ')}${tried}`;
+    const message = `cannot connect to ${outcome.failures.map((f) => f.text).join('; ')}${tried}`;
     // --wait-for-broker: a broker that is not up yet is worth waiting for; one that
     // refused the login or the vhost will not change its mind.
     const remaining = deadline - performance.now();
@@ -174,7 +227,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       throw new UnreachableError(`${message}${waited}`, {
         hint: outcome.retryable
           ? 'check --url (or WARREN_URL, or the profile) and that the broker is up'
-          : 'check the user, password and vhost in --url (or WARREN_URL, or the profile)',
+          : outcome.failures.find((f) => f.hint)?.hint,
       });
     }
     const pause = Math.min(RETRY_INTERVAL_MS, remaining);
@@ -189,9 +242,9 @@ const RETRY_INTERVAL_MS = 500;
 async function connectOnce(
   amqp: AmqpModule,
   options: SessionOptions,
-): Promise<Session | { failures: string[]; retryable: boolean }> {
+): Promise<Session | { failures: ConnectFailure[]; retryable: boolean }> {
   const resolving = options.urls.map(resolveTargets);
-  const failures: string[] = [];
+  const failures: ConnectFailure[] = [];
   let retryable = true;
   for (const [index, url] of options.urls.entries()) {
     options.log?.(`connecting to ${url.masked}`);
@@ -212,7 +265,7 @@ async function connectOnce(
           });
           const server = model.connection.serverProperties;
           options.log?.(`connected to ${url.masked} (${server.product} ${server.version})`);
-          return new Session(model, url, options.log);
+          return new Session(model, url, options.log, options.warn);
         } catch (error) {
           // The first failure says the most; the next address is worth a try only when
           // this one could not be reached at all (not when the broker said no).
@@ -225,7 +278,7 @@ async function connectOnce(
     }
     if (!UNREACHABLE_CODES.has((lastError as NodeJS.ErrnoException).code ?? '')) retryable = false;
     failures.push(connectFailure(lastError, url));
-    options.log?.(`failed: ${failures.at(-1)}`);
+    options.log?.(`failed: ${failures.at(-1)?.text}`);
   }
   return { failures, retryable };
 }
@@ -268,6 +321,7 @@ export class Session {
     private readonly model: Amqp.ChannelModel,
     url: BrokerUrl,
     private readonly log?: (line: string) => void,
+    warn?: (line: string) => void,
   ) {
     model.on('error', () => {});
     model.on('close', (error?: Error) => {
@@ -291,8 +345,11 @@ export class Session {
         ),
       );
     });
-    model.on('blocked', (reason: string) => this.log?.(`broker blocked publishing: ${reason}`));
-    model.on('unblocked', () => this.log?.('broker unblocked publishing'));
+    // A publisher that stops for a memory or disk alarm would look hung: say why, and when it ends.
+    model.on('blocked', (reason: string) =>
+      (warn ?? log)?.(`the broker is blocking publishers (${reason}): waiting until it lets them go on`),
+    );
+    model.on('unblocked', () => (warn ?? log)?.('the broker lets publishers go on again'));
   }
 
   /** Registers a listener for the session (connection or a channel) dying under us. */

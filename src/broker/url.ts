@@ -154,6 +154,9 @@ export function readTlsFiles(files: TlsFiles): TlsSocketOptions {
       throw new UsageError(`${flag}: cannot read '${path}' (${reason})`, { cause: error });
     }
   };
+  if ((files.cert === undefined) !== (files.key === undefined)) {
+    throw new UsageError('--cert and --key go together: the client certificate and its private key');
+  }
   const options: TlsSocketOptions = {};
   if (files.ca) options.ca = [read('--ca', files.ca)];
   if (files.cert) options.cert = read('--cert', files.cert);
