@@ -5,7 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { MessageProperties } from './broker/envelope.js';
-import { encodableFromTyped, type FieldTable, FieldValueError, setField } from './broker/fieldTable.js';
+import {
+  encodableFromTyped,
+  encodableHeaders,
+  type FieldTable,
+  FieldValueError,
+  setField,
+} from './broker/fieldTable.js';
 import { readTlsFiles, resolveBrokerUrls, resolvePassword } from './broker/url.js';
 import {
   ACK_MODES,
@@ -96,6 +102,16 @@ function duration(value: string): number {
   }
 }
 
+/** The longest a timer can wait (2^31 - 1 ms, about 24.8 days); Node fires longer ones at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A duration warren waits with a timer (timeouts, grace periods): at most MAX_TIMER_MS. */
+function timerDuration(value: string): number {
+  const ms = duration(value);
+  if (ms > MAX_TIMER_MS) throw new InvalidArgumentError(`'${value}' is too long: at most 24d (596h)`);
+  return ms;
+}
+
 /** The flag an option's name comes from: `ackMode` is `--ack-mode`. */
 function flagOf(name: string): string {
   return `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -162,6 +178,12 @@ export function headerFlags(
       throw error;
     }
     setField(typed, key, value);
+  }
+  try {
+    encodableHeaders(typed, flag);
+  } catch (error) {
+    if (error instanceof FieldValueError) throw new UsageError(error.message);
+    throw error;
   }
   return { typed, encoded };
 }
@@ -381,7 +403,7 @@ ${EXAMPLES.program}`,
     .option(
       '-t, --timeout <duration>',
       'with --rpc: how long to wait for the reply (default 30s; exit 3)',
-      duration,
+      timerDuration,
     )
     .addOption(
       new Option(
@@ -470,7 +492,7 @@ ${EXAMPLES.program}`,
     .option(
       '-t, --timeout <duration>',
       'stop when nothing arrives for this long (exit 3 if --count not reached)',
-      duration,
+      timerDuration,
     )
     .option('--prefetch <n>', 'unacknowledged messages in flight', integer(1, 65535), 1000)
     .option(
@@ -512,7 +534,7 @@ ${EXAMPLES.program}`,
     .option(
       '--exec-timeout <duration>',
       'with --exec: kill a handler running longer; its message failed',
-      duration,
+      timerDuration,
     )
     .option(
       '--max-retries <n>',
@@ -523,7 +545,7 @@ ${EXAMPLES.program}`,
     .option(
       '--grace <duration>',
       'with --exec: on Ctrl-C, how long running handlers may finish (default 10s)',
-      duration,
+      timerDuration,
     )
     .addHelpText('after', EXAMPLES.consume)
     .action((queue: string, o: Record<string, unknown>, command: Command) => {
@@ -599,7 +621,8 @@ function rate(value: string): number {
   const match = /^(\d+(?:\.\d+)?)(?:\/(s|m|h))?$/.exec(value.trim());
   const per = { s: 1, m: 60, h: 3600 }[(match?.[2] ?? 's') as 's' | 'm' | 'h'];
   const n = match ? Number(match[1]) / per : Number.NaN;
-  if (!(n > 0)) throw new InvalidArgumentError(`'${value}' is not a rate (use 100, 100/s, 30/m or 500/h)`);
+  if (!(n > 0) || !Number.isFinite(n))
+    throw new InvalidArgumentError(`'${value}' is not a rate (use 100, 100/s, 30/m or 500/h)`);
   return n;
 }
 
@@ -819,7 +842,7 @@ function addTailCommand(
     .option(
       '-t, --timeout <duration>',
       'stop when no (matching) message arrives for this long (exit 3 if --count not reached)',
-      duration,
+      timerDuration,
     )
     .addOption(
       new Option(

@@ -17,7 +17,10 @@ export function parseDuration(text: string, flag = 'duration'): number {
       hint: 'use a number with a unit: 500ms, 10s, 5m, 1h',
     });
   }
-  return Math.round(total);
+  const ms = Math.round(total);
+  // `99999999999999999999h` is a number, but not one of milliseconds anything can wait.
+  if (!Number.isSafeInteger(ms)) throw new UsageError(`${flag}: '${text}' is too long a duration`);
+  return ms;
 }
 
 export function formatDuration(ms: number): string {

@@ -60,6 +60,14 @@ export class ConfirmTracker {
     return this.push(entry);
   }
 
+  /** Forgets the message just added: the client library refused to send it. */
+  dropLast(): void {
+    const entry = this.slots.pop();
+    if (!entry) return;
+    this.published -= 1;
+    this.inFlightBytes -= entry.body.length;
+  }
+
   /**
    * Takes every message still in flight out of the tracker, uncounted, for sending again
    * on a new channel (whose sequence numbers start at 1 again); see `resend`.

@@ -19,13 +19,13 @@ export interface MessageProperties {
   clusterId?: string;
 }
 
-type PropertyKind = 'shortstr' | 'octet' | 'timestamp' | 'expiration';
+type PropertyKind = 'shortstr' | 'octet' | 'deliveryMode' | 'timestamp' | 'expiration';
 
 /** Every property in wire order, with the kind of value it holds. */
 export const PROPERTY_KINDS: ReadonlyArray<[keyof MessageProperties, PropertyKind]> = [
   ['contentType', 'shortstr'],
   ['contentEncoding', 'shortstr'],
-  ['deliveryMode', 'octet'],
+  ['deliveryMode', 'deliveryMode'],
   ['priority', 'octet'],
   ['correlationId', 'shortstr'],
   ['replyTo', 'shortstr'],
@@ -297,6 +297,9 @@ function propertyProblem(kind: PropertyKind, value: unknown): string | undefined
       return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 255
         ? undefined
         : 'must be an integer from 0 to 255';
+    case 'deliveryMode':
+      // The broker closes the channel on any other value (delivery_mode_unknown).
+      return value === 1 || value === 2 ? undefined : 'must be 1 (transient) or 2 (persistent)';
     case 'timestamp':
       return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
         ? undefined

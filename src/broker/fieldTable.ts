@@ -56,6 +56,8 @@ const TYPE_ALIASES: Record<string, string> = {
   float32: 'float',
 };
 
+const INT64_MIN = -(2 ** 63);
+
 const NON_FINITE: Record<string, number> = {
   NaN: Number.NaN,
   Infinity: Infinity,
@@ -86,10 +88,22 @@ function bigOrTyped(type: string, n: bigint): TypedValue {
   return { '!': type, value };
 }
 
-/** Decodes the bytes of an AMQP field table (without its length prefix). */
+/**
+ * Decodes the bytes of an AMQP field table (without its length prefix). Throws
+ * FieldValueError for bytes that are not one (an unknown tag, a value cut short).
+ */
 export function decodeFieldTable(bytes: Buffer): FieldTable {
   const state = { offset: 0 };
-  return readTable(bytes, state, bytes.length);
+  let table: FieldTable;
+  try {
+    table = readTable(bytes, state, bytes.length);
+  } catch (error) {
+    // Buffer reads past the end throw RangeError (ERR_OUT_OF_RANGE).
+    if (error instanceof RangeError) throw new FieldValueError('field table cut short inside a value');
+    throw error;
+  }
+  if (state.offset !== bytes.length) throw new FieldValueError('field table cut short inside a value');
+  return table;
 }
 
 function readTable(bytes: Buffer, state: { offset: number }, end: number): FieldTable {
@@ -105,6 +119,7 @@ function readTable(bytes: Buffer, state: { offset: number }, end: number): Field
 }
 
 function readValue(bytes: Buffer, state: { offset: number }): TypedValue {
+  if (state.offset >= bytes.length) throw new FieldValueError('field table cut short before a value');
   const tag = String.fromCharCode(bytes[state.offset] as number);
   const at = state.offset + 1;
   state.offset = at;
@@ -216,6 +231,10 @@ export function encodableFromTyped(value: unknown, path: string): unknown {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new FieldValueError(`${path}: ${value} is not a finite number`);
+    // amqplib writes a number of 2^50 or more without a fraction it can see as an int64,
+    // which holds no fraction and nothing below -2^63: send those as the doubles they are.
+    if (guessedNumberType(value) === 'int64' && !(Number.isInteger(value) && value >= INT64_MIN))
+      return { '!': 'double', value };
     return value;
   }
   if (Array.isArray(value)) return value.map((item, index) => encodableFromTyped(item, `${path}[${index}]`));
@@ -298,8 +317,11 @@ function encodableFromTypedForm(record: Record<string, unknown>, path: string): 
       if (!Object.hasOwn(table, '!')) return table;
       // amqplib reads an own "!" key as its type marker but encodes inherited keys too:
       // the literal "!" key rides on the prototype (and so is written last).
+      // Keys copied one by one: Object.assign would take a "__proto__" key for the prototype.
       const { '!': bang, ...rest } = table;
-      return Object.assign(Object.create({ '!': bang }), rest);
+      const withBang = Object.create({ '!': bang }) as Record<string, unknown>;
+      for (const key of Object.keys(rest)) setField(withBang, key, rest[key]);
+      return withBang;
     }
     case 'string':
       if (typeof value !== 'string') throw fail('is not a string');
@@ -325,7 +347,10 @@ export function isBase64(text: string): boolean {
   return text.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(text);
 }
 
-/** Encodes a whole headers object; the keys are checked here too. */
+/** The most bytes a message's headers may take encoded: amqplib encodes them into 64 KiB. */
+export const MAX_HEADERS_BYTES = 65536;
+
+/** Encodes a whole headers object; the keys and the encoded size are checked here too. */
 export function encodableHeaders(
   headers: Record<string, unknown>,
   path = 'headers',
@@ -335,5 +360,60 @@ export function encodableHeaders(
     checkKey(key, path);
     setField(out, key, encodableFromTyped(headers[key], `${path}.${key}`));
   }
+  const size = encodedTableSize(out);
+  if (size > MAX_HEADERS_BYTES) {
+    throw new FieldValueError(
+      `${path}: ${size} bytes encoded, over the ${MAX_HEADERS_BYTES} a message may carry`,
+    );
+  }
   return out;
+}
+
+/** Bytes of the value after its tag, by amqplib's type name, for the fixed-size types. */
+const FIXED_SIZES: Record<string, number> = {
+  int8: 1,
+  uint8: 1,
+  int16: 2,
+  uint16: 2,
+  int32: 4,
+  uint32: 4,
+  int64: 8,
+  timestamp: 8,
+  double: 8,
+  float: 4,
+  decimal: 5,
+};
+
+/**
+ * The bytes amqplib writes for an encodable table (what encodableFromTyped returns), its
+ * 4-byte length included. Inherited keys count: amqplib encodes them too.
+ */
+export function encodedTableSize(table: Record<string, unknown>): number {
+  let size = 4;
+  for (const key in table) {
+    const value = table[key];
+    if (value !== undefined) size += 1 + Buffer.byteLength(key) + encodedValueSize(value);
+  }
+  return size;
+}
+
+function encodedValueSize(value: unknown): number {
+  if (value === null) return 1;
+  switch (typeof value) {
+    case 'string':
+      return 5 + Buffer.byteLength(value);
+    case 'boolean':
+      return 2;
+    case 'number':
+      return 1 + (FIXED_SIZES[guessedNumberType(value)] as number);
+  }
+  if (Buffer.isBuffer(value)) return 5 + value.length;
+  if (Array.isArray(value)) {
+    let size = 5;
+    for (const item of value) size += encodedValueSize(item);
+    return size;
+  }
+  const record = value as Record<string, unknown>;
+  if (Object.hasOwn(record, '!')) return 1 + (FIXED_SIZES[record['!'] as string] ?? 0);
+  return 1 + encodedTableSize(record);
 }

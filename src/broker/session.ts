@@ -735,7 +735,13 @@ export class Publisher {
       ref,
     };
     this.tracker.add(pending);
-    this.write(message);
+    try {
+      this.write(message);
+    } catch (error) {
+      // Refused by the client library before anything was sent (it cannot encode it).
+      this.tracker.dropLast();
+      throw error;
+    }
   }
 
   /** Sends a message again that a lost connection left unconfirmed (see ConfirmTracker.takeInFlight). */

@@ -104,7 +104,7 @@ export async function publish(options: PublishOptions, context: CommandContext):
       },
       warn: (text) => context.reporter.warn(text),
     });
-    if (whole) await flow.send(rawMessage(whole, options.overrides), 1);
+    if (whole) await sendOrExplain(flow, rawMessage(whole, options.overrides), 1, false);
     else await publishLines(input, flow, options, context, progress);
     await flow.finish();
   } finally {
@@ -123,6 +123,27 @@ export async function publish(options: PublishOptions, context: CommandContext):
   if (progress.inputFailure) throw progress.inputFailure;
   if (tracker.returned + tracker.nacked > 0) throw notDelivered(tracker, options.input === 'raw');
   if (progress.stoppedBy) throw new InterruptedError(progress.stoppedBy);
+}
+
+/**
+ * Sends a message; an error the client library throws before sending it (a message it
+ * cannot encode) names the line, so that it is not taken for an error reading the input.
+ */
+function sendOrExplain(
+  flow: PublishFlow,
+  message: OutgoingMessage,
+  line: number,
+  numbered = true,
+): Promise<void> | undefined {
+  try {
+    return flow.send(message, line);
+  } catch (error) {
+    if (error instanceof WarrenError) throw error;
+    const why = error instanceof Error ? error.message : String(error);
+    throw new DataError(`${numbered ? `line ${line}: ` : ''}the message cannot be sent: ${why}`, {
+      cause: error,
+    });
+  }
 }
 
 interface LineProgress {
@@ -161,7 +182,7 @@ async function publishLines(
         context.reporter.warn(`${error.message} (skipped)`);
         continue;
       }
-      const wait = flow.send(message, line.number);
+      const wait = sendOrExplain(flow, message, line.number);
       if (wait) await wait;
     }
   };

@@ -14,6 +14,9 @@ import { type StopSignal, watchStopSignals } from '../ui/signals.js';
 import type { CommandContext } from './context.js';
 import { notDelivered, reportSummary } from './publishReport.js';
 
+/** The longest one timer can wait. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export type ReplaySourceSpec =
   | { kind: 'file'; path: string }
   | { kind: 'queue'; queue: string }
@@ -197,6 +200,15 @@ async function replayItems(
       };
     });
   const stopped = () => state.stoppedBy !== undefined || state.outputFailure !== undefined;
+  // A timer waits at most 2^31 - 1 ms (Node fires a longer one at once): longer waits in steps.
+  const sleepFully = async (ms: number) => {
+    let left = ms;
+    while (left > MAX_TIMER_MS && !stopped()) {
+      await sleep(MAX_TIMER_MS);
+      left -= MAX_TIMER_MS;
+    }
+    if (!stopped()) await sleep(left);
+  };
   const keep = (item: ReplayItem) => {
     if (item.ref !== undefined) source.settle(item.ref, 'kept');
   };
@@ -252,7 +264,7 @@ async function replayItems(
     }
     const wait = pacer.active ? pacer.delayFor(item.recordedAt) : 0;
     if (wait < 1) return send(item, target);
-    return sleep(wait).then(() => (stopped() ? false : send(item, target)));
+    return sleepFully(wait).then(() => (stopped() ? false : send(item, target)));
   };
   try {
     replaying: for await (const batch of source.batches()) {
