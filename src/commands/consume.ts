@@ -104,6 +104,12 @@ export async function consume(
     screen: context.io.stdout,
     full: options.full,
   });
+  // Records written nowhere would still be acked: refuse before taking anything.
+  if (context.io.stdoutClosed?.()) {
+    throw new WarrenError('stdout is closed: the messages would be taken and written nowhere', 1, {
+      hint: 'give it somewhere to write: a file (> out.ndjson), a pipe, or > /dev/null to discard on purpose',
+    });
+  }
   // A peek that reconnected would show its messages again.
   const retries = options.ackMode === 'requeue' ? 0 : (options.retries ?? 0);
   let taken = 0;
@@ -273,8 +279,22 @@ class ConsumeRun {
 
   /** A broker refusal ends the run like any other reason; anything else is a bug. */
   failed(error: unknown): RunResult {
-    if (error instanceof WarrenError) return { taken: this.taken, stop: { kind: 'failed', error } };
+    if (error instanceof WarrenError) return { taken: this.sink.written, stop: { kind: 'failed', error } };
     throw error;
+  }
+
+  /**
+   * How the run ended, once every record is written or the output broke: the records the
+   * output took (not those received), and a broken output over a count reached or a
+   * timeout (a full disk must not pass for success).
+   */
+  result(reason: StopReason): RunResult {
+    const broken = this.sink.broken;
+    const stop: StopReason =
+      broken && (reason.kind === 'count' || reason.kind === 'timeout' || reason.kind === 'drained')
+        ? { kind: 'output', error: broken }
+        : reason;
+    return { taken: this.sink.written, stop };
   }
 
   dispose(): void {
@@ -318,7 +338,7 @@ async function stream(
         }
         if (options.match && !options.match(message)) {
           // A stream wants its deliveries acked (they are credit, not removal).
-          if (options.ackMode === 'ack') run.sink.push('', message.deliveryTag);
+          if (options.ackMode === 'ack') run.sink.push('', message.deliveryTag, false);
           return;
         }
         run.take(message);
@@ -335,7 +355,7 @@ async function stream(
     const reason = await run.stopper.stopped;
     if (reason.kind !== 'failed') await consumption.cancel();
     await run.sink.settled();
-    return { taken: run.taken, stop: reason };
+    return run.result(reason);
   } catch (error) {
     // The consumer could not start (no such queue, …): nothing was taken.
     if (options.requireStream && refusesStreamOffset(error)) {
@@ -381,7 +401,7 @@ async function browse(
       else await Promise.race([delay(100), run.stopper.stopped]);
     }
     await run.sink.settled();
-    return { taken: run.taken, stop: run.stopper.reason ?? { kind: 'drained' } };
+    return run.result(run.stopper.reason ?? { kind: 'drained' });
   } catch (error) {
     return run.failed(error);
   } finally {

@@ -1,9 +1,28 @@
+import { readFileSync, readlinkSync } from 'node:fs';
+
 /** The streams and environment a command works with; tests pass their own. */
 export interface Io {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number; rows?: number };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
+  /** True when the process was started with stdout closed (`>&-`). */
+  stdoutClosed?: () => boolean;
+}
+
+/**
+ * Node replaces a standard stream that was closed when it started with /dev/null opened
+ * for reading and writing; a shell's `> /dev/null` opens it for writing only. So on Linux,
+ * fd 1 on /dev/null in read-write mode means stdout was closed: writes would vanish.
+ */
+function startedWithStdoutClosed(): boolean {
+  try {
+    if (readlinkSync('/proc/self/fd/1') !== '/dev/null') return false;
+    const flags = /^flags:\s*(\d+)/m.exec(readFileSync('/proc/self/fdinfo/1', 'utf8'))?.[1];
+    return flags !== undefined && (Number.parseInt(flags, 8) & 3) === 2;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -22,5 +41,6 @@ export function processIo(): Io {
       return process.stderr;
     },
     env: process.env,
+    stdoutClosed: startedWithStdoutClosed,
   };
 }

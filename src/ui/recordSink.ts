@@ -6,6 +6,9 @@
 export class RecordSink {
   private batch: (string | Buffer)[] = [];
   private batchHasBuffer = false;
+  private batchRecords = 0;
+  /** Records the stream has taken (their write callbacks fired without error). */
+  written = 0;
   private lastTag = 0;
   private scheduled = false;
   private pendingWrites = 0;
@@ -20,8 +23,10 @@ export class RecordSink {
     out.on('error', (error: Error) => this.break(error));
   }
 
-  push(record: string | Buffer | Buffer[], tag: number): void {
+  /** Batches a record; `isRecord` false for a message that is only to be acked (filtered out). */
+  push(record: string | Buffer | Buffer[], tag: number, isRecord = true): void {
     if (this.broken) return;
+    if (isRecord) this.batchRecords += 1;
     if (Array.isArray(record)) {
       for (const piece of record) this.batch.push(piece);
       this.batchHasBuffer = true;
@@ -43,8 +48,10 @@ export class RecordSink {
     const records = this.batch;
     const hasBuffer = this.batchHasBuffer;
     const tag = this.lastTag;
+    const count = this.batchRecords;
     this.batch = [];
     this.batchHasBuffer = false;
+    this.batchRecords = 0;
     const chunk = hasBuffer
       ? Buffer.concat(records.map((r) => (typeof r === 'string' ? Buffer.from(r) : r)))
       : records.join('');
@@ -52,7 +59,10 @@ export class RecordSink {
     this.out.write(chunk, (error) => {
       this.pendingWrites -= 1;
       if (error) this.break(error);
-      else if (!this.broken) this.onWritten(tag);
+      else if (!this.broken) {
+        this.written += count;
+        this.onWritten(tag);
+      }
       if (this.pendingWrites === 0) this.wakeIdle();
     });
   }
@@ -68,6 +78,7 @@ export class RecordSink {
     if (this.broken) return;
     this.broken = error;
     this.batch = [];
+    this.batchRecords = 0;
     this.onBroken(error);
     this.wakeIdle();
   }
