@@ -15,7 +15,7 @@
  * makes a run slower. The result is a report: it exits 0 when a target is missed and
  * non-zero only when something broke (a child failed, or a message count is wrong).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
@@ -58,8 +58,8 @@ const BROKER_URL = process.env.WARREN_URL ?? 'amqp://guest:guest@127.0.0.1:5672/
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
 const MESSAGES = flags.quick ? 10_000 : 100_000;
-// Best of two: noise only ever slows a run down. Three would not fit in five minutes.
-const TRIALS = flags.quick ? 1 : 2;
+// Best of three: noise only ever slows a run down.
+const TRIALS = flags.quick ? 1 : 3;
 /** The memory scenario's larger N (and a tenth of it): 1 KiB messages. */
 const MEMORY_MESSAGES = flags.quick ? 100_000 : 1_000_000;
 /**
@@ -67,7 +67,7 @@ const MEMORY_MESSAGES = flags.quick ? 100_000 : 1_000_000;
  * back (socket buffers full, prefetch used up) again and again, however fast it is.
  */
 const STALL_EVERY = 64 * 1024 * 1024;
-const STALL_MS = 1500;
+const STALL_MS = 1000;
 const LARGE_MIB = 64;
 const MEMORY_LIMIT_MB = 150;
 const STARTUP_RUNS = flags.quick ? 3 : 10;
@@ -152,6 +152,33 @@ function childEnv(changes = {}) {
 /** The child now running, killed if the bench is interrupted. */
 let running;
 let rssFiles = 0;
+
+/**
+ * The broker's own CPU time (user + system, in ms) from /proc, when the broker listening on
+ * the bench URL's port runs on this machine: a run during which the broker was busy all the
+ * time (broker CPU ≈ wall time) was paced by the broker, not by the client.
+ */
+const BROKER_PID = (() => {
+  try {
+    const port = new URL(BROKER_URL).port || '5672';
+    const out = execFileSync('ss', ['-Htlnp', `sport = :${port}`], { encoding: 'utf8' });
+    const pid = /pid=(\d+)/.exec(out)?.[1];
+    return pid && existsSync(`/proc/${pid}/stat`) ? Number(pid) : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+function brokerCpuMs() {
+  if (BROKER_PID === undefined) return undefined;
+  try {
+    // Fields after the command name (which is in parentheses): utime and stime are 14 and 15.
+    const stat = readFileSync(`/proc/${BROKER_PID}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
 /** Bytes the slow reader took, for the memory scenario's check. */
 let slowRead = 0;
 
@@ -169,6 +196,7 @@ function runChild(label, argv, { stdin, stdout, env, measureRss = true, tmp, onS
   const outFd = slowStdout ? 'pipe' : stdout ? openSync(stdout, 'w') : 'ignore';
   return new Promise((resolve, reject) => {
     const started = performance.now();
+    const brokerBefore = brokerCpuMs();
     const child = spawn(command, args, {
       cwd: ROOT,
       stdio: [inFd, outFd, 'pipe'],
@@ -219,7 +247,10 @@ function runChild(label, argv, { stdin, stdout, env, measureRss = true, tmp, onS
         if (Number.isFinite(maxRss)) rssKb = maxRss;
         if (Number.isFinite(user) && Number.isFinite(system)) cpuMs = (user + system) * 1000;
       }
-      resolve({ ms, rssKb, cpuMs, stderr });
+      const brokerAfter = brokerCpuMs();
+      const brokerMs =
+        brokerBefore === undefined || brokerAfter === undefined ? undefined : brokerAfter - brokerBefore;
+      resolve({ ms, rssKb, cpuMs, brokerMs, stderr });
     });
   });
 }
@@ -247,6 +278,11 @@ class BenchBroker {
     await this.channel.assertQueue(name, { durable: false, arguments: { 'x-expires': 15 * 60_000 } });
     this.queues.push(name);
     return name;
+  }
+
+  async drop(queue) {
+    await this.channel.deleteQueue(queue);
+    this.queues = this.queues.filter((name) => name !== queue);
   }
 
   async exchange(role) {
@@ -342,6 +378,11 @@ const summary = (ms, runs, count) => ({
   rate: (count * 1000) / ms,
   rssKb: peakRss(runs),
   cpuMs: leastCpu(runs),
+  // How busy the broker was during the best run: its CPU time over the run's wall time.
+  brokerBusy: (() => {
+    const run = runs.find((r) => r.ms === ms);
+    return run?.brokerMs === undefined ? undefined : run.brokerMs / run.ms;
+  })(),
 });
 
 function throughputRow(scenario, target, results, count = MESSAGES) {
@@ -575,6 +616,8 @@ function compareFirstRecords(files) {
     const line = readFileSync(file, 'utf8').split('\n', 1)[0] ?? '';
     const record = JSON.parse(line);
     delete record.receivedAt;
+    // Each run reads its own queue: the routing key (the queue's name) differs by design.
+    delete record.routingKey;
     return JSON.stringify(record);
   };
   const [warren, baseline] = [first(files.warren), first(files.baseline)];
@@ -582,8 +625,10 @@ function compareFirstRecords(files) {
 }
 
 async function consumeScenario(broker, tmp, format, target) {
-  const queue = await broker.queue(`consume-${format}`);
   const files = { warren: join(tmp, `warren.${format}`), baseline: join(tmp, `baseline.${format}`) };
+  // Each run gets a fresh queue, filled the same way: a queue that was filled and drained
+  // before is not in the same state as a new one, and that showed as a bias by run order.
+  let queue;
   const sides = [
     {
       name: 'baseline',
@@ -593,7 +638,7 @@ async function consumeScenario(broker, tmp, format, target) {
         '--url',
         BROKER_URL,
         '--queue',
-        queue,
+        () => queue,
         '--count',
         String(MESSAGES),
         '--format',
@@ -603,13 +648,14 @@ async function consumeScenario(broker, tmp, format, target) {
     {
       name: 'warren',
       scenario: `consume ${format}`,
-      argv: [WARREN, 'consume', queue, '--count', String(MESSAGES), '--format', format],
+      argv: [WARREN, 'consume', () => queue, '--count', String(MESSAGES), '--format', format],
     },
   ];
   const results = await alternate(sides, async (side) => {
-    await broker.purge(queue);
+    queue = await broker.queue(`consume-${format}`);
     await broker.fill(queue, MESSAGES);
-    const run = await runChild(`${side.name} consume`, side.argv, {
+    const argv = side.argv.map((arg) => (typeof arg === 'function' ? arg() : arg));
+    const run = await runChild(`${side.name} consume`, argv, {
       stdout: files[side.name],
       tmp,
     });
@@ -622,6 +668,7 @@ async function consumeScenario(broker, tmp, format, target) {
     if (left !== 0) {
       problem(`${side.name} consume --format ${format}: records written but still in the queue`, `${left}`);
     }
+    await broker.drop(queue);
     return run;
   });
   if (format === 'ndjson') compareFirstRecords(files);
@@ -688,6 +735,13 @@ function verdict(row) {
   return met ? 'pass' : 'FAIL';
 }
 
+function busy(row) {
+  const { warren, baseline } = row;
+  if (row.kind !== 'throughput' || warren.brokerBusy === undefined || baseline.brokerBusy === undefined)
+    return '';
+  return `${warren.brokerBusy.toFixed(2)} / ${baseline.brokerBusy.toFixed(2)}`;
+}
+
 function describe(row) {
   if (row.kind === 'startup') {
     return {
@@ -715,6 +769,7 @@ function printReport(rows, memory, large) {
     'CPU baseline',
     'RSS warren',
     'RSS baseline',
+    'broker busy',
   ];
   const table = rows.map((row) => {
     const shown = describe(row);
@@ -729,6 +784,7 @@ function printReport(rows, memory, large) {
       cpu(row.baseline.cpuMs),
       megabytes(row.warren.rssKb),
       megabytes(row.baseline.rssKb),
+      busy(row),
     ];
   });
   const widths = header.map((title, i) => Math.max(title.length, ...table.map((cells) => cells[i].length)));
@@ -742,6 +798,8 @@ function printReport(rows, memory, large) {
       `single publish: median of ${STARTUP_RUNS}; node ${process.version}, ${availableParallelism()} CPUs`,
     'publish: NDJSON on stdin, confirms, mandatory; consume: prefetch 1000, ack after write, stdout to a file;',
     'transient messages, non-durable classic queue; wall time of the whole process.',
+    "broker busy: the broker's CPU time over the wall time of the best run (warren / baseline); near 1.0 or",
+    'more, the broker (one core for the queue and channel processes) set the pace, not the client.',
     '',
     format(header),
     format(widths.map((w) => '-'.repeat(w))),

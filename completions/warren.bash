@@ -55,7 +55,7 @@ _warren() {
   cmd=""
   for ((i = 1; i < COMP_CWORD; i++)); do
     case "${COMP_WORDS[i]}" in
-      publish|consume|completion|declare|delete|purge|tail|replay) cmd="${COMP_WORDS[i]}"; break ;;
+      publish|consume|completion|profile|declare|delete|purge|tail|replay) cmd="${COMP_WORDS[i]}"; break ;;
     esac
   done
   flags="--version -V --url --ca --cert --key --insecure --password-file --quiet -q --verbose -v --no-color --wait-for-broker --profile --help -h"
@@ -63,12 +63,13 @@ _warren() {
     publish) flags="--exchange -e --routing-key -k --file -f --input -i --header -H --content-type --content-encoding --persistent --transient --priority --expiration --message-id --correlation-id --reply-to --type --app-id --timestamp --no-mandatory --skip-invalid --retries --rpc --timeout -t --format --template --full --help -h" ;;
     consume) flags="--count -n --timeout -t --prefetch --retries --ack-mode --format --template --full --exec --on-failure --concurrency --exec-timeout --max-retries --reply --grace --help -h" ;;
     completion) flags="--help -h" ;;
+    profile) flags="--help -h" ;;
     declare) flags="--file -f --check --json --help -h" ;;
     delete) flags="--file -f --json --help -h" ;;
     purge) flags="--json --help -h" ;;
     tail) flags="--stream --offset --match-header --any --all --match --count -n --timeout -t --format --template --full --capture --help -h" ;;
     replay) flags="--from-queue --from-stream --offset --until --exchange -e --to-exchange --routing-key -k --header -H --timing --speed --rate --match --count -n --dry-run --format --template --full --receipts --no-mandatory --skip-invalid --help -h" ;;
-    "") if [[ "$cur" != -* ]]; then COMPREPLY=($(compgen -W "publish consume completion declare delete purge tail replay" -- "$cur")); return; fi ;;
+    "") if [[ "$cur" != -* ]]; then COMPREPLY=($(compgen -W "publish consume completion profile declare delete purge tail replay" -- "$cur")); return; fi ;;
   esac
   [[ "$cmd" == completion && "$cur" != -* ]] && { COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")); return; }
   COMPREPLY=($(compgen -W "$flags --version -V --url --ca --cert --key --insecure --password-file --quiet -q --verbose -v --no-color --wait-for-broker --profile --help -h" -- "$cur"))

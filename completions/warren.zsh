@@ -6,6 +6,7 @@ _warren() {
     'publish:publish one message, or many from stdin or a file, with publisher confirms'
     'consume:take messages from a queue and print them (acked only once written)'
     'completion:print the shell completion script'
+    'profile:list, add or remove the broker profiles of the config file'
     'declare:create exchanges, queues and bindings, or apply (or --check) a topology file'
     'delete:delete exchanges, queues and bindings, or everything a topology file declares'
     'purge:remove every ready message from a queue'
@@ -83,6 +84,11 @@ _warren() {
         '*:argument:_files'
       ;;
     completion)
+      _arguments -s \
+        '(-h --help)'{-h,--help}'[show help]' \
+        '*:argument:_files'
+      ;;
+    profile)
       _arguments -s \
         '(-h --help)'{-h,--help}'[show help]' \
         '*:argument:_files'

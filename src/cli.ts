@@ -3,6 +3,7 @@
  * data; `main` is the one place that turns an error into an exit code.
  */
 import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { MessageProperties } from './broker/envelope.js';
 import {
@@ -12,7 +13,7 @@ import {
   FieldValueError,
   setField,
 } from './broker/fieldTable.js';
-import { readTlsFiles, resolveBrokerUrls, resolvePassword } from './broker/url.js';
+import { parseBrokerUrl, readTlsFiles, resolveBrokerUrls, resolvePassword } from './broker/url.js';
 import {
   ACK_MODES,
   type AckMode,
@@ -25,6 +26,7 @@ import {
 import type { ConsumeOptions } from './commands/consume.js';
 import type { CommandContext } from './commands/context.js';
 import type { ExecOptions } from './commands/exec.js';
+import type { ProfileOptions } from './commands/profile.js';
 import type { PublishOptions } from './commands/publish.js';
 import type { ReplayOptions, ReplaySourceSpec } from './commands/replay.js';
 import type { RpcOptions } from './commands/rpc.js';
@@ -65,10 +67,29 @@ export interface GlobalOptions {
   profile: SelectedProfile | undefined;
 }
 
+/** Global options that say nothing, with some given: the profile commands (and tests) start here. */
+export function plainGlobalOptions(overrides: Partial<GlobalOptions> = {}): GlobalOptions {
+  return {
+    urls: undefined,
+    ca: undefined,
+    cert: undefined,
+    key: undefined,
+    passwordFile: undefined,
+    insecure: false,
+    quiet: false,
+    verbose: false,
+    color: undefined,
+    waitForBrokerMs: undefined,
+    profile: undefined,
+    ...overrides,
+  };
+}
+
 export type ParsedCommand =
   | { command: 'publish'; global: GlobalOptions; options: PublishOptions }
   | { command: 'consume'; global: GlobalOptions; options: ConsumeOptions }
   | { command: 'completion'; global: GlobalOptions; options: { shell: string } }
+  | { command: 'profile'; global: GlobalOptions; options: ProfileOptions }
   | { command: 'declare'; global: GlobalOptions; options: DeclareOptions }
   | { command: 'delete'; global: GlobalOptions; options: DeleteOptions }
   | { command: 'purge'; global: GlobalOptions; options: PurgeOptions }
@@ -269,6 +290,13 @@ Examples:
 Examples:
   $ warren purge orders.created
   $ warren purge orders.created --json | jq .messageCount`,
+  profile: `
+Examples:
+  $ warren profile add staging --url amqps://warren@rabbit-1.staging:5671 --password-file ~/.warren-staging \\
+      --ca ~/certs/staging-ca.pem --vhost orders --default
+  $ warren profile list
+  $ warren --profile staging consume orders.created --count 1
+  $ warren profile remove staging`,
   completion: `
 Examples:
   $ warren completion bash > ~/.local/share/bash-completion/completions/warren
@@ -610,10 +638,107 @@ ${EXAMPLES.program}`,
       onParsed({ command: 'completion', global: globals(command), options: { shell } });
     });
 
+  addProfileCommand(program, onParsed);
   addTopologyCommands(program, globals, onParsed);
   addTailCommand(program, { globals, onParsed, formatOf, trigger });
   addReplayCommand(program, { globals, onParsed, io, formatOf });
   return program;
+}
+
+/**
+ * `warren profile list|add|remove`. The connection flags (--url, --ca, --cert, --key,
+ * --password-file, --insecure) are what `add` saves; no profile is selected to run it.
+ */
+function addProfileCommand(program: Command, onParsed: (parsed: ParsedCommand) => void): void {
+  // The profile commands use no profile: the options alone, with none chosen.
+  const plainGlobals = (command: Command): GlobalOptions => {
+    const o = command.optsWithGlobals();
+    return plainGlobalOptions({
+      quiet: o['quiet'] === true,
+      verbose: o['verbose'] === true,
+      color: o['color'] === false ? false : undefined,
+    });
+  };
+  const profile = program
+    .command('profile')
+    .description('list, add or remove the broker profiles of the config file')
+    .addHelpText('after', EXAMPLES.profile)
+    .action(() => {
+      throw new UsageError('say what to do: list, add NAME or remove NAME', {
+        hint: "see 'warren profile --help'",
+      });
+    });
+  profile
+    .command('list')
+    .description('the profiles, with their URLs (passwords masked); * marks the default')
+    .option('--json', 'print them as JSON on stdout')
+    .action((o: Record<string, unknown>, command: Command) => {
+      onParsed({
+        command: 'profile',
+        global: plainGlobals(command),
+        options: { action: 'list', json: o['json'] === true },
+      });
+    });
+  profile
+    .command('add')
+    .description(
+      'save the connection flags given (--url, --ca, --cert, --key, --password-file, --insecure) as a profile',
+    )
+    .argument('<name>', 'the name to use with --profile')
+    .option('--vhost <vhost>', 'the vhost for URLs that name none')
+    .addOption(
+      new Option('--format <format>', 'the output format when --format is not given').choices(FORMATS),
+    )
+    .option('--default', 'make it the profile used when none is named')
+    .option('--force', 'replace a profile of that name')
+    .addHelpText('after', EXAMPLES.profile)
+    .action((name: string, o: Record<string, unknown>, command: Command) => {
+      const all = command.optsWithGlobals();
+      const urls = ((all['url'] as string[] | undefined) ?? [])
+        .flatMap((entry) => entry.split(','))
+        .map((entry) => entry.trim())
+        .filter((entry) => entry.length > 0);
+      for (const url of urls) parseBrokerUrl(url);
+      const entry = {
+        urls: urls.length > 0 ? urls : undefined,
+        ca: absoluteFile(all['ca'] as string | undefined),
+        cert: absoluteFile(all['cert'] as string | undefined),
+        key: absoluteFile(all['key'] as string | undefined),
+        passwordFile: absoluteFile(all['passwordFile'] as string | undefined),
+        insecure: all['insecure'] === true ? true : undefined,
+        vhost: o['vhost'] as string | undefined,
+        format: o['format'] as Format | undefined,
+      };
+      if (Object.values(entry).every((value) => value === undefined)) {
+        throw new UsageError(
+          `profile '${name}' would say nothing: give --url (and --ca, --password-file, …)`,
+        );
+      }
+      onParsed({
+        command: 'profile',
+        global: plainGlobals(command),
+        options: {
+          action: 'add',
+          name,
+          entry,
+          replace: o['force'] === true,
+          makeDefault: o['default'] === true,
+        },
+      });
+    });
+  profile
+    .command('remove')
+    .description('remove a profile from the config file')
+    .argument('<name>', 'the profile')
+    .action((name: string, _o: unknown, command: Command) => {
+      onParsed({ command: 'profile', global: plainGlobals(command), options: { action: 'remove', name } });
+    });
+}
+
+/** A relative file path saved in a profile, made absolute (the config file reads it from its own folder). */
+function absoluteFile(path: string | undefined): string | undefined {
+  if (path === undefined || path.startsWith('~/') || isAbsolute(path)) return path;
+  return resolve(path);
 }
 
 /** `--rate 100`, `100/s`, `30/m`: messages per second. */
@@ -1192,7 +1317,17 @@ function helpPath(argv: string[]): string {
   return `${argv[at]} ${kind}`;
 }
 
-const COMMAND_NAMES = ['publish', 'consume', 'completion', 'declare', 'delete', 'purge', 'tail', 'replay'];
+const COMMAND_NAMES = [
+  'publish',
+  'consume',
+  'completion',
+  'declare',
+  'delete',
+  'purge',
+  'tail',
+  'replay',
+  'profile',
+];
 const KINDS = ['exchange', 'queue', 'binding'];
 
 /**
@@ -1241,6 +1376,9 @@ export async function parseArgs(argv: string[], io: Io = processIo()): Promise<P
     const seeHelp = `see 'warren ${helpPath(argv)}--help'`;
     // `warren declare exchnage x`: say what the word after declare/delete may be.
     const word = argv[at + 1];
+    if (error.code === 'commander.excessArguments' && argv[at] === 'profile' && word) {
+      throw new UsageError(`profile: '${word}' is not one of list, add, remove`, { hint: seeHelp });
+    }
     if (
       error.code === 'commander.excessArguments' &&
       (argv[at] === 'declare' || argv[at] === 'delete') &&
@@ -1375,6 +1513,10 @@ async function dispatch(parsed: ParsedCommand, io: Io): Promise<void> {
     case 'replay': {
       const { replay } = await import('./commands/replay.js');
       return replay(parsed.options, context);
+    }
+    case 'profile': {
+      const { profileCommand } = await import('./commands/profile.js');
+      return profileCommand(parsed.options, io, context.reporter);
     }
     case 'completion': {
       const { completionScript } = await import('./completion.js');

@@ -10,10 +10,10 @@
  * default). The file is read only when it exists; a malformed one is one clear error naming
  * the file and the line and column, or the setting.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { FORMATS, type Format } from './choices.js';
-import { UsageError } from './errors.js';
+import { UsageError, WarrenError } from './errors.js';
 
 export interface Profile {
   urls: string[] | undefined;
@@ -298,4 +298,132 @@ export function selectProfile(flag: string | undefined, env: NodeJS.ProcessEnv):
   const chosenBy =
     flag !== undefined ? '--profile' : wanted !== undefined ? 'WARREN_PROFILE' : 'the config file';
   return { name, chosenBy, path, settings, warnings };
+}
+
+/** A profile as written to the config file: only the settings given. */
+export interface ProfileEntry {
+  urls?: string[];
+  ca?: string;
+  cert?: string;
+  key?: string;
+  passwordFile?: string;
+  insecure?: boolean;
+  vhost?: string;
+  format?: Format;
+}
+
+/** The config file as it is on disk (checked as when it is read), or an empty one. */
+function readForUpdate(path: string, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { profiles: {} };
+    throw fail(path, `cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  // The same checks as every run makes: a file warren cannot read is not rewritten.
+  selectProfile(undefined, { ...env, WARREN_PROFILE: undefined });
+  const parsed = JSON.parse(text) as Record<string, unknown>;
+  parsed['profiles'] ??= {};
+  return parsed;
+}
+
+/**
+ * Writes the config file whole, readable by its owner only (0600, in a 0700 folder): it may
+ * hold passwords. Written beside it and renamed, so a reader never sees half a file.
+ */
+function writeConfig(path: string, config: Record<string, unknown>): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temporary, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    // The mode given at creation is narrowed by the umask, never widened: set it exactly.
+    chmodSync(temporary, 0o600);
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new WarrenError(`cannot write ${path} (${code})`, 1, { cause: error });
+  }
+}
+
+function configPathOrFail(env: NodeJS.ProcessEnv): string {
+  const path = configPath(env);
+  if (!path) throw new UsageError('no config file: neither XDG_CONFIG_HOME nor HOME is set');
+  return path;
+}
+
+/** Adds (or with `replace`, replaces) a profile; returns the file's path. */
+export function saveProfile(
+  name: string,
+  entry: ProfileEntry,
+  options: { replace: boolean; makeDefault: boolean },
+  env: NodeJS.ProcessEnv,
+): string {
+  const path = configPathOrFail(env);
+  const config = readForUpdate(path, env);
+  const profiles = config['profiles'] as Record<string, unknown>;
+  if (Object.hasOwn(profiles, name) && !options.replace) {
+    throw new UsageError(`profile '${name}' is already in ${path}`, { hint: '--force replaces it' });
+  }
+  const { urls, ...rest } = entry;
+  const written: Record<string, unknown> = {};
+  if (urls) {
+    if (urls.length === 1) written['url'] = urls[0];
+    else written['urls'] = urls;
+  }
+  for (const [key, value] of Object.entries(rest)) if (value !== undefined) written[key] = value;
+  // Checked as a run would check it, before anything is written.
+  checkProfile(name, written, path, env);
+  Object.defineProperty(profiles, name, {
+    value: written,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+  if (options.makeDefault) config['default'] = name;
+  writeConfig(path, config);
+  return path;
+}
+
+/** Removes a profile (and the default, if it was that one); returns the file's path. */
+export function removeProfile(name: string, env: NodeJS.ProcessEnv): string {
+  const path = configPathOrFail(env);
+  const config = readForUpdate(path, env);
+  const profiles = config['profiles'] as Record<string, unknown>;
+  if (!Object.hasOwn(profiles, name)) {
+    throw new UsageError(`no profile '${name}' in ${path}`, {
+      hint: `profiles there: ${Object.keys(profiles).join(', ') || 'none'}`,
+    });
+  }
+  delete profiles[name];
+  if (config['default'] === name) delete config['default'];
+  writeConfig(path, config);
+  return path;
+}
+
+/** Every profile, in the file's order, with the default marked; none without a file. */
+export function listProfiles(env: NodeJS.ProcessEnv): {
+  path: string | undefined;
+  profiles: { name: string; isDefault: boolean; settings: Profile }[];
+} {
+  const path = configPath(env);
+  if (!path) return { path, profiles: [] };
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { path, profiles: [] };
+    throw fail(path, `cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  selectProfile(undefined, { ...env, WARREN_PROFILE: undefined });
+  const parsed = JSON.parse(text) as { default?: string; profiles?: Record<string, unknown> };
+  return {
+    path,
+    profiles: Object.entries(parsed.profiles ?? {}).map(([name, value]) => ({
+      name,
+      isDefault: parsed.default === name,
+      settings: checkProfile(name, value, path, env),
+    })),
+  };
 }
