@@ -90,9 +90,11 @@ export async function tail(options: TailOptions, context: CommandContext): Promi
     await consume(
       {
         ...options.output,
-        // A stream is read in place: acks are credit there, nothing is removed.
+        // A stream is read in place: acks are credit there, nothing is removed. The tap queue
+        // is acked too, after each record is written: a slow reader then holds the copies
+        // back in the broker (the prefetch window), rather than in warren's memory.
         queue: stream?.queue ?? '',
-        ackMode: stream ? 'ack' : 'none',
+        ackMode: 'ack',
         ...(stream ? { consumeArguments: { 'x-stream-offset': stream.offset }, requireStream: true } : {}),
         match,
         capture,
