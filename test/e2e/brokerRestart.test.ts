@@ -1,0 +1,142 @@
+/**
+ * A broker that goes away in the middle of a publish (its RabbitMQ application stopped, on a
+ * second node of our own): back within the retry budget, warren reconnects and every line
+ * arrives; gone for good, warren gives up with exit 69 naming the first unconfirmed line,
+ * and every line before it is in the queue.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import amqp from 'amqplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uniqueName } from '../helpers/broker.js';
+import { collect, startWarren } from '../helpers/cli.js';
+import { type SecondNode, startSecondNode } from '../helpers/secondNode.js';
+import { hasStackTrace } from '../helpers/spawn.js';
+
+const LINES = 100_000;
+
+let node: SecondNode;
+const scratch = mkdtempSync(join(tmpdir(), 'warren-restart-'));
+const input = join(scratch, 'lines.txt');
+
+beforeAll(async () => {
+  node = await startSecondNode();
+  const lines: string[] = [];
+  for (let i = 1; i <= LINES; i += 1) lines.push(`line-${i}`);
+  writeFileSync(input, `${lines.join('\n')}\n`);
+}, 150_000);
+
+afterAll(async () => {
+  await node?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+}, 90_000);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A durable queue on the node (persistent messages survive the application's restart). */
+async function durableQueue(prefix: string): Promise<string> {
+  const connection = await amqp.connect(node.url);
+  try {
+    const channel = await connection.createChannel();
+    const name = uniqueName(prefix);
+    await channel.assertQueue(name, { durable: true });
+    return name;
+  } finally {
+    await connection.close();
+  }
+}
+
+async function messageCount(queue: string): Promise<number> {
+  const connection = await amqp.connect(node.url);
+  try {
+    const channel = await connection.createChannel();
+    return (await channel.checkQueue(queue)).messageCount;
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Every body in the queue (taken), counted. */
+async function takeAll(queue: string): Promise<Map<string, number>> {
+  const connection = await amqp.connect(node.url);
+  const seen = new Map<string, number>();
+  try {
+    const channel = await connection.createChannel();
+    await channel.prefetch(2000);
+    const expected = (await channel.checkQueue(queue)).messageCount;
+    let taken = 0;
+    if (expected > 0) {
+      await new Promise<void>((resolve) => {
+        void channel.consume(queue, (message) => {
+          if (!message) return;
+          const body = message.content.toString();
+          seen.set(body, (seen.get(body) ?? 0) + 1);
+          taken += 1;
+          if (taken % 1000 === 0 || taken === expected) channel.ack(message, true);
+          if (taken === expected) resolve();
+        });
+      });
+    }
+    await channel.deleteQueue(queue);
+  } finally {
+    await connection.close();
+  }
+  return seen;
+}
+
+/** Publishes the input to the node and stops its RabbitMQ application once `after` lines are in. */
+async function publishAndStop(queue: string, after: number, retries: string) {
+  const child = startWarren(
+    ['publish', '--url', node.url, '--input', 'lines', '--file', input, '-k', queue, '--retries', retries],
+    { env: { WARREN_URL: undefined } },
+  );
+  const done = collect(child, 120_000);
+  for (;;) {
+    if ((await messageCount(queue)) >= after) break;
+    await sleep(100);
+  }
+  await node.ctl(['stop_app']);
+  return done;
+}
+
+describe('publish while the broker goes away', () => {
+  it('back within the retries: reconnects, sends the unconfirmed again, every line arrives; exit 0', async () => {
+    const queue = await durableQueue('restart-back');
+    const running = publishAndStop(queue, 20_000, '10');
+    await sleep(2000);
+    await node.ctl(['start_app']);
+    const result = await running;
+    expect(result.code, result.stderr).toBe(0);
+    expect(hasStackTrace(result.stderr)).toBe(false);
+    expect(result.stderr).toMatch(/warning: lost the connection .*; reconnecting \(1 of 10\)/);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `published ${LINES}, confirmed ${LINES}, returned 0, nacked 0, sent again \\d+ after 1 reconnection`,
+      ),
+    );
+    const seen = await takeAll(queue);
+    const missing = [];
+    for (let i = 1; i <= LINES; i += 1) if (!seen.has(`line-${i}`)) missing.push(i);
+    expect(missing.slice(0, 10), `${missing.length} lines missing`).toEqual([]);
+  });
+
+  it('gone for good: exit 69 after the retries, naming the first unconfirmed line; every line before it is there', async () => {
+    const queue = await durableQueue('restart-gone');
+    const result = await publishAndStop(queue, 20_000, '2');
+    await node.ctl(['start_app']);
+    expect(result.code, result.stderr).toBe(69);
+    expect(hasStackTrace(result.stderr)).toBe(false);
+    const errors = result.stderr.split('\n').filter((line) => line.startsWith('error:'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(
+      /connection refused.*gave up after 2 reconnection attempts; first unconfirmed: line \d+/,
+    );
+    const first = Number(/first unconfirmed: line (\d+)/.exec(errors[0]!)?.[1]);
+    expect(result.stderr).toMatch(/published \d+, confirmed \d+, returned 0, nacked 0, unconfirmed \d+/);
+    const seen = await takeAll(queue);
+    const missing = [];
+    for (let i = 1; i < first; i += 1) if (!seen.has(`line-${i}`)) missing.push(i);
+    expect(missing.slice(0, 10), `${missing.length} lines before line ${first} missing`).toEqual([]);
+  });
+});
