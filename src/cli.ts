@@ -33,7 +33,7 @@ import type { RpcOptions } from './commands/rpc.js';
 import type { TailOptions } from './commands/tail.js';
 import type { DeclareOptions, DeleteOptions, PurgeOptions } from './commands/topology.js';
 import { configPath, type SelectedProfile, selectProfile } from './config.js';
-import { parseDuration } from './duration.js';
+import { MAX_TIMER_MS, parseDuration } from './duration.js';
 import { DEFAULT_USAGE_HINT, ExitCode, UsageError, WarrenError } from './errors.js';
 import { redact } from './redact.js';
 import { parseSource, parseStreamOffset } from './tailSource.js';
@@ -122,9 +122,6 @@ function duration(value: string): number {
     throw new InvalidArgumentError(`'${value}' is not a duration (use 500ms, 10s, 5m, 1h)`);
   }
 }
-
-/** The longest a timer can wait (2^31 - 1 ms, about 24.8 days); Node fires longer ones at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A duration warren waits with a timer (timeouts, grace periods): at most MAX_TIMER_MS. */
 function timerDuration(value: string): number {

@@ -8,11 +8,8 @@ import type { OutgoingMessage } from './envelope.js';
 
 export interface PendingPublish {
   line: number;
-  /** The message itself, to send again on a new connection if this one is lost. */
-  message?: OutgoingMessage | undefined;
-  exchange: string;
-  routingKey: string;
-  body: Buffer;
+  /** The message itself: matched against returns, sent again on a new connection if this one is lost. */
+  message: OutgoingMessage;
   /** Set when the broker returned the message: why (`312 NO_ROUTE`). */
   returnedWith?: string | undefined;
   /** The source's handle on the message (replay: the delivery tag to ack once confirmed). */
@@ -65,7 +62,7 @@ export class ConfirmTracker {
     const entry = this.slots.pop();
     if (!entry) return;
     this.published -= 1;
-    this.inFlightBytes -= entry.body.length;
+    this.inFlightBytes -= entry.message.body.length;
   }
 
   /**
@@ -103,7 +100,7 @@ export class ConfirmTracker {
   }
 
   private push(entry: PendingPublish): number {
-    this.inFlightBytes += entry.body.length;
+    this.inFlightBytes += entry.message.body.length;
     this.slots.push(entry);
     return this.base + this.slots.length - 1;
   }
@@ -127,9 +124,9 @@ export class ConfirmTracker {
       if (
         slot &&
         slot.returnedWith === undefined &&
-        slot.exchange === exchange &&
-        slot.routingKey === routingKey &&
-        slot.body.equals(body)
+        slot.message.exchange === exchange &&
+        slot.message.routingKey === routingKey &&
+        slot.message.body.equals(body)
       ) {
         slot.returnedWith = reason;
         this.lastReturnedSeq = this.base + i;
@@ -176,7 +173,7 @@ export class ConfirmTracker {
     const slot = this.slots[index];
     if (!slot) return;
     this.slots[index] = null;
-    this.inFlightBytes -= slot.body.length;
+    this.inFlightBytes -= slot.message.body.length;
     let status: SettleStatus;
     if (negative) {
       this.nacked += 1;

@@ -1,3 +1,4 @@
+import { reconnectDelayMs } from '../duration.js';
 import { UnreachableError, type WarrenError } from '../errors.js';
 import type { ConfirmTracker } from './confirmTracker.js';
 import type { OutgoingMessage } from './envelope.js';
@@ -21,9 +22,6 @@ export interface Reconnect {
   open(): Promise<{ session: Session; publisher: Publisher }>;
   warn(text: string): void;
 }
-
-/** Waits before reconnect attempt n (1, 2, …): 0.5 s, 1 s, 2 s, then 4 s. */
-const backoffMs = (attempt: number) => Math.min(4000, 500 * 2 ** (attempt - 1));
 
 /**
  * Keeps a publisher busy without letting memory grow: `send` returns a promise only when
@@ -109,7 +107,7 @@ export class PublishFlow {
       reconnect.warn(
         `${reason.message}; reconnecting (${this.attempts} of ${reconnect.retries}), ${this.tracker.inFlight} unconfirmed to send again`,
       );
-      await new Promise((resolve) => setTimeout(resolve, backoffMs(this.attempts)));
+      await new Promise((resolve) => setTimeout(resolve, reconnectDelayMs(this.attempts)));
       let opened: { session: Session; publisher: Publisher };
       try {
         opened = await reconnect.open();
@@ -133,29 +131,23 @@ export class PublishFlow {
       if (!again) return;
       reason = again;
     }
-    const first = this.tracker.firstInFlightLine;
     throw this.giveUp(
       new UnreachableError(
-        `${reason.message}; gave up after ${reconnect.retries} reconnection attempt${reconnect.retries === 1 ? '' : 's'}${first === undefined ? '' : `; first unconfirmed: line ${first}`}`,
+        `${reason.message}; gave up after ${reconnect.retries} reconnection attempt${reconnect.retries === 1 ? '' : 's'}`,
         { cause: reason },
       ),
     );
   }
 
-  /** Everything in flight is unconfirmed for good: recorded as such. */
+  /**
+   * Everything in flight is unconfirmed for good: recorded as such. A lost connection's
+   * error names the first unconfirmed line, where a rerun of the input would start.
+   */
   private giveUp(error: WarrenError): WarrenError {
     const first = this.tracker.firstInFlightLine;
     this.tracker.abandonInFlight(error.message);
-    if (
-      error instanceof UnreachableError &&
-      first !== undefined &&
-      !/first unconfirmed/.test(error.message)
-    ) {
-      return new UnreachableError(`${error.message}; first unconfirmed: line ${first}`, {
-        cause: error.cause,
-      });
-    }
-    return error;
+    if (!(error instanceof UnreachableError) || first === undefined) return error;
+    return new UnreachableError(`${error.message}; first unconfirmed: line ${first}`, { cause: error.cause });
   }
 
   private nextSettle(): Promise<void> {

@@ -723,17 +723,9 @@ export class Publisher {
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
-  /** Publishes a message; its properties object becomes the publish options (not copied). */
+  /** Publishes a message and tracks it until the broker settles it. */
   publish(message: OutgoingMessage, line: number, ref?: number): void {
-    const pending: PendingPublish = {
-      line,
-      message,
-      exchange: message.exchange,
-      routingKey: message.routingKey,
-      body: message.body,
-      returnedWith: undefined,
-      ref,
-    };
+    const pending: PendingPublish = { line, message, returnedWith: undefined, ref };
     this.tracker.add(pending);
     try {
       this.write(message);
@@ -747,7 +739,7 @@ export class Publisher {
   /** Sends a message again that a lost connection left unconfirmed (see ConfirmTracker.takeInFlight). */
   resend(entry: PendingPublish): void {
     this.tracker.resend(entry);
-    if (entry.message) this.write(entry.message);
+    this.write(entry.message);
   }
 
   /**

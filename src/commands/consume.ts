@@ -2,7 +2,7 @@ import type { ReceivedMessage } from '../broker/envelope.js';
 import type { Browser, Consumption, DeliveredMessage, Session } from '../broker/session.js';
 import { notAStreamQueue, refusesStreamOffset, STREAM_OFFSET_HEADER } from '../broker/streamQueue.js';
 import type { AckMode, Format } from '../choices.js';
-import { formatDuration } from '../duration.js';
+import { formatDuration, reconnectDelayMs } from '../duration.js';
 import {
   BrokerRefusedError,
   InterruptedError,
@@ -132,7 +132,7 @@ export async function consume(
       context.reporter.warn(
         `${stop.error.message}; reconnecting (${attempts} of ${retries})${options.lostNote ? `: ${options.lostNote}` : ''}`,
       );
-      await new Promise((resolve) => setTimeout(resolve, Math.min(4000, 500 * 2 ** (attempts - 1))));
+      await delay(reconnectDelayMs(attempts));
       continue;
     }
     const noun = taken === 1 ? 'message' : 'messages';

@@ -97,7 +97,9 @@ export async function exec(options: ExecOptions, context: CommandContext): Promi
         tally.requeued += 1;
       } else if (kind === 'reply') {
         if (status !== 'confirmed') {
-          context.reporter.warn(`the reply to '${entry.routingKey}' was ${status} (the requester is gone?)`);
+          context.reporter.warn(
+            `the reply to '${entry.message.routingKey}' was ${status} (the requester is gone?)`,
+          );
         } else tally.replies += 1;
         consumption?.ack(tag, false);
         tally.acked += 1;

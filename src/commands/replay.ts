@@ -4,6 +4,7 @@ import { encodableHeaders, type FieldTable } from '../broker/fieldTable.js';
 import { PublishFlow } from '../broker/publishFlow.js';
 import type { Session } from '../broker/session.js';
 import type { Format } from '../choices.js';
+import { MAX_TIMER_MS } from '../duration.js';
 import { DataError, InterruptedError, WarrenError } from '../errors.js';
 import { createFormatter, type Formatter, recordBytes } from '../format/index.js';
 import { openFileSource } from '../replay/fileSource.js';
@@ -13,9 +14,6 @@ import type { StreamRange } from '../replay/streamSource.js';
 import { type StopSignal, watchStopSignals } from '../ui/signals.js';
 import type { CommandContext } from './context.js';
 import { notDelivered, reportSummary } from './publishReport.js';
-
-/** The longest one timer can wait. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export type ReplaySourceSpec =
   | { kind: 'file'; path: string }

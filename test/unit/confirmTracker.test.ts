@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { ConfirmTracker } from '../../src/broker/confirmTracker.js';
+import { ConfirmTracker, type PendingPublish } from '../../src/broker/confirmTracker.js';
+
+/** A tracked message: its input line, where it went, and its body. */
+function pending(line: number, exchange: string, routingKey: string, body: Buffer): PendingPublish {
+  return { line, message: { exchange, routingKey, body, properties: {}, headers: undefined } };
+}
 
 /** Publishes one message per spec: [line, routingKey, body]; returns the tracker. */
 function tracked(...messages: [number, string, string][]): ConfirmTracker {
   const tracker = new ConfirmTracker();
   for (const [line, routingKey, body] of messages) {
-    tracker.add({ line, exchange: 'ex', routingKey, body: Buffer.from(body) });
+    tracker.add(pending(line, 'ex', routingKey, Buffer.from(body)));
   }
   return tracker;
 }
@@ -18,8 +23,8 @@ function counts(tracker: ConfirmTracker) {
 describe('ConfirmTracker', () => {
   it('numbers publishes from 1, like the broker delivery tags', () => {
     const tracker = new ConfirmTracker();
-    expect(tracker.add({ line: 10, exchange: '', routingKey: 'q', body: Buffer.from('a') })).toBe(1);
-    expect(tracker.add({ line: 11, exchange: '', routingKey: 'q', body: Buffer.from('b') })).toBe(2);
+    expect(tracker.add(pending(10, '', 'q', Buffer.from('a')))).toBe(1);
+    expect(tracker.add(pending(11, '', 'q', Buffer.from('b')))).toBe(2);
   });
 
   it('counts in-flight messages and bytes until they are confirmed', () => {
@@ -112,8 +117,8 @@ describe('ConfirmTracker', () => {
 
   it('does not match a return to a message of another exchange', () => {
     const tracker = new ConfirmTracker();
-    tracker.add({ line: 1, exchange: 'a', routingKey: 'k', body: Buffer.from('x') });
-    tracker.add({ line: 2, exchange: 'b', routingKey: 'k', body: Buffer.from('x') });
+    tracker.add(pending(1, 'a', 'k', Buffer.from('x')));
+    tracker.add(pending(2, 'b', 'k', Buffer.from('x')));
     tracker.returnedMessage('b', 'k', Buffer.from('x'), 'NO_ROUTE');
     tracker.ack(2, true);
     expect(tracker.failures).toEqual([{ line: 2, status: 'returned', reason: 'NO_ROUTE' }]);
@@ -146,7 +151,7 @@ describe('ConfirmTracker', () => {
     const tracker = new ConfirmTracker();
     const n = 10_000;
     for (let i = 1; i <= n; i += 1) {
-      tracker.add({ line: i, exchange: '', routingKey: i === 9000 ? 'lost' : 'k', body: Buffer.from('b') });
+      tracker.add(pending(i, '', i === 9000 ? 'lost' : 'k', Buffer.from('b')));
       if (i % 2 === 0 && i < 8000) tracker.ack(i, true);
     }
     tracker.returnedMessage('', 'lost', Buffer.from('b'), 'NO_ROUTE');
@@ -207,8 +212,7 @@ describe('ConfirmTracker', () => {
 
   it('remembers at most 1000 failures but counts all of them', () => {
     const tracker = new ConfirmTracker();
-    for (let i = 1; i <= 1500; i += 1)
-      tracker.add({ line: i, exchange: '', routingKey: 'k', body: Buffer.alloc(0) });
+    for (let i = 1; i <= 1500; i += 1) tracker.add(pending(i, '', 'k', Buffer.alloc(0)));
     tracker.nack(1500, true);
     expect(tracker.nacked).toBe(1500);
     expect(tracker.failures).toHaveLength(1000);
