@@ -218,31 +218,26 @@ function holdsPassword(profiles: Record<string, Profile>): boolean {
   );
 }
 
+/** The config file as read and checked: its JSON as it is, and each profile's settings. */
+interface ConfigFile {
+  path: string;
+  raw: Record<string, unknown>;
+  /** No prototype: a profile may be called `constructor`, and `__proto__` is just a name. */
+  profiles: Record<string, Profile>;
+  fileDefault: string | undefined;
+}
+
 /**
- * The profile to use: `--profile`, else WARREN_PROFILE, else the file's "default"; none
- * when nothing names one. Naming a profile that the file does not have is a usage error.
+ * Reads and checks the config file at `path`; undefined when there is none. A malformed
+ * file is one usage error naming it, and the line and column (bad JSON) or the setting.
  */
-export function selectProfile(flag: string | undefined, env: NodeJS.ProcessEnv): SelectedProfile | undefined {
-  const path = configPath(env);
-  let text: string | undefined;
-  if (path) {
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-        throw fail(
-          path,
-          `cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
-        );
-      }
-    }
-  }
-  const wanted = flag ?? (env['WARREN_PROFILE'] || undefined);
-  if (text === undefined || path === undefined) {
-    if (wanted === undefined) return undefined;
-    throw new UsageError(`no profile '${wanted}': there is no config file${path ? ` at ${path}` : ''}`, {
-      hint: 'create it with a "profiles" object; see "Profiles" in the README',
-    });
+function readConfig(path: string, env: NodeJS.ProcessEnv): ConfigFile | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw fail(path, `cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   let parsed: unknown;
   try {
@@ -255,22 +250,21 @@ export function selectProfile(flag: string | undefined, env: NodeJS.ProcessEnv):
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw fail(path, 'expected an object with "profiles"');
   }
-  const record = parsed as Record<string, unknown>;
-  for (const key of Object.keys(record)) {
+  const raw = parsed as Record<string, unknown>;
+  for (const key of Object.keys(raw)) {
     if (key !== 'profiles' && key !== 'default' && key !== '$schema') {
       throw fail(path, `${key}: unknown setting (known: profiles, default)`);
     }
   }
-  const rawProfiles = record['profiles'] ?? {};
+  const rawProfiles = raw['profiles'] ?? {};
   if (rawProfiles === null || typeof rawProfiles !== 'object' || Array.isArray(rawProfiles)) {
     throw fail(path, '"profiles" must be an object of named profiles');
   }
-  // No prototype: a profile may be called `constructor`, and `__proto__` is just a name.
   const profiles: Record<string, Profile> = Object.create(null);
   for (const [name, value] of Object.entries(rawProfiles)) {
     Object.defineProperty(profiles, name, { value: checkProfile(name, value, path, env), enumerable: true });
   }
-  const fileDefault = record['default'];
+  const fileDefault = raw['default'];
   if (
     fileDefault !== undefined &&
     (typeof fileDefault !== 'string' || !Object.hasOwn(profiles, fileDefault))
@@ -280,24 +274,43 @@ export function selectProfile(flag: string | undefined, env: NodeJS.ProcessEnv):
       `"default" must name one of the profiles (${Object.keys(profiles).join(', ') || 'none'})`,
     );
   }
-  const name = wanted ?? (fileDefault as string | undefined);
+  return { path, raw, profiles, fileDefault: fileDefault as string | undefined };
+}
+
+/**
+ * The profile to use: `--profile`, else WARREN_PROFILE, else the file's "default"; none
+ * when nothing names one. Naming a profile that the file does not have is a usage error.
+ */
+export function selectProfile(flag: string | undefined, env: NodeJS.ProcessEnv): SelectedProfile | undefined {
+  const path = configPath(env);
+  const config = path === undefined ? undefined : readConfig(path, env);
+  const wanted = flag ?? (env['WARREN_PROFILE'] || undefined);
+  if (config === undefined) {
+    if (wanted === undefined) return undefined;
+    throw new UsageError(`no profile '${wanted}': there is no config file${path ? ` at ${path}` : ''}`, {
+      hint: 'create it with a "profiles" object; see "Profiles" in the README',
+    });
+  }
+  const { profiles, fileDefault } = config;
+  const file = config.path;
+  const name = wanted ?? fileDefault;
   if (name === undefined) return undefined;
   const settings = profiles[name];
   if (!settings || !Object.hasOwn(profiles, name)) {
-    throw new UsageError(`no profile '${name}' in ${path}`, {
+    throw new UsageError(`no profile '${name}' in ${file}`, {
       hint: `profiles there: ${Object.keys(profiles).join(', ') || 'none'}`,
     });
   }
   const warnings: string[] = [];
   try {
     // A password any other user can read is a password they have.
-    if ((statSync(path).mode & 0o044) !== 0 && holdsPassword(profiles)) {
-      warnings.push(`${path} holds a password and others can read it: chmod 600 ${path}`);
+    if ((statSync(file).mode & 0o044) !== 0 && holdsPassword(profiles)) {
+      warnings.push(`${file} holds a password and others can read it: chmod 600 ${file}`);
     }
   } catch {}
   const chosenBy =
     flag !== undefined ? '--profile' : wanted !== undefined ? 'WARREN_PROFILE' : 'the config file';
-  return { name, chosenBy, path, settings, warnings };
+  return { name, chosenBy, path: file, settings, warnings };
 }
 
 /** A profile as written to the config file: only the settings given. */
@@ -312,20 +325,14 @@ export interface ProfileEntry {
   format?: Format;
 }
 
-/** The config file as it is on disk (checked as when it is read), or an empty one. */
+/**
+ * The config file's JSON as it is on disk, or an empty one. It is checked as every run
+ * checks it: a file warren cannot read is not rewritten.
+ */
 function readForUpdate(path: string, env: NodeJS.ProcessEnv): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { profiles: {} };
-    throw fail(path, `cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-  // The same checks as every run makes: a file warren cannot read is not rewritten.
-  selectProfile(undefined, { ...env, WARREN_PROFILE: undefined });
-  const parsed = JSON.parse(text) as Record<string, unknown>;
-  parsed['profiles'] ??= {};
-  return parsed;
+  const raw = readConfig(path, env)?.raw ?? {};
+  raw['profiles'] ??= {};
+  return raw;
 }
 
 /**
@@ -408,22 +415,14 @@ export function listProfiles(env: NodeJS.ProcessEnv): {
   profiles: { name: string; isDefault: boolean; settings: Profile }[];
 } {
   const path = configPath(env);
-  if (!path) return { path, profiles: [] };
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { path, profiles: [] };
-    throw fail(path, `cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-  selectProfile(undefined, { ...env, WARREN_PROFILE: undefined });
-  const parsed = JSON.parse(text) as { default?: string; profiles?: Record<string, unknown> };
+  const config = path === undefined ? undefined : readConfig(path, env);
+  if (config === undefined) return { path, profiles: [] };
   return {
     path,
-    profiles: Object.entries(parsed.profiles ?? {}).map(([name, value]) => ({
+    profiles: Object.entries(config.profiles).map(([name, settings]) => ({
       name,
-      isDefault: parsed.default === name,
-      settings: checkProfile(name, value, path, env),
+      isDefault: config.fileDefault === name,
+      settings,
     })),
   };
 }
