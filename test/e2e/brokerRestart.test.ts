@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../helpers/broker.js';
+import { countBodies, takeAllFast } from '../helpers/bulk.js';
 import { collect, startWarren } from '../helpers/cli.js';
 import { type SecondNode, startSecondNode } from '../helpers/secondNode.js';
 import { hasStackTrace } from '../helpers/spawn.js';
@@ -57,32 +58,17 @@ async function messageCount(queue: string): Promise<number> {
   }
 }
 
-/** Every body in the queue (taken), counted. */
+/** Every body in the queue (taken), counted; the queue is deleted. */
 async function takeAll(queue: string): Promise<Map<string, number>> {
   const connection = await amqp.connect(node.url);
-  const seen = new Map<string, number>();
   try {
+    const seen = countBodies(await takeAllFast(connection, queue));
     const channel = await connection.createChannel();
-    await channel.prefetch(2000);
-    const expected = (await channel.checkQueue(queue)).messageCount;
-    let taken = 0;
-    if (expected > 0) {
-      await new Promise<void>((resolve) => {
-        void channel.consume(queue, (message) => {
-          if (!message) return;
-          const body = message.content.toString();
-          seen.set(body, (seen.get(body) ?? 0) + 1);
-          taken += 1;
-          if (taken % 1000 === 0 || taken === expected) channel.ack(message, true);
-          if (taken === expected) resolve();
-        });
-      });
-    }
     await channel.deleteQueue(queue);
+    return seen;
   } finally {
     await connection.close();
   }
-  return seen;
 }
 
 /** Publishes the input to the node and stops its RabbitMQ application once `after` lines are in. */

@@ -6,9 +6,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestBroker, eventually, type TestBroker } from '../helpers/broker.js';
+import { countBodies, takeAllFast } from '../helpers/bulk.js';
 import { collect, startWarren } from '../helpers/cli.js';
 import { forceCloseConnectionOf } from '../helpers/rabbitmqctl.js';
 import { hasStackTrace } from '../helpers/spawn.js';
@@ -33,27 +33,7 @@ afterAll(async () => {
 
 /** Every body in the queue (taken), with how often each came. */
 async function takeAll(queue: string): Promise<Map<string, number>> {
-  const channel = await broker.connection.createChannel();
-  const seen = new Map<string, number>();
-  try {
-    await channel.prefetch(2000);
-    const expected = (await channel.checkQueue(queue)).messageCount;
-    let taken = 0;
-    await new Promise<void>((resolve) => {
-      if (expected === 0) resolve();
-      void channel.consume(queue, (message: amqp.ConsumeMessage | null) => {
-        if (!message) return;
-        const body = message.content.toString();
-        seen.set(body, (seen.get(body) ?? 0) + 1);
-        taken += 1;
-        if (taken % 1000 === 0 || taken === expected) channel.ack(message, true);
-        if (taken === expected) resolve();
-      });
-    });
-  } finally {
-    await channel.close().catch(() => {});
-  }
-  return seen;
+  return countBodies(await takeAllFast(broker.connection, queue));
 }
 
 /** Starts `warren publish --input lines` of the input file and closes its connection once `after` messages are in the queue. */

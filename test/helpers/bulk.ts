@@ -67,3 +67,13 @@ export async function takeAllFast(
     await channel.close().catch(() => {});
   }
 }
+
+/** How often each body (as text) occurs among the messages. */
+export function countBodies(messages: amqp.Message[]): Map<string, number> {
+  const seen = new Map<string, number>();
+  for (const message of messages) {
+    const body = message.content.toString();
+    seen.set(body, (seen.get(body) ?? 0) + 1);
+  }
+  return seen;
+}
