@@ -77,14 +77,19 @@ async function expectNothingLost(queue: string, n: number, stderr: string): Prom
   return acked;
 }
 
+/** A reader that leaves is a normal end: exit 0, no error, no stack trace. */
+function expectQuietEnd(result: { status: number; stderr: string; errors: string[] }): void {
+  expect(result.status, result.stderr).toBe(0);
+  expect(hasStackTrace(result.stderr)).toBe(false);
+  expect(result.errors).toEqual([]);
+}
+
 describe('a reader that leaves early: exit 0, nothing lost', () => {
   it('`--count 5 | head -n 1`: head gets exactly one whole record, and nothing is lost', async () => {
     const n = 10;
     const q = await filledQueue('closed-head1-count', n);
     const result = await consumeInto(q, '--count 5', '| head -n 1');
-    expect(result.status, result.stderr).toBe(0);
-    expect(hasStackTrace(result.stderr)).toBe(false);
-    expect(result.errors).toEqual([]);
+    expectQuietEnd(result);
     const lines = result.stdout.toString().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[1]).toBe('');
@@ -100,9 +105,7 @@ describe('a reader that leaves early: exit 0, nothing lost', () => {
     const n = 5000;
     const q = await filledQueue('closed-head1', n);
     const result = await consumeInto(q, '', '| head -n 1');
-    expect(result.status, result.stderr).toBe(0);
-    expect(hasStackTrace(result.stderr)).toBe(false);
-    expect(result.errors).toEqual([]);
+    expectQuietEnd(result);
     expect(result.stdout.toString().split('\n').filter(Boolean)).toHaveLength(1);
     const acked = await expectNothingLost(q, n, result.stderr);
     expect(acked).toBeGreaterThanOrEqual(1);
@@ -113,9 +116,7 @@ describe('a reader that leaves early: exit 0, nothing lost', () => {
     const n = 10;
     const q = await filledQueue('closed-headc-count', n);
     const result = await consumeInto(q, '--count 5', '| head -c 10');
-    expect(result.status, result.stderr).toBe(0);
-    expect(hasStackTrace(result.stderr)).toBe(false);
-    expect(result.errors).toEqual([]);
+    expectQuietEnd(result);
     expect(result.stdout.toString()).toBe('{"exchange');
     const acked = await expectNothingLost(q, n, result.stderr);
     expect(acked).toBeGreaterThanOrEqual(1);
@@ -126,9 +127,7 @@ describe('a reader that leaves early: exit 0, nothing lost', () => {
     const n = 5000;
     const q = await filledQueue('closed-headc', n);
     const result = await consumeInto(q, '', '| head -c 10');
-    expect(result.status, result.stderr).toBe(0);
-    expect(hasStackTrace(result.stderr)).toBe(false);
-    expect(result.errors).toEqual([]);
+    expectQuietEnd(result);
     expect(result.stdout.toString()).toBe('{"exchange');
     const acked = await expectNothingLost(q, n, result.stderr);
     expect(acked).toBeGreaterThanOrEqual(1);
@@ -141,9 +140,7 @@ describe('a reader that leaves early: exit 0, nothing lost', () => {
     const n = 10;
     const q = await filledQueue('closed-true-count', n);
     const result = await consumeInto(q, '--count 5', '| true', { delayStart: true });
-    expect(result.status, result.stderr).toBe(0);
-    expect(hasStackTrace(result.stderr)).toBe(false);
-    expect(result.errors).toEqual([]);
+    expectQuietEnd(result);
     expect(await expectNothingLost(q, n, result.stderr), 'acked with no reader').toBe(0);
   });
 
@@ -151,9 +148,7 @@ describe('a reader that leaves early: exit 0, nothing lost', () => {
     const n = 5000;
     const q = await filledQueue('closed-true', n);
     const result = await consumeInto(q, '', '| true', { delayStart: true });
-    expect(result.status, result.stderr).toBe(0);
-    expect(hasStackTrace(result.stderr)).toBe(false);
-    expect(result.errors).toEqual([]);
+    expectQuietEnd(result);
     expect(await expectNothingLost(q, n, result.stderr), 'acked with no reader').toBe(0);
   });
 });
