@@ -97,13 +97,7 @@ export async function consume(
   /** tail: sets up the queue to consume from (its own, bound to the sources) once connected. */
   setUp?: (session: Session) => Promise<string>,
 ): Promise<void> {
-  const format = createFormatter({
-    format: options.format,
-    template: options.template,
-    paint: context.stdoutPaint,
-    screen: context.io.stdout,
-    full: options.full,
-  });
+  const format = createFormatter({ ...options, paint: context.stdoutPaint, screen: context.io.stdout });
   // Records written nowhere would still be acked: refuse before taking anything.
   if (context.io.stdoutClosed?.()) {
     throw new WarrenError('stdout is closed: the messages would be taken and written nowhere', 1, {

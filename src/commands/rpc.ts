@@ -25,13 +25,7 @@ export interface RpcOptions {
  * correlation id, and prints the reply that carries it, as consume prints a message.
  */
 export async function rpc(options: RpcOptions, context: CommandContext): Promise<void> {
-  const format = createFormatter({
-    format: options.format,
-    template: options.template,
-    paint: context.stdoutPaint,
-    screen: context.io.stdout,
-    full: options.full,
-  });
+  const format = createFormatter({ ...options, paint: context.stdoutPaint, screen: context.io.stdout });
   const body = await readWhole(openInput(options.request, context), options.request.file);
   const overrides = options.request.overrides;
   const correlationId = overrides.properties.correlationId ?? randomUUID();
