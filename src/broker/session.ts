@@ -120,18 +120,13 @@ function connectFailure(error: unknown, url: BrokerUrl): ConnectFailure {
       text: `${url.masked}: the connection closed during the AMQP handshake (a TLS port? then use amqps://)`,
     };
   }
-  const described = connectFailureText(e, text, url);
-  return /login refused|vhost '/.test(described)
-    ? { text: described, hint: LOGIN_HINT }
-    : { text: described };
-}
-
-function connectFailureText(e: NodeJS.ErrnoException, text: string, url: BrokerUrl): string {
-  if (e.code === 'ECONNREFUSED') return `${url.masked}: connection refused (is RabbitMQ running there?)`;
-  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return `${url.masked}: host not found`;
-  if (e.code === 'ETIMEDOUT' || text === 'connect ETIMEDOUT') return `${url.masked}: timed out`;
-  if (/ACCESS_REFUSED|ACCESS-REFUSED/.test(text))
-    return `${url.masked}: login refused (check user and password)`;
+  if (e.code === 'ECONNREFUSED')
+    return { text: `${url.masked}: connection refused (is RabbitMQ running there?)` };
+  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return { text: `${url.masked}: host not found` };
+  if (e.code === 'ETIMEDOUT' || text === 'connect ETIMEDOUT') return { text: `${url.masked}: timed out` };
+  if (/ACCESS_REFUSED|ACCESS-REFUSED/.test(text)) {
+    return { text: `${url.masked}: login refused (check user and password)`, hint: LOGIN_HINT };
+  }
   // The broker closes the connection instead of opening the vhost; amqplib loses its text.
   if (/Expected ConnectionOpenOk|NOT_ALLOWED/.test(text)) {
     const path = new URL(url.url).pathname.slice(1);
@@ -141,18 +136,23 @@ function connectFailureText(e: NodeJS.ErrnoException, text: string, url: BrokerU
     } catch {
       // Shown as written.
     }
-    return `${url.masked}: vhost '${vhost || '/'}' does not exist or this user may not use it`;
+    return {
+      text: `${url.masked}: vhost '${vhost || '/'}' does not exist or this user may not use it`,
+      hint: LOGIN_HINT,
+    };
   }
   if (/wrong version number|packet length too long|unknown protocol/i.test(text)) {
-    return `${url.masked}: TLS handshake failed: that port does not speak TLS (use amqp://, or the TLS port)`;
+    return {
+      text: `${url.masked}: TLS handshake failed: that port does not speak TLS (use amqp://, or the TLS port)`,
+    };
   }
   if (url.tls && /ECONNRESET|socket hang up|disconnected before secure/i.test(`${e.code} ${text}`)) {
-    return `${url.masked}: TLS handshake failed: ${text}`;
+    return { text: `${url.masked}: TLS handshake failed: ${text}` };
   }
   if (/certificate|CERT_/i.test(`${e.code} ${text}`)) {
-    return `${url.masked}: the TLS handshake failed (${text})`;
+    return { text: `${url.masked}: the TLS handshake failed (${text})` };
   }
-  return `${url.masked}: ${text}`;
+  return { text: `${url.masked}: ${text}` };
 }
 
 /** The exchanges every vhost has; their names are reserved, so they cannot be probed. */
