@@ -13,7 +13,7 @@ import {
   FieldValueError,
   setField,
 } from './broker/fieldTable.js';
-import { parseBrokerUrl, readTlsFiles, resolveBrokerUrls, resolvePassword } from './broker/url.js';
+import { parseBrokerUrl, readTlsFiles, resolveBrokerUrls, resolvePassword, splitUrls } from './broker/url.js';
 import {
   ACK_MODES,
   type AckMode,
@@ -691,10 +691,7 @@ function addProfileCommand(program: Command, onParsed: (parsed: ParsedCommand) =
     .addHelpText('after', EXAMPLES.profile)
     .action((name: string, o: Record<string, unknown>, command: Command) => {
       const all = command.optsWithGlobals();
-      const urls = ((all['url'] as string[] | undefined) ?? [])
-        .flatMap((entry) => entry.split(','))
-        .map((entry) => entry.trim())
-        .filter((entry) => entry.length > 0);
+      const urls = splitUrls((all['url'] as string[] | undefined) ?? []);
       for (const url of urls) parseBrokerUrl(url);
       const entry = {
         urls: urls.length > 0 ? urls : undefined,

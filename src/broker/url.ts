@@ -47,10 +47,7 @@ export function resolveBrokerUrls(
         : profileUrls && profileUrls.length > 0
           ? profileUrls
           : [DEFAULT_URL];
-  const urls = source
-    .flatMap((entry) => entry.split(','))
-    .map((entry) => entry.trim())
-    .filter((entry) => entry.length > 0);
+  const urls = splitUrls(source);
   if (urls.length === 0) throw new UsageError('--url: no broker URL given');
   return urls.map((url) => {
     const broker = parseBrokerUrl(withVhost(url, profile?.vhost));
@@ -80,13 +77,7 @@ export function resolvePassword(
 }
 
 function readPasswordFile(what: string, path: string): string {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new UsageError(`${what}: cannot read '${path}' (${reason})`, { cause: error });
-  }
+  const text = readNamedFile(what, path).toString('utf8');
   // One line: the newline an editor or `echo` adds is not part of the password.
   const password = text.replace(/\r?\n$/, '');
   if (password === '') throw new UsageError(`${what}: '${path}' is empty`);
@@ -101,6 +92,14 @@ function withPassword(broker: BrokerUrl, password: string): BrokerUrl {
   if (!parsed.username) parsed.username = 'guest';
   parsed.password = encodeURIComponent(password);
   return { url: parsed.href, masked: maskUrl(parsed), tls: broker.tls };
+}
+
+/** URLs as given (repeated, or comma-separated), one per entry, blanks dropped. */
+export function splitUrls(given: string[]): string[] {
+  return given
+    .flatMap((entry) => entry.split(','))
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0);
 }
 
 /** A URL with the profile's vhost when it names none (`amqp://host` or `amqp://host/`). */
@@ -145,22 +144,24 @@ function maskLoosely(text: string): string {
   return text.replace(/^([a-z]+:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
 }
 
+/** A file a flag (or setting) names, read whole; one that cannot be read is a usage error naming it. */
+function readNamedFile(what: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new UsageError(`${what}: cannot read '${path}' (${reason})`, { cause: error });
+  }
+}
+
 export function readTlsFiles(files: TlsFiles): TlsSocketOptions {
-  const read = (flag: string, path: string) => {
-    try {
-      return readFileSync(path);
-    } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      throw new UsageError(`${flag}: cannot read '${path}' (${reason})`, { cause: error });
-    }
-  };
   if ((files.cert === undefined) !== (files.key === undefined)) {
     throw new UsageError('--cert and --key go together: the client certificate and its private key');
   }
   const options: TlsSocketOptions = {};
-  if (files.ca) options.ca = [read('--ca', files.ca)];
-  if (files.cert) options.cert = read('--cert', files.cert);
-  if (files.key) options.key = read('--key', files.key);
+  if (files.ca) options.ca = [readNamedFile('--ca', files.ca)];
+  if (files.cert) options.cert = readNamedFile('--cert', files.cert);
+  if (files.key) options.key = readNamedFile('--key', files.key);
   if (files.insecure) options.rejectUnauthorized = false;
   return options;
 }
