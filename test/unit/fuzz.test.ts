@@ -166,8 +166,8 @@ const validEnvelope = fc
     };
   });
 
-/** Where a near-valid envelope gets its one bad field. */
-const MUTATION_PATHS = [
+/** The fields of an envelope (the SPEC's list, kept here apart from the decoder's own). */
+const ENVELOPE_FIELDS = [
   'exchange',
   'routingKey',
   'redelivered',
@@ -176,6 +176,11 @@ const MUTATION_PATHS = [
   'body',
   'bodyEncoding',
   'receivedAt',
+];
+
+/** Where a near-valid envelope gets its one bad field. */
+const MUTATION_PATHS = [
+  ...ENVELOPE_FIELDS,
   'unknownField',
   ...PROPERTY_NAMES.map((name) => `properties.${name}`),
   'headers.x-plain',
@@ -230,16 +235,7 @@ describe('fuzz: NDJSON envelope lines', () => {
   });
 
   it('a JSON object with envelope keys and random values: decoded or a DataError', () => {
-    const keys = fc.constantFrom(
-      'exchange',
-      'routingKey',
-      'redelivered',
-      'properties',
-      'headers',
-      'body',
-      'bodyEncoding',
-      'receivedAt',
-    );
+    const keys = fc.constantFrom(...ENVELOPE_FIELDS);
     fc.assert(
       fc.property(fc.dictionary(keys, fc.jsonValue({ maxDepth: 3 })), (record) =>
         decodeEveryWay(JSON.stringify(record)),
