@@ -153,38 +153,39 @@ describe('a reader that leaves early: exit 0, nothing lost', () => {
   });
 });
 
+/**
+ * Stdout that cannot be written is an error, not a silent success: a non-zero exit (not a
+ * kill after hanging), one error line naming the problem, no stack trace. Soft checks: one
+ * run reports all that is wrong with it, and the caller still checks what was lost.
+ */
+function expectOneWriteError(result: { status: number; stderr: string; errors: string[] }, problem: RegExp) {
+  expect.soft(result.status, `exit status; stderr: ${result.stderr}`).not.toBe(0);
+  expect(result.status, 'killed after hanging').not.toBe(137);
+  expect(hasStackTrace(result.stderr)).toBe(false);
+  expect.soft(result.errors, result.stderr).toHaveLength(1);
+  expect.soft(result.errors[0]).toMatch(problem);
+}
+
 describe('stdout that cannot be written: one clear error, non-zero exit, nothing taken', () => {
   // Soft checks: one run reports all that is wrong with it (exit, message, messages lost).
   it('stdout closed (`>&-`): an error, not a silent success, and all 3 messages stay', async () => {
     const q = await filledQueue('closed-fd', 3);
     const result = await consumeInto(q, '--count 3', '>&-');
-    expect.soft(result.status, `exit status; stderr: ${result.stderr}`).not.toBe(0);
-    expect(result.status, 'killed after hanging').not.toBe(137);
-    expect(hasStackTrace(result.stderr)).toBe(false);
-    expect.soft(result.errors, result.stderr).toHaveLength(1);
-    expect.soft(result.errors[0]).toMatch(/stdout/);
+    expectOneWriteError(result, /stdout/);
     expect(await expectNothingLost(q, 3, result.stderr), 'acked, yet written nowhere').toBe(0);
   });
 
   it('stdout on a full disk (`--count 3 > /dev/full`): ENOSPC named, non-zero exit, all 3 stay', async () => {
     const q = await filledQueue('closed-full-count', 3);
     const result = await consumeInto(q, '--count 3', '> /dev/full');
-    expect.soft(result.status, `exit status; stderr: ${result.stderr}`).not.toBe(0);
-    expect(result.status, 'killed after hanging').not.toBe(137);
-    expect(hasStackTrace(result.stderr)).toBe(false);
-    expect.soft(result.errors, result.stderr).toHaveLength(1);
-    expect.soft(result.errors[0]).toMatch(/ENOSPC/);
+    expectOneWriteError(result, /ENOSPC/);
     expect(await expectNothingLost(q, 3, result.stderr)).toBe(0);
   });
 
   it('stdout on a full disk without --count (`--timeout 1s > /dev/full`): the same', async () => {
     const q = await filledQueue('closed-full', 3);
     const result = await consumeInto(q, '--timeout 1s', '> /dev/full');
-    expect.soft(result.status, `exit status; stderr: ${result.stderr}`).not.toBe(0);
-    expect(result.status, 'killed after hanging').not.toBe(137);
-    expect(hasStackTrace(result.stderr)).toBe(false);
-    expect.soft(result.errors, result.stderr).toHaveLength(1);
-    expect.soft(result.errors[0]).toMatch(/ENOSPC/);
+    expectOneWriteError(result, /ENOSPC/);
     expect(await expectNothingLost(q, 3, result.stderr)).toBe(0);
   });
 });

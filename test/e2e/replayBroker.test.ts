@@ -3,6 +3,7 @@
  * against the real broker: exit codes, what stdout and stderr say, and above all what is
  * left in which queue afterwards, counted and compared id by id.
  */
+import type { ChildProcess } from 'node:child_process';
 import type amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestBroker, eventually, type TestBroker } from '../helpers/broker.js';
@@ -130,6 +131,52 @@ async function filledDlq(prefix: string, count: number, dlqOptions: amqp.Options
   const setup = await deadLetterSetup(prefix, dlqOptions);
   await deadLetter(setup, originals('m', count));
   return setup;
+}
+
+/**
+ * Re-drives a DLQ of `n` dead-lettered messages at 1000/s and interrupts warren once 300 of
+ * them are back in the work queue.
+ */
+async function redriveInterrupted(
+  prefix: string,
+  n: number,
+  interrupt: (child: ChildProcess) => Promise<void>,
+) {
+  const setup = await filledDlq(prefix, n);
+  const child = startWarren(['replay', '--from-queue', setup.dlq, '--rate', '1000/s']);
+  const done = collect(child);
+  await eventually(async () => (await broker.messageCount(setup.work)) >= 300, 10_000);
+  await interrupt(child);
+  return { setup, result: await done };
+}
+
+/** After an interrupted re-drive: every id is in the work queue or still in the DLQ. */
+async function expectEveryIdKept(setup: DeadLetterSetup, n: number, how: string): Promise<void> {
+  // Wait for the broker to give back what the dead connection held unacked.
+  let last = '';
+  let stableSince = Date.now();
+  await eventually(async () => {
+    const dlq = await broker.channel.checkQueue(setup.dlq);
+    const work = await broker.messageCount(setup.work);
+    const now = `${dlq.consumerCount}/${dlq.messageCount}/${work}`;
+    if (now !== last) {
+      last = now;
+      stableSince = Date.now();
+      return false;
+    }
+    return dlq.consumerCount === 0 && Date.now() - stableSince >= 300;
+  }, 10_000);
+  const work = await takeAllFast(broker.connection, setup.work);
+  const dlq = await takeAllFast(broker.connection, setup.dlq);
+  console.log(
+    `${how} re-drive of ${n}: work queue ${work.length}, DLQ ${dlq.length}, total ${work.length + dlq.length}`,
+  );
+  expect(work.length, `the re-drive was under way when ${how}`).toBeGreaterThan(0);
+  expect(dlq.length, `the re-drive was ${how} before it finished`).toBeGreaterThan(0);
+  expect(work.length + dlq.length).toBeGreaterThanOrEqual(n);
+  const present = new Set([...idsOf(work), ...idsOf(dlq)]);
+  const missing = ids('m', 1, n).filter((id) => !present.has(id));
+  expect(missing, 'ids lost').toEqual([]);
 }
 
 /** Polls until the queue holds exactly `count` ready messages (unacked ones may be on their way back). */
@@ -291,65 +338,24 @@ describe('replay --from-queue (dead-letter re-drive)', () => {
 
   it('SIGKILL mid-way loses nothing: every id is in the work queue or the DLQ', async () => {
     const n = 5000;
-    const setup = await filledDlq('rd-kill', n);
-    const child = startWarren(['replay', '--from-queue', setup.dlq, '--rate', '1000/s']);
-    const done = collect(child);
-    await eventually(async () => (await broker.messageCount(setup.work)) >= 300, 10_000);
-    child.kill('SIGKILL');
-    const result = await done;
+    const { setup, result } = await redriveInterrupted('rd-kill', n, async (child) => {
+      child.kill('SIGKILL');
+    });
     expect(result.signal).toBe('SIGKILL');
-    // Wait for the broker to give back what the dead connection held unacked.
-    let last = '';
-    let stableSince = Date.now();
-    await eventually(async () => {
-      const dlq = await broker.channel.checkQueue(setup.dlq);
-      const work = await broker.messageCount(setup.work);
-      const now = `${dlq.consumerCount}/${dlq.messageCount}/${work}`;
-      if (now !== last) {
-        last = now;
-        stableSince = Date.now();
-        return false;
-      }
-      return dlq.consumerCount === 0 && Date.now() - stableSince >= 300;
-    }, 10_000);
-    const work = await takeAllFast(broker.connection, setup.work);
-    const dlq = await takeAllFast(broker.connection, setup.dlq);
-    console.log(
-      `SIGKILL re-drive of ${n}: work queue ${work.length}, DLQ ${dlq.length}, total ${work.length + dlq.length}`,
-    );
-    expect(work.length, 'the re-drive was under way when killed').toBeGreaterThan(0);
-    expect(dlq.length, 'the re-drive was killed before it finished').toBeGreaterThan(0);
-    expect(work.length + dlq.length).toBeGreaterThanOrEqual(n);
-    const present = new Set([...idsOf(work), ...idsOf(dlq)]);
-    const missing = ids('m', 1, n).filter((id) => !present.has(id));
-    expect(missing, 'ids lost').toEqual([]);
+    await expectEveryIdKept(setup, n, 'killed');
   });
 
   it('the broker closes the connection mid-way: exit 69 in one line, nothing lost', async () => {
     const n = 5000;
-    const setup = await filledDlq('rd-cut', n);
-    const child = startWarren(['replay', '--from-queue', setup.dlq, '--rate', '1000/s']);
-    const done = collect(child);
-    await eventually(async () => (await broker.messageCount(setup.work)) >= 300, 10_000);
-    await forceCloseConnectionOf(child.pid as number, 'warren replay');
-    const result = await done;
+    const { setup, result } = await redriveInterrupted('rd-cut', n, async (child) => {
+      await forceCloseConnectionOf(child.pid as number, 'warren replay');
+    });
     expect(result.code, result.stderr).toBe(69);
     expect(hasStackTrace(result.stderr)).toBe(false);
     const errors = result.stderr.split('\n').filter((line) => line.startsWith('error'));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/lost the connection.*CONNECTION_FORCED/);
-    await eventually(async () => (await broker.channel.checkQueue(setup.dlq)).consumerCount === 0, 10_000);
-    await eventually(
-      async () => (await broker.messageCount(setup.work)) + (await broker.messageCount(setup.dlq)) >= n,
-      10_000,
-    );
-    const work = await takeAllFast(broker.connection, setup.work);
-    const dlq = await takeAllFast(broker.connection, setup.dlq);
-    expect(work.length, 'the re-drive was under way when cut').toBeGreaterThan(0);
-    expect(dlq.length, 'the re-drive was cut before it finished').toBeGreaterThan(0);
-    const present = new Set([...idsOf(work), ...idsOf(dlq)]);
-    const missing = ids('m', 1, n).filter((id) => !present.has(id));
-    expect(missing, 'ids lost').toEqual([]);
+    await expectEveryIdKept(setup, n, 'cut');
   });
 
   it('more messages without x-death than the prefetch window: all re-drivable ones go, the rest stay', async () => {
