@@ -4,33 +4,22 @@
  * arrives; gone for good, warren gives up with exit 69 naming the first unconfirmed line,
  * and every line before it is in the queue.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../helpers/broker.js';
 import { countBodies, takeAllFast } from '../helpers/bulk.js';
-import { collect, startWarren } from '../helpers/cli.js';
+import { collect, feedLines, startWarren } from '../helpers/cli.js';
 import { type SecondNode, startSecondNode } from '../helpers/secondNode.js';
 import { hasStackTrace } from '../helpers/spawn.js';
 
-const LINES = 100_000;
-
 let node: SecondNode;
-const scratch = mkdtempSync(join(tmpdir(), 'warren-restart-'));
-const input = join(scratch, 'lines.txt');
 
 beforeAll(async () => {
   node = await startSecondNode();
-  const lines: string[] = [];
-  for (let i = 1; i <= LINES; i += 1) lines.push(`line-${i}`);
-  writeFileSync(input, `${lines.join('\n')}\n`);
 }, 150_000);
 
 afterAll(async () => {
   await node?.stop();
-  rmSync(scratch, { recursive: true, force: true });
 }, 90_000);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -71,45 +60,52 @@ async function takeAll(queue: string): Promise<Map<string, number>> {
   }
 }
 
-/** Publishes the input to the node and stops its RabbitMQ application once `after` lines are in. */
+/**
+ * Feeds `warren publish --input lines` lines as fast as it takes them and stops the node's
+ * RabbitMQ application once `after` lines are in; stdin stays open until the application is
+ * stopped, so the stop always comes mid-stream. Resolves once it is stopped, to the run and the
+ * number of lines fed (both still to come: the feed goes on while the node is down).
+ */
 async function publishAndStop(queue: string, after: number, retries: string) {
   const child = startWarren(
-    ['publish', '--url', node.url, '--input', 'lines', '--file', input, '-k', queue, '--retries', retries],
-    { env: { WARREN_URL: undefined } },
+    ['publish', '--url', node.url, '--input', 'lines', '-k', queue, '--retries', retries],
+    { env: { WARREN_URL: undefined }, stdin: 'open' },
   );
   const done = collect(child, 120_000);
-  for (;;) {
-    if ((await messageCount(queue)) >= after) break;
-    await sleep(100);
-  }
-  await node.ctl(['stop_app']);
-  return done;
+  const stopped = (async () => {
+    while ((await messageCount(queue)) < after) await sleep(100);
+    await node.ctl(['stop_app']);
+  })();
+  const fed = feedLines(child, stopped);
+  await stopped;
+  return { result: done, fed };
 }
 
 describe('publish while the broker goes away', () => {
   it('back within the retries: reconnects, sends the unconfirmed again, every line arrives; exit 0', async () => {
     const queue = await durableQueue('restart-back');
-    const running = publishAndStop(queue, 20_000, '10');
+    const { result: running, fed } = await publishAndStop(queue, 20_000, '10');
     await sleep(2000);
     await node.ctl(['start_app']);
     const result = await running;
+    const lines = await fed;
     expect(result.code, result.stderr).toBe(0);
     expect(hasStackTrace(result.stderr)).toBe(false);
     expect(result.stderr).toMatch(/warning: lost the connection .*; reconnecting \(1 of 10\)/);
     expect(result.stderr).toMatch(
       new RegExp(
-        `published ${LINES}, confirmed ${LINES}, returned 0, nacked 0, sent again \\d+ after 1 reconnection`,
+        `published ${lines}, confirmed ${lines}, returned 0, nacked 0, sent again \\d+ after 1 reconnection`,
       ),
     );
     const seen = await takeAll(queue);
     const missing = [];
-    for (let i = 1; i <= LINES; i += 1) if (!seen.has(`line-${i}`)) missing.push(i);
+    for (let i = 1; i <= lines; i += 1) if (!seen.has(`line-${i}`)) missing.push(i);
     expect(missing.slice(0, 10), `${missing.length} lines missing`).toEqual([]);
   });
 
   it('gone for good: exit 69 after the retries, naming the first unconfirmed line; every line before it is there', async () => {
     const queue = await durableQueue('restart-gone');
-    const result = await publishAndStop(queue, 20_000, '2');
+    const result = await (await publishAndStop(queue, 20_000, '2')).result;
     await node.ctl(['start_app']);
     expect(result.code, result.stderr).toBe(69);
     expect(hasStackTrace(result.stderr)).toBe(false);

@@ -3,31 +3,19 @@
  * close_connection): publish reconnects and sends again what was not confirmed, and nothing
  * is lost; with no retries left it says which line was the first not confirmed.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestBroker, eventually, type TestBroker } from '../helpers/broker.js';
 import { countBodies, takeAllFast } from '../helpers/bulk.js';
-import { collect, startWarren } from '../helpers/cli.js';
+import { collect, feedLines, startWarren } from '../helpers/cli.js';
 import { forceCloseConnectionOf } from '../helpers/rabbitmqctl.js';
 import { hasStackTrace } from '../helpers/spawn.js';
 
 let broker: TestBroker;
-let dir: string;
-let input: string;
-const LINES = 100_000;
 
 beforeAll(async () => {
   broker = await connectTestBroker();
-  dir = mkdtempSync(join(tmpdir(), 'warren-reconnect-'));
-  input = join(dir, 'lines.txt');
-  const lines: string[] = [];
-  for (let i = 1; i <= LINES; i += 1) lines.push(`line-${i}`);
-  writeFileSync(input, `${lines.join('\n')}\n`);
 });
 afterAll(async () => {
-  rmSync(dir, { recursive: true, force: true });
   await broker.cleanup();
 });
 
@@ -36,28 +24,29 @@ async function takeAll(queue: string): Promise<Map<string, number>> {
   return countBodies(await takeAllFast(broker.connection, queue));
 }
 
-/** Starts `warren publish --input lines` of the input file and closes its connection once `after` messages are in the queue. */
+/**
+ * Starts `warren publish --input lines`, feeds it lines as fast as it takes them, and closes its
+ * connection once `after` messages are in the queue; stdin stays open until the close is done,
+ * so the close always comes mid-stream. Resolves to the run and the number of lines fed.
+ */
 async function publishAndCut(queue: string, after: number, ...flags: string[]) {
-  const child = startWarren([
-    'publish',
-    '--input',
-    'lines',
-    '--file',
-    input,
-    '--routing-key',
-    queue,
-    ...flags,
-  ]);
+  const child = startWarren(['publish', '--input', 'lines', '--routing-key', queue, ...flags], {
+    stdin: 'open',
+  });
   const done = collect(child, 120_000);
-  await eventually(async () => (await broker.messageCount(queue)) >= after, 30_000);
-  await forceCloseConnectionOf(child.pid as number, 'warren publish');
-  return done;
+  const cut = (async () => {
+    await eventually(async () => (await broker.messageCount(queue)) >= after, 30_000);
+    await forceCloseConnectionOf(child.pid as number, 'warren publish');
+  })();
+  const lines = await feedLines(child, cut);
+  await cut;
+  return { result: await done, lines };
 }
 
 describe('publish when the broker closes the connection', () => {
   it('reconnects, sends again every unconfirmed line, and every line arrives (at least once); exit 0', async () => {
     const queue = await broker.queue('reconnect-publish');
-    const result = await publishAndCut(queue, 20_000);
+    const { result, lines } = await publishAndCut(queue, 20_000);
     expect(result.code, result.stderr).toBe(0);
     expect(hasStackTrace(result.stderr)).toBe(false);
     expect(result.stderr).toMatch(
@@ -69,26 +58,26 @@ describe('publish when the broker closes the connection', () => {
       );
     expect(summary, result.stderr).not.toBeNull();
     const [, published, confirmed, resent] = summary!.map(Number);
-    expect(published).toBe(LINES);
-    expect(confirmed).toBe(LINES);
+    expect(published).toBe(lines);
+    expect(confirmed).toBe(lines);
 
     const seen = await takeAll(queue);
     const missing: string[] = [];
     let duplicates = 0;
-    for (let i = 1; i <= LINES; i += 1) {
+    for (let i = 1; i <= lines; i += 1) {
       const count = seen.get(`line-${i}`) ?? 0;
       if (count === 0) missing.push(`line-${i}`);
       duplicates += Math.max(0, count - 1);
     }
     expect(missing.slice(0, 10), `${missing.length} lines missing`).toEqual([]);
-    expect(seen.size).toBe(LINES);
+    expect(seen.size).toBe(lines);
     // A duplicate is a message sent again that had reached the broker before the cut.
     expect(duplicates).toBeLessThanOrEqual(resent!);
   });
 
   it('--retries 0: exit 69 at once, naming the first unconfirmed line; every line before it is in the queue', async () => {
     const queue = await broker.queue('reconnect-none');
-    const result = await publishAndCut(queue, 20_000, '--retries', '0');
+    const { result } = await publishAndCut(queue, 20_000, '--retries', '0');
     expect(result.code, result.stderr).toBe(69);
     expect(hasStackTrace(result.stderr)).toBe(false);
     const errors = result.stderr.split('\n').filter((line) => line.startsWith('error'));

@@ -141,10 +141,11 @@ async function redriveInterrupted(
   prefix: string,
   n: number,
   interrupt: (child: ChildProcess) => Promise<void>,
+  rate = '1000/s',
 ) {
   const setup = await filledDlq(prefix, n);
-  const child = startWarren(['replay', '--from-queue', setup.dlq, '--rate', '1000/s']);
-  const done = collect(child);
+  const child = startWarren(['replay', '--from-queue', setup.dlq, '--rate', rate]);
+  const done = collect(child, 60_000);
   await eventually(async () => (await broker.messageCount(setup.work)) >= 300, 10_000);
   await interrupt(child);
   return { setup, result: await done };
@@ -347,9 +348,16 @@ describe('replay --from-queue (dead-letter re-drive)', () => {
 
   it('the broker closes the connection mid-way: exit 69 in one line, nothing lost', async () => {
     const n = 5000;
-    const { setup, result } = await redriveInterrupted('rd-cut', n, async (child) => {
-      await forceCloseConnectionOf(child.pid as number, 'warren replay');
-    });
+    // 200/s: the re-drive would take 25 s, so the close (two rabbitmqctl runs, seconds on a
+    // busy machine) always comes mid-way.
+    const { setup, result } = await redriveInterrupted(
+      'rd-cut',
+      n,
+      async (child) => {
+        await forceCloseConnectionOf(child.pid as number, 'warren replay');
+      },
+      '200/s',
+    );
     expect(result.code, result.stderr).toBe(69);
     expect(hasStackTrace(result.stderr)).toBe(false);
     const errors = result.stderr.split('\n').filter((line) => line.startsWith('error'));

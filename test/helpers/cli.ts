@@ -13,7 +13,8 @@ export interface RunResult {
 }
 
 export interface RunOptions {
-  stdin?: string | Buffer;
+  /** What warren reads on stdin; 'open' leaves the pipe open for the test to write (see feedLines). */
+  stdin?: string | Buffer | 'open';
   env?: Record<string, string | undefined>;
   timeoutMs?: number;
 }
@@ -39,9 +40,53 @@ export function startWarren(args: string[], options: RunOptions = {}): ChildProc
     env: testEnv(options.env),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  if (options.stdin === 'open') return child;
   if (options.stdin !== undefined) child.stdin?.end(options.stdin);
   else child.stdin?.end();
   return child;
+}
+
+/**
+ * Writes `line-1`, `line-2`, … to the stdin of a warren started with `stdin: 'open'`, as fast
+ * as it reads them, and keeps on until `until` settles (a fault the test brings about), then
+ * writes `more` lines and ends stdin. So the fault always comes in the middle of the stream,
+ * however fast warren publishes. Stops early if warren exits. Resolves to the number of lines
+ * written.
+ */
+export async function feedLines(child: ChildProcess, until: Promise<unknown>, more = 5_000): Promise<number> {
+  const stdin = child.stdin;
+  if (!stdin) throw new Error('feedLines needs a child started with stdin: open');
+  let settled = false;
+  let gone = child.exitCode !== null || child.signalCode !== null;
+  until.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true;
+    },
+  );
+  stdin.on('error', () => {
+    gone = true; // EPIPE: warren stopped reading
+  });
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      gone = true;
+      resolve();
+    }),
+  );
+  let next = 1;
+  let last = Number.POSITIVE_INFINITY;
+  while (!gone && next <= last) {
+    if (settled && last === Number.POSITIVE_INFINITY) last = next + more - 1;
+    const end = Math.min(next + 1000, last + 1);
+    let chunk = '';
+    for (; next < end; next += 1) chunk += `line-${next}\n`;
+    if (stdin.write(chunk)) await new Promise((resolve) => setImmediate(resolve));
+    else await Promise.race([new Promise((resolve) => stdin.once('drain', resolve)), exited]);
+  }
+  if (!gone) stdin.end();
+  return next - 1;
 }
 
 export function collect(child: ChildProcess, timeoutMs = 30_000): Promise<RunResult> {
