@@ -1352,14 +1352,7 @@ export async function parseArgs(argv: string[], io: Io = processIo()): Promise<P
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
-    // A command's own checks: point at that command's help, as commander's errors do.
-    if (error instanceof UsageError && error.hint === DEFAULT_USAGE_HINT) {
-      throw new UsageError(error.message, {
-        cause: error.cause,
-        hint: `see 'warren ${helpPath(argv)}--help'`,
-      });
-    }
-    if (!(error instanceof CommanderError)) throw error;
+    if (!(error instanceof CommanderError)) throw withCommandHelp(error, argv);
     if (error.exitCode === 0 || error.code === 'commander.help' || error.code === 'commander.helpDisplayed') {
       if (error.exitCode !== 0) throw new UsageError('', { hint: undefined });
       return undefined;
@@ -1429,7 +1422,12 @@ async function makeContext(parsed: ParsedCommand, io: Io): Promise<CommandContex
         );
       }
       const password = resolvePassword(global.passwordFile, io.env, settings?.passwordFile);
-      const urls = resolveBrokerUrls(global.urls, io.env, settings, password);
+      const urls = resolveBrokerUrls(
+        global.urls,
+        io.env,
+        settings && { ...settings, name: profile?.name },
+        password,
+      );
       const insecure = global.insecure || settings?.insecure === true;
       const tls = readTlsFiles({
         ca: global.ca ?? settings?.ca,
@@ -1525,6 +1523,18 @@ async function dispatch(parsed: ParsedCommand, io: Io): Promise<void> {
   }
 }
 
+/**
+ * A usage error that points at the general help, pointed at the command's own instead, as
+ * commander's errors are: for a command's own checks, whether found while parsing or after
+ * (a bad `--template` or `--match`, a bad URL in WARREN_URL).
+ */
+function withCommandHelp(error: unknown, argv: string[]): unknown {
+  if (!(error instanceof UsageError) || error.hint !== DEFAULT_USAGE_HINT) return error;
+  const path = helpPath(argv);
+  if (path === '') return error;
+  return new UsageError(error.message, { cause: error.cause, hint: `see 'warren ${path}--help'` });
+}
+
 /** Runs warren and returns its exit code; every error ends here. */
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   let verbose = argv.includes('-v') || argv.includes('--verbose');
@@ -1535,7 +1545,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     await dispatch(parsed, io);
     return ExitCode.ok;
   } catch (error) {
-    return await reportError(error, io, verbose, argv.includes('--no-color') ? false : undefined);
+    const colourFlag = argv.includes('--no-color') ? false : undefined;
+    return await reportError(withCommandHelp(error, argv), io, verbose, colourFlag);
   }
 }
 

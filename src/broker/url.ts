@@ -34,23 +34,24 @@ export interface TlsSocketOptions {
 export function resolveBrokerUrls(
   flagUrls: string[] | undefined,
   env: NodeJS.ProcessEnv,
-  profile?: { urls: string[] | undefined; vhost: string | undefined },
+  profile?: { urls: string[] | undefined; vhost: string | undefined; name?: string },
   password?: string,
 ): BrokerUrl[] {
   const profileUrls = profile?.urls;
-  const fromEnv = env['WARREN_URL'] || env['AMQP_URL'];
-  const source =
+  const envName = env['WARREN_URL'] ? 'WARREN_URL' : env['AMQP_URL'] ? 'AMQP_URL' : undefined;
+  // Errors name where the bad URL came from: the flag, the variable, or the profile.
+  const [given, source]: [string[], string] =
     flagUrls && flagUrls.length > 0
-      ? flagUrls
-      : fromEnv
-        ? [fromEnv]
+      ? [flagUrls, '--url']
+      : envName
+        ? [[env[envName] as string], envName]
         : profileUrls && profileUrls.length > 0
-          ? profileUrls
-          : [DEFAULT_URL];
-  const urls = splitUrls(source);
-  if (urls.length === 0) throw new UsageError('--url: no broker URL given');
+          ? [profileUrls, profile?.name === undefined ? "the profile's url" : `profile '${profile.name}' url`]
+          : [[DEFAULT_URL], '--url'];
+  const urls = splitUrls(given);
+  if (urls.length === 0) throw new UsageError(`${source}: no broker URL given`);
   return urls.map((url) => {
-    const broker = parseBrokerUrl(withVhost(url, profile?.vhost));
+    const broker = parseBrokerUrl(withVhost(url, profile?.vhost), source);
     return password === undefined ? broker : withPassword(broker, password);
   });
 }
@@ -115,20 +116,21 @@ export function withVhost(url: string, vhost: string | undefined): string {
   }
 }
 
-export function parseBrokerUrl(text: string): BrokerUrl {
+/** A broker URL checked; errors begin with `source`, where the URL came from (`--url`, `WARREN_URL`, …). */
+export function parseBrokerUrl(text: string, source = '--url'): BrokerUrl {
   let parsed: URL;
   try {
     parsed = new URL(text);
   } catch {
-    throw new UsageError(`--url: '${maskLoosely(text)}' is not a URL`, {
+    throw new UsageError(`${source}: '${maskLoosely(text)}' is not a URL`, {
       hint: 'expected amqp://user:password@host:5672/vhost or amqps://…',
     });
   }
   if (parsed.password) registerSecret(parsed.password);
   if (parsed.protocol !== 'amqp:' && parsed.protocol !== 'amqps:') {
-    throw new UsageError(`--url: '${maskUrl(parsed)}' must start with amqp:// or amqps://`);
+    throw new UsageError(`${source}: '${maskUrl(parsed)}' must start with amqp:// or amqps://`);
   }
-  if (!parsed.hostname) throw new UsageError(`--url: '${maskUrl(parsed)}' names no host`);
+  if (!parsed.hostname) throw new UsageError(`${source}: '${maskUrl(parsed)}' names no host`);
   return { url: text, masked: maskUrl(parsed), tls: parsed.protocol === 'amqps:' };
 }
 

@@ -366,7 +366,17 @@ const rows: Row[] = [
     argv: ['publish', '-k', Q, 'x'],
     env: { WARREN_URL: 'localhost:5672' },
     code: 2,
-    stderr: /'localhost:5672'/,
+    // Named by where it came from, and the hint is the command's help.
+    stderr: /WARREN_URL: 'localhost:5672'/,
+  },
+  {
+    name: 'AMQP_URL with another scheme',
+    argv: ['consume', Q, '--count', '1'],
+    env: { WARREN_URL: undefined, AMQP_URL: 'http://guest:guest@localhost/' },
+    code: 2,
+    stderr: /AMQP_URL: 'http:\/\/guest:\*\*\*@localhost\/' must start with amqp:\/\/ or amqps:\/\//,
+    also: /see 'warren consume --help'/,
+    secret: 'guest:guest',
   },
   {
     name: 'an unknown vhost',
@@ -404,6 +414,14 @@ const rows: Row[] = [
     files: { 'warren/config.json': '{"profiles": {"a": {"url": "amqp://x"},}}' },
     code: 2,
     stderr: /config file .*warren\/config\.json: not valid JSON at line 1, column \d+/,
+  },
+  {
+    name: 'a profile with a bad URL',
+    argv: ['--profile', 'prod', 'publish', '-k', Q, 'x'],
+    env: { XDG_CONFIG_HOME: DIR, WARREN_URL: undefined },
+    files: { 'warren/config.json': '{"profiles": {"prod": {"url": "amqp//broker"}}}' },
+    code: 2,
+    stderr: /profile 'prod' url: 'amqp\/\/broker' is not a URL/,
   },
 
   // --- The broker says no.
@@ -479,6 +497,7 @@ const rows: Row[] = [
     argv: ['tail', 'amq.topic', '--match', 'nope=1'],
     code: 2,
     stderr: /--match 'nope=1': unknown field 'nope'/,
+    also: /fields: exchange, routingKey/,
   },
   {
     name: 'tail --match with spaces around the operator',
@@ -492,6 +511,7 @@ const rows: Row[] = [
     files: { 'capture.ndjson': '{"body":"1"}\n' },
     code: 2,
     stderr: /--match 'body~\(': invalid regular expression/,
+    also: /see 'warren replay --help'/,
   },
   {
     name: 'replay --match with an unclosed quote',
@@ -505,12 +525,14 @@ const rows: Row[] = [
     argv: ['consume', Q, '--count', '1', '--timeout', '5s', '--template', '{nope}'],
     code: 2,
     stderr: /--template: unknown placeholder \{nope\}/,
+    also: /known: \{exchange\} \{routingKey\}/,
   },
   {
     name: '--template with an unclosed placeholder',
     argv: ['consume', Q, '--count', '1', '--timeout', '5s', '--template', '{routingKey} {body'],
     code: 2,
     stderr: /--template: '\{' at position 14 is never closed/,
+    also: /see 'warren consume --help'/,
   },
 ];
 

@@ -47,6 +47,23 @@ describe('resolveBrokerUrls: where the broker URL comes from', () => {
     expect(usageError(() => resolveBrokerUrls([' , '], {})).exitCode).toBe(2);
   });
 
+  it('a bad URL is named by where it came from: the flag, the variable, or the profile', () => {
+    const profile = { urls: ['amqp//p'], vhost: undefined, name: 'prod' };
+    expect(usageError(() => resolveBrokerUrls(['http://f'], {})).message).toMatch(/^--url: 'http:\/\/f\/'/);
+    expect(usageError(() => resolveBrokerUrls(undefined, { WARREN_URL: 'amqp://' })).message).toMatch(
+      /^WARREN_URL: 'amqp:\/\/' names no host/,
+    );
+    expect(usageError(() => resolveBrokerUrls(undefined, { AMQP_URL: 'x' })).message).toMatch(
+      /^AMQP_URL: 'x'/,
+    );
+    expect(usageError(() => resolveBrokerUrls(undefined, {}, profile)).message).toMatch(
+      /^profile 'prod' url: 'amqp\/\/p' is not a URL/,
+    );
+    expect(usageError(() => resolveBrokerUrls(undefined, { AMQP_URL: ',' }, profile)).message).toBe(
+      'AMQP_URL: no broker URL given',
+    );
+  });
+
   it('marks amqps URLs as TLS', () => {
     expect(resolveBrokerUrls(['amqp://a', 'amqps://b'], {}).map((u) => u.tls)).toEqual([false, true]);
   });
