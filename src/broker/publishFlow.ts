@@ -59,7 +59,7 @@ export class PublishFlow {
   }
 
   send(message: OutgoingMessage, line: number, ref?: number): Promise<void> | undefined {
-    if (this.session.lost) return this.recover().then(() => this.send(message, line, ref));
+    if (this.session.lost) return this.recover(line).then(() => this.send(message, line, ref));
     this.publisher.publish(message, line, ref);
     if (!this.publisher.canWrite || this.saturated(this.limits.maxInFlight, this.limits.maxInFlightBytes)) {
       return this.makeRoom();
@@ -93,13 +93,14 @@ export class PublishFlow {
   /**
    * After the connection is lost: reconnects and sends again what is unconfirmed, or (no
    * Reconnect, a refusal rather than a lost link, or every attempt failed) records what is
-   * in flight as unconfirmed and throws.
+   * in flight as unconfirmed and throws. `nextLine` is the line about to be sent, if any: the
+   * first unconfirmed one when nothing is in flight (the loss found on an idle connection).
    */
-  private async recover(): Promise<void> {
+  private async recover(nextLine?: number): Promise<void> {
     const lost = this.session.lost;
     if (!lost) return;
     const reconnect = this.reconnect;
-    if (!reconnect || !(lost instanceof UnreachableError)) throw this.giveUp(lost);
+    if (!reconnect || !(lost instanceof UnreachableError)) throw this.giveUp(lost, nextLine);
     if (this.tracker.confirmed > this.confirmedAtReconnect) this.attempts = 0;
     let reason: WarrenError = lost;
     while (this.attempts < reconnect.retries) {
@@ -112,7 +113,7 @@ export class PublishFlow {
       try {
         opened = await reconnect.open();
       } catch (error) {
-        if (!(error instanceof UnreachableError)) throw this.giveUp(error as WarrenError);
+        if (!(error instanceof UnreachableError)) throw this.giveUp(error as WarrenError, nextLine);
         reason = error;
         continue;
       }
@@ -136,6 +137,7 @@ export class PublishFlow {
         `${reason.message}; gave up after ${reconnect.retries} reconnection attempt${reconnect.retries === 1 ? '' : 's'}`,
         { cause: reason },
       ),
+      nextLine,
     );
   }
 
@@ -143,8 +145,8 @@ export class PublishFlow {
    * Everything in flight is unconfirmed for good: recorded as such. A lost connection's
    * error names the first unconfirmed line, where a rerun of the input would start.
    */
-  private giveUp(error: WarrenError): WarrenError {
-    const first = this.tracker.firstInFlightLine;
+  private giveUp(error: WarrenError, nextLine?: number): WarrenError {
+    const first = this.tracker.firstInFlightLine ?? nextLine;
     this.tracker.abandonInFlight(error.message);
     if (!(error instanceof UnreachableError) || first === undefined) return error;
     return new UnreachableError(`${error.message}; first unconfirmed: line ${first}`, { cause: error.cause });

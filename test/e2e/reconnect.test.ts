@@ -102,6 +102,41 @@ describe('publish when the broker closes the connection', () => {
     }
   });
 
+  it.each([
+    ['--retries 0: exit 69 when the next line comes, naming that line as the first unconfirmed', '0'],
+    ['with retries: reconnects when the next line comes and sends it; exit 0', '5'],
+  ])('the connection lost while idle, nothing in flight; %s', async (_, retries) => {
+    const queue = await broker.queue('reconnect-idle');
+    const child = startWarren(['publish', '--input', 'lines', '-k', queue, '--retries', retries], {
+      stdin: 'open',
+    });
+    const done = collect(child, 60_000);
+    child.stdin?.write('one\n');
+    await eventually(async () => (await broker.messageCount(queue)) === 1, 10_000);
+    await forceCloseConnectionOf(child.pid as number, 'warren publish');
+    child.stdin?.end('two\nthree\n');
+    const result = await done;
+    expect(hasStackTrace(result.stderr)).toBe(false);
+    const bodies = (await takeAllFast(broker.connection, queue)).map((m) => m.content.toString());
+    if (retries === '0') {
+      expect(result.code, result.stderr).toBe(69);
+      const errors = result.stderr.split('\n').filter((line) => line.startsWith('error'));
+      expect(errors).toEqual([
+        expect.stringMatching(
+          /CONNECTION_FORCED.*gave up after 0 reconnection attempts; first unconfirmed: line 2$/,
+        ),
+      ]);
+      expect(bodies).toEqual(['one']);
+    } else {
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toMatch(/reconnecting \(1 of 5\), 0 unconfirmed to send again/);
+      expect(result.stderr).toMatch(
+        /published 3, confirmed 3, returned 0, nacked 0, sent again 0 after 1 reconnection/,
+      );
+      expect(bodies).toEqual(['one', 'two', 'three']);
+    }
+  });
+
   it('a bad --retries is a usage error', async () => {
     const result = await collect(startWarren(['publish', '--retries', 'lots', '-k', 'nowhere', 'x']));
     expect(result.code).toBe(2);
