@@ -1,4 +1,5 @@
 import { ConfirmTracker, type SettleStatus } from '../broker/confirmTracker.js';
+import type { OutgoingMessage } from '../broker/envelope.js';
 import { encodableHeaders } from '../broker/fieldTable.js';
 import { PublishFlow } from '../broker/publishFlow.js';
 import { type Consumption, type DeliveredMessage, DIRECT_REPLY_TO } from '../broker/session.js';
@@ -114,6 +115,43 @@ export async function exec(options: ExecOptions, context: CommandContext): Promi
       settled();
     };
 
+    /**
+     * Publishes a reply or a counted retry for a delivery, which is settled once the broker
+     * confirms it (tracker.onSettled). One that cannot be sent at all settles the delivery at
+     * once: a reply is dropped and the request acked, as when a reply comes back unroutable;
+     * a retry whose count cannot be added (headers near 64 KiB) is rejected, as after the
+     * last retry, so that it cannot fail for ever uncounted.
+     */
+    const followUp = (kind: FollowUp, message: DeliveredMessage, build: () => OutgoingMessage) => {
+      const tag = message.deliveryTag;
+      if (!flow) throw new Error('a reply or a counted retry needs a publisher');
+      let sending: Promise<void> | undefined;
+      try {
+        sending = flow.send(build(), tag, tag);
+      } catch (error) {
+        const why = error instanceof Error ? error.message : String(error);
+        if (kind === 'reply') {
+          context.reporter.warn(
+            `${label(message)}: the reply cannot be sent (${why}): dropped, request acked`,
+          );
+          consumption?.ack(tag, false);
+          tally.acked += 1;
+        } else {
+          context.reporter.warn(
+            `${label(message)}: the retry count cannot be added (${why}): rejected instead`,
+          );
+          consumption?.reject(tag, false, false);
+          tally.rejected += 1;
+        }
+        settled();
+        return;
+      }
+      followUps.set(tag, kind);
+      // A lost connection ends the run through session.lost, and the tracker settles what it
+      // held as unconfirmed (the deliveries go back to the queue): nothing to do here.
+      sending?.catch(() => {});
+    };
+
     const finish = (message: DeliveredMessage, decision: Decision, stdout: Buffer | undefined) => {
       const tag = message.deliveryTag;
       if (decision.failed) {
@@ -127,25 +165,20 @@ export async function exec(options: ExecOptions, context: CommandContext): Promi
       switch (decision.action) {
         case 'ack': {
           const replyTo = message.properties.replyTo;
-          if (options.reply && flow && replyTo) {
-            followUps.set(tag, 'reply');
-            flow.send(
-              {
-                exchange: '',
-                routingKey: replyTo,
-                body: stdout ?? Buffer.alloc(0),
-                properties:
-                  message.properties.correlationId === undefined
-                    ? {}
-                    : { correlationId: message.properties.correlationId },
-                headers: undefined,
-                // RabbitMQ returns a mandatory reply to direct reply-to as unroutable even
-                // as it delivers it (3.10): a reply there goes without the flag.
-                mandatory: !replyTo.startsWith(`${DIRECT_REPLY_TO}.`),
-              },
-              tag,
-              tag,
-            );
+          if (options.reply && replyTo) {
+            followUp('reply', message, () => ({
+              exchange: '',
+              routingKey: replyTo,
+              body: stdout ?? Buffer.alloc(0),
+              properties:
+                message.properties.correlationId === undefined
+                  ? {}
+                  : { correlationId: message.properties.correlationId },
+              headers: undefined,
+              // RabbitMQ returns a mandatory reply to direct reply-to as unroutable even
+              // as it delivers it (3.10): a reply there goes without the flag.
+              mandatory: !replyTo.startsWith(`${DIRECT_REPLY_TO}.`),
+            }));
             return;
           }
           if (options.reply && !replyTo) {
@@ -164,20 +197,14 @@ export async function exec(options: ExecOptions, context: CommandContext): Promi
           tally.rejected += 1;
           break;
         case 'retry': {
-          if (!flow) throw new Error('a counted retry needs a publisher');
-          followUps.set(tag, 'retry');
           const headers = { ...(message.headers ?? {}), [RETRY_HEADER]: retriesOf(message.headers) + 1 };
-          flow.send(
-            {
-              exchange: '',
-              routingKey: options.queue,
-              body: message.body,
-              properties: { ...message.properties },
-              headers: encodableHeaders(headers),
-            },
-            tag,
-            tag,
-          );
+          followUp('retry', message, () => ({
+            exchange: '',
+            routingKey: options.queue,
+            body: message.body,
+            properties: { ...message.properties },
+            headers: encodableHeaders(headers),
+          }));
           return;
         }
       }

@@ -454,6 +454,37 @@ describe.concurrent('consume --exec', () => {
     );
   });
 
+  it('--max-retries: a message whose headers leave no room for the retry count is rejected, not crashed on', async () => {
+    const { work, dlq } = await withDeadLetters('exec-full-headers');
+    // 65,523 bytes of header value: as much as one message can carry; x-warren-retries
+    // would take it over 64 KiB.
+    const big = 'h'.repeat(65_523);
+    await broker.publish('', work, 'heavy', { messageId: 'f-1', headers: { big } });
+    const result = await runWarren([
+      'consume',
+      work,
+      '--exec',
+      'exit 3',
+      '--max-retries',
+      '2',
+      '--count',
+      '1',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expectClean(result);
+    expect(warnings(result.stderr)).toEqual([
+      'warning: message f-1: handler exit 3: retried',
+      expect.stringMatching(
+        /^warning: message f-1: the retry count cannot be added \(headers: \d+ bytes encoded, over the 65536 a message may carry\): rejected instead$/,
+      ),
+    ]);
+    expect(result.stderr).toMatch(/handled 1 message from '.*': 0 acked, 1 rejected \(1 failed\)/);
+    expect(await broker.messageCount(work)).toBe(0);
+    const dead = await broker.drain(dlq);
+    expect(idsOf(dead)).toEqual(['f-1']);
+    expect(dead[0]?.properties.headers?.['big']).toBe(big);
+  });
+
   describe('--exec-timeout', () => {
     it.each([
       ['a hung handler', (sleep: string) => `touch "$HDIR/started"; ${sleep}`],
