@@ -283,6 +283,14 @@ function encodableFromTypedForm(record: Record<string, unknown>, path: string): 
     case 'float': {
       const n = typeof value === 'string' ? NON_FINITE[value] : value;
       if (typeof n !== 'number') throw fail('is not a number');
+      // RabbitMQ closes the whole connection (INTERNAL_ERROR) on a NaN or an infinity.
+      if (!Number.isFinite(type === 'float' ? Math.fround(n) : n)) {
+        throw fail(
+          Number.isFinite(n)
+            ? 'is beyond the range of a 32-bit float'
+            : 'cannot be sent: RabbitMQ refuses NaN and infinite numbers',
+        );
+      }
       return { '!': type, value: n };
     }
     case 'decimal': {

@@ -64,6 +64,22 @@ const rows: Row[] = [
     confirmed: ['1', '2'],
   },
   {
+    // RabbitMQ would close the connection (INTERNAL_ERROR), and a reconnect send it again.
+    name: 'ndjson: a NaN double header',
+    argv: NDJSON,
+    stdin: thirdLineBad('{"body":"3","headers":{"h":{"!":"double","value":"NaN"}}}'),
+    code: 65,
+    stderr:
+      /line 3: headers\.h: double value "NaN" cannot be sent: RabbitMQ refuses NaN and infinite numbers/,
+    confirmed: ['1', '2'],
+  },
+  {
+    name: '-H with a float beyond 32 bits',
+    argv: ['publish', '-k', Q, '-H', 'h:={"!":"float","value":3.5e38}', 'x'],
+    code: 2,
+    stderr: /--header: h: float value 3\.5e\+38 is beyond the range of a 32-bit float/,
+  },
+  {
     name: 'ndjson: a number, not an object',
     argv: NDJSON,
     stdin: thirdLineBad('42'),

@@ -232,16 +232,13 @@ describe('decode → typed JSON → encode reproduces the wire bytes', () => {
     ['T', V.T(1795770000n)],
     ['T max', V.T(2n ** 64n - 1n)],
     ['f', V.f(Math.fround(0.1))],
-    ['f NaN', V.f(Number.NaN)],
-    ['f -Infinity', V.f(-Infinity)],
     ['f -0', V.f(-0)],
+    ['f largest', V.f(Math.fround(3.4e38))],
     ['d fraction', V.d(0.1)],
     ['d integral', V.d(3)],
     ['d huge', V.d(1e300)],
     ['d negative huge', V.d(-1e300)],
     ['d 2^50 + 0.5', V.d(2 ** 50 + 0.5)],
-    ['d NaN', V.d(Number.NaN)],
-    ['d Infinity', V.d(Infinity)],
     ['d -0', V.d(-0)],
     ['D', V.D(255, 4294967295)],
     ['x', V.x(Buffer.from([0xde, 0xad, 0xbe, 0xef, 0]))],
@@ -324,10 +321,10 @@ function generator(seed: number) {
       () => random() * 1000 - 500,
       () => int(-1000, 1000),
       () => (random() - 0.5) * 2 ** int(0, 1023),
-      () => pick([Number.NaN, Infinity, -Infinity, -0, 0, Number.MAX_VALUE, Number.MIN_VALUE, 2 ** 63]),
+      // No NaN or infinities: they are decoded, but RabbitMQ refuses them (see the bad values).
+      () => pick([-0, 0, Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE, 2 ** 63]),
     ])();
-  const float = () =>
-    Math.fround(pick([random() * 100 - 50, int(-100, 100), Number.NaN, Infinity, -Infinity, -0, 3.4e38]));
+  const float = () => Math.fround(pick([random() * 100 - 50, int(-100, 100), -0, 3.4e38, -3.4e38, 1e-40]));
 
   function value(depth: number): Raw {
     const scalars: (() => Raw)[] = [
@@ -412,6 +409,27 @@ describe('encodableFromTyped / encodableHeaders: bad values name their path', ()
     ['double as a word', { '!': 'double', value: 'big' }, /headers\.h: double value "big" is not a number/],
     ['table that is an array', { '!': 'table', value: [1] }, /headers\.h: table value .* is not an object/],
     ['string that is a number', { '!': 'string', value: 1 }, /headers\.h: string value 1 is not a string/],
+    // RabbitMQ closes the connection (INTERNAL_ERROR) on these: refused before sending.
+    [
+      'double NaN',
+      { '!': 'double', value: 'NaN' },
+      /headers\.h: double value "NaN" cannot be sent: RabbitMQ refuses NaN/,
+    ],
+    [
+      'double -Infinity',
+      { '!': 'double', value: '-Infinity' },
+      /headers\.h: double value "-Infinity" cannot be sent/,
+    ],
+    [
+      'float Infinity',
+      { '!': 'float', value: 'Infinity' },
+      /headers\.h: float value "Infinity" cannot be sent/,
+    ],
+    [
+      'float beyond 32 bits',
+      { '!': 'float', value: 3.5e38 },
+      /headers\.h: float value 3\.5e\+38 is beyond the range of a 32-bit float/,
+    ],
     ['plain NaN', Number.NaN, /headers\.h: NaN is not a finite number/],
     ['plain Infinity', Infinity, /headers\.h: Infinity is not a finite number/],
     ['undefined', undefined, /headers\.h: unsupported value undefined/],
