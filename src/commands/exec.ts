@@ -70,6 +70,10 @@ export async function exec(options: ExecOptions, context: CommandContext): Promi
       : undefined;
     const followUps = new Map<number, FollowUp>();
     let consumption: Consumption | undefined;
+    let consumed = () => {};
+    const consuming = new Promise<void>((resolve) => {
+      consumed = resolve;
+    });
     let taken = 0;
 
     const idle = idleTimer(options.timeoutMs, () => {
@@ -223,7 +227,9 @@ export async function exec(options: ExecOptions, context: CommandContext): Promi
         prefix: options.concurrency > 1 ? `[${idOf(message)}] ` : '',
       });
       running.set(message.deliveryTag, run);
-      void run.done.then(({ exit, stdout }) => {
+      // A handler that could not start is done at once, maybe before the consumer is in
+      // place to settle its message: wait for it.
+      void Promise.all([run.done, consuming]).then(([{ exit, stdout }]) => {
         running.delete(message.deliveryTag);
         const decision = decide(exit, {
           onFailure: options.onFailure,
@@ -262,6 +268,7 @@ export async function exec(options: ExecOptions, context: CommandContext): Promi
             ),
           }),
       );
+      consumed();
       context.reporter.detail(
         `handling '${options.queue}' with ${options.concurrency} handler${options.concurrency === 1 ? '' : 's'} at once`,
       );

@@ -46,6 +46,12 @@ function lineForwarder(out: NodeJS.WritableStream, prefix: string) {
   };
 }
 
+/** Spawn errors that the message's own properties or headers cause, and why. */
+const MESSAGE_UNFIT: Record<string, string> = {
+  E2BIG: 'its headers or properties are too large for an environment variable',
+  ERR_INVALID_ARG_VALUE: 'a property or header holds a NUL byte, which an environment variable cannot',
+};
+
 /**
  * Runs one handler through the shell, in a process group of its own: a timeout or the
  * shutdown can stop it and whatever it started, and a Ctrl-C at the terminal reaches warren
@@ -60,9 +66,16 @@ export function runHandler(spec: HandlerSpec): HandlerRun {
       detached: true,
     });
   } catch (error) {
-    // Some failures are thrown rather than emitted (E2BIG: an environment over the limit).
+    // Some failures are thrown rather than emitted. Two come from the message itself and
+    // would come again on every try: a value over the kernel's limit for one variable
+    // (E2BIG: headers too large for WARREN_HEADERS), and a NUL byte, which no variable can
+    // hold (ERR_INVALID_ARG_VALUE: in the message id, say).
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    const exit: HandlerExit = { kind: 'notStarted', error: code };
+    const why = MESSAGE_UNFIT[code];
+    const exit: HandlerExit =
+      why === undefined
+        ? { kind: 'notStarted', error: code }
+        : { kind: 'notStarted', error: `${code} (${why})`, unfit: true };
     return { done: Promise.resolve({ exit, stdout: undefined }), interrupt: () => {}, kill: () => {} };
   }
   let timedOut = false;

@@ -27,7 +27,8 @@ export type HandlerExit =
   | { kind: 'exited'; code: number }
   | { kind: 'killed'; signal: string }
   | { kind: 'timedOut' }
-  | { kind: 'notStarted'; error: string }
+  /** `unfit`: the message itself cannot be handed to a handler, on this try or any other. */
+  | { kind: 'notStarted'; error: string; unfit?: boolean }
   /** Stopped by warren's shutdown after the grace period: not the message's fault. */
   | { kind: 'interrupted' };
 
@@ -68,8 +69,9 @@ function describe(exit: HandlerExit): string {
 }
 
 /**
- * The outcome of one handler run. Exit 0 acks, 65 rejects, 75 asks for another try; any
- * other failure follows --on-failure. With --max-retries, another try is counted, and a
+ * The outcome of one handler run. Exit 0 acks, 65 rejects, 75 asks for another try; a
+ * message that cannot be handed to a handler at all is rejected too; any other failure
+ * follows --on-failure. With --max-retries, another try is counted, and a
  * message that has had its retries is rejected instead, so a poison message cannot loop.
  */
 export function decide(
@@ -80,6 +82,8 @@ export function decide(
   if (exit.kind === 'exited' && exit.code === 0) return { action: 'ack', reason: why, failed: false };
   // Not the handler's failure: the message goes back as it was, uncounted.
   if (exit.kind === 'interrupted') return { action: 'requeue', reason: why, failed: false };
+  // Bad data as a handler's exit 65 is: another try would fail the same way, for ever.
+  if (exit.kind === 'notStarted' && exit.unfit) return { action: 'reject', reason: why, failed: true };
   const wantsAgain =
     exit.kind === 'exited' && exit.code === HANDLER_EXIT.requeue
       ? true

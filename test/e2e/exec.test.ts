@@ -485,6 +485,28 @@ describe.concurrent('consume --exec', () => {
     expect(dead[0]?.properties.headers?.['big']).toBe(big);
   });
 
+  it('a message that cannot be handed to a handler (NUL in its id, headers over the variable limit) is rejected, and the next is handled', async () => {
+    const { work, dlq } = await withDeadLetters('exec-unfit');
+    // The first delivery once stalled the run: its handler failed before the consumer was in place.
+    await broker.publish('', work, 'nul', { messageId: 'n\u0000ul' });
+    await broker.publish('', work, 'big', { messageId: 'big', headers: { h: '\u0001'.repeat(30_000) } });
+    await broker.publish('', work, 'good', { messageId: 'good' });
+    const result = await runWarren(['consume', work, '--exec', 'cat >/dev/null', '--count', '3']);
+    expect(result.code, result.stderr).toBe(0);
+    expectClean(result);
+    expect(warnings(result.stderr)).toEqual([
+      expect.stringMatching(
+        /handler did not start: ERR_INVALID_ARG_VALUE \(a property or header holds a NUL byte.*\): rejected$/,
+      ),
+      expect.stringMatching(
+        /^warning: message big: handler did not start: E2BIG \(its headers or properties are too large.*\): rejected$/,
+      ),
+    ]);
+    expect(result.stderr).toMatch(/handled 3 messages from '.*': 1 acked, 2 rejected \(2 failed\)/);
+    expect(await broker.messageCount(work)).toBe(0);
+    expect(idsOf(await broker.drain(dlq))).toEqual(['n\u0000ul', 'big']);
+  });
+
   describe('--exec-timeout', () => {
     it.each([
       ['a hung handler', (sleep: string) => `touch "$HDIR/started"; ${sleep}`],

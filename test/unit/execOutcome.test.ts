@@ -150,6 +150,14 @@ const WITHOUT_MAX: {
     failed: true,
   },
   {
+    name: 'did not start because of the message itself: rejected whatever the policy',
+    exit: { kind: 'notStarted', error: 'E2BIG (too large)', unfit: true },
+    onFailure: 'requeue',
+    action: 'reject',
+    reason: 'did not start: E2BIG (too large)',
+    failed: true,
+  },
+  {
     name: 'did not start, reject policy',
     exit: { kind: 'notStarted', error: 'EMFILE' },
     onFailure: 'reject',

@@ -69,7 +69,16 @@ describe('runHandler', () => {
   it('an environment too big to start with is a handler that did not start, not a crash', async () => {
     const s = spec('true', { env: { BIG: 'x'.repeat(200_000) } });
     const { exit } = await runHandler(s).done;
-    expect(exit).toEqual({ kind: 'notStarted', error: 'E2BIG' });
+    expect(exit).toEqual({
+      kind: 'notStarted',
+      error: 'E2BIG (its headers or properties are too large for an environment variable)',
+      unfit: true,
+    });
+  });
+
+  it('a NUL byte in the environment is a handler that did not start, and the message is unfit', async () => {
+    const { exit } = await runHandler(spec('true', { env: { ID: 'a\u0000b' } })).done;
+    expect(exit).toMatchObject({ kind: 'notStarted', error: /^ERR_INVALID_ARG_VALUE \(/, unfit: true });
   });
 
   it('a handler that does not read stdin does not fail on a big body', async () => {
