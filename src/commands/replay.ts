@@ -181,6 +181,9 @@ async function replayItems(
     options.dryRun || !session
       ? undefined
       : new PublishFlow(session, await session.openPublisher({ mandatory: options.mandatory, tracker }));
+  // A refusal that closes the publishing channel (no such exchange, say) ends the run now:
+  // a queue source would otherwise wait for deliveries that its unacked window holds back.
+  session?.onLost(stop);
   tracker.onSettled = (entry, seq, status) => {
     if (entry.ref !== undefined) source.settle(entry.ref, status);
     if (options.receipts) stdout.write(receipt(entry, seq, status));

@@ -27,6 +27,9 @@ function notAStream(queue: string, cause?: unknown): BrokerRefusedError {
   );
 }
 
+/** How long a consumer may take to get its first message before the range is taken as empty. */
+const ATTACH_WAIT_MS = 1000;
+
 /**
  * Attaches a short-lived consumer at `offset` and reports the offsets it sees: the first
  * one (`first`), or the greatest once nothing more comes for a moment (`last`).
@@ -113,6 +116,8 @@ export async function openStreamSource(
   const buffer = new ItemBuffer<DeliveredMessage>();
   let consumption: Consumption | undefined;
   let seen = 0;
+  /** Whether the consumer got anything at all, even offsets passed over. */
+  let attached = false;
   const stop = () => {
     buffer.end();
     consumption?.cancel().catch(() => {});
@@ -124,6 +129,7 @@ export async function openStreamSource(
       queue,
       { prefetch: options.prefetch, noAck: false, arguments: { [STREAM_OFFSET_HEADER]: range.start } },
       (message) => {
+        attached = true;
         if (buffer.isEnded) return;
         const at = offsetOf(message.headers);
         if (at === undefined && !checked) return buffer.fail(notAStream(queue));
@@ -162,8 +168,17 @@ export async function openStreamSource(
 
   async function* batches(): AsyncGenerator<ReplayItem[]> {
     for (;;) {
-      const message = await buffer.next();
-      if (message === undefined || message === IDLE) return;
+      // A start beyond the range (a time still to come, an offset past --until) attaches the
+      // consumer after the end: nothing ever comes, and the range is empty. As for the
+      // probes, a stream that sends nothing within a second has nothing there.
+      const wait = Number.isFinite(last) && !attached ? ATTACH_WAIT_MS : undefined;
+      const message = await buffer.next(wait);
+      if (message === IDLE) {
+        if (attached) continue;
+        stop();
+        return;
+      }
+      if (message === undefined) return;
       yield [message, ...buffer.takeAll()].map(itemOf);
     }
   }

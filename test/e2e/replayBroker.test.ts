@@ -337,6 +337,22 @@ describe('replay --from-queue (dead-letter re-drive)', () => {
     expect(left).toHaveLength(n);
   });
 
+  it('an origin exchange that is gone, with more messages than the window: exit 5 at once, every message stays in the DLQ', async () => {
+    // 2000 > the 500 held unconfirmed when the 404 closed the publishing channel: the run
+    // used to wait for ever for deliveries that window held back.
+    const n = 2000;
+    const setup = await filledDlq('rd-gone', n);
+    await broker.channel.deleteExchange(setup.exchange);
+    const result = await runWarren(['replay', '--from-queue', setup.dlq], { timeoutMs: 30_000 });
+    expect(result.code, result.stderr).toBe(5);
+    expect(hasStackTrace(result.stderr)).toBe(false);
+    const errors = result.stderr.split('\n').filter((line) => line.startsWith('error'));
+    expect(errors).toEqual([expect.stringMatching(/NOT_FOUND - no exchange/)]);
+    await settlesAt(setup.dlq, n);
+    const left = await takeAllFast(broker.connection, setup.dlq);
+    expect(new Set(idsOf(left))).toEqual(new Set(ids('m', 1, n)));
+  });
+
   it('SIGKILL mid-way loses nothing: every id is in the work queue or the DLQ', async () => {
     const n = 5000;
     const { setup, result } = await redriveInterrupted('rd-kill', n, async (child) => {
@@ -507,6 +523,20 @@ describe('replay --from-stream', () => {
     expect(tail.code, tail.stderr).toBe(0);
     expect(tail.stderr).toMatch(/published 5, confirmed 5/);
     expect(bodies(await takeAllFast(broker.connection, out))).toEqual(range(95, 100));
+  });
+
+  it.each([
+    ['a time still to come', ['--offset', '2099-01-01T00:00:00Z']],
+    ['an offset past --until', ['--offset', '50', '--until', '20']],
+    ['a time to come, with --until', ['--offset', '2099-01-01T00:00:00Z', '--until', '20']],
+  ])('a start beyond the range (%s): 0 messages, exit 0, at once', async (_, flags) => {
+    const out = await broker.queue('rs-beyond');
+    const result = await runWarren(['replay', '--from-stream', stream, ...flags, '-e', '', '-k', out], {
+      timeoutMs: 20_000,
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/published 0, confirmed 0/);
+    expect(await broker.messageCount(out)).toBe(0);
   });
 
   it('--offset next --count 2 replays what is published after it started', async () => {
