@@ -53,17 +53,57 @@ async function bindSource(
   await session.bind({ source: source.exchange, destination: { queue }, key, arguments: args });
 }
 
-/** Runs the trigger command; its output goes to stderr, never into warren's data. */
-function startTrigger(argv: string[], context: CommandContext): void {
+/** How long a trigger still running when the tail ends may take to finish before it is stopped. */
+const TRIGGER_GRACE_MS = 5000;
+
+/**
+ * Runs the trigger command; its output goes to stderr, never into warren's data. Resolves
+ * the returned `finish` once it has ended: at once if it has, else after waiting up to
+ * TRIGGER_GRACE_MS for it, then stopping it (SIGTERM), so that it neither outlives warren
+ * (to publish into the next run's tail) nor ends unreported.
+ */
+function startTrigger(argv: string[], context: CommandContext): { finish: () => Promise<void> } {
   const [command, ...args] = argv;
-  if (!command) return;
+  if (!command) return { finish: async () => {} };
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(context.io.stderr, { end: false });
   child.stderr?.pipe(context.io.stderr, { end: false });
-  child.on('error', (error) => context.reporter.warn(`trigger '${command}' did not start: ${error.message}`));
-  child.on('exit', (code, signal) => {
-    if (code !== 0) context.reporter.warn(`trigger '${argv.join(' ')}' exited ${signal ?? code}`);
+  let running = true;
+  let stopping = false;
+  const ended = new Promise<void>((resolve) => {
+    child.on('error', (error) => {
+      running = false;
+      context.reporter.warn(`trigger '${command}' did not start: ${error.message}`);
+      resolve();
+    });
+    child.on('exit', (code, signal) => {
+      running = false;
+      if (code !== 0 && !stopping)
+        context.reporter.warn(`trigger '${argv.join(' ')}' exited ${signal ?? code}`);
+      resolve();
+    });
   });
+  return {
+    finish: async () => {
+      if (!running) return;
+      context.reporter.detail(`waiting up to ${TRIGGER_GRACE_MS / 1000}s for the trigger to finish`);
+      let timer: NodeJS.Timeout | undefined;
+      const late = await Promise.race([
+        ended.then(() => false),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), TRIGGER_GRACE_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!late) return;
+      context.reporter.warn(
+        `trigger '${argv.join(' ')}' still running ${TRIGGER_GRACE_MS / 1000}s after the tail ended: stopping it`,
+      );
+      stopping = true;
+      child.kill('SIGTERM');
+      await ended;
+    },
+  };
 }
 
 /**
@@ -85,6 +125,7 @@ export async function tail(options: TailOptions, context: CommandContext): Promi
   let tapQueue = '';
   let ready = 0;
   const capture = options.capture === undefined ? undefined : await openCapture(options.capture);
+  let trigger: { finish: () => Promise<void> } | undefined;
   try {
     const stream = options.stream;
     await consume(
@@ -109,7 +150,7 @@ export async function tail(options: TailOptions, context: CommandContext): Promi
           );
           if (ready > 0) context.reporter.warn(`tapping ${sourceLabel} again`);
           // The trigger runs once, the first time the tap is bound.
-          else if (options.trigger.length > 0) startTrigger(options.trigger, context);
+          else if (options.trigger.length > 0) trigger = startTrigger(options.trigger, context);
           ready += 1;
         },
       },
@@ -123,6 +164,7 @@ export async function tail(options: TailOptions, context: CommandContext): Promi
           },
     );
   } finally {
+    await trigger?.finish();
     // Everything captured reaches the file before warren says it is done.
     if (capture) await closeCapture(capture);
   }

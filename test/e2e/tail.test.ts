@@ -124,6 +124,45 @@ describe('warren tail', () => {
     expect(result.stdout.toString()).toBe('event\n');
   });
 
+  it('a trigger still running when the event has come: its failure is reported; one that runs on is stopped after 5 s', async () => {
+    const exchange = await broker.exchange('tail-trigger-late', 'fanout');
+    const publish = `"${process.execPath}" bin/warren.js publish -q --no-mandatory -e ${exchange} -k k event`;
+    const tailWith = (script: string) =>
+      runWarren([
+        'tail',
+        exchange,
+        '--count',
+        '1',
+        '--timeout',
+        '20s',
+        '--format',
+        'body',
+        '--',
+        'sh',
+        '-c',
+        script,
+      ]);
+
+    // Ends with exit 3 a second after the event: once lost, as the tail had already ended.
+    const failing = await tailWith(`${publish}; sleep 1; exit 3`);
+    expect(failing.code, failing.stderr).toBe(0);
+    expect(failing.stdout.toString()).toBe('event\n');
+    expect(failing.stderr).toMatch(/warning: trigger 'sh -c .*' exited 3/);
+
+    // Would have published into the next run's tail: stopped instead (exec: the shell's pid is the sleep's).
+    const pidFile = join(tmpdir(), `${uniqueName('trigger-pid')}`);
+    const lingering = await tailWith(`echo $$ > ${pidFile}; ${publish}; exec sleep 60`);
+    expect(lingering.code, lingering.stderr).toBe(0);
+    expect(lingering.stdout.toString()).toBe('event\n');
+    expect(lingering.stderr).toMatch(
+      /warning: trigger 'sh -c .*' still running 5s after the tail ended: stopping it/,
+    );
+    expect(lingering.stderr).not.toMatch(/exited SIGTERM/);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    rmSync(pidFile, { force: true });
+    expect(() => process.kill(pid, 0), `trigger ${pid} still running`).toThrow(/ESRCH/);
+  });
+
   it('exit 3 when the expected event does not come before --timeout', async () => {
     const exchange = await broker.exchange('tail-timeout', 'topic');
     const result = await runWarren([
