@@ -139,16 +139,27 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
+/** ISO 8601 as people write it: a date, then maybe a time and a zone. */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/** `--timestamp`: now, whole seconds since the epoch, or an ISO 8601 time, from 1970 on. */
 function timestamp(value: string): number {
   if (value === 'now') return Math.floor(Date.now() / 1000);
-  if (/^\d+$/.test(value)) return Number(value);
-  const parsed = Date.parse(value);
-  if (Number.isNaN(parsed)) {
+  const seconds = /^\d+$/.test(value)
+    ? Number(value)
+    : ISO_8601.test(value)
+      ? Math.floor(Date.parse(value) / 1000)
+      : Number.NaN;
+  if (Number.isNaN(seconds)) {
     throw new InvalidArgumentError(
-      `'${value}' is not a time (use now, seconds since the epoch, or ISO 8601)`,
+      `'${value}' is not a time (use now, seconds since the epoch, or ISO 8601 such as 2026-11-27T09:00:00Z)`,
     );
   }
-  return Math.floor(parsed / 1000);
+  // A date shows times up to the year 275760; beyond, no reader could make sense of it.
+  if (seconds < 0 || !Number.isFinite(seconds) || Number.isNaN(new Date(seconds * 1000).getTime())) {
+    throw new InvalidArgumentError(`'${value}' is out of range (from 1970 to the year 275760)`);
+  }
+  return seconds;
 }
 
 function shortString(flag: string) {

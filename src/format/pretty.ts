@@ -30,12 +30,18 @@ export function visible(text: string): string {
   );
 }
 
+/** Seconds since the epoch as a UTC time; the number itself where no date can show it (past year 275760). */
+function timeText(seconds: number): string {
+  const date = new Date(seconds * 1000);
+  return Number.isNaN(date.getTime()) ? String(seconds) : date.toISOString().replace('.000Z', 'Z');
+}
+
 function headerValue(value: TypedValue): string {
   if (typeof value === 'string') return visible(value);
   if (value !== null && typeof value === 'object' && !Array.isArray(value) && '!' in value) {
     const typed = value as { '!': string; value: unknown };
     if (typed['!'] === 'timestamp' && typeof typed.value === 'number') {
-      return `${new Date(typed.value * 1000).toISOString()} (timestamp)`;
+      return `${timeText(typed.value)} (timestamp)`;
     }
     return `${visible(JSON.stringify(typed.value))} (${typed['!']})`;
   }
@@ -175,10 +181,7 @@ export function createPrettyFormatter(options: PrettyOptions): (message: Receive
     const lines = [title];
     const props = Object.entries(message.properties).map(([k, v]) => {
       // Seconds since the epoch mean nothing at a glance: the time, in UTC.
-      const value =
-        k === 'timestamp' && typeof v === 'number'
-          ? new Date(v * 1000).toISOString().replace('.000Z', 'Z')
-          : visible(String(v));
+      const value = k === 'timestamp' && typeof v === 'number' ? timeText(v) : visible(String(v));
       return { plain: `${k}: ${value}`, painted: `${paint.dim(`${k}:`)} ${value}` };
     });
     lines.push(...wrapItems(props, columns));

@@ -507,6 +507,32 @@ const rows: Row[] = [
     stderr: /'0' is not a rate/,
   },
 
+  // --- --timestamp: strict, and a time a reader can show.
+  {
+    name: '--timestamp -5',
+    argv: ['publish', '-k', Q, '--timestamp', '-5', 'x'],
+    code: 2,
+    stderr: /--timestamp.*'-5' is not a time/,
+  },
+  {
+    name: '--timestamp with words in it',
+    argv: ['publish', '-k', Q, '--timestamp', 'foo 12', 'x'],
+    code: 2,
+    stderr: /--timestamp.*'foo 12' is not a time/,
+  },
+  {
+    name: '--timestamp before 1970',
+    argv: ['publish', '-k', Q, '--timestamp', '1960-01-01', 'x'],
+    code: 2,
+    stderr: /--timestamp.*'1960-01-01' is out of range/,
+  },
+  {
+    name: '--timestamp past what a date can show',
+    argv: ['publish', '-k', Q, '--timestamp', '9000000000000', 'x'],
+    code: 2,
+    stderr: /--timestamp.*'9000000000000' is out of range/,
+  },
+
   // --- --match and --template.
   {
     name: 'tail --match of an unknown field',

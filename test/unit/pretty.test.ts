@@ -123,6 +123,14 @@ describe('pretty: the properties wrap to the width', () => {
     expect(out).toContain(`timestamp: ${iso}`);
     expect(out).not.toContain(String(TIMESTAMP));
   });
+
+  it('a timestamp past what a date can show (any client may send one) is shown as its number, not a crash', () => {
+    const out = pretty(
+      message({ properties: { timestamp: 9e12 }, headers: { t: { '!': 'timestamp', value: 9e12 } } }),
+    );
+    expect(out).toContain('timestamp: 9000000000000');
+    expect(out).toContain('t: 9000000000000 (timestamp)');
+  });
 });
 
 describe('pretty: a long body is cut to bodyLines', () => {
