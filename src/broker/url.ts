@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 
@@ -147,12 +147,30 @@ function maskLoosely(text: string): string {
 }
 
 /** A file a flag (or setting) names, read whole; one that cannot be read is a usage error naming it. */
+/** The most a certificate, key or password file may hold: more is the wrong file (or /dev/zero). */
+const MAX_NAMED_FILE_BYTES = 1024 * 1024;
+
 function readNamedFile(what: string, path: string): Buffer {
+  let fd: number | undefined;
   try {
-    return readFileSync(path);
+    fd = openSync(path, 'r');
+    const buffer = Buffer.alloc(MAX_NAMED_FILE_BYTES + 1);
+    let size = 0;
+    for (;;) {
+      const read = readSync(fd, buffer, size, buffer.length - size, null);
+      if (read === 0) break;
+      size += read;
+      if (size > MAX_NAMED_FILE_BYTES) {
+        throw new UsageError(`${what}: '${path}' is over 1 MiB: not a certificate, key or password file`);
+      }
+    }
+    return buffer.subarray(0, size);
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new UsageError(`${what}: cannot read '${path}' (${reason})`, { cause: error });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

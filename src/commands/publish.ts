@@ -5,7 +5,7 @@ import { type MessageOverrides, messageFromEnvelopeLine, type OutgoingMessage } 
 import { PublishFlow } from '../broker/publishFlow.js';
 import type { InputMode } from '../choices.js';
 import { DataError, InterruptedError, UsageError, WarrenError } from '../errors.js';
-import { inputError, openInputFile } from '../input/inputFile.js';
+import { checkStdin, inputError, openInputFile } from '../input/inputFile.js';
 import { type Line, LineSplitter } from '../input/lineSplitter.js';
 import { type StopSignal, watchStopSignals } from '../ui/signals.js';
 import type { CommandContext } from './context.js';
@@ -37,6 +37,7 @@ export function openInput(
       ? createReadStream('/dev/stdin', { highWaterMark: 256 * 1024 })
       : openInputFile(options.file);
   }
+  if (context.io.stdin === process.stdin) checkStdin();
   // One message typed at a terminal would wait for Ctrl-D unannounced; lines may be typed.
   if (context.io.stdin.isTTY && options.input === 'raw') {
     throw new UsageError('no message body: give BODY, --file FILE, or pipe it on stdin', {
@@ -46,13 +47,26 @@ export function openInput(
   return context.io.stdin as AsyncIterable<Buffer>;
 }
 
+/** RabbitMQ's largest max_message_size (512 MiB; the default is 128 MiB). */
+const MAX_BODY_BYTES = 512 * 1024 * 1024;
+
 export async function readWhole(
   input: AsyncIterable<Buffer> | Iterable<Buffer>,
   file: string | undefined,
 ): Promise<Buffer> {
   const chunks: Buffer[] = [];
+  let size = 0;
   try {
-    for await (const chunk of input) chunks.push(chunk);
+    for await (const chunk of input) {
+      size += chunk.length;
+      // Stop reading an endless input (/dev/zero) before it takes all memory.
+      if (size > MAX_BODY_BYTES) {
+        throw new DataError(
+          `the body is over ${MAX_BODY_BYTES / 1024 / 1024} MiB, more than RabbitMQ accepts in one message`,
+        );
+      }
+      chunks.push(chunk);
+    }
   } catch (error) {
     throw inputError(error, file);
   }

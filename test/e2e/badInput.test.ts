@@ -507,6 +507,36 @@ const rows: Row[] = [
     stderr: /'0' is not a rate/,
   },
 
+  // --- Inputs that are not what they seem.
+  {
+    name: 'a directory on stdin',
+    argv: ['publish', '-k', Q],
+    files: { 'folder/inside': 'x' },
+    stdinFile: 'folder',
+    code: 2,
+    stderr: /cannot read stdin: EISDIR/,
+  },
+  {
+    name: 'a directory on stdin, --input lines',
+    argv: ['publish', '-k', Q, '--input', 'lines'],
+    files: { 'folder/inside': 'x' },
+    stdinFile: 'folder',
+    code: 2,
+    stderr: /cannot read stdin: EISDIR/,
+  },
+  {
+    name: '--password-file /dev/zero',
+    argv: ['--password-file', '/dev/zero', 'publish', '-k', Q, 'x'],
+    code: 2,
+    stderr: /--password-file: '\/dev\/zero' is over 1 MiB/,
+  },
+  {
+    name: "--file ''",
+    argv: ['publish', '-k', Q, '--file', ''],
+    code: 2,
+    stderr: /cannot read '': ENOENT/,
+  },
+
   // --- --timestamp: strict, and a time a reader can show.
   {
     name: '--timestamp -5',

@@ -205,7 +205,7 @@ describe('pretty format, colour level 0', () => {
 
   it('shows a timestamp header as a date', () => {
     const out = pretty(message({ headers: { at: { '!': 'timestamp', value: 1795770000 } } }));
-    expect(out).toContain(`at: ${new Date(1795770000 * 1000).toISOString()} (timestamp)`);
+    expect(out).toContain('at: 2026-11-27T09:00:00Z (timestamp)');
   });
 
   it('does not pass terminal control sequences from the message through to the terminal', () => {
