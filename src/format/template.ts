@@ -30,6 +30,12 @@ function text(value: unknown): string {
   return JSON.stringify(value);
 }
 
+function ownValue(record: object | undefined, key: string): unknown {
+  return record !== undefined && Object.hasOwn(record, key)
+    ? (record as Record<string, unknown>)[key]
+    : undefined;
+}
+
 const ESCAPES: Record<string, string> = { n: '\n', t: '\t', '\\': '\\', '{': '{', '}': '}' };
 
 /**
@@ -69,15 +75,16 @@ export function compileTemplate(template: string): (message: ReceivedMessage) =>
 }
 
 function placeholder(name: string): (message: ReceivedMessage) => string {
-  const direct = FIELDS[name];
+  // Own keys only: `{constructor}` or `{headers.toString}` must not find Object's own.
+  const direct = Object.hasOwn(FIELDS, name) ? FIELDS[name] : undefined;
   if (direct) return (m) => text(direct(m));
   const dot = name.indexOf('.');
   const scope = name.slice(0, dot);
   const key = name.slice(dot + 1);
   if (dot > 0 && key && scope === 'properties') {
-    return (m) => text((m.properties as Record<string, unknown>)[key]);
+    return (m) => text(ownValue(m.properties, key));
   }
-  if (dot > 0 && key && scope === 'headers') return (m) => text(m.headers?.[key]);
+  if (dot > 0 && key && scope === 'headers') return (m) => text(ownValue(m.headers, key));
   throw new UsageError(`--template: unknown placeholder {${name}}`, {
     hint: `known: ${TEMPLATE_FIELDS.map((f) => `{${f}}`).join(' ')}`,
   });

@@ -111,6 +111,14 @@ describe('template format', () => {
     expect(templated('[{headers.x}]', message({ headers: undefined }))).toBe('[]\n');
   });
 
+  it("does not find JavaScript's own names on a message that lacks them", () => {
+    const names = ['constructor', 'toString', '__proto__', 'hasOwnProperty'];
+    for (const name of names) {
+      expect(templated(`[{headers.${name}}][{properties.${name}}]`)).toBe('[][]\n');
+    }
+    expect(usageError(() => compileTemplate('{constructor}')).message).toMatch(/unknown placeholder/);
+  });
+
   it('prints the body as text, or base64 when it is not UTF-8', () => {
     expect(templated('{body}', message({ body: Buffer.from('héllo') }))).toBe('héllo\n');
     expect(templated('{body}', message({ body: Buffer.from([0xff, 0xfe]) }))).toBe('//4=\n');
