@@ -162,6 +162,16 @@ function timestamp(value: string): number {
   return seconds;
 }
 
+/** A queue or exchange name: the broker takes at most 255 bytes. */
+function brokerName(what: string) {
+  return (value: string): string => {
+    const bytes = Buffer.byteLength(value);
+    if (bytes > 255)
+      throw new InvalidArgumentError(`${what} is ${bytes} bytes, over the 255 a name may have`);
+    return value;
+  };
+}
+
 function shortString(flag: string) {
   return (value: string): string => {
     if (Buffer.byteLength(value) > 255) throw new InvalidArgumentError(`${flag} is over 255 bytes`);
@@ -395,7 +405,11 @@ ${EXAMPLES.program}`,
     .command('publish')
     .description('publish one message, or many from stdin or a file, with publisher confirms')
     .argument('[body]', 'the message body (else --file, else stdin)')
-    .option('-e, --exchange <name>', "exchange to publish to ('' is the default exchange)")
+    .option(
+      '-e, --exchange <name>',
+      "exchange to publish to ('' is the default exchange)",
+      brokerName('--exchange'),
+    )
     .option(
       '-k, --routing-key <key>',
       'routing key (for the default exchange: the queue name)',
@@ -523,7 +537,7 @@ ${EXAMPLES.program}`,
   program
     .command('consume')
     .description('take messages from a queue and print them (acked only once written)')
-    .argument('<queue>', 'the queue to consume from')
+    .argument('<queue>', 'the queue to consume from', brokerName('the queue name'))
     .option('-n, --count <n>', 'stop after N messages', integer(1))
     .option(
       '-t, --timeout <duration>',
@@ -833,15 +847,24 @@ function addReplayCommand(
     .option(
       '--from-queue <queue>',
       're-drive a dead-letter queue: each message back where x-death says it was published',
+      brokerName('--from-queue'),
     )
-    .option('--from-stream <queue>', 're-publish a range of a stream queue, from --offset')
+    .option(
+      '--from-stream <queue>',
+      're-publish a range of a stream queue, from --offset',
+      brokerName('--from-stream'),
+    )
     .option(
       '--offset <offset>',
       'with --from-stream: first (default), last, next, an offset, a time (ISO 8601) or a duration ago (10m)',
     )
     .option('--until <offset|time>', 'with --from-stream: stop before this offset or time')
-    .option('-e, --exchange <name>', "publish to this exchange instead ('' is the default exchange)")
-    .option('--to-exchange <name>', 'the same as --exchange')
+    .option(
+      '-e, --exchange <name>',
+      "publish to this exchange instead ('' is the default exchange)",
+      brokerName('--exchange'),
+    )
+    .option('--to-exchange <name>', 'the same as --exchange', brokerName('--to-exchange'))
     .option('-k, --routing-key <key>', 'publish with this routing key instead', shortString('--routing-key'))
     .option('-H, --header <key=value>', 'set a header; key:=JSON for a typed value (repeatable)', collect)
     .addOption(
@@ -1044,9 +1067,13 @@ function bindingFromFlags(o: Record<string, unknown>): BindingSpec {
 
 function addBindingFlags(command: Command): Command {
   return command
-    .requiredOption('--source <exchange>', 'the exchange messages come from')
-    .option('--queue <queue>', 'bind to this queue')
-    .option('--exchange <exchange>', 'or bind to this exchange (exchange-to-exchange)')
+    .requiredOption('--source <exchange>', 'the exchange messages come from', brokerName('--source'))
+    .option('--queue <queue>', 'bind to this queue', brokerName('--queue'))
+    .option(
+      '--exchange <exchange>',
+      'or bind to this exchange (exchange-to-exchange)',
+      brokerName('--exchange'),
+    )
     .option('--key <key>', 'binding key (routing key pattern); default empty')
     .addOption(new Option('--binding-key <key>').hideHelp())
     .option(
@@ -1092,7 +1119,7 @@ function addTopologyCommands(
     .command('exchange')
     .description('declare an exchange')
     .addHelpText('after', EXAMPLES.declareExchange)
-    .argument('<name>', 'the exchange')
+    .argument('<name>', 'the exchange', brokerName('the exchange name'))
     .option('--type <type>', 'direct, fanout, topic, headers, or a plugin type', 'direct')
     .option('--durable', 'survives a broker restart (the default)')
     .option('--no-durable', 'gone when the broker restarts')
@@ -1128,7 +1155,7 @@ function addTopologyCommands(
     .command('queue')
     .description("declare a queue ('' for a server-named one); prints its name")
     .addHelpText('after', EXAMPLES.declareQueue)
-    .argument('<name>', "the queue, or '' to let the broker name it")
+    .argument('<name>', "the queue, or '' to let the broker name it", brokerName('the queue name'))
     .addOption(
       new Option('--type <type>', "queue type (default: the vhost's, normally classic)").choices(QUEUE_TYPES),
     )
@@ -1136,7 +1163,11 @@ function addTopologyCommands(
     .option('--no-durable', 'gone when the broker restarts')
     .option('--exclusive', 'only this connection may use it (gone when warren exits)')
     .option('--auto-delete', 'deleted when its last consumer goes')
-    .option('--dead-letter-exchange <exchange>', 'where rejected and expired messages go')
+    .option(
+      '--dead-letter-exchange <exchange>',
+      'where rejected and expired messages go',
+      brokerName('--dead-letter-exchange'),
+    )
     .option('--dead-letter-routing-key <key>', 'routing key for dead-lettered messages')
     .option('--message-ttl <duration>', 'messages expire after this long', duration)
     .option('--expires <duration>', 'the queue is deleted after being unused this long', duration)
@@ -1233,7 +1264,7 @@ function addTopologyCommands(
     .command('queue')
     .description('delete a queue (and the messages in it)')
     .addHelpText('after', EXAMPLES.deleteQueue)
-    .argument('<name>', 'the queue')
+    .argument('<name>', 'the queue', brokerName('the queue name'))
     .option('--if-unused', 'only if it has no consumers (exit 5 otherwise)')
     .option('--if-empty', 'only if it holds no messages (exit 5 otherwise)')
     .option('--json', 'print the result as JSON on stdout')
@@ -1255,7 +1286,7 @@ function addTopologyCommands(
     .command('exchange')
     .description('delete an exchange')
     .addHelpText('after', EXAMPLES.deleteExchange)
-    .argument('<name>', 'the exchange')
+    .argument('<name>', 'the exchange', brokerName('the exchange name'))
     .option('--if-unused', 'only if nothing is bound to it (exit 5 otherwise)')
     .option('--json', 'print the result as JSON on stdout')
     .action((name: string, o: Record<string, unknown>, command: Command) => {
@@ -1282,7 +1313,7 @@ function addTopologyCommands(
   program
     .command('purge')
     .description('remove every ready message from a queue')
-    .argument('<queue>', 'the queue')
+    .argument('<queue>', 'the queue', brokerName('the queue name'))
     .option('--json', 'print the result as JSON on stdout')
     .addHelpText('after', EXAMPLES.purge)
     .action((queue: string, _o: Record<string, unknown>, command: Command) => {

@@ -17,7 +17,12 @@ export function parseSource(text: string): TailSource {
       hint: 'tail the exchange your publisher uses, or peek at the queue: warren consume QUEUE --ack-mode requeue',
     });
   }
-  return { exchange, key: colon === -1 ? undefined : text.slice(colon + 1) };
+  const bytes = Buffer.byteLength(exchange);
+  if (bytes > 255) throw new UsageError(`the exchange name is ${bytes} bytes, over the 255 a name may have`);
+  const key = colon === -1 ? undefined : text.slice(colon + 1);
+  if (key !== undefined && Buffer.byteLength(key) > 255)
+    throw new UsageError('the binding key is over 255 bytes');
+  return { exchange, key };
 }
 
 /**

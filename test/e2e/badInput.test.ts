@@ -507,6 +507,31 @@ const rows: Row[] = [
     stderr: /'0' is not a rate/,
   },
 
+  // --- Names over the 255 bytes the broker takes: said before anything is sent.
+  ...(
+    [
+      ['declare queue', ['declare', 'queue', 'LONG'], /the queue name is 260 bytes, over the 255/],
+      ['consume', ['consume', 'LONG'], /the queue name is 260 bytes/],
+      ['purge', ['purge', 'LONG'], /the queue name is 260 bytes/],
+      ['delete exchange', ['delete', 'exchange', 'LONG'], /the exchange name is 260 bytes/],
+      ['publish -e', ['publish', '-e', 'LONG', 'x'], /--exchange is 260 bytes/],
+      [
+        'declare binding --source',
+        ['declare', 'binding', '--source', 'LONG', '--queue', Q],
+        /--source is 260 bytes/,
+      ],
+      ['replay --from-queue', ['replay', '--from-queue', 'LONG'], /--from-queue is 260 bytes/],
+      ['tail', ['tail', 'LONG'], /the exchange name is 260 bytes/],
+    ] as const
+  ).map(
+    ([what, argv, stderr]): Row => ({
+      name: `${what} with a name of 260 bytes`,
+      argv: argv.map((arg) => (arg === 'LONG' ? 'n'.repeat(260) : arg)),
+      code: 2,
+      stderr,
+    }),
+  ),
+
   // --- Inputs that are not what they seem.
   {
     name: 'a directory on stdin',
