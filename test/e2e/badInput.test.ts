@@ -563,30 +563,21 @@ const rows: Row[] = [
   },
 
   // --- --timestamp: strict, and a time a reader can show.
-  {
-    name: '--timestamp -5',
-    argv: ['publish', '-k', Q, '--timestamp', '-5', 'x'],
-    code: 2,
-    stderr: /--timestamp.*'-5' is not a time/,
-  },
-  {
-    name: '--timestamp with words in it',
-    argv: ['publish', '-k', Q, '--timestamp', 'foo 12', 'x'],
-    code: 2,
-    stderr: /--timestamp.*'foo 12' is not a time/,
-  },
-  {
-    name: '--timestamp before 1970',
-    argv: ['publish', '-k', Q, '--timestamp', '1960-01-01', 'x'],
-    code: 2,
-    stderr: /--timestamp.*'1960-01-01' is out of range/,
-  },
-  {
-    name: '--timestamp past what a date can show',
-    argv: ['publish', '-k', Q, '--timestamp', '9000000000000', 'x'],
-    code: 2,
-    stderr: /--timestamp.*'9000000000000' is out of range/,
-  },
+  ...(
+    [
+      ['-5', 'with a minus sign', 'is not a time'],
+      ['foo 12', 'with words in it', 'is not a time'],
+      ['1960-01-01', 'before 1970', 'is out of range'],
+      ['9000000000000', 'past what a date can show', 'is out of range'],
+    ] as const
+  ).map(
+    ([value, what, says]): Row => ({
+      name: `--timestamp ${what}`,
+      argv: ['publish', '-k', Q, '--timestamp', value, 'x'],
+      code: 2,
+      stderr: new RegExp(`--timestamp.*'${value}' ${says}`),
+    }),
+  ),
 
   // --- --match and --template.
   {
