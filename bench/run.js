@@ -73,6 +73,7 @@ const MEMORY_LIMIT_MB = 150;
 const STARTUP_RUNS = flags.quick ? 3 : 10;
 const BODY_BYTES = 100;
 const CHILD_TIMEOUT_MS = 120_000;
+const benchStarted = performance.now();
 
 const TARGET_THROUGHPUT = 1.0;
 const TARGET_STARTUP = 1.3;
@@ -904,6 +905,7 @@ async function main() {
     const memory = wanted('memory') ? await memoryScenario(broker, tmp) : [];
     const large = wanted('large') ? await largeMessageScenario(broker, tmp) : undefined;
     printReport(rows, memory, large);
+    log(`bench took ${((performance.now() - benchStarted) / 1000).toFixed(0)} s (the issue's limit: 300 s)`);
     if (problems.size > 0) process.exitCode = 1;
   } finally {
     await cleanup();
