@@ -36,7 +36,7 @@ import { configPath, type SelectedProfile, selectProfile } from './config.js';
 import { MAX_TIMER_MS, parseDuration } from './duration.js';
 import { DEFAULT_USAGE_HINT, ExitCode, UsageError, WarrenError } from './errors.js';
 import { redact } from './redact.js';
-import { parseSource, parseStreamOffset } from './tailSource.js';
+import { nameTooLong, parseSource, parseStreamOffset } from './tailSource.js';
 import {
   type BindingSpec,
   maxAge,
@@ -156,7 +156,7 @@ function timestamp(value: string): number {
     );
   }
   // A date shows times up to the year 275760; beyond, no reader could make sense of it.
-  if (seconds < 0 || !Number.isFinite(seconds) || Number.isNaN(new Date(seconds * 1000).getTime())) {
+  if (seconds < 0 || Number.isNaN(new Date(seconds * 1000).getTime())) {
     throw new InvalidArgumentError(`'${value}' is out of range (from 1970 to the year 275760)`);
   }
   return seconds;
@@ -165,9 +165,8 @@ function timestamp(value: string): number {
 /** A queue or exchange name: the broker takes at most 255 bytes. */
 function brokerName(what: string) {
   return (value: string): string => {
-    const bytes = Buffer.byteLength(value);
-    if (bytes > 255)
-      throw new InvalidArgumentError(`${what} is ${bytes} bytes, over the 255 a name may have`);
+    const tooLong = nameTooLong(what, value);
+    if (tooLong) throw new InvalidArgumentError(tooLong);
     return value;
   };
 }

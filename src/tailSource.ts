@@ -8,6 +8,12 @@ export interface TailSource {
   key: string | undefined;
 }
 
+/** What is wrong with a queue or exchange name the broker would refuse (over 255 bytes), if anything. */
+export function nameTooLong(what: string, name: string): string | undefined {
+  const bytes = Buffer.byteLength(name);
+  return bytes > 255 ? `${what} is ${bytes} bytes, over the 255 a name may have` : undefined;
+}
+
 /** `orders`, `orders:order.*`; the exchange name ends at the first `:`. */
 export function parseSource(text: string): TailSource {
   const colon = text.indexOf(':');
@@ -17,8 +23,8 @@ export function parseSource(text: string): TailSource {
       hint: 'tail the exchange your publisher uses, or peek at the queue: warren consume QUEUE --ack-mode requeue',
     });
   }
-  const bytes = Buffer.byteLength(exchange);
-  if (bytes > 255) throw new UsageError(`the exchange name is ${bytes} bytes, over the 255 a name may have`);
+  const tooLong = nameTooLong('the exchange name', exchange);
+  if (tooLong) throw new UsageError(tooLong);
   const key = colon === -1 ? undefined : text.slice(colon + 1);
   if (key !== undefined && Buffer.byteLength(key) > 255)
     throw new UsageError('the binding key is over 255 bytes');

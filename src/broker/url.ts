@@ -146,10 +146,13 @@ function maskLoosely(text: string): string {
   return text.replace(/^([a-z]+:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
 }
 
-/** A file a flag (or setting) names, read whole; one that cannot be read is a usage error naming it. */
 /** The most a certificate, key or password file may hold: more is the wrong file (or /dev/zero). */
 const MAX_NAMED_FILE_BYTES = 1024 * 1024;
 
+/**
+ * A file a flag (or setting) names, read whole, up to MAX_NAMED_FILE_BYTES; one that cannot
+ * be read, or is larger, is a usage error naming it.
+ */
 function readNamedFile(what: string, path: string): Buffer {
   let fd: number | undefined;
   try {
