@@ -1435,8 +1435,22 @@ const CONNECTION_NAMES: Partial<Record<ParsedCommand['command'], string>> = {
   rpc: 'warren publish --rpc',
 };
 
+/** Whether the command reads its input from stdin: publish without BODY or a FILE, `replay -`. */
+function readsStdin(parsed: ParsedCommand): boolean {
+  if (parsed.command === 'publish') {
+    const { body, file } = parsed.options;
+    return body === undefined && (file === undefined || file === '-');
+  }
+  return (
+    parsed.command === 'replay' && parsed.options.source.kind === 'file' && parsed.options.source.path === '-'
+  );
+}
+
 async function makeContext(parsed: ParsedCommand, io: Io): Promise<CommandContext> {
   const { global } = parsed;
+  // Someone typing warren's input: a status line redrawn where the terminal echoes their
+  // keys would wipe what they type and hide the cursor, so there is none.
+  const typing = readsStdin(parsed) && io.stdin.isTTY === true;
   const stderrPaint = await paintFor(io.stderr, io.env, global.color);
   const reporter = createReporter({
     stderr: io.stderr,
@@ -1453,7 +1467,9 @@ async function makeContext(parsed: ParsedCommand, io: Io): Promise<CommandContex
     io,
     reporter,
     stdoutPaint: await paintFor(io.stdout, io.env, global.color),
-    spinner: (text) => startSpinner(io.stderr, text, { enabled: !global.quiet, colour: stderrPaint.enabled }),
+    typing,
+    spinner: (text) =>
+      startSpinner(io.stderr, text, { enabled: !global.quiet && !typing, colour: stderrPaint.enabled }),
     connect: async () => {
       const settings = profile?.settings;
       const fromEnv = io.env['WARREN_URL'] ? 'WARREN_URL' : io.env['AMQP_URL'] ? 'AMQP_URL' : undefined;
@@ -1484,7 +1500,7 @@ async function makeContext(parsed: ParsedCommand, io: Io): Promise<CommandContex
       const slow = setTimeout(async () => {
         // --verbose lines arrive while connecting: a spinner would be drawn through them.
         spinner = await startSpinner(io.stderr, `connecting to ${urls[0]?.masked ?? 'the broker'}…`, {
-          enabled: !global.quiet && !global.verbose,
+          enabled: !global.quiet && !global.verbose && !typing,
           colour: stderrPaint.enabled,
         });
         if (done) spinner.stop();

@@ -10,7 +10,9 @@ export interface CommandContext {
   reporter: Reporter;
   /** Colour for what goes to stdout (formatters). */
   stdoutPaint: Paint;
-  /** A status line on stderr (a no-op unless stderr is a terminal and not --quiet). */
+  /** The input is typed at a terminal (stdin is one and the command reads it): no status line. */
+  typing: boolean;
+  /** A status line on stderr (a no-op unless stderr is a terminal, not --quiet, not typing). */
   spinner(text: string): Promise<Spinner>;
   /** Opens a session named `warren <command>`, trying each URL in order. */
   connect(): Promise<Session>;

@@ -9,7 +9,7 @@ import { checkStdin, inputError, openInputFile } from '../input/inputFile.js';
 import { type Line, LineSplitter } from '../input/lineSplitter.js';
 import { type StopSignal, watchStopSignals } from '../ui/signals.js';
 import type { CommandContext } from './context.js';
-import { notDelivered, progressLine, reportSummary } from './publishReport.js';
+import { notDelivered, progressLine, reportSummary, tellTyping } from './publishReport.js';
 
 export interface PublishOptions {
   /** Only what was given on the command line; NDJSON input fills in the rest. */
@@ -88,6 +88,7 @@ export function rawMessage(body: Buffer, overrides: MessageOverrides): OutgoingM
 
 export async function publish(options: PublishOptions, context: CommandContext): Promise<void> {
   const input = openInput(options, context);
+  tellTyping(options.input, context);
   // A single message is read before connecting: nothing to hold a connection open for.
   const whole = options.input === 'raw' ? await readWhole(input, options.file) : undefined;
 

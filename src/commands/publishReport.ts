@@ -1,4 +1,5 @@
 import type { ConfirmTracker } from '../broker/confirmTracker.js';
+import type { InputMode } from '../choices.js';
 import { formatDuration } from '../duration.js';
 import { NotDeliveredError } from '../errors.js';
 import type { CommandContext } from './context.js';
@@ -62,4 +63,16 @@ export function notDelivered(tracker: ConfirmTracker, single: boolean, unit = 'l
   return new NotDeliveredError(
     `${tracker.returned + tracker.nacked} of ${tracker.published} messages not delivered; ${details.join('; ')}`,
   );
+}
+
+/** What a person typing the input is told, once, in place of a status line. */
+const TYPING_HINTS: Record<InputMode, string> = {
+  raw: 'reading the message from the terminal: Ctrl-D on a line of its own ends it',
+  lines: 'reading messages from the terminal, one per line: Ctrl-D ends',
+  ndjson: 'reading NDJSON envelopes from the terminal, one per line: Ctrl-D ends',
+};
+
+/** Says how typed input ends, when it is typed at a terminal and someone sees stderr. */
+export function tellTyping(input: InputMode, context: CommandContext): void {
+  if (context.typing && context.io.stderr.isTTY) context.reporter.info(TYPING_HINTS[input]);
 }

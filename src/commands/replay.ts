@@ -13,7 +13,7 @@ import type { ReplayItem, ReplaySource } from '../replay/source.js';
 import type { StreamRange } from '../replay/streamSource.js';
 import { type StopSignal, watchStopSignals } from '../ui/signals.js';
 import type { CommandContext } from './context.js';
-import { notDelivered, reportSummary } from './publishReport.js';
+import { notDelivered, reportSummary, tellTyping } from './publishReport.js';
 
 export type ReplaySourceSpec =
   | { kind: 'file'; path: string }
@@ -110,6 +110,7 @@ export async function replay(options: ReplayOptions, context: CommandContext): P
   // needs no broker at all.
   const fileSource =
     options.source.kind === 'file' ? await openSource(options, undefined, context) : undefined;
+  tellTyping('ndjson', context);
   const session = fileSource && options.dryRun ? undefined : await context.connect();
   const started = performance.now();
   const tracker = new ConfirmTracker();
