@@ -43,10 +43,23 @@ export function createFormatter(options: {
     case 'body':
       return formatBody;
     case 'pretty':
-      return createPrettyFormatter({
-        paint: options.paint,
-        columns: options.screen?.isTTY ? options.screen.columns : undefined,
-        bodyLines: bodyLinesFor(options.screen, options.full === true),
-      });
+      return fittedPretty(options.paint, options.screen, options.full === true);
   }
+}
+
+/**
+ * Pretty output fitted to the screen's size when each message is shown, not when warren
+ * started: a terminal resized meanwhile (Node updates a TTY's columns and rows on SIGWINCH)
+ * gets blocks of its new size.
+ */
+function fittedPretty(paint: Paint, screen: Screen | undefined, full: boolean): Formatter {
+  let fitted: { columns: number | undefined; bodyLines: number | undefined; format: Formatter } | undefined;
+  return (message) => {
+    const columns = screen?.isTTY ? screen.columns : undefined;
+    const bodyLines = bodyLinesFor(screen, full);
+    if (!fitted || fitted.columns !== columns || fitted.bodyLines !== bodyLines) {
+      fitted = { columns, bodyLines, format: createPrettyFormatter({ paint, columns, bodyLines }) };
+    }
+    return fitted.format(message);
+  };
 }

@@ -61,3 +61,68 @@ describe('typing the input of publish --input lines', () => {
     ]);
   });
 });
+
+const TITLE = /^\d{2}:\d{2}:\d{2}\.\d{3} {2}/;
+
+/** A topic exchange with a queue bound to it for '#', so each message can have a key of its own. */
+async function topicWithQueue(prefix: string): Promise<{ exchange: string; queue: string }> {
+  const exchange = await broker.exchange(`${prefix}-x`, 'topic');
+  const queue = await broker.queue(prefix);
+  await broker.channel.bindQueue(queue, exchange, '#');
+  return { exchange, queue };
+}
+
+/** The rows of each pretty block on the screen, by routing key (from its title to the next). */
+function blocks(screen: string[]): Map<string, string[]> {
+  const found = new Map<string, string[]>();
+  let current: string[] | undefined;
+  for (const row of screen) {
+    const key = TITLE.test(row) ? / → (\S+)/.exec(row)?.[1] : undefined;
+    if (key !== undefined) {
+      current = [];
+      found.set(key, current);
+    } else if (/^consumed \d+ messages? from /.test(row)) current = undefined;
+    else current?.push(row);
+  }
+  return found;
+}
+
+describe('pretty output after the terminal is resized', () => {
+  const properties = {
+    contentType: 'application/json',
+    correlationId: 'corr-0123456789abcdef',
+    replyTo: 'replies.for.order.service',
+    messageId: 'msg-2f1c9a7e-5b3d-4e8a',
+    type: 'order.created',
+    appId: 'checkout-service',
+  };
+  const body = Array.from({ length: 200 }, (_, i) => `line ${i + 1}`).join('\n');
+
+  it('wraps the properties to the new width and cuts the body to the new height', async () => {
+    const { exchange, queue } = await topicWithQueue('resize');
+    const term = await pane(['consume', queue, '--count', '2'], { columns: 100, rows: 40 });
+    await broker.publish(exchange, 'before.resize', body, properties);
+    await term.waitFor(/ → before\.resize /);
+    await term.waitFor(/more lines \(--full shows all\)/);
+    await term.resize(50, 20);
+    // The new size reaches warren as SIGWINCH; the next message comes through the broker.
+    await redraws();
+    await broker.publish(exchange, 'after.resize', body, properties);
+    expect(await term.exitCode()).toBe(0);
+
+    const shown = blocks(await term.screen());
+    const before = shown.get('before.resize') ?? [];
+    const after = shown.get('after.resize') ?? [];
+    const propertyRows = (rows: string[]) => rows.filter((row) => /^ {2}\w+: /.test(row));
+    const bodyRows = (rows: string[]) => rows.filter((row) => /^line \d+$/.test(row));
+    // Before: 100 columns and 40 rows. A row is a line as warren wrote it (wrapped rows joined).
+    expect(Math.max(...propertyRows(before).map((row) => row.length))).toBeGreaterThan(50);
+    expect(bodyRows(before)).toHaveLength(40 - 8);
+    // After: each line fits 50 columns, and the body fits 20 rows.
+    expect(propertyRows(after).length).toBeGreaterThan(propertyRows(before).length);
+    for (const row of after)
+      expect(row.length, `'${row}' is wider than the terminal`).toBeLessThanOrEqual(50);
+    expect(bodyRows(after)).toHaveLength(20 - 8);
+    expect(after).toContain('… 188 more lines (--full shows all)');
+  });
+});
