@@ -59,16 +59,38 @@ function colourJson(text: string, paint: Paint): string {
   );
 }
 
-function hexDump(body: Buffer, limit: number): string {
+/**
+ * Bytes a hex dump row shows: 16, as xxd and hexdump -C show them, halved while a row would
+ * be wider than the terminal (a row of n bytes takes 11 + 4n columns), down to 4.
+ */
+function hexRowBytes(columns: number | undefined): number {
+  let bytes = 16;
+  while (bytes > 4 && columns !== undefined && 11 + 4 * bytes > columns) bytes /= 2;
+  return bytes;
+}
+
+/**
+ * Offset, bytes in hex, the same bytes as text, for at most `limit` bytes. The dump is no
+ * taller than those bytes take at 16 a row, or than the rows a body may take if more: on a
+ * narrow terminal it shows fewer bytes rather than push the message's title off the screen.
+ */
+function hexDump(
+  body: Buffer,
+  limit: number,
+  columns: number | undefined,
+  bodyLines: number | undefined,
+): string {
+  const perRow = hexRowBytes(columns);
+  const rows = Math.max(Math.ceil(limit / 16), bodyLines ?? 0);
   const lines: string[] = [];
-  const shown = body.subarray(0, limit);
-  for (let offset = 0; offset < shown.length; offset += 16) {
-    const row = shown.subarray(offset, offset + 16);
+  const shown = body.subarray(0, Math.min(limit, rows * perRow));
+  for (let offset = 0; offset < shown.length; offset += perRow) {
+    const row = shown.subarray(offset, offset + perRow);
     const hex = [...row].map((b) => b.toString(16).padStart(2, '0')).join(' ');
     const ascii = [...row].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
-    lines.push(`${offset.toString(16).padStart(8, '0')}  ${hex.padEnd(47)}  ${ascii}`);
+    lines.push(`${offset.toString(16).padStart(8, '0')}  ${hex.padEnd(3 * perRow - 1)}  ${ascii}`);
   }
-  if (body.length > limit) lines.push(`… ${body.length - limit} more bytes`);
+  if (body.length > shown.length) lines.push(`… ${body.length - shown.length} more bytes`);
   return lines.join('\n');
 }
 
@@ -116,9 +138,13 @@ function bodyText(
   hexBytes: number,
   lines: number | undefined,
   columns: number,
+  /** The terminal's own width, even below the 40 that text is wrapped to: the dump fits it. */
+  screenColumns: number | undefined,
 ): string {
   if (body.length === 0) return paint.dim('(empty body)');
-  if (!isUtf8(body)) return `${paint.dim(`binary, ${body.length} bytes`)}\n${hexDump(body, hexBytes)}`;
+  if (!isUtf8(body)) {
+    return `${paint.dim(`binary, ${body.length} bytes`)}\n${hexDump(body, hexBytes, screenColumns, lines)}`;
+  }
   const text = body.toString('utf8');
   const first = text.trimStart()[0];
   if (first === '{' || first === '[') {
@@ -188,7 +214,7 @@ export function createPrettyFormatter(options: PrettyOptions): (message: Receive
     for (const [key, value] of Object.entries(message.headers ?? {})) {
       lines.push(`  ${paint.dim(`${visible(key)}:`)} ${headerValue(value)}`);
     }
-    lines.push(bodyText(message.body, paint, hexBytes, options.bodyLines, columns));
+    lines.push(bodyText(message.body, paint, hexBytes, options.bodyLines, columns, options.columns));
     return `${lines.join('\n')}\n\n`;
   };
 }

@@ -126,3 +126,35 @@ describe('pretty output after the terminal is resized', () => {
     expect(after).toContain('… 188 more lines (--full shows all)');
   });
 });
+
+describe('a binary body in a narrow pane', () => {
+  const body = Buffer.from(Array.from({ length: 200 }, (_, i) => 0x80 + (i % 0x80)));
+  const hexRows = (rows: string[]) => rows.filter((row) => /^[0-9a-f]{8} {2}/.test(row));
+  const bytesIn = (row: string) => row.slice(10).split('  ')[0]?.split(' ').length;
+
+  it('a hex dump of fewer bytes a row, each row within the width, also after a resize', async () => {
+    const { exchange, queue } = await topicWithQueue('hex');
+    const term = await pane(['consume', queue, '--count', '2'], { columns: 44, rows: 30 });
+    await broker.publish(exchange, 'at.44', body);
+    await term.waitFor(/ → at\.44 /);
+    await term.resize(30, 30);
+    await redraws();
+    await broker.publish(exchange, 'at.30', body);
+    expect(await term.exitCode()).toBe(0);
+
+    const shown = blocks(await term.screen());
+    const wide = hexRows(shown.get('at.44') ?? []);
+    const narrow = hexRows(shown.get('at.30') ?? []);
+    expect(wide.length).toBeGreaterThan(0);
+    for (const row of wide) {
+      expect(row.length, `'${row}' is wider than the terminal`).toBeLessThanOrEqual(44);
+      expect(bytesIn(row)).toBe(8);
+    }
+    expect(wide[1]).toMatch(/^00000008 {2}88 89 8a 8b 8c 8d 8e 8f {2}\.{8}$/);
+    expect(narrow.length).toBeGreaterThan(0);
+    for (const row of narrow) {
+      expect(row.length, `'${row}' is wider than the terminal`).toBeLessThanOrEqual(30);
+      expect(bytesIn(row)).toBe(4);
+    }
+  });
+});

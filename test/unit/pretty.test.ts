@@ -251,6 +251,64 @@ function exchangeColourIn(out: string, exchange: string): string | undefined {
   return new RegExp(`<bold><(\\w+)>${escapeRegExp(exchange)}</\\1></bold>`).exec(out)?.[1];
 }
 
+describe('pretty: a hex dump fits the width', () => {
+  const binary = Buffer.from(Array.from({ length: 256 }, (_, i) => (i * 7) & 0xff));
+  /** The dump's rows: offset, hex, text. */
+  const dumpRows = (out: string) => out.split('\n').filter((line) => /^[0-9a-f]{8} {2}/.test(line));
+  const bytesPerRow = (row: string) => row.slice(10).split('  ')[0]!.split(' ').length;
+
+  it.each([
+    [undefined, 16],
+    [200, 16],
+    [80, 16],
+    [75, 16],
+    [74, 8],
+    [43, 8],
+    [42, 4],
+    [27, 4],
+  ])('at %s columns: %i bytes a row, and no row wider than the terminal', (columns, bytes) => {
+    const rows = dumpRows(pretty(message({ body: binary }), { columns, bodyLines: 64 }));
+    expect(rows).toHaveLength(256 / bytes);
+    for (const row of rows) {
+      expect(bytesPerRow(row)).toBe(bytes);
+      expect(row.length).toBeLessThanOrEqual(columns ?? 80);
+    }
+    // Each row: its offset, the bytes in hex, the same bytes as text.
+    expect(rows[1]).toBe(
+      `${bytes.toString(16).padStart(8, '0')}  ${[...binary.subarray(bytes, 2 * bytes)]
+        .map((b) => b.toString(16).padStart(2, '0'))
+        .join(' ')}  ${[...binary.subarray(bytes, 2 * bytes)]
+        .map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.'))
+        .join('')}`,
+    );
+  });
+
+  it('never fewer than 4 bytes a row, however narrow', () => {
+    const rows = dumpRows(pretty(message({ body: binary }), { columns: 10, bodyLines: 64 }));
+    expect(rows.map(bytesPerRow)).toEqual(Array(64).fill(4));
+  });
+
+  it('a short last row keeps its text column in line with the rows above', () => {
+    const rows = dumpRows(pretty(message({ body: Buffer.alloc(13, 0xfe) }), { columns: 43 }));
+    expect(rows).toHaveLength(2);
+    // 8 bytes, then 5: where each row's text begins.
+    expect(rows[1]!.length - 5).toBe(rows[0]!.length - 8);
+    expect(rows[1]).toMatch(/^00000008 {2}(fe ){4}fe {11}\.{5}$/);
+  });
+
+  it('narrower rows show fewer bytes: the dump is no taller than at 16 a row, or than the body may be', () => {
+    const narrow = pretty(message({ body: binary }), { columns: 43, bodyLines: 12 });
+    expect(dumpRows(narrow)).toHaveLength(16);
+    expect(narrow).toContain(`… ${256 - 16 * 8} more bytes`);
+    const tall = pretty(message({ body: binary }), { columns: 43, bodyLines: 42 });
+    expect(dumpRows(tall)).toHaveLength(32);
+    expect(tall).not.toContain('more bytes');
+    const narrowest = pretty(message({ body: binary }), { columns: 30, bodyLines: 20 });
+    expect(dumpRows(narrowest)).toHaveLength(20);
+    expect(narrowest).toContain(`… ${256 - 20 * 4} more bytes`);
+  });
+});
+
 describe('pretty: colours', () => {
   const names = Array.from({ length: 40 }, (_, i) => `exchange-${i}`);
 
