@@ -158,3 +158,31 @@ describe('a binary body in a narrow pane', () => {
     }
   });
 });
+
+describe('the status line when the terminal is resized', () => {
+  it('takes one row at any width, so growing the window never erases the lines above it', async () => {
+    // A long queue name: the status line is wider than the pane.
+    const queue = await broker.queue(`status-resize-${'q'.repeat(60)}`);
+    const term = await pane(['consume', queue, '--count', '1', '--timeout', '20s'], {
+      columns: 40,
+      rows: 12,
+      before: "printf 'kept line 1\\nkept line 2\\n'",
+    });
+    const narrow = await term.waitFor('waiting for messages on');
+    const status = narrow.filter((row) => row.includes('waiting for messages'));
+    expect(status).toHaveLength(1);
+    expect(status[0]!.length, `'${status[0]}' is wider than the pane`).toBeLessThan(40);
+    await term.resize(100, 12);
+    await redraws();
+    await term.resize(120, 12);
+    await redraws();
+    expect((await term.screen()).slice(0, 2)).toEqual(['kept line 1', 'kept line 2']);
+
+    await broker.publish('', queue, 'done');
+    expect(await term.exitCode()).toBe(0);
+    const end = await term.screen();
+    expect(end.slice(0, 2)).toEqual(['kept line 1', 'kept line 2']);
+    expect(end.filter((row) => row.includes('waiting for messages'))).toEqual([]);
+    expect(end).toContain('done');
+  });
+});

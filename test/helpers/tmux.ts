@@ -37,11 +37,17 @@ const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
 
 export async function startInTmux(
   args: string[],
-  options: { columns?: number; rows?: number; env?: Record<string, string | undefined> } = {},
+  options: {
+    columns?: number;
+    rows?: number;
+    env?: Record<string, string | undefined>;
+    /** Shell text run in the pane before warren, e.g. to put lines on the screen above it. */
+    before?: string;
+  } = {},
 ): Promise<TmuxPane> {
   const socket = uniqueName('tmux');
   const tmux = async (...words: string[]) => (await run('tmux', ['-L', socket, ...words])).stdout;
-  const command = `exec ${quote(process.execPath)} ${quote(WARREN_BIN)} ${args.map(quote).join(' ')}`;
+  const command = `${options.before ? `${options.before}; ` : ''}exec ${quote(process.execPath)} ${quote(WARREN_BIN)} ${args.map(quote).join(' ')}`;
   // The server takes this environment; the pane's command inherits it.
   const env = testEnv({ NO_COLOR: undefined, CI: undefined, ...options.env });
   await run(
