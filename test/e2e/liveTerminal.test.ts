@@ -87,6 +87,24 @@ function blocks(screen: string[]): Map<string, string[]> {
   return found;
 }
 
+describe('keys typed while a status line shows', () => {
+  it('stay for the shell: the status line never takes the keyboard', async () => {
+    const queue = await broker.queue('type-ahead');
+    const term = await pane(['consume', queue, '--count', '1', '--timeout', '20s'], {
+      after: 'read -r line; echo "the shell read: $line"',
+    });
+    await term.waitFor('waiting for messages on');
+    await term.type('typed ahead');
+    await term.press('Enter');
+    await redraws();
+    await broker.publish('', queue, 'the message');
+    expect(await term.exitCode()).toBe(0);
+    const screen = await term.screen();
+    expect(screen).toContain('the message');
+    expect(screen).toContain('the shell read: typed ahead');
+  });
+});
+
 describe('pretty output after the terminal is resized', () => {
   const properties = {
     contentType: 'application/json',

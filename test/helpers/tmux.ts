@@ -27,7 +27,7 @@ export interface TmuxPane {
   resize(columns: number, rows: number): Promise<void>;
   /** Whether the terminal shows its cursor (a spinner hides it). */
   cursorShown(): Promise<boolean>;
-  /** warren's exit code, once it has exited (the pane stays to be read). */
+  /** warren's exit code (or that of `after`), once it has exited (the pane stays to be read). */
   exitCode(ms?: number): Promise<number>;
   /** Stops the pane's tmux server. */
   close(): Promise<void>;
@@ -43,11 +43,14 @@ export async function startInTmux(
     env?: Record<string, string | undefined>;
     /** Shell text run in the pane before warren, e.g. to put lines on the screen above it. */
     before?: string;
+    /** Shell text run after warren, in the same shell: what it reads is what warren left. */
+    after?: string;
   } = {},
 ): Promise<TmuxPane> {
   const socket = uniqueName('tmux');
   const tmux = async (...words: string[]) => (await run('tmux', ['-L', socket, ...words])).stdout;
-  const command = `${options.before ? `${options.before}; ` : ''}exec ${quote(process.execPath)} ${quote(WARREN_BIN)} ${args.map(quote).join(' ')}`;
+  const warren = `${quote(process.execPath)} ${quote(WARREN_BIN)} ${args.map(quote).join(' ')}`;
+  const command = `${options.before ? `${options.before}; ` : ''}${options.after ? `${warren}; ${options.after}` : `exec ${warren}`}`;
   // The server takes this environment; the pane's command inherits it.
   const env = testEnv({ NO_COLOR: undefined, CI: undefined, ...options.env });
   await run(
