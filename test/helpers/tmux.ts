@@ -4,6 +4,7 @@
  * (its own socket), so tests run in parallel and leave nothing behind.
  */
 import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { uniqueName } from './broker.js';
 import { testEnv, WARREN_BIN } from './cli.js';
@@ -119,7 +120,10 @@ export async function startInTmux(
         (await display('#{pane_dead}')) === '1' ? Number(await display('#{pane_dead_status}')) : undefined,
       ),
     close: async () => {
+      const path = await display('#{socket_path}').catch(() => undefined);
       await tmux('kill-server').catch(() => {});
+      // The server leaves its socket file behind.
+      if (path) rmSync(path, { force: true });
     },
   };
 }
