@@ -6,7 +6,7 @@
  * logs (RABBITMQ_LOG_BASE), rabbitmq.conf (RABBITMQ_CONFIG_FILE), an empty enabled-plugins
  * file (so no management or prometheus listener), an empty rabbitmq-env.conf in place of
  * /etc/rabbitmq/rabbitmq-env.conf (whose NODENAME is the shared broker's), and HOME, with
- * an Erlang cookie of its own. It listens on loopback only: AMQP, optionally AMQPS, and its
+ * an Erlang cookie of its own (or one shared with the other nodes of a `startCluster`). It listens on loopback only: AMQP, optionally AMQPS, and its
  * Erlang distribution port, each a free port. It runs as the user running the tests, as a
  * child process of its own process group (`rabbitmq-server` in the foreground), and
  * `ctl` runs /usr/lib/rabbitmq/bin/rabbitmqctl with the same HOME (so the same cookie):
@@ -44,6 +44,8 @@ export interface SecondNodeOptions {
   config?: string[];
   /** How long the node may take to boot; 90 s unless told. */
   startTimeoutMs?: number;
+  /** The Erlang cookie (a cluster's nodes share one); a random one of its own unless told. */
+  cookie?: string;
 }
 
 export interface SecondNode {
@@ -61,8 +63,11 @@ export interface SecondNode {
   ctl(args: string[], options?: { timeoutMs?: number }): Promise<string>;
   /** The end of the node's log files, for a failure message. */
   logTail(lines?: number): string;
-  /** Stops the node (gracefully, else killed) and removes its directory. Safe to call twice. */
-  stop(): Promise<void>;
+  /**
+   * Stops the node (gracefully, else killed; at once with `kill`) and removes its directory.
+   * Safe to call twice.
+   */
+  stop(options?: { kill?: boolean }): Promise<void>;
 }
 
 /** Nodes not stopped yet: killed when the test process exits. */
@@ -141,6 +146,8 @@ function run(
   });
 }
 
+const newCookie = () => randomBytes(20).toString('hex').toUpperCase();
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Why a start failed, and whether another try on other ports may help. */
@@ -188,7 +195,7 @@ async function startOnce(options: SecondNodeOptions): Promise<SecondNode> {
   writeFileSync(join(dir, 'rabbitmq.conf'), `${config.join('\n')}\n`);
   writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
   writeFileSync(join(dir, 'rabbitmq-env.conf'), '');
-  writeFileSync(join(dir, '.erlang.cookie'), randomBytes(20).toString('hex').toUpperCase(), { mode: 0o400 });
+  writeFileSync(join(dir, '.erlang.cookie'), options.cookie ?? newCookie(), { mode: 0o400 });
   mkdirSync(join(dir, 'log'));
 
   const env: NodeJS.ProcessEnv = {
@@ -211,6 +218,8 @@ async function startOnce(options: SecondNodeOptions): Promise<SecondNode> {
     // As /etc/rabbitmq/rabbitmq-env.conf has it for the shared node: loopback only.
     ERL_EPMD_ADDRESS: '127.0.0.1',
     ERL_FLAGS: '-kernel inet_dist_use_interface {127,0,0,1}',
+    // No busy-waiting schedulers: several nodes share two cores with the tests.
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '+sbwt none +sbwtdcpu none +sbwtdio none',
   };
 
   const ctl = async (args: string[], ctlOptions: { timeoutMs?: number } = {}) =>
@@ -273,14 +282,16 @@ async function startOnce(options: SecondNodeOptions): Promise<SecondNode> {
   running.set(pgid, { watchdog, dir });
 
   let stopped = false;
-  const stop = async () => {
+  const stop = async (stopOptions: { kill?: boolean } = {}) => {
     if (stopped) return;
     stopped = true;
     killGroup(watchdog);
     if (groupAlive(pgid)) {
-      await ctl(['stop'], { timeoutMs: 30_000 }).catch(() => {});
-      const until = Date.now() + 15_000;
-      while (groupAlive(pgid) && Date.now() < until) await sleep(100);
+      if (!stopOptions.kill) {
+        await ctl(['stop'], { timeoutMs: 30_000 }).catch(() => {});
+        const until = Date.now() + 15_000;
+        while (groupAlive(pgid) && Date.now() < until) await sleep(100);
+      }
       if (groupAlive(pgid)) {
         killGroup(pgid);
         while (groupAlive(pgid)) await sleep(50);
@@ -325,4 +336,70 @@ async function startOnce(options: SecondNodeOptions): Promise<SecondNode> {
     logTail,
     stop,
   };
+}
+
+export interface Cluster {
+  /** The nodes, the first one the others joined. */
+  nodes: SecondNode[];
+  /** Stops every node and removes their directories. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A RabbitMQ cluster of `size` nodes of the tests' own (each one as `startSecondNode` makes
+ * it, all with one cookie): they boot at the same time, then each other node joins the first
+ * (`stop_app`, `join_cluster`, `start_app`), and the cluster is handed over once the first node
+ * sees them all running. If anything fails on the way, every node is stopped.
+ */
+export async function startCluster(
+  size = 3,
+  options: Omit<SecondNodeOptions, 'cookie'> = {},
+): Promise<Cluster> {
+  const cookie = newCookie();
+  const started = await Promise.allSettled(
+    Array.from({ length: size }, () => startSecondNode({ ...options, cookie })),
+  );
+  const nodes = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  // Thrown away whole: no need to wait for each node to shut down in order.
+  const stop = async () => {
+    await Promise.all(nodes.map((node) => node.stop({ kill: true })));
+  };
+  try {
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [first, ...others] = nodes as [SecondNode, ...SecondNode[]];
+    // Each rabbitmqctl call costs seconds on a busy machine: what may run at once does. The
+    // joins go one at a time (two nodes joining the same node at once can trip over each
+    // other's schema sync).
+    await Promise.all(others.map((node) => node.ctl(['stop_app'])));
+    for (const node of others) await node.ctl(['join_cluster', first.name]);
+    await Promise.all(others.map((node) => node.ctl(['start_app'])));
+    await awaitRunning(
+      first,
+      nodes.map((node) => node.name),
+      options.startTimeoutMs ?? 90_000,
+    );
+    return { nodes, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Waits until `node` reports every one of `names` running. */
+export async function awaitRunning(node: SecondNode, names: string[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = JSON.parse(await node.ctl(['cluster_status', '--formatter', 'json'])) as {
+      running_nodes?: string[];
+    };
+    const running = status.running_nodes ?? [];
+    if (names.every((name) => running.includes(name))) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `cluster: ${names.filter((name) => !running.includes(name)).join(', ')} not running on ${node.name}`,
+      );
+    }
+    await sleep(250);
+  }
 }
