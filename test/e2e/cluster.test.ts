@@ -96,7 +96,7 @@ describe('a 3-node cluster, a quorum queue, and the connected node stopping', ()
       ['publish', '--url', urlList(a, b, c), '--input', 'lines', '-k', queue, '--retries', '10'],
       { env: { WARREN_URL: undefined }, stdin: 'open' },
     );
-    const done = collect(child, 180_000);
+    const done = collect(child, 120_000);
     // Stopped once a good part is in, while lines keep coming (feedLines goes on meanwhile).
     const stopped = (async () => {
       while ((await messageCount(b, queue)) < 2_000) await sleep(100);
@@ -116,7 +116,7 @@ describe('a 3-node cluster, a quorum queue, and the connected node stopping', ()
     const twice = [...seen.values()].reduce((sum, count) => sum + count - 1, 0);
     const summary = result.stderr.trim().split('\n').at(-1);
     console.log(`cluster publish: ${lines} lines, ${twice} in the queue twice (${summary})`);
-  });
+  }, 180_000);
 
   it('consume --url B,C,A: reconnects to another node when B stops mid-stream; every message read, copies marked redelivered', async () => {
     const total = 10_000;
@@ -135,7 +135,7 @@ describe('a 3-node cluster, a quorum queue, and the connected node stopping', ()
       ['consume', queue, '--url', urlList(b, c, a), '--format', 'ndjson', '--retries', '10'],
       { env: { WARREN_URL: undefined } },
     );
-    const done = collect(child, 180_000);
+    const done = collect(child, 120_000);
     const stdout = child.stdout;
     if (!stdout) throw new Error('no stdout');
     // The reader stops reading a quarter of the way in and B stops meanwhile, so the stop comes
@@ -196,5 +196,5 @@ describe('a 3-node cluster, a quorum queue, and the connected node stopping', ()
     expect(twiceUnmarked.slice(0, 10), `${twiceUnmarked.length} read twice without "redelivered"`).toEqual(
       [],
     );
-  });
+  }, 180_000);
 });
