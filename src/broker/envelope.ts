@@ -40,6 +40,20 @@ export const PROPERTY_KINDS: ReadonlyArray<[keyof MessageProperties, PropertyKin
 
 const KNOWN_PROPERTIES: ReadonlySet<string> = new Set(PROPERTY_KINDS.map(([name]) => name));
 
+/** For a person who named a property: every name, in wire order. */
+export const PROPERTIES_HINT = `properties: ${PROPERTY_KINDS.map(([name]) => name).join(', ')}`;
+
+/**
+ * Undefined when `name` is a property; else what to add to the error (` (did you mean
+ * 'messageId'?)`, or nothing). --match and --template refuse such names: a typo would
+ * otherwise read as a property that is never set.
+ */
+export function unknownProperty(name: string): string | undefined {
+  if (KNOWN_PROPERTIES.has(name)) return undefined;
+  const guess = PROPERTY_KINDS.find(([known]) => known.toLowerCase() === name.toLowerCase())?.[0];
+  return guess ? ` (did you mean '${guess}'?)` : '';
+}
+
 /** A message as it came from the broker, as plain data. */
 export interface ReceivedMessage {
   exchange: string;

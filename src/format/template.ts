@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type { ReceivedMessage } from '../broker/envelope.js';
+import { PROPERTIES_HINT, type ReceivedMessage, unknownProperty } from '../broker/envelope.js';
 import { UsageError } from '../errors.js';
 
 type Part = string | ((message: ReceivedMessage) => string);
@@ -82,8 +82,13 @@ function placeholder(name: string): (message: ReceivedMessage) => string {
   const scope = name.slice(0, dot);
   const key = name.slice(dot + 1);
   if (dot > 0 && key && scope === 'properties') {
+    // A misspelt property would print nothing on every line: refused like {nope}.
+    const guess = unknownProperty(key);
+    if (guess !== undefined)
+      throw new UsageError(`--template: unknown placeholder {${name}}${guess}`, { hint: PROPERTIES_HINT });
     return (m) => text(ownValue(m.properties, key));
   }
+  // Headers are free-form: any name may be set on some message.
   if (dot > 0 && key && scope === 'headers') return (m) => text(ownValue(m.headers, key));
   throw new UsageError(`--template: unknown placeholder {${name}}`, {
     hint: `known: ${TEMPLATE_FIELDS.map((f) => `{${f}}`).join(' ')}`,

@@ -20,7 +20,7 @@
  * A compiled predicate never throws; a malformed expression is a UsageError naming it.
  */
 import { isUtf8 } from 'node:buffer';
-import { PROPERTY_KINDS, type ReceivedMessage } from '../broker/envelope.js';
+import { PROPERTIES_HINT, type ReceivedMessage, unknownProperty } from '../broker/envelope.js';
 import { UsageError } from '../errors.js';
 
 export type MessagePredicate = (message: ReceivedMessage) => boolean;
@@ -50,8 +50,6 @@ interface Field {
   alwaysPresent: boolean;
 }
 
-const PROPERTY_NAMES: readonly string[] = PROPERTY_KINDS.map(([name]) => name);
-const PROPERTY_SET: ReadonlySet<string> = new Set(PROPERTY_NAMES);
 const ROOTS = ['exchange', 'routingKey', 'redelivered', 'bodySize', 'body', 'properties', 'headers'];
 const FIELDS_HINT =
   'fields: exchange, routingKey, redelivered, bodySize, body, body.PATH, properties.NAME, headers.NAME';
@@ -303,17 +301,12 @@ class Parser {
       }
       case 'properties': {
         if (this.peek() !== '.')
-          this.fail("expected '.' and a property name after 'properties'", propertyHint());
+          this.fail("expected '.' and a property name after 'properties'", PROPERTIES_HINT);
         this.pos += 1;
         const name = this.name();
-        if (name === '') this.fail("expected a property name after 'properties.'", propertyHint());
-        if (!PROPERTY_SET.has(name)) {
-          const guess = PROPERTY_NAMES.find((p) => p.toLowerCase() === name.toLowerCase());
-          this.fail(
-            `unknown property '${name}'${guess ? ` (did you mean '${guess}'?)` : ''}`,
-            propertyHint(),
-          );
-        }
+        if (name === '') this.fail("expected a property name after 'properties.'", PROPERTIES_HINT);
+        const guess = unknownProperty(name);
+        if (guess !== undefined) this.fail(`unknown property '${name}'${guess}`, PROPERTIES_HINT);
         this.noSubfields(`properties.${name}`);
         return {
           label: `properties.${name}`,
@@ -368,10 +361,6 @@ class Parser {
       }
     }
   }
-}
-
-function propertyHint(): string {
-  return `properties: ${PROPERTY_NAMES.join(', ')}`;
 }
 
 const OPERATOR = /^(?:!=|!~|=|~)/;

@@ -616,6 +616,13 @@ const rows: Row[] = [
     also: /known: \{exchange\} \{routingKey\}/,
   },
   {
+    name: '--template with an unknown property (it printed nothing)',
+    argv: ['consume', Q, '--count', '1', '--timeout', '5s', '--template', '{properties.nope}'],
+    code: 2,
+    stderr: /--template: unknown placeholder \{properties\.nope\}/,
+    also: /properties: contentType, contentEncoding/,
+  },
+  {
     name: '--template with an unclosed placeholder',
     argv: ['consume', Q, '--count', '1', '--timeout', '5s', '--template', '{routingKey} {body'],
     code: 2,

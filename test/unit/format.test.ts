@@ -1,6 +1,6 @@
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
-import type { ReceivedMessage } from '../../src/broker/envelope.js';
+import { PROPERTY_KINDS, type ReceivedMessage } from '../../src/broker/envelope.js';
 import { formatBody } from '../../src/format/body.js';
 import { createFormatter } from '../../src/format/index.js';
 import { formatNdjson } from '../../src/format/ndjson.js';
@@ -114,9 +114,26 @@ describe('template format', () => {
   it("does not find JavaScript's own names on a message that lacks them", () => {
     const names = ['constructor', 'toString', '__proto__', 'hasOwnProperty'];
     for (const name of names) {
-      expect(templated(`[{headers.${name}}][{properties.${name}}]`)).toBe('[][]\n');
+      expect(templated(`[{headers.${name}}]`)).toBe('[]\n');
+      expect(usageError(() => compileTemplate(`{properties.${name}}`)).exitCode).toBe(2);
     }
     expect(usageError(() => compileTemplate('{constructor}')).message).toMatch(/unknown placeholder/);
+  });
+
+  it('takes every property amqplib names, and no other (a typo would print nothing)', () => {
+    for (const [name] of PROPERTY_KINDS) expect(() => compileTemplate(`{properties.${name}}`)).not.toThrow();
+    const error = usageError(() => compileTemplate('{routingKey} {properties.nope}'));
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toBe('--template: unknown placeholder {properties.nope}');
+    expect(error.hint).toContain('properties: contentType, contentEncoding, deliveryMode');
+    const typo = usageError(() => compileTemplate('{properties.messageid}'));
+    expect(typo.message).toBe(
+      "--template: unknown placeholder {properties.messageid} (did you mean 'messageId'?)",
+    );
+  });
+
+  it('takes any header name: headers are free-form', () => {
+    expect(templated('[{headers.nope}][{headers.a.b}]', message({ headers: { 'a.b': 1 } }))).toBe('[][1]\n');
   });
 
   it('prints the body as text, or base64 when it is not UTF-8', () => {
