@@ -62,13 +62,24 @@ function brokerText(error: unknown): string {
   return /with message "(.*)"$/s.exec(message)?.[1] ?? message;
 }
 
+/** What to try when a queue or exchange is not there: one hint, whichever command found out. */
+export function notFoundHint(kind: 'queue' | 'exchange'): string {
+  const declare = kind === 'queue' ? 'warren declare queue NAME' : 'warren declare exchange NAME --type TYPE';
+  return `check the name (and the vhost in --url), or declare it: ${declare}`;
+}
+
 /** Turns an error from amqplib into one that carries warren's exit code. */
 function classifyBrokerError(error: unknown, doing: string): WarrenError {
   if (error instanceof WarrenError) return error;
   const code = (error as { code?: unknown }).code;
   const text = brokerText(error);
   if (code === 403 || code === 404 || code === 405 || code === 406) {
-    return new BrokerRefusedError(`${doing}: ${text}`, { cause: error, brokerText: text });
+    const missing = code === 404 ? /^NOT_FOUND - no (queue|exchange) /.exec(text)?.[1] : undefined;
+    return new BrokerRefusedError(`${doing}: ${text}`, {
+      cause: error,
+      brokerText: text,
+      ...(missing ? { hint: notFoundHint(missing as 'queue' | 'exchange') } : {}),
+    });
   }
   return new WarrenError(`${doing}: ${text}`, 1, { cause: error });
 }
@@ -451,9 +462,7 @@ export class Session {
     const standard = STANDARD_EXCHANGE_TYPES[name];
     if (standard) return standard;
     if (!(await this.exchangeExists(name))) {
-      throw new BrokerRefusedError(`exchange '${name}' does not exist`, {
-        hint: 'check the name, or declare it: warren declare exchange NAME --type TYPE',
-      });
+      throw new BrokerRefusedError(`exchange '${name}' does not exist`, { hint: notFoundHint('exchange') });
     }
     try {
       await this.onChannel(`exchange '${name}'`, (channel) =>

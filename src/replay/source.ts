@@ -1,6 +1,6 @@
 import type { SettleStatus } from '../broker/confirmTracker.js';
 import type { ReceivedMessage } from '../broker/envelope.js';
-import type { QueueCounts, Session } from '../broker/session.js';
+import { notFoundHint, type QueueCounts, type Session } from '../broker/session.js';
 import { BrokerRefusedError } from '../errors.js';
 
 /** One message a replay may publish, with where it came from. */
@@ -48,9 +48,7 @@ export interface ReplaySource {
 export async function existingQueue(session: Session, queue: string): Promise<QueueCounts> {
   const info = await session.queueInfo(queue);
   if (!info) {
-    throw new BrokerRefusedError(`queue '${queue}' does not exist`, {
-      hint: 'check the name (and the vhost in --url)',
-    });
+    throw new BrokerRefusedError(`queue '${queue}' does not exist`, { hint: notFoundHint('queue') });
   }
   return info;
 }

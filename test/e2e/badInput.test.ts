@@ -454,6 +454,14 @@ const rows: Row[] = [
     argv: ['consume', `${Q}.missing`, '-n', '1', '--timeout', '5s'],
     code: 5,
     stderr: /NOT_FOUND - no queue '.*\.missing'/,
+    also: /check the name \(and the vhost in --url\), or declare it: warren declare queue NAME/,
+  },
+  {
+    name: 'peek at a queue that does not exist',
+    argv: ['consume', `${Q}.missing`, '--ack-mode', 'requeue'],
+    code: 5,
+    stderr: /NOT_FOUND - no queue '.*\.missing'/,
+    also: /or declare it: warren declare queue NAME/,
   },
 
   // --- The command line itself.

@@ -219,6 +219,10 @@ describe('--count and --timeout', () => {
     const errors = result.stderr.split('\n').filter((line) => /^error/.test(line));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain(missing);
+    // The same hint as tail gives for an exchange that is not there.
+    expect(result.stderr).toMatch(
+      /\n {2}check the name \(and the vhost in --url\), or declare it: warren declare queue NAME\n/,
+    );
     expect(hasStackTrace(result.stderr)).toBe(false);
   });
 });

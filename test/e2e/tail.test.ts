@@ -190,6 +190,9 @@ describe('warren tail', () => {
     const missing = await runWarren(['tail', 'warren-test.no-such-exchange']);
     expect(missing.code).toBe(5);
     expect(missing.stderr).toMatch(/does not exist/);
+    expect(missing.stderr).toMatch(
+      /check the name \(and the vhost in --url\), or declare it: warren declare exchange NAME/,
+    );
     const noKey = await runWarren(['tail', direct]);
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toMatch(/direct exchange: say which routing key/);
