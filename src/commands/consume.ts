@@ -52,6 +52,8 @@ export interface ConsumeOptions {
   lostNote?: string;
   /** tail --capture: every record is also written here as an NDJSON envelope. */
   capture?: NodeJS.WritableStream;
+  /** tail: settles with the error to end with once its trigger failed. */
+  failure?: Promise<WarrenError>;
 }
 
 type StopReason =
@@ -223,6 +225,7 @@ function watchEverything(session: Session, stopper: Stopper<StopReason>, options
   const disposeSignals = watchStopSignals((signal) => stopper.stop({ kind: 'signal', signal }));
   session.onLost((error) => stopper.stop({ kind: 'failed', error }));
   const idle = idleTimer(options.timeoutMs, () => stopper.stop({ kind: 'timeout' }));
+  options.failure?.then((error) => stopper.stop({ kind: 'failed', error }));
   return {
     idle,
     dispose: () => {

@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import type { ReceivedMessage } from '../broker/envelope.js';
 import type { Session } from '../broker/session.js';
-import { UsageError, WarrenError } from '../errors.js';
+import { NotDeliveredError, UsageError, WarrenError } from '../errors.js';
 import type { TailSource } from '../tailSource.js';
 import { type ConsumeOptions, consume } from './consume.js';
 import type { CommandContext } from './context.js';
@@ -56,35 +56,69 @@ async function bindSource(
 /** How long a trigger still running when the tail ends may take to finish before it is stopped. */
 const TRIGGER_GRACE_MS = 5000;
 
+/** How long a trigger that failed may take to pass on the rest of its output, before the tail's error. */
+const TRIGGER_OUTPUT_MS = 500;
+
+interface Trigger {
+  /**
+   * Settles once it has ended: at once if it has, else after waiting up to TRIGGER_GRACE_MS,
+   * then stopping it (SIGTERM). A failure that did not end the tail (`endedBy`) is warned of.
+   */
+  finish(endedBy: unknown): Promise<void>;
+}
+
 /**
- * Runs the trigger command; its output goes to stderr, never into warren's data. Resolves
- * the returned `finish` once it has ended: at once if it has, else after waiting up to
- * TRIGGER_GRACE_MS for it, then stopping it (SIGTERM), so that it neither outlives warren
- * (to publish into the next run's tail) nor ends unreported.
+ * Runs the trigger command; its output goes to stderr, never into warren's data. A trigger
+ * that fails (exits non-zero, is killed, cannot start) calls `onFailed` with the error the
+ * tail should end with: the event it was to cause may never come, and waiting out --timeout
+ * would report it as late (exit 3). Every trigger ends before warren does, so that it
+ * neither publishes into the next run's tail nor ends unreported.
  */
-function startTrigger(argv: string[], context: CommandContext): { finish: () => Promise<void> } {
+function startTrigger(
+  argv: string[],
+  context: CommandContext,
+  awaited: number | undefined,
+  onFailed: (error: WarrenError) => void,
+): Trigger {
   const [command, ...args] = argv;
   if (!command) return { finish: async () => {} };
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(context.io.stderr, { end: false });
   child.stderr?.pipe(context.io.stderr, { end: false });
+  const named = `trigger '${argv.join(' ')}'`;
+  const before = awaited === undefined ? '' : ` before the awaited message${awaited === 1 ? '' : 's'} came`;
   let running = true;
   let stopping = false;
+  let failure: { error: WarrenError; warning: string } | undefined;
+  const outputDone = new Promise<void>((resolve) => child.on('close', () => resolve()));
   const ended = new Promise<void>((resolve) => {
-    child.on('error', (error) => {
+    const fail = (how: string, warning: string, cause?: unknown) => {
       running = false;
-      context.reporter.warn(`trigger '${command}' did not start: ${error.message}`);
+      failure = { error: new NotDeliveredError(`${named} ${how}`, { cause }), warning };
+      const error = failure.error;
+      // Its last words (a publish's NO_ROUTE) come before the tail's own.
+      const outputLate = new Promise<void>((done) => setTimeout(done, TRIGGER_OUTPUT_MS).unref());
+      void Promise.race([outputDone, outputLate]).then(() => onFailed(error));
       resolve();
+    };
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      const why = error.code === 'ENOENT' ? 'ENOENT: no such command' : (error.code ?? error.message);
+      fail(`could not start (${why})`, `trigger '${command}' did not start: ${error.message}`, error);
     });
     child.on('exit', (code, signal) => {
-      running = false;
-      if (code !== 0 && !stopping)
-        context.reporter.warn(`trigger '${argv.join(' ')}' exited ${signal ?? code}`);
-      resolve();
+      if (!running) return;
+      if (code === 0 || stopping) {
+        running = false;
+        resolve();
+        return;
+      }
+      const status = signal ?? `exit ${code}`;
+      fail(`failed (${status})${before}`, `${named} exited ${signal ?? code}`);
     });
   });
   return {
-    finish: async () => {
+    finish: async (endedBy) => {
+      if (failure && failure.error !== endedBy) context.reporter.warn(failure.warning);
       if (!running) return;
       context.reporter.detail(`waiting up to ${TRIGGER_GRACE_MS / 1000}s for the trigger to finish`);
       let timer: NodeJS.Timeout | undefined;
@@ -95,13 +129,16 @@ function startTrigger(argv: string[], context: CommandContext): { finish: () => 
         }),
       ]);
       clearTimeout(timer);
-      if (!late) return;
-      context.reporter.warn(
-        `trigger '${argv.join(' ')}' still running ${TRIGGER_GRACE_MS / 1000}s after the tail ended: stopping it`,
-      );
-      stopping = true;
-      child.kill('SIGTERM');
-      await ended;
+      if (late) {
+        context.reporter.warn(
+          `${named} still running ${TRIGGER_GRACE_MS / 1000}s after the tail ended: stopping it`,
+        );
+        stopping = true;
+        child.kill('SIGTERM');
+        await ended;
+      }
+      // Failed while the tail was ending: too late to end it, not too late to say so.
+      if (failure) context.reporter.warn(failure.warning);
     },
   };
 }
@@ -125,7 +162,12 @@ export async function tail(options: TailOptions, context: CommandContext): Promi
   let tapQueue = '';
   let ready = 0;
   const capture = options.capture === undefined ? undefined : await openCapture(options.capture);
-  let trigger: { finish: () => Promise<void> } | undefined;
+  let trigger: Trigger | undefined;
+  let triggerFailed: (error: WarrenError) => void = () => {};
+  const triggerFailure = new Promise<WarrenError>((resolve) => {
+    triggerFailed = resolve;
+  });
+  let endedBy: unknown;
   try {
     const stream = options.stream;
     await consume(
@@ -144,13 +186,15 @@ export async function tail(options: TailOptions, context: CommandContext): Promi
         // nothing to lose but the messages published while it was away, and says so.
         retries: RECONNECTS,
         lostNote: 'messages published meanwhile may be missed',
+        failure: triggerFailure,
         onReady: () => {
           context.reporter.detail(
             stream ? `reading ${sourceLabel}` : `tapping ${sourceLabel} through queue '${tapQueue}'`,
           );
           if (ready > 0) context.reporter.warn(`tapping ${sourceLabel} again`);
           // The trigger runs once, the first time the tap is bound.
-          else if (options.trigger.length > 0) trigger = startTrigger(options.trigger, context);
+          else if (options.trigger.length > 0)
+            trigger = startTrigger(options.trigger, context, options.output.count, triggerFailed);
           ready += 1;
         },
       },
@@ -163,8 +207,11 @@ export async function tail(options: TailOptions, context: CommandContext): Promi
             return tapQueue;
           },
     );
+  } catch (error) {
+    endedBy = error;
+    throw error;
   } finally {
-    await trigger?.finish();
+    await trigger?.finish(endedBy);
     // Everything captured reaches the file before warren says it is done.
     if (capture) await closeCapture(capture);
   }

@@ -163,6 +163,66 @@ describe('warren tail', () => {
     expect(() => process.kill(pid, 0), `trigger ${pid} still running`).toThrow(/ESRCH/);
   });
 
+  describe('a trigger that fails before the event came ends the tail at once: exit 4, naming its own code', () => {
+    // Each would otherwise wait out the whole --timeout and exit 3, as if the event were late.
+    /** A tail of a new exchange; the trigger is made for it. */
+    const tailWith = async (trigger: (exchange: string) => string[], extra = ['--count', '1']) => {
+      const exchange = await broker.exchange('tail-trigger-fails', 'topic');
+      const tail = ['tail', `${exchange}:order.created`, ...extra, '--timeout', '30s'];
+      return runWarren([...tail, '--', ...trigger(exchange)]);
+    };
+
+    it('a trigger whose message was not routed (warren publish exits 4)', async () => {
+      const run = await tailWith((exchange) => [
+        process.execPath,
+        'bin/warren.js',
+        'publish',
+        '-e',
+        exchange,
+        '-k',
+        'nowhere',
+        'x',
+      ]);
+      expect(run.code, run.stderr).toBe(4);
+      expect(run.stdout.length).toBe(0);
+      // The trigger's own words first, then one error line naming it and its code.
+      expect(run.stderr).toMatch(
+        /312 NO_ROUTE[\s\S]*\nerror: trigger '.*publish -e .* -k nowhere x' failed \(exit 4\) before the awaited message came\n/,
+      );
+      expect(run.stderr).not.toMatch(/timed out|warning: trigger/);
+    });
+
+    it('a trigger that exits non-zero (false)', async () => {
+      const run = await tailWith(() => ['false']);
+      expect(run.code, run.stderr).toBe(4);
+      expect(run.stderr).toMatch(
+        /^error: trigger 'false' failed \(exit 1\) before the awaited message came$/m,
+      );
+    });
+
+    it('a trigger killed by a signal', async () => {
+      const run = await tailWith(() => ['sh', '-c', 'kill -TERM $$']);
+      expect(run.code, run.stderr).toBe(4);
+      expect(run.stderr).toMatch(
+        /^error: trigger 'sh -c kill -TERM \$\$' failed \(SIGTERM\) before the awaited message came$/m,
+      );
+    });
+
+    it('a trigger that cannot start (no such command)', async () => {
+      const run = await tailWith(() => ['warren-test-no-such-command']);
+      expect(run.code, run.stderr).toBe(4);
+      expect(run.stderr).toMatch(
+        /^error: trigger 'warren-test-no-such-command' could not start \(ENOENT: no such command\)$/m,
+      );
+    });
+
+    it('without --count, a tail with a trigger also ends when it fails', async () => {
+      const run = await tailWith(() => ['false'], []);
+      expect(run.code, run.stderr).toBe(4);
+      expect(run.stderr).toMatch(/^error: trigger 'false' failed \(exit 1\)$/m);
+    });
+  });
+
   it('exit 3 when the expected event does not come before --timeout', async () => {
     const exchange = await broker.exchange('tail-timeout', 'topic');
     const result = await runWarren([
