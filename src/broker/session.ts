@@ -16,6 +16,7 @@ import {
 } from './envelope.js';
 import { decodeFieldTable, type FieldTable, RAW_TABLE, typedFromDecoded } from './fieldTable.js';
 import { FrameBatch, type ProtocolDefinitions } from './frameBatch.js';
+import { refusedAsStream } from './streamQueue.js';
 import type { BrokerUrl, TlsSocketOptions } from './url.js';
 
 export interface SessionOptions {
@@ -595,14 +596,20 @@ export class Session {
             if (message === null) onCancelled();
             else onMessage(receivedFromAmqp(message));
           },
-          { noAck: options.noAck, ...(options.arguments ? { arguments: options.arguments } : {}) },
+          // Every consumer's priority is 0 unless it says otherwise, so saying 0 changes nothing,
+          // except on a stream queue: RabbitMQ refuses consumer priorities there, before
+          // delivering anything. Without it, taking from a stream would wait for messages that
+          // are never to come (it would deliver only new ones, and remove nothing).
+          { noAck: options.noAck, arguments: options.arguments ?? { 'x-priority': 0 } },
         );
         consumerTag = reply.consumerTag;
         this.log?.(
           `consuming from '${queue}' as ${consumerTag} (${options.noAck ? 'broker auto-ack' : `prefetch ${options.prefetch}`})`,
         );
       } catch (error) {
-        throw this.lostError ?? classifyBrokerError(error, `consume from '${queue}'`);
+        const refused = this.lostError ?? classifyBrokerError(error, `consume from '${queue}'`);
+        // A stream's reader gives an offset; any other consumer means to take messages.
+        throw options.arguments ? refused : refusedAsStream(queue, refused);
       }
     };
     if (!options.noAck) await channel.prefetch(options.prefetch);
@@ -652,7 +659,7 @@ export class Session {
           const message = await channel.get(queue, { noAck: options.noAck });
           return message === false ? undefined : receivedFromAmqp(message);
         } catch (error) {
-          throw this.lostError ?? classifyBrokerError(error, `read '${queue}'`);
+          throw refusedAsStream(queue, this.lostError ?? classifyBrokerError(error, `read '${queue}'`));
         }
       },
       release: async () => {

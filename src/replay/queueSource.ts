@@ -50,24 +50,22 @@ export async function openQueueSource(
     // After a re-subscription under way, or it would start a consumer after this one ended.
     void (resubscribing ?? Promise.resolve()).then(() => consumption?.cancel()).catch(() => {});
   };
-  if (snapshot === 0) buffer.end();
-  else {
-    consumption = await session.consume(
-      queue,
-      { prefetch: window, noAck: false },
-      (message) => {
-        // Beyond the snapshot: left unacked, so it goes back when the run ends.
-        if (delivered >= snapshot) return;
-        delivered += 1;
-        buffer.push(message);
-        if (delivered >= snapshot) stopConsuming();
-      },
-      () =>
-        buffer.fail(
-          new BrokerRefusedError(`the broker cancelled the consumer on '${queue}' (queue deleted?)`),
-        ),
-    );
-  }
+  // Even a queue that looks empty is consumed from, so that a stream (whose count may read 0)
+  // is refused rather than replayed as empty.
+  consumption = await session.consume(
+    queue,
+    { prefetch: window, noAck: false },
+    (message) => {
+      // Beyond the snapshot: left unacked, so it goes back when the run ends.
+      if (delivered >= snapshot) return;
+      delivered += 1;
+      buffer.push(message);
+      if (delivered >= snapshot) stopConsuming();
+    },
+    () =>
+      buffer.fail(new BrokerRefusedError(`the broker cancelled the consumer on '${queue}' (queue deleted?)`)),
+  );
+  if (snapshot === 0) stopConsuming();
 
   async function* batches(): AsyncGenerator<ReplayItem[]> {
     for (;;) {

@@ -428,3 +428,47 @@ describe('stopping early loses nothing', () => {
     expect(left.length).toBe(again);
   });
 });
+
+describe('a stream queue', () => {
+  // A stream keeps its messages for every reader: consume cannot take them. It waited for new
+  // messages and exited 3 (ack, reject, exec), or showed the broker's raw words (none, requeue).
+  let stream: string;
+  beforeAll(async () => {
+    stream = await broker.queue('con-stream', { durable: true, arguments: { 'x-queue-type': 'stream' } });
+    for (const body of ['s0', 's1', 's2', 's3']) await broker.publish('', stream, body);
+  });
+
+  it.each([
+    ['--ack-mode', 'ack'],
+    ['--ack-mode', 'reject'],
+    ['--ack-mode', 'none'],
+    ['--ack-mode', 'requeue'],
+    ['--exec', 'cat'],
+  ])(
+    'consume %s %s is refused at once (exit 5), pointing at tail --stream and replay --from-stream',
+    async (flag, value) => {
+      const result = await runWarren(['consume', stream, flag, value, '--count', '1', '--timeout', '20s']);
+      expect(result.code, result.stderr).toBe(5);
+      expect(result.stdout.length).toBe(0);
+      expect(result.stderr).toBe(
+        `error: '${stream}' is a stream queue: it keeps its messages for every reader, so nothing can be taken from it\n` +
+          `  read it in place: warren tail --stream ${stream} --offset first (or re-publish a range: warren replay --from-stream ${stream})\n`,
+      );
+    },
+  );
+
+  it('without --count, auto-ack and a peek are refused the same way', async () => {
+    for (const mode of ['none', 'requeue']) {
+      const result = await runWarren(['consume', stream, '--ack-mode', mode]);
+      expect(result.code, result.stderr).toBe(5);
+      expect(result.stderr).toMatch(/is a stream queue: .* nothing can be taken from it\n/);
+    }
+  });
+
+  it('the hint works: tail --stream reads all four, in place', async () => {
+    const args = ['tail', '--stream', stream, '--offset', 'first', '--count', '4', '--template', '{body}'];
+    const result = await runWarren(args);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.toString()).toBe('s0\ns1\ns2\ns3\n');
+  });
+});

@@ -641,3 +641,27 @@ describe('replay --from-stream', () => {
     expect(bodies(await readStream(stream))).toEqual(range(0, 100));
   });
 });
+
+describe('replay --from-queue of a stream queue', () => {
+  it('is refused (exit 5), pointing at --from-stream, even while its count reads 0', async () => {
+    // Its passive declare may count 0: the replay ended at once, "published 0", exit 0.
+    const stream = await broker.queue('rq-stream', {
+      durable: true,
+      arguments: { 'x-queue-type': 'stream' },
+    });
+    await broker.publish('', stream, 's0');
+    const result = await runWarren([
+      'replay',
+      '--from-queue',
+      stream,
+      '--exchange',
+      '',
+      '--routing-key',
+      stream,
+    ]);
+    expect(result.code, result.stderr).toBe(5);
+    expect(result.stderr).toMatch(
+      /is a stream queue: .* nothing can be taken from it\n.*warren replay --from-stream/,
+    );
+  });
+});
