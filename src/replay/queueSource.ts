@@ -120,6 +120,8 @@ export async function openQueueSource(
 export async function openQueuePeek(session: Session, queue: string): Promise<ReplaySource> {
   const snapshot = await readyCount(session, queue);
   const browser = await session.openBrowser(queue, { noAck: false });
+  // As for a replay: a stream's count may read 0, and one get is enough for it to refuse.
+  if (snapshot === 0) await browser.next();
   let seen = 0;
   let stopped = false;
   let kept = 0;

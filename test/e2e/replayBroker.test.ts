@@ -663,5 +663,9 @@ describe('replay --from-queue of a stream queue', () => {
     expect(result.stderr).toMatch(
       /is a stream queue: .* nothing can be taken from it\n.*warren replay --from-stream/,
     );
+    const dryRun = await runWarren(['replay', '--from-queue', stream, '--dry-run']);
+    expect(dryRun.code, dryRun.stderr).toBe(5);
+    expect(dryRun.stdout.length).toBe(0);
+    expect(dryRun.stderr).toMatch(/is a stream queue: .* nothing can be taken from it\n/);
   });
 });
