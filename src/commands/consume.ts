@@ -2,7 +2,7 @@ import type { ReceivedMessage } from '../broker/envelope.js';
 import type { Browser, Consumption, DeliveredMessage, Session } from '../broker/session.js';
 import { notAStreamQueue, refusesStreamOffset, STREAM_OFFSET_HEADER } from '../broker/streamQueue.js';
 import type { AckMode, Format } from '../choices.js';
-import { formatDuration, reconnectDelayMs } from '../duration.js';
+import { formatDuration } from '../duration.js';
 import {
   BrokerRefusedError,
   InterruptedError,
@@ -15,7 +15,7 @@ import { formatNdjson } from '../format/ndjson.js';
 import { RecordSink } from '../ui/recordSink.js';
 import { type StopSignal, watchStopSignals } from '../ui/signals.js';
 import type { CommandContext } from './context.js';
-import { idleTimer, Stopper } from './runControl.js';
+import { idleTimer, reconnecting, Stopper } from './runControl.js';
 
 export interface ConsumeOptions {
   queue: string;
@@ -109,39 +109,39 @@ export async function consume(
   // A peek that reconnected would show its messages again.
   const retries = options.ackMode === 'requeue' ? 0 : (options.retries ?? 0);
   let taken = 0;
-  let attempts = 0;
-  for (let reconnects = 0; ; reconnects += 1) {
-    const left = options.count === undefined ? undefined : options.count - taken;
-    let result: RunResult;
-    try {
-      result = await consumeOnce({ ...options, count: left }, format, context, reconnects, setUp);
-    } catch (error) {
-      // Not connected again (a first connection that fails is --wait-for-broker's matter).
-      if (reconnects === 0 || !(error instanceof WarrenError)) throw error;
-      result = { taken: 0, stop: { kind: 'failed', error } };
-    }
-    taken += result.taken;
-    const { stop } = result;
-    if (result.taken > 0) attempts = 0;
-    if (stop.kind === 'failed' && stop.error instanceof UnreachableError && attempts < retries) {
-      attempts += 1;
-      context.reporter.warn(
-        `${stop.error.message}; reconnecting (${attempts} of ${retries})${options.lostNote ? `: ${options.lostNote}` : ''}`,
-      );
-      await delay(reconnectDelayMs(attempts));
-      continue;
-    }
-    const noun = taken === 1 ? 'message' : 'messages';
-    // A tail takes nothing from anyone: it saw its messages.
-    const verb = options.ackMode === 'requeue' ? 'peeked at' : options.sourceLabel ? 'saw' : 'consumed';
-    // A run that failed before taking anything has nothing to summarise: the error says it all.
-    if (taken > 0 || stop.kind !== 'failed') {
-      context.reporter.info(`${verb} ${taken} ${noun} from ${options.sourceLabel ?? `'${options.queue}'`}`);
-    }
-    const failure = outcome(stop, taken, options);
-    if (failure) throw failure;
-    return;
+  const { stop } = await reconnecting(
+    retries,
+    async (reconnects) => {
+      const left = options.count === undefined ? undefined : options.count - taken;
+      let result: RunResult;
+      try {
+        result = await consumeOnce({ ...options, count: left }, format, context, reconnects, setUp);
+      } catch (error) {
+        // Not connected again (a first connection that fails is --wait-for-broker's matter).
+        if (reconnects === 0 || !(error instanceof WarrenError)) throw error;
+        result = { taken: 0, stop: { kind: 'failed', error } };
+      }
+      taken += result.taken;
+      const { stop } = result;
+      const lost = stop.kind === 'failed' && stop.error instanceof UnreachableError ? stop.error : undefined;
+      return { stop, progressed: result.taken > 0, lost };
+    },
+    {
+      warn: (lost, attempt) =>
+        context.reporter.warn(
+          `${lost.message}; reconnecting (${attempt} of ${retries})${options.lostNote ? `: ${options.lostNote}` : ''}`,
+        ),
+    },
+  );
+  const noun = taken === 1 ? 'message' : 'messages';
+  // A tail takes nothing from anyone: it saw its messages.
+  const verb = options.ackMode === 'requeue' ? 'peeked at' : options.sourceLabel ? 'saw' : 'consumed';
+  // A run that failed before taking anything has nothing to summarise: the error says it all.
+  if (taken > 0 || stop.kind !== 'failed') {
+    context.reporter.info(`${verb} ${taken} ${noun} from ${options.sourceLabel ?? `'${options.queue}'`}`);
   }
+  const failure = outcome(stop, taken, options);
+  if (failure) throw failure;
 }
 
 /** One connection's worth of consuming: until something stops it, the connection included. */
