@@ -603,7 +603,7 @@ ${EXAMPLES.program}`,
         if ((o['exec'] as string).trim() === '') {
           throw new UsageError('--exec needs a command: an empty one would ack every message unhandled');
         }
-        for (const name of ['prefetch', 'ackMode', 'format', 'template', 'full', 'retries']) {
+        for (const name of ['prefetch', 'ackMode', 'format', 'template', 'full']) {
           if (given(name)) {
             throw new UsageError(
               `${flagOf(name)} does not go with --exec: the handler's outcome settles each message, and its output goes to stderr`,
@@ -624,6 +624,7 @@ ${EXAMPLES.program}`,
             graceMs: (o['grace'] as number | undefined) ?? 10_000,
             count: o['count'] as number | undefined,
             timeoutMs: o['timeout'] as number | undefined,
+            retries: o['retries'] as number,
           },
         });
         return;

@@ -321,6 +321,16 @@ export interface Consumption {
   resubscribe(): Promise<void>;
   /** Closes its channel: whatever it did not ack goes back to the queue. */
   close(): Promise<void>;
+  /**
+   * Consumed with `transactions` only: publishes in the channel's open transaction. Like
+   * its acks and rejects, the broker applies it at the next commit, never before.
+   */
+  publish(message: OutgoingMessage): void;
+  /**
+   * Applies the acks, rejects and publishes sent since the last commit, together: a
+   * connection lost before the commit reached the broker leaves none of them done.
+   */
+  commit(): Promise<void>;
 }
 
 export class Session {
@@ -581,7 +591,13 @@ export class Session {
   /** Consumes from a queue; each delivery is handed over as plain data, in order. */
   async consume(
     queue: string,
-    options: { prefetch: number; noAck: boolean; arguments?: Record<string, unknown> },
+    options: {
+      prefetch: number;
+      noAck: boolean;
+      arguments?: Record<string, unknown>;
+      /** Settles in transactions (tx.select): see Consumption.commit. */
+      transactions?: boolean;
+    },
     onMessage: (message: DeliveredMessage) => void,
     onCancelled: () => void,
   ): Promise<Consumption> {
@@ -613,6 +629,9 @@ export class Session {
       }
     };
     if (!options.noAck) await channel.prefetch(options.prefetch);
+    const rpc = (channel as unknown as ChannelRpc).rpc.bind(channel);
+    const defs = protocol as ProtocolDefinitions & TxMethods;
+    if (options.transactions) await rpc(defs.TxSelect, {}, defs.TxSelectOk);
     await subscribe();
     const usable = () => !this.lostError && !this.closing;
     const cancel = async () => {
@@ -632,6 +651,23 @@ export class Session {
       resubscribe: async () => {
         await cancel();
         if (usable()) await subscribe();
+      },
+      publish: (message) => {
+        if (!options.transactions) throw new Error('publish needs a transactional consumption');
+        if (!usable()) return;
+        channel.publish(message.exchange, message.routingKey, message.body, {
+          ...message.properties,
+          headers: message.headers,
+          mandatory: message.mandatory ?? false,
+        });
+      },
+      commit: async () => {
+        if (!options.transactions) throw new Error('commit needs a transactional consumption');
+        try {
+          await rpc(defs.TxCommit, {}, defs.TxCommitOk);
+        } catch (error) {
+          throw this.lostError ?? classifyBrokerError(error, `commit on '${queue}'`);
+        }
       },
       close: async () => {
         // Closed on purpose: not the session dying.
@@ -667,6 +703,18 @@ export class Session {
       },
     };
   }
+}
+
+/** amqplib's request/reply step of a channel, which its API does not expose for tx.* (2.3). */
+interface ChannelRpc {
+  rpc(method: number, fields: object, expect: number): Promise<unknown>;
+}
+
+interface TxMethods {
+  TxSelect: number;
+  TxSelectOk: number;
+  TxCommit: number;
+  TxCommitOk: number;
 }
 
 export interface Browser {

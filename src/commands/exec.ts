@@ -2,15 +2,23 @@ import { ConfirmTracker, type SettleStatus } from '../broker/confirmTracker.js';
 import type { OutgoingMessage } from '../broker/envelope.js';
 import { encodableHeaders } from '../broker/fieldTable.js';
 import { PublishFlow } from '../broker/publishFlow.js';
-import { type Consumption, type DeliveredMessage, DIRECT_REPLY_TO } from '../broker/session.js';
+import { type Consumption, type DeliveredMessage, DIRECT_REPLY_TO, type Session } from '../broker/session.js';
 import { formatDuration } from '../duration.js';
-import { BrokerRefusedError, InterruptedError, TimeoutError, type WarrenError } from '../errors.js';
+import {
+  BrokerRefusedError,
+  InterruptedError,
+  TimeoutError,
+  UnreachableError,
+  WarrenError,
+} from '../errors.js';
+import { Commits } from '../exec/commits.js';
 import { handlerEnv } from '../exec/handlerEnv.js';
 import { type HandlerRun, runHandler } from '../exec/handlerProcess.js';
 import { type Decision, decide, type FailurePolicy, RETRY_HEADER, retriesOf } from '../exec/outcome.js';
 import { type StopSignal, watchStopSignals } from '../ui/signals.js';
+import type { Spinner } from '../ui/spinner.js';
 import type { CommandContext } from './context.js';
-import { idleTimer, Stopper } from './runControl.js';
+import { idleTimer, reconnecting, Stopper } from './runControl.js';
 
 export interface ExecOptions {
   queue: string;
@@ -29,6 +37,8 @@ export interface ExecOptions {
   count: number | undefined;
   /** Idle timeout: stop when nothing arrives (and nothing runs) for this long. */
   timeoutMs: number | undefined;
+  /** After a lost connection: reconnection attempts in a row (reset once a message is settled). */
+  retries: number;
 }
 
 type StopReason =
@@ -45,115 +55,185 @@ interface Tally {
   rejected: number;
   failed: number;
   replies: number;
+  /** Taken, but not settled when the connection ended: back to the queue, redelivered. */
+  unsettled: number;
 }
 
-/** What is published for a message before it is acked: a counted retry, or a reply. */
-type FollowUp = 'retry' | 'reply';
+/** One connection's run, as the reconnect loop sees it. */
+interface ConnectionRun {
+  stop: StopReason;
+  progressed: boolean;
+  lost: UnreachableError | undefined;
+}
 
 /**
  * `consume QUEUE --exec CMD`: runs a handler per message and settles the message by how
- * the handler ended. A message is acked only once its handler succeeded (and its reply or
- * counted retry was confirmed); one whose handler did not finish goes back to the queue.
+ * the handler ended. A message is acked only once its handler succeeded (and its reply was
+ * confirmed); one whose handler did not finish goes back to the queue. Settlements are
+ * committed in transactions, so that a counted retry (a copy published, the original acked)
+ * is done whole or not at all: a lost connection cannot leave both copy and original. After
+ * a lost connection the run carries on on a new one, up to --retries times in a row.
  */
 export async function exec(options: ExecOptions, context: CommandContext): Promise<void> {
-  const session = await context.connect();
+  const started = performance.now();
+  const tally: Tally = {
+    handled: 0,
+    acked: 0,
+    requeued: 0,
+    retried: 0,
+    rejected: 0,
+    failed: 0,
+    replies: 0,
+    unsettled: 0,
+  };
+  // Ends the whole run (the connection's own end is a ConnectionRun's matter).
   const stopper = new Stopper<StopReason>();
-  const tally: Tally = { handled: 0, acked: 0, requeued: 0, retried: 0, rejected: 0, failed: 0, replies: 0 };
   const running = new Map<number, HandlerRun>();
   let idleWaiters: (() => void)[] = [];
-  const started = performance.now();
-  try {
+  let connected = false;
+  /** What a quit now would leave unsettled besides the running handlers. */
+  let unconfirmed = () => 0;
+  let status: Spinner | undefined;
+  const summary = () => summarise(tally, options, performance.now() - started, context);
+
+  const idle = idleTimer(options.timeoutMs, () => {
+    // Not idle while handlers run, nor while reconnecting: a slow handler or a lost
+    // connection is not a quiet queue.
+    if (running.size > 0 || !connected) idle.touch();
+    else stopper.stop({ kind: 'timeout' });
+  });
+  const bump = (key: keyof Tally) => () => {
+    tally[key] += 1;
+  };
+  const settled = () => {
+    tally.handled += 1;
+    idle.touch();
+    if (options.count !== undefined && tally.handled >= options.count) stopper.stop({ kind: 'count' });
+  };
+  const handlerEnded = () => {
+    idle.touch();
+    if (running.size > 0) return;
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const wake of waiters) wake();
+  };
+
+  /** One connection's worth of handling, until something ends it. */
+  const handleOn = async (session: Session): Promise<StopReason> => {
+    const ended = new Stopper<StopReason>();
+    void stopper.stopped.then((reason) => ended.stop(reason));
+    session.onLost((error) => ended.stop({ kind: 'failed', error }));
+    // Once the connection is gone, so are its deliveries: the broker gives them back.
+    const gone = () => session.lost !== undefined || ended.reason?.kind === 'failed';
     const tracker = new ConfirmTracker();
-    const publishes = options.reply || options.maxRetries !== undefined;
-    const flow = publishes
+    const flow = options.reply
       ? new PublishFlow(session, await session.openPublisher({ mandatory: true, tracker }))
       : undefined;
-    const followUps = new Map<number, FollowUp>();
     let consumption: Consumption | undefined;
+    const commits = new Commits(() => (consumption ? consumption.commit() : Promise.resolve()));
+    unconfirmed = () => commits.unconfirmed + tracker.inFlight;
     let consumed = () => {};
     const consuming = new Promise<void>((resolve) => {
       consumed = resolve;
     });
-    let taken = 0;
+    // Taken on earlier connections and settled count; the others come back.
+    let taken = tally.handled;
 
-    const idle = idleTimer(options.timeoutMs, () => {
-      // Not idle while handlers run: a slow handler is not a quiet queue.
-      if (running.size > 0) idle.touch();
-      else stopper.stop({ kind: 'timeout' });
-    });
-    const settled = () => {
-      tally.handled += 1;
-      idle.touch();
-      if (running.size === 0) {
-        const waiters = idleWaiters;
-        idleWaiters = [];
-        for (const wake of waiters) wake();
-      }
-      if (options.count !== undefined && tally.handled >= options.count) stopper.stop({ kind: 'count' });
-    };
+    /** Settles a message in the next commit, and counts it once the broker has it. */
+    const commit = (send: () => void, count: () => void) =>
+      commits.add(send, () => {
+        count();
+        settled();
+      });
+    const ack = (tag: number, count = bump('acked')) => commit(() => consumption?.ack(tag, false), count);
+    const reject = (tag: number, requeue: boolean) =>
+      commit(() => consumption?.reject(tag, false, requeue), bump(requeue ? 'requeued' : 'rejected'));
 
     tracker.onSettled = (entry, _seq, status: SettleStatus) => {
       const tag = entry.ref;
       if (tag === undefined) return;
-      const kind = followUps.get(tag);
-      followUps.delete(tag);
       if (status === 'unconfirmed') {
-        // The connection is gone: so is the delivery, which the broker gives back.
-        tally.requeued += 1;
-      } else if (kind === 'reply') {
-        if (status !== 'confirmed') {
-          context.reporter.warn(
-            `the reply to '${entry.message.routingKey}' was ${status} (the requester is gone?)`,
-          );
-        } else tally.replies += 1;
-        consumption?.ack(tag, false);
-        tally.acked += 1;
-      } else if (status === 'confirmed') {
-        consumption?.ack(tag, false);
-        tally.retried += 1;
-      } else {
-        // The counted copy did not make it: the original goes back instead, uncounted.
-        consumption?.reject(tag, false, true);
-        tally.requeued += 1;
+        tally.unsettled += 1;
+        return;
       }
-      settled();
+      if (status !== 'confirmed') {
+        context.reporter.warn(
+          `the reply to '${entry.message.routingKey}' was ${status} (the requester is gone?)`,
+        );
+      }
+      ack(tag, () => {
+        tally.acked += 1;
+        if (status === 'confirmed') tally.replies += 1;
+      });
     };
 
     /**
-     * Publishes a reply or a counted retry for a delivery, which is settled once the broker
-     * confirms it (tracker.onSettled). One that cannot be sent at all settles the delivery at
-     * once: a reply is dropped and the request acked, as when a reply comes back unroutable;
-     * a retry whose count cannot be added (headers near 64 KiB) is rejected, as after the
-     * last retry, so that it cannot fail for ever uncounted.
+     * Publishes the handler's output to the message's reply-to; the message is acked once
+     * the broker confirms the reply (tracker.onSettled). A reply that cannot be sent at all
+     * is dropped and the request acked, as when a reply comes back unroutable.
      */
-    const followUp = (kind: FollowUp, message: DeliveredMessage, build: () => OutgoingMessage) => {
+    const reply = (message: DeliveredMessage, replyTo: string, stdout: Buffer | undefined) => {
       const tag = message.deliveryTag;
-      if (!flow) throw new Error('a reply or a counted retry needs a publisher');
-      let sending: Promise<void> | undefined;
+      if (!flow) throw new Error('a reply needs a publisher');
       try {
-        sending = flow.send(build(), tag, tag);
+        const sending = flow.send(
+          {
+            exchange: '',
+            routingKey: replyTo,
+            body: stdout ?? Buffer.alloc(0),
+            properties:
+              message.properties.correlationId === undefined
+                ? {}
+                : { correlationId: message.properties.correlationId },
+            headers: undefined,
+            // RabbitMQ returns a mandatory reply to direct reply-to as unroutable even
+            // as it delivers it (3.10): a reply there goes without the flag.
+            mandatory: !replyTo.startsWith(`${DIRECT_REPLY_TO}.`),
+          },
+          tag,
+          tag,
+        );
+        // A lost connection ends the run through session.lost, and flow.finish settles what
+        // the tracker held as unconfirmed (the deliveries go back to the queue).
+        sending?.catch(() => {});
       } catch (error) {
         const why = error instanceof Error ? error.message : String(error);
-        if (kind === 'reply') {
-          context.reporter.warn(
-            `${label(message)}: the reply cannot be sent (${why}): dropped, request acked`,
-          );
-          consumption?.ack(tag, false);
-          tally.acked += 1;
-        } else {
-          context.reporter.warn(
-            `${label(message)}: the retry count cannot be added (${why}): rejected instead`,
-          );
-          consumption?.reject(tag, false, false);
-          tally.rejected += 1;
-        }
-        settled();
+        context.reporter.warn(`${label(message)}: the reply cannot be sent (${why}): dropped, request acked`);
+        ack(tag);
+      }
+    };
+
+    /**
+     * Another try that is counted: a copy carrying the count goes to the back of the queue
+     * and the original is acked, in one transaction. One whose count cannot be added
+     * (headers near 64 KiB) is rejected, as after the last retry, so that it cannot fail for
+     * ever uncounted.
+     */
+    const retry = (message: DeliveredMessage) => {
+      const tag = message.deliveryTag;
+      const headers = { ...(message.headers ?? {}), [RETRY_HEADER]: retriesOf(message.headers) + 1 };
+      let copy: OutgoingMessage;
+      try {
+        // Checks the headers' encoded size, which the retry count may take over 64 KiB.
+        copy = {
+          exchange: '',
+          routingKey: options.queue,
+          body: message.body,
+          properties: { ...message.properties },
+          headers: encodableHeaders(headers),
+        };
+      } catch (error) {
+        const why = error instanceof Error ? error.message : String(error);
+        context.reporter.warn(
+          `${label(message)}: the retry count cannot be added (${why}): rejected instead`,
+        );
+        reject(tag, false);
         return;
       }
-      followUps.set(tag, kind);
-      // A lost connection ends the run through session.lost, and the tracker settles what it
-      // held as unconfirmed (the deliveries go back to the queue): nothing to do here.
-      sending?.catch(() => {});
+      commit(() => {
+        consumption?.publish(copy);
+        consumption?.ack(tag, false);
+      }, bump('retried'));
     };
 
     const finish = (message: DeliveredMessage, decision: Decision, stdout: Buffer | undefined) => {
@@ -165,54 +245,26 @@ export async function exec(options: ExecOptions, context: CommandContext): Promi
         ];
         context.reporter.warn(`${label(message)}: handler ${decision.reason}: ${outcome}`);
       }
-      if (session.lost) return settled();
+      if (gone()) {
+        tally.unsettled += 1;
+        return;
+      }
       switch (decision.action) {
         case 'ack': {
           const replyTo = message.properties.replyTo;
-          if (options.reply && replyTo) {
-            followUp('reply', message, () => ({
-              exchange: '',
-              routingKey: replyTo,
-              body: stdout ?? Buffer.alloc(0),
-              properties:
-                message.properties.correlationId === undefined
-                  ? {}
-                  : { correlationId: message.properties.correlationId },
-              headers: undefined,
-              // RabbitMQ returns a mandatory reply to direct reply-to as unroutable even
-              // as it delivers it (3.10): a reply there goes without the flag.
-              mandatory: !replyTo.startsWith(`${DIRECT_REPLY_TO}.`),
-            }));
-            return;
-          }
+          if (options.reply && replyTo) return reply(message, replyTo, stdout);
           if (options.reply && !replyTo) {
             context.reporter.warn(`${label(message)} has no reply-to: the handler's output was dropped`);
           }
-          consumption?.ack(tag, false);
-          tally.acked += 1;
-          break;
+          return ack(tag);
         }
         case 'requeue':
-          consumption?.reject(tag, false, true);
-          tally.requeued += 1;
-          break;
+          return reject(tag, true);
         case 'reject':
-          consumption?.reject(tag, false, false);
-          tally.rejected += 1;
-          break;
-        case 'retry': {
-          const headers = { ...(message.headers ?? {}), [RETRY_HEADER]: retriesOf(message.headers) + 1 };
-          followUp('retry', message, () => ({
-            exchange: '',
-            routingKey: options.queue,
-            body: message.body,
-            properties: { ...message.properties },
-            headers: encodableHeaders(headers),
-          }));
-          return;
-        }
+          return reject(tag, false);
+        case 'retry':
+          return retry(message);
       }
-      settled();
     };
 
     const start = (message: DeliveredMessage) => {
@@ -237,85 +289,144 @@ export async function exec(options: ExecOptions, context: CommandContext): Promi
           retries,
         });
         finish(message, decision, stdout);
+        handlerEnded();
       });
     };
 
-    const disposeSignals = watchStopSignals(
-      (signal) => stopper.stop({ kind: 'signal', signal }),
-      // Quitting now: a handler left running would work on a message the broker gives
-      // to someone else.
-      () => {
-        for (const run of running.values()) run.kill();
+    consumption = await session.consume(
+      options.queue,
+      { prefetch: options.concurrency, noAck: false, transactions: true },
+      (message) => {
+        // Taken after the end (or beyond --count): not acked, so back to the queue at close.
+        if (ended.reason || (options.count !== undefined && taken >= options.count)) return;
+        taken += 1;
+        idle.touch();
+        start(message);
       },
+      () =>
+        ended.stop({
+          kind: 'failed',
+          error: new BrokerRefusedError(
+            `the broker cancelled the consumer on '${options.queue}' (queue deleted?)`,
+          ),
+        }),
     );
-    session.onLost((error) => stopper.stop({ kind: 'failed', error }));
-    try {
-      consumption = await session.consume(
-        options.queue,
-        { prefetch: options.concurrency, noAck: false },
-        (message) => {
-          // Taken after the end (or beyond --count): not acked, so back to the queue at close.
-          if (stopper.reason || (options.count !== undefined && taken >= options.count)) return;
-          taken += 1;
-          idle.touch();
-          start(message);
-        },
-        () =>
-          stopper.stop({
-            kind: 'failed',
-            error: new BrokerRefusedError(
-              `the broker cancelled the consumer on '${options.queue}' (queue deleted?)`,
-            ),
-          }),
-      );
-      consumed();
-      context.reporter.detail(
-        `handling '${options.queue}' with ${options.concurrency} handler${options.concurrency === 1 ? '' : 's'} at once`,
-      );
-    } catch (error) {
-      disposeSignals();
-      idle.clear();
-      throw error;
-    }
+    consumed();
+    connected = true;
+    idle.touch();
+    context.reporter.detail(
+      `handling '${options.queue}' with ${options.concurrency} handler${options.concurrency === 1 ? '' : 's'} at once`,
+    );
+    status = await context.spinner(statusText(options.queue, tally, running.size));
+    const ticker = status.active
+      ? setInterval(() => status?.update(statusText(options.queue, tally, running.size)), 100)
+      : undefined;
 
-    const reason = await stopper.stopped;
-    await consumption.cancel();
-    idle.clear();
-    if (reason.kind === 'failed') {
-      // The broker puts their messages back: stop the handlers, nothing can be acked.
+    try {
+      const reason = await ended.stopped;
+      await consumption.cancel();
+      if (reason.kind === 'failed') {
+        // The broker puts their messages back: stop the handlers, nothing can be acked.
+        for (const run of running.values()) run.interrupt();
+      }
+      if (running.size > 0) {
+        const finished = new Promise<void>((resolve) => idleWaiters.push(resolve));
+        if (reason.kind === 'signal') {
+          context.reporter.info(
+            `stopping: waiting up to ${formatDuration(options.graceMs)} for ${running.size} running handler${running.size === 1 ? '' : 's'} (Ctrl-C again stops them and quits now)`,
+          );
+          const grace = setTimeout(() => {
+            for (const run of running.values()) run.interrupt();
+          }, options.graceMs);
+          await finished;
+          clearTimeout(grace);
+        } else await finished;
+      }
+      await Promise.all([...running.values()].map((run) => run.done));
+      // Settles the replies in flight: confirmed, or (connection lost) unconfirmed.
+      if (flow) await flow.finish().catch(() => {});
+      await commits.flush();
+      tally.unsettled += commits.unconfirmed;
+      unconfirmed = () => 0;
+      return ended.reason ?? reason;
+    } finally {
+      connected = false;
+      clearInterval(ticker);
+      status.stop();
+      status = undefined;
+    }
+  };
+
+  const once = async (reconnects: number): Promise<ConnectionRun> => {
+    if (stopper.reason) return { stop: stopper.reason, progressed: false, lost: undefined };
+    let session: Session;
+    try {
+      session = await context.connect();
+    } catch (error) {
+      // Not connected again (a first connection that fails is --wait-for-broker's matter).
+      if (reconnects === 0 || !(error instanceof WarrenError)) throw error;
+      const lost = error instanceof UnreachableError ? error : undefined;
+      return { stop: { kind: 'failed', error }, progressed: false, lost };
+    }
+    const handledBefore = tally.handled;
+    try {
+      const stop = stopper.reason ?? (await handleOn(session));
+      const lost = stop.kind === 'failed' && stop.error instanceof UnreachableError ? stop.error : undefined;
+      return { stop, progressed: tally.handled > handledBefore, lost };
+    } finally {
       for (const run of running.values()) run.interrupt();
-    } else if (running.size > 0) {
-      const finished = new Promise<void>((resolve) => idleWaiters.push(resolve));
-      if (reason.kind === 'signal') {
-        context.reporter.info(
-          `stopping: waiting up to ${formatDuration(options.graceMs)} for ${running.size} running handler${running.size === 1 ? '' : 's'} (Ctrl-C again stops them and quits now)`,
-        );
-        const grace = setTimeout(() => {
-          for (const run of running.values()) run.interrupt();
-        }, options.graceMs);
-        await finished;
-        clearTimeout(grace);
-      } else await finished;
+      await session.close();
     }
-    disposeSignals();
-    await Promise.all([...running.values()].map((run) => run.done));
-    if (flow && !session.lost) await flow.finish().catch(() => {});
-    if (reason.kind === 'failed') throw reason.error;
-    if (reason.kind === 'signal') {
-      summarise(tally, options, performance.now() - started, context);
-      throw new InterruptedError(reason.signal);
-    }
-    if (reason.kind === 'timeout' && options.count !== undefined && tally.handled < options.count) {
-      summarise(tally, options, performance.now() - started, context);
-      throw new TimeoutError(
-        `timed out: handled ${tally.handled} of ${options.count} messages from '${options.queue}', then nothing for ${formatDuration(options.timeoutMs ?? 0)}`,
-      );
-    }
-    summarise(tally, options, performance.now() - started, context);
+  };
+
+  const disposeSignals = watchStopSignals(
+    (signal) => stopper.stop({ kind: 'signal', signal }),
+    // Quitting now: a handler left running would work on a message the broker gives to
+    // someone else. Their messages go back to the queue with the connection: say how many.
+    () => {
+      for (const run of running.values()) run.kill();
+      tally.unsettled += running.size + unconfirmed();
+      status?.stop();
+      summary();
+    },
+  );
+  let reason: StopReason;
+  try {
+    reason = (
+      await reconnecting(options.retries, once, {
+        warn: (lost, attempt) =>
+          context.reporter.warn(`${lost.message}; reconnecting (${attempt} of ${options.retries})`),
+        pause: (ms) => Promise.race([delay(ms), stopper.stopped]).then(() => {}),
+      })
+    ).stop;
+  } catch (error) {
+    if (tally.handled + tally.unsettled > 0) summary();
+    throw error;
   } finally {
-    for (const run of running.values()) run.interrupt();
-    await session.close();
+    disposeSignals();
+    idle.clear();
   }
+  if (reason.kind === 'failed') {
+    // A run that failed before taking anything has nothing to summarise: the error says it all.
+    if (tally.handled + tally.unsettled > 0) summary();
+    throw reason.error;
+  }
+  summary();
+  if (reason.kind === 'signal') throw new InterruptedError(reason.signal);
+  if (reason.kind === 'timeout' && options.count !== undefined && tally.handled < options.count) {
+    throw new TimeoutError(
+      `timed out: handled ${tally.handled} of ${options.count} messages from '${options.queue}', then nothing for ${formatDuration(options.timeoutMs ?? 0)}`,
+    );
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The status line of a run on a terminal. */
+function statusText(queue: string, tally: Tally, inFlight: number): string {
+  return `handling '${queue}': ${tally.handled} handled, ${tally.failed} failed, ${tally.retried} retried, ${inFlight} in flight`;
 }
 
 /** How the log names a message: its message id, else its delivery tag. */
@@ -332,6 +443,7 @@ function summarise(tally: Tally, options: ExecOptions, elapsedMs: number, contex
   if (tally.requeued > 0) parts.push(`${tally.requeued} requeued`);
   if (tally.retried > 0) parts.push(`${tally.retried} retried`);
   if (tally.rejected > 0) parts.push(`${tally.rejected} rejected`);
+  if (tally.unsettled > 0) parts.push(`${tally.unsettled} unsettled`);
   const replies = options.reply ? `, ${tally.replies} ${tally.replies === 1 ? 'reply' : 'replies'}` : '';
   const failed = tally.failed > 0 ? ` (${tally.failed} failed)` : '';
   context.reporter.info(

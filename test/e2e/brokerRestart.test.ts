@@ -2,12 +2,16 @@
  * A broker that goes away in the middle of a publish (its RabbitMQ application stopped, on a
  * second node of our own): back within the retry budget, warren reconnects and every line
  * arrives; gone for good, warren gives up with exit 69 naming the first unconfirmed line,
- * and every line before it is in the queue.
+ * and every line before it is in the queue. consume --exec likewise reconnects, and its
+ * summary closes the run however it ends.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../helpers/broker.js';
-import { countBodies, takeAllFast } from '../helpers/bulk.js';
+import { countBodies, numbered, publishMany, takeAllFast } from '../helpers/bulk.js';
 import { collect, feedLines, startWarren } from '../helpers/cli.js';
 import { type SecondNode, startSecondNode } from '../helpers/secondNode.js';
 import { hasStackTrace } from '../helpers/spawn.js';
@@ -120,5 +124,82 @@ describe('publish while the broker goes away', () => {
     const missing = [];
     for (let i = 1; i < first; i += 1) if (!seen.has(`line-${i}`)) missing.push(i);
     expect(missing.slice(0, 10), `${missing.length} lines before line ${first} missing`).toEqual([]);
+  });
+});
+
+/** A durable queue on the node holding `count` persistent messages `prefix-1`…`prefix-count`. */
+async function filledDurableQueue(prefix: string, count: number): Promise<string> {
+  const queue = await durableQueue(prefix);
+  const connection = await amqp.connect(node.url);
+  try {
+    const messages = numbered(prefix, count).map((m) => ({
+      ...m,
+      options: { ...m.options, persistent: true },
+    }));
+    await publishMany(connection, '', queue, messages);
+  } finally {
+    await connection.close();
+  }
+  return queue;
+}
+
+/** Starts `consume QUEUE --exec` on the node, logging each handled id to a file. */
+function startHandling(queue: string, ...flags: string[]) {
+  const dir = mkdtempSync(join(tmpdir(), 'warren-restart-exec-'));
+  const log = join(dir, 'done');
+  const child = startWarren(
+    ['consume', queue, '--url', node.url, '--exec', 'echo "$WARREN_MESSAGE_ID" >> "$LOG"', ...flags],
+    { env: { WARREN_URL: undefined, LOG: log } },
+  );
+  const handled = () => {
+    try {
+      return readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    } catch {
+      return [];
+    }
+  };
+  return {
+    done: collect(child, 180_000),
+    handled,
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+describe('consume --exec while the broker goes away', () => {
+  it('back within the retries: reconnects, every message is handled, the summary closes the run; exit 0', async () => {
+    const queue = await filledDurableQueue('restart-exec', 300);
+    const run = startHandling(queue, '--retries', '10', '--timeout', '3s');
+    while (run.handled().length < 30) await sleep(50);
+    await node.ctl(['stop_app']);
+    await sleep(2000);
+    await node.ctl(['start_app']);
+    const result = await run.done;
+    const handled = new Set(run.handled());
+    run.remove();
+    expect(result.code, result.stderr).toBe(0);
+    expect(hasStackTrace(result.stderr)).toBe(false);
+    expect(result.stderr).toMatch(/warning: lost the connection .*; reconnecting \(1 of 10\)/);
+    expect(result.stderr).toMatch(/handled \d+ messages from '[^']+': \d+ acked/);
+    const missing = numbered('restart-exec', 300)
+      .map((m) => m.options?.messageId as string)
+      .filter((id) => !handled.has(id));
+    expect(missing, 'never handled').toEqual([]);
+    expect(await messageCount(queue)).toBe(0);
+  });
+
+  it('gone for good: exit 69 after the retries, and the summary says what was handled before', async () => {
+    const queue = await filledDurableQueue('restart-exec-gone', 300);
+    const run = startHandling(queue, '--retries', '2');
+    while (run.handled().length < 30) await sleep(50);
+    await node.ctl(['stop_app']);
+    const result = await run.done;
+    await node.ctl(['start_app']);
+    run.remove();
+    expect(result.code, result.stderr).toBe(69);
+    expect(hasStackTrace(result.stderr)).toBe(false);
+    expect(result.stderr).toMatch(/reconnecting \(2 of 2\)/);
+    const errors = result.stderr.split('\n').filter((line) => line.startsWith('error:'));
+    expect(errors).toHaveLength(1);
+    expect(result.stderr).toMatch(/handled \d+ messages from '[^']+': \d+ acked/);
   });
 });

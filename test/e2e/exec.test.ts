@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestBroker, eventually, type TestBroker } from '../helpers/broker.js';
 import { numbered, publishMany, takeAllFast } from '../helpers/bulk.js';
 import { collect, type RunResult, runWarren, startWarren } from '../helpers/cli.js';
+import { forceCloseConnectionOf } from '../helpers/rabbitmqctl.js';
 import { hasStackTrace } from '../helpers/spawn.js';
 
 let broker: TestBroker;
@@ -727,6 +728,9 @@ describe.concurrent('consume --exec', () => {
         `exit ${result.code} / ${result.signal}`,
       ).toBe(true);
       expect(result.stdout.length).toBe(0);
+      expect(result.stderr, 'the summary says what went back').toMatch(
+        /handled 0 messages from '.*': 0 acked, 2 unsettled/,
+      );
       // The broker puts the messages back: a handler still running on one is a second worker.
       await eventually(async () => (await broker.messageCount(queue)) === 2, 5000);
       let left: string[] = [];
@@ -742,6 +746,67 @@ describe.concurrent('consume --exec', () => {
       }
       expect(left, 'handlers orphaned by the quit, still running on requeued messages').toEqual([]);
     });
+  });
+
+  describe('a lost connection', () => {
+    it('--max-retries, the connection cut 5 times mid-run: reconnects, every id completes, a try run again is marked redelivered', async () => {
+      const dir = handlerDir('cut');
+      const total = 1000;
+      const queue = await filledQueue('exec-cut', total);
+      // Each message's first try fails (a counted retry: a copy goes back to the queue),
+      // its retry succeeds; every run is logged with its try and its redelivered mark.
+      const handler =
+        'echo "$WARREN_MESSAGE_ID $WARREN_RETRIES $WARREN_REDELIVERED" >> "$HDIR/runs"; [ "$WARREN_RETRIES" -ge 1 ]';
+      const child = startWarren(
+        ['consume', queue, '--exec', handler, '--max-retries', '3', '--concurrency', '8', '--timeout', '3s'],
+        { env: { HDIR: dir } },
+      );
+      const done = collect(child, 300_000);
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      const reconnections = () => (stderr.match(/lost the connection.*reconnecting/g) ?? []).length;
+      for (const [cut, after] of [200, 500, 800, 1100, 1400].entries()) {
+        await eventually(async () => fileLines(join(dir, 'runs')).length >= after, 120_000);
+        // Between two connections there is none to close: try again.
+        await eventually(
+          () =>
+            forceCloseConnectionOf(child.pid as number, 'warren consume --exec').then(
+              () => true,
+              () => false,
+            ),
+          30_000,
+        );
+        // Each cut on a connection of its own, not on the one just cut.
+        await eventually(async () => reconnections() > cut, 30_000);
+      }
+      const result = await done;
+      expect(result.code, result.stderr).toBe(0);
+      expectClean(result);
+      expect(
+        lines(result.stderr).filter((line) => /lost the connection.*reconnecting/.test(line)),
+      ).toHaveLength(5);
+      expect(await broker.messageCount(queue)).toBe(0);
+
+      const runs = fileLines(join(dir, 'runs')).map((line) => {
+        const [id = '', tries = '', redelivered = ''] = line.split(' ');
+        return { id, tries, redelivered };
+      });
+      const completed = new Set(runs.filter((run) => run.tries !== '0').map((run) => run.id));
+      const missing = ids('exec-cut', total).filter((id) => !completed.has(id));
+      expect(missing, 'ids never completed').toEqual([]);
+      // A try of a message run a second time (its outcome lost with the connection) must say so.
+      const seen = new Set<string>();
+      const unmarked: string[] = [];
+      for (const run of runs) {
+        const key = `${run.id} try ${run.tries}`;
+        if (seen.has(key) && run.redelivered !== 'true') unmarked.push(key);
+        seen.add(key);
+      }
+      expect(unmarked, 'run again with WARREN_REDELIVERED=false').toEqual([]);
+      expect(result.stderr).toMatch(/handled \d+ messages from '.*': \d+ acked, \d+ retried/);
+    }, 300_000);
   });
 
   describe('errors', () => {

@@ -464,6 +464,50 @@ describe('the status line gives way to records', () => {
   });
 });
 
+describe('consume --exec: the status line', () => {
+  it('shows handled / failed / retried / in flight, gives way to every handler line, and is gone at the end', async () => {
+    const queue = await broker.queue('exec-status');
+    for (let i = 1; i <= 4; i += 1) await broker.publish('', queue, `m${i}`, { messageId: `st-${i}` });
+    const handler = 'sleep 0.3; echo "line from $WARREN_MESSAGE_ID" >&2; [ "$WARREN_MESSAGE_ID" != st-2 ]';
+    // Wide enough for the status line on one row: the screen model here does not wrap.
+    const run = await inPty(['consume', queue, '--exec', handler, '--count', '4', '--on-failure', 'reject'], {
+      redirect: '> /dev/null',
+      columns: 200,
+    });
+    expect(run.code).toBe(0);
+    expect(run.raw).toMatch(
+      new RegExp(`handling '${escapeRegExp(queue)}': 0 handled, 0 failed, 0 retried, 1 in flight`),
+    );
+    expect(run.raw).toMatch(
+      new RegExp(`handling '${escapeRegExp(queue)}': 2 handled, 1 failed, 0 retried, 1 in flight`),
+    );
+    const lines = screenLines(run.raw).filter((line) => line !== '');
+    // Each handler line and each warning whole on a line of its own: the status line was
+    // cleared before it, and drawn again after.
+    expect(lines).toEqual([
+      'line from st-1',
+      'line from st-2',
+      'warning: message st-2: handler exit 1: rejected',
+      'line from st-3',
+      'line from st-4',
+      expect.stringMatching(
+        new RegExp(
+          `^handled 4 messages from '${escapeRegExp(queue)}': 3 acked, 1 rejected \\(1 failed\\) in `,
+        ),
+      ),
+    ]);
+  });
+
+  it('stays away when stderr is not a terminal', async () => {
+    const queue = await broker.queue('exec-status-pipe');
+    await broker.publish('', queue, 'm1');
+    const run = await runWarren(['consume', queue, '--exec', 'true', '--count', '1']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).not.toContain('handling');
+    expect(run.stderr).toMatch(/^handled 1 message from '[^']+': 1 acked in \S+\n$/);
+  });
+});
+
 describe('Ctrl-C', () => {
   it('stops a consume with exit 130 and leaves the cursor shown', async () => {
     const queue = await broker.queue('ctrl-c');

@@ -30,6 +30,7 @@ function exec(options: Partial<ExecOptions> = {}, globals: Partial<GlobalOptions
       graceMs: 10_000,
       count: undefined,
       timeoutMs: undefined,
+      retries: 5,
       ...options,
     },
   };
@@ -119,6 +120,11 @@ const PARSES: { name: string; argv: string[]; tty?: boolean; expected: ParsedCom
     name: '--exec-timeout 250ms',
     argv: ['consume', 'q', '--exec', 'cmd', '--exec-timeout', '250ms'],
     expected: exec({ execTimeoutMs: 250 }),
+  },
+  {
+    name: '--retries 0: a lost connection ends the run',
+    argv: ['consume', 'q', '--exec', 'cmd', '--retries', '0'],
+    expected: exec({ retries: 0 }),
   },
   {
     name: '--max-retries 3',
