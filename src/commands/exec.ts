@@ -361,7 +361,20 @@ export async function exec(options: ExecOptions, context: CommandContext): Promi
     if (stopper.reason) return { stop: stopper.reason, progressed: false, lost: undefined };
     let session: Session;
     try {
-      session = await context.connect();
+      // A Ctrl-C while connecting (--wait-for-broker, a reconnection) ends the run at once.
+      const connecting = context.connect();
+      const first = await Promise.race([
+        connecting.then((opened) => ({ opened })),
+        stopper.stopped.then((reason) => ({ reason })),
+      ]);
+      if ('reason' in first) {
+        connecting.then(
+          (late) => late.close(),
+          () => {},
+        );
+        return { stop: first.reason, progressed: false, lost: undefined };
+      }
+      session = first.opened;
     } catch (error) {
       // Not connected again (a first connection that fails is --wait-for-broker's matter).
       if (reconnects === 0 || !(error instanceof WarrenError)) throw error;

@@ -748,6 +748,36 @@ describe.concurrent('consume --exec', () => {
     });
   });
 
+  describe('a Ctrl-C before the broker is there', () => {
+    it('--wait-for-broker: a Ctrl-C while connecting ends the wait at once, exit 130 after the summary', async () => {
+      const child = startWarren(
+        [
+          'consume',
+          'q',
+          '--exec',
+          'true',
+          '--url',
+          'amqp://guest:guest@127.0.0.1:1/',
+          '--wait-for-broker',
+          '60s',
+        ],
+        { env: { WARREN_URL: undefined } },
+      );
+      const done = collect(child);
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      // Started, and trying: the wait is under way.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      child.kill('SIGINT');
+      const result = await done;
+      expect(result.code, `${result.signal} ${stderr}`).toBe(130);
+      expectClean(result);
+      expect(result.stderr).toMatch(/^handled 0 messages from 'q': 0 acked in \S+\n$/);
+    });
+  });
+
   describe('a lost connection', () => {
     it('--max-retries, the connection cut 5 times mid-run: reconnects, every id completes, a try run again is marked redelivered', async () => {
       const dir = handlerDir('cut');
