@@ -569,14 +569,12 @@ describe.concurrent('consume --exec', () => {
         'echo "$s $e" > "$HDIR/$WARREN_MESSAGE_ID"',
         "printf 'last line without newline'",
       ].join('; ');
-      const begun = Date.now();
       const result = await runWarren(
         ['consume', queue, '--exec', handler, '--concurrency', '4', '--count', '8'],
         {
           env: { HDIR: dir },
         },
       );
-      const took = Date.now() - begun;
       expect(result.code, result.stderr).toBe(0);
       expectClean(result);
       expect(await broker.messageCount(queue)).toBe(0);
@@ -599,7 +597,6 @@ describe.concurrent('consume --exec', () => {
         most = Math.max(most, now);
       }
       expect(most, 'handlers running at the same moment').toBe(4);
-      expect(took, '8 × 0.5 s in 4 lanes is far quicker than 4 s one by one').toBeLessThan(3000);
 
       const output = lines(result.stderr).filter((line) => !/^(warning:|handled |error)/.test(line));
       for (const id of ids('exec-conc', 8)) {
@@ -760,6 +757,7 @@ describe.concurrent('consume --exec', () => {
           'amqp://guest:guest@127.0.0.1:1/',
           '--wait-for-broker',
           '60s',
+          '-v',
         ],
         { env: { WARREN_URL: undefined } },
       );
@@ -768,13 +766,13 @@ describe.concurrent('consume --exec', () => {
       child.stderr?.on('data', (chunk: Buffer) => {
         stderr += chunk.toString();
       });
-      // Started, and trying: the wait is under way.
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      // Trying again: the wait is under way.
+      await eventually(async () => /not up yet/.test(stderr), 20_000);
       child.kill('SIGINT');
       const result = await done;
       expect(result.code, `${result.signal} ${stderr}`).toBe(130);
       expectClean(result);
-      expect(result.stderr).toMatch(/^handled 0 messages from 'q': 0 acked in \S+\n$/);
+      expect(result.stderr).toMatch(/\nhandled 0 messages from 'q': 0 acked in \S+\n$/);
     });
   });
 
