@@ -10,7 +10,7 @@ export interface PendingPublish {
   line: number;
   /** The message itself: matched against returns, sent again on a new connection if this one is lost. */
   message: OutgoingMessage;
-  /** Set when the broker returned the message: why (`312 NO_ROUTE`). */
+  /** Set when the broker returned the message (or may have: see `returnedMessage`): why (`312 NO_ROUTE`). */
   returnedWith?: string | undefined;
   /** The source's handle on the message (replay: the delivery tag to ack once confirmed). */
   ref?: number | undefined;
@@ -34,6 +34,13 @@ export class ConfirmTracker {
   nacked = 0;
   /** Messages sent again on a new connection after the one they went out on was lost. */
   resent = 0;
+  /**
+   * Returns that matched no message still in flight: never expected of RabbitMQ, but a
+   * return that cannot be placed means something was not delivered, so it fails the run.
+   */
+  unmatchedReturns = 0;
+  /** Returns that could only be narrowed down to several messages, each counted returned. */
+  returnsInDoubt = 0;
   inFlightBytes = 0;
   readonly failures: Undelivered[] = [];
   /** Called after every ack or nack, so a waiting publisher can move on. */
@@ -46,6 +53,13 @@ export class ConfirmTracker {
   private head = 0;
   private base = 1;
   private lastReturnedSeq = 0;
+  /** The highest sequence number acked or nacked so far: a later return is for a later message. */
+  private lastSettledSeq = 0;
+
+  /** Messages known not to have been delivered: returned, nacked, or returned unmatched. */
+  get undelivered(): number {
+    return this.returned + this.nacked + this.unmatchedReturns;
+  }
 
   get inFlight(): number {
     return this.published - this.confirmed - this.returned - this.nacked;
@@ -79,6 +93,7 @@ export class ConfirmTracker {
     this.head = 0;
     this.base = 1;
     this.lastReturnedSeq = 0;
+    this.lastSettledSeq = 0;
     this.inFlightBytes = 0;
     return pending;
   }
@@ -114,25 +129,56 @@ export class ConfirmTracker {
   }
 
   /**
-   * A basic.return names no sequence number. RabbitMQ sends returns in publish order and
-   * each before the confirm of its message, so the message is the first one still in
-   * flight, after the previous return, with the same exchange, routing key and body.
+   * A basic.return names no sequence number, but its place on the channel does: RabbitMQ
+   * returns an unroutable message while it routes it, so after every ack of an earlier
+   * message and before any ack of this one or a later one, and returns come in publish
+   * order. The message is therefore still in flight, after the last one returned and
+   * after the last one settled. Among those it is the first that went out with the same
+   * exchange, routing key and body, compared as the bytes on the wire (so that a name
+   * the encoder altered still matches); when none does, a single candidate is it. Should
+   * the return fit several or none, it is not dropped: every candidate counts as returned
+   * (none may be taken for confirmed), or the unmatched return fails the run.
    */
   returnedMessage(exchange: string, routingKey: string, body: Buffer, reason: string): void {
-    for (let i = Math.max(this.head, this.lastReturnedSeq - this.base + 1); i < this.slots.length; i += 1) {
+    const from = Math.max(
+      this.head,
+      this.lastReturnedSeq - this.base + 1,
+      this.lastSettledSeq - this.base + 1,
+    );
+    const candidates: number[] = [];
+    for (let i = from; i < this.slots.length; i += 1) {
       const slot = this.slots[i];
+      if (!slot || slot.returnedWith !== undefined) continue;
+      candidates.push(i);
+      const sent = slot.message;
       if (
-        slot &&
-        slot.returnedWith === undefined &&
-        slot.message.exchange === exchange &&
-        slot.message.routingKey === routingKey &&
-        slot.message.body.equals(body)
+        sameOnWire(sent.exchange, exchange) &&
+        sameOnWire(sent.routingKey, routingKey) &&
+        sent.body.equals(body)
       ) {
-        slot.returnedWith = reason;
-        this.lastReturnedSeq = this.base + i;
+        this.markReturned(i, reason);
         return;
       }
     }
+    const only = candidates.length === 1 ? candidates[0] : undefined;
+    if (only !== undefined) {
+      this.markReturned(only, reason);
+      return;
+    }
+    if (candidates.length === 0) {
+      this.unmatchedReturns += 1;
+      return;
+    }
+    this.returnsInDoubt += 1;
+    for (const i of candidates) {
+      const slot = this.slots[i] as PendingPublish;
+      slot.returnedWith = reason;
+    }
+  }
+
+  private markReturned(index: number, reason: string): void {
+    (this.slots[index] as PendingPublish).returnedWith = reason;
+    this.lastReturnedSeq = this.base + index;
   }
 
   /** Everything still in flight, as failures: used when the channel is gone. */
@@ -154,6 +200,7 @@ export class ConfirmTracker {
 
   private settle(deliveryTag: number, multiple: boolean, negative: boolean): void {
     const index = deliveryTag - this.base;
+    if (index < this.slots.length) this.lastSettledSeq = Math.max(this.lastSettledSeq, deliveryTag);
     if (multiple) {
       for (let i = this.head; i <= index && i < this.slots.length; i += 1) this.settleSlot(i, negative);
     } else if (index >= this.head && index < this.slots.length) {
@@ -193,4 +240,12 @@ export class ConfirmTracker {
   private remember(failure: Undelivered): void {
     if (this.failures.length < REMEMBERED_FAILURES) this.failures.push(failure);
   }
+}
+
+/**
+ * Whether a name warren sent is the one the broker gave back: equal as strings, or (a
+ * string UTF-8 cannot carry as it is, such as a lone surrogate) equal as encoded bytes.
+ */
+function sameOnWire(sent: string, echoed: string): boolean {
+  return sent === echoed || (echoed.includes('\uFFFD') && Buffer.from(sent).equals(Buffer.from(echoed)));
 }

@@ -136,7 +136,7 @@ export async function publish(options: PublishOptions, context: CommandContext):
     reportSummary(tracker, extras, performance.now() - started, context);
   }
   if (progress.inputFailure) throw progress.inputFailure;
-  if (tracker.returned + tracker.nacked > 0) throw notDelivered(tracker, options.input === 'raw');
+  if (tracker.undelivered > 0) throw notDelivered(tracker, options.input === 'raw');
   if (progress.stoppedBy) throw new InterruptedError(progress.stoppedBy);
 }
 

@@ -38,13 +38,13 @@ export function reportSummary(
  */
 export function notDelivered(tracker: ConfirmTracker, single: boolean, unit = 'line'): NotDeliveredError {
   const failures = tracker.failures.filter((f) => f.status === 'returned' || f.status === 'nacked');
-  if (single) {
-    const failure = failures[0];
+  const failure = failures[0];
+  if (single && failure) {
     const why =
-      failure?.status === 'returned' ? `returned by the broker (${failure.reason})` : 'nacked by the broker';
+      failure.status === 'returned' ? `returned by the broker (${failure.reason})` : 'nacked by the broker';
     return new NotDeliveredError(`message not delivered: ${why}`, {
       hint:
-        failure?.status === 'returned'
+        failure.status === 'returned'
           ? 'no queue is bound for this exchange and routing key (or use --no-mandatory to allow it)'
           : undefined,
     });
@@ -60,8 +60,18 @@ export function notDelivered(tracker: ConfirmTracker, single: boolean, unit = 'l
   const details = [describe('returned', tracker.returned), describe('nacked', tracker.nacked)].filter(
     Boolean,
   );
+  if (tracker.returnsInDoubt > 0) {
+    details.push(
+      `${tracker.returnsInDoubt} return${tracker.returnsInDoubt === 1 ? '' : 's'} matched no ${unit} exactly: each ${unit} it may be is counted returned`,
+    );
+  }
+  if (tracker.unmatchedReturns > 0) {
+    details.push(
+      `${tracker.unmatchedReturns} return${tracker.unmatchedReturns === 1 ? '' : 's'} from the broker matched no ${unit} in flight (a message may be lost)`,
+    );
+  }
   return new NotDeliveredError(
-    `${tracker.returned + tracker.nacked} of ${tracker.published} messages not delivered; ${details.join('; ')}`,
+    `${tracker.undelivered} of ${tracker.published} messages not delivered; ${details.join('; ')}`,
   );
 }
 

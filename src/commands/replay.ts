@@ -148,7 +148,7 @@ export async function replay(options: ReplayOptions, context: CommandContext): P
       cause: state.outputFailure,
     });
   }
-  if (tracker.returned + tracker.nacked > 0) {
+  if (tracker.undelivered > 0) {
     throw notDelivered(tracker, false, options.source.kind === 'file' ? 'line' : 'message');
   }
   if (state.stoppedBy) throw new InterruptedError(state.stoppedBy);

@@ -124,6 +124,51 @@ describe('ConfirmTracker', () => {
     expect(tracker.failures).toEqual([{ line: 2, status: 'returned', reason: 'NO_ROUTE' }]);
   });
 
+  it('matches a return whose routing key went on the wire altered (a lone surrogate as U+FFFD)', () => {
+    // Was no match at all: the message counted as confirmed, exit 0, though it was dropped.
+    const tracker = tracked([1, 'a', 'x'], [2, 'no-such-queue\ud800', 'b'], [3, 'c', 'y']);
+    tracker.returnedMessage('ex', 'no-such-queue\ufffd', Buffer.from('b'), '312 NO_ROUTE');
+    tracker.ack(3, true);
+    expect(tracker.failures).toEqual([{ line: 2, status: 'returned', reason: '312 NO_ROUTE' }]);
+    expect(counts(tracker)).toMatchObject({ confirmed: 2, returned: 1, inFlight: 0 });
+  });
+
+  it('a return comes before the ack of its message: it is never placed on one settled before it', () => {
+    const tracker = tracked([1, 'k', 'same'], [2, 'k', 'same'], [3, 'k', 'same']);
+    tracker.ack(2, false); // 1 is still waiting for its queue; the return must be for 3
+    tracker.returnedMessage('ex', 'k', Buffer.from('same'), '312 NO_ROUTE');
+    tracker.ack(1, false);
+    tracker.ack(3, false);
+    expect(tracker.failures).toEqual([{ line: 3, status: 'returned', reason: '312 NO_ROUTE' }]);
+  });
+
+  it('a return that matches nothing exactly is the only message it can be, when there is one', () => {
+    const tracker = tracked([1, 'k', 'a'], [2, 'k', 'b']);
+    tracker.ack(1, false);
+    tracker.returnedMessage('ex', 'other', Buffer.from('zzz'), '312 NO_ROUTE');
+    tracker.ack(2, false);
+    expect(tracker.failures).toEqual([{ line: 2, status: 'returned', reason: '312 NO_ROUTE' }]);
+    expect(tracker.undelivered).toBe(1);
+  });
+
+  it('a return that could be any of several messages counts each as returned, none as confirmed', () => {
+    const tracker = tracked([1, 'k', 'a'], [2, 'k', 'b'], [3, 'k', 'c']);
+    tracker.returnedMessage('ex', 'other', Buffer.from('zzz'), '312 NO_ROUTE');
+    tracker.ack(3, true);
+    expect(counts(tracker)).toMatchObject({ confirmed: 0, returned: 3, inFlight: 0 });
+    expect(tracker.returnsInDoubt).toBe(1);
+    expect(tracker.failures.map((f) => f.line)).toEqual([1, 2, 3]);
+  });
+
+  it('a return when nothing is in flight is counted as undelivered, not dropped', () => {
+    const tracker = tracked([1, 'k', 'a']);
+    tracker.ack(1, false);
+    tracker.returnedMessage('ex', 'k', Buffer.from('a'), '312 NO_ROUTE');
+    expect(counts(tracker)).toMatchObject({ confirmed: 1, returned: 0 });
+    expect(tracker.unmatchedReturns).toBe(1);
+    expect(tracker.undelivered).toBe(1);
+  });
+
   it('keeps lines straight with acks, nacks and returns interleaved', () => {
     const tracker = tracked([1, 'a', 'x'], [2, 'b', 'x'], [3, 'a', 'x'], [4, 'b', 'x'], [5, 'a', 'x']);
     tracker.returnedMessage('ex', 'b', Buffer.from('x'), 'NO_ROUTE');
