@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { fromAlteredArgument, noteAlteredArguments } from './argvBytes.js';
 import type { MessageProperties } from './broker/envelope.js';
 import {
   encodableFromTyped,
@@ -14,6 +15,7 @@ import {
   setField,
 } from './broker/fieldTable.js';
 import { parseBrokerUrl, readTlsFiles, resolveBrokerUrls, resolvePassword, splitUrls } from './broker/url.js';
+import { unsendableText } from './broker/wireText.js';
 import {
   ACK_MODES,
   type AckMode,
@@ -162,11 +164,22 @@ function timestamp(value: string): number {
   return seconds;
 }
 
+/**
+ * Why an argument cannot be sent as it was given, if so: bytes that were not UTF-8 (Node
+ * read them as U+FFFD), or a lone surrogate (from a JSON escape such as `\ud800`).
+ */
+function unsendableArgument(value: string): string | undefined {
+  if (fromAlteredArgument(value)) {
+    return 'is not valid UTF-8 as given (it would be sent with U+FFFD in place of those bytes)';
+  }
+  return unsendableText(value);
+}
+
 /** A queue or exchange name: the broker takes at most 255 bytes. */
 function brokerName(what: string) {
   return (value: string): string => {
-    const tooLong = nameTooLong(what, value);
-    if (tooLong) throw new InvalidArgumentError(tooLong);
+    const problem = nameTooLong(what, value) ?? prefixed(what, unsendableArgument(value));
+    if (problem) throw new InvalidArgumentError(problem);
     return value;
   };
 }
@@ -174,8 +187,14 @@ function brokerName(what: string) {
 function shortString(flag: string) {
   return (value: string): string => {
     if (Buffer.byteLength(value) > 255) throw new InvalidArgumentError(`${flag} is over 255 bytes`);
+    const problem = unsendableArgument(value);
+    if (problem) throw new InvalidArgumentError(`${flag} ${problem}`);
     return value;
   };
+}
+
+function prefixed(what: string, problem: string | undefined): string | undefined {
+  return problem && `${what} ${problem}`;
 }
 
 /**
@@ -198,6 +217,10 @@ export function headerFlags(
     const raw = given.slice(equals + 1);
     if (Buffer.byteLength(key) > 255)
       throw new UsageError(`${flag} '${key.slice(0, 20)}…': key is over 255 bytes`);
+    const unsendable =
+      prefixed('the key', unsendableArgument(key)) ??
+      (isTyped ? undefined : prefixed('the value', unsendableArgument(raw)));
+    if (unsendable) throw new UsageError(`${flag} ${JSON.stringify(given)}: ${unsendable}`);
     if (!isTyped) {
       setField(typed, key, raw);
       setField(encoded, key, raw);
@@ -466,6 +489,12 @@ ${EXAMPLES.program}`,
     .action((body: string | undefined, o: Record<string, unknown>, command: Command) => {
       if (o['persistent'] && o['transient'])
         throw new UsageError('--persistent and --transient contradict each other');
+      const unsendableBody = body === undefined ? undefined : unsendableArgument(body);
+      if (unsendableBody) {
+        throw new UsageError(`the BODY argument ${unsendableBody}`, {
+          hint: 'give a body of any bytes with --file FILE, or on stdin',
+        });
+      }
       if (o['rpc']) {
         if (o['input'] !== 'raw')
           throw new UsageError('--rpc sends one request: it does not go with --input');
@@ -1639,6 +1668,8 @@ async function reportError(
 export function run(argv: string[]): void {
   // The process list shows the command line to every user of the machine: not a password
   // given in --url (Linux shows the title in place of the arguments).
+  // First: the title overwrites the arguments' bytes in /proc.
+  noteAlteredArguments(argv);
   process.title = redact(['warren', ...argv].join(' '));
   main(argv).then((code) => {
     // Let stdout finish (a pipe may still hold data) before leaving.

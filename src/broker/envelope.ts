@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { DataError } from '../errors.js';
 import { encodableHeaders, type FieldTable, FieldValueError, isBase64 } from './fieldTable.js';
+import { unsendableText } from './wireText.js';
 
 /** The AMQP basic properties warren reads and writes, in amqplib's camelCase names. */
 export interface MessageProperties {
@@ -156,8 +157,11 @@ function parseEnvelope(line: string, lineNumber: number): ParsedEnvelope {
   if (typeof record['body'] !== 'string') throw fail('"body" must be a string');
   const encoding = record['bodyEncoding'] ?? 'utf8';
   let body: Buffer;
-  if (encoding === 'utf8') body = Buffer.from(record['body'], 'utf8');
-  else if (encoding === 'base64') {
+  if (encoding === 'utf8') {
+    const problem = unsendableText(record['body']);
+    if (problem) throw fail(`"body" ${problem}`);
+    body = Buffer.from(record['body'], 'utf8');
+  } else if (encoding === 'base64') {
     if (!isBase64(record['body'])) throw fail('"body" is not valid base64');
     body = Buffer.from(record['body'], 'base64');
   } else throw fail(`"bodyEncoding" must be "utf8" or "base64", not ${JSON.stringify(encoding)}`);
@@ -193,6 +197,28 @@ function parseEnvelope(line: string, lineNumber: number): ParsedEnvelope {
     receivedAt: record['receivedAt'],
   };
 }
+
+/**
+ * The text of an NDJSON line. JSON is UTF-8: bytes that are not would be read as U+FFFD and
+ * sent so, silently, so the line is refused instead, naming where the bad bytes start.
+ */
+export function envelopeText(bytes: Buffer, lineNumber: number): string {
+  const text = bytes.toString('utf8');
+  // Decoding marks bad bytes with U+FFFD: only a line holding one needs the full check.
+  if (!text.includes('\uFFFD') || isUtf8(bytes)) return text;
+  // The first U+FFFD that is not a real one (EF BF BD) marks the bytes.
+  let offset = 0;
+  for (const char of text) {
+    const size = Buffer.byteLength(char);
+    if (char === '\uFFFD' && !bytes.subarray(offset, offset + 3).equals(REPLACEMENT_BYTES)) break;
+    offset += size;
+  }
+  throw new DataError(
+    `line ${lineNumber}: not valid UTF-8 (byte 0x${(bytes[offset] ?? 0).toString(16).padStart(2, '0')} at byte ${offset + 1}); NDJSON is UTF-8 text, give binary bodies in base64 ("bodyEncoding":"base64")`,
+  );
+}
+
+const REPLACEMENT_BYTES = Buffer.from('\uFFFD');
 
 /** The receivedAt of a line whose time was not asked for (or not given). */
 const UNKNOWN_TIME = new Date(0);
@@ -277,6 +303,8 @@ function optionalString(
   const value = record[key];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw fail(`"${key}" must be a string`);
+  const problem = unsendableText(value);
+  if (problem) throw fail(`"${key}" ${problem}`);
   return value;
 }
 
@@ -306,7 +334,7 @@ function propertyProblem(kind: PropertyKind, value: unknown): string | undefined
     case 'shortstr':
       if (typeof value !== 'string') return 'must be a string';
       if (Buffer.byteLength(value) > 255) return 'is over 255 bytes';
-      return undefined;
+      return unsendableText(value);
     case 'octet':
       return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 255
         ? undefined

@@ -7,6 +7,8 @@
  * `{"!": type, "value": …}` whenever the plain JSON value would come back as another type.
  */
 
+import { unsendableText } from './wireText.js';
+
 /** A header value as it appears in the NDJSON envelope. */
 export type TypedValue =
   | string
@@ -228,7 +230,8 @@ export function typedFromDecoded(value: unknown): TypedValue {
  * Throws FieldValueError naming the path of a value that cannot be encoded.
  */
 export function encodableFromTyped(value: unknown, path: string): unknown {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'string') return sendableString(value, path);
+  if (value === null || typeof value === 'boolean') return value;
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new FieldValueError(`${path}: ${value} is not a finite number`);
     // amqplib writes a number of 2^50 or more without a fraction it can see as an int64,
@@ -254,6 +257,14 @@ export function encodableFromTyped(value: unknown, path: string): unknown {
 function checkKey(key: string, path: string): void {
   if (Buffer.byteLength(key) > 255)
     throw new FieldValueError(`${path}: key '${key.slice(0, 20)}…' is over 255 bytes`);
+  const problem = unsendableText(key);
+  if (problem) throw new FieldValueError(`${path}: key ${JSON.stringify(key)} ${problem}`);
+}
+
+function sendableString(value: string, path: string): string {
+  const problem = unsendableText(value);
+  if (problem) throw new FieldValueError(`${path} ${problem}`);
+  return value;
 }
 
 function encodableFromTypedForm(record: Record<string, unknown>, path: string): unknown {
@@ -333,7 +344,7 @@ function encodableFromTypedForm(record: Record<string, unknown>, path: string): 
     }
     case 'string':
       if (typeof value !== 'string') throw fail('is not a string');
-      return value;
+      return sendableString(value, path);
     case 'bool':
     case 'boolean':
       if (typeof value !== 'boolean') throw fail('is not a boolean');

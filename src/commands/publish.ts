@@ -1,7 +1,12 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ConfirmTracker } from '../broker/confirmTracker.js';
-import { type MessageOverrides, messageFromEnvelopeLine, type OutgoingMessage } from '../broker/envelope.js';
+import {
+  envelopeText,
+  type MessageOverrides,
+  messageFromEnvelopeLine,
+  type OutgoingMessage,
+} from '../broker/envelope.js';
 import { PublishFlow } from '../broker/publishFlow.js';
 import type { InputMode } from '../choices.js';
 import { DataError, InterruptedError, UsageError, WarrenError } from '../errors.js';
@@ -183,7 +188,7 @@ async function publishLines(
   const toMessage =
     options.input === 'ndjson'
       ? (bytes: Buffer, line: number) =>
-          messageFromEnvelopeLine(bytes.toString('utf8'), line, options.overrides)
+          messageFromEnvelopeLine(envelopeText(bytes, line), line, options.overrides)
       : (bytes: Buffer) => rawMessage(bytes, options.overrides);
   const sendLines = async (lines: Iterable<Line>) => {
     for (const line of lines) {

@@ -1,6 +1,6 @@
 import { fstatSync, type ReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { recordedFromEnvelopeLine } from '../broker/envelope.js';
+import { envelopeText, recordedFromEnvelopeLine } from '../broker/envelope.js';
 import { DataError } from '../errors.js';
 import { inputError, openInputFile } from '../input/inputFile.js';
 import { LineSplitter } from '../input/lineSplitter.js';
@@ -46,7 +46,7 @@ export function openFileSource(
         let item: ReplayItem;
         try {
           const recorded = recordedFromEnvelopeLine(
-            line.bytes.toString('utf8'),
+            envelopeText(line.bytes, line.number),
             line.number,
             options.withTimes,
           );

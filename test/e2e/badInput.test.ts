@@ -645,6 +645,67 @@ const rows: Row[] = [
  */
 /** Rows that once found bugs: kept apart so that they are easy to find. */
 const formerBugs: Row[] = [
+  // --- Text UTF-8 cannot carry: a lone surrogate (JSON's \ud800) anywhere warren would
+  // send it. Each was sent as U+FFFD, silently; an unroutable one was counted confirmed.
+  ...(
+    [
+      [
+        'the routing key',
+        '"routingKey":"no-such-queue\\ud800"',
+        /line 3: "routingKey" holds a lone surrogate \(\\ud800 at character 14\)/,
+      ],
+      ['the exchange', '"exchange":"x\\udc00"', /line 3: "exchange" holds a lone surrogate \(\\udc00/],
+      ['a utf8 body', '"body":"a\\ud800b"', /line 3: "body" holds a lone surrogate/],
+      [
+        'a string property',
+        '"properties":{"messageId":"m\\ud800"}',
+        /line 3: properties\.messageId holds a lone surrogate/,
+      ],
+      [
+        'a header value deep in an array',
+        '"headers":{"a":[1,{"b":["\\ud800"]}]}',
+        /line 3: headers\.a\[1\]\.b\[0\] holds a lone surrogate/,
+      ],
+      [
+        'a nested header key',
+        '"headers":{"a":{"k\\ud800":1}}',
+        /line 3: headers\.a: key "k\\ud800" holds a lone surrogate/,
+      ],
+      [
+        'a typed string header',
+        '"headers":{"a":{"!":"string","value":"\\ud800"}}',
+        /line 3: headers\.a holds a lone surrogate/,
+      ],
+    ] as const
+  ).map(
+    ([where, field, says]): Row => ({
+      name: `ndjson: a lone surrogate in ${where}`,
+      argv: NDJSON,
+      stdin: thirdLineBad(`{"body":"3",${field}}`.replace('"body":"3","body"', '"body"')),
+      code: 65,
+      stderr: says,
+      confirmed: ['1', '2'],
+    }),
+  ),
+  {
+    name: '-H with a JSON string holding a lone surrogate',
+    argv: ['publish', '-k', Q, '-H', 'a:="\\ud800"', 'x'],
+    code: 2,
+    stderr: /--header: a holds a lone surrogate \(\\ud800 at character 1\)/,
+  },
+  {
+    name: '-H with a lone surrogate in a nested key',
+    argv: ['publish', '-k', Q, '-H', 'a:={"k\\udfff":1}', 'x'],
+    code: 2,
+    stderr: /--header: a: key "k\\udfff" holds a lone surrogate/,
+  },
+  {
+    name: 'replay -H with a lone surrogate in a typed string',
+    argv: ['replay', `${DIR}/capture.ndjson`, '-H', 'a:={"!":"string","value":"\\ud800"}'],
+    files: { 'capture.ndjson': `{"body":"1","exchange":"","routingKey":"${Q}"}\n` },
+    code: 2,
+    stderr: /--header: a holds a lone surrogate/,
+  },
   {
     // Was exit 1, "Encoded field table … exceeds the 65536 byte encoding buffer" and "this
     // is a bug in warren", after counting the message as published.

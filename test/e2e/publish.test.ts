@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROKER_URL, connectTestBroker, type TestBroker } from '../helpers/broker.js';
 import { takeAllFast } from '../helpers/bulk.js';
 import { type RunResult, runWarren } from '../helpers/cli.js';
-import { hasStackTrace, runWarrenWithFiles } from '../helpers/spawn.js';
+import { hasStackTrace, runShell, runWarrenWithFiles } from '../helpers/spawn.js';
 import { rawCapturingAmqplib, rawHeaderBytes, type WireTable, wireTable } from '../helpers/wire.js';
 
 const DEAD_URL = 'amqp://guest:guest@127.0.0.1:1/';
@@ -283,6 +283,71 @@ describe('--input ndjson', () => {
     expect(warnings[0]).toMatch(/line 3\b/);
     expect(summary(result)).toEqual([4, 4, 0, 0]);
     expect((await takeAll(q)).map((m) => m.content.toString())).toEqual(['1', '2', '4', '5']);
+  });
+});
+
+describe('text that UTF-8 cannot carry is refused, never sent altered', () => {
+  /** warren as a shell runs it, so that an argument can hold any bytes. */
+  const WARREN = `"${process.execPath}" bin/warren.js`;
+
+  it('a lone surrogate in an unroutable routing key: exit 65 naming line and field (was "confirmed 1", exit 0)', async () => {
+    const result = await runWarren(['publish', '--input', 'ndjson'], {
+      stdin: '{"body":"b","routingKey":"no-such-queue\\ud800"}\n',
+    });
+    expect(result.code, result.stderr).toBe(65);
+    expect(expectOneErrorLine(result)).toMatch(/line 1: "routingKey" holds a lone surrogate \(\\ud800/);
+    expect(summary(result)).toEqual([0, 0, 0, 0]);
+  });
+
+  it('--skip-invalid skips such a line, naming it, and publishes the rest', async () => {
+    const q = await broker.queue('pub-surrogate-skip');
+    const input = ['{"body":"1"}', '{"body":"2","headers":{"h":["\\udc00"]}}', '{"body":"3"}'].join('\n');
+    const result = await runWarren(['publish', '-k', q, '--input', 'ndjson', '--skip-invalid'], {
+      stdin: `${input}\n`,
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(errorLines(result.stderr)).toEqual([]);
+    expect(result.stderr).toMatch(/warning: line 2: headers\.h\[0\] holds a lone surrogate .*\(skipped\)/);
+    expect((await takeAll(q)).map((m) => m.content.toString())).toEqual(['1', '3']);
+  });
+
+  it('an NDJSON line with bytes that are not UTF-8: exit 65 naming the line and the byte', async () => {
+    const q = await broker.queue('pub-not-utf8');
+    const result = await runShell(
+      `printf '{"body":"1"}\\n{"body":"o\\377k"}\\n' | ${WARREN} publish -k ${q} --input ndjson`,
+    );
+    expect(result.code, result.stderr).toBe(65);
+    expect(expectOneErrorLine(result)).toMatch(/line 2: not valid UTF-8 \(byte 0xff at byte 11\)/);
+    expect((await takeAll(q)).map((m) => m.content.toString())).toEqual(['1']);
+  });
+
+  it.each([
+    ['-k', `-k "$(printf 'q\\355\\240\\200')" x`, /--routing-key is not valid UTF-8 as given/],
+    ['--routing-key=', `--routing-key="$(printf 'q\\377')" x`, /--routing-key is not valid UTF-8 as given/],
+    ['-e', `-e "$(printf 'x\\377')" x`, /--exchange is not valid UTF-8 as given/],
+    ['-H', `-H "$(printf 'k=v\\377')" x`, /--header "k=v\uFFFD": the value is not valid UTF-8 as given/],
+    ['a property', `--message-id "$(printf '\\377')" x`, /--message-id is not valid UTF-8 as given/],
+    ['BODY', `"$(printf 'body\\377')"`, /the BODY argument is not valid UTF-8 as given/],
+  ])(
+    'an argument whose bytes are not UTF-8 (%s) is exit 2 naming it, nothing sent',
+    async (_what, args, says) => {
+      const q = await broker.queue('pub-arg-bytes');
+      const result = await runShell(`${WARREN} publish -k ${q} ${args}`);
+      expect(result.code, result.stderr).toBe(2);
+      expect(expectOneErrorLine(result)).toMatch(says);
+      expect(await broker.messageCount(q)).toBe(0);
+    },
+  );
+
+  it('a U+FFFD that was typed as such (valid UTF-8) is sent as it is', async () => {
+    const q = await broker.queue('pub-typed-fffd');
+    const result = await runShell(
+      `${WARREN} publish -k ${q} --message-id "$(printf '\\357\\277\\275')" "$(printf 'b\\357\\277\\275')"`,
+    );
+    expectCleanSuccess(result, 1);
+    const [message] = await takeAll(q);
+    expect(message?.properties.messageId).toBe('\uFFFD');
+    expect(message?.content.toString()).toBe('b\uFFFD');
   });
 });
 

@@ -612,6 +612,50 @@ describe('input', () => {
     expect(await bodies(q)).toEqual(['1', '2', '4', '5']);
   });
 
+  it('text UTF-8 cannot carry (a lone surrogate, bytes not UTF-8) is exit 65 naming line and field, never sent altered', async () => {
+    // Was: the routing key went out with U+FFFD, the broker returned it, and the receipt
+    // said "confirmed", exit 0.
+    const q = await broker.queue('rp-surrogate');
+    const lines = [
+      `{"routingKey":"${q}","body":"1"}`,
+      `{"routingKey":"${q}\\ud800","body":"2"}`,
+      `{"routingKey":"${q}","body":"3","headers":{"a":[{"k":"\\udfff"}]}}`,
+      `{"routingKey":"${q}","body":"4"}`,
+    ];
+    const stopped = await runWarren(['replay', captureFile(lines), '--receipts']);
+    expect(stopped.code, stopped.stderr).toBe(65);
+    expect(expectOneErrorLine(stopped)).toMatch(/line 2: "routingKey" holds a lone surrogate \(\\ud800/);
+    expect(ndjson(stopped.stdout)).toEqual([{ seq: 1, line: 1, status: 'confirmed' }]);
+    expect(await bodies(q)).toEqual(['1']);
+
+    const skipped = await runWarren(['replay', captureFile(lines), '--receipts', '--skip-invalid']);
+    expect(skipped.code, skipped.stderr).toBe(0);
+    const warnings = warningLines(skipped.stderr);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(/line 2: "routingKey" holds a lone surrogate/);
+    expect(warnings[1]).toMatch(/line 3: headers\.a\[0\]\.k holds a lone surrogate \(\\udfff/);
+    expect(ndjson(skipped.stdout).map((r) => [r['line'], r['status']])).toEqual([
+      [1, 'confirmed'],
+      [4, 'confirmed'],
+    ]);
+    expect(await bodies(q)).toEqual(['1', '4']);
+
+    const bytes = captureFile([`{"routingKey":"${q}","body":"1"}`]);
+    writeFileSync(
+      bytes,
+      Buffer.concat([
+        Buffer.from(`{"routingKey":"${q}","body":"o`),
+        Buffer.from([0xff]),
+        Buffer.from('k"}\n'),
+      ]),
+      { flag: 'a' },
+    );
+    const notUtf8 = await runWarren(['replay', bytes]);
+    expect(notUtf8.code, notUtf8.stderr).toBe(65);
+    expect(expectOneErrorLine(notUtf8)).toMatch(/line 2: not valid UTF-8 \(byte 0xff at byte \d+\)/);
+    expect(await bodies(q)).toEqual(['1']);
+  });
+
   it('a missing file is exit 2 naming it, before connecting', async () => {
     const missing = join(dir, 'no-such-capture.ndjson');
     const result = await runWarren(['replay', missing, '--url', DEAD_URL]);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   envelopeFromMessage,
+  envelopeText,
   type MessageOverrides,
   messageFromEnvelopeLine,
   type ReceivedMessage,
@@ -208,6 +209,45 @@ describe('messageFromEnvelopeLine: malformed lines are DataError 65 naming the l
 
   it('names the line number it was given', () => {
     expect(dataError('{', 12345).message).toMatch(/^line 12345: invalid JSON/);
+  });
+});
+
+describe('text UTF-8 cannot carry is DataError 65 naming the line and the field', () => {
+  it.each([
+    ['{"body":"x","routingKey":"q\\ud800"}', '"routingKey" holds a lone surrogate (\\ud800 at character 2)'],
+    ['{"body":"x","exchange":"\\udfffe"}', '"exchange" holds a lone surrogate (\\udfff at character 1)'],
+    ['{"body":"a\\ud800"}', '"body" holds a lone surrogate (\\ud800 at character 2)'],
+    ['{"body":"x","properties":{"appId":"\\ud800"}}', 'properties.appId holds a lone surrogate'],
+    ['{"body":"x","headers":{"a":{"b":["\\ud800"]}}}', 'headers.a.b[0] holds a lone surrogate'],
+    ['{"body":"x","headers":{"\\ud800":1}}', 'headers: key "\\ud800" holds a lone surrogate'],
+    [
+      '{"body":"x","headers":{"t":{"!":"table","value":{"k\\udc00":1}}}}',
+      'headers.t: key "k\\udc00" holds a lone surrogate',
+    ],
+  ])('%s', (line, says) => {
+    const error = dataError(line, 4);
+    expect(error.exitCode).toBe(65);
+    expect(error.message).toContain(`line 4: ${says}`);
+  });
+
+  it('accepts a surrogate pair (an emoji) and a U+FFFD written as such', () => {
+    const message = messageFromEnvelopeLine(
+      '{"body":"\\ud83d\\ude00","routingKey":"\\ufffd","headers":{"\\ud83d\\ude00":"\\ufffd"}}',
+      1,
+      NO_OVERRIDES,
+    );
+    expect(message.body.toString()).toBe('\u{1F600}');
+    expect(message.routingKey).toBe('\uFFFD');
+  });
+
+  it('envelopeText refuses bytes that are not UTF-8, naming the first bad byte past real U+FFFDs', () => {
+    const bytes = Buffer.concat([
+      Buffer.from('{"body":"\uFFFD'),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from('"}'),
+    ]);
+    expect(() => envelopeText(bytes, 9)).toThrow(/^line 9: not valid UTF-8 \(byte 0xc3 at byte 13\)/);
+    expect(envelopeText(Buffer.from('{"body":"é\uFFFD"}'), 9)).toBe('{"body":"é\uFFFD"}');
   });
 });
 
