@@ -16,11 +16,11 @@ export interface PendingPublish {
   ref?: number | undefined;
 }
 
-export type SettleStatus = 'confirmed' | 'returned' | 'nacked' | 'unconfirmed';
+export type SettleStatus = 'confirmed' | 'returned' | 'nacked' | 'unconfirmed' | 'refused' | 'discarded';
 
 export interface Undelivered {
   line: number;
-  status: 'returned' | 'nacked' | 'unconfirmed';
+  status: Exclude<SettleStatus, 'confirmed'>;
   reason?: string;
 }
 
@@ -41,6 +41,10 @@ export class ConfirmTracker {
   unmatchedReturns = 0;
   /** Returns that could only be narrowed down to several messages, each counted returned. */
   returnsInDoubt = 0;
+  /** The message the broker refused when it closed the channel (see `abandonInFlight`). */
+  refused: PendingPublish | undefined;
+  /** Messages sent after the refused one, which the broker drops with the closed channel. */
+  discarded = 0;
   inFlightBytes = 0;
   readonly failures: Undelivered[] = [];
   /** Called after every ack or nack, so a waiting publisher can move on. */
@@ -181,14 +185,27 @@ export class ConfirmTracker {
     this.lastReturnedSeq = this.base + index;
   }
 
-  /** Everything still in flight, as failures: used when the channel is gone. */
-  abandonInFlight(reason: string): number {
+  /**
+   * Everything still in flight, as failures: used when the channel is gone. When the broker
+   * closed it refusing one message (`refused` picks it out), that one is `refused`, and those
+   * sent after it are `discarded`: a closed channel takes nothing more (AMQP 0-9-1 drops every
+   * frame on it but the close). Those before it are unconfirmed: they may have arrived.
+   */
+  abandonInFlight(reason: string, refused?: (message: OutgoingMessage) => boolean): number {
     let abandoned = 0;
     for (let i = this.head; i < this.slots.length; i += 1) {
       const slot = this.slots[i];
       if (!slot) continue;
-      this.remember({ line: slot.line, status: 'unconfirmed', reason });
-      this.onSettled?.(slot, this.base + i, 'unconfirmed');
+      let status: 'unconfirmed' | 'refused' | 'discarded' = 'unconfirmed';
+      if (this.refused) {
+        this.discarded += 1;
+        status = 'discarded';
+      } else if (refused?.(slot.message)) {
+        this.refused = slot;
+        status = 'refused';
+      }
+      this.remember({ line: slot.line, status, reason });
+      this.onSettled?.(slot, this.base + i, status);
       abandoned += 1;
     }
     this.slots = [];

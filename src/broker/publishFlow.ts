@@ -1,5 +1,5 @@
 import { reconnectDelayMs } from '../duration.js';
-import { UnreachableError, type WarrenError } from '../errors.js';
+import { BrokerRefusedError, UnreachableError, type WarrenError } from '../errors.js';
 import type { ConfirmTracker } from './confirmTracker.js';
 import type { OutgoingMessage } from './envelope.js';
 import type { Publisher, Session } from './session.js';
@@ -147,7 +147,8 @@ export class PublishFlow {
    */
   private giveUp(error: WarrenError, nextLine?: number): WarrenError {
     const first = this.tracker.firstInFlightLine ?? nextLine;
-    this.tracker.abandonInFlight(error.message);
+    const refused = error instanceof BrokerRefusedError ? refusedMessage(error.brokerText ?? '') : undefined;
+    this.tracker.abandonInFlight(error.message, refused);
     if (!(error instanceof UnreachableError) || first === undefined) return error;
     return new UnreachableError(`${error.message}; first unconfirmed: line ${first}`, { cause: error.cause });
   }
@@ -163,4 +164,17 @@ export class PublishFlow {
     this.settleWaiter = undefined;
     waiter?.();
   }
+}
+
+/**
+ * The message a refusal that closed the publishing channel was about, told by the broker's
+ * words: the one of the size it names as too large (max_message_size), or the one sent to
+ * the exchange it names (no such exchange, no write access, an internal exchange).
+ */
+export function refusedMessage(brokerText: string): ((message: OutgoingMessage) => boolean) | undefined {
+  const size = /message size (\d+) is larger than/.exec(brokerText)?.[1];
+  if (size !== undefined) return (message) => message.body.length === Number(size);
+  const exchange = /exchange '(.*)' in vhost '/s.exec(brokerText)?.[1];
+  if (exchange !== undefined) return (message) => message.exchange === exchange;
+  return undefined;
 }

@@ -14,7 +14,7 @@ import { checkStdin, inputError, openInputFile } from '../input/inputFile.js';
 import { type Line, LineSplitter } from '../input/lineSplitter.js';
 import { type StopSignal, watchStopSignals } from '../ui/signals.js';
 import type { CommandContext } from './context.js';
-import { notDelivered, progressLine, reportSummary, tellTyping } from './publishReport.js';
+import { explainRefusal, notDelivered, progressLine, reportSummary, tellTyping } from './publishReport.js';
 
 export interface PublishOptions {
   /** Only what was given on the command line; NDJSON input fills in the rest. */
@@ -127,6 +127,8 @@ export async function publish(options: PublishOptions, context: CommandContext):
     if (whole) await sendOrExplain(flow, rawMessage(whole, options.overrides), 1, false);
     else await publishLines(input, flow, options, context, progress);
     await flow.finish();
+  } catch (error) {
+    throw explainRefusal(error, tracker, options.input === 'raw');
   } finally {
     clearInterval(ticker);
     spinner?.stop();

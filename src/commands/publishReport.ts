@@ -1,7 +1,7 @@
 import type { ConfirmTracker } from '../broker/confirmTracker.js';
 import type { InputMode } from '../choices.js';
 import { formatDuration } from '../duration.js';
-import { NotDeliveredError } from '../errors.js';
+import { BrokerRefusedError, NotDeliveredError } from '../errors.js';
 import type { CommandContext } from './context.js';
 
 /** What publish and replay report of their publishing: the same counts, the same words. */
@@ -19,14 +19,19 @@ export function reportSummary(
   elapsedMs: number,
   context: CommandContext,
 ): void {
-  const rate = elapsedMs > 0 ? Math.round((tracker.published * 1000) / elapsedMs) : 0;
+  // A message the broker refused, and those it dropped after it, were sent, not published.
+  const notPublished = (tracker.refused ? 1 : 0) + tracker.discarded;
+  const rate = elapsedMs > 0 ? Math.round(((tracker.published - notPublished) * 1000) / elapsedMs) : 0;
   const parts = [
-    `published ${tracker.published}`,
+    `published ${tracker.published - notPublished}`,
     `confirmed ${tracker.confirmed}`,
     `returned ${tracker.returned}`,
     `nacked ${tracker.nacked}`,
   ];
-  const unconfirmed = tracker.published - tracker.confirmed - tracker.returned - tracker.nacked;
+  const unconfirmed =
+    tracker.published - notPublished - tracker.confirmed - tracker.returned - tracker.nacked;
+  if (tracker.refused) parts.push('refused 1');
+  if (tracker.discarded > 0) parts.push(`discarded ${tracker.discarded}`);
   if (unconfirmed > 0) parts.push(`unconfirmed ${unconfirmed}`);
   parts.push(...extras);
   context.reporter.info(`${parts.join(', ')} in ${formatDuration(elapsedMs)} (${rate} msg/s)`);
@@ -85,4 +90,40 @@ const TYPING_HINTS: Record<InputMode, string> = {
 /** Says how typed input ends, when it is typed at a terminal and someone sees stderr. */
 export function tellTyping(input: InputMode, context: CommandContext): void {
   if (context.typing && context.io.stderr.isTTY) context.reporter.info(TYPING_HINTS[input]);
+}
+
+/**
+ * Exit 5 for a message the broker refused, closing the channel: the error names it (its
+ * line, when there are several) and says what to do. Other errors pass through.
+ */
+export function explainRefusal(
+  error: unknown,
+  tracker: ConfirmTracker,
+  single: boolean,
+  unit = 'line',
+): unknown {
+  const refused = tracker.refused;
+  if (!(error instanceof BrokerRefusedError) || !refused) return error;
+  const text = error.brokerText ?? error.message;
+  const which = single ? 'the message' : `${unit} ${refused.line}`;
+  const after =
+    tracker.discarded > 0
+      ? `; the ${tracker.discarded} sent after it went with the channel it closed (discarded)`
+      : '';
+  return new BrokerRefusedError(`the broker refused ${which}: ${text}${after}`, {
+    cause: error,
+    brokerText: text,
+    hint: refusalHint(text, refused.message.exchange) ?? error.hint,
+  });
+}
+
+function refusalHint(text: string, exchange: string): string | undefined {
+  const max = /larger than configured max size (\d+)/.exec(text)?.[1];
+  if (max !== undefined) {
+    return `the broker takes messages up to its max_message_size (${max} bytes): send less, or raise max_message_size in rabbitmq.conf (at most 536870912)`;
+  }
+  if (/^NOT_FOUND - no exchange/.test(text)) {
+    return `declare it first: warren declare exchange ${exchange} --type TYPE (or check the name, and the vhost in --url)`;
+  }
+  return undefined;
 }

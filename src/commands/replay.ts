@@ -13,7 +13,7 @@ import type { ReplayItem, ReplaySource } from '../replay/source.js';
 import type { StreamRange } from '../replay/streamSource.js';
 import { type StopSignal, watchStopSignals } from '../ui/signals.js';
 import type { CommandContext } from './context.js';
-import { notDelivered, reportSummary, tellTyping } from './publishReport.js';
+import { explainRefusal, notDelivered, reportSummary, tellTyping } from './publishReport.js';
 
 export type ReplaySourceSpec =
   | { kind: 'file'; path: string }
@@ -135,6 +135,8 @@ export async function replay(options: ReplayOptions, context: CommandContext): P
       ticker = setInterval(() => active.update(progressText(current, tracker, state, options, started)), 100);
     }
     await replayItems(current, session, tracker, state, options, context, match);
+  } catch (error) {
+    throw explainRefusal(error, tracker, false, options.source.kind === 'file' ? 'line' : 'message');
   } finally {
     clearInterval(ticker);
     spinner?.stop();

@@ -350,12 +350,30 @@ const rows: Row[] = [
     argv: ['publish', '-k', Q, '--file', `${DIR}/big.bin`],
     files: { 'big.bin': MAX_MESSAGE_SIZE + 1024 },
     code: 5,
-    stderr: /message size 134218752 is larger than configured max size 134217728/,
-    summary: [1, 0],
-    also: /unconfirmed 1/,
+    stderr:
+      /the broker refused the message: PRECONDITION_FAILED - message size 134218752 is larger than configured max size 134217728/,
+    summary: [0, 0],
+    also: /refused 1 in .*\n.*\n.*max_message_size \(134217728 bytes\)/,
     confirmed: [],
     timeoutMs: 120_000,
   },
+  ...(['publish', 'replay'] as const).map(
+    (command): Row => ({
+      // Was exit 5 with the broker's words alone: no line named, the line counted published.
+      name: `${command}: an NDJSON line over the 128 MiB max_message_size`,
+      argv:
+        command === 'publish'
+          ? ['publish', '-k', Q, '--input', 'ndjson', '--file', `${DIR}/big.ndjson`]
+          : ['replay', `${DIR}/big.ndjson`, '-e', '', '-k', Q],
+      files: { 'big.ndjson': thirdLineBad(`{"body":"${'x'.repeat(MAX_MESSAGE_SIZE + 1024)}"}`) },
+      code: 5,
+      stderr:
+        /the broker refused line 3: PRECONDITION_FAILED - message size 134218752 is larger than configured max size 134217728/,
+      confirmed: ['1', '2'],
+      also: /published 2, confirmed 2, returned 0, nacked 0, refused 1(, discarded 1)? in .*\n.*\n.*max_message_size \(134217728 bytes\)/,
+      timeoutMs: 120_000,
+    }),
+  ),
 
   // --- Connection: URLs, vhost, credentials, TLS.
   {
@@ -445,8 +463,9 @@ const rows: Row[] = [
     name: 'publish to an exchange that does not exist',
     argv: ['publish', '-e', 'warren-test.no-such-exchange', '-k', Q, 'x'],
     code: 5,
-    stderr: /NOT_FOUND - no exchange 'warren-test\.no-such-exchange'/,
-    summary: [1, 0],
+    stderr: /the broker refused the message: NOT_FOUND - no exchange 'warren-test\.no-such-exchange'/,
+    summary: [0, 0],
+    also: /refused 1 in [^\n]*\n.*\n {2}declare it first: warren declare exchange warren-test\.no-such-exchange --type TYPE/,
     confirmed: [],
   },
   {

@@ -558,6 +558,27 @@ describe('delivery: mandatory, returns and refusals', () => {
     expect(result.code).toBe(5);
     expect(result.stdout.length).toBe(0);
     expect(expectOneErrorLine(result)).toContain(exchange);
+    // Was "published 1, …, unconfirmed 1": a message the broker refused is not published.
+    expect(summary(result)).toEqual([0, 0, 0, 0]);
+    expect(result.stderr).toMatch(/, refused 1 in /);
+    expect(result.stderr).toContain(`declare it first: warren declare exchange ${exchange} --type TYPE`);
+  });
+
+  it('a refusal in the middle of many lines names the refused line, counted apart from those published', async () => {
+    const q = await broker.queue('pub-refused-line');
+    const exchange = `warren-test.no-such-exchange.${process.pid}.${Date.now()}`;
+    const lines = ['{"body":"1"}', '{"body":"2"}', `{"body":"3","exchange":"${exchange}"}`, '{"body":"4"}'];
+    const result = await runWarren(['publish', '-k', q, '--input', 'ndjson'], {
+      stdin: `${lines.join('\n')}\n`,
+    });
+    expect(result.code, result.stderr).toBe(5);
+    expect(expectOneErrorLine(result)).toMatch(/the broker refused line 3: NOT_FOUND - no exchange/);
+    // Lines 1-2 were routed before line 3 (their confirms may be lost with the channel);
+    // line 4 was discarded with the channel, or never sent.
+    expect(result.stderr).toMatch(
+      /published 2, confirmed [0-2], returned 0, nacked 0, refused 1(, discarded 1)?(, unconfirmed [12])? in /,
+    );
+    expect((await takeAll(q)).map((m) => m.content.toString())).toEqual(['1', '2']);
   });
 
   it('publishes through a named exchange with its routing key', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfirmTracker, type PendingPublish } from '../../src/broker/confirmTracker.js';
+import { refusedMessage } from '../../src/broker/publishFlow.js';
 
 /** A tracked message: its input line, where it went, and its body. */
 function pending(line: number, exchange: string, routingKey: string, body: Buffer): PendingPublish {
@@ -253,6 +254,46 @@ describe('ConfirmTracker', () => {
     tracker.nack(1, false);
     expect(counts(tracker)).toMatchObject({ confirmed: 0, nacked: 0 });
     expect(tracker.abandonInFlight('again')).toBe(0);
+  });
+
+  it('abandonInFlight with a refusal: the refused message, those sent after it discarded, those before unconfirmed', () => {
+    const tracker = tracked([1, 'k', 'a'], [2, 'k', 'b'], [3, 'k', 'big!'], [4, 'k', 'c'], [5, 'k', 'dd']);
+    tracker.ack(1, false);
+    const seen: [number, string][] = [];
+    tracker.onSettled = (entry, _seq, status) => seen.push([entry.line, status]);
+    tracker.abandonInFlight('refused', (message) => message.body.length === 4);
+    expect(tracker.refused?.line).toBe(3);
+    expect(tracker.discarded).toBe(2);
+    expect(seen).toEqual([
+      [2, 'unconfirmed'],
+      [3, 'refused'],
+      [4, 'discarded'],
+      [5, 'discarded'],
+    ]);
+  });
+
+  it("refusedMessage tells the refused message by the broker's words", () => {
+    const message = (exchange: string, size: number) => ({
+      exchange,
+      routingKey: 'k',
+      body: Buffer.alloc(size),
+      properties: {},
+      headers: undefined,
+    });
+    const bySize = refusedMessage(
+      'PRECONDITION_FAILED - message size 146800640 is larger than configured max size 134217728',
+    );
+    expect(bySize?.(message('', 146800640))).toBe(true);
+    expect(bySize?.(message('', 10))).toBe(false);
+    const byExchange = refusedMessage("NOT_FOUND - no exchange 'it''s' in vhost '/'");
+    expect(byExchange?.(message("it''s", 1))).toBe(true);
+    expect(byExchange?.(message('other', 1))).toBe(false);
+    expect(
+      refusedMessage("ACCESS_REFUSED - write access to exchange 'x' in vhost '/' refused for user 'u'")?.(
+        message('x', 1),
+      ),
+    ).toBe(true);
+    expect(refusedMessage('PRECONDITION_FAILED - invalid expiration')).toBeUndefined();
   });
 
   it('remembers at most 1000 failures but counts all of them', () => {
