@@ -40,7 +40,16 @@ export function openFileSource(
     let malformed: DataError | undefined;
     const parse = (lines: Iterable<{ bytes: Buffer; number: number }>): ReplayItem[] => {
       const batch: ReplayItem[] = [];
-      for (const line of lines) {
+      // The splitter refuses a line too long to keep: the lines before it still go out.
+      const numbered = function* () {
+        try {
+          yield* lines;
+        } catch (error) {
+          if (!(error instanceof DataError)) throw error;
+          malformed = error;
+        }
+      };
+      for (const line of numbered()) {
         // Progress counts the lines handed out, not the bytes read ahead of them.
         position += line.bytes.length + 1;
         let item: ReplayItem;

@@ -357,6 +357,25 @@ const rows: Row[] = [
     confirmed: [],
     timeoutMs: 120_000,
   },
+  // --- A line longer than any broker takes (a file of zeros, no newline): stopped, named.
+  ...(
+    [
+      ['publish --input lines', ['publish', '-k', Q, '--input', 'lines', '--file', `${DIR}/zeros`]],
+      ['publish --input ndjson', ['publish', '-k', Q, '--input', 'ndjson', '--file', `${DIR}/zeros`]],
+      ['replay', ['replay', `${DIR}/zeros`]],
+    ] as const
+  ).map(
+    ([command, argv]): Row => ({
+      // Was a 600 MB message refused unnamed (lines), "cannot read: Cannot create a string
+      // longer than …" exit 2 (ndjson), and an endless line took all memory.
+      name: `${command}: a line over 512 MiB`,
+      argv: [...argv],
+      files: { zeros: 600_000_000 },
+      code: 65,
+      stderr: /line 1: over 536870912 bytes, more than RabbitMQ accepts in one message/,
+      timeoutMs: 120_000,
+    }),
+  ),
   ...(['publish', 'replay'] as const).map(
     (command): Row => ({
       // Was exit 5 with the broker's words alone: no line named, the line counted published.

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DataError } from '../../src/errors.js';
 import { type Line, LineSplitter } from '../../src/input/lineSplitter.js';
 
 /** Feeds the chunks through a splitter and returns [line number, text] pairs. */
@@ -91,5 +92,40 @@ describe('LineSplitter', () => {
     const splitter = new LineSplitter();
     expect([...splitter.push(Buffer.from('a\n'))]).toHaveLength(1);
     expect([...splitter.end()]).toEqual([]);
+  });
+});
+
+describe('LineSplitter: a line too long to keep', () => {
+  /** The lines a splitter of at most `max` bytes a line yields, and the error it ends with. */
+  function splitCapped(chunks: string[], max: number): { lines: string[]; error: string | undefined } {
+    const splitter = new LineSplitter(max);
+    const lines: string[] = [];
+    try {
+      for (const chunk of chunks) {
+        for (const line of splitter.push(Buffer.from(chunk))) lines.push(line.bytes.toString());
+      }
+      for (const line of splitter.end()) lines.push(line.bytes.toString());
+    } catch (error) {
+      expect(error).toBeInstanceOf(DataError);
+      return { lines, error: (error as DataError).message };
+    }
+    return { lines, error: undefined };
+  }
+
+  it('yields the lines before it, then refuses it by number (exit 65)', () => {
+    expect(splitCapped(['ab\n\ncd\n0123456789x\nok\n'], 10)).toEqual({
+      lines: ['ab', 'cd'],
+      error: expect.stringMatching(/^line 4: over 10 bytes, more than RabbitMQ accepts in one message/),
+    });
+  });
+
+  it('stops an endless line as soon as it is too long, over many chunks and with no newline', () => {
+    const result = splitCapped(['ok\n012', '345', '6789', 'x', 'never read'], 10);
+    expect(result.lines).toEqual(['ok']);
+    expect(result.error).toMatch(/^line 2: over 10 bytes/);
+  });
+
+  it('keeps a line of exactly the limit', () => {
+    expect(splitCapped(['01234', '56789\n'], 10)).toEqual({ lines: ['0123456789'], error: undefined });
   });
 });
