@@ -492,7 +492,7 @@ ${EXAMPLES.program}`,
       const unsendableBody = body === undefined ? undefined : unsendableArgument(body);
       if (unsendableBody) {
         throw new UsageError(`the BODY argument ${unsendableBody}`, {
-          hint: 'give a body of any bytes with --file FILE, or on stdin',
+          hint: "give a body of any bytes with --file FILE, or on stdin; see 'warren publish --help'",
         });
       }
       if (o['rpc']) {

@@ -302,6 +302,30 @@ describe('parseArgs: argv → {command, global, options}', () => {
 const USAGE_ERRORS: { name: string; argv: string[]; mentions: RegExp }[] = [
   { name: 'unknown flag', argv: ['publish', '--bogus', 'b'], mentions: /--bogus/ },
   { name: 'unknown command', argv: ['frobnicate'], mentions: /frobnicate/ },
+  // A lone surrogate (an argument vector of UTF-16, as on Windows) is never sent as U+FFFD.
+  ...(
+    [
+      [
+        '-k',
+        ['publish', '-k', 'q\ud800', 'b'],
+        /--routing-key holds a lone surrogate \(\\ud800 at character 2\)/,
+      ],
+      ['-e', ['publish', '-e', '\udc00', 'b'], /--exchange holds a lone surrogate/],
+      ['--app-id', ['publish', '--app-id', 'a\ud800', 'b'], /--app-id holds a lone surrogate/],
+      [
+        '-H value',
+        ['publish', '-H', 'k=v\ud800', 'b'],
+        /--header "k=v\\ud800": the value holds a lone surrogate/,
+      ],
+      [
+        '-H key',
+        ['publish', '-H', 'k\ud800=v', 'b'],
+        /--header "k\\ud800=v": the key holds a lone surrogate/,
+      ],
+      ['BODY', ['publish', '-k', 'q', 'b\ud800'], /the BODY argument holds a lone surrogate/],
+      ['replay -k', ['replay', 'x.ndjson', '-k', '\ud800'], /--routing-key holds a lone surrogate/],
+    ] as const
+  ).map(([flag, argv, mentions]) => ({ name: `a lone surrogate in ${flag}`, argv: [...argv], mentions })),
   {
     name: 'bad --priority (word)',
     argv: ['publish', '--priority', 'high', 'b'],
