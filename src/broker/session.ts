@@ -64,8 +64,11 @@ function brokerText(error: unknown): string {
 }
 
 /** What to try when a queue or exchange is not there: one hint, whichever command found out. */
-export function notFoundHint(kind: 'queue' | 'exchange'): string {
-  const declare = kind === 'queue' ? 'warren declare queue NAME' : 'warren declare exchange NAME --type TYPE';
+export function notFoundHint(kind: 'queue' | 'exchange', name?: string): string {
+  // The name goes into the command only where a shell would take it as it is.
+  const shown = name !== undefined && /^[\w.:@/-]+$/.test(name) ? name : 'NAME';
+  const declare =
+    kind === 'queue' ? `warren declare queue ${shown}` : `warren declare exchange ${shown} --type TYPE`;
   return `check the name (and the vhost in --url), or declare it: ${declare}`;
 }
 
@@ -75,11 +78,11 @@ function classifyBrokerError(error: unknown, doing: string): WarrenError {
   const code = (error as { code?: unknown }).code;
   const text = brokerText(error);
   if (code === 403 || code === 404 || code === 405 || code === 406) {
-    const missing = code === 404 ? /^NOT_FOUND - no (queue|exchange) /.exec(text)?.[1] : undefined;
+    const missing = code === 404 ? /^NOT_FOUND - no (queue|exchange) '(.*)' in vhost /s.exec(text) : null;
     return new BrokerRefusedError(`${doing}: ${text}`, {
       cause: error,
       brokerText: text,
-      ...(missing ? { hint: notFoundHint(missing as 'queue' | 'exchange') } : {}),
+      ...(missing ? { hint: notFoundHint(missing[1] as 'queue' | 'exchange', missing[2]) } : {}),
     });
   }
   return new WarrenError(`${doing}: ${text}`, 1, { cause: error });
@@ -473,7 +476,9 @@ export class Session {
     const standard = STANDARD_EXCHANGE_TYPES[name];
     if (standard) return standard;
     if (!(await this.exchangeExists(name))) {
-      throw new BrokerRefusedError(`exchange '${name}' does not exist`, { hint: notFoundHint('exchange') });
+      throw new BrokerRefusedError(`exchange '${name}' does not exist`, {
+        hint: notFoundHint('exchange', name),
+      });
     }
     try {
       await this.onChannel(`exchange '${name}'`, (channel) =>

@@ -113,17 +113,14 @@ export function explainRefusal(
   return new BrokerRefusedError(`the broker refused ${which}: ${text}${after}`, {
     cause: error,
     brokerText: text,
-    hint: refusalHint(text, refused.message.exchange) ?? error.hint,
+    hint: refusalHint(text) ?? error.hint,
   });
 }
 
-function refusalHint(text: string, exchange: string): string | undefined {
+function refusalHint(text: string): string | undefined {
   const max = /larger than configured max size (\d+)/.exec(text)?.[1];
   if (max !== undefined) {
     return `the broker takes messages up to its max_message_size (${max} bytes): send less, or raise max_message_size in rabbitmq.conf (at most 536870912)`;
-  }
-  if (/^NOT_FOUND - no exchange/.test(text)) {
-    return `declare it first: warren declare exchange ${exchange} --type TYPE (or check the name, and the vhost in --url)`;
   }
   return undefined;
 }

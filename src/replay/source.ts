@@ -48,7 +48,7 @@ export interface ReplaySource {
 export async function existingQueue(session: Session, queue: string): Promise<QueueCounts> {
   const info = await session.queueInfo(queue);
   if (!info) {
-    throw new BrokerRefusedError(`queue '${queue}' does not exist`, { hint: notFoundHint('queue') });
+    throw new BrokerRefusedError(`queue '${queue}' does not exist`, { hint: notFoundHint('queue', queue) });
   }
   return info;
 }

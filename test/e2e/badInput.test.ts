@@ -484,7 +484,7 @@ const rows: Row[] = [
     code: 5,
     stderr: /the broker refused the message: NOT_FOUND - no exchange 'warren-test\.no-such-exchange'/,
     summary: [0, 0],
-    also: /refused 1 in [^\n]*\n.*\n {2}declare it first: warren declare exchange warren-test\.no-such-exchange --type TYPE/,
+    also: /refused 1 in [^\n]*\n.*\n {2}or declare it: warren declare exchange warren-test\.no-such-exchange --type TYPE/,
     confirmed: [],
   },
   {
@@ -492,14 +492,14 @@ const rows: Row[] = [
     argv: ['consume', `${Q}.missing`, '-n', '1', '--timeout', '5s'],
     code: 5,
     stderr: /NOT_FOUND - no queue '.*\.missing'/,
-    also: /check the name \(and the vhost in --url\), or declare it: warren declare queue NAME/,
+    also: /check the name \(and the vhost in --url\), or declare it: warren declare queue \S+\.missing\n/,
   },
   {
     name: 'peek at a queue that does not exist',
     argv: ['consume', `${Q}.missing`, '--ack-mode', 'requeue'],
     code: 5,
     stderr: /NOT_FOUND - no queue '.*\.missing'/,
-    also: /or declare it: warren declare queue NAME/,
+    also: /or declare it: warren declare queue \S+\.missing\n/,
   },
 
   // --- The command line itself.

@@ -220,8 +220,8 @@ describe('--count and --timeout', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain(missing);
     // The same hint as tail gives for an exchange that is not there.
-    expect(result.stderr).toMatch(
-      /\n {2}check the name \(and the vhost in --url\), or declare it: warren declare queue NAME\n/,
+    expect(result.stderr).toContain(
+      `\n  check the name (and the vhost in --url), or declare it: warren declare queue ${missing}\n`,
     );
     expect(hasStackTrace(result.stderr)).toBe(false);
   });

@@ -561,7 +561,7 @@ describe('delivery: mandatory, returns and refusals', () => {
     // Was "published 1, …, unconfirmed 1": a message the broker refused is not published.
     expect(summary(result)).toEqual([0, 0, 0, 0]);
     expect(result.stderr).toMatch(/, refused 1 in /);
-    expect(result.stderr).toContain(`declare it first: warren declare exchange ${exchange} --type TYPE`);
+    expect(result.stderr).toContain(`or declare it: warren declare exchange ${exchange} --type TYPE`);
   });
 
   it('a refusal in the middle of many lines names the refused line, counted apart from those published', async () => {

@@ -251,7 +251,7 @@ describe('warren tail', () => {
     expect(missing.code).toBe(5);
     expect(missing.stderr).toMatch(/does not exist/);
     expect(missing.stderr).toMatch(
-      /check the name \(and the vhost in --url\), or declare it: warren declare exchange NAME/,
+      /check the name \(and the vhost in --url\), or declare it: warren declare exchange warren-test\.no-such-exchange --type TYPE/,
     );
     const noKey = await runWarren(['tail', direct]);
     expect(noKey.code).toBe(2);
