@@ -221,10 +221,16 @@ interface RunResult {
   stop: StopReason;
 }
 
-function watchEverything(session: Session, stopper: Stopper<StopReason>, options: ConsumeOptions) {
+function watchEverything(
+  session: Session,
+  stopper: Stopper<StopReason>,
+  options: ConsumeOptions,
+  outputBusy: () => boolean,
+) {
   const disposeSignals = watchStopSignals((signal) => stopper.stop({ kind: 'signal', signal }));
   session.onLost((error) => stopper.stop({ kind: 'failed', error }));
-  const idle = idleTimer(options.timeoutMs, () => stopper.stop({ kind: 'timeout' }));
+  // Idle means the broker had nothing for us: a queue held back by a slow reader is not.
+  const idle = idleTimer(options.timeoutMs, () => stopper.stop({ kind: 'timeout' }), outputBusy);
   options.failure?.then((error) => stopper.stop({ kind: 'failed', error }));
   return {
     idle,
@@ -250,10 +256,16 @@ class ConsumeRun {
     private readonly progress: ConsumeProgress,
     onWritten: (upToTag: number) => void,
   ) {
-    this.sink = new RecordSink(context.io.stdout, onWritten, (error) =>
-      this.stopper.stop({ kind: 'output', error }),
+    this.sink = new RecordSink(
+      context.io.stdout,
+      (upToTag) => {
+        // Output that moves is not idle either.
+        this.watch.idle.touch();
+        onWritten(upToTag);
+      },
+      (error) => this.stopper.stop({ kind: 'output', error }),
     );
-    this.watch = watchEverything(session, this.stopper, options);
+    this.watch = watchEverything(session, this.stopper, options, () => this.sink.waiting);
     options.capture?.on('error', (error: Error) =>
       this.stopper.stop({
         kind: 'failed',

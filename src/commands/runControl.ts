@@ -22,12 +22,15 @@ export class Stopper<Reason> {
 export function idleTimer(
   timeoutMs: number | undefined,
   onIdle: () => void,
+  /** True while output waits for its reader: time spent so is not idle (the broker is held back by us). */
+  busy: () => boolean = () => false,
 ): { touch(): void; clear(): void } {
   if (timeoutMs === undefined) return { touch: () => {}, clear: () => {} };
   let last = performance.now();
   let timer: NodeJS.Timeout;
   let cleared = false;
   const check = () => {
+    if (busy()) last = performance.now();
     const idle = performance.now() - last;
     if (idle < timeoutMs) {
       timer = setTimeout(check, timeoutMs - idle);

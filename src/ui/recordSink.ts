@@ -67,6 +67,11 @@ export class RecordSink {
     });
   }
 
+  /** Records pushed that are not written yet: while any wait, the output is busy, not idle. */
+  get waiting(): boolean {
+    return this.pendingWrites > 0 || this.batch.length > 0;
+  }
+
   /** Resolves once every record pushed so far was written (or the stream broke). */
   settled(): Promise<void> {
     this.flush();

@@ -211,6 +211,19 @@ describe('--count and --timeout', () => {
     expect(empty.stdout.length).toBe(0);
   });
 
+  it('--timeout counts only a queue that has nothing, never a reader that is slow', async () => {
+    const n = 3000;
+    const q = await filledQueue('con-timeout-slow', n);
+    // More than the pipe and the prefetch window hold: warren must wait for the reader.
+    const result = await runShell(
+      `node bin/warren.js consume '${q}' --timeout 1s | { sleep 4; cat; }; echo "exit=\${PIPESTATUS[0]}" >&2`,
+      { timeoutMs: 60_000 },
+    );
+    expect(/exit=(\d+)\s*$/.exec(result.stderr)?.[1], result.stderr).toBe('0');
+    expect(records(result).map(idOf)).toEqual(seq(1, n));
+    expect(await broker.messageCount(q)).toBe(0);
+  });
+
   it('exits 5 for a queue that does not exist, naming it in one line', async () => {
     const missing = `warren-test.no-such-queue.${process.pid}.${Date.now()}`;
     const result = await runWarren(['consume', missing, '--timeout', '2s']);

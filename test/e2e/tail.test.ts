@@ -1,10 +1,13 @@
+import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestBroker, eventually, type TestBroker, uniqueName } from '../helpers/broker.js';
-import { collect, ndjson, runWarren, startWarren } from '../helpers/cli.js';
+import { publishMany } from '../helpers/bulk.js';
+import { collect, ndjson, runWarren, startWarren, testEnv } from '../helpers/cli.js';
 import { forceCloseConnectionOf } from '../helpers/rabbitmqctl.js';
+import { REPO_ROOT } from '../helpers/spawn.js';
 
 let broker: TestBroker;
 beforeAll(async () => {
@@ -221,6 +224,44 @@ describe('warren tail', () => {
       expect(run.code, run.stderr).toBe(4);
       expect(run.stderr).toMatch(/^error: trigger 'false' failed \(exit 1\)$/m);
     });
+  });
+
+  it('--timeout counts only an exchange that is quiet, never a reader that is slow', async () => {
+    const exchange = await broker.exchange('tail-timeout-slow', 'fanout');
+    const child = spawn(
+      'bash',
+      [
+        '-c',
+        `node bin/warren.js -v tail '${exchange}' --timeout 1s --format body | { sleep 4; cat; }; echo "exit=\${PIPESTATUS[0]}" >&2`,
+      ],
+      { cwd: REPO_ROOT, env: testEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const done = collect(child, 60_000);
+    await new Promise<void>((resolve) => {
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (/through queue/.test(stderr)) resolve();
+      });
+    });
+    // 1,000 a second for 3 s, while the reader takes nothing: a prefetch window of 1,000 KiB
+    // bodies is far more than a pipe holds, and it fills in one second.
+    const n = 3000;
+    const body = (i: number) => `${i}:`.padEnd(1024, '.');
+    for (let i = 0; i < n; i += 100) {
+      await publishMany(
+        broker.connection,
+        exchange,
+        '',
+        Array.from({ length: 100 }, (_, j) => ({ body: body(i + j + 1) })),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const result = await done;
+    expect(/exit=(\d+)\s*$/.exec(result.stderr)?.[1], result.stderr).toBe('0');
+    const bodies = result.stdout.toString().split('\n').filter(Boolean);
+    expect(bodies.length, 'the tail stopped while the exchange still had messages').toBe(n);
+    expect(bodies).toEqual(Array.from({ length: n }, (_, i) => body(i + 1)));
   });
 
   it('exit 3 when the expected event does not come before --timeout', async () => {
