@@ -12,6 +12,7 @@ import {
 } from '../errors.js';
 import { createFormatter, type Formatter } from '../format/index.js';
 import { formatNdjson } from '../format/ndjson.js';
+import { isPipe, pipeProbe } from '../ui/pipeProbe.js';
 import { RecordSink } from '../ui/recordSink.js';
 import { type StopSignal, watchStopSignals } from '../ui/signals.js';
 import type { CommandContext } from './context.js';
@@ -109,6 +110,7 @@ export async function consume(
   // A peek that reconnected would show its messages again.
   const retries = options.ackMode === 'requeue' ? 0 : (options.retries ?? 0);
   let taken = 0;
+  let early: EarlyEnd | undefined;
   const { stop } = await reconnecting(
     retries,
     async (reconnects) => {
@@ -123,6 +125,7 @@ export async function consume(
       }
       taken += result.taken;
       const { stop } = result;
+      early = result.early;
       const lost = stop.kind === 'failed' && stop.error instanceof UnreachableError ? stop.error : undefined;
       return { stop, progressed: result.taken > 0, lost };
     },
@@ -140,8 +143,31 @@ export async function consume(
   if (taken > 0 || stop.kind !== 'failed') {
     context.reporter.info(`${verb} ${taken} ${noun} from ${options.sourceLabel ?? `'${options.queue}'`}`);
   }
+  // Only what was taken from the queue for good is worth the warning (not a peek, not a tail).
+  const removes = options.ackMode === 'ack' || options.ackMode === 'reject';
+  if (early && removes && !options.sourceLabel) context.reporter.warn(earlyEndNote(early, taken));
   const failure = outcome(stop, taken, options);
   if (failure) throw failure;
+}
+
+/**
+ * An end before the reader had read every record warren acked, or could have: with a
+ * probe, the reader left (what it took last it may not have used); without one, the pipe
+ * took records that a reader that stopped too may never have read.
+ */
+interface EarlyEnd {
+  probed: boolean;
+  /** Records received but not written (with a probe: not taken by the reader): not acked. */
+  unread: number;
+}
+
+function earlyEndNote(early: EarlyEnd, taken: number): string {
+  const records = `${taken} ${taken === 1 ? 'record' : 'records'}`;
+  const back = `${early.unread} went back to the queue`;
+  const exact = '--count N takes exactly N';
+  return early.probed
+    ? `the reader left: it took ${records} out of the pipe, and those were acked (a reader that stops early, as head does, may not have used the last it took); ${back}. ${exact}`
+    : `the output ended early: ${records} were acked once the pipe took them, and may not all have been read; ${back}. ${exact}`;
 }
 
 /** One connection's worth of consuming: until something stops it, the connection included. */
@@ -155,6 +181,7 @@ async function consumeOnce(
   const session = await context.connect();
   let taken = 0;
   let stop: StopReason;
+  let early: EarlyEnd | undefined;
   let progress: ConsumeProgress | undefined;
   try {
     let queue: string;
@@ -177,11 +204,12 @@ async function consumeOnce(
     const result = await run(session, { ...options, queue }, format, context, progress);
     taken = result.taken;
     stop = result.stop;
+    early = result.early;
   } finally {
     progress?.stop();
     await session.close();
   }
-  return { taken, stop };
+  return { taken, stop, early };
 }
 
 /** What the status line shows: how many arrived; cleared before pretty output fills the screen. */
@@ -219,6 +247,7 @@ async function consumeProgress(options: ConsumeOptions, context: CommandContext)
 interface RunResult {
   taken: number;
   stop: StopReason;
+  early?: EarlyEnd;
 }
 
 function watchEverything(
@@ -247,6 +276,7 @@ class ConsumeRun {
   readonly sink: RecordSink;
   taken = 0;
   private readonly watch: ReturnType<typeof watchEverything>;
+  private readonly outputIsPipe: boolean;
 
   constructor(
     session: Session,
@@ -256,14 +286,19 @@ class ConsumeRun {
     private readonly progress: ConsumeProgress,
     onWritten: (upToTag: number) => void,
   ) {
+    const stdout = context.io.stdout;
+    // WARREN_PIPE_PROBE=0: a record counts as written once the pipe took it, as elsewhere.
+    const probe = context.io.env['WARREN_PIPE_PROBE'] === '0' ? undefined : pipeProbe(stdout);
+    this.outputIsPipe = probe !== undefined || isPipe(stdout);
     this.sink = new RecordSink(
-      context.io.stdout,
+      stdout,
       (upToTag) => {
         // Output that moves is not idle either.
         this.watch.idle.touch();
         onWritten(upToTag);
       },
       (error) => this.stopper.stop({ kind: 'output', error }),
+      probe,
     );
     this.watch = watchEverything(session, this.stopper, options, () => this.sink.waiting);
     options.capture?.on('error', (error: Error) =>
@@ -303,11 +338,21 @@ class ConsumeRun {
       broken && (reason.kind === 'count' || reason.kind === 'timeout' || reason.kind === 'drained')
         ? { kind: 'output', error: broken }
         : reason;
-    return { taken: this.sink.written, stop };
+    this.sink.close();
+    return { taken: this.sink.written, stop, early: this.earlyEnd(stop) };
+  }
+
+  /** Whether the run ended before its reader surely read what was acked (see EarlyEnd). */
+  private earlyEnd(stop: StopReason): EarlyEnd | undefined {
+    const probed = this.sink.probe !== undefined;
+    const readerGone = stop.kind === 'output' && (stop.error as NodeJS.ErrnoException).code === 'EPIPE';
+    const early = probed ? this.sink.readerLeft : this.outputIsPipe && (readerGone || stop.kind === 'signal');
+    return early ? { probed, unread: this.taken - this.sink.written } : undefined;
   }
 
   dispose(): void {
     this.watch.dispose();
+    this.sink.close();
   }
 }
 
