@@ -33,6 +33,32 @@ async function startTail(args: string[]) {
   return { child, done, tapQueue };
 }
 
+/**
+ * Runs `warren -v tail ARGS | READER` under bash (warren killed if it hangs 20 s: exit 137)
+ * and waits until its queue is bound. The result's stderr ends with warren's `exit=N`.
+ */
+async function startTailPipeline(args: string, reader: string) {
+  const child = spawn(
+    'bash',
+    [
+      '-c',
+      `timeout -s KILL 20 node bin/warren.js -v tail ${args} | ${reader}; echo "exit=\${PIPESTATUS[0]}" >&2`,
+    ],
+    { cwd: REPO_ROOT, env: testEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const done = collect(child, 60_000);
+  await new Promise<void>((resolve, reject) => {
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (/through queue/.test(stderr)) resolve();
+    });
+    child.on('close', () => reject(new Error(`tail ended before binding: ${stderr}`)));
+  });
+  // Wrapped: an async function would wait for a promise it returns.
+  return { done };
+}
+
 async function queueExists(name: string): Promise<boolean> {
   const channel = await broker.connection.createChannel();
   channel.on('error', () => {});
@@ -228,22 +254,7 @@ describe('warren tail', () => {
 
   it('--timeout counts only an exchange that is quiet, never a reader that is slow', async () => {
     const exchange = await broker.exchange('tail-timeout-slow', 'fanout');
-    const child = spawn(
-      'bash',
-      [
-        '-c',
-        `node bin/warren.js -v tail '${exchange}' --timeout 1s --format body | { sleep 4; cat; }; echo "exit=\${PIPESTATUS[0]}" >&2`,
-      ],
-      { cwd: REPO_ROOT, env: testEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const done = collect(child, 60_000);
-    await new Promise<void>((resolve) => {
-      let stderr = '';
-      child.stderr?.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (/through queue/.test(stderr)) resolve();
-      });
-    });
+    const { done } = await startTailPipeline(`'${exchange}' --timeout 1s --format body`, '{ sleep 4; cat; }');
     // 1,000 a second for 3 s, while the reader takes nothing: a prefetch window of 1,000 KiB
     // bodies is far more than a pipe holds, and it fills in one second.
     const n = 3000;
@@ -263,6 +274,20 @@ describe('warren tail', () => {
     expect(bodies.length, 'the tail stopped while the exchange still had messages').toBe(n);
     expect(bodies).toEqual(Array.from({ length: n }, (_, i) => body(i + 1)));
   });
+
+  it.runIf(process.platform === 'linux' && process.arch === 'x64')(
+    '`| head -n 1` on an exchange that then stays quiet: the tail ends once its reader has left',
+    async () => {
+      const exchange = await broker.exchange('tail-head-quiet', 'fanout');
+      const { done } = await startTailPipeline(`'${exchange}' --format body`, 'head -n 1');
+      await broker.publish(exchange, '', 'only');
+      const result = await done;
+      const status = /exit=(\d+)\s*$/.exec(result.stderr)?.[1];
+      expect(status, `killed while waiting for a next message: ${result.stderr}`).not.toBe('137');
+      expect(status, result.stderr).toBe('0');
+      expect(result.stdout.toString()).toBe('only\n');
+    },
+  );
 
   it('exit 3 when the expected event does not come before --timeout', async () => {
     const exchange = await broker.exchange('tail-timeout', 'topic');
