@@ -183,8 +183,9 @@ export class RecordSink {
     const probe = this.probe;
     if (!probe || this.closed) return false;
     const inPipe = probe.unread();
-    // Bytes other writers put in the same pipe only make this smaller: acks come later, never early.
-    const taken = inPipe < 0 ? 0 : this.acceptedBytes - inPipe;
+    // Bytes other writers put in the same pipe only make this smaller: acks come later, never
+    // early. Should the pipe stop answering, what it accepted counts, as without a probe.
+    const taken = inPipe < 0 ? this.acceptedBytes : this.acceptedBytes - inPipe;
     const first = this.next;
     let records = 0;
     while (this.next < this.ends.length && (this.ends[this.next] as number) <= taken) {
