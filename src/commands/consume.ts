@@ -339,15 +339,19 @@ class ConsumeRun {
         ? { kind: 'output', error: broken }
         : reason;
     this.sink.close();
-    return { taken: this.sink.written, stop, early: this.earlyEnd(stop) };
+    return { taken: this.sink.written, stop, early: this.earlyEnd(reason, stop) };
   }
 
   /** Whether the run ended before its reader surely read what was acked (see EarlyEnd). */
-  private earlyEnd(stop: StopReason): EarlyEnd | undefined {
+  private earlyEnd(reason: StopReason, stop: StopReason): EarlyEnd | undefined {
     const probed = this.sink.probe !== undefined;
+    const unread = this.taken - this.sink.written;
+    // Ended as asked, and every record read: a reader that leaves afterwards ends nothing early.
+    const asked = reason.kind === 'count' || reason.kind === 'timeout' || reason.kind === 'drained';
+    if (asked && unread === 0) return undefined;
     const readerGone = stop.kind === 'output' && (stop.error as NodeJS.ErrnoException).code === 'EPIPE';
     const early = probed ? this.sink.readerLeft : this.outputIsPipe && (readerGone || stop.kind === 'signal');
-    return early ? { probed, unread: this.taken - this.sink.written } : undefined;
+    return early ? { probed, unread } : undefined;
   }
 
   dispose(): void {
