@@ -25,14 +25,12 @@ export class RecordSink {
   private batchRecords = 0;
   /** Records written (with a probe: taken out of the pipe by the reader). */
   written = 0;
-  /** Records pushed, written or not. */
-  pushed = 0;
   private lastTag = 0;
   private scheduled = false;
   private pendingWrites = 0;
   private idleWaiters: (() => void)[] = [];
   broken: Error | undefined;
-  /** With a probe, the reader left (its end of the pipe closed) before taking every record. */
+  /** With a probe: the reader left (its end of the pipe closed) while the run was on. */
   readerLeft = false;
 
   // With a probe: per entry pushed, where it ends in the byte stream, its tag, whether a record.
@@ -63,10 +61,7 @@ export class RecordSink {
   /** Batches a record; `isRecord` false for a message that is only to be acked (filtered out). */
   push(record: string | Buffer | Buffer[], tag: number, isRecord = true): void {
     if (this.broken) return;
-    if (isRecord) {
-      this.batchRecords += 1;
-      this.pushed += 1;
-    }
+    if (isRecord) this.batchRecords += 1;
     if (Array.isArray(record)) {
       for (const piece of record) this.batch.push(piece);
       this.batchHasBuffer = true;
@@ -116,9 +111,7 @@ export class RecordSink {
     this.out.write(chunk, (error) => {
       this.pendingWrites -= 1;
       if (error) this.break(error);
-      else if (this.broken) {
-        // Nothing more counts once the output broke.
-      } else {
+      else if (!this.broken) {
         this.written += count;
         this.onWritten(tag);
       }
