@@ -51,6 +51,7 @@ import { paintFor } from './ui/colour.js';
 import { type Io, processIo } from './ui/io.js';
 import { createReporter } from './ui/reporter.js';
 import { type Spinner, startSpinner } from './ui/spinner.js';
+import { humanLine, humanLines } from './ui/terminalText.js';
 
 export interface GlobalOptions {
   urls: string[] | undefined;
@@ -1649,16 +1650,16 @@ async function reportError(
     if (error.exitCode === ExitCode.sigint || error.exitCode === ExitCode.sigterm || error.message === '') {
       return error.exitCode;
     }
-    io.stderr.write(`${colour.red('error:')} ${redact(error.message)}\n`);
-    if (error.hint) io.stderr.write(`${colour.dim(`  ${redact(error.hint)}`)}\n`);
+    io.stderr.write(`${colour.red('error:')} ${humanLine(error.message)}\n`);
+    if (error.hint) io.stderr.write(`${colour.dim(`  ${humanLine(error.hint)}`)}\n`);
     if (verbose && error.cause instanceof Error && error.cause.stack) {
-      io.stderr.write(`${redact(error.cause.stack)}\n`);
+      io.stderr.write(`${humanLines(error.cause.stack)}\n`);
     }
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
-  io.stderr.write(`${colour.red('error:')} ${redact(message)}\n`);
-  if (verbose && error instanceof Error && error.stack) io.stderr.write(`${redact(error.stack)}\n`);
+  io.stderr.write(`${colour.red('error:')} ${humanLine(message)}\n`);
+  if (verbose && error instanceof Error && error.stack) io.stderr.write(`${humanLines(error.stack)}\n`);
   else
     io.stderr.write(colour.dim('  this is a bug in warren; run again with --verbose for the stack trace\n'));
   return ExitCode.failure;

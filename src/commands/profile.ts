@@ -6,6 +6,7 @@ import { listProfiles, type ProfileEntry, removeProfile, saveProfile } from '../
 import { redact } from '../redact.js';
 import type { Io } from '../ui/io.js';
 import type { Reporter } from '../ui/reporter.js';
+import { humanLine } from '../ui/terminalText.js';
 
 export type ProfileOptions =
   | { action: 'list'; json: boolean }
@@ -34,8 +35,9 @@ export function profileCommand(options: ProfileOptions, io: Io, reporter: Report
       }
       const width = Math.max(...profiles.map((p) => p.name.length));
       for (const { name, isDefault, settings } of profiles) {
-        const urls = (settings.urls ?? []).map(redact).join(', ') || '(default URL)';
-        io.stdout.write(`${isDefault ? '*' : ' '} ${name.padEnd(width)}  ${urls}\n`);
+        const urls = (settings.urls ?? []).join(', ') || '(default URL)';
+        // A table for a person (--json is the data): made safe as a stderr line is.
+        io.stdout.write(`${humanLine(`${isDefault ? '*' : ' '} ${name.padEnd(width)}  ${urls}`)}\n`);
       }
       reporter.info(`from ${path}${profiles.some((p) => p.isDefault) ? ' (* the default)' : ''}`);
       return;

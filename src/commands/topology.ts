@@ -22,6 +22,7 @@ import {
   type QueueSpec,
   type Topology,
 } from '../topology/spec.js';
+import { humanLine } from '../ui/terminalText.js';
 import type { CommandContext } from './context.js';
 
 export type DeclareOptions =
@@ -178,7 +179,8 @@ async function declareOneQueue(
   context.io.stdout.write(
     options.json
       ? `${JSON.stringify({ ...result, messageCount: counts.messageCount, consumerCount: counts.consumerCount })}\n`
-      : `${counts.queue}\n`,
+      : // Data for a pipe (`$(warren declare queue '')`); on a terminal, read by a person.
+        `${context.io.stdout.isTTY ? humanLine(counts.queue) : counts.queue}\n`,
   );
 }
 

@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import type { ReceivedMessage } from '../broker/envelope.js';
 import type { TypedValue } from '../broker/fieldTable.js';
 import type { Paint } from '../ui/colour.js';
+import { visible } from '../ui/terminalText.js';
 
 export interface PrettyOptions {
   paint: Paint;
@@ -16,18 +17,6 @@ export interface PrettyOptions {
 function time(date: Date): string {
   const pad = (n: number, width = 2) => String(n).padStart(width, '0');
   return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
-}
-
-/**
- * Text from a message must not drive the viewer's terminal: control characters (escape
- * sequences, bells, C1 controls) are shown as `\xNN` instead. Newlines and tabs stay.
- */
-export function visible(text: string): string {
-  return text.replace(
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  );
 }
 
 /** Seconds since the epoch as a UTC time; the number itself where no date can show it (past year 275760). */

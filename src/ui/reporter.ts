@@ -1,5 +1,5 @@
-import { redact } from '../redact.js';
 import type { Paint } from './colour.js';
+import { humanLine } from './terminalText.js';
 
 /** Everything for a person goes through here, to stderr: never to stdout. */
 export interface Reporter {
@@ -18,14 +18,15 @@ export function createReporter(options: {
   quiet: boolean;
   verbose: boolean;
 }): Reporter {
-  const write = (line: string) => options.stderr.write(`${redact(line)}\n`);
+  // The one place a person's line is made safe: painted after, so the colours survive.
+  const write = (line: string) => options.stderr.write(`${line}\n`);
   return {
     info: (line) => {
-      if (!options.quiet) write(line);
+      if (!options.quiet) write(humanLine(line));
     },
-    warn: (line) => write(`${options.paint.yellow('warning:')} ${line}`),
+    warn: (line) => write(`${options.paint.yellow('warning:')} ${humanLine(line)}`),
     detail: (line) => {
-      if (options.verbose) write(options.paint.dim(`· ${line}`));
+      if (options.verbose) write(options.paint.dim(`· ${humanLine(line)}`));
     },
     verbose: options.verbose,
   };

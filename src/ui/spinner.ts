@@ -1,3 +1,5 @@
+import { humanLine } from './terminalText.js';
+
 /** A status line on stderr: only on a terminal, never mixed into data, gone when stopped. */
 export interface Spinner {
   /** False when there is no terminal to show it on: callers need not compute updates. */
@@ -51,15 +53,15 @@ export async function startSpinner(
   if (!options.enabled || !stderr.isTTY || columns <= 0) return NO_SPINNER;
   const { default: ora } = await import('ora');
   const width = () => (stderr as { columns?: number }).columns ?? columns;
+  let shown = humanLine(text);
   // stdin stays untouched: in raw mode Ctrl-C would no longer reach warren as SIGINT, and
   // keys typed ahead would be swallowed instead of reaching the shell.
   const spinner = ora({
-    text: oneRow(text, columns),
+    text: oneRow(shown, columns),
     stream: stderr,
     discardStdin: false,
     color: options.colour ? 'cyan' : false,
   }).start();
-  let shown = text;
   // Node updates a terminal's columns on SIGWINCH, then emits 'resize': the next frame fits.
   const refit = () => {
     spinner.text = oneRow(shown, width());
@@ -70,7 +72,7 @@ export async function startSpinner(
     active: true,
     update: (next) => {
       if (stopped) return;
-      shown = next;
+      shown = humanLine(next);
       refit();
     },
     stop: () => {
