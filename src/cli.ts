@@ -37,7 +37,7 @@ import type { DeclareOptions, DeleteOptions, PurgeOptions } from './commands/top
 import { configPath, type SelectedProfile, selectProfile } from './config.js';
 import { MAX_TIMER_MS, parseDuration } from './duration.js';
 import { DEFAULT_USAGE_HINT, ExitCode, UsageError, WarrenError } from './errors.js';
-import { redact } from './redact.js';
+import { redactArgument } from './redact.js';
 import { nameTooLong, parseSource, parseStreamOffset } from './tailSource.js';
 import {
   type BindingSpec,
@@ -1668,10 +1668,11 @@ async function reportError(
 /** The entry point of bin/warren.js: the one place that exits. */
 export function run(argv: string[]): void {
   // The process list shows the command line to every user of the machine: not a password
-  // given in --url (Linux shows the title in place of the arguments).
+  // given in --url (Linux shows the title in place of the arguments). Masked argument by
+  // argument, before anything is parsed, so that a password with a space is one word.
   // First: the title overwrites the arguments' bytes in /proc.
   noteAlteredArguments(argv);
-  process.title = redact(['warren', ...argv].join(' '));
+  process.title = ['warren', ...argv.map(redactArgument)].join(' ');
   main(argv).then((code) => {
     // Let stdout finish (a pipe may still hold data) before leaving.
     process.stdout.write('', () => process.exit(code));

@@ -32,3 +32,16 @@ function safeDecode(text: string): string {
     return text;
   }
 }
+
+/**
+ * A command-line argument with the password of any amqp(s) URL in it masked. An argument is
+ * one word whatever it holds, so here a password may hold spaces (`amqp://u:open sesame@h/`,
+ * which `redact` cannot tell from prose): everything from `user:` to the host's `@` goes,
+ * in each URL of a comma-separated list.
+ */
+export function redactArgument(argument: string): string {
+  return argument
+    .split(',')
+    .map((part) => part.replace(/(amqps?:\/\/[^:/@]*:)[^@]*@/i, '$1***@'))
+    .join(',');
+}

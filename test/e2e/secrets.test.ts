@@ -347,9 +347,13 @@ describe('no error path shows the password, with or without --verbose, however i
 // ---------------------------------------------------------------------------------------
 
 describe('the process list', () => {
-  it('shows the --url with its password masked, in /proc/PID/cmdline and in ps', async () => {
+  it.each([
+    ['URL-encoded', encodeURIComponent(PASSWORD)],
+    // `amqp://u:open sesame@h/`: one argument, so the space is part of the password.
+    ['with a raw space', encodeURIComponent(PASSWORD).replace(/%20/g, ' ')],
+  ])('shows the --url with its password masked, in /proc/PID/cmdline and in ps (%s)', async (_, password) => {
     const queue = await broker.queue('secret-title');
-    const url = `amqp://${USER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:5672/`;
+    const url = `amqp://${USER}:${password}@127.0.0.1:5672/`;
     const child = startWarren(['--url', url, 'consume', queue, '--timeout', '3s'], {
       env: { ...BASE_ENV, XDG_CONFIG_HOME: noConfig },
     });
