@@ -61,13 +61,13 @@ _warren() {
   flags="--version -V --url --ca --cert --key --insecure --password-file --quiet -q --verbose -v --no-color --wait-for-broker --profile --help -h"
   case "$cmd" in
     publish) flags="--exchange -e --routing-key -k --file -f --input -i --header -H --content-type --content-encoding --persistent --transient --priority --expiration --message-id --correlation-id --reply-to --type --app-id --timestamp --no-mandatory --skip-invalid --retries --rpc --timeout -t --format --template --full --help -h" ;;
-    consume) flags="--count -n --timeout -t --prefetch --retries --ack-mode --format --template --full --exec --on-failure --concurrency --exec-timeout --max-retries --reply --grace --help -h" ;;
+    consume) flags="--count -n --timeout -t --prefetch --retries --ack-mode --format --template --full --exec --on-failure --concurrency --exec-timeout --max-retries --reply --grace --pass-url --help -h" ;;
     completion) flags="--help -h" ;;
     profile) flags="--help -h" ;;
     declare) flags="--file -f --check --json --help -h" ;;
     delete) flags="--file -f --json --help -h" ;;
     purge) flags="--json --help -h" ;;
-    tail) flags="--stream --offset --match-header --any --all --match --count -n --timeout -t --format --template --full --capture --help -h" ;;
+    tail) flags="--stream --offset --match-header --any --all --match --count -n --timeout -t --format --template --full --capture --pass-url --help -h" ;;
     replay) flags="--from-queue --from-stream --offset --until --exchange -e --to-exchange --routing-key -k --header -H --timing --speed --rate --match --count -n --dry-run --format --template --full --receipts --no-mandatory --skip-invalid --help -h" ;;
     "") if [[ "$cur" != -* ]]; then COMPREPLY=($(compgen -W "publish consume completion profile declare delete purge tail replay" -- "$cur")); return; fi ;;
   esac

@@ -80,6 +80,7 @@ _warren() {
         '--max-retries[with --exec  reject (dead-letter) a message after N failed retries]:value: ' \
         '--reply[with --exec  publish the handlers stdout to the messages reply-to (request/reply)]' \
         '--grace[with --exec  on Ctrl-C, how long running handlers may finish (default 10s)]:value: ' \
+        '--pass-url[with --exec  give the handler WARREN_URL, password included, for warrens broker]' \
         '(-h --help)'{-h,--help}'[show help]' \
         '*:argument:_files'
       ;;
@@ -128,6 +129,7 @@ _warren() {
         '--template[one line per message, e.g. {routingKey} {body}]:value: ' \
         '--full[pretty output  show long bodies whole, not cut to the terminals height]' \
         '--capture[also write every printed message to FILE as NDJSON envelopes (for replay)]:value:_files' \
+        '--pass-url[with a trigger  give it WARREN_URL, password included, for warrens broker]' \
         '(-h --help)'{-h,--help}'[show help]' \
         '*:argument:_files'
       ;;

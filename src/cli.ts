@@ -37,6 +37,7 @@ import type { DeclareOptions, DeleteOptions, PurgeOptions } from './commands/top
 import { configPath, type SelectedProfile, selectProfile } from './config.js';
 import { MAX_TIMER_MS, parseDuration } from './duration.js';
 import { DEFAULT_USAGE_HINT, ExitCode, UsageError, WarrenError } from './errors.js';
+import { childEnv } from './exec/childEnv.js';
 import { redactArgument } from './redact.js';
 import { nameTooLong, parseSource, parseStreamOffset } from './tailSource.js';
 import {
@@ -626,6 +627,7 @@ ${EXAMPLES.program}`,
       'with --exec: on Ctrl-C, how long running handlers may finish (default 10s)',
       timerDuration,
     )
+    .option('--pass-url', "with --exec: give the handler WARREN_URL, password included, for warren's broker")
     .addHelpText('after', EXAMPLES.consume)
     .action((queue: string, o: Record<string, unknown>, command: Command) => {
       const given = (name: string) => command.getOptionValueSource(name) === 'cli';
@@ -652,6 +654,7 @@ ${EXAMPLES.program}`,
             maxRetries: o['maxRetries'] as number | undefined,
             reply: o['reply'] === true,
             graceMs: (o['grace'] as number | undefined) ?? 10_000,
+            passUrl: o['passUrl'] === true,
             count: o['count'] as number | undefined,
             timeoutMs: o['timeout'] as number | undefined,
             retries: o['retries'] as number,
@@ -659,7 +662,15 @@ ${EXAMPLES.program}`,
         });
         return;
       }
-      for (const name of ['onFailure', 'concurrency', 'execTimeout', 'maxRetries', 'reply', 'grace']) {
+      for (const name of [
+        'onFailure',
+        'concurrency',
+        'execTimeout',
+        'maxRetries',
+        'reply',
+        'grace',
+        'passUrl',
+      ]) {
         if (given(name)) {
           throw new UsageError(`${flagOf(name)} goes with --exec`);
         }
@@ -1036,6 +1047,7 @@ function addTailCommand(
     .option('--template <template>', "one line per message, e.g. '{routingKey} {body}'")
     .option('--full', "pretty output: show long bodies whole, not cut to the terminal's height")
     .option('--capture <file>', 'also write every printed message to FILE as NDJSON envelopes (for replay)')
+    .option('--pass-url', "with a trigger: give it WARREN_URL, password included, for warren's broker")
     .addHelpText('after', EXAMPLES.tail)
     .action((sources: string[], o: Record<string, unknown>, command: Command) => {
       if (o['any'] && o['all']) throw new UsageError('--any and --all contradict each other');
@@ -1045,6 +1057,8 @@ function addTailCommand(
       }
       if (o['offset'] !== undefined && streamQueue === undefined)
         throw new UsageError('--offset goes with --stream');
+      if (o['passUrl'] && trigger.length === 0)
+        throw new UsageError('--pass-url goes with a trigger (-- COMMAND…)');
       const offsetText = (o['offset'] as string | undefined) ?? 'next';
       onParsed({
         command: 'tail',
@@ -1055,6 +1069,7 @@ function addTailCommand(
           headersMatch: o['any'] ? 'any' : 'all',
           matches: (o['match'] as string[] | undefined) ?? [],
           trigger,
+          passUrl: o['passUrl'] === true,
           capture: o['capture'] as string | undefined,
           stream:
             streamQueue === undefined
@@ -1494,6 +1509,14 @@ async function makeContext(parsed: ParsedCommand, io: Io): Promise<CommandContex
     for (const warning of profile.warnings) reporter.warn(warning);
     reporter.detail(`profile '${profile.name}' from ${profile.path} (chosen by ${profile.chosenBy})`);
   }
+  const settings = profile?.settings;
+  const brokerUrls = () =>
+    resolveBrokerUrls(
+      global.urls,
+      io.env,
+      settings && { ...settings, name: profile?.name },
+      resolvePassword(global.passwordFile, io.env, settings?.passwordFile),
+    );
   return {
     io,
     reporter,
@@ -1501,21 +1524,15 @@ async function makeContext(parsed: ParsedCommand, io: Io): Promise<CommandContex
     typing,
     spinner: (text) =>
       startSpinner(io.stderr, text, { enabled: !global.quiet && !typing, colour: stderrPaint.enabled }),
+    childEnv: (passUrl) => childEnv(io.env, passUrl ? brokerUrls().map((broker) => broker.url) : undefined),
     connect: async () => {
-      const settings = profile?.settings;
       const fromEnv = io.env['WARREN_URL'] ? 'WARREN_URL' : io.env['AMQP_URL'] ? 'AMQP_URL' : undefined;
       if (profile?.chosenBy === '--profile' && settings?.urls && !global.urls && fromEnv) {
         reporter.warn(
           `${fromEnv} is set and wins over the url of profile '${profile.name}' (flag > env > profile)`,
         );
       }
-      const password = resolvePassword(global.passwordFile, io.env, settings?.passwordFile);
-      const urls = resolveBrokerUrls(
-        global.urls,
-        io.env,
-        settings && { ...settings, name: profile?.name },
-        password,
-      );
+      const urls = brokerUrls();
       const insecure = global.insecure || settings?.insecure === true;
       const tls = readTlsFiles({
         ca: global.ca ?? settings?.ca,

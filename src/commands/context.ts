@@ -16,4 +16,9 @@ export interface CommandContext {
   spinner(text: string): Promise<Spinner>;
   /** Opens a session named `warren <command>`, trying each URL in order. */
   connect(): Promise<Session>;
+  /**
+   * The environment for a command warren runs (handler, trigger): without warren's password,
+   * or with `passUrl` (--pass-url) holding the URLs warren connects with (src/exec/childEnv.ts).
+   */
+  childEnv(passUrl: boolean): NodeJS.ProcessEnv;
 }

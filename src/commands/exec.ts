@@ -34,6 +34,8 @@ export interface ExecOptions {
   reply: boolean;
   /** On SIGINT/SIGTERM, how long running handlers may take to finish. */
   graceMs: number;
+  /** --pass-url: handlers get WARREN_URL with the password (else none: src/exec/childEnv.ts). */
+  passUrl: boolean;
   count: number | undefined;
   /** Idle timeout: stop when nothing arrives (and nothing runs) for this long. */
   timeoutMs: number | undefined;
@@ -87,6 +89,8 @@ export async function exec(options: ExecOptions, context: CommandContext): Promi
     unsettled: 0,
   };
   // Ends the whole run (the connection's own end is a ConnectionRun's matter).
+  // Warren's own environment, without its password (or with the URL, --pass-url).
+  const inherited = context.childEnv(options.passUrl);
   const stopper = new Stopper<StopReason>();
   const running = new Map<number, HandlerRun>();
   let idleWaiters: (() => void)[] = [];
@@ -272,7 +276,7 @@ export async function exec(options: ExecOptions, context: CommandContext): Promi
       const run = runHandler({
         command: options.command,
         body: message.body,
-        env: handlerEnv(message, options.queue, retries, context.io.env),
+        env: handlerEnv(message, options.queue, retries, inherited),
         timeoutMs: options.execTimeoutMs,
         captureStdout: options.reply,
         log: context.io.stderr,

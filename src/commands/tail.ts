@@ -4,6 +4,7 @@ import { finished } from 'node:stream/promises';
 import type { ReceivedMessage } from '../broker/envelope.js';
 import type { Session } from '../broker/session.js';
 import { NotDeliveredError, UsageError, WarrenError } from '../errors.js';
+import { lineForwarder } from '../exec/childOutput.js';
 import type { TailSource } from '../tailSource.js';
 import { type ConsumeOptions, consume } from './consume.js';
 import type { CommandContext } from './context.js';
@@ -17,6 +18,8 @@ export interface TailOptions {
   matches: string[];
   /** A command to run once the tap is bound (argv after `--`). */
   trigger: string[];
+  /** --pass-url: the trigger gets WARREN_URL with the password (else none: src/exec/childEnv.ts). */
+  passUrl: boolean;
   /** Also write every printed message to this file as NDJSON envelopes (for replay). */
   capture: string | undefined;
   /** --stream: read this stream queue from an offset instead of tapping exchanges. */
@@ -79,12 +82,20 @@ function startTrigger(
   context: CommandContext,
   awaited: number | undefined,
   onFailed: (error: WarrenError) => void,
+  env: NodeJS.ProcessEnv,
 ): Trigger {
   const [command, ...args] = argv;
   if (!command) return { finish: async () => {} };
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.pipe(context.io.stderr, { end: false });
-  child.stderr?.pipe(context.io.stderr, { end: false });
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  // Its output goes to stderr a line at a time, with warren's secrets masked.
+  const stdout = lineForwarder(context.io.stderr, '');
+  const stderr = lineForwarder(context.io.stderr, '');
+  child.stdout?.on('data', (chunk: Buffer) => stdout.write(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => stderr.write(chunk));
+  child.on('close', () => {
+    stdout.end();
+    stderr.end();
+  });
   const named = `trigger '${argv.join(' ')}'`;
   const before = awaited === undefined ? '' : ` before the awaited message${awaited === 1 ? '' : 's'} came`;
   let running = true;
@@ -194,7 +205,13 @@ export async function tail(options: TailOptions, context: CommandContext): Promi
           if (ready > 0) context.reporter.warn(`tapping ${sourceLabel} again`);
           // The trigger runs once, the first time the tap is bound.
           else if (options.trigger.length > 0)
-            trigger = startTrigger(options.trigger, context, options.output.count, triggerFailed);
+            trigger = startTrigger(
+              options.trigger,
+              context,
+              options.output.count,
+              triggerFailed,
+              context.childEnv(options.passUrl),
+            );
           ready += 1;
         },
       },

@@ -1,4 +1,5 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { lineForwarder } from './childOutput.js';
 import type { HandlerExit } from './outcome.js';
 
 export interface HandlerRun {
@@ -24,27 +25,6 @@ export interface HandlerSpec {
 
 /** How long a handler told to stop may take before it is killed. */
 const KILL_AFTER_MS = 2000;
-
-/** Passes output on a line at a time, each line with the prefix (none: as it comes). */
-function lineForwarder(out: NodeJS.WritableStream, prefix: string) {
-  let pending = '';
-  return {
-    write(chunk: Buffer) {
-      if (prefix === '') {
-        out.write(chunk);
-        return;
-      }
-      const text = pending + chunk.toString('utf8');
-      const lines = text.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) out.write(`${prefix}${line}\n`);
-    },
-    end() {
-      if (pending !== '') out.write(`${prefix}${pending}\n`);
-      pending = '';
-    },
-  };
-}
 
 /** Spawn errors that the message's own properties or headers cause, and why. */
 const MESSAGE_UNFIT: Record<string, string> = {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestBroker, eventually, type TestBroker } from '../helpers/broker.js';
-import { collect, type RunResult, runWarren, startWarren } from '../helpers/cli.js';
+import { collect, ndjson, type RunResult, runWarren, startWarren, WARREN_BIN } from '../helpers/cli.js';
 import { hasStackTrace } from '../helpers/spawn.js';
 
 const exec = promisify(execFile);
@@ -507,5 +507,94 @@ describe('--password-file, WARREN_PASSWORD and the profile passwordFile', () => 
     const path = fileHolding(`${PASSWORD}\n${WRONG}\n`);
     const result = await publishWith(['--verbose', '--url', withPassword(PASSWORD), '--password-file', path]);
     expect(result.code, result.stderr).toBe(2);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+
+describe('handlers and triggers', () => {
+  const bare = `amqp://${USER}@127.0.0.1:5672/`;
+  const full = () => `amqp://${USER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:5672/`;
+  /** The password on every channel a child could inherit it from. */
+  const everywhere = () => ({
+    ...BASE_ENV,
+    XDG_CONFIG_HOME: noConfig,
+    WARREN_URL: full(),
+    AMQP_URL: full(),
+    WARREN_PASSWORD: PASSWORD,
+  });
+  /** A child that saves its environment, then prints the password (read from a file) on both streams. */
+  const leaky = (envFile: string, passwordFile: string) =>
+    `env > '${envFile}'; cat '${passwordFile}'; cat '${passwordFile}' >&2; echo "url ${full()}" >&2`;
+
+  /** The run went well, and neither the child's environment nor what it printed shows the password. */
+  function expectChildKeptNoSecret(result: RunResult, envFile: string, where: string): void {
+    expect(result.code, result.stderr).toBe(0);
+    expectNoSecretIn(result, where);
+    // Printed, masked: the child's lines were passed on, not dropped.
+    expect(result.stderr).toContain(`url amqp://${USER}:***@127.0.0.1:5672/`);
+    const env = readFileSync(envFile, 'utf8');
+    expectNoSecret(env, `the environment of ${where}`);
+    expect(env).not.toMatch(/^WARREN_PASSWORD=/m);
+    expect(env).toContain(`WARREN_URL=${bare}\n`);
+    expect(env).toContain(`AMQP_URL=${bare}\n`);
+  }
+
+  it('a handler gets neither WARREN_PASSWORD nor a URL with the password, and what it prints is redacted', async () => {
+    const queue = await broker.queue('secret-handler');
+    await broker.publish('', queue, 'one');
+    const envFile = join(dir, 'handler-env.txt');
+    const result = await runWarren(
+      ['consume', queue, '--exec', leaky(envFile, fileHolding(`${PASSWORD}\n`)), '--count', '1'],
+      { env: everywhere() },
+    );
+    expectChildKeptNoSecret(result, envFile, 'consume --exec');
+  });
+
+  it('a trigger gets neither either, and what it prints is redacted', async () => {
+    const exchange = await broker.exchange('secret-trigger', 'topic');
+    const envFile = join(dir, 'trigger-env.txt');
+    const trigger = leaky(envFile, fileHolding(`${PASSWORD}\n`));
+    const result = await runWarren(['tail', exchange, '--timeout', '1s', '--', 'sh', '-c', trigger], {
+      env: everywhere(),
+    });
+    expectChildKeptNoSecret(result, envFile, 'tail -- trigger');
+  });
+
+  it('--pass-url gives a handler the broker warren uses: a warren it runs can publish there', async () => {
+    const queue = await broker.queue('secret-pass-url');
+    const sink = await broker.queue('secret-pass-url-sink');
+    await broker.publish('', queue, 'one');
+    await broker.publish('', queue, 'two');
+    const handler = `'${process.execPath}' '${WARREN_BIN}' -q publish -e '' -k '${sink}' forwarded`;
+    // The password as CI gives it: WARREN_PASSWORD beside a URL without one.
+    const env = { ...BASE_ENV, XDG_CONFIG_HOME: noConfig, WARREN_URL: bare, WARREN_PASSWORD: PASSWORD };
+    const without = await runWarren(
+      ['consume', queue, '--exec', handler, '--count', '1', '--on-failure', 'reject'],
+      { env },
+    );
+    expect(without.code, without.stderr).toBe(0);
+    expect(without.stderr).toMatch(/1 rejected/);
+    expect(await broker.messageCount(sink)).toBe(0);
+    const passed = await runWarren(['consume', queue, '--exec', handler, '--count', '1', '--pass-url'], {
+      env,
+    });
+    expect(passed.code, passed.stderr).toBe(0);
+    expect(passed.stderr).toMatch(/1 acked/);
+    expect(await broker.messageCount(sink)).toBe(1);
+    expectNoSecretIn(passed, 'consume --exec --pass-url');
+  });
+
+  it('--pass-url gives a trigger the broker too (the password from a file)', async () => {
+    const exchange = await broker.exchange('secret-pass-url-trigger', 'topic');
+    const args = ['--url', bare, '--password-file', fileHolding(`${PASSWORD}\n`)];
+    const trigger = [process.execPath, WARREN_BIN, '-q', 'publish', '-e', exchange, '-k', 'k', 'event'];
+    const result = await runWarren(
+      [...args, 'tail', `${exchange}:k`, '--count', '1', '--timeout', '10s', '--pass-url', '--', ...trigger],
+      { env: { ...BASE_ENV, XDG_CONFIG_HOME: noConfig } },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(ndjson(result.stdout).map((m) => m['body'])).toEqual(['event']);
+    expectNoSecretIn(result, 'tail --pass-url');
   });
 });

@@ -138,6 +138,8 @@ describe('warren tail', () => {
       '10s',
       '--format',
       'body',
+      // The trigger reaches the broker with warren's URL only when told to.
+      '--pass-url',
       '--',
       process.execPath,
       'bin/warren.js',
@@ -166,6 +168,7 @@ describe('warren tail', () => {
         '20s',
         '--format',
         'body',
+        '--pass-url',
         '--',
         'sh',
         '-c',
@@ -197,7 +200,7 @@ describe('warren tail', () => {
     /** A tail of a new exchange; the trigger is made for it. */
     const tailWith = async (trigger: (exchange: string) => string[], extra = ['--count', '1']) => {
       const exchange = await broker.exchange('tail-trigger-fails', 'topic');
-      const tail = ['tail', `${exchange}:order.created`, ...extra, '--timeout', '30s'];
+      const tail = ['tail', `${exchange}:order.created`, ...extra, '--timeout', '30s', '--pass-url'];
       return runWarren([...tail, '--', ...trigger(exchange)]);
     };
 

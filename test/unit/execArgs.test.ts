@@ -28,6 +28,7 @@ function exec(options: Partial<ExecOptions> = {}, globals: Partial<GlobalOptions
       maxRetries: undefined,
       reply: false,
       graceMs: 10_000,
+      passUrl: false,
       count: undefined,
       timeoutMs: undefined,
       retries: 5,
@@ -150,6 +151,11 @@ const PARSES: { name: string; argv: string[]; tty?: boolean; expected: ParsedCom
     name: '--grace 0s',
     argv: ['consume', 'q', '--exec', 'cmd', '--grace', '0s'],
     expected: exec({ graceMs: 0 }),
+  },
+  {
+    name: '--pass-url',
+    argv: ['consume', 'q', '--exec', 'cmd', '--pass-url'],
+    expected: exec({ passUrl: true }),
   },
   {
     name: '--count and --timeout (consume flags that go with --exec)',
@@ -413,6 +419,16 @@ const USAGE_ERRORS: { name: string; argv: string[]; mentions: RegExp }[] = [
     name: '--grace without --exec',
     argv: ['consume', 'q', '--grace', '5s'],
     mentions: /^--grace goes with --exec$/,
+  },
+  {
+    name: '--pass-url without --exec',
+    argv: ['consume', 'q', '--pass-url'],
+    mentions: /^--pass-url goes with --exec$/,
+  },
+  {
+    name: '--pass-url on a tail without a trigger',
+    argv: ['tail', 'amq.topic', '--pass-url'],
+    mentions: /^--pass-url goes with a trigger/,
   },
 
   // bad values
