@@ -10,8 +10,9 @@
  * default). The file is read only when it exists; a malformed one is one clear error naming
  * the file and the line and column, or the setting.
  */
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { readNamedFile } from './broker/url.js';
 import { FORMATS, type Format } from './choices.js';
 import { UsageError, WarrenError } from './errors.js';
 
@@ -140,10 +141,10 @@ function lineAndColumn(text: string, offset: number): string {
   return `line ${before.split('\n').length}, column ${offset - before.lastIndexOf('\n')}`;
 }
 
+const FIX_HINT = 'fix it, or point XDG_CONFIG_HOME elsewhere; see "Profiles" in the README';
+
 function fail(path: string, problem: string): UsageError {
-  return new UsageError(`config file ${path}: ${problem}`, {
-    hint: 'fix it, or point XDG_CONFIG_HOME elsewhere; see "Profiles" in the README',
-  });
+  return new UsageError(`config file ${path}: ${problem}`, { hint: FIX_HINT });
 }
 
 function expandPath(path: string, configDir: string, env: NodeJS.ProcessEnv): string {
@@ -234,10 +235,13 @@ interface ConfigFile {
 function readConfig(path: string, env: NodeJS.ProcessEnv): ConfigFile | undefined {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    // As a password file is read (1 MiB at most), and only if it is a regular file: a FIFO
+    // would hang every command, a link to /dev/zero would fill the memory.
+    text = readNamedFile('config file', path, { regularOnly: true, kind: 'a config file' }).toString('utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw fail(path, `cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    const cause = (error as Error).cause as NodeJS.ErrnoException | undefined;
+    if (cause?.code === 'ENOENT') return undefined;
+    throw new UsageError((error as Error).message, { cause, hint: FIX_HINT });
   }
   let parsed: unknown;
   try {

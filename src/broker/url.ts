@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 
@@ -151,12 +151,22 @@ const MAX_NAMED_FILE_BYTES = 1024 * 1024;
 
 /**
  * A file a flag (or setting) names, read whole, up to MAX_NAMED_FILE_BYTES; one that cannot
- * be read, or is larger, is a usage error naming it.
+ * be read, or is larger, is a usage error naming it. `regularOnly` (the config file, which
+ * every run reads): a FIFO or a device is refused at once, where reading it would wait for
+ * ever or read without end. (Password files may be pipes: `--password-file <(pass show x)`.)
  */
-function readNamedFile(what: string, path: string): Buffer {
+export function readNamedFile(
+  what: string,
+  path: string,
+  options: { regularOnly?: boolean; kind?: string } = {},
+): Buffer {
   let fd: number | undefined;
   try {
-    fd = openSync(path, 'r');
+    // Non-blocking: opening a FIFO that nothing writes to would otherwise wait for a writer.
+    fd = openSync(path, options.regularOnly ? constants.O_RDONLY | constants.O_NONBLOCK : 'r');
+    if (options.regularOnly && !fstatSync(fd).isFile()) {
+      throw new UsageError(`${what}: '${path}' is not a regular file (a FIFO, a device or a folder)`);
+    }
     const buffer = Buffer.alloc(MAX_NAMED_FILE_BYTES + 1);
     let size = 0;
     for (;;) {
@@ -164,7 +174,9 @@ function readNamedFile(what: string, path: string): Buffer {
       if (read === 0) break;
       size += read;
       if (size > MAX_NAMED_FILE_BYTES) {
-        throw new UsageError(`${what}: '${path}' is over 1 MiB: not a certificate, key or password file`);
+        throw new UsageError(
+          `${what}: '${path}' is over 1 MiB: not ${options.kind ?? 'a certificate, key or password file'}`,
+        );
       }
     }
     return buffer.subarray(0, size);

@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -242,6 +243,49 @@ describe('a malformed config file', () => {
     const result = await warren(dir, ['consume', 'q']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('profiles.good.formt: unknown setting');
+  });
+});
+
+describe('a config file that is not a file', () => {
+  /** An XDG_CONFIG_HOME whose config.json is made by `make` (a FIFO, a symlink…). */
+  function configAs(make: (path: string) => void): ConfigDir {
+    const dir = configDir({});
+    rmSync(dir.path);
+    make(dir.path);
+    return dir;
+  }
+
+  it.each([
+    ['a FIFO (nothing ever writes to it)', (path: string) => execFileSync('mkfifo', [path])],
+    ['a symlink to /dev/zero', (path: string) => symlinkSync('/dev/zero', path)],
+    ['a folder', (path: string) => mkdirSync(path)],
+  ])('%s: exit 2 at once, naming it, for every command', async (_name, make) => {
+    const dir = configAs(make);
+    for (const args of [
+      ['purge', 'q'],
+      ['profile', 'list'],
+    ]) {
+      const result = await warren(dir, args, { timeoutMs: 15_000 });
+      expect(result.code, result.stderr).toBe(2);
+      const lines = result.stderr.trimEnd().split('\n');
+      expect(lines[0]).toMatch(/^error: config file/);
+      expect(lines[0]).toContain(dir.path);
+      expect(lines.length).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it('over 1 MiB: exit 2 naming it, as for a password file', async () => {
+    const dir = configDir(`{"profiles": {}}${' '.repeat(1024 * 1024)}`);
+    const result = await warren(dir, ['purge', 'q']);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(/^error: config file.*over 1 MiB/);
+  });
+
+  it('a symlink to a config file is read as the file', async () => {
+    const real = configDir({ profiles: { good: { url: BROKER_URL } }, default: 'good' });
+    const dir = configAs((path) => symlinkSync(real.path, path));
+    const result = await warren(dir, ['declare', 'queue', '', '--exclusive']);
+    expect(result.code, result.stderr).toBe(0);
   });
 });
 
