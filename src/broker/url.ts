@@ -69,20 +69,24 @@ export function resolvePassword(
 ): string | undefined {
   if (flagFile !== undefined) return readPasswordFile('--password-file', flagFile);
   const fromEnv = env['WARREN_PASSWORD'];
-  if (fromEnv !== undefined && fromEnv !== '') {
-    registerSecret(fromEnv);
-    return fromEnv;
-  }
+  if (fromEnv !== undefined && fromEnv !== '') return onePassword('WARREN_PASSWORD', fromEnv);
   if (profileFile !== undefined) return readPasswordFile("the profile's passwordFile", profileFile);
   return undefined;
 }
 
 function readPasswordFile(what: string, path: string): string {
-  const text = readNamedFile(what, path).toString('utf8');
-  // One line: the newline an editor or `echo` adds is not part of the password.
+  return onePassword(`${what}: '${path}'`, readNamedFile(what, path).toString('utf8'));
+}
+
+/**
+ * One rule for a password however it is given (a file, WARREN_PASSWORD): one line. The line
+ * end an editor, `echo` or `$(…)` leaves after it is not part of it; any other is a mistake
+ * (two passwords, a pasted block), never sent to the broker as part of the password.
+ */
+function onePassword(what: string, text: string): string {
   const password = text.replace(/\r?\n$/, '');
-  if (password === '') throw new UsageError(`${what}: '${path}' is empty`);
-  if (/[\r\n]/.test(password)) throw new UsageError(`${what}: '${path}' must hold the password on one line`);
+  if (password === '') throw new UsageError(`${what} is empty`);
+  if (/[\r\n]/.test(password)) throw new UsageError(`${what} must hold the password on one line`);
   registerSecret(password);
   return password;
 }
@@ -131,7 +135,50 @@ export function parseBrokerUrl(text: string, source = '--url'): BrokerUrl {
     throw new UsageError(`${source}: '${maskUrl(parsed)}' must start with amqp:// or amqps://`);
   }
   if (!parsed.hostname) throw new UsageError(`${source}: '${maskUrl(parsed)}' names no host`);
+  // The client library would take port 0 for "no port" and connect to 5672 unsaid.
+  if (parsed.port === '0') {
+    throw new UsageError(
+      `${source}: '${maskUrl(parsed)}': port 0 is not a port (1-65535, or none for the default)`,
+    );
+  }
+  checkQuery(parsed, source);
   return { url: text, masked: maskUrl(parsed), tls: parsed.protocol === 'amqps:' };
+}
+
+/**
+ * The connection parameters the client library reads from the URL's query, and what each
+ * may be: it would otherwise fail while connecting (exit 69, in its own words) or quietly
+ * send what parseInt made of the text. Other parameters are ignored, as the library does.
+ */
+const QUERY_PARAMETERS: Record<string, { check: (value: string) => boolean; expected: string }> = {
+  heartbeat: { check: (v) => wholeNumberUpTo(v, 0xffff), expected: 'seconds, 0 to 65535 (0: none)' },
+  channelMax: {
+    check: (v) => wholeNumberUpTo(v, 0xffff),
+    expected: 'a whole number, 0 to 65535 (0: the broker decides)',
+  },
+  frameMax: { check: frameSize, expected: 'bytes, 0 (the broker decides) or 4096 to 4294967295' },
+  maxFrameSize: { check: frameSize, expected: 'bytes, 0 (no limit) or 4096 to 4294967295' },
+  locale: { check: (v) => Buffer.byteLength(v) <= 255, expected: 'a locale such as en_US' },
+};
+
+function wholeNumberUpTo(value: string, max: number): boolean {
+  return /^\d{1,10}$/.test(value) && Number(value) <= max;
+}
+
+function frameSize(value: string): boolean {
+  return wholeNumberUpTo(value, 0xffffffff) && (Number(value) === 0 || Number(value) >= 4096);
+}
+
+function checkQuery(parsed: URL, source: string): void {
+  for (const [name, { check, expected }] of Object.entries(QUERY_PARAMETERS)) {
+    // The library takes the first of repeated parameters.
+    const value = parsed.searchParams.get(name);
+    if (value !== null && !check(value)) {
+      throw new UsageError(
+        `${source}: '${maskUrl(parsed)}': ${name}=${value} is not valid: expected ${expected}`,
+      );
+    }
+  }
 }
 
 function maskUrl(parsed: URL): string {

@@ -481,6 +481,12 @@ describe('--password-file, WARREN_PASSWORD and the profile passwordFile', () => 
     await expectLoginRefused(['--url', withPassword(PASSWORD)], { XDG_CONFIG_HOME: profileWrong });
   });
 
+  it("WARREN_PASSWORD follows the password file's rule: one line (a last line end is not part of it)", async () => {
+    await expectSuccess(['--url', bare], { WARREN_PASSWORD: `${PASSWORD}\n` });
+    await expectUsageError(['--url', bare], { WARREN_PASSWORD: `${PASSWORD}\n${WRONG}` }, 'WARREN_PASSWORD');
+    await expectUsageError(['--url', bare], { WARREN_PASSWORD: `${PASSWORD}\r\nx` }, 'WARREN_PASSWORD');
+  });
+
   it('a missing, empty, multi-line or unreadable password file: exit 2, one line naming it', async () => {
     const absent = join(dir, 'no-such-password.txt');
     await expectUsageError(['--url', bare, '--password-file', absent], {}, absent);

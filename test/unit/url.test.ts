@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_URL, parseBrokerUrl, resolveBrokerUrls } from '../../src/broker/url.js';
 import { redact } from '../../src/redact.js';
+import { runMain } from '../helpers/fakeIo.js';
 import { usageError } from '../helpers/usageError.js';
 
 const urlsOf = (flags: string[] | undefined, env: NodeJS.ProcessEnv) =>
@@ -75,10 +76,64 @@ describe('parseBrokerUrl: bad URLs are usage errors', () => {
     ['plain text', 'not a url', /is not a URL/],
     ['http scheme', 'http://guest:guest@localhost/', /must start with amqp:\/\/ or amqps:\/\//],
     ['no host', 'amqp://', /names no host/],
+    // The client library takes port 0 for none, and connects to 5672.
+    ['port 0', 'amqp://h:0/', /port 0 is not a port/],
+    ['port 00', 'amqps://h:00/', /port 0 is not a port/],
+    // Each query parameter the client library reads, named with what it may be.
+    ['heartbeat=abc', 'amqp://h/?heartbeat=abc', /heartbeat=abc is not valid: expected seconds, 0 to 65535/],
+    ['heartbeat=1.5', 'amqp://h/?heartbeat=1.5', /heartbeat=1.5 is not valid/],
+    ['heartbeat=70000', 'amqp://h/?heartbeat=70000', /heartbeat=70000 is not valid/],
+    ['heartbeat= (empty)', 'amqp://h/?heartbeat=', /heartbeat= is not valid/],
+    [
+      'channelMax=-1',
+      'amqp://h/?channelMax=-1',
+      /channelMax=-1 is not valid: expected a whole number, 0 to 65535/,
+    ],
+    ['channelMax=65536', 'amqp://h/?channelMax=65536', /channelMax=65536 is not valid/],
+    ['frameMax=100', 'amqp://h/?frameMax=100', /frameMax=100 is not valid: expected bytes, 0 .* or 4096/],
+    ['frameMax=abc', 'amqp://h/?frameMax=abc', /frameMax=abc is not valid/],
+    ['frameMax=2^32', 'amqp://h/?frameMax=4294967296', /frameMax=4294967296 is not valid/],
+    ['maxFrameSize=100', 'amqp://h/?maxFrameSize=100', /maxFrameSize=100 is not valid/],
+    ['locale over 255 bytes', `amqp://h/?locale=${'x'.repeat(256)}`, /locale=x+ is not valid/],
+    ['the first of repeated parameters', 'amqp://h/?heartbeat=x&heartbeat=5', /heartbeat=x is not valid/],
   ])('%s', (_name, text, problem) => {
     const error = usageError(() => parseBrokerUrl(text));
     expect(error.exitCode).toBe(2);
     expect(error.message).toMatch(problem);
+  });
+
+  it('good values of every parameter, and parameters the library does not read, pass', () => {
+    for (const query of [
+      'heartbeat=0',
+      'heartbeat=65535',
+      'channelMax=0',
+      'channelMax=2047',
+      'frameMax=0',
+      'frameMax=4096',
+      'frameMax=4294967295',
+      'maxFrameSize=0',
+      'maxFrameSize=131072',
+      'locale=en_US',
+      'locale=',
+      'connection_attempts=3',
+    ]) {
+      expect(parseBrokerUrl(`amqp://h:1/?${query}`).url).toBe(`amqp://h:1/?${query}`);
+    }
+  });
+
+  it('warren exits 2 with one line naming the parameter, before connecting', async () => {
+    const result = await runMain(['--url', 'amqp://127.0.0.1:1/?channelMax=-1', 'purge', 'q']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /^error: --url: 'amqp:\/\/127.0.0.1:1\/\?channelMax=-1': channelMax=-1 is not valid/,
+    );
+    expect(result.stderr.trimEnd().split('\n').length).toBeLessThanOrEqual(2);
+  });
+
+  it('a bad parameter does not show the password', () => {
+    const error = usageError(() => parseBrokerUrl('amqp://u:S3cretPw@h/?heartbeat=abc'));
+    expect(error.message).not.toContain('S3cretPw');
+    expect(error.message).toContain('amqp://u:***@h/?heartbeat=abc');
   });
 });
 
