@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestBroker, type TestBroker, uniqueName } from '../helpers/broker.js';
 import { runWarren } from '../helpers/cli.js';
+import { runShell } from '../helpers/spawn.js';
 
 /** ESC sequences (clear screen, colour), an OSC title with BEL and ST, CR, BS, DEL, C1 CSI/NEL/OSC. */
 const HOSTILE =
@@ -170,6 +171,20 @@ describe('every stderr byte is printable whatever things are named', () => {
         bad.map((line) => JSON.stringify(line)),
         `exit ${result.code}`,
       ).toEqual([]);
+    }
+  });
+
+  it('the status line on a terminal shows them escaped too', async () => {
+    // stderr on a pseudo-terminal (util-linux `script`); the name comes through the environment.
+    const screen = await runShell(
+      `script -qec 'stty cols 200 rows 30; env -u CI node bin/warren.js consume "$QUEUE" --timeout 1s' /dev/null`,
+      { env: { QUEUE: names.queue } },
+    );
+    const text = screen.stdout.toString();
+    expect(text, `${screen.code} ${screen.stderr}`).toContain('waiting for messages on');
+    expect(text).toContain('\\x1b]0;pwned\\x07');
+    for (const raw of ['\x1b]0;pwned', '\x1b[2J', '\x07', '\x9b', '\x85', '\x9d']) {
+      expect(text.includes(raw), `raw ${JSON.stringify(raw)} on the screen`).toBe(false);
     }
   });
 
