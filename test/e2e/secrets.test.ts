@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestBroker, eventually, type TestBroker } from '../helpers/broker.js';
 import { collect, ndjson, type RunResult, runWarren, startWarren, WARREN_BIN } from '../helpers/cli.js';
-import { hasStackTrace } from '../helpers/spawn.js';
+import { hasStackTrace, runShell } from '../helpers/spawn.js';
 
 const exec = promisify(execFile);
 
@@ -485,6 +485,27 @@ describe('--password-file, WARREN_PASSWORD and the profile passwordFile', () => 
     await expectSuccess(['--url', bare], { WARREN_PASSWORD: `${PASSWORD}\n` });
     await expectUsageError(['--url', bare], { WARREN_PASSWORD: `${PASSWORD}\n${WRONG}` }, 'WARREN_PASSWORD');
     await expectUsageError(['--url', bare], { WARREN_PASSWORD: `${PASSWORD}\r\nx` }, 'WARREN_PASSWORD');
+  });
+
+  it('a password file that is a FIFO nothing writes to: exit 2 naming it, not a wait for ever', async () => {
+    const fifo = join(dir, 'password-fifo');
+    await exec('mkfifo', [fifo]);
+    await expectUsageError(
+      ['--url', bare, '--password-file', fifo],
+      {},
+      `'${fifo}' is a FIFO that nothing writes to`,
+    );
+  });
+
+  it('a password file that is a pipe written a moment later (<(pass show x)) is read', async () => {
+    const source = fileHolding(`${PASSWORD}\n`);
+    const before = await broker.messageCount(queues.sink);
+    const result = await runShell(
+      `node bin/warren.js --url '${bare}' --password-file <(sleep 1; cat '${source}') publish -e '' -k '${queues.sink}' piped`,
+      { env: { ...BASE_ENV, XDG_CONFIG_HOME: noConfig } },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(await broker.messageCount(queues.sink)).toBe(before + 1);
   });
 
   it('a missing, empty, multi-line or unreadable password file: exit 2, one line naming it', async () => {
