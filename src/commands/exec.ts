@@ -17,6 +17,7 @@ import { type HandlerRun, runHandler } from '../exec/handlerProcess.js';
 import { type Decision, decide, type FailurePolicy, RETRY_HEADER, retriesOf } from '../exec/outcome.js';
 import { type StopSignal, watchStopSignals } from '../ui/signals.js';
 import type { Spinner } from '../ui/spinner.js';
+import { humanLine } from '../ui/terminalText.js';
 import type { CommandContext } from './context.js';
 import { idleTimer, reconnecting, Stopper } from './runControl.js';
 
@@ -280,7 +281,8 @@ export async function exec(options: ExecOptions, context: CommandContext): Promi
         timeoutMs: options.execTimeoutMs,
         captureStdout: options.reply,
         log: context.io.stderr,
-        prefix: options.concurrency > 1 ? `[${idOf(message)}] ` : '',
+        // The prefix is warren's, from the message: made safe as warren's own lines are.
+        prefix: options.concurrency > 1 ? `[${humanLine(idOf(message))}] ` : '',
       });
       running.set(message.deliveryTag, run);
       // A handler that could not start is done at once, maybe before the consumer is in

@@ -37,7 +37,10 @@ beforeAll(async () => {
   names.missingQueue = uniqueName(`missing-q${HOSTILE}`);
   names.missingExchange = uniqueName(`missing-x${HOSTILE}`);
   await broker.channel.bindQueue(names.queue, names.exchange, '#');
-  await broker.publish(names.exchange, `rk${HOSTILE}`, 'body', { messageId: `id${HOSTILE}` });
+  // One for each run of the --exec cases (two each, with and without --verbose), and one more.
+  for (let i = 0; i < 5; i += 1) {
+    await broker.publish(names.exchange, `rk${HOSTILE}`, 'body', { messageId: `id${HOSTILE}` });
+  }
 }, 30_000);
 
 afterAll(async () => {
@@ -94,6 +97,10 @@ const CASES: Case[] = [
       '--timeout',
       '2s',
     ],
+  },
+  {
+    name: 'consume --exec --concurrency 2 (output lines prefixed with the message id)',
+    args: () => ['consume', names.queue, '--exec', 'echo done', '--concurrency', '2', '--count', '1'],
   },
   {
     name: 'publish to a missing exchange (404)',
