@@ -38,6 +38,7 @@ import { configPath, type SelectedProfile, selectProfile } from './config.js';
 import { MAX_TIMER_MS, parseDuration } from './duration.js';
 import { DEFAULT_USAGE_HINT, ExitCode, UsageError, WarrenError } from './errors.js';
 import { childEnv } from './exec/childEnv.js';
+import { JsonTextError, parseJson, TOO_DEEP } from './json.js';
 import { redactArgument } from './redact.js';
 import { nameTooLong, parseSource, parseStreamOffset } from './tailSource.js';
 import {
@@ -230,8 +231,10 @@ export function headerFlags(
     }
     let value: unknown;
     try {
-      value = JSON.parse(raw);
-    } catch {
+      value = parseJson(raw);
+    } catch (error) {
+      if (!(error instanceof JsonTextError)) throw error;
+      if (error.problem === TOO_DEEP) throw new UsageError(`${flag} '${key}': the JSON value is ${TOO_DEEP}`);
       throw new UsageError(`${flag} '${given}': '${raw}' is not JSON (use key=value for a string)`);
     }
     try {

@@ -15,6 +15,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { readNamedFile } from './broker/url.js';
 import { FORMATS, type Format } from './choices.js';
 import { UsageError, WarrenError } from './errors.js';
+import { JsonTextError, lineAndColumn, parseJson } from './json.js';
 
 export interface Profile {
   urls: string[] | undefined;
@@ -45,100 +46,6 @@ const PROFILE_KEYS = ['url', 'urls', 'ca', 'cert', 'key', 'passwordFile', 'insec
 export function configPath(env: NodeJS.ProcessEnv): string | undefined {
   const base = env['XDG_CONFIG_HOME'] || (env['HOME'] ? join(env['HOME'], '.config') : undefined);
   return base ? join(base, 'warren', 'config.json') : undefined;
-}
-
-/**
- * Where JSON text first goes wrong, and how, found by reading it: JSON.parse's own message
- * quotes the text around the error (a password, in a config file) and gives no position
- * for some errors.
- */
-export function jsonSyntaxError(text: string): { offset: number; problem: string } | undefined {
-  let at = 0;
-  class Stop {
-    constructor(readonly problem: string) {}
-  }
-  const space = () => {
-    while (at < text.length && ' \t\n\r'.includes(text[at] as string)) at += 1;
-  };
-  const expect = (what: string): never => {
-    if (at >= text.length) throw new Stop(`the file ends where ${what} should be`);
-    throw new Stop(`expected ${what}`);
-  };
-  const string = () => {
-    at += 1;
-    while (at < text.length && text[at] !== '"') {
-      if (text.charCodeAt(at) < 0x20)
-        throw new Stop('a string may not hold a line break or control character');
-      if (text[at] === '\\') {
-        at += 1;
-        if (text[at] === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(at + 1, at + 5))) throw new Stop('\\u needs 4 hex digits');
-          at += 4;
-        } else if (!'"\\/bfnrt'.includes(text[at] ?? 'x')) throw new Stop('unknown escape in a string');
-      }
-      at += 1;
-    }
-    if (at >= text.length) throw new Stop('a string is not closed');
-    at += 1;
-  };
-  const list = (close: string, item: () => void) => {
-    at += 1;
-    space();
-    if (text[at] === close) {
-      at += 1;
-      return;
-    }
-    for (;;) {
-      item();
-      space();
-      if (text[at] === ',') {
-        at += 1;
-        continue;
-      }
-      if (text[at] === close) {
-        at += 1;
-        return;
-      }
-      expect(`',' or '${close}'`);
-    }
-  };
-  const key = () => {
-    space();
-    if (text[at] !== '"') expect('a key in double quotes');
-    string();
-    space();
-    if (text[at] !== ':') expect("':' after the key");
-    at += 1;
-    value();
-  };
-  function value(): void {
-    space();
-    const c = text[at];
-    if (c === '{') list('}', key);
-    else if (c === '[') list(']', value);
-    else if (c === '"') string();
-    else {
-      const literal = /^(true|false|null|-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?)/.exec(
-        text.slice(at, at + 400),
-      );
-      if (!literal) expect('a value (text goes in double quotes)');
-      else at += literal[0].length;
-    }
-  }
-  try {
-    value();
-    space();
-    if (at < text.length) throw new Stop('unexpected text after the end');
-    return undefined;
-  } catch (error) {
-    if (!(error instanceof Stop)) throw error;
-    return { offset: at, problem: error.problem };
-  }
-}
-
-function lineAndColumn(text: string, offset: number): string {
-  const before = text.slice(0, offset);
-  return `line ${before.split('\n').length}, column ${offset - before.lastIndexOf('\n')}`;
 }
 
 const FIX_HINT = 'fix it, or point XDG_CONFIG_HOME elsewhere; see "Profiles" in the README';
@@ -245,11 +152,16 @@ function readConfig(path: string, env: NodeJS.ProcessEnv): ConfigFile | undefine
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
-  } catch {
-    const where = jsonSyntaxError(text);
-    const at = where ? ` at ${lineAndColumn(text, where.offset)}: ${where.problem}` : '';
-    throw fail(path, `not valid JSON${at}`);
+    parsed = parseJson(text);
+  } catch (error) {
+    if (!(error instanceof JsonTextError)) throw error;
+    // Without a position the problem is JSON.parse's, which quotes the text (a password?).
+    throw fail(
+      path,
+      error.offset === undefined
+        ? 'not valid JSON'
+        : `not valid JSON at ${lineAndColumn(text, error.offset)}: ${error.problem}`,
+    );
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw fail(path, 'expected an object with "profiles"');

@@ -1,6 +1,16 @@
 import { isUtf8 } from 'node:buffer';
 import { DataError } from '../errors.js';
-import { encodableHeaders, type FieldTable, FieldValueError, isBase64 } from './fieldTable.js';
+import { JsonTextError, parseJson } from '../json.js';
+import {
+  encodableHeaders,
+  type FieldTable,
+  FieldValueError,
+  fieldTableEntries,
+  isBase64,
+  MAX_HEADERS_BYTES,
+  readHeaders,
+  verbatimHeaders,
+} from './fieldTable.js';
 import { unsendableText } from './wireText.js';
 
 /** The AMQP basic properties warren reads and writes, in amqplib's camelCase names. */
@@ -62,6 +72,13 @@ export interface ReceivedMessage {
   redelivered: boolean;
   properties: MessageProperties;
   headers: FieldTable | undefined;
+  /**
+   * The headers' field table as it came, when warren could not decode it whole (`headers`
+   * then holds what it could); published again as it is.
+   */
+  rawHeaders?: Buffer | undefined;
+  /** Why the headers are raw. */
+  warning?: string | undefined;
   body: Buffer;
   receivedAt: Date;
 }
@@ -91,6 +108,8 @@ export interface Envelope {
   redelivered: boolean;
   properties: MessageProperties;
   headers?: FieldTable;
+  rawHeaders?: string;
+  warning?: string;
   body: string;
   bodyEncoding: 'utf8' | 'base64';
   receivedAt: string;
@@ -105,7 +124,12 @@ export function envelopeFromMessage(message: ReceivedMessage): Envelope {
     routingKey: message.routingKey,
     redelivered: message.redelivered,
     properties: message.properties,
-    ...(hasHeaders ? { headers: message.headers } : {}),
+    // Headers warren could not decode whole go as they came: rawHeaders replaces headers.
+    ...(message.rawHeaders
+      ? { rawHeaders: message.rawHeaders.toString('base64'), warning: message.warning }
+      : hasHeaders
+        ? { headers: message.headers }
+        : {}),
     body: message.body.toString(utf8 ? 'utf8' : 'base64'),
     bodyEncoding: utf8 ? 'utf8' : 'base64',
     receivedAt: message.receivedAt.toISOString(),
@@ -118,6 +142,8 @@ const ENVELOPE_KEYS = new Set([
   'redelivered',
   'properties',
   'headers',
+  'rawHeaders',
+  'warning',
   'body',
   'bodyEncoding',
   'receivedAt',
@@ -143,9 +169,11 @@ function parseEnvelope(line: string, lineNumber: number): ParsedEnvelope {
     new DataError(`line ${lineNumber}: ${problem}`, { cause });
   let parsed: unknown;
   try {
-    parsed = JSON.parse(line);
+    parsed = parseJson(line, 'line');
   } catch (error) {
-    throw fail(`invalid JSON (${(error as Error).message})`, error);
+    if (!(error instanceof JsonTextError)) throw error;
+    const at = error.offset === undefined ? '' : ` at column ${error.offset + 1}`;
+    throw fail(`invalid JSON${at}: ${error.problem}`, error);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw fail('expected a JSON object with at least a "body"');
@@ -186,12 +214,22 @@ function parseEnvelope(line: string, lineNumber: number): ParsedEnvelope {
     }
     headers = rawHeaders as FieldTable;
   }
+  let raw: { rawHeaders: Buffer; warning: string | undefined } | undefined;
+  if (record['rawHeaders'] !== undefined && record['rawHeaders'] !== null) {
+    if (headers) throw fail('give "headers" or "rawHeaders", not both');
+    const bytes = rawTable(record['rawHeaders'], fail);
+    const read = readHeaders(bytes);
+    headers = read.headers;
+    encodedHeaders = verbatimHeaders(bytes);
+    if (read.warning) raw = { rawHeaders: bytes, warning: read.warning };
+  }
   return {
     exchange,
     routingKey,
     redelivered: record['redelivered'] === true,
     properties,
     headers,
+    ...raw,
     encodedHeaders,
     body,
     receivedAt: record['receivedAt'],
@@ -246,6 +284,7 @@ export function recordedFromEnvelopeLine(
       redelivered: parsed.redelivered,
       properties: parsed.properties,
       headers: parsed.headers,
+      ...(parsed.rawHeaders ? { rawHeaders: parsed.rawHeaders, warning: parsed.warning } : {}),
       body: parsed.body,
       receivedAt: recordedAt !== undefined ? new Date(recordedAt) : withTime ? new Date() : UNKNOWN_TIME,
     },
@@ -293,6 +332,22 @@ export function messageFromEnvelopeLine(
 ): OutgoingMessage {
   const parsed = parseEnvelope(line, lineNumber);
   return outgoingFromRecorded(parsed, parsed.encodedHeaders, overrides);
+}
+
+/** The bytes of a line's "rawHeaders": base64 of a field table that fits in a message. */
+function rawTable(value: unknown, fail: (problem: string) => Error): Buffer {
+  if (typeof value !== 'string' || !isBase64(value)) throw fail('"rawHeaders" is not base64');
+  const bytes = Buffer.from(value, 'base64');
+  try {
+    fieldTableEntries(bytes);
+  } catch (error) {
+    if (error instanceof FieldValueError)
+      throw fail(`"rawHeaders" is not an AMQP field table: ${error.message}`);
+    throw error;
+  }
+  if (bytes.length + 4 > MAX_HEADERS_BYTES)
+    throw fail(`"rawHeaders": ${bytes.length + 4} bytes, over the ${MAX_HEADERS_BYTES} a message may carry`);
+  return bytes;
 }
 
 function optionalString(

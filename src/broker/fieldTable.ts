@@ -91,14 +91,22 @@ function bigOrTyped(type: string, n: bigint): TypedValue {
 }
 
 /**
+ * How deep warren decodes header values: arrays and tables in one another, this many
+ * levels (far beyond real headers, well within the stack and the JSON warren reads back).
+ * A table with a deeper value is delivered raw (see readHeaders).
+ */
+export const MAX_FIELD_DEPTH = 100;
+
+/**
  * Decodes the bytes of an AMQP field table (without its length prefix). Throws
- * FieldValueError for bytes that are not one (an unknown tag, a value cut short).
+ * FieldValueError for bytes that are not one (an unknown tag, a value cut short) or that
+ * nest deeper than MAX_FIELD_DEPTH.
  */
 export function decodeFieldTable(bytes: Buffer): FieldTable {
   const state = { offset: 0 };
   let table: FieldTable;
   try {
-    table = readTable(bytes, state, bytes.length);
+    table = readTable(bytes, state, bytes.length, 0);
   } catch (error) {
     // Buffer reads past the end throw RangeError (ERR_OUT_OF_RANGE).
     if (error instanceof RangeError) throw new FieldValueError('field table cut short inside a value');
@@ -108,19 +116,178 @@ export function decodeFieldTable(bytes: Buffer): FieldTable {
   return table;
 }
 
-function readTable(bytes: Buffer, state: { offset: number }, end: number): FieldTable {
+/** A message's headers as decoded; when some could not be, `warning` says which and why. */
+export interface ReadHeaders {
+  headers: FieldTable;
+  warning: string | undefined;
+}
+
+/**
+ * Decodes a message's headers. A table warren cannot decode whole (a value nested deeper
+ * than MAX_FIELD_DEPTH, or bytes that are no field table) still gives the headers it can,
+ * and a warning; the caller keeps the raw bytes, which are the message's real headers.
+ */
+export function readHeaders(raw: Buffer): ReadHeaders {
+  try {
+    return { headers: decodeFieldTable(raw), warning: undefined };
+  } catch (error) {
+    if (!(error instanceof FieldValueError)) throw error;
+  }
+  const headers: FieldTable = {};
+  const deep: string[] = [];
+  try {
+    for (const entry of fieldTableEntries(raw)) {
+      if (entry.depth > MAX_FIELD_DEPTH) deep.push(JSON.stringify(entry.key.slice(0, 60)));
+      else setField(headers, entry.key, readValue(raw, { offset: entry.valueStart }, 0));
+    }
+  } catch (error) {
+    if (!(error instanceof FieldValueError)) throw error;
+    return {
+      headers,
+      warning: `the headers are not a valid AMQP field table (${error.message}): ${KEPT_RAW}`,
+    };
+  }
+  return {
+    headers,
+    warning: `${deep.length === 1 ? 'header' : 'headers'} ${deep.join(', ')} nested deeper than ${MAX_FIELD_DEPTH} levels: ${KEPT_RAW}`,
+  };
+}
+
+const KEPT_RAW = 'all headers kept as they came, base64, in rawHeaders';
+
+/** One top-level entry of a field table: where it is, and how deep its value nests. */
+interface TableEntry {
+  key: string;
+  /** Offset of the entry (its key's length byte). */
+  start: number;
+  valueStart: number;
+  end: number;
+  /** Arrays and tables in one another in the value; 0 for a plain value. */
+  depth: number;
+}
+
+const VALUE_SIZES: Record<string, number> = {
+  t: 1,
+  V: 0,
+  b: 1,
+  B: 1,
+  s: 2,
+  u: 2,
+  I: 4,
+  i: 4,
+  l: 8,
+  T: 8,
+  f: 4,
+  d: 8,
+  D: 5,
+};
+
+/**
+ * The top-level entries of a field table (without its length prefix), each value checked
+ * to its end without recursion, whatever its depth. Throws FieldValueError for bytes that
+ * are not a field table.
+ */
+export function fieldTableEntries(bytes: Buffer): TableEntry[] {
+  const entries: TableEntry[] = [];
+  const cutShort = () => new FieldValueError('field table cut short inside a value');
+  let offset = 0;
+  /** Where each array or table open around `offset` ends, and whether it is a table. */
+  const open: { end: number; table: boolean }[] = [];
+  const limit = () => open.at(-1)?.end ?? bytes.length;
+  const readKey = (): string => {
+    const length = bytes[offset];
+    if (length === undefined || offset + 1 + length > limit()) throw cutShort();
+    const key = bytes.toString('utf8', offset + 1, offset + 1 + length);
+    offset += 1 + length;
+    return key;
+  };
+  while (offset < bytes.length) {
+    const start = offset;
+    const key = readKey();
+    const valueStart = offset;
+    let depth = 0;
+    do {
+      if (offset >= limit()) throw cutShort();
+      const tag = String.fromCharCode(bytes[offset] as number);
+      offset += 1;
+      const size = VALUE_SIZES[tag];
+      if (size !== undefined) offset += size;
+      else if (tag === 'S' || tag === 'x' || tag === 'A' || tag === 'F') {
+        if (offset + 4 > limit()) throw cutShort();
+        const length = bytes.readUInt32BE(offset);
+        offset += 4;
+        if (offset + length > limit()) throw cutShort();
+        if (tag === 'A' || tag === 'F') {
+          open.push({ end: offset + length, table: tag === 'F' });
+          depth = Math.max(depth, open.length);
+        } else offset += length;
+      } else throw new FieldValueError(`unknown field type tag '${tag}'`);
+      if (offset > limit()) throw cutShort();
+      // Close what ends here; inside a table, the next value comes after its key.
+      for (let inner = open.at(-1); inner; inner = open.at(-1)) {
+        if (offset < inner.end) {
+          if (inner.table) readKey();
+          break;
+        }
+        open.pop();
+      }
+    } while (open.length > 0);
+    entries.push({ key, start, valueStart, end: offset, depth });
+  }
+  return entries;
+}
+
+/**
+ * A field table's bytes with the entries named in `replaced` left out and `added` (encoded
+ * entries) after the rest: how headers are changed without decoding them.
+ */
+export function spliceFieldTable(raw: Buffer, replaced: ReadonlySet<string>, added: Buffer): Buffer {
+  const kept = fieldTableEntries(raw)
+    .filter((entry) => !replaced.has(entry.key))
+    .map((entry) => raw.subarray(entry.start, entry.end));
+  return Buffer.concat([...kept, added]);
+}
+
+/** A field table's bytes without its entry `key`. */
+export function withoutEntry(raw: Buffer, key: string): Buffer {
+  return spliceFieldTable(raw, new Set([key]), Buffer.alloc(0));
+}
+
+/**
+ * On an outgoing headers object: a field table to send as these bytes, as it came. The
+ * object's own keys replace its entries of the same name (undefined removes one). The
+ * session's encoder writes it (see session.ts).
+ */
+export const VERBATIM_TABLE: unique symbol = Symbol('warren.verbatimFieldTable');
+
+/** Headers to send as the raw table `raw` (as it came), with `changes` made to its entries. */
+export function verbatimHeaders(raw: Buffer, changes: Record<string, unknown> = {}): Record<string, unknown> {
+  const headers: Record<string | symbol, unknown> = {};
+  for (const key of Object.keys(changes)) setField(headers, key, changes[key]);
+  headers[VERBATIM_TABLE] = raw;
+  return headers;
+}
+
+/** The raw table of headers made by verbatimHeaders, if they are. */
+export function verbatimTableOf(headers: unknown): Buffer | undefined {
+  const raw = (headers as { [VERBATIM_TABLE]?: unknown } | null | undefined)?.[VERBATIM_TABLE];
+  return Buffer.isBuffer(raw) ? raw : undefined;
+}
+
+function readTable(bytes: Buffer, state: { offset: number }, end: number, depth: number): FieldTable {
   const table: FieldTable = {};
   while (state.offset < end) {
     const keyLength = bytes.readUInt8(state.offset);
     state.offset += 1;
     const key = bytes.toString('utf8', state.offset, state.offset + keyLength);
     state.offset += keyLength;
-    setField(table, key, readValue(bytes, state));
+    setField(table, key, readValue(bytes, state, depth));
   }
   return table;
 }
 
-function readValue(bytes: Buffer, state: { offset: number }): TypedValue {
+/** Reads one value, inside `depth` arrays and tables (0 for a header's own value). */
+function readValue(bytes: Buffer, state: { offset: number }, depth: number): TypedValue {
   if (state.offset >= bytes.length) throw new FieldValueError('field table cut short before a value');
   const tag = String.fromCharCode(bytes[state.offset] as number);
   const at = state.offset + 1;
@@ -180,17 +347,19 @@ function readValue(bytes: Buffer, state: { offset: number }): TypedValue {
       return { '!': 'bytes', value: bytes.toString('base64', at + 4, at + 4 + length) };
     }
     case 'A': {
+      if (depth >= MAX_FIELD_DEPTH) throw new FieldValueError(`nested deeper than ${MAX_FIELD_DEPTH} levels`);
       const length = bytes.readUInt32BE(at);
       state.offset = at + 4;
       const end = at + 4 + length;
       const items: TypedValue[] = [];
-      while (state.offset < end) items.push(readValue(bytes, state));
+      while (state.offset < end) items.push(readValue(bytes, state, depth + 1));
       return items;
     }
     case 'F': {
+      if (depth >= MAX_FIELD_DEPTH) throw new FieldValueError(`nested deeper than ${MAX_FIELD_DEPTH} levels`);
       const length = bytes.readUInt32BE(at);
       state.offset = at + 4;
-      const table = readTable(bytes, state, at + 4 + length);
+      const table = readTable(bytes, state, at + 4 + length, depth + 1);
       // A nested table with a "!" key would read back as a typed value: wrap it.
       return Object.hasOwn(table, '!') ? { '!': 'table', value: table } : table;
     }
@@ -408,7 +577,8 @@ const FIXED_SIZES: Record<string, number> = {
  * 4-byte length included. Inherited keys count: amqplib encodes them too.
  */
 export function encodedTableSize(table: Record<string, unknown>): number {
-  let size = 4;
+  // A verbatim table: its bytes, and at most the entries that change it.
+  let size = 4 + (verbatimTableOf(table)?.length ?? 0);
   for (const key in table) {
     const value = table[key];
     if (value !== undefined) size += 1 + Buffer.byteLength(key) + encodedValueSize(value);

@@ -14,7 +14,15 @@ import {
   PROPERTY_KINDS,
   type ReceivedMessage,
 } from './envelope.js';
-import { decodeFieldTable, type FieldTable, RAW_TABLE, typedFromDecoded } from './fieldTable.js';
+import {
+  type FieldTable,
+  MAX_HEADERS_BYTES,
+  RAW_TABLE,
+  readHeaders,
+  spliceFieldTable,
+  typedFromDecoded,
+  verbatimTableOf,
+} from './fieldTable.js';
 import { FrameBatch, type ProtocolDefinitions } from './frameBatch.js';
 import { refusedAsStream } from './streamQueue.js';
 import type { BrokerUrl, TlsSocketOptions } from './url.js';
@@ -46,15 +54,56 @@ async function loadAmqplib(): Promise<AmqpModule> {
   if (amqplib) return amqplib;
   const decodeFields = codec.decodeFields;
   codec.decodeFields = (slice: Buffer) => {
-    const table = decodeFields(slice);
+    let table: Record<string | symbol, unknown>;
+    try {
+      table = decodeFields(slice);
+    } catch {
+      // amqplib's decoder recurses, and another client may send headers nested deep enough
+      // to overflow the stack (or bytes it cannot read): thrown here, that would end the
+      // connection, and the message would come back and do it again. warren reads the raw
+      // bytes itself (readHeaders), without recursing past a bound.
+      table = {};
+    }
     table[RAW_TABLE] = slice;
     return table;
+  };
+  const encodeTable = codec.encodeTable;
+  codec.encodeTable = (buffer: Buffer, value: unknown, offset: number) => {
+    const raw = verbatimTableOf(value);
+    if (!raw) return encodeTable(buffer, value, offset);
+    return writeVerbatimTable(buffer, offset, raw, value as Record<string, unknown>, encodeTable);
   };
   const loaded = await import('amqplib');
   // amqplib is CommonJS: its exports arrive as the default export.
   amqplib = (loaded as unknown as { default: AmqpModule }).default;
   protocol = (await import('amqplib-defs')).default;
   return amqplib;
+}
+
+/**
+ * Writes a verbatim table (see verbatimHeaders) where amqplib's encoder would write a table:
+ * its bytes as they came, with the entries its own keys give in place of theirs.
+ */
+function writeVerbatimTable(
+  buffer: Buffer,
+  offset: number,
+  raw: Buffer,
+  changes: Record<string, unknown>,
+  encodeTable: typeof codec.encodeTable,
+): number {
+  let bytes = raw;
+  const changed = Object.keys(changes);
+  if (changed.length > 0) {
+    const added = Buffer.alloc(MAX_HEADERS_BYTES);
+    const size = encodeTable(added, changes, 0);
+    bytes = spliceFieldTable(raw, new Set(changed), added.subarray(4, size));
+  }
+  if (offset + 4 + bytes.length > buffer.length) {
+    throw new RangeError(`Encoded field table (headers) exceeds the ${buffer.length} byte encoding buffer`);
+  }
+  buffer.writeUInt32BE(bytes.length, offset);
+  bytes.copy(buffer, offset + 4);
+  return 4 + bytes.length;
 }
 
 /** The `CODE - text` part of an amqplib error, or its whole message. */
@@ -934,9 +983,15 @@ function receivedFromAmqp(message: Amqp.Message): DeliveredMessage {
     | (Record<string | symbol, unknown> & { [RAW_TABLE]?: Buffer })
     | undefined;
   let headers: FieldTable | undefined;
+  let undecoded: { rawHeaders: Buffer; warning: string } | undefined;
   if (rawHeaders) {
     const raw = rawHeaders[RAW_TABLE];
-    headers = raw ? decodeFieldTable(raw) : (typedFromDecoded(rawHeaders) as FieldTable);
+    if (raw) {
+      const read = readHeaders(raw);
+      headers = read.headers;
+      // A copy: the slice shares the memory of the frame it came in.
+      if (read.warning) undecoded = { rawHeaders: Buffer.from(raw), warning: read.warning };
+    } else headers = typedFromDecoded(rawHeaders) as FieldTable;
   }
   return {
     deliveryTag: message.fields.deliveryTag,
@@ -945,6 +1000,7 @@ function receivedFromAmqp(message: Amqp.Message): DeliveredMessage {
     redelivered: message.fields.redelivered,
     properties: properties as MessageProperties,
     headers,
+    ...undecoded,
     body: message.content,
     receivedAt: new Date(),
   };

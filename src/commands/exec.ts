@@ -1,6 +1,6 @@
 import { ConfirmTracker, type SettleStatus } from '../broker/confirmTracker.js';
 import type { OutgoingMessage } from '../broker/envelope.js';
-import { encodableHeaders } from '../broker/fieldTable.js';
+import { encodableHeaders, verbatimHeaders } from '../broker/fieldTable.js';
 import { PublishFlow } from '../broker/publishFlow.js';
 import { type Consumption, type DeliveredMessage, DIRECT_REPLY_TO, type Session } from '../broker/session.js';
 import { formatDuration } from '../duration.js';
@@ -216,7 +216,7 @@ export async function exec(options: ExecOptions, context: CommandContext): Promi
      */
     const retry = (message: DeliveredMessage) => {
       const tag = message.deliveryTag;
-      const headers = { ...(message.headers ?? {}), [RETRY_HEADER]: retriesOf(message.headers) + 1 };
+      const retries = { [RETRY_HEADER]: retriesOf(message.headers) + 1 };
       let copy: OutgoingMessage;
       try {
         // Checks the headers' encoded size, which the retry count may take over 64 KiB.
@@ -225,7 +225,10 @@ export async function exec(options: ExecOptions, context: CommandContext): Promi
           routingKey: options.queue,
           body: message.body,
           properties: { ...message.properties },
-          headers: encodableHeaders(headers),
+          // Headers warren could not decode whole go as they came, with the count changed.
+          headers: message.rawHeaders
+            ? verbatimHeaders(message.rawHeaders, retries)
+            : encodableHeaders({ ...(message.headers ?? {}), ...retries }),
         };
       } catch (error) {
         const why = error instanceof Error ? error.message : String(error);

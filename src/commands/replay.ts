@@ -1,6 +1,6 @@
 import { ConfirmTracker, type PendingPublish, type SettleStatus } from '../broker/confirmTracker.js';
 import { type MessageOverrides, outgoingFromRecorded, overriddenProperties } from '../broker/envelope.js';
-import { encodableHeaders, type FieldTable } from '../broker/fieldTable.js';
+import { encodableHeaders, type FieldTable, verbatimHeaders } from '../broker/fieldTable.js';
 import { PublishFlow } from '../broker/publishFlow.js';
 import type { Session } from '../broker/session.js';
 import type { Format } from '../choices.js';
@@ -294,6 +294,8 @@ async function replayItems(
 
 /** Headers of a message read from the broker, in the form the client library encodes. */
 function encoded(item: ReplayItem): Record<string, unknown> | undefined {
+  // Headers warren could not decode whole go again as they came.
+  if (item.message.rawHeaders) return verbatimHeaders(item.message.rawHeaders);
   const headers = item.message.headers;
   if (!headers) return undefined;
   // Decoded from the wire, so it encodes again as it came.

@@ -20,6 +20,7 @@ export const HANDLER_VARIABLES = [
   'WARREN_EXPIRATION',
   'WARREN_DELIVERY_MODE',
   'WARREN_HEADERS',
+  'WARREN_HEADERS_RAW',
   'WARREN_PROPERTIES',
 ] as const;
 
@@ -58,6 +59,8 @@ export function handlerEnv(
   set('WARREN_EXPIRATION', p.expiration);
   set('WARREN_DELIVERY_MODE', p.deliveryMode);
   set('WARREN_HEADERS', JSON.stringify(message.headers ?? {}));
+  // Headers warren could not decode whole: WARREN_HEADERS has those it could.
+  set('WARREN_HEADERS_RAW', message.rawHeaders?.toString('base64'));
   set('WARREN_PROPERTIES', JSON.stringify(p));
   return env;
 }

@@ -203,6 +203,7 @@ export function createPrettyFormatter(options: PrettyOptions): (message: Receive
     for (const [key, value] of Object.entries(message.headers ?? {})) {
       lines.push(`  ${paint.dim(`${visible(key)}:`)} ${headerValue(value)}`);
     }
+    if (message.warning) lines.push(`  ${paint.yellow(`warning: ${visible(message.warning)}`)}`);
     lines.push(bodyText(message.body, paint, hexBytes, options.bodyLines, columns, options.columns));
     return `${lines.join('\n')}\n\n`;
   };

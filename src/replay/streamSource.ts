@@ -1,3 +1,4 @@
+import { withoutEntry } from '../broker/fieldTable.js';
 import type { Consumption, DeliveredMessage, Session } from '../broker/session.js';
 import {
   notAStreamQueue,
@@ -156,9 +157,14 @@ export async function openStreamSource(
     const headers = { ...message.headers };
     // The stream stamps its offset on each delivery; it was not part of what was published.
     delete headers[STREAM_OFFSET_HEADER];
+    const rawHeaders = message.rawHeaders && withoutEntry(message.rawHeaders, STREAM_OFFSET_HEADER);
     return {
       line: at ?? seen,
-      message: { ...message, headers: Object.keys(headers).length > 0 ? headers : undefined },
+      message: {
+        ...message,
+        headers: Object.keys(headers).length > 0 ? headers : undefined,
+        ...(rawHeaders ? { rawHeaders } : {}),
+      },
       recordedAt: undefined,
       origin: { exchange: message.exchange, routingKey: message.routingKey },
       ref: message.deliveryTag,

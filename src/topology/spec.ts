@@ -7,6 +7,7 @@
 import { encodableFromTyped, FieldValueError, setField } from '../broker/fieldTable.js';
 import { parseDuration } from '../duration.js';
 import { DataError, UsageError } from '../errors.js';
+import { JsonTextError, lineAndColumn, parseJson } from '../json.js';
 
 export interface ExchangeSpec {
   name: string;
@@ -291,9 +292,11 @@ export function bindingFromFile(value: unknown, path: string, fail: Fail = dataF
 export function parseTopology(text: string, file: string): Topology {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = parseJson(text);
   } catch (error) {
-    throw new DataError(`${file}: invalid JSON (${(error as Error).message})`, { cause: error });
+    if (!(error instanceof JsonTextError)) throw error;
+    const at = error.offset === undefined ? '' : ` at ${lineAndColumn(text, error.offset)}`;
+    throw new DataError(`${file}: invalid JSON${at}: ${error.problem}`, { cause: error });
   }
   const fail: Fail = (path, problem) => new DataError(`${file}: ${path}: ${problem}`);
   const root = expectObject(parsed, '(top level)', fail);

@@ -229,6 +229,38 @@ const rows: Row[] = [
     confirmed: ['1', '2'],
   },
 
+  {
+    // JSON.parse takes it; the header encoders recursed on it until the stack overflowed (exit 2).
+    name: 'ndjson: a header nested 5,000 deep',
+    argv: NDJSON,
+    stdin: thirdLineBad(`{"body":"3","headers":{"h":${'['.repeat(5000)}${']'.repeat(5000)}}}`),
+    code: 65,
+    stderr: /line 3: invalid JSON at column 282: nested deeper than 256 levels/,
+    confirmed: ['1', '2'],
+  },
+  {
+    name: 'ndjson: rawHeaders that are no field table',
+    argv: NDJSON,
+    stdin: thirdLineBad('{"body":"3","rawHeaders":"AWFT"}'),
+    code: 65,
+    stderr: /line 3: "rawHeaders" is not an AMQP field table: field table cut short inside a value/,
+    confirmed: ['1', '2'],
+  },
+  {
+    name: 'ndjson: both headers and rawHeaders',
+    argv: NDJSON,
+    stdin: thirdLineBad('{"body":"3","headers":{"a":1},"rawHeaders":""}'),
+    code: 65,
+    stderr: /line 3: give "headers" or "rawHeaders", not both/,
+    confirmed: ['1', '2'],
+  },
+  {
+    name: '-H with JSON nested 5,000 deep',
+    argv: ['publish', '-k', Q, '-H', `h:=${'['.repeat(5000)}${']'.repeat(5000)}`, 'x'],
+    code: 2,
+    stderr: /--header 'h': the JSON value is nested deeper than 256 levels/,
+  },
+
   // --- replay FILE: the same stop at a malformed line.
   {
     name: 'replay: a malformed file line 3',
@@ -256,6 +288,20 @@ const rows: Row[] = [
     },
     code: 65,
     stderr: /line 3: headers: \d+ bytes encoded/,
+    confirmed: ['1', '2'],
+  },
+  {
+    name: 'replay: a header nested 5,000 deep on line 3',
+    argv: ['replay', `${DIR}/capture.ndjson`],
+    files: {
+      'capture.ndjson': `${[
+        JSON.stringify({ exchange: '', routingKey: Q, body: '1' }),
+        JSON.stringify({ exchange: '', routingKey: Q, body: '2' }),
+        `{"body":"3","headers":{"h":${'['.repeat(5000)}${']'.repeat(5000)}}}`,
+      ].join('\n')}\n`,
+    },
+    code: 65,
+    stderr: /line 3: invalid JSON at column \d+: nested deeper than 256 levels/,
     confirmed: ['1', '2'],
   },
 

@@ -12,6 +12,8 @@ import type Amqp from 'amqplib';
 const require = createRequire(import.meta.url);
 const AMQPLIB_DIR = dirname(require.resolve('amqplib'));
 const RAW = Symbol('test.rawFieldTable');
+/** On a headers object given to `rawCapturingAmqplib`'s publish: write these bytes as the table. */
+const VERBATIM = Symbol('test.verbatimFieldTable');
 
 type Codec = {
   decodeFields: (slice: Buffer) => Record<string | symbol, unknown>;
@@ -38,9 +40,23 @@ export function rawCapturingAmqplib(): typeof Amqp {
     const codec = require(join(AMQPLIB_DIR, 'lib', 'codec.js')) as Codec;
     const decodeFields = codec.decodeFields;
     codec.decodeFields = (slice: Buffer) => {
-      const table = decodeFields(slice);
+      let table: Record<string | symbol, unknown>;
+      try {
+        table = decodeFields(slice);
+      } catch {
+        // Nested too deep for amqplib's recursive decoder: the raw bytes say it all.
+        table = {};
+      }
       Object.defineProperty(table, RAW, { value: Buffer.from(slice), enumerable: false });
       return table;
+    };
+    const encodeTable = codec.encodeTable;
+    codec.encodeTable = (buffer: Buffer, value: unknown, offset: number) => {
+      const verbatim = (value as Record<symbol, unknown> | null)?.[VERBATIM];
+      if (!Buffer.isBuffer(verbatim)) return encodeTable(buffer, value, offset);
+      buffer.writeUInt32BE(verbatim.length, offset);
+      verbatim.copy(buffer, offset + 4);
+      return 4 + verbatim.length;
     };
     rawAmqplib = require(AMQPLIB_DIR) as typeof Amqp;
   } finally {
@@ -59,6 +75,15 @@ export function rawHeaderBytes(message: Amqp.Message): Buffer | undefined {
   const raw = headers[RAW];
   if (!Buffer.isBuffer(raw)) throw new Error('headers were not decoded by rawCapturingAmqplib()');
   return raw;
+}
+
+/**
+ * A headers object that `rawCapturingAmqplib()`'s publish writes as exactly these table
+ * bytes (without length prefix; at most 64 KiB, amqplib's buffer for headers), so a test
+ * can send what another client could, however deep, without amqplib's encoder in the way.
+ */
+export function verbatimHeaders(bytes: Buffer): Record<string, unknown> {
+  return { [VERBATIM]: bytes };
 }
 
 /** How amqplib's encoder writes a headers object (without the length prefix). */
@@ -154,5 +179,78 @@ function readValue(bytes: Buffer, state: { offset: number }): WireValue {
     }
     default:
       throw new Error(`unknown field tag '${tag}'`);
+  }
+}
+
+/** The bytes of a table (without length prefix) holding `key`: `depth` arrays, one in another, around `leaf`. */
+export function nestedArrayTable(key: string, depth: number, leaf: WireValue = { tag: 'V' }): Buffer {
+  return encodeWireTable({ [key]: nestedArrays(depth, leaf) });
+}
+
+export function nestedArrays(depth: number, leaf: WireValue = { tag: 'V' }): WireValue {
+  let value = leaf;
+  for (let i = 0; i < depth; i += 1) value = { tag: 'A', items: [value] };
+  return value;
+}
+
+/**
+ * Encodes a WireTable to field-table bytes (without length prefix), without recursion, so
+ * that a table of any depth can be written: what another client may send and RabbitMQ accepts.
+ */
+export function encodeWireTable(table: WireTable): Buffer {
+  let buffer = Buffer.alloc(1024);
+  let at = 0;
+  const room = (size: number) => {
+    if (at + size <= buffer.length) return;
+    const bigger = Buffer.alloc(Math.max(buffer.length * 2, at + size));
+    buffer.copy(bigger, 0, 0, at);
+    buffer = bigger;
+  };
+  type Open = { entries: [string | undefined, WireValue][]; next: number; lengthAt: number };
+  const stack: Open[] = [{ entries: Object.entries(table), next: 0, lengthAt: -1 }];
+  for (;;) {
+    const open = stack.at(-1) as Open;
+    const entry = open.entries[open.next];
+    if (!entry) {
+      stack.pop();
+      if (open.lengthAt < 0) return Buffer.from(buffer.subarray(0, at));
+      buffer.writeUInt32BE(at - open.lengthAt - 4, open.lengthAt);
+      continue;
+    }
+    open.next += 1;
+    const [key, value] = entry;
+    if (key !== undefined) {
+      const keyBytes = Buffer.from(key);
+      room(1 + keyBytes.length);
+      buffer.writeUInt8(keyBytes.length, at);
+      keyBytes.copy(buffer, at + 1);
+      at += 1 + keyBytes.length;
+    }
+    room(5);
+    buffer.write(value.tag, at, 'latin1');
+    at += 1;
+    if ('items' in value || 'table' in value) {
+      const entries: [string | undefined, WireValue][] =
+        'items' in value ? value.items.map((item) => [undefined, item]) : Object.entries(value.table);
+      stack.push({ entries, next: 0, lengthAt: at });
+      at += 4;
+    } else if ('value' in value && typeof value.value === 'string') {
+      const text = Buffer.from(value.value);
+      room(4 + text.length);
+      buffer.writeUInt32BE(text.length, at);
+      text.copy(buffer, at + 4);
+      at += 4 + text.length;
+    } else if ('value' in value) {
+      room(1);
+      buffer.writeUInt8(value.value ? 1 : 0, at);
+      at += 1;
+    } else if ('hex' in value) {
+      const bytes = Buffer.from(value.hex, 'hex');
+      const sized = value.tag === 'x';
+      room(4 + bytes.length);
+      if (sized) buffer.writeUInt32BE(bytes.length, at);
+      bytes.copy(buffer, sized ? at + 4 : at);
+      at += (sized ? 4 : 0) + bytes.length;
+    }
   }
 }

@@ -215,6 +215,19 @@ describe('selectProfile: a malformed file is one usage error naming the file and
     expect(error.hint ?? '').not.toContain('Pw7');
   });
 
+  it('a file nested 200,000 deep, cut off, gives the line and column where it ends', () => {
+    expect(problem(`{"profiles":\n${'['.repeat(200_000)}`).message).toMatch(
+      /not valid JSON at line 2, column 256: nested deeper than 256 levels/,
+    );
+  });
+
+  it('a file nested 200,000 deep and closed gives the line and column too', () => {
+    const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+    expect(problem(`{"profiles":\n  ${deep}}`).message).toMatch(
+      /not valid JSON at line 2, column 258: nested deeper than 256 levels/,
+    );
+  });
+
   it('is checked even when no profile is asked for', () => {
     expect(problem('{').message).toMatch(/not valid JSON/);
   });

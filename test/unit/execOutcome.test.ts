@@ -531,9 +531,17 @@ describe('handlerEnv', () => {
       WARREN_HEADERS: '{"x-tenant":"acme","x-n":{"!":"int64","value":5},"x-ok":true,"x-list":[1,"a"]}',
       WARREN_PROPERTIES: JSON.stringify(FULL.properties),
     });
-    // Every variable warren names is set for a full message.
-    for (const name of HANDLER_VARIABLES) expect(env[name], name).toBeTypeOf('string');
+    // Every variable warren names is set for a full message (raw headers only come with a poison one).
+    for (const name of HANDLER_VARIABLES)
+      if (name !== 'WARREN_HEADERS_RAW') expect(env[name], name).toBeTypeOf('string');
     expect(JSON.parse(env['WARREN_PROPERTIES'] as string)).toEqual(FULL.properties);
+  });
+
+  it('headers warren could not decode whole come raw in WARREN_HEADERS_RAW, beside those it could', () => {
+    const raw = Buffer.from('0161530000000178', 'hex');
+    const env = handlerEnv({ ...FULL, headers: { a: 'x' }, rawHeaders: raw, warning: 'w' }, 'q', 0, {});
+    expect(env['WARREN_HEADERS_RAW']).toBe(raw.toString('base64'));
+    expect(env['WARREN_HEADERS']).toBe('{"a":"x"}');
   });
 
   it('headers come in the typed form', () => {

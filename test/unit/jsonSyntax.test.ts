@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonSyntaxError } from '../../src/config.js';
+import { JsonTextError, jsonSyntaxError, parseJson } from '../../src/json.js';
 import { seededRandom } from '../helpers/random.js';
 
 const VALID = `{
@@ -20,6 +20,28 @@ function parses(text: string): boolean {
   }
 }
 
+describe('parseJson', () => {
+  it('parses what JSON.parse does, up to 256 levels', () => {
+    expect(parseJson(`{"a":${'['.repeat(255)}${']'.repeat(255)}}`)).toBeTypeOf('object');
+  });
+
+  it('refuses deeper nesting with the offset where it goes too deep', () => {
+    const error = (() => {
+      try {
+        parseJson(`  ${'['.repeat(5000)}${']'.repeat(5000)}`);
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(error).toBeInstanceOf(JsonTextError);
+    expect(error).toMatchObject({ offset: 258, problem: 'nested deeper than 256 levels' });
+  });
+
+  it('names the line when told the text is one', () => {
+    expect(() => parseJson('{"a":', 'line')).toThrow(/the line ends where a value/);
+  });
+});
+
 describe('jsonSyntaxError', () => {
   it.each([
     ['{"a": 1,}', 8, 'expected a key in double quotes'],
@@ -32,6 +54,20 @@ describe('jsonSyntaxError', () => {
     ["{'a': 1}", 1, 'expected a key in double quotes'],
   ])('%s: offset %d, %s', (text, offset, problem) => {
     expect(jsonSyntaxError(text)).toEqual({ offset, problem });
+  });
+
+  it('reads any depth without overflowing the stack, and names where it goes beyond 256', () => {
+    const open = '['.repeat(300_000);
+    expect(jsonSyntaxError(open)).toEqual({ offset: 256, problem: 'nested deeper than 256 levels' });
+    expect(jsonSyntaxError(`${open}${']'.repeat(300_000)}`)?.offset).toBe(256);
+    expect(jsonSyntaxError(`{"a":${'{"b":'.repeat(300)}1`)).toEqual({
+      offset: 5 + 255 * 5,
+      problem: 'nested deeper than 256 levels',
+    });
+  });
+
+  it('takes 256 levels', () => {
+    expect(jsonSyntaxError(`${'['.repeat(256)}${']'.repeat(256)}`)).toBeUndefined();
   });
 
   it('finds nothing wrong in valid JSON', () => {

@@ -1,0 +1,227 @@
+/**
+ * A poison message: headers another client may send (RabbitMQ accepts them) that nest
+ * deeper than warren decodes. Every reader must still deliver it, its headers kept whole as
+ * the raw field table, with a warning; nothing behind it may be held up, nothing lost.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type amqp from 'amqplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BROKER_URL, connectTestBroker, type TestBroker } from '../helpers/broker.js';
+import { collect, ndjson, runWarren, startWarren } from '../helpers/cli.js';
+import {
+  encodeWireTable,
+  nestedArrays,
+  rawCapturingAmqplib,
+  rawHeaderBytes,
+  verbatimHeaders,
+} from '../helpers/wire.js';
+
+let broker: TestBroker;
+let hostile: amqp.ChannelModel;
+let hostileChannel: amqp.ConfirmChannel;
+let scratch: string;
+
+beforeAll(async () => {
+  broker = await connectTestBroker();
+  hostile = await rawCapturingAmqplib().connect(BROKER_URL);
+  hostileChannel = await hostile.createConfirmChannel();
+  scratch = mkdtempSync(join(tmpdir(), 'warren-poison-'));
+});
+
+afterAll(async () => {
+  await hostile?.close().catch(() => {});
+  await broker?.cleanup();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+/** Headers 5,000 arrays deep (beside a plain one), as bytes: what amqplib's decoder died on. */
+const POISON = encodeWireTable({
+  'x-tenant': { tag: 'S', value: 'acme' },
+  'x-deep': nestedArrays(5000),
+});
+
+/** Publishes the poison, then a plain message behind it, to `routingKey` on `exchange`. */
+async function publishPoisonThenPlain(exchange: string, routingKey: string): Promise<void> {
+  hostileChannel.publish(exchange, routingKey, Buffer.from('poison'), {
+    messageId: 'poison',
+    headers: verbatimHeaders(POISON),
+  });
+  hostileChannel.publish(exchange, routingKey, Buffer.from('plain'), { messageId: 'plain' });
+  await hostileChannel.waitForConfirms();
+}
+
+async function poisonedQueue(prefix: string): Promise<string> {
+  const queue = await broker.queue(prefix);
+  await publishPoisonThenPlain('', queue);
+  return queue;
+}
+
+/** The header bytes of every message in the queue, read without warren (and taken). */
+async function headerBytesIn(queue: string): Promise<(Buffer | undefined)[]> {
+  const channel = await hostile.createChannel();
+  try {
+    const found: (Buffer | undefined)[] = [];
+    for (;;) {
+      const message = await channel.get(queue, { noAck: true });
+      if (message === false) return found;
+      found.push(rawHeaderBytes(message));
+    }
+  } finally {
+    await channel.close().catch(() => {});
+  }
+}
+
+const idOf = (record: Record<string, unknown>) =>
+  (record['properties'] as Record<string, unknown>)['messageId'];
+
+/** The poison's record: its headers whole as base64, a warning that names the deep header. */
+function expectPoisonRecord(record: Record<string, unknown> | undefined): void {
+  expect(record?.['rawHeaders']).toBe(POISON.toString('base64'));
+  expect(record?.['headers']).toBeUndefined();
+  expect(record?.['warning']).toMatch(/x-deep/);
+  expect(record?.['body']).toBe('poison');
+}
+
+describe('a message whose headers nest 5,000 deep', () => {
+  for (const ackMode of ['ack', 'requeue', 'none']) {
+    it(`consume --ack-mode ${ackMode} delivers it with its headers raw, and the message behind it`, async () => {
+      const queue = await poisonedQueue(`poison-${ackMode}`);
+      const result = await runWarren([
+        'consume',
+        queue,
+        '--ack-mode',
+        ackMode,
+        '--count',
+        '2',
+        '--timeout',
+        '10s',
+        '--format',
+        'ndjson',
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      const records = ndjson(result.stdout);
+      expect(records.map(idOf)).toEqual(['poison', 'plain']);
+      expectPoisonRecord(records[0]);
+      expect(records[1]?.['warning']).toBeUndefined();
+      expect(await broker.messageCount(queue)).toBe(ackMode === 'requeue' ? 2 : 0);
+    });
+  }
+
+  it('consume --ack-mode none --count 1 takes only the poison, and prints it', async () => {
+    const queue = await poisonedQueue('poison-none-1');
+    const result = await runWarren(['consume', queue, '--ack-mode', 'none', '--count', '1']);
+    expect(result.code, result.stderr).toBe(0);
+    const records = ndjson(result.stdout);
+    expect(records).toHaveLength(1);
+    expectPoisonRecord(records[0]);
+    expect(await broker.messageCount(queue)).toBe(1);
+  });
+
+  it('its record, published again with publish --input ndjson, carries the very same header bytes', async () => {
+    const queue = await poisonedQueue('poison-roundtrip');
+    const target = await broker.queue('poison-roundtrip-target');
+    const consumed = await runWarren(['consume', queue, '--count', '2', '--format', 'ndjson']);
+    expect(consumed.code, consumed.stderr).toBe(0);
+    const published = await runWarren(['publish', '--input', 'ndjson', '-k', target], {
+      stdin: consumed.stdout,
+    });
+    expect(published.code, published.stderr).toBe(0);
+    expect(await headerBytesIn(target)).toEqual([POISON, Buffer.alloc(0)]);
+  });
+
+  it('tail prints it and the message behind it', async () => {
+    const exchange = await broker.exchange('poison-tail', 'fanout');
+    const child = startWarren(['-v', 'tail', exchange, '--count', '2', '--timeout', '20s']);
+    const done = collect(child);
+    await new Promise<void>((resolve, reject) => {
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (/through queue '/.test(stderr)) resolve();
+      });
+      child.on('close', () => reject(new Error(`tail ended before binding: ${stderr}`)));
+    });
+    await publishPoisonThenPlain(exchange, '');
+    const result = await done;
+    expect(result.code, result.stderr).toBe(0);
+    const records = ndjson(result.stdout);
+    expect(records.map(idOf)).toEqual(['poison', 'plain']);
+    expectPoisonRecord(records[0]);
+  });
+
+  it('replay --from-queue re-publishes it with the very same header bytes, and acks it', async () => {
+    const queue = await poisonedQueue('poison-replay');
+    const target = await broker.queue('poison-replay-target');
+    const result = await runWarren(['replay', '--from-queue', queue, '-e', '', '-k', target]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await broker.messageCount(queue)).toBe(0);
+    expect(await headerBytesIn(target)).toEqual([POISON, Buffer.alloc(0)]);
+  });
+
+  it('replay --from-queue --dry-run shows it with its headers raw', async () => {
+    const queue = await poisonedQueue('poison-replay-dry');
+    const result = await runWarren(['replay', '--from-queue', queue, '-e', '', '-k', 'x', '--dry-run']);
+    expect(result.code, result.stderr).toBe(0);
+    const records = ndjson(result.stdout);
+    expect(records.map(idOf)).toEqual(['poison', 'plain']);
+    expectPoisonRecord(records[0]);
+    expect(await broker.messageCount(queue)).toBe(2);
+  });
+
+  it('consume --exec hands it to the handler, with its headers raw in WARREN_HEADERS_RAW', async () => {
+    const queue = await poisonedQueue('poison-exec');
+    const seen = join(scratch, 'exec.txt');
+    const result = await runWarren([
+      'consume',
+      queue,
+      '--count',
+      '2',
+      '--timeout',
+      '10s',
+      '--exec',
+      `printf '%s %s\\n' "$WARREN_MESSAGE_ID" "$WARREN_HEADERS_RAW" >> '${seen}'`,
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(readFileSync(seen, 'utf8')).toBe(`poison ${POISON.toString('base64')}\nplain \n`);
+    expect(await broker.messageCount(queue)).toBe(0);
+  });
+
+  it('publish --rpc prints a reply that carries it', async () => {
+    const queue = await broker.queue('poison-rpc');
+    const channel = await hostile.createChannel();
+    await channel.consume(queue, (request) => {
+      if (!request) return;
+      channel.publish('', request.properties.replyTo as string, Buffer.from('poison'), {
+        correlationId: request.properties.correlationId,
+        messageId: 'poison',
+        headers: verbatimHeaders(POISON),
+      });
+      channel.ack(request);
+    });
+    try {
+      const result = await runWarren(['publish', '--rpc', '-k', queue, '--format', 'ndjson', 'ping']);
+      expect(result.code, result.stderr).toBe(0);
+      expectPoisonRecord(ndjson(result.stdout)[0]);
+    } finally {
+      await channel.close().catch(() => {});
+    }
+  });
+});
+
+describe('an NDJSON line nested 5,000 deep', () => {
+  const deepLine = `{"body":"2","headers":{"h":${'['.repeat(5000)}${']'.repeat(5000)}}}`;
+
+  it('publish --skip-invalid warns, naming the line, and publishes the others', async () => {
+    const queue = await broker.queue('poison-skip');
+    const result = await runWarren(['publish', '-k', queue, '--input', 'ndjson', '--skip-invalid'], {
+      stdin: `{"body":"1"}\n${deepLine}\n{"body":"3"}\n`,
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(
+      /line 2: invalid JSON at column \d+: nested deeper than 256 levels \(skipped\)/,
+    );
+    expect((await broker.drain(queue)).map((m) => m.content.toString())).toEqual(['1', '3']);
+  });
+});
