@@ -339,7 +339,7 @@ function rawTable(value: unknown, fail: (problem: string) => Error): Buffer {
   if (typeof value !== 'string' || !isBase64(value)) throw fail('"rawHeaders" is not base64');
   const bytes = Buffer.from(value, 'base64');
   try {
-    fieldTableEntries(bytes);
+    Array.from(fieldTableEntries(bytes));
   } catch (error) {
     if (error instanceof FieldValueError)
       throw fail(`"rawHeaders" is not an AMQP field table: ${error.message}`);

@@ -183,12 +183,11 @@ const VALUE_SIZES: Record<string, number> = {
 };
 
 /**
- * The top-level entries of a field table (without its length prefix), each value checked
- * to its end without recursion, whatever its depth. Throws FieldValueError for bytes that
- * are not a field table.
+ * The top-level entries of a field table (without its length prefix), one by one, each
+ * value checked to its end without recursion, whatever its depth. Throws FieldValueError
+ * where the bytes stop being a field table.
  */
-export function fieldTableEntries(bytes: Buffer): TableEntry[] {
-  const entries: TableEntry[] = [];
+export function* fieldTableEntries(bytes: Buffer): Generator<TableEntry> {
   const cutShort = () => new FieldValueError('field table cut short inside a value');
   let offset = 0;
   /** Where each array or table open around `offset` ends, and whether it is a table. */
@@ -232,9 +231,8 @@ export function fieldTableEntries(bytes: Buffer): TableEntry[] {
         open.pop();
       }
     } while (open.length > 0);
-    entries.push({ key, start, valueStart, end: offset, depth });
+    yield { key, start, valueStart, end: offset, depth };
   }
-  return entries;
 }
 
 /**
@@ -242,7 +240,7 @@ export function fieldTableEntries(bytes: Buffer): TableEntry[] {
  * entries) after the rest: how headers are changed without decoding them.
  */
 export function spliceFieldTable(raw: Buffer, replaced: ReadonlySet<string>, added: Buffer): Buffer {
-  const kept = fieldTableEntries(raw)
+  const kept = Array.from(fieldTableEntries(raw))
     .filter((entry) => !replaced.has(entry.key))
     .map((entry) => raw.subarray(entry.start, entry.end));
   return Buffer.concat([...kept, added]);

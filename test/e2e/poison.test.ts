@@ -7,9 +7,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type amqp from 'amqplib';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROKER_URL, connectTestBroker, type TestBroker } from '../helpers/broker.js';
-import { collect, ndjson, runWarren, startWarren } from '../helpers/cli.js';
+import { collect, ndjson, type RunResult, runWarren, startWarren } from '../helpers/cli.js';
+import { hostileTable, withBytes } from '../helpers/hostileTables.js';
 import {
   encodeWireTable,
   nestedArrays,
@@ -73,6 +75,22 @@ async function headerBytesIn(queue: string): Promise<(Buffer | undefined)[]> {
   }
 }
 
+/** Starts `tail EXCHANGE --count N` and waits until its queue is bound (it says so with -v). */
+async function startTail(exchange: string, count: number): Promise<{ done: Promise<RunResult> }> {
+  const child = startWarren(['-v', 'tail', exchange, '--count', String(count), '--timeout', '30s']);
+  const done = collect(child, 60_000);
+  await new Promise<void>((resolve, reject) => {
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (/through queue '/.test(stderr)) resolve();
+    });
+    child.on('close', () => reject(new Error(`tail ended before binding: ${stderr}`)));
+  });
+  // In an object: an async function returning the promise itself would wait for it.
+  return { done };
+}
+
 const idOf = (record: Record<string, unknown>) =>
   (record['properties'] as Record<string, unknown>)['messageId'];
 
@@ -133,16 +151,7 @@ describe('a message whose headers nest 5,000 deep', () => {
 
   it('tail prints it and the message behind it', async () => {
     const exchange = await broker.exchange('poison-tail', 'fanout');
-    const child = startWarren(['-v', 'tail', exchange, '--count', '2', '--timeout', '20s']);
-    const done = collect(child);
-    await new Promise<void>((resolve, reject) => {
-      let stderr = '';
-      child.stderr?.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (/through queue '/.test(stderr)) resolve();
-      });
-      child.on('close', () => reject(new Error(`tail ended before binding: ${stderr}`)));
-    });
+    const { done } = await startTail(exchange, 2);
     await publishPoisonThenPlain(exchange, '');
     const result = await done;
     expect(result.code, result.stderr).toBe(0);
@@ -224,4 +233,91 @@ describe('an NDJSON line nested 5,000 deep', () => {
     );
     expect((await broker.drain(queue)).map((m) => m.content.toString())).toEqual(['1', '3']);
   });
+});
+
+describe('hostile field tables from fast-check, through every reader', () => {
+  it('none crashes, stalls or ends early, none loses one; each record holds its table, raw or decoded, and goes out again byte for byte', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(hostileTable, { minLength: 3, maxLength: 6 }), async (generated) => {
+        const tables = generated.map(withBytes);
+        const n = String(tables.length);
+        const ids = tables.map((_, i) => `m-${i}`);
+        const publish = async (exchange: string, routingKey: string) => {
+          tables.forEach(({ bytes }, i) => {
+            hostileChannel.publish(exchange, routingKey, Buffer.from(`body-${i}`), {
+              messageId: `m-${i}`,
+              headers: verbatimHeaders(bytes),
+            });
+          });
+          await hostileChannel.waitForConfirms();
+        };
+        const records = (result: RunResult, reader: string) => {
+          expect(result.code, `${reader}: ${result.stderr}`).toBe(0);
+          const found = ndjson(result.stdout);
+          expect(found.map(idOf), reader).toEqual(ids);
+          found.forEach((record, i) => {
+            const { bytes, depth } = tables[i] as (typeof tables)[number];
+            if (depth > 100) expect(record['rawHeaders'], reader).toBe(bytes.toString('base64'));
+            else expect(record['rawHeaders'], reader).toBeUndefined();
+          });
+          return found;
+        };
+        const consume = (queue: string, ...more: string[]) =>
+          runWarren(['consume', queue, '--count', n, '--timeout', '20s', '--format', 'ndjson', ...more]);
+
+        const queue = await broker.queue('hostile');
+        await publish('', queue);
+        records(await consume(queue, '--ack-mode', 'requeue'), 'consume --ack-mode requeue');
+        expect(await broker.messageCount(queue)).toBe(tables.length);
+
+        const redriven = await broker.queue('hostile-redriven');
+        const replayed = await runWarren(['replay', '--from-queue', queue, '-e', '', '-k', redriven]);
+        expect(replayed.code, replayed.stderr).toBe(0);
+        expect(await broker.messageCount(queue)).toBe(0);
+        const taken = await consume(redriven);
+        const lines = records(taken, 'replay --from-queue, then consume');
+        expect(await broker.messageCount(redriven)).toBe(0);
+
+        const republished = await broker.queue('hostile-republished');
+        const published = await runWarren(['publish', '--input', 'ndjson', '-k', republished], {
+          stdin: taken.stdout,
+        });
+        expect(published.code, published.stderr).toBe(0);
+        expect(lines).toHaveLength(tables.length);
+        expect(await headerBytesIn(republished)).toEqual(tables.map(({ bytes }) => bytes));
+
+        const autoAcked = await broker.queue('hostile-none');
+        await publish('', autoAcked);
+        records(await consume(autoAcked, '--ack-mode', 'none'), 'consume --ack-mode none');
+        expect(await broker.messageCount(autoAcked)).toBe(0);
+
+        const handled = await broker.queue('hostile-exec');
+        await publish('', handled);
+        const seen = join(scratch, `${handled}.txt`);
+        const exec = await runWarren([
+          'consume',
+          handled,
+          '--count',
+          n,
+          '--timeout',
+          '20s',
+          '--exec',
+          `printf '%s %s\\n' "$WARREN_MESSAGE_ID" "$WARREN_HEADERS_RAW" >> '${seen}'`,
+        ]);
+        expect(exec.code, exec.stderr).toBe(0);
+        expect(readFileSync(seen, 'utf8')).toBe(
+          tables
+            .map(({ bytes, depth }, i) => `m-${i} ${depth > 100 ? bytes.toString('base64') : ''}\n`)
+            .join(''),
+        );
+        expect(await broker.messageCount(handled)).toBe(0);
+
+        const exchange = await broker.exchange('hostile-tail', 'fanout');
+        const tailed = await startTail(exchange, tables.length);
+        await publish(exchange, '');
+        records(await tailed.done, 'tail');
+      }),
+      { seed: 0x5eed_2026, numRuns: 3, endOnFailure: true },
+    );
+  }, 240_000);
 });

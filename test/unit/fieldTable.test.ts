@@ -6,7 +6,11 @@ import {
   encodableFromTyped,
   encodableHeaders,
   FieldValueError,
+  fieldTableEntries,
+  readHeaders,
+  spliceFieldTable,
   typedFromDecoded,
+  withoutEntry,
 } from '../../src/broker/fieldTable.js';
 import { seededRandom } from '../helpers/random.js';
 
@@ -508,5 +512,74 @@ describe('typedFromDecoded: headers amqplib decoded without raw bytes', () => {
       list: [{ '!': 'bytes', value: '' }, null, null],
       nested: { n: 1 },
     });
+  });
+});
+
+describe('headers nested deeper than warren decodes', () => {
+  /** `[[[…null…]]]` `depth` arrays deep, as a header value's bytes (built without recursion). */
+  function deepArray(depth: number): Buffer {
+    const parts: Buffer[] = [];
+    for (let level = depth; level > 0; level -= 1) parts.push(tag('A'), u32(level * 5 - 4));
+    parts.push(tag('V'));
+    return Buffer.concat(parts);
+  }
+  const entry = (key: string, value: Buffer) => Buffer.concat([u8(Buffer.byteLength(key)), tag(key), value]);
+  const plain = entry('x-tenant', Buffer.concat([tag('S'), u32(4), tag('acme')]));
+
+  it('decodes 100 levels, and refuses 101 with an error of its own, never a stack overflow', () => {
+    expect(decodeFieldTable(entry('a', deepArray(100)))).toHaveProperty('a');
+    for (const depth of [101, 5_000, 50_000]) {
+      expect(() => decodeFieldTable(entry('a', deepArray(depth)))).toThrow(FieldValueError);
+    }
+  });
+
+  it('readHeaders gives the headers it can decode and a warning naming those it cannot', () => {
+    const raw = Buffer.concat([
+      plain,
+      entry('x-deep', deepArray(50_000)),
+      entry('n', Buffer.from([0x62, 7])),
+    ]);
+    expect(readHeaders(raw)).toEqual({
+      headers: { 'x-tenant': 'acme', n: 7 },
+      warning:
+        'header "x-deep" nested deeper than 100 levels: all headers kept as they came, base64, in rawHeaders',
+    });
+    expect(readHeaders(plain)).toEqual({ headers: { 'x-tenant': 'acme' }, warning: undefined });
+  });
+
+  it('readHeaders warns of bytes that are no field table, keeping the entries before them', () => {
+    expect(readHeaders(Buffer.concat([plain, entry('bad', tag('Z'))]))).toEqual({
+      headers: { 'x-tenant': 'acme' },
+      warning:
+        "the headers are not a valid AMQP field table (unknown field type tag 'Z'): all headers kept as they came, base64, in rawHeaders",
+    });
+  });
+
+  it('fieldTableEntries finds each entry and its depth, however deep, and refuses what is cut short', () => {
+    const deep = entry('x-deep', deepArray(50_000));
+    const entries = Array.from(fieldTableEntries(Buffer.concat([plain, deep])));
+    expect(entries.map(({ key, depth }) => ({ key, depth }))).toEqual([
+      { key: 'x-tenant', depth: 0 },
+      { key: 'x-deep', depth: 50_000 },
+    ]);
+    expect(entries[1]).toMatchObject({ start: plain.length, end: plain.length + deep.length });
+    for (const cut of [1, 5, plain.length - 1, plain.length + 3, plain.length + 100]) {
+      expect(() => Array.from(fieldTableEntries(Buffer.concat([plain, deep]).subarray(0, cut)))).toThrow(
+        FieldValueError,
+      );
+    }
+    // An array that claims more than its table holds.
+    expect(() =>
+      Array.from(fieldTableEntries(entry('a', Buffer.concat([tag('A'), u32(9), tag('V')])))),
+    ).toThrow(FieldValueError);
+  });
+
+  it('spliceFieldTable replaces and removes entries without decoding the rest', () => {
+    const deep = entry('x-deep', deepArray(5_000));
+    const added = entry('x-tenant', Buffer.concat([tag('S'), u32(3), tag('ACM')]));
+    expect(spliceFieldTable(Buffer.concat([plain, deep]), new Set(['x-tenant']), added)).toEqual(
+      Buffer.concat([deep, added]),
+    );
+    expect(withoutEntry(Buffer.concat([plain, deep]), 'x-deep')).toEqual(plain);
   });
 });

@@ -23,13 +23,17 @@ import {
   encodedTableSize,
   type FieldTable,
   FieldValueError,
+  fieldTableEntries,
+  MAX_FIELD_DEPTH,
   MAX_HEADERS_BYTES,
+  readHeaders,
 } from '../../src/broker/fieldTable.js';
 import { parseArgs } from '../../src/cli.js';
 import { formatDuration, parseDuration } from '../../src/duration.js';
 import { DataError, UsageError } from '../../src/errors.js';
 import { compileMatch, compileMatches } from '../../src/match/predicate.js';
 import { fakeIo } from '../helpers/fakeIo.js';
+import { depthOf, hostileTable, withBytes } from '../helpers/hostileTables.js';
 
 // amqplib's own encoders: what the decoders' output must get through to reach the wire.
 const require = createRequire(import.meta.url);
@@ -735,6 +739,43 @@ describe('fuzz: decodeFieldTable', () => {
         expect(again.toString('hex')).toBe(bytes.toString('hex'));
       }),
       run(),
+    );
+  });
+});
+
+describe('fuzz: hostile field tables of any depth (what another client may send)', () => {
+  it('readHeaders never throws or overflows: deeper than 100 levels is a warning, the rest decodes and re-encodes byte for byte', () => {
+    fc.assert(
+      fc.property(hostileTable, (generated) => {
+        const { table, bytes, depth } = withBytes(generated);
+        const read = readHeaders(bytes);
+        expect(read.warning === undefined).toBe(depth <= MAX_FIELD_DEPTH);
+        const entries = Array.from(fieldTableEntries(bytes));
+        expect(entries.map((entry) => entry.key)).toEqual(Object.keys(table));
+        expect(entries.map((entry) => entry.depth)).toEqual(Object.values(table).map(depthOf));
+        // The headers it could decode are exactly the shallow ones, and go out as they came.
+        const shallow = entries.filter((entry) => entry.depth <= MAX_FIELD_DEPTH);
+        expect(Object.keys(read.headers)).toEqual(shallow.map((entry) => entry.key));
+        const again = encodeTable(encodableHeaders(read.headers));
+        expect(again).toEqual(Buffer.concat(shallow.map((entry) => bytes.subarray(entry.start, entry.end))));
+      }),
+      run(100),
+    );
+  });
+
+  it('any damage to a hostile table is a FieldValueError or a warning, never another error', () => {
+    fc.assert(
+      fc.property(hostileTable, fc.nat(), fc.integer({ min: 0, max: 255 }), (generated, at, byte) => {
+        const { bytes } = withBytes(generated);
+        const i = at % bytes.length;
+        const changed = Buffer.from(bytes);
+        changed[i] = byte;
+        for (const damaged of [bytes.subarray(0, i), changed]) {
+          readHeaders(damaged);
+          onlyThrows(isTableError, () => Array.from(fieldTableEntries(damaged)));
+        }
+      }),
+      run(100),
     );
   });
 });
