@@ -179,6 +179,77 @@ describe('a message whose headers nest 5,000 deep', () => {
     expect(await broker.messageCount(queue)).toBe(2);
   });
 
+  // RabbitMQ 3.10's streams keep no array or table headers (it drops them, shallow or deep,
+  // as it stores the message): what the stream gives back is re-published as it came.
+  it('replay --from-stream re-publishes it as the stream gives it back (the stream offset taken out)', async () => {
+    const stream = await broker.queue('poison-stream', {
+      durable: true,
+      arguments: { 'x-queue-type': 'stream' },
+    });
+    await publishPoisonThenPlain('', stream);
+    const target = await broker.queue('poison-stream-target');
+    const result = await runWarren([
+      'replay',
+      '--from-stream',
+      stream,
+      '--count',
+      '2',
+      '-e',
+      '',
+      '-k',
+      target,
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const tenantOnly = encodeWireTable({ 'x-tenant': { tag: 'S', value: 'acme' } });
+    expect(await headerBytesIn(target)).toEqual([tenantOnly, Buffer.alloc(0)]);
+  });
+
+  it('the headers it could decode are still there for --match', async () => {
+    const queue = await poisonedQueue('poison-match');
+    const result = await runWarren([
+      'replay',
+      '--from-queue',
+      queue,
+      '-e',
+      '',
+      '-k',
+      'x',
+      '--dry-run',
+      '--match',
+      'headers.x-tenant=acme',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(ndjson(result.stdout).map(idOf)).toEqual(['poison']);
+  });
+
+  it('consume --exec --max-retries sends the retry copy with its headers as they came, and the count added', async () => {
+    const queue = await broker.queue('poison-retry');
+    hostileChannel.publish('', queue, Buffer.from('poison'), {
+      messageId: 'poison',
+      headers: verbatimHeaders(POISON),
+    });
+    await hostileChannel.waitForConfirms();
+    const seen = join(scratch, 'retry.txt');
+    const result = await runWarren([
+      'consume',
+      queue,
+      '--count',
+      '2',
+      '--timeout',
+      '10s',
+      '--max-retries',
+      '1',
+      '--exec',
+      `printf '%s %s\\n' "$WARREN_RETRIES" "$WARREN_HEADERS_RAW" >> '${seen}'; exit 3`,
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const retried = Buffer.concat([POISON, encodeWireTable({ 'x-warren-retries': { tag: 'b', hex: '01' } })]);
+    expect(readFileSync(seen, 'utf8')).toBe(
+      `0 ${POISON.toString('base64')}\n1 ${retried.toString('base64')}\n`,
+    );
+    expect(result.stderr).toMatch(/1 retried, 1 rejected/);
+  });
+
   it('consume --exec hands it to the handler, with its headers raw in WARREN_HEADERS_RAW', async () => {
     const queue = await poisonedQueue('poison-exec');
     const seen = join(scratch, 'exec.txt');

@@ -131,6 +131,19 @@ describe('pretty: the properties wrap to the width', () => {
     expect(out).toContain('timestamp: 9000000000000');
     expect(out).toContain('t: 9000000000000 (timestamp)');
   });
+
+  it('headers warren could not decode whole: those it could, then the warning, control characters escaped', () => {
+    const out = pretty(
+      message({
+        headers: { 'x-tenant': 'acme' },
+        rawHeaders: Buffer.from('0161', 'hex'),
+        warning: `header "x-\u001b[2Jdeep" nested deeper than 100 levels`,
+      }),
+    );
+    expect(out).toContain('  x-tenant: acme\n  warning: header "x-\\x1b[2Jdeep"');
+    expect(out).toContain('deep" nested deeper than 100 levels\n');
+    expect(out).not.toContain(ESC);
+  });
 });
 
 describe('pretty: a long body is cut to bodyLines', () => {
