@@ -91,6 +91,32 @@ async function startTail(exchange: string, count: number): Promise<{ done: Promi
   return { done };
 }
 
+/**
+ * `consume QUEUE --count N --exec` with a handler that writes a line per message: the
+ * variable `id` names (the message id), a space, WARREN_HEADERS_RAW. Gives what it wrote.
+ */
+async function handleAll(
+  queue: string,
+  count: number,
+  id = 'WARREN_MESSAGE_ID',
+  then = '',
+  ...more: string[]
+): Promise<{ result: RunResult; seen: string }> {
+  const file = join(scratch, `${queue}.txt`);
+  const result = await runWarren([
+    'consume',
+    queue,
+    '--count',
+    String(count),
+    '--timeout',
+    '20s',
+    ...more,
+    '--exec',
+    `printf '%s %s\\n' "$${id}" "$WARREN_HEADERS_RAW" >> '${file}'${then}`,
+  ]);
+  return { result, seen: readFileSync(file, 'utf8') };
+}
+
 const idOf = (record: Record<string, unknown>) =>
   (record['properties'] as Record<string, unknown>)['messageId'];
 
@@ -229,42 +255,18 @@ describe('a message whose headers nest 5,000 deep', () => {
       headers: verbatimHeaders(POISON),
     });
     await hostileChannel.waitForConfirms();
-    const seen = join(scratch, 'retry.txt');
-    const result = await runWarren([
-      'consume',
-      queue,
-      '--count',
-      '2',
-      '--timeout',
-      '10s',
-      '--max-retries',
-      '1',
-      '--exec',
-      `printf '%s %s\\n' "$WARREN_RETRIES" "$WARREN_HEADERS_RAW" >> '${seen}'; exit 3`,
-    ]);
+    const { result, seen } = await handleAll(queue, 2, 'WARREN_RETRIES', '; exit 3', '--max-retries', '1');
     expect(result.code, result.stderr).toBe(0);
     const retried = Buffer.concat([POISON, encodeWireTable({ 'x-warren-retries': { tag: 'b', hex: '01' } })]);
-    expect(readFileSync(seen, 'utf8')).toBe(
-      `0 ${POISON.toString('base64')}\n1 ${retried.toString('base64')}\n`,
-    );
+    expect(seen).toBe(`0 ${POISON.toString('base64')}\n1 ${retried.toString('base64')}\n`);
     expect(result.stderr).toMatch(/1 retried, 1 rejected/);
   });
 
   it('consume --exec hands it to the handler, with its headers raw in WARREN_HEADERS_RAW', async () => {
     const queue = await poisonedQueue('poison-exec');
-    const seen = join(scratch, 'exec.txt');
-    const result = await runWarren([
-      'consume',
-      queue,
-      '--count',
-      '2',
-      '--timeout',
-      '10s',
-      '--exec',
-      `printf '%s %s\\n' "$WARREN_MESSAGE_ID" "$WARREN_HEADERS_RAW" >> '${seen}'`,
-    ]);
+    const { result, seen } = await handleAll(queue, 2);
     expect(result.code, result.stderr).toBe(0);
-    expect(readFileSync(seen, 'utf8')).toBe(`poison ${POISON.toString('base64')}\nplain \n`);
+    expect(seen).toBe(`poison ${POISON.toString('base64')}\nplain \n`);
     expect(await broker.messageCount(queue)).toBe(0);
   });
 
@@ -364,19 +366,9 @@ describe('hostile field tables from fast-check, through every reader', () => {
 
         const handled = await broker.queue('hostile-exec');
         await publish('', handled);
-        const seen = join(scratch, `${handled}.txt`);
-        const exec = await runWarren([
-          'consume',
-          handled,
-          '--count',
-          n,
-          '--timeout',
-          '20s',
-          '--exec',
-          `printf '%s %s\\n' "$WARREN_MESSAGE_ID" "$WARREN_HEADERS_RAW" >> '${seen}'`,
-        ]);
+        const { result: exec, seen } = await handleAll(handled, tables.length);
         expect(exec.code, exec.stderr).toBe(0);
-        expect(readFileSync(seen, 'utf8')).toBe(
+        expect(seen).toBe(
           tables
             .map(({ bytes, depth }, i) => `m-${i} ${depth > 100 ? bytes.toString('base64') : ''}\n`)
             .join(''),
