@@ -42,12 +42,26 @@ export function parseJson(text: string, unit = 'file'): unknown {
 }
 
 function nestsTooDeep(root: unknown): boolean {
-  const stack: [unknown, number][] = [[root, 0]];
-  for (let top = stack.pop(); top; top = stack.pop()) {
-    const [value, depth] = top;
-    if (value === null || typeof value !== 'object') continue;
-    if (depth >= MAX_JSON_DEPTH) return true;
-    for (const item of Array.isArray(value) ? value : Object.values(value)) stack.push([item, depth + 1]);
+  // Only arrays and objects are stacked, each with its depth: the walk of a typical
+  // envelope line (a few small objects, a long body string) costs next to nothing.
+  const open: object[] = [];
+  const depths: number[] = [];
+  if (root !== null && typeof root === 'object') {
+    open.push(root);
+    depths.push(1);
+  }
+  for (let value = open.pop(); value !== undefined; value = open.pop()) {
+    const depth = depths.pop() as number;
+    if (depth > MAX_JSON_DEPTH) return true;
+    const record = value as Record<string, unknown>;
+    // for…in: JSON.parse gives plain objects and arrays; no array of values is made.
+    for (const key in record) {
+      const item = record[key];
+      if (item !== null && typeof item === 'object') {
+        open.push(item);
+        depths.push(depth + 1);
+      }
+    }
   }
   return false;
 }
