@@ -258,11 +258,18 @@ export function withoutEntry(raw: Buffer, key: string): Buffer {
  */
 export const VERBATIM_TABLE: unique symbol = Symbol('warren.verbatimFieldTable');
 
-/** Headers to send as the raw table `raw` (as it came), with `changes` made to its entries. */
+/**
+ * Headers to send as the raw table `raw` (as it came), with `changes` made to its entries.
+ * Throws FieldValueError when they cannot go (another client may send up to the broker's
+ * frame size; amqplib encodes headers into 64 KiB).
+ */
 export function verbatimHeaders(raw: Buffer, changes: Record<string, unknown> = {}): Record<string, unknown> {
   const headers: Record<string | symbol, unknown> = {};
   for (const key of Object.keys(changes)) setField(headers, key, changes[key]);
   headers[VERBATIM_TABLE] = raw;
+  const size = encodedTableSize(headers);
+  if (size > MAX_HEADERS_BYTES)
+    throw new FieldValueError(`headers: ${size} bytes, over the ${MAX_HEADERS_BYTES} a message may carry`);
   return headers;
 }
 

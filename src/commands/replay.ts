@@ -1,6 +1,6 @@
 import { ConfirmTracker, type PendingPublish, type SettleStatus } from '../broker/confirmTracker.js';
 import { type MessageOverrides, outgoingFromRecorded, overriddenProperties } from '../broker/envelope.js';
-import { encodableHeaders, type FieldTable, verbatimHeaders } from '../broker/fieldTable.js';
+import { encodableHeaders, type FieldTable, FieldValueError, verbatimHeaders } from '../broker/fieldTable.js';
 import { PublishFlow } from '../broker/publishFlow.js';
 import type { Session } from '../broker/session.js';
 import type { Format } from '../choices.js';
@@ -93,6 +93,8 @@ interface ReplayState {
   position: number;
   unmatched: number;
   nowhere: number;
+  /** Messages from the broker whose headers cannot be sent again (over 64 KiB): left where they are. */
+  unsendable: number;
 }
 
 /**
@@ -122,6 +124,7 @@ export async function replay(options: ReplayOptions, context: CommandContext): P
     position: 0,
     unmatched: 0,
     nowhere: 0,
+    unsendable: 0,
   };
   let source: ReplaySource | undefined;
   let spinner: Awaited<ReturnType<CommandContext['spinner']>> | undefined;
@@ -239,7 +242,18 @@ async function replayItems(
       stdout.write(dryRunRecord(item, target, options, format as Formatter));
       return sent();
     }
-    const outgoing = outgoingFromRecorded(item.message, item.encodedHeaders ?? encoded(item), {
+    let headers: Record<string, unknown> | undefined;
+    try {
+      headers = item.encodedHeaders ?? encoded(item);
+    } catch (error) {
+      // Another client may send headers warren cannot send again: the message stays put.
+      if (!(error instanceof FieldValueError)) throw error;
+      state.unsendable += 1;
+      context.reporter.warn(`message ${item.line}: ${error.message}: left where it is`);
+      keep(item);
+      return true;
+    }
+    const outgoing = outgoingFromRecorded(item.message, headers, {
       ...options.overrides,
       ...target,
     });
@@ -374,6 +388,7 @@ function report(
   const extras: string[] = [];
   if (state.unmatched > 0) extras.push(`${state.unmatched} not matching`);
   if (state.nowhere > 0) extras.push(`${state.nowhere} without x-death`);
+  if (state.unsendable > 0) extras.push(`${state.unsendable} with headers too large to send`);
   extras.push(...source.notes());
   if (state.nowhere > 0) {
     context.reporter.warn(

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROKER_URL, connectTestBroker, type TestBroker } from '../helpers/broker.js';
 import { collect, ndjson, type RunResult, runWarren, startWarren } from '../helpers/cli.js';
 import { hostileTable, withBytes } from '../helpers/hostileTables.js';
+import { publishRawFrames } from '../helpers/rawFrames.js';
 import {
   encodeWireTable,
   nestedArrays,
@@ -289,6 +290,46 @@ describe('a message whose headers nest 5,000 deep', () => {
     } finally {
       await channel.close().catch(() => {});
     }
+  });
+});
+
+describe('headers over 64 KiB, 20,000 levels deep, sent frame by frame (amqplib cannot send them)', () => {
+  const HUGE = encodeWireTable({
+    'x-big': { tag: 'S', value: 'x'.repeat(20_000) },
+    'x-deep': nestedArrays(20_000),
+  });
+
+  it('consume delivers it raw; replay --from-queue leaves it in the queue, says why, and re-drives the rest', async () => {
+    const queue = await broker.queue('poison-huge');
+    const { hostname, port } = new URL(BROKER_URL);
+    await publishRawFrames(hostname, Number(port || 5672), queue, [
+      { headers: HUGE, body: Buffer.from('huge'), messageId: 'huge' },
+      { headers: Buffer.alloc(0), body: Buffer.from('plain'), messageId: 'plain' },
+    ]);
+    const peeked = await runWarren([
+      'consume',
+      queue,
+      '--ack-mode',
+      'requeue',
+      '--count',
+      '2',
+      '--timeout',
+      '10s',
+    ]);
+    expect(peeked.code, peeked.stderr).toBe(0);
+    const records = ndjson(peeked.stdout);
+    expect(records.map(idOf)).toEqual(['huge', 'plain']);
+    expect(records[0]?.['rawHeaders']).toBe(HUGE.toString('base64'));
+
+    const target = await broker.queue('poison-huge-target');
+    const replayed = await runWarren(['replay', '--from-queue', queue, '-e', '', '-k', target]);
+    expect(replayed.code, replayed.stderr).toBe(0);
+    expect(replayed.stderr).toMatch(
+      /message 1: headers: \d+ bytes, over the 65536 a message may carry: left where it is/,
+    );
+    expect(replayed.stderr).toMatch(/confirmed 1, .*1 with headers too large to send, 1 left in/);
+    expect(await headerBytesIn(queue)).toEqual([HUGE]);
+    expect(await broker.messageCount(target)).toBe(1);
   });
 });
 
