@@ -90,14 +90,15 @@ export interface RawMessage {
   messageId: string;
 }
 
-/** Publishes each message to the default exchange with `routingKey`, and waits for its confirm. */
+/** Publishes each message to `exchange` with `routingKey` at the broker of `url` (guest), and waits for its confirm. */
 export async function publishRawFrames(
-  host: string,
-  port: number,
+  url: string,
+  exchange: string,
   routingKey: string,
   messages: RawMessage[],
 ): Promise<void> {
-  const socket = connect({ host, port });
+  const { hostname, port } = new URL(url);
+  const socket = connect({ host: hostname, port: Number(port || 5672) });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
     socket.once('error', reject);
@@ -129,7 +130,7 @@ export async function publishRawFrames(
     await next(85, 11);
     for (const message of messages) {
       socket.write(
-        method(1, 60, 40, [Buffer.alloc(2), shortstr(''), shortstr(routingKey), Buffer.from([0])]),
+        method(1, 60, 40, [Buffer.alloc(2), shortstr(exchange), shortstr(routingKey), Buffer.from([0])]),
       );
       const header = Buffer.alloc(14);
       header.writeUInt16BE(60, 0);
