@@ -92,6 +92,11 @@ async function startTail(exchange: string, count: number): Promise<{ done: Promi
   return { done };
 }
 
+/** `consume QUEUE --count N --timeout 20s`, and more flags. */
+function consumeAll(queue: string, count: number, ...more: string[]): Promise<RunResult> {
+  return runWarren(['consume', queue, '--count', String(count), '--timeout', '20s', ...more]);
+}
+
 /**
  * `consume QUEUE --count N --exec` with a handler that writes a line per message: the
  * variable `id` names (the message id), a space, WARREN_HEADERS_RAW. Gives what it wrote.
@@ -104,17 +109,13 @@ async function handleAll(
   ...more: string[]
 ): Promise<{ result: RunResult; seen: string }> {
   const file = join(scratch, `${queue}.txt`);
-  const result = await runWarren([
-    'consume',
+  const result = await consumeAll(
     queue,
-    '--count',
-    String(count),
-    '--timeout',
-    '20s',
+    count,
     ...more,
     '--exec',
     `printf '%s %s\\n' "$${id}" "$WARREN_HEADERS_RAW" >> '${file}'${then}`,
-  ]);
+  );
   return { result, seen: readFileSync(file, 'utf8') };
 }
 
@@ -379,17 +380,7 @@ describe('hostile field tables from fast-check, through every reader', () => {
           return found;
         };
         const consume = (queue: string, count: number, ...more: string[]) =>
-          runWarren([
-            'consume',
-            queue,
-            '--count',
-            String(count),
-            '--timeout',
-            '20s',
-            '--format',
-            'ndjson',
-            ...more,
-          ]);
+          consumeAll(queue, count, '--format', 'ndjson', ...more);
 
         const queue = await broker.queue('hostile');
         await publish('', queue);
