@@ -177,6 +177,23 @@ describe('a message whose headers nest 5,000 deep', () => {
     expect(await headerBytesIn(target)).toEqual([POISON, Buffer.alloc(0)]);
   });
 
+  it('published again with -H, the header is replaced in the raw table and the rest kept byte for byte', async () => {
+    const queue = await poisonedQueue('poison-override');
+    const target = await broker.queue('poison-override-target');
+    const consumed = await runWarren(['consume', queue, '--count', '1', '--format', 'ndjson']);
+    const published = await runWarren(
+      ['publish', '--input', 'ndjson', '-k', target, '-H', 'x-tenant=other', '-H', 'x-new:=1'],
+      { stdin: consumed.stdout },
+    );
+    expect(published.code, published.stderr).toBe(0);
+    expect(await headerBytesIn(target)).toEqual([
+      Buffer.concat([
+        encodeWireTable({ 'x-deep': nestedArrays(5000) }),
+        encodeWireTable({ 'x-tenant': { tag: 'S', value: 'other' }, 'x-new': { tag: 'b', hex: '01' } }),
+      ]),
+    ]);
+  });
+
   it('tail prints it and the message behind it', async () => {
     const exchange = await broker.exchange('poison-tail', 'fanout');
     const { done } = await startTail(exchange, 2);
