@@ -1438,7 +1438,14 @@ export async function parseArgs(argv: string[], io: Io = processIo()): Promise<P
       commanderMessage = text;
     },
   });
-  for (const command of program.commands) command.configureOutput(program.configureOutput());
+  // Subcommands' subcommands too (`delete queue`): else commander prints their errors itself.
+  const configure = (parent: Command) => {
+    for (const command of parent.commands) {
+      command.configureOutput(program.configureOutput());
+      configure(command);
+    }
+  };
+  configure(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
@@ -1459,7 +1466,9 @@ export async function parseArgs(argv: string[], io: Io = processIo()): Promise<P
     if (
       error.code === 'commander.excessArguments' &&
       (argv[at] === 'declare' || argv[at] === 'delete') &&
-      word
+      word &&
+      // `delete queue a b` is one name too many, not a wrong entity.
+      !KINDS.includes(word)
     ) {
       throw new UsageError(`${argv[at]}: '${word}' is not one of exchange, queue, binding`, {
         cause: error,

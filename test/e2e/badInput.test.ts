@@ -807,6 +807,26 @@ const formerBugs: Row[] = [
     stderr: /--timeout.*600h.*too long/,
     timeoutMs: 5_000,
   },
+  // Were two error lines, commander's own and "delete: 'queue' is not one of exchange, queue,
+  // binding", which blamed the one word that was right.
+  ...(['declare', 'delete'] as const).flatMap((verb) =>
+    (['queue', 'exchange'] as const).map(
+      (kind): Row => ({
+        name: `${verb} ${kind} with two names`,
+        argv: [verb, kind, Q, 'extra'],
+        code: 2,
+        stderr: new RegExp(`too many arguments for '${kind}'\\. Expected 1 argument but got 2`),
+      }),
+    ),
+  ),
+  {
+    // Was commander's line alone, with no pointer to the help.
+    name: 'delete binding without --source',
+    argv: ['delete', 'binding', '--queue', Q],
+    code: 2,
+    stderr: /--source/,
+    also: /see 'warren delete binding --help'/,
+  },
 ];
 
 let broker: TestBroker;
