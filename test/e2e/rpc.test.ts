@@ -315,13 +315,14 @@ describe('publish --rpc against a plain amqplib responder', () => {
 describe('requests that get no reply', () => {
   it('no consumer: --timeout 500ms exits 3, prints nothing, leaves the request in the queue', async () => {
     const q = await broker.queue('rpc-timeout');
-    const t0 = Date.now();
-    const result = await runWarren(['publish', '--rpc', '-k', q, '--timeout', '500ms', 'anyone?']);
-    const elapsed = Date.now() - t0;
+    // The test gives up before the default --timeout (30s) would end it: exit 3 here is the
+    // flag's doing. How close to 500ms it ends is a timing, for the bench, not for this test.
+    const result = await runWarren(['publish', '--rpc', '-k', q, '--timeout', '500ms', 'anyone?'], {
+      timeoutMs: 20_000,
+    });
     expect(result.code, result.stderr).toBe(3);
     expect(result.stdout.length).toBe(0);
     expect(expectOneErrorLine(result)).toMatch(/no reply within 500ms \(correlation id [0-9a-f-]{36}\)/);
-    expect(elapsed).toBeLessThan(10_000);
     const [request, extra] = await broker.drain(q);
     expect(extra).toBeUndefined();
     expect(request?.content.toString()).toBe('anyone?');
@@ -347,19 +348,23 @@ describe('requests that get no reply', () => {
 });
 
 describe('publish --rpc stopped while it waits', () => {
-  it('SIGINT: exits 130 at once, prints nothing', async () => {
+  it('SIGINT ends the wait: exit 130, prints nothing, the request stays queued', async () => {
     const q = await broker.queue('rpc-sigint');
     const child = startWarren(['publish', '--rpc', '-k', q, '--timeout', '60s', 'waiting']);
     started.push(child);
+    // The test gives up long before --timeout 60s: a SIGINT that did not end the wait fails it.
     const result = collect(child, 20_000);
     await eventually(async () => (await broker.messageCount(q)) === 1, 10_000);
-    const t0 = Date.now();
     child.kill('SIGINT');
     const stopped = await result;
-    expect(Date.now() - t0).toBeLessThan(5000);
     expect(stopped.code, stopped.stderr).toBe(130);
     expect(stopped.stdout.length).toBe(0);
     expect(errorLines(stopped.stderr)).toEqual([]);
+    expect(stopped.stderr, 'the Ctrl-C ended it, not the timer').not.toMatch(/no reply within/);
+    expect(
+      (await broker.drain(q)).map((m) => m.content.toString()),
+      'the request stays',
+    ).toEqual(['waiting']);
   });
 });
 
