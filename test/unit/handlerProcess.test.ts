@@ -1,4 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { type HandlerSpec, runHandler } from '../../src/exec/handlerProcess.js';
@@ -42,14 +45,17 @@ describe('runHandler', () => {
     expect(s.logged()).toBe('');
   });
 
-  it('a timeout stops the handler and what it started', async () => {
+  it('a timeout stops the handler and what it started', { timeout: 60_000 }, async () => {
     const marker = `warren-handler-test-${process.pid}-${Date.now()}`;
-    // A child in the background, named by a marker its command line carries.
-    const s = spec(`sh -c 'sleep 30' ${marker} & sleep 30`, { timeoutMs: 200 });
-    const started = performance.now();
+    const slept = join(mkdtempSync(join(tmpdir(), 'warren-handler-')), 'slept');
+    // A child in the background, named by a marker its command line carries, that leaves a
+    // file if its sleep runs to the end: the proof that it was stopped, which load cannot blur.
+    const s = spec(`sh -c 'sleep 30; touch ${slept}' ${marker} & sleep 30`, { timeoutMs: 200 });
     const { exit } = await runHandler(s).done;
+    const sleptToTheEnd = existsSync(slept);
+    rmSync(dirname(slept), { recursive: true, force: true });
     expect(exit).toEqual({ kind: 'timedOut' });
-    expect(performance.now() - started).toBeLessThan(5000);
+    expect(sleptToTheEnd, 'the timeout ended the child, not its sleep').toBe(false);
     const left = (() => {
       try {
         return execFileSync('pgrep', ['-f', marker]).toString().trim();
