@@ -16,8 +16,8 @@ import { rawCapturingAmqplib, rawHeaderBytes, wireTable } from '../helpers/wire.
 
 const DEAD_URL = 'amqp://guest:guest@127.0.0.1:1/';
 const SUMMARY = /published (\d+), confirmed (\d+), returned (\d+), nacked (\d+)/;
-/** The largest difference between a recorded and a replayed gap we accept (CI is noisy). */
-const TOLERANCE_MS = 40;
+/** How early a Node timer may fire by the clock of another process (its ms rounding). */
+const TIMER_SLACK_MS = 2;
 
 let broker: TestBroker;
 let reader: amqp.ChannelModel;
@@ -144,11 +144,6 @@ function timedLines(queue: string, offsets: number[]): Record<string, unknown>[]
     bodyEncoding: 'utf8',
     receivedAt: new Date(base + offset).toISOString(),
   }));
-}
-
-/** Consecutive differences: [0, 150, 400] gives [150, 250]. */
-function gaps(values: number[]): number[] {
-  return values.slice(1).map((value, i) => value - (values[i] as number));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -685,49 +680,63 @@ describe('input', () => {
 describe('pacing', () => {
   const offsets = [0, 150, 400, 450, 900];
 
-  async function replayTimed(
-    prefix: string,
-    extra: string[],
-    scale: number,
-  ): Promise<{ maxGapError: number; maxOffsetError: number }> {
-    const q = await broker.queue(prefix);
-    const path = captureFile(timedLines(q, offsets));
+  /**
+   * Replays `lines` from stdin with `flags`, giving warren the first line only once it is
+   * ready to publish, and returns when each message arrived, in ms after that moment. Paced
+   * from its first message, message i cannot arrive sooner than its due time after it
+   * however busy the machine is; how close to it it comes is a timing, for the bench, and
+   * only logged here. (The pacer's arithmetic is proved exactly in unit/replayPacer.)
+   */
+  async function paced(q: string, lines: Record<string, unknown>[], flags: string[]): Promise<number[]> {
     const consumer = await arrivals(q);
     try {
-      const result = await runWarren(['replay', path, '--timing', 'original', ...extra]);
-      expectCleanSuccess(result, offsets.length);
-      await eventually(async () => consumer.times.length === offsets.length);
-      expect(consumer.bodies).toEqual(offsets.map((_, i) => `t${i + 1}`));
-      const wantGaps = gaps(offsets).map((gap) => gap / scale);
-      const gotGaps = gaps(consumer.times);
-      const first = consumer.times[0] as number;
-      const offsetErrors = consumer.times.map((t, i) => Math.abs(t - first - (offsets[i] as number) / scale));
-      const gapErrors = gotGaps.map((gap, i) => Math.abs(gap - (wantGaps[i] as number)));
-      const maxGapError = Math.max(...gapErrors);
-      const maxOffsetError = Math.max(...offsetErrors);
+      const child = startWarren(['replay', '-', '-v', ...flags], { stdin: 'open' });
+      const done = collect(child);
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      await eventually(async () => /publisher confirms on/.test(stderr), 20_000);
+      const released = performance.now();
+      const [first, ...rest] = lines.map((line) => `${JSON.stringify(line)}\n`);
+      child.stdin?.write(first as string);
+      child.stdin?.end(rest.join(''));
+      const result = await done;
+      expectCleanSuccess(result, lines.length);
+      await eventually(async () => consumer.times.length === lines.length);
+      expect(consumer.bodies).toEqual(lines.map((line) => line['body']));
+      const after = consumer.times.map((t) => t - released);
       console.log(
-        `replay --timing original ${extra.join(' ')}: recorded gaps ${wantGaps.join(', ')} ms; ` +
-          `measured ${gotGaps.map((g) => g.toFixed(1)).join(', ')} ms; ` +
-          `max |gap error| ${maxGapError.toFixed(1)} ms, max |offset error| ${maxOffsetError.toFixed(1)} ms`,
+        `replay ${flags.join(' ')}: arrivals ${after.map((t) => t.toFixed(1)).join(', ')} ms after the first line`,
       );
-      for (const [i, error] of gapErrors.entries()) {
-        expect(
-          error,
-          `gap ${i + 1}: want ${wantGaps[i]} ms, got ${gotGaps[i]?.toFixed(1)} ms`,
-        ).toBeLessThanOrEqual(TOLERANCE_MS);
-      }
-      return { maxGapError, maxOffsetError };
+      return after;
     } finally {
       await consumer.stop();
     }
   }
 
-  it('--timing original keeps the recorded gaps between messages', async () => {
-    await replayTimed('rp-timing', [], 1);
+  /** Each arrival no sooner than its due time (less a timer's millisecond of rounding). */
+  function expectNoSooner(after: number[], due: number[]) {
+    for (const [i, at] of after.entries()) {
+      expect(at, `message ${i + 1}, due ${due[i]} ms after the first`).toBeGreaterThanOrEqual(
+        (due[i] as number) - TIMER_SLACK_MS,
+      );
+    }
+  }
+
+  it('--timing original holds each message back to its recorded time after the first', async () => {
+    const q = await broker.queue('rp-timing');
+    const after = await paced(q, timedLines(q, offsets), ['--timing', 'original']);
+    expectNoSooner(after, offsets);
   });
 
-  it('--timing original --speed 2 halves the gaps', async () => {
-    await replayTimed('rp-timing-speed', ['--speed', '2'], 2);
+  it('--timing original --speed 2 holds each message back to half its recorded time', async () => {
+    const q = await broker.queue('rp-timing-speed');
+    const after = await paced(q, timedLines(q, offsets), ['--timing', 'original', '--speed', '2']);
+    expectNoSooner(
+      after,
+      offsets.map((offset) => offset / 2),
+    );
   });
 
   it('--timing original with a line lacking receivedAt is exit 65 naming it', async () => {
@@ -748,27 +757,14 @@ describe('pacing', () => {
     expect(await bodies(q)).toEqual(['t1']);
   });
 
-  it('--rate 20/s spreads 10 messages over at least ~450 ms', async () => {
+  it('--rate 20/s sends 10 messages 50 ms apart at the least', async () => {
     const q = await broker.queue('rp-rate');
-    const path = captureFile(Array.from({ length: 10 }, (_, i) => ({ routingKey: q, body: `r${i + 1}` })));
-    const consumer = await arrivals(q);
-    try {
-      const started = performance.now();
-      const result = await runWarren(['replay', path, '--rate', '20/s']);
-      const wall = performance.now() - started;
-      expectCleanSuccess(result, 10);
-      await eventually(async () => consumer.times.length === 10);
-      const spread = (consumer.times[9] as number) - (consumer.times[0] as number);
-      console.log(
-        `replay --rate 20/s: 10 messages, first to last arrival ${spread.toFixed(1)} ms, wall ${wall.toFixed(0)} ms`,
-      );
-      expect(wall).toBeGreaterThanOrEqual(450);
-      // 9 intervals of 50 ms between the first and the last message, less some jitter.
-      expect(spread).toBeGreaterThanOrEqual(450 - TOLERANCE_MS);
-      expect(consumer.bodies).toEqual(Array.from({ length: 10 }, (_, i) => `r${i + 1}`));
-    } finally {
-      await consumer.stop();
-    }
+    const lines = Array.from({ length: 10 }, (_, i) => ({ routingKey: q, body: `r${i + 1}` }));
+    const after = await paced(q, lines, ['--rate', '20/s']);
+    expectNoSooner(
+      after,
+      lines.map((_, i) => i * 50),
+    );
   });
 });
 
