@@ -92,7 +92,10 @@ function writeVerbatimTable(
   encodeTable: typeof codec.encodeTable,
 ): number {
   let bytes = raw;
-  const changed = Object.keys(changes);
+  // As amqplib's own encoder reads a table: every enumerable key, inherited too, that has a
+  // value. channel.publish hands the headers on as the prototype of a table of its own.
+  const changed: string[] = [];
+  for (const key in changes) if (changes[key] !== undefined) changed.push(key);
   if (changed.length > 0) {
     const added = Buffer.alloc(MAX_HEADERS_BYTES);
     const size = encodeTable(added, changes, 0);
