@@ -530,7 +530,7 @@ const rows: Row[] = [
     code: 5,
     stderr: /the broker refused the message: NOT_FOUND - no exchange 'warren-test\.no-such-exchange'/,
     summary: [0, 0],
-    also: /refused 1 in [^\n]*\n.*\n {2}or declare it: warren declare exchange warren-test\.no-such-exchange --type TYPE/,
+    also: /refused 1 in [^\n]*\n.*\n {2}check the name .*, or declare it: warren declare exchange warren-test\.no-such-exchange --type TYPE\n/,
     confirmed: [],
   },
   {

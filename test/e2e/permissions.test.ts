@@ -37,7 +37,7 @@ async function captureUnderUmask000(capture: string, control: string) {
     [
       'umask 000',
       `: > '${control}'`,
-      `exec node bin/warren.js tail '${exchange}' --count 1 --timeout 10s --format body --capture '${capture}'` +
+      `exec node bin/warren.js tail '${exchange}' --count 1 --timeout 10s --format body --capture '${capture}' --pass-url` +
         ` -- node bin/warren.js publish -q --exchange '${exchange}' --routing-key '' captured-event`,
     ].join('\n'),
     { timeoutMs: 30_000 },

@@ -64,7 +64,8 @@ describe('replay progress', () => {
     const line = (n: number) => JSON.stringify({ exchange: '', routingKey: queue, body: `message ${n}` });
     writeFileSync(capture, `${Array.from({ length: 40 }, (_, i) => line(i + 1)).join('\n')}\n`);
     // 40 messages at 50/s: two seconds, many redraws of the status line.
-    const run = await inTerminal(`replay ${capture} --rate 50/s --receipts`);
+    // Wide enough for the capture's long path: a status line is cut to one row.
+    const run = await inTerminal(`replay ${capture} --rate 50/s --receipts`, 200);
     rmSync(capture);
     expect(run.code).toBe(0);
     expect(run.screen).toMatch(/replaying '[^']+': \d+%, ETA \d+s, \d+ published, \d+ confirmed/);
