@@ -90,24 +90,142 @@ _warren() {
         '*:argument:_files'
       ;;
     profile)
-      _arguments -s \
-        '(-h --help)'{-h,--help}'[show help]' \
-        '*:argument:_files'
+      if (( CURRENT == 2 )) || [[ ${words[2]} != (list|add|remove) ]]; then
+        _arguments -s \
+          '(-h --help)'{-h,--help}'[show help]' \
+          '1:subcommand:(list add remove)' \
+          '*:argument:_files'
+      else
+        shift words; (( CURRENT-- ))
+        case $words[1] in
+          list)
+            _arguments -s \
+              '--json[print them as JSON on stdout]' \
+              '(-h --help)'{-h,--help}'[show help]' \
+              '*:argument:_files'
+            ;;
+          add)
+            _arguments -s \
+              '--vhost[the vhost for URLs that name none]:value: ' \
+              '--format[the output format when --format is not given]:value:(pretty ndjson body)' \
+              '--default[make it the profile used when none is named]' \
+              '--force[replace a profile of that name]' \
+              '(-h --help)'{-h,--help}'[show help]' \
+              '*:argument:_files'
+            ;;
+          remove)
+            _arguments -s \
+              '(-h --help)'{-h,--help}'[show help]' \
+              '*:argument:_files'
+            ;;
+        esac
+      fi
       ;;
     declare)
-      _arguments -s \
-        '(-f --file)'{-f,--file}'[a topology file (JSON) to apply]:value:_files' \
-        '--check[with --file  change nothing, report what is missing or differs (exit 5)]' \
-        '--json[print the results as JSON on stdout]' \
-        '(-h --help)'{-h,--help}'[show help]' \
-        '*:argument:_files'
+      if (( CURRENT == 2 )) || [[ ${words[2]} != (exchange|queue|binding) ]]; then
+        _arguments -s \
+          '(-f --file)'{-f,--file}'[a topology file (JSON) to apply]:value:_files' \
+          '--check[with --file  change nothing, report what is missing or differs (exit 5)]' \
+          '--json[print the results as JSON on stdout]' \
+          '(-h --help)'{-h,--help}'[show help]' \
+          '1:subcommand:(exchange queue binding)' \
+          '*:argument:_files'
+      else
+        shift words; (( CURRENT-- ))
+        case $words[1] in
+          exchange)
+            _arguments -s \
+              '--type[direct, fanout, topic, headers, or a plugin type]:value: ' \
+              '--durable[survives a broker restart (the default)]' \
+              '--no-durable[gone when the broker restarts]' \
+              '--auto-delete[deleted when its last binding goes]' \
+              '--internal[only other exchanges may publish to it]' \
+              '--alternate-exchange[where messages that match no binding go]:value: ' \
+              '--arg[an argument; key =JSON for a typed value (repeatable)]:value: ' \
+              '--passive[only check that it exists (exit 5 if not)]' \
+              '--json[print the result as JSON on stdout]' \
+              '(-h --help)'{-h,--help}'[show help]' \
+              '*:argument:_files'
+            ;;
+          queue)
+            _arguments -s \
+              '--type[queue type (default  the vhosts, normally classic)]:value:(classic quorum stream)' \
+              '--durable[survives a broker restart (the default)]' \
+              '--no-durable[gone when the broker restarts]' \
+              '--exclusive[only this connection may use it (gone when warren exits)]' \
+              '--auto-delete[deleted when its last consumer goes]' \
+              '--dead-letter-exchange[where rejected and expired messages go]:value: ' \
+              '--dead-letter-routing-key[routing key for dead-lettered messages]:value: ' \
+              '--message-ttl[messages expire after this long]:value: ' \
+              '--expires[the queue is deleted after being unused this long]:value: ' \
+              '--max-length[at most N ready messages]:value: ' \
+              '--max-length-bytes[at most N bytes of ready messages]:value: ' \
+              '--overflow[what happens when full]:value:(drop-head reject-publish reject-publish-dlx)' \
+              '--max-priority[support priorities 0..N (classic)]:value: ' \
+              '--delivery-limit[dead-letter after N deliveries (quorum)]:value: ' \
+              '--single-active-consumer[one consumer at a time gets messages]' \
+              '--max-age[stream retention, e.g. 7D, 12h (units Y M D h m s)]:value: ' \
+              '--arg[any other argument; key =JSON for a typed value (repeatable)]:value: ' \
+              '--passive[only check that it exists (exit 5 if not)]' \
+              '--json[print the result as JSON on stdout]' \
+              '(-h --help)'{-h,--help}'[show help]' \
+              '*:argument:_files'
+            ;;
+          binding)
+            _arguments -s \
+              '--source[the exchange messages come from]:value: ' \
+              '--queue[bind to this queue]:value: ' \
+              '--exchange[or bind to this exchange (exchange-to-exchange)]:value: ' \
+              '--key[binding key (routing key pattern); default empty]:value: ' \
+              '--binding-key[]:value: ' \
+              '--arg[binding argument, e.g. x-match=all for headers exchanges (repeatable)]:value: ' \
+              '--json[print the result as JSON on stdout]' \
+              '(-h --help)'{-h,--help}'[show help]' \
+              '*:argument:_files'
+            ;;
+        esac
+      fi
       ;;
     delete)
-      _arguments -s \
-        '(-f --file)'{-f,--file}'[tear down what this topology file declares]:value:_files' \
-        '--json[print the results as JSON on stdout]' \
-        '(-h --help)'{-h,--help}'[show help]' \
-        '*:argument:_files'
+      if (( CURRENT == 2 )) || [[ ${words[2]} != (queue|exchange|binding) ]]; then
+        _arguments -s \
+          '(-f --file)'{-f,--file}'[tear down what this topology file declares]:value:_files' \
+          '--json[print the results as JSON on stdout]' \
+          '(-h --help)'{-h,--help}'[show help]' \
+          '1:subcommand:(queue exchange binding)' \
+          '*:argument:_files'
+      else
+        shift words; (( CURRENT-- ))
+        case $words[1] in
+          queue)
+            _arguments -s \
+              '--if-unused[only if it has no consumers (exit 5 otherwise)]' \
+              '--if-empty[only if it holds no messages (exit 5 otherwise)]' \
+              '--json[print the result as JSON on stdout]' \
+              '(-h --help)'{-h,--help}'[show help]' \
+              '*:argument:_files'
+            ;;
+          exchange)
+            _arguments -s \
+              '--if-unused[only if nothing is bound to it (exit 5 otherwise)]' \
+              '--json[print the result as JSON on stdout]' \
+              '(-h --help)'{-h,--help}'[show help]' \
+              '*:argument:_files'
+            ;;
+          binding)
+            _arguments -s \
+              '--source[the exchange messages come from]:value: ' \
+              '--queue[bind to this queue]:value: ' \
+              '--exchange[or bind to this exchange (exchange-to-exchange)]:value: ' \
+              '--key[binding key (routing key pattern); default empty]:value: ' \
+              '--binding-key[]:value: ' \
+              '--arg[binding argument, e.g. x-match=all for headers exchanges (repeatable)]:value: ' \
+              '--json[print the result as JSON on stdout]' \
+              '(-h --help)'{-h,--help}'[show help]' \
+              '*:argument:_files'
+            ;;
+        esac
+      fi
       ;;
     purge)
       _arguments -s \

@@ -754,4 +754,13 @@ describe('bash completion', () => {
     expect(await complete(['warren', 'consume', 'q', '--on-'])).toEqual(['--on-failure']);
     expect(await complete(['warren', 'consume', 'q', '--on-failure', 'd'])).toEqual(['dead-letter']);
   });
+
+  it('completes subcommands, their flags and their flag values', async () => {
+    expect(await complete(['warren', 'declare', 'qu'])).toEqual(['queue']);
+    expect(await complete(['warren', 'declare', 'queue', 'q', '--max-a'])).toEqual(['--max-age']);
+    expect(await complete(['warren', 'declare', 'queue', 'q', '--type', 'q'])).toEqual(['quorum']);
+    expect(await complete(['warren', 'delete', 'binding', '--sou'])).toEqual(['--source']);
+    expect(await complete(['warren', 'profile', 'add', 'p', '--for'])).toEqual(['--force', '--format']);
+    expect(await complete(['warren', 'declare', '--ch'])).toEqual(['--check']);
+  });
 });

@@ -558,6 +558,46 @@ describe('warren completion', () => {
     }
   });
 
+  // declare queue, delete binding, profile add…: flags of their own, completed once the
+  // subcommand is typed (they were missing from every shell).
+  const subFlags = buildProgram(fakeIo().io, () => {}).commands.flatMap((c) =>
+    c.commands.flatMap((sub) =>
+      sub.options
+        .filter((o) => o.long)
+        .map((o) => ({ command: c.name(), sub: sub.name(), long: o.long as string })),
+    ),
+  );
+
+  it('walks subcommands that have flags to check', () => {
+    expect(subFlags).toEqual(
+      expect.arrayContaining([
+        { command: 'declare', sub: 'queue', long: '--max-age' },
+        { command: 'delete', sub: 'binding', long: '--source' },
+        { command: 'profile', sub: 'add', long: '--vhost' },
+      ]),
+    );
+  });
+
+  it('bash, zsh, fish: every long flag of a subcommand, under that subcommand', async () => {
+    const bash = (await runMain(['completion', 'bash'])).stdout;
+    const zsh = (await runMain(['completion', 'zsh'])).stdout;
+    const fish = (await runMain(['completion', 'fish'])).stdout.split('\n');
+    for (const { command, sub, long } of subFlags) {
+      const list = new RegExp(`^\\s*"${command} ${sub}"\\) flags="([^"]*)"`, 'm').exec(bash)?.[1] ?? '';
+      expect(list.split(' '), `bash ${command} ${sub} ${long}`).toContain(long);
+      const zshCommand = new RegExp(`^ {4}${command}\\)\\n([\\s\\S]*?)^ {6};;`, 'm').exec(zsh)?.[1] ?? '';
+      const zshSub = new RegExp(`^\\s*${sub}\\)\\n([\\s\\S]*?);;`, 'm').exec(zshCommand)?.[1] ?? '';
+      expect(zshSub, `zsh ${command} ${sub} ${long}`).toContain(`'${long}[`);
+      const name = long.replace(/^--/, '');
+      const found = fish.some(
+        (line) =>
+          new RegExp(`-l ${name}( |$)`).test(line) &&
+          line.includes(`__fish_seen_subcommand_from ${command}; and __fish_seen_subcommand_from ${sub}'`),
+      );
+      expect(found, `fish ${command} ${sub} ${long}`).toBe(true);
+    }
+  });
+
   it.each([
     ['bash', 'warren.bash'],
     ['zsh', 'warren.zsh'],
