@@ -4,7 +4,7 @@ _warren() {
   local -a commands
   commands=(
     'publish:publish one message, or many from stdin or a file, with publisher confirms'
-    'consume:take messages from a queue and print them (acked only once written)'
+    'consume:take messages from a queue and print them (acked only once read)'
     'completion:print the shell completion script'
     'profile:list, add or remove the broker profiles of the config file'
     'declare:create exchanges, queues and bindings, or apply (or --check) a topology file'

@@ -283,7 +283,8 @@ Examples:
   $ warren consume orders --count 1 --timeout 10s      # exit 3 if nothing comes within 10s
   $ warren consume orders --ack-mode requeue --format ndjson | jq -c .headers   # peek
   $ warren consume orders --exec './handle-order.sh' --concurrency 4 --max-retries 3 --exec-timeout 30s
-  $ warren consume rpc.echo --exec 'tr a-z A-Z' --reply              # a request/reply server`,
+  $ warren consume rpc.echo --exec 'tr a-z A-Z' --reply              # a request/reply server
+  $ warren consume orders --exec 'warren publish -k orders.seen' --pass-url   # its warren reaches this broker`,
   declare: `
 Examples:
   $ warren declare exchange orders --type topic
@@ -300,7 +301,8 @@ Examples:
 Examples:
   $ warren tail orders                          # every message through the topic exchange 'orders'
   $ warren tail orders:order.created audit --format ndjson | jq .body
-  $ warren tail orders:order.created --match body.id=42 --count 1 --timeout 10s -- curl -X POST localhost:8080/orders`,
+  $ warren tail orders:order.created --match body.id=42 --count 1 --timeout 10s -- curl -X POST localhost:8080/orders
+  $ warren tail orders --count 1 --timeout 10s --pass-url -- warren publish -e orders -k order.created '{"id":42}'`,
   replay: `
 Examples:
   $ warren replay capture.ndjson                          # each message back to its exchange and key
@@ -569,7 +571,7 @@ ${EXAMPLES.program}`,
 
   program
     .command('consume')
-    .description('take messages from a queue and print them (acked only once written)')
+    .description('take messages from a queue and print them (acked only once read)')
     .argument('<queue>', 'the queue to consume from', brokerName('the queue name'))
     .option('-n, --count <n>', 'stop after N messages', integer(1))
     .option(
