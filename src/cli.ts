@@ -1020,6 +1020,8 @@ function addTailCommand(
     .command('tail')
     .description("watch exchanges without taking messages from anyone's queue")
     .argument('[source...]', 'EXCHANGE or EXCHANGE:BINDING_KEY (several allowed)')
+    // The trigger after `--` is no commander argument, so the usage line names it itself.
+    .usage('[options] [source...] [-- TRIGGER COMMAND...]')
     .option('--stream <queue>', 'read a stream queue in place instead, from --offset')
     .option(
       '--offset <offset>',
