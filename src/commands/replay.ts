@@ -81,6 +81,29 @@ function targetOf(
   };
 }
 
+/**
+ * Why a message from the broker cannot go back where it came from unaltered: the exchange
+ * or routing key it names was not UTF-8 on the wire (another client may send any bytes),
+ * so the client library decoded it with U+FFFD in their place, and sending that would
+ * route it elsewhere. Names given on the command line are the user's, and go as given.
+ */
+function alteredTarget(item: ReplayItem, overrides: MessageOverrides): string | undefined {
+  if (item.ref === undefined) return undefined;
+  const names: [string, string | undefined][] = [
+    ['exchange', overrides.exchange === undefined ? item.origin?.exchange : undefined],
+    [
+      'routing key',
+      overrides.routingKey === undefined ? (item.origin?.routingKey ?? item.message.routingKey) : undefined,
+    ],
+  ];
+  for (const [what, name] of names) {
+    if (name?.includes('\uFFFD')) {
+      return `its ${what} ${JSON.stringify(name)} was not UTF-8 as it came (U+FFFD stands in for its bytes), so it would go elsewhere; give --exchange and --routing-key to send it`;
+    }
+  }
+  return undefined;
+}
+
 /** What the run did besides publishing, for the summary and the exit code. */
 interface ReplayState {
   stoppedBy: StopSignal | undefined;
@@ -93,7 +116,10 @@ interface ReplayState {
   position: number;
   unmatched: number;
   nowhere: number;
-  /** Messages from the broker whose headers cannot be sent again (over 64 KiB): left where they are. */
+  /**
+   * Messages from the broker that cannot be sent again as they came (headers over 64 KiB,
+   * an exchange or routing key that was not UTF-8): left where they are.
+   */
   unsendable: number;
 }
 
@@ -277,6 +303,13 @@ async function replayItems(
       keep(item);
       return true;
     }
+    const altered = alteredTarget(item, options.overrides);
+    if (altered) {
+      state.unsendable += 1;
+      context.reporter.warn(`message ${item.line}: ${altered}: left where it is`);
+      keep(item);
+      return true;
+    }
     if (options.timing === 'original' && item.recordedAt === undefined) {
       throw new DataError(`line ${item.line}: no "receivedAt" to keep the timing of (--timing original)`);
     }
@@ -388,7 +421,7 @@ function report(
   const extras: string[] = [];
   if (state.unmatched > 0) extras.push(`${state.unmatched} not matching`);
   if (state.nowhere > 0) extras.push(`${state.nowhere} without x-death`);
-  if (state.unsendable > 0) extras.push(`${state.unsendable} with headers too large to send`);
+  if (state.unsendable > 0) extras.push(`${state.unsendable} that cannot be sent as they came`);
   extras.push(...source.notes());
   if (state.nowhere > 0) {
     context.reporter.warn(

@@ -344,7 +344,7 @@ describe('headers over 64 KiB, 20,000 levels deep, sent frame by frame (amqplib 
     expect(replayed.stderr).toMatch(
       /message 1: headers: \d+ bytes, over the 65536 a message may carry: left where it is/,
     );
-    expect(replayed.stderr).toMatch(/confirmed 1, .*1 with headers too large to send, 1 left in/);
+    expect(replayed.stderr).toMatch(/confirmed 1, .*1 that cannot be sent as they came, 1 left in/);
     expect(await headerBytesIn(queue)).toEqual([HUGE]);
     expect(await broker.messageCount(target)).toBe(1);
   });
@@ -467,4 +467,30 @@ describe('hostile field tables from fast-check, through every reader', () => {
       { seed: 0x5eed_2026, numRuns: 3, endOnFailure: true },
     );
   }, 240_000);
+});
+
+describe('a dead-lettered message whose routing key is not UTF-8 (another client sent its bytes)', () => {
+  it('replay --from-queue leaves it in the queue and says why, instead of sending it to a key with U+FFFD', async () => {
+    const exchange = await broker.exchange('poison-rk', 'fanout');
+    const dead = await broker.queue('poison-rk-dlq');
+    const source = await broker.queue('poison-rk-src', {
+      arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dead },
+    });
+    await broker.channel.bindQueue(source, exchange, '');
+    // "k-" and a UTF-16 surrogate as CESU-8 writes it: no UTF-8 decoder gives it back.
+    const key = Buffer.from([0x6b, 0x2d, 0xed, 0xa0, 0x80]);
+    await publishRawFrames(BROKER_URL, exchange, key, [
+      { headers: Buffer.alloc(0), body: Buffer.from('bad key'), messageId: 'bad-key' },
+    ]);
+    const rejected = await consumeAll(source, 1, '--ack-mode', 'reject');
+    expect(rejected.code, rejected.stderr).toBe(0);
+    expect(await broker.messageCount(dead)).toBe(1);
+
+    const replayed = await runWarren(['replay', '--from-queue', dead]);
+    expect(replayed.code, replayed.stderr).toBe(0);
+    expect(replayed.stderr).toMatch(/message 1: .*routing key .*not UTF-8.*left where it is/);
+    expect(replayed.stderr).toMatch(/confirmed 0, .*1 left in/);
+    expect(await broker.messageCount(dead)).toBe(1);
+    expect(await broker.messageCount(source)).toBe(0);
+  });
 });

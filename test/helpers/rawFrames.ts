@@ -8,7 +8,7 @@ import { connect, type Socket } from 'node:net';
 
 const FRAME_END = 0xce;
 
-function shortstr(text: string): Buffer {
+function shortstr(text: string | Buffer): Buffer {
   const bytes = Buffer.from(text);
   return Buffer.concat([Buffer.from([bytes.length]), bytes]);
 }
@@ -90,11 +90,14 @@ export interface RawMessage {
   messageId: string;
 }
 
-/** Publishes each message to `exchange` with `routingKey` at the broker of `url` (guest), and waits for its confirm. */
+/**
+ * Publishes each message to `exchange` with `routingKey` at the broker of `url` (guest), and
+ * waits for its confirm. A routing key given as bytes goes as they are (UTF-8 or not).
+ */
 export async function publishRawFrames(
   url: string,
   exchange: string,
-  routingKey: string,
+  routingKey: string | Buffer,
   messages: RawMessage[],
 ): Promise<void> {
   const { hostname, port } = new URL(url);
