@@ -35,6 +35,8 @@ export interface ConsumeOptions {
   onReady?: () => void;
   /** How the summary names where messages came from; the queue by default. */
   sourceLabel?: string;
+  /** Set by `consume` itself: says the summary at a second Ctrl-C (RECORDS written in this run). */
+  onQuit?: (written: number) => void;
   /** tail --stream: consumer arguments (x-stream-offset). */
   consumeArguments?: Record<string, unknown>;
   /**
@@ -111,6 +113,19 @@ export async function consume(
   const retries = options.ackMode === 'requeue' ? 0 : (options.retries ?? 0);
   let taken = 0;
   let early: EarlyEnd | undefined;
+  const noun = (count: number) => (count === 1 ? 'message' : 'messages');
+  // A tail takes nothing from anyone: it saw its messages.
+  const verb = options.ackMode === 'requeue' ? 'peeked at' : options.sourceLabel ? 'saw' : 'consumed';
+  const summary = (count: number) =>
+    `${verb} ${count} ${noun(count)} from ${options.sourceLabel ?? `'${options.queue}'`}`;
+  // A second Ctrl-C quits at once: still say how far the run got, and what becomes of the rest.
+  options = {
+    ...options,
+    onQuit: (written) =>
+      context.reporter.info(
+        `${summary(taken + written)} (quit at a second Ctrl-C: what the broker has no ack for goes back to the queue, redelivered)`,
+      ),
+  };
   const { stop } = await reconnecting(
     retries,
     async (reconnects) => {
@@ -136,13 +151,8 @@ export async function consume(
         ),
     },
   );
-  const noun = taken === 1 ? 'message' : 'messages';
-  // A tail takes nothing from anyone: it saw its messages.
-  const verb = options.ackMode === 'requeue' ? 'peeked at' : options.sourceLabel ? 'saw' : 'consumed';
   // A run that failed before taking anything has nothing to summarise: the error says it all.
-  if (taken > 0 || stop.kind !== 'failed') {
-    context.reporter.info(`${verb} ${taken} ${noun} from ${options.sourceLabel ?? `'${options.queue}'`}`);
-  }
+  if (taken > 0 || stop.kind !== 'failed') context.reporter.info(summary(taken));
   // Only what was taken from the queue for good is worth the warning (not a peek, not a tail).
   const removes = options.ackMode === 'ack' || options.ackMode === 'reject';
   if (early && removes && !options.sourceLabel) context.reporter.warn(earlyEndNote(early, taken));
@@ -255,8 +265,12 @@ function watchEverything(
   stopper: Stopper<StopReason>,
   options: ConsumeOptions,
   outputBusy: () => boolean,
+  written: () => number,
 ) {
-  const disposeSignals = watchStopSignals((signal) => stopper.stop({ kind: 'signal', signal }));
+  const disposeSignals = watchStopSignals(
+    (signal) => stopper.stop({ kind: 'signal', signal }),
+    () => options.onQuit?.(written()),
+  );
   session.onLost((error) => stopper.stop({ kind: 'failed', error }));
   // Idle means the broker had nothing for us: a queue held back by a slow reader is not.
   const idle = idleTimer(options.timeoutMs, () => stopper.stop({ kind: 'timeout' }), outputBusy);
@@ -300,7 +314,13 @@ class ConsumeRun {
       (error) => this.stopper.stop({ kind: 'output', error }),
       probe,
     );
-    this.watch = watchEverything(session, this.stopper, options, () => this.sink.waiting);
+    this.watch = watchEverything(
+      session,
+      this.stopper,
+      options,
+      () => this.sink.waiting,
+      () => this.sink.written,
+    );
     options.capture?.on('error', (error: Error) =>
       this.stopper.stop({
         kind: 'failed',

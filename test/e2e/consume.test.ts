@@ -341,6 +341,27 @@ describe('stopping early loses nothing', () => {
     if (summary !== undefined) expect(summary).toBe(written.length);
   });
 
+  it('a second SIGINT while a reader holds the output up: the summary still says how many were consumed', async () => {
+    const n = 20_000;
+    const q = await filledQueue('con-sigint-twice', n);
+    const child = startWarren(['consume', q]);
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const ended = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('close', (_code, signal) => resolve(signal)),
+    );
+    // A reader that stops reading: the pipe fills, and the first SIGINT waits for it.
+    await new Promise((resolve) => child.stdout?.once('readable', resolve));
+    child.kill('SIGINT');
+    await eventually(async () => (await broker.messageCount(q)) < n);
+    child.kill('SIGINT');
+    expect(await ended, stderr).toBe('SIGINT');
+    expect(stderr).toMatch(/consumed \d+ messages from '[^']+' \(quit at a second Ctrl-C: /);
+    expect(hasStackTrace(stderr)).toBe(false);
+  });
+
   it('SIGINT while waiting on an empty queue: exit 130, and a later message is left for others', async () => {
     const q = await broker.queue('con-sigint-idle');
     const child = startWarren(['consume', q]);
