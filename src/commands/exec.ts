@@ -217,6 +217,9 @@ export async function exec(options: ExecOptions, context: CommandContext): Promi
     const retry = (message: DeliveredMessage) => {
       const tag = message.deliveryTag;
       const retries = { [RETRY_HEADER]: retriesOf(message.headers) + 1 };
+      // The broker routes a CC header's keys too (and keeps it on the delivery): the copy is
+      // for this queue alone, not another copy for each queue the CC named.
+      const { CC: _cc, BCC: _bcc, ...decoded } = message.headers ?? {};
       let copy: OutgoingMessage;
       try {
         // Checks the headers' encoded size, which the retry count may take over 64 KiB.
@@ -227,8 +230,8 @@ export async function exec(options: ExecOptions, context: CommandContext): Promi
           properties: { ...message.properties },
           // Headers warren could not decode whole go as they came, with the count changed.
           headers: message.rawHeaders
-            ? verbatimHeaders(message.rawHeaders, retries)
-            : encodableHeaders({ ...(message.headers ?? {}), ...retries }),
+            ? verbatimHeaders(message.rawHeaders, { ...retries, CC: undefined, BCC: undefined })
+            : encodableHeaders({ ...decoded, ...retries }),
         };
       } catch (error) {
         const why = error instanceof Error ? error.message : String(error);

@@ -73,6 +73,10 @@ const fileLines = (path: string) => (existsSync(path) ? lines(readFileSync(path,
 const warnings = (stderr: string) => lines(stderr).filter((line) => line.startsWith('warning:'));
 const errors = (stderr: string) => lines(stderr).filter((line) => line.startsWith('error'));
 
+/** `consume QUEUE --exec 'exit 3' --max-retries 2 --count N`: a handler that always fails. */
+const failingWithTwoRetries = (queue: string, count: number) =>
+  runWarren(['consume', queue, '--exec', 'exit 3', '--max-retries', '2', '--count', String(count)]);
+
 /** The checks every finished run must pass: stdout is data only, and nothing crashed. */
 function expectClean(result: RunResult) {
   expect(result.stdout.length, `stdout must stay empty; got: ${result.stdout.toString()}`).toBe(0);
@@ -472,22 +476,26 @@ describe.concurrent('consume --exec', () => {
     );
   });
 
+  it('--max-retries: the retry copy of a message with a CC header goes to its own queue only', async () => {
+    const { work, dlq } = await withDeadLetters('exec-cc');
+    const other = await broker.queue('exec-cc-other');
+    // The broker routes a CC header's keys too, and keeps the header on the delivery.
+    await broker.publish('', work, 'cc', { messageId: 'cc-1', CC: [other] });
+    expect(await broker.messageCount(other)).toBe(1);
+    const result = await failingWithTwoRetries(work, 3);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/2 retried, 1 rejected/);
+    expect(idsOf(await broker.drain(dlq))).toEqual(['cc-1']);
+    expect(await broker.messageCount(other), 'copies sent to the CC queue by the retries').toBe(1);
+  });
+
   it('--max-retries: a message whose headers leave no room for the retry count is rejected, not crashed on', async () => {
     const { work, dlq } = await withDeadLetters('exec-full-headers');
     // 65,523 bytes of header value: as much as one message can carry; x-warren-retries
     // would take it over 64 KiB.
     const big = 'h'.repeat(65_523);
     await broker.publish('', work, 'heavy', { messageId: 'f-1', headers: { big } });
-    const result = await runWarren([
-      'consume',
-      work,
-      '--exec',
-      'exit 3',
-      '--max-retries',
-      '2',
-      '--count',
-      '1',
-    ]);
+    const result = await failingWithTwoRetries(work, 1);
     expect(result.code, result.stderr).toBe(0);
     expectClean(result);
     expect(warnings(result.stderr)).toEqual([
