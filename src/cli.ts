@@ -1071,7 +1071,12 @@ function addTailCommand(
         command: 'tail',
         global: globals(command),
         options: {
-          sources: sources.map(parseSource),
+          sources: sources.map((source) => {
+            // The exchange and the binding key go on the wire as given, or not at all.
+            const problem = prefixed(`SOURCE '${source}'`, unsendableArgument(source));
+            if (problem) throw new UsageError(problem);
+            return parseSource(source);
+          }),
           matchHeaders: parseHeaderFlags((o['matchHeader'] as string[] | undefined) ?? [], '--match-header'),
           headersMatch: o['any'] ? 'any' : 'all',
           matches: (o['match'] as string[] | undefined) ?? [],

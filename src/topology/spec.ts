@@ -5,6 +5,7 @@
  */
 
 import { encodableFromTyped, FieldValueError, setField } from '../broker/fieldTable.js';
+import { unsendableText } from '../broker/wireText.js';
 import { parseDuration } from '../duration.js';
 import { DataError, UsageError } from '../errors.js';
 import { JsonTextError, lineAndColumn, parseJson } from '../json.js';
@@ -123,6 +124,8 @@ function stringField(
   if (typeof value !== 'string')
     throw fail(`${path}.${key}`, fallback === undefined ? 'is required, a string' : 'must be a string');
   if (Buffer.byteLength(value) > 255) throw fail(`${path}.${key}`, 'is over 255 bytes');
+  const unsendable = unsendableText(value);
+  if (unsendable) throw fail(`${path}.${key}`, unsendable);
   return value;
 }
 

@@ -7,7 +7,7 @@ import { connectTestBroker, eventually, type TestBroker, uniqueName } from '../h
 import { publishMany } from '../helpers/bulk.js';
 import { collect, ndjson, runWarren, startWarren, testEnv } from '../helpers/cli.js';
 import { forceCloseConnectionOf } from '../helpers/rabbitmqctl.js';
-import { REPO_ROOT } from '../helpers/spawn.js';
+import { REPO_ROOT, runShell } from '../helpers/spawn.js';
 
 let broker: TestBroker;
 beforeAll(async () => {
@@ -291,6 +291,15 @@ describe('warren tail', () => {
       expect(result.stdout.toString()).toBe('only\n');
     },
   );
+
+  it('a SOURCE whose bytes are not UTF-8 is exit 2 naming it, before anything is bound', async () => {
+    // Was bound to the key with U+FFFD in place of the bytes, and watched it: exit 0.
+    const exchange = await broker.exchange('tail-bytes', 'topic');
+    const result = await runShell(`node bin/warren.js tail "${exchange}:$(printf 'k\\377')" --timeout 1s`);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(/^error: SOURCE '.*' is not valid UTF-8 as given/m);
+    expect(result.stderr).not.toMatch(/through queue|saw \d+/);
+  });
 
   it('exit 3 when the expected event does not come before --timeout', async () => {
     const exchange = await broker.exchange('tail-timeout', 'topic');

@@ -1058,6 +1058,15 @@ describe('malformed topology files (exit 65, nothing applied)', () => {
     expect(expectRefusal(await runWarren(['delete', '--file', path]), 65)).toContain('bindings[0]');
   });
 
+  it('a name UTF-8 cannot carry names its path (queues[0].name), and nothing is declared', async () => {
+    // Was declared as the name with U+FFFD in place of the lone surrogate.
+    const queue = queueName('m-surrogate');
+    const path = writeTopology('surrogate', { queues: [{ name: `${queue}\ud800`, durable: false }] });
+    const error = expectRefusal(await runWarren(['declare', '--file', path]), 65);
+    expect(error).toMatch(/queues\[0\]\.name.*lone surrogate/);
+    expect(await queueExists(`${queue}\uFFFD`)).toBe(false);
+  });
+
   it('a bad value names its path (queues[0].maxPriority)', async () => {
     const path = writeTopology('bad-value', { queues: [{ name: 'x', maxPriority: 0 }] });
     expect(expectRefusal(await runWarren(['declare', '--file', path, '--check']), 65)).toContain(
