@@ -89,9 +89,9 @@ export async function exec(options: ExecOptions, context: CommandContext): Promi
     replies: 0,
     unsettled: 0,
   };
-  // Ends the whole run (the connection's own end is a ConnectionRun's matter).
   // Warren's own environment, without its password (or with the URL, --pass-url).
   const inherited = context.childEnv(options.passUrl);
+  // Ends the whole run (the connection's own end is a ConnectionRun's matter).
   const stopper = new Stopper<StopReason>();
   const running = new Map<number, HandlerRun>();
   let idleWaiters: (() => void)[] = [];

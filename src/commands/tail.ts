@@ -92,16 +92,19 @@ function startTrigger(
   const stderr = lineForwarder(context.io.stderr, '');
   child.stdout?.on('data', (chunk: Buffer) => stdout.write(chunk));
   child.stderr?.on('data', (chunk: Buffer) => stderr.write(chunk));
-  child.on('close', () => {
-    stdout.end();
-    stderr.end();
-  });
+  // Once its output has closed, the last unended line is passed on too.
+  const outputDone = new Promise<void>((resolve) =>
+    child.on('close', () => {
+      stdout.end();
+      stderr.end();
+      resolve();
+    }),
+  );
   const named = `trigger '${argv.join(' ')}'`;
   const before = awaited === undefined ? '' : ` before the awaited message${awaited === 1 ? '' : 's'} came`;
   let running = true;
   let stopping = false;
   let failure: { error: WarrenError; warning: string } | undefined;
-  const outputDone = new Promise<void>((resolve) => child.on('close', () => resolve()));
   const ended = new Promise<void>((resolve) => {
     const fail = (how: string, warning: string, cause?: unknown) => {
       running = false;
