@@ -20,16 +20,15 @@ export function reportSummary(
   context: CommandContext,
 ): void {
   // A message the broker refused, and those it dropped after it, were sent, not published.
-  const notPublished = (tracker.refused ? 1 : 0) + tracker.discarded;
-  const rate = elapsedMs > 0 ? Math.round(((tracker.published - notPublished) * 1000) / elapsedMs) : 0;
+  const published = tracker.published - (tracker.refused ? 1 : 0) - tracker.discarded;
+  const rate = elapsedMs > 0 ? Math.round((published * 1000) / elapsedMs) : 0;
   const parts = [
-    `published ${tracker.published - notPublished}`,
+    `published ${published}`,
     `confirmed ${tracker.confirmed}`,
     `returned ${tracker.returned}`,
     `nacked ${tracker.nacked}`,
   ];
-  const unconfirmed =
-    tracker.published - notPublished - tracker.confirmed - tracker.returned - tracker.nacked;
+  const unconfirmed = published - tracker.confirmed - tracker.returned - tracker.nacked;
   if (tracker.refused) parts.push('refused 1');
   if (tracker.discarded > 0) parts.push(`discarded ${tracker.discarded}`);
   if (unconfirmed > 0) parts.push(`unconfirmed ${unconfirmed}`);
