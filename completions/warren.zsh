@@ -38,23 +38,23 @@ _warren() {
         '(-e --exchange)'{-e,--exchange}'[exchange to publish to ( is the default exchange)]:value: ' \
         '(-k --routing-key)'{-k,--routing-key}'[routing key (for the default exchange  the queue name)]:value: ' \
         '(-f --file)'{-f,--file}'[read the body (or the lines) from a file]:value:_files' \
-        '(-i --input)'{-i,--input}'[raw  all input is one message; lines  one per line; ndjson  one envelope per line]:value:(raw lines ndjson)' \
+        '(-i --input)'{-i,--input}'[raw  all input is one message; lines  one per line; ndjson  one envelope per line (not with --rpc)]:value:(raw lines ndjson)' \
         '(-H --header)'{-H,--header}'[a header; key =JSON for a typed value (repeatable)]:value: ' \
         '--content-type[content-type property]:value: ' \
         '--content-encoding[content-encoding property]:value: ' \
         '--persistent[delivery mode 2  survives a broker restart (the default)]' \
-        '--transient[delivery mode 1]' \
+        '--transient[delivery mode 1 (not with --persistent)]' \
         '--priority[priority property]:value: ' \
         '--expiration[per-message TTL, e.g. 30s]:value: ' \
         '--message-id[message-id property]:value: ' \
         '--correlation-id[correlation-id property]:value: ' \
-        '--reply-to[reply-to property]:value: ' \
+        '--reply-to[reply-to property (not with --rpc)]:value: ' \
         '--type[type property]:value: ' \
         '--app-id[app-id property]:value: ' \
         '--timestamp[timestamp property  now, seconds since the epoch, or ISO 8601]:value: ' \
         '--no-mandatory[allow unroutable messages to be dropped silently]' \
         '--skip-invalid[with --input ndjson  warn about a malformed line and go on]' \
-        '--retries[after a lost connection, reconnect up to N times in a row and send again what was not confirmed (0  exit 69 at once)]:value: ' \
+        '--retries[after a lost connection, reconnect up to N times in a row and send again what was not confirmed (0  exit 69 at once) (not with --rpc)]:value: ' \
         '--rpc[send a request (direct reply-to, a fresh correlation id) and print its reply]' \
         '(-t --timeout)'{-t,--timeout}'[with --rpc  how long to wait for the reply (default 30s; exit 3)]:value: ' \
         '--format[with --rpc  how to print the reply; pretty on a terminal, else ndjson]:value:(pretty ndjson body)' \
@@ -67,12 +67,12 @@ _warren() {
       _arguments -s \
         '(-n --count)'{-n,--count}'[stop after N messages]:value: ' \
         '(-t --timeout)'{-t,--timeout}'[stop when nothing arrives for this long (exit 3 if --count not reached)]:value: ' \
-        '--prefetch[unacknowledged messages in flight]:value: ' \
+        '--prefetch[unacknowledged messages in flight (not with --exec)]:value: ' \
         '--retries[after a lost connection, reconnect up to N times in a row (0  exit 69 at once; a peek never reconnects)]:value: ' \
-        '--ack-mode[ack  take; requeue  peek, leave the queue as it was; reject  dead-letter; none  broker auto-ack]:value:(ack requeue reject none)' \
-        '--format[pretty on a terminal, else ndjson; body  the raw body and a newline]:value:(pretty ndjson body)' \
-        '--template[one line per message, e.g. {routingKey} {headers.x-id} {body}]:value: ' \
-        '--full[pretty output  show long bodies whole, not cut to the terminals height]' \
+        '--ack-mode[ack  take; requeue  peek, leave the queue as it was; reject  dead-letter; none  broker auto-ack (not with --exec)]:value:(ack requeue reject none)' \
+        '--format[pretty on a terminal, else ndjson; body  the raw body and a newline (not with --exec)]:value:(pretty ndjson body)' \
+        '--template[one line per message, e.g. {routingKey} {headers.x-id} {body} (not with --exec)]:value: ' \
+        '--full[pretty output  show long bodies whole, not cut to the terminals height (not with --exec)]' \
         '--exec[run COMMAND (through the shell) per message  body on stdin, envelope in WARREN_* variables]:value: ' \
         '--on-failure[with --exec  what a failed handler does to its message]:value:(requeue reject dead-letter)' \
         '--concurrency[with --exec  handlers running at once, the prefetch follows (default 1)]:value: ' \
@@ -164,7 +164,7 @@ _warren() {
               '--max-priority[support priorities 0..N (classic)]:value: ' \
               '--delivery-limit[dead-letter after N deliveries (quorum)]:value: ' \
               '--single-active-consumer[one consumer at a time gets messages]' \
-              '--max-age[stream retention, e.g. 7D, 12h (units Y M D h m s)]:value: ' \
+              '--max-age[with --type stream  stream retention, e.g. 7D, 12h (units Y M D h m s)]:value: ' \
               '--arg[any other argument; key =JSON for a typed value (repeatable)]:value: ' \
               '--passive[only check that it exists (exit 5 if not)]' \
               '--json[print the result as JSON on stdout]' \
@@ -177,7 +177,7 @@ _warren() {
               '--queue[bind to this queue]:value: ' \
               '--exchange[or bind to this exchange (exchange-to-exchange)]:value: ' \
               '--key[binding key (routing key pattern); default empty]:value: ' \
-              '--binding-key[]:value: ' \
+              '--binding-key[the binding key]:value: ' \
               '--arg[binding argument, e.g. x-match=all for headers exchanges (repeatable)]:value: ' \
               '--json[print the result as JSON on stdout]' \
               '(-h --help)'{-h,--help}'[show help]' \
@@ -218,7 +218,7 @@ _warren() {
               '--queue[bind to this queue]:value: ' \
               '--exchange[or bind to this exchange (exchange-to-exchange)]:value: ' \
               '--key[binding key (routing key pattern); default empty]:value: ' \
-              '--binding-key[]:value: ' \
+              '--binding-key[the binding key]:value: ' \
               '--arg[binding argument, e.g. x-match=all for headers exchanges (repeatable)]:value: ' \
               '--json[print the result as JSON on stdout]' \
               '(-h --help)'{-h,--help}'[show help]' \
@@ -239,7 +239,7 @@ _warren() {
         '--offset[with --stream  first, last, next (default), an offset, a time (ISO 8601) or a duration ago (10m)]:value: ' \
         '--match-header[headers exchanges  a header to match; key =JSON typed (repeatable)]:value: ' \
         '--any[headers exchanges  any one --match-header suffices]' \
-        '--all[headers exchanges  every --match-header must match (the default)]' \
+        '--all[headers exchanges  every --match-header must match (the default) (not with --any)]' \
         '--match[print and count only messages matching EXPR, e.g. body.id=42 (repeatable  all must match)]:value: ' \
         '(-n --count)'{-n,--count}'[stop after N (matching) messages]:value: ' \
         '(-t --timeout)'{-t,--timeout}'[stop when no (matching) message arrives for this long (exit 3 if --count not reached)]:value: ' \
@@ -270,7 +270,7 @@ _warren() {
         '--format[with --dry-run  pretty on a terminal, else ndjson (envelopes)]:value:(pretty ndjson body)' \
         '--template[with --dry-run  one line per message, e.g. {exchange} {routingKey}]:value: ' \
         '--full[with --dry-run  show long bodies whole, not cut to the terminals height]' \
-        '--receipts[one NDJSON line per message on stdout  seq, line, status, replyCode]' \
+        '--receipts[one NDJSON line per message on stdout  seq, line, status, replyCode (not with --dry-run)]' \
         '--no-mandatory[allow unroutable messages to be dropped silently (and acked on --from-queue)]' \
         '--skip-invalid[warn about a malformed input line and go on]' \
         '(-h --help)'{-h,--help}'[show help]' \

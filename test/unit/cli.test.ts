@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { MessageOverrides } from '../../src/broker/envelope.js';
-import { buildProgram, type GlobalOptions, main, type ParsedCommand, parseArgs } from '../../src/cli.js';
 import type { ConsumeOptions } from '../../src/commands/consume.js';
 import type { PublishOptions } from '../../src/commands/publish.js';
 import { UsageError } from '../../src/errors.js';
+import type { GlobalOptions } from '../../src/globalOptions.js';
+import { main } from '../../src/main.js';
+import { buildProgram, type ParsedCommand, parseArgs } from '../../src/program.js';
 import { fakeIo, runMain } from '../helpers/fakeIo.js';
 import { global } from '../helpers/globals.js';
+import { known } from '../helpers/parsed.js';
 
 // ---------------------------------------------------------------------------------------
 // Expected parse results.
@@ -380,7 +383,7 @@ const USAGE_ERRORS: { name: string; argv: string[]; mentions: RegExp }[] = [
   {
     name: '--persistent with --transient',
     argv: ['publish', '--persistent', '--transient', 'b'],
-    mentions: /--persistent and --transient/,
+    mentions: /--transient does not go with --persistent: they contradict/,
   },
   { name: '-H novalue', argv: ['publish', '-H', 'novalue', 'b'], mentions: /novalue/ },
   { name: '-H =value (no key)', argv: ['publish', '-H', '=v', 'b'], mentions: /=v/ },
@@ -469,6 +472,64 @@ describe('main: exit codes and what reaches stdout and stderr', () => {
     expect(stdout).toBe(`${pkg.version}\n`);
   });
 
+  /** Every command at every depth, as the words that name it: `['declare', 'queue']`. */
+  function commandPaths(command = buildProgram(fakeIo().io), path: string[] = []): string[][] {
+    return command.commands
+      .filter((sub) => sub.name() !== 'help')
+      .flatMap((sub) => [[...path, sub.name()], ...commandPaths(sub, [...path, sub.name()])]);
+  }
+
+  it.each(commandPaths().map((path) => [path.join(' ')]))(
+    "'%s --bogus=URL': one redacted error line, and a hint naming that command's help",
+    async (words) => {
+      const path = words.split(' ');
+      const required = path.at(-1) === 'binding' ? ['--source', 'x'] : [];
+      const { code, stdout, stderr } = await runMain([...path, ...required, '--bogus=amqp://u:s3cretpw@h/']);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).not.toContain('s3cretpw');
+      expect(stderr.trimEnd().split('\n')).toEqual([
+        "error: unknown option '--bogus=amqp://u:***@h/'",
+        `  see 'warren ${words} --help'`,
+      ]);
+    },
+  );
+
+  it('publish: a routing key `tail` is no tail command: the words after -- are the body', async () => {
+    const parsed = known(
+      await parseArgs(['publish', '-e', 'amq.direct', '-k', 'tail', '--', '-1'], fakeIo().io),
+    );
+    expect(parsed?.command).toBe('publish');
+    expect(parsed?.command === 'publish' && parsed.options.body).toBe('-1');
+  });
+
+  it('tail: the words after -- are its trigger, whatever they say', async () => {
+    const parsed = known(
+      await parseArgs(['tail', 'ex', '--', 'warren', 'tail', '-v', '--', 'x'], fakeIo().io),
+    );
+    expect(parsed?.command === 'tail' && parsed.options.trigger).toEqual(['warren', 'tail', '-v', '--', 'x']);
+    expect(parsed?.command === 'tail' && parsed.options.sources).toEqual([
+      { exchange: 'ex', key: undefined },
+    ]);
+    expect(parsed?.global.verbose).toBe(false);
+  });
+
+  it.each([
+    ['a trigger', ['tail', 'ex', '--count', '0', '--', 'echo', '-v']],
+    ['a body', ['publish', '--priority', '300', '--', '-v']],
+  ])('a -v after -- (in %s) turns on no stack trace', async (_what, argv) => {
+    const { code, stderr } = await runMain(argv);
+    expect(code).toBe(2);
+    expect(stderr).not.toMatch(/^\s+at /m);
+    expect(stderr.trimEnd().split('\n').length).toBeLessThanOrEqual(2);
+  });
+
+  it('a -v before the command does turn on stack traces for a usage error', async () => {
+    const { code, stderr } = await runMain(['-v', 'publish', '--priority', '300', 'b']);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^\s+at /m);
+  });
+
   it('no command at all prints the help on stderr and exits 2', async () => {
     const { code, stdout, stderr } = await runMain([]);
     expect(code).toBe(2);
@@ -481,7 +542,7 @@ describe('main: exit codes and what reaches stdout and stderr', () => {
 // Completion: every flag of every command must be known to every shell.
 
 function longFlags(): { command: string | undefined; long: string }[] {
-  const program = buildProgram(fakeIo().io, () => {});
+  const program = buildProgram(fakeIo().io);
   const flags: { command: string | undefined; long: string }[] = [];
   for (const option of program.options)
     if (option.long) flags.push({ command: undefined, long: option.long });
@@ -494,7 +555,7 @@ function longFlags(): { command: string | undefined; long: string }[] {
 
 describe('warren completion', () => {
   const flags = longFlags();
-  const commands = buildProgram(fakeIo().io, () => {}).commands.map((c) => c.name());
+  const commands = buildProgram(fakeIo().io).commands.map((c) => c.name());
 
   it('walks a program that has flags to check', () => {
     expect(commands).toEqual(expect.arrayContaining(['publish', 'consume', 'completion']));
@@ -560,7 +621,7 @@ describe('warren completion', () => {
 
   // declare queue, delete binding, profile add…: flags of their own, completed once the
   // subcommand is typed (they were missing from every shell).
-  const subFlags = buildProgram(fakeIo().io, () => {}).commands.flatMap((c) =>
+  const subFlags = buildProgram(fakeIo().io).commands.flatMap((c) =>
     c.commands.flatMap((sub) =>
       sub.options
         .filter((o) => o.long)

@@ -28,12 +28,13 @@ import {
   MAX_HEADERS_BYTES,
   readHeaders,
 } from '../../src/broker/fieldTable.js';
-import { parseArgs } from '../../src/cli.js';
 import { formatDuration, parseDuration } from '../../src/duration.js';
 import { DataError, UsageError } from '../../src/errors.js';
 import { compileMatch, compileMatches } from '../../src/match/predicate.js';
+import { parseArgs } from '../../src/program.js';
 import { fakeIo } from '../helpers/fakeIo.js';
 import { depthOf, hostileTable, withBytes } from '../helpers/hostileTables.js';
+import { known } from '../helpers/parsed.js';
 
 // amqplib's own encoders: what the decoders' output must get through to reach the wire.
 const require = createRequire(import.meta.url);
@@ -588,7 +589,7 @@ describe('fuzz: durations and rates', () => {
   /** `replay FILE --rate=TEXT`: the rate in messages per second, or the UsageError. */
   async function rateOf(text: string): Promise<number | UsageError> {
     try {
-      const parsed = await parseArgs(['replay', 'capture.ndjson', `--rate=${text}`], fakeIo().io);
+      const parsed = known(await parseArgs(['replay', 'capture.ndjson', `--rate=${text}`], fakeIo().io));
       if (parsed?.command !== 'replay') throw new Error(`not a replay: ${JSON.stringify(parsed)}`);
       return parsed.options.rate as number;
     } catch (error) {

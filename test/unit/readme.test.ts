@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { buildProgram } from '../../src/cli.js';
+import { buildProgram } from '../../src/program.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 const io = { stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough(), env: {} };
@@ -15,17 +15,12 @@ function flags(command: Command, path: string): [string, string][] {
 }
 
 describe('README', () => {
-  it.each(
-    flags(
-      buildProgram(io, () => {}),
-      'warren',
-    ),
-  )('documents %s %s', (_path, flag) => {
+  it.each(flags(buildProgram(io), 'warren'))('documents %s %s', (_path, flag) => {
     expect(readme).toContain(flag);
   });
 
   it('has a section for every command', () => {
-    for (const command of buildProgram(io, () => {}).commands) {
+    for (const command of buildProgram(io).commands) {
       if (command.name() === 'completion') expect(readme).toContain('warren completion');
       else expect(readme).toContain(`## \`warren ${command.name()}\``);
     }
