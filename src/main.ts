@@ -3,7 +3,6 @@
  * error into an exit code and a message (redacted, one line, a hint).
  */
 import { noteAlteredArguments } from './argvBytes.js';
-import { SHELLS } from './choices.js';
 import { createContext } from './commandContext.js';
 import { ExitCode, WarrenError } from './errors.js';
 import { type CommandLine, definitionRunning, parseCommandLine, withCommandHelp } from './program.js';
@@ -83,14 +82,4 @@ export function run(argv: string[]): void {
     // Let stdout finish (a pipe may still hold data) before leaving.
     process.stdout.write('', () => process.exit(code));
   });
-}
-
-/** The completion scripts, as build.mjs writes them to completions/. */
-export async function completionScripts(): Promise<Record<string, string>> {
-  const [{ completionScript }, { buildProgram }] = await Promise.all([
-    import('./completion.js'),
-    import('./program.js'),
-  ]);
-  const program = buildProgram(processIo());
-  return Object.fromEntries(SHELLS.map((shell) => [shell, completionScript(shell, program)]));
 }

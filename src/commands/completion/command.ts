@@ -17,7 +17,7 @@ export const completionCommand = defineCommand({
   runners: {
     completion: async () => async (options: { shell: string }, context: CommandContext) => {
       const [{ completionScript }, { buildProgram }] = await Promise.all([
-        import('../../completion.js'),
+        import('../../reference/completion.js'),
         import('../../program.js'),
       ]);
       context.io.stdout.write(completionScript(options.shell, buildProgram(context.io)));
