@@ -140,6 +140,7 @@ _warren() {
       [[ "${COMP_WORDS[i + 1]}" == = ]] && ((i++))
       if ((i + 1 == COMP_CWORD)); then
         if [[ "$_warren_values" == @files ]]; then
+          compopt -o filenames 2>/dev/null
           COMPREPLY=($(compgen -f -- "$cur"))
         else
           COMPREPLY=($(compgen -W "$_warren_values" -- "$cur"))

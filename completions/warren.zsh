@@ -2,6 +2,7 @@
 # zsh completion for warren (generated from its command definitions: 'warren completion zsh')
 
 # The global flags, completed at every command.
+typeset -ga _warren_global
 _warren_global=(
   '*--url[broker URL, repeatable or comma-separated\: tried in order]:url: '
   '--ca[PEM file of the CA that signed the broker certificate (amqps)]:file:_files'

@@ -94,6 +94,7 @@ _warren() {
       [[ "\${COMP_WORDS[i + 1]}" == = ]] && ((i++))
       if ((i + 1 == COMP_CWORD)); then
         if [[ "$_warren_values" == @files ]]; then
+          compopt -o filenames 2>/dev/null
           COMPREPLY=($(compgen -f -- "$cur"))
         else
           COMPREPLY=($(compgen -W "$_warren_values" -- "$cur"))
@@ -188,6 +189,7 @@ function zshScript(root: CommandNode): string {
 # zsh completion for warren (generated from its command definitions: 'warren completion zsh')
 
 # The global flags, completed at every command.
+typeset -ga _warren_global
 _warren_global=(
 ${globalFlags(root)
   .map((f) => `  ${zshFlag(f)}`)
