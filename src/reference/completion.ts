@@ -21,7 +21,7 @@ function ownFlags(node: CommandNode, root: CommandNode): FlagSpec[] {
 }
 
 function names(flags: FlagSpec[]): string[] {
-  return flags.flatMap((f) => [f.short, f.long].filter((n): n is string => n !== undefined));
+  return flags.flatMap((f) => f.names);
 }
 
 /** 'it'\''s': any text as one single-quoted shell word (bash, zsh). */
@@ -41,7 +41,7 @@ function bashValueCases(node: CommandNode, anyPath: boolean): string[] {
   return node.flags
     .filter((f) => f.argument !== undefined)
     .map((f) => {
-      const patterns = names([f]).map((name) =>
+      const patterns = f.names.map((name) =>
         anyPath ? `*${quoted(`|${name}`)}` : quoted(`${node.path.join(' ')}|${name}`),
       );
       const values = f.choices ? f.choices.join(' ') : f.file ? '@files' : '';
@@ -128,7 +128,7 @@ function zshDescription(text: string): string {
 
 function zshFlag(f: FlagSpec): string {
   const description = `[${zshDescription(f.description)}]`;
-  const argumentName = (f.argument ?? '').replace(/[<>[\]]/g, '').replace(/:/g, '\\:');
+  const argumentName = (f.valueName ?? '').replace(/:/g, '\\:');
   const action = f.choices ? `(${f.choices.join(' ')})` : f.file ? '_files' : ' ';
   const value = f.argument === undefined ? '' : `:${argumentName}:${action}`;
   const repeat = f.repeatable ? '*' : '';

@@ -20,14 +20,6 @@ function code(text: string): string {
   return text.includes('`') ? `\`\` ${text} \`\`` : `\`${text}\``;
 }
 
-function flagName(flag: FlagSpec): string {
-  return [flag.short, flag.long].filter((n): n is string => n !== undefined).join(', ');
-}
-
-function defaultOf(flag: FlagSpec): string | undefined {
-  return flag.defaultValue?.replace(/^"(.*)"$/, '$1');
-}
-
 /** Words of a line of Markdown, a code span kept whole (with what sticks to it). */
 function wrap(text: string, width: number, indent: string): string[] {
   const words = text.match(/(?:`[^`]*`|[^\s`])+/g) ?? [];
@@ -45,11 +37,10 @@ function wrap(text: string, width: number, indent: string): string[] {
 
 function list(flags: FlagSpec[]): string[] {
   return flags.flatMap((f) => {
-    const name = f.argument === undefined ? flagName(f) : `${flagName(f)} ${f.argument}`;
-    const fallback = defaultOf(f);
+    const name = [f.names.join(', '), f.argument].filter(Boolean).join(' ');
     const item = [
       `- ${code(name)}: ${markdownText(f.description)}.`,
-      fallback === undefined ? '' : ` Default: ${code(fallback)}.`,
+      f.defaultValue === undefined ? '' : ` Default: ${code(f.defaultValue)}.`,
       f.choices ? ` Choices: ${f.choices.map(code).join(', ')}.` : '',
     ].join('');
     return wrap(item, DOCS_WIDTH, '  ');

@@ -44,11 +44,11 @@ function preformatted(lines: string[]): string[] {
 }
 
 function flagEntry(flag: FlagSpec): string[] {
-  const names = [flag.short, flag.long].filter((n): n is string => n !== undefined).map(bold);
-  const value = flag.argument === undefined ? '' : ` ${italic(flag.argument.replace(/^[<[]|[>\]]$/g, ''))}`;
+  const names = flag.names.map(bold);
+  const value = flag.valueName === undefined ? '' : ` ${italic(flag.valueName)}`;
   const details = [
     flag.choices ? `Choices: ${flag.choices.join(', ')}.` : undefined,
-    flag.defaultValue === undefined ? undefined : `Default: ${flag.defaultValue.replace(/^"(.*)"$/, '$1')}.`,
+    flag.defaultValue === undefined ? undefined : `Default: ${flag.defaultValue}.`,
   ].filter((d): d is string => d !== undefined);
   return [
     '.TP',

@@ -35,10 +35,14 @@ export interface FlagSpec {
   flags: string;
   long: string | undefined;
   short: string | undefined;
+  /** ['-e', '--exchange']: the short one first. */
+  names: string[];
   /** '<name>'; undefined for a flag that takes no value. */
   argument: string | undefined;
+  /** 'name': the argument without its brackets. */
+  valueName: string | undefined;
   description: string;
-  /** As commander's help shows it: '"raw"', '5'. */
+  /** 'raw', '5'. */
   defaultValue: string | undefined;
   choices: readonly string[] | undefined;
   /** Its value is a path: the shells complete file names. */
@@ -48,14 +52,21 @@ export interface FlagSpec {
 
 function flagSpec(option: Option): FlagSpec {
   const argument = /[<[][^>\]]*[>\]]/.exec(option.flags)?.[0];
+  const value: unknown = option.defaultValue;
   const defaultValue =
     option.defaultValueDescription ??
-    (option.defaultValue === undefined || option.negate ? undefined : JSON.stringify(option.defaultValue));
+    (value === undefined || option.negate
+      ? undefined
+      : typeof value === 'string'
+        ? value
+        : JSON.stringify(value));
   return {
     flags: option.flags,
     long: option.long,
     short: option.short,
+    names: [option.short, option.long].filter((name): name is string => name !== undefined),
     argument,
+    valueName: argument?.slice(1, -1),
     description: option.description,
     defaultValue,
     choices: option.argChoices,

@@ -15,8 +15,7 @@ const commands = everyCommand(root);
 const global = globalFlags(root);
 /** A command's own flags (the root's: only --help and --version; the rest are global). */
 const own = (node: CommandNode): FlagSpec[] => node.flags.filter((f) => !global.includes(f));
-const names = (flags: FlagSpec[]): string[] =>
-  flags.flatMap((f) => [f.short, f.long].filter((n): n is string => n !== undefined));
+const names = (flags: FlagSpec[]): string[] => flags.flatMap((f) => f.names);
 const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
 /** A path's display name in test titles. */
 const at = (node: CommandNode) => node.title;
@@ -107,7 +106,7 @@ describe('bash completion', () => {
 
   it('completes the choices of every flag that has them, at every command', () => {
     const cases = commands.flatMap((node) =>
-      node.flags.filter((f) => f.choices).flatMap((f) => names([f]).map((name) => ({ node, name, f }))),
+      node.flags.filter((f) => f.choices).flatMap((f) => f.names.map((name) => ({ node, name, f }))),
     );
     expect(cases.map((c) => `${at(c.node)} ${c.name}`)).toContain('warren declare queue --type');
     const replies = completeAll(cases.map(({ node, name }) => ['warren', ...node.path, name, '']));
