@@ -36,7 +36,7 @@ _warren_replay() {
     '--format[with --dry-run\: pretty on a terminal, else ndjson (envelopes)]:format:(pretty ndjson body)' \
     '--template[with --dry-run\: one line per message, e.g. '\''{exchange} {routingKey}'\'']:template: ' \
     '--full[with --dry-run\: show long bodies whole, not cut to the terminal'\''s height]' \
-    '--receipts[one NDJSON line per message on stdout\: seq, line, status, replyCode]' \
+    '--receipts[one NDJSON line per message on stdout\: seq, line, status, replyCode (not with --dry-run)]' \
     '--no-mandatory[allow unroutable messages to be dropped silently (and acked on --from-queue)]' \
     '--skip-invalid[warn about a malformed input line and go on]' \
     '(-h --help)'{-h,--help}'[show help]' \
@@ -49,7 +49,7 @@ _warren_tail() {
     '--offset[with --stream\: first, last, next (default), an offset, a time (ISO 8601) or a duration ago (10m)]:offset: ' \
     '*--match-header[headers exchanges\: a header to match; key\:=JSON typed (repeatable)]:key=value: ' \
     '--any[headers exchanges\: any one --match-header suffices]' \
-    '--all[headers exchanges\: every --match-header must match (the default)]' \
+    '--all[headers exchanges\: every --match-header must match (the default) (not with --any)]' \
     '*--match[print and count only messages matching EXPR, e.g. '\''body.id=42'\'' (repeatable\: all must match)]:expr: ' \
     '(-n --count)'{-n,--count}'[stop after N (matching) messages]:n: ' \
     '(-t --timeout)'{-t,--timeout}'[stop when no (matching) message arrives for this long (exit 3 if --count not reached)]:duration: ' \
@@ -151,7 +151,7 @@ _warren_declare_queue() {
     '--max-priority[support priorities 0..N (classic)]:n: ' \
     '--delivery-limit[dead-letter after N deliveries (quorum)]:n: ' \
     '--single-active-consumer[one consumer at a time gets messages]' \
-    '--max-age[stream retention, e.g. 7D, 12h (units Y M D h m s)]:age: ' \
+    '--max-age[with --type stream\: stream retention, e.g. 7D, 12h (units Y M D h m s)]:age: ' \
     '*--arg[any other argument; key\:=JSON for a typed value (repeatable)]:key=value: ' \
     '--passive[only check that it exists (exit 5 if not)]' \
     '--json[print the result as JSON on stdout]' \
@@ -257,12 +257,12 @@ _warren_consume() {
   _arguments -s $_warren_global \
     '(-n --count)'{-n,--count}'[stop after N messages]:n: ' \
     '(-t --timeout)'{-t,--timeout}'[stop when nothing arrives for this long (exit 3 if --count not reached)]:duration: ' \
-    '--prefetch[unacknowledged messages in flight]:n: ' \
+    '--prefetch[unacknowledged messages in flight (not with --exec)]:n: ' \
     '--retries[after a lost connection, reconnect up to N times in a row (0\: exit 69 at once; a peek never reconnects)]:n: ' \
-    '--ack-mode[ack\: take; requeue\: peek, leave the queue as it was; reject\: dead-letter; none\: broker auto-ack]:mode:(ack requeue reject none)' \
-    '--format[pretty on a terminal, else ndjson; body\: the raw body and a newline]:format:(pretty ndjson body)' \
-    '--template[one line per message, e.g. '\''{routingKey} {headers.x-id} {body}'\'']:template: ' \
-    '--full[pretty output\: show long bodies whole, not cut to the terminal'\''s height]' \
+    '--ack-mode[ack\: take; requeue\: peek, leave the queue as it was; reject\: dead-letter; none\: broker auto-ack (not with --exec)]:mode:(ack requeue reject none)' \
+    '--format[pretty on a terminal, else ndjson; body\: the raw body and a newline (not with --exec)]:format:(pretty ndjson body)' \
+    '--template[one line per message, e.g. '\''{routingKey} {headers.x-id} {body}'\'' (not with --exec)]:template: ' \
+    '--full[pretty output\: show long bodies whole, not cut to the terminal'\''s height (not with --exec)]' \
     '--exec[run COMMAND (through the shell) per message\: body on stdin, envelope in WARREN_* variables]:command: ' \
     '--on-failure[with --exec\: what a failed handler does to its message]:policy:(requeue reject dead-letter)' \
     '--concurrency[with --exec\: handlers running at once, the prefetch follows (default 1)]:n: ' \
@@ -280,23 +280,23 @@ _warren_publish() {
     '(-e --exchange)'{-e,--exchange}'[exchange to publish to ('\'''\'' is the default exchange)]:name: ' \
     '(-k --routing-key)'{-k,--routing-key}'[routing key (for the default exchange\: the queue name)]:key: ' \
     '(-f --file)'{-f,--file}'[read the body (or the lines) from a file]:path:_files' \
-    '(-i --input)'{-i,--input}'[raw\: all input is one message; lines\: one per line; ndjson\: one envelope per line]:mode:(raw lines ndjson)' \
+    '(-i --input)'{-i,--input}'[raw\: all input is one message; lines\: one per line; ndjson\: one envelope per line (not with --rpc)]:mode:(raw lines ndjson)' \
     '*'{-H,--header}'[a header; key\:=JSON for a typed value (repeatable)]:key=value: ' \
     '--content-type[content-type property]:type: ' \
     '--content-encoding[content-encoding property]:encoding: ' \
     '--persistent[delivery mode 2\: survives a broker restart (the default)]' \
-    '--transient[delivery mode 1]' \
+    '--transient[delivery mode 1 (not with --persistent)]' \
     '--priority[priority property]:0-255: ' \
     '--expiration[per-message TTL, e.g. 30s]:duration: ' \
     '--message-id[message-id property]:id: ' \
     '--correlation-id[correlation-id property]:id: ' \
-    '--reply-to[reply-to property]:queue: ' \
+    '--reply-to[reply-to property (not with --rpc)]:queue: ' \
     '--type[type property]:type: ' \
     '--app-id[app-id property]:id: ' \
     '--timestamp[timestamp property\: '\''now'\'', seconds since the epoch, or ISO 8601]:time: ' \
     '--no-mandatory[allow unroutable messages to be dropped silently]' \
     '--skip-invalid[with --input ndjson\: warn about a malformed line and go on]' \
-    '--retries[after a lost connection, reconnect up to N times in a row and send again what was not confirmed (0\: exit 69 at once)]:n: ' \
+    '--retries[after a lost connection, reconnect up to N times in a row and send again what was not confirmed (0\: exit 69 at once) (not with --rpc)]:n: ' \
     '--rpc[send a request (direct reply-to, a fresh correlation id) and print its reply]' \
     '(-t --timeout)'{-t,--timeout}'[with --rpc\: how long to wait for the reply (default 30s; exit 3)]:duration: ' \
     '--format[with --rpc\: how to print the reply; pretty on a terminal, else ndjson]:format:(pretty ndjson body)' \
@@ -329,251 +329,6 @@ _warren() {
     command) _describe -t commands 'warren command' subcommands ;;
     argument)
       case $words[1] in
-<<<<<<< HEAD
-    publish)
-      _arguments -s \
-        '(-e --exchange)'{-e,--exchange}'[exchange to publish to ( is the default exchange)]:value: ' \
-        '(-k --routing-key)'{-k,--routing-key}'[routing key (for the default exchange  the queue name)]:value: ' \
-        '(-f --file)'{-f,--file}'[read the body (or the lines) from a file]:value:_files' \
-        '(-i --input)'{-i,--input}'[raw  all input is one message; lines  one per line; ndjson  one envelope per line (not with --rpc)]:value:(raw lines ndjson)' \
-        '(-H --header)'{-H,--header}'[a header; key =JSON for a typed value (repeatable)]:value: ' \
-        '--content-type[content-type property]:value: ' \
-        '--content-encoding[content-encoding property]:value: ' \
-        '--persistent[delivery mode 2  survives a broker restart (the default)]' \
-        '--transient[delivery mode 1 (not with --persistent)]' \
-        '--priority[priority property]:value: ' \
-        '--expiration[per-message TTL, e.g. 30s]:value: ' \
-        '--message-id[message-id property]:value: ' \
-        '--correlation-id[correlation-id property]:value: ' \
-        '--reply-to[reply-to property (not with --rpc)]:value: ' \
-        '--type[type property]:value: ' \
-        '--app-id[app-id property]:value: ' \
-        '--timestamp[timestamp property  now, seconds since the epoch, or ISO 8601]:value: ' \
-        '--no-mandatory[allow unroutable messages to be dropped silently]' \
-        '--skip-invalid[with --input ndjson  warn about a malformed line and go on]' \
-        '--retries[after a lost connection, reconnect up to N times in a row and send again what was not confirmed (0  exit 69 at once) (not with --rpc)]:value: ' \
-        '--rpc[send a request (direct reply-to, a fresh correlation id) and print its reply]' \
-        '(-t --timeout)'{-t,--timeout}'[with --rpc  how long to wait for the reply (default 30s; exit 3)]:value: ' \
-        '--format[with --rpc  how to print the reply; pretty on a terminal, else ndjson]:value:(pretty ndjson body)' \
-        '--template[with --rpc  print the reply as one line, e.g. {body}]:value: ' \
-        '--full[with --rpc  show a long reply whole, not cut to the terminals height]' \
-        '(-h --help)'{-h,--help}'[show help]' \
-        '*:argument:_files'
-      ;;
-    consume)
-      _arguments -s \
-        '(-n --count)'{-n,--count}'[stop after N messages]:value: ' \
-        '(-t --timeout)'{-t,--timeout}'[stop when nothing arrives for this long (exit 3 if --count not reached)]:value: ' \
-        '--prefetch[unacknowledged messages in flight (not with --exec)]:value: ' \
-        '--retries[after a lost connection, reconnect up to N times in a row (0  exit 69 at once; a peek never reconnects)]:value: ' \
-        '--ack-mode[ack  take; requeue  peek, leave the queue as it was; reject  dead-letter; none  broker auto-ack (not with --exec)]:value:(ack requeue reject none)' \
-        '--format[pretty on a terminal, else ndjson; body  the raw body and a newline (not with --exec)]:value:(pretty ndjson body)' \
-        '--template[one line per message, e.g. {routingKey} {headers.x-id} {body} (not with --exec)]:value: ' \
-        '--full[pretty output  show long bodies whole, not cut to the terminals height (not with --exec)]' \
-        '--exec[run COMMAND (through the shell) per message  body on stdin, envelope in WARREN_* variables]:value: ' \
-        '--on-failure[with --exec  what a failed handler does to its message]:value:(requeue reject dead-letter)' \
-        '--concurrency[with --exec  handlers running at once, the prefetch follows (default 1)]:value: ' \
-        '--exec-timeout[with --exec  kill a handler running longer; its message failed]:value: ' \
-        '--max-retries[with --exec  reject (dead-letter) a message after N failed retries]:value: ' \
-        '--reply[with --exec  publish the handlers stdout to the messages reply-to (request/reply)]' \
-        '--grace[with --exec  on Ctrl-C, how long running handlers may finish (default 10s)]:value: ' \
-        '--pass-url[with --exec  give the handler WARREN_URL, password included, for warrens broker]' \
-        '(-h --help)'{-h,--help}'[show help]' \
-        '*:argument:_files'
-      ;;
-    completion)
-      _arguments -s \
-        '(-h --help)'{-h,--help}'[show help]' \
-        '*:argument:_files'
-      ;;
-    profile)
-      if (( CURRENT == 2 )) || [[ ${words[2]} != (list|add|remove) ]]; then
-        _arguments -s \
-          '(-h --help)'{-h,--help}'[show help]' \
-          '1:subcommand:(list add remove)' \
-          '*:argument:_files'
-      else
-        shift words; (( CURRENT-- ))
-        case $words[1] in
-          list)
-            _arguments -s \
-              '--json[print them as JSON on stdout]' \
-              '(-h --help)'{-h,--help}'[show help]' \
-              '*:argument:_files'
-            ;;
-          add)
-            _arguments -s \
-              '--vhost[the vhost for URLs that name none]:value: ' \
-              '--format[the output format when --format is not given]:value:(pretty ndjson body)' \
-              '--default[make it the profile used when none is named]' \
-              '--force[replace a profile of that name]' \
-              '(-h --help)'{-h,--help}'[show help]' \
-              '*:argument:_files'
-            ;;
-          remove)
-            _arguments -s \
-              '(-h --help)'{-h,--help}'[show help]' \
-              '*:argument:_files'
-            ;;
-        esac
-      fi
-      ;;
-    declare)
-      if (( CURRENT == 2 )) || [[ ${words[2]} != (exchange|queue|binding) ]]; then
-        _arguments -s \
-          '(-f --file)'{-f,--file}'[a topology file (JSON) to apply]:value:_files' \
-          '--check[with --file  change nothing, report what is missing or differs (exit 5)]' \
-          '--json[print the results as JSON on stdout]' \
-          '(-h --help)'{-h,--help}'[show help]' \
-          '1:subcommand:(exchange queue binding)' \
-          '*:argument:_files'
-      else
-        shift words; (( CURRENT-- ))
-        case $words[1] in
-          exchange)
-            _arguments -s \
-              '--type[direct, fanout, topic, headers, or a plugin type]:value: ' \
-              '--durable[survives a broker restart (the default)]' \
-              '--no-durable[gone when the broker restarts]' \
-              '--auto-delete[deleted when its last binding goes]' \
-              '--internal[only other exchanges may publish to it]' \
-              '--alternate-exchange[where messages that match no binding go]:value: ' \
-              '--arg[an argument; key =JSON for a typed value (repeatable)]:value: ' \
-              '--passive[only check that it exists (exit 5 if not)]' \
-              '--json[print the result as JSON on stdout]' \
-              '(-h --help)'{-h,--help}'[show help]' \
-              '*:argument:_files'
-            ;;
-          queue)
-            _arguments -s \
-              '--type[queue type (default  the vhosts, normally classic)]:value:(classic quorum stream)' \
-              '--durable[survives a broker restart (the default)]' \
-              '--no-durable[gone when the broker restarts]' \
-              '--exclusive[only this connection may use it (gone when warren exits)]' \
-              '--auto-delete[deleted when its last consumer goes]' \
-              '--dead-letter-exchange[where rejected and expired messages go]:value: ' \
-              '--dead-letter-routing-key[routing key for dead-lettered messages]:value: ' \
-              '--message-ttl[messages expire after this long]:value: ' \
-              '--expires[the queue is deleted after being unused this long]:value: ' \
-              '--max-length[at most N ready messages]:value: ' \
-              '--max-length-bytes[at most N bytes of ready messages]:value: ' \
-              '--overflow[what happens when full]:value:(drop-head reject-publish reject-publish-dlx)' \
-              '--max-priority[support priorities 0..N (classic)]:value: ' \
-              '--delivery-limit[dead-letter after N deliveries (quorum)]:value: ' \
-              '--single-active-consumer[one consumer at a time gets messages]' \
-              '--max-age[with --type stream  stream retention, e.g. 7D, 12h (units Y M D h m s)]:value: ' \
-              '--arg[any other argument; key =JSON for a typed value (repeatable)]:value: ' \
-              '--passive[only check that it exists (exit 5 if not)]' \
-              '--json[print the result as JSON on stdout]' \
-              '(-h --help)'{-h,--help}'[show help]' \
-              '*:argument:_files'
-            ;;
-          binding)
-            _arguments -s \
-              '--source[the exchange messages come from]:value: ' \
-              '--queue[bind to this queue]:value: ' \
-              '--exchange[or bind to this exchange (exchange-to-exchange)]:value: ' \
-              '--key[binding key (routing key pattern); default empty]:value: ' \
-              '--binding-key[the binding key]:value: ' \
-              '--arg[binding argument, e.g. x-match=all for headers exchanges (repeatable)]:value: ' \
-              '--json[print the result as JSON on stdout]' \
-              '(-h --help)'{-h,--help}'[show help]' \
-              '*:argument:_files'
-            ;;
-        esac
-      fi
-      ;;
-    delete)
-      if (( CURRENT == 2 )) || [[ ${words[2]} != (queue|exchange|binding) ]]; then
-        _arguments -s \
-          '(-f --file)'{-f,--file}'[tear down what this topology file declares]:value:_files' \
-          '--json[print the results as JSON on stdout]' \
-          '(-h --help)'{-h,--help}'[show help]' \
-          '1:subcommand:(queue exchange binding)' \
-          '*:argument:_files'
-      else
-        shift words; (( CURRENT-- ))
-        case $words[1] in
-          queue)
-            _arguments -s \
-              '--if-unused[only if it has no consumers (exit 5 otherwise)]' \
-              '--if-empty[only if it holds no messages (exit 5 otherwise)]' \
-              '--json[print the result as JSON on stdout]' \
-              '(-h --help)'{-h,--help}'[show help]' \
-              '*:argument:_files'
-            ;;
-          exchange)
-            _arguments -s \
-              '--if-unused[only if nothing is bound to it (exit 5 otherwise)]' \
-              '--json[print the result as JSON on stdout]' \
-              '(-h --help)'{-h,--help}'[show help]' \
-              '*:argument:_files'
-            ;;
-          binding)
-            _arguments -s \
-              '--source[the exchange messages come from]:value: ' \
-              '--queue[bind to this queue]:value: ' \
-              '--exchange[or bind to this exchange (exchange-to-exchange)]:value: ' \
-              '--key[binding key (routing key pattern); default empty]:value: ' \
-              '--binding-key[the binding key]:value: ' \
-              '--arg[binding argument, e.g. x-match=all for headers exchanges (repeatable)]:value: ' \
-              '--json[print the result as JSON on stdout]' \
-              '(-h --help)'{-h,--help}'[show help]' \
-              '*:argument:_files'
-            ;;
-        esac
-      fi
-      ;;
-    purge)
-      _arguments -s \
-        '--json[print the result as JSON on stdout]' \
-        '(-h --help)'{-h,--help}'[show help]' \
-        '*:argument:_files'
-      ;;
-    tail)
-      _arguments -s \
-        '--stream[read a stream queue in place instead, from --offset]:value: ' \
-        '--offset[with --stream  first, last, next (default), an offset, a time (ISO 8601) or a duration ago (10m)]:value: ' \
-        '--match-header[headers exchanges  a header to match; key =JSON typed (repeatable)]:value: ' \
-        '--any[headers exchanges  any one --match-header suffices]' \
-        '--all[headers exchanges  every --match-header must match (the default) (not with --any)]' \
-        '--match[print and count only messages matching EXPR, e.g. body.id=42 (repeatable  all must match)]:value: ' \
-        '(-n --count)'{-n,--count}'[stop after N (matching) messages]:value: ' \
-        '(-t --timeout)'{-t,--timeout}'[stop when no (matching) message arrives for this long (exit 3 if --count not reached)]:value: ' \
-        '--format[pretty on a terminal, else ndjson; body  the raw body and a newline]:value:(pretty ndjson body)' \
-        '--template[one line per message, e.g. {routingKey} {body}]:value: ' \
-        '--full[pretty output  show long bodies whole, not cut to the terminals height]' \
-        '--capture[also write every printed message to FILE as NDJSON envelopes (for replay)]:value:_files' \
-        '--pass-url[with a trigger  give it WARREN_URL, password included, for warrens broker]' \
-        '(-h --help)'{-h,--help}'[show help]' \
-        '*:argument:_files'
-      ;;
-    replay)
-      _arguments -s \
-        '--from-queue[re-drive a dead-letter queue  each message back where x-death says it was published]:value: ' \
-        '--from-stream[re-publish a range of a stream queue, from --offset]:value: ' \
-        '--offset[with --from-stream  first (default), last, next, an offset, a time (ISO 8601) or a duration ago (10m)]:value: ' \
-        '--until[with --from-stream  stop before this offset or time]:value: ' \
-        '(-e --exchange)'{-e,--exchange}'[publish to this exchange instead ( is the default exchange)]:value: ' \
-        '--to-exchange[the same as --exchange]:value: ' \
-        '(-k --routing-key)'{-k,--routing-key}'[publish with this routing key instead]:value: ' \
-        '(-H --header)'{-H,--header}'[set a header; key =JSON for a typed value (repeatable)]:value: ' \
-        '--timing[none  as fast as confirms allow; original  keep the recorded gaps (files)]:value:(none original)' \
-        '--speed[with --timing original  2 is twice as fast, 0.5 half as fast (default 1)]:value: ' \
-        '--rate[at most this many messages per second (100, 100/s, 30/m)]:value: ' \
-        '--match[replay only messages matching EXPR, e.g. headers.x-tenant=acme (repeatable)]:value: ' \
-        '(-n --count)'{-n,--count}'[stop after N messages]:value: ' \
-        '--dry-run[print the messages that would be published, and where to; publish nothing]' \
-        '--format[with --dry-run  pretty on a terminal, else ndjson (envelopes)]:value:(pretty ndjson body)' \
-        '--template[with --dry-run  one line per message, e.g. {exchange} {routingKey}]:value: ' \
-        '--full[with --dry-run  show long bodies whole, not cut to the terminals height]' \
-        '--receipts[one NDJSON line per message on stdout  seq, line, status, replyCode (not with --dry-run)]' \
-        '--no-mandatory[allow unroutable messages to be dropped silently (and acked on --from-queue)]' \
-        '--skip-invalid[warn about a malformed input line and go on]' \
-        '(-h --help)'{-h,--help}'[show help]' \
-        '*:argument:_files'
-      ;;
-=======
         publish) _warren_publish ;;
         consume) _warren_consume ;;
         completion) _warren_completion ;;
@@ -583,7 +338,6 @@ _warren() {
         purge) _warren_purge ;;
         tail) _warren_tail ;;
         replay) _warren_replay ;;
->>>>>>> c65674e (Completions for bash, zsh and fish at every depth (declare queue, delete binding, profile add…) from one recursive walker over the command tree in src/reference/; the build no longer rewrites completions/; completion.test.ts runs the bash script for every flag of every command)
       esac
       ;;
   esac
