@@ -194,6 +194,12 @@ interface Scope {
 function addCommand(parent: Command, definition: CommandDefinition, scope: Scope, path: string[]): Command {
   const flags = definition.flags ?? {};
   const rules = (definition.rules ?? []) as Rule<string>[];
+  for (const rule of rules) {
+    const keys = [...('only' in rule ? rule.only : rule.not), rule.with.split('=')[0] ?? ''];
+    const unknown = keys.find((key) => !(key in flags));
+    if (unknown !== undefined)
+      throw new Error(`a rule of '${definition.name}' names no flag of it: ${unknown}`);
+  }
   const command = parent.command(definition.name).description(definition.description);
   command.configureOutput({
     ...parent.configureOutput(),

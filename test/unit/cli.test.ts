@@ -530,6 +530,14 @@ describe('main: exit codes and what reaches stdout and stderr', () => {
     expect(stderr).toMatch(/^\s+at /m);
   });
 
+  it('the rules between flags are in the help: "with --exec:" before, "(not with --exec)" after', async () => {
+    const { stdout } = await runMain(['consume', '--help']);
+    expect(stdout).toMatch(/--on-failure <policy>\s+with --exec: what a failed handler does/);
+    expect(stdout).toMatch(/--prefetch <n>\s+unacknowledged messages in flight \(not with --exec\)/);
+    const replay = await runMain(['replay', '--help']);
+    expect(replay.stdout).toMatch(/--speed <factor>\s+with --timing original: 2 is twice as fast/);
+  });
+
   it('no command at all prints the help on stderr and exits 2', async () => {
     const { code, stdout, stderr } = await runMain([]);
     expect(code).toBe(2);
