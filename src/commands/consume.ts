@@ -1,4 +1,5 @@
 import type { ReceivedMessage } from '../broker/envelope.js';
+import { reconnecting } from '../broker/reconnect.js';
 import type { Browser, Consumption, DeliveredMessage, Session } from '../broker/session.js';
 import { notAStreamQueue, refusesStreamOffset, STREAM_OFFSET_HEADER } from '../broker/streamQueue.js';
 import type { AckMode, Format } from '../choices.js';
@@ -16,7 +17,7 @@ import { isPipe, pipeProbe } from '../ui/pipeProbe.js';
 import { RecordSink } from '../ui/recordSink.js';
 import { type StopSignal, watchStopSignals } from '../ui/signals.js';
 import type { CommandContext } from './context.js';
-import { idleTimer, reconnecting, Stopper } from './runControl.js';
+import { idleTimer, Stopper } from './runControl.js';
 
 export interface ConsumeOptions {
   queue: string;
@@ -145,10 +146,8 @@ export async function consume(
       return { stop, progressed: result.taken > 0, lost };
     },
     {
-      warn: (lost, attempt) =>
-        context.reporter.warn(
-          `${lost.message}; reconnecting (${attempt} of ${retries})${options.lostNote ? `: ${options.lostNote}` : ''}`,
-        ),
+      warn: (warning) =>
+        context.reporter.warn(options.lostNote ? `${warning}: ${options.lostNote}` : warning),
     },
   );
   // A run that failed before taking anything has nothing to summarise: the error says it all.

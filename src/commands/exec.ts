@@ -2,6 +2,7 @@ import { ConfirmTracker, type SettleStatus } from '../broker/confirmTracker.js';
 import type { OutgoingMessage } from '../broker/envelope.js';
 import { encodableHeaders, verbatimHeaders } from '../broker/fieldTable.js';
 import { PublishFlow } from '../broker/publishFlow.js';
+import { reconnecting } from '../broker/reconnect.js';
 import { type Consumption, type DeliveredMessage, DIRECT_REPLY_TO, type Session } from '../broker/session.js';
 import { formatDuration } from '../duration.js';
 import {
@@ -19,7 +20,7 @@ import { type StopSignal, watchStopSignals } from '../ui/signals.js';
 import type { Spinner } from '../ui/spinner.js';
 import { humanLine } from '../ui/terminalText.js';
 import type { CommandContext } from './context.js';
-import { idleTimer, reconnecting, Stopper } from './runControl.js';
+import { idleTimer, Stopper } from './runControl.js';
 
 export interface ExecOptions {
   queue: string;
@@ -419,8 +420,7 @@ export async function exec(options: ExecOptions, context: CommandContext): Promi
   try {
     reason = (
       await reconnecting(options.retries, once, {
-        warn: (lost, attempt) =>
-          context.reporter.warn(`${lost.message}; reconnecting (${attempt} of ${options.retries})`),
+        warn: (warning) => context.reporter.warn(warning),
         pause: (ms) => Promise.race([delay(ms), stopper.stopped]).then(() => {}),
       })
     ).stop;

@@ -1,7 +1,4 @@
-/** What consume and consume --exec share to end a run: the first stop reason, an idle timer, the reconnect loop. */
-
-import { reconnectDelayMs } from '../duration.js';
-import type { UnreachableError } from '../errors.js';
+/** What consume and consume --exec share to end a run: the first stop reason, an idle timer. */
 
 /** Waits until something stops the run; the first reason wins. */
 export class Stopper<Reason> {
@@ -51,38 +48,4 @@ export function idleTimer(
       clearTimeout(timer);
     },
   };
-}
-
-/** How one connection's run ended, as the reconnect loop sees it. */
-export interface ConnectionRun {
-  /** Something was done on this connection (a message taken): the attempts start again. */
-  progressed: boolean;
-  /** The connection was lost (not refused): another attempt may carry on. */
-  lost: UnreachableError | undefined;
-}
-
-/**
- * The reconnect loop of consume, tail and consume --exec: runs `once` per connection and,
- * after a lost one, again up to `retries` times in a row (reset once a run made progress),
- * waiting reconnectDelayMs between attempts. `pause` may end a wait early (a Ctrl-C); the
- * next `once` then sees why. Resolves to the last run's outcome.
- */
-export async function reconnecting<Run extends ConnectionRun>(
-  retries: number,
-  once: (reconnects: number) => Promise<Run>,
-  hooks: {
-    warn(lost: UnreachableError, attempt: number): void;
-    pause?(ms: number): Promise<void>;
-  },
-): Promise<Run> {
-  let attempts = 0;
-  for (let reconnects = 0; ; reconnects += 1) {
-    const run = await once(reconnects);
-    if (run.progressed) attempts = 0;
-    if (!run.lost || attempts >= retries) return run;
-    attempts += 1;
-    hooks.warn(run.lost, attempts);
-    const ms = reconnectDelayMs(attempts);
-    await (hooks.pause ? hooks.pause(ms) : new Promise((resolve) => setTimeout(resolve, ms)));
-  }
 }

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import type { ReceivedMessage } from '../broker/envelope.js';
+import { DEFAULT_RETRIES } from '../broker/reconnect.js';
 import type { Session } from '../broker/session.js';
 import { NotDeliveredError, UsageError, WarrenError } from '../errors.js';
 import { lineForwarder } from '../exec/childOutput.js';
@@ -161,9 +162,6 @@ function startTrigger(
  * Watches exchanges without taking anything from anyone: a queue of warren's own, bound to
  * each source, read as consume reads (formats, --count, --timeout), with --match filtering.
  */
-/** How often in a row a tail reconnects after losing its connection before it gives up (exit 69). */
-const RECONNECTS = 5;
-
 export async function tail(options: TailOptions, context: CommandContext): Promise<void> {
   let match: ((message: ReceivedMessage) => boolean) | undefined;
   if (options.matches.length > 0) {
@@ -198,7 +196,7 @@ export async function tail(options: TailOptions, context: CommandContext): Promi
         sourceLabel,
         // A lost connection (or a broker not back yet) is worth another try; a tail has
         // nothing to lose but the messages published while it was away, and says so.
-        retries: RECONNECTS,
+        retries: DEFAULT_RETRIES,
         lostNote: 'messages published meanwhile may be missed',
         failure: triggerFailure,
         onReady: () => {
