@@ -3,9 +3,10 @@ import { reconnecting } from '../broker/reconnect.js';
 import type { Browser, Consumption, DeliveredMessage, Session } from '../broker/session.js';
 import { notAStreamQueue, refusesStreamOffset, STREAM_OFFSET_HEADER } from '../broker/streamQueue.js';
 import type { AckMode, Format } from '../choices.js';
+import { consumerCancelled } from '../consume/cancelled.js';
 import { formatDuration } from '../duration.js';
 import {
-  BrokerRefusedError,
+  type BrokerRefusedError,
   InterruptedError,
   TimeoutError,
   UnreachableError,
@@ -423,9 +424,7 @@ async function stream(
       () =>
         run.stopper.stop({
           kind: 'failed',
-          error: new BrokerRefusedError(
-            `the broker cancelled the consumer on '${options.queue}' (queue deleted?)`,
-          ),
+          error: consumerCancelled(options.queue),
         }),
     );
     options.onReady?.();

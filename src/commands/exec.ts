@@ -4,14 +4,9 @@ import { encodableHeaders, verbatimHeaders } from '../broker/fieldTable.js';
 import { PublishFlow } from '../broker/publishFlow.js';
 import { reconnecting } from '../broker/reconnect.js';
 import { type Consumption, type DeliveredMessage, DIRECT_REPLY_TO, type Session } from '../broker/session.js';
+import { consumerCancelled } from '../consume/cancelled.js';
 import { formatDuration } from '../duration.js';
-import {
-  BrokerRefusedError,
-  InterruptedError,
-  TimeoutError,
-  UnreachableError,
-  WarrenError,
-} from '../errors.js';
+import { InterruptedError, TimeoutError, UnreachableError, WarrenError } from '../errors.js';
 import { Commits } from '../exec/commits.js';
 import { handlerEnv } from '../exec/handlerEnv.js';
 import { type HandlerRun, runHandler } from '../exec/handlerProcess.js';
@@ -319,9 +314,7 @@ export async function exec(options: ExecOptions, context: CommandContext): Promi
       () =>
         ended.stop({
           kind: 'failed',
-          error: new BrokerRefusedError(
-            `the broker cancelled the consumer on '${options.queue}' (queue deleted?)`,
-          ),
+          error: consumerCancelled(options.queue),
         }),
     );
     consumed();

@@ -6,7 +6,8 @@ import {
   refusesStreamOffset,
   STREAM_OFFSET_HEADER,
 } from '../broker/streamQueue.js';
-import { BrokerRefusedError } from '../errors.js';
+import { consumerCancelled } from '../consume/cancelled.js';
+import type { BrokerRefusedError } from '../errors.js';
 import { IDLE, ItemBuffer } from './itemBuffer.js';
 import { existingQueue, type ReplayItem, type ReplaySource } from './source.js';
 
@@ -64,7 +65,7 @@ async function probe(
         clearTimeout(idle);
         idle = setTimeout(() => settle(greatest), 250);
       },
-      () => settle(new BrokerRefusedError(`the broker cancelled the consumer on '${queue}'`)),
+      () => settle(consumerCancelled(queue)),
     );
     const outcome = await result;
     if (outcome instanceof Error) throw outcome;
@@ -144,7 +145,7 @@ export async function openStreamSource(
         buffer.push(message);
         if (at >= last) stop();
       },
-      () => buffer.fail(new BrokerRefusedError(`the broker cancelled the consumer on '${queue}'`)),
+      () => buffer.fail(consumerCancelled(queue)),
     );
   }
   // Progress: from the first offset handed out to the last one wanted.

@@ -574,6 +574,25 @@ describe('replay --from-stream', () => {
     expect(bodies(await takeAllFast(broker.connection, out))).toEqual(['new-1', 'new-2']);
   });
 
+  it('a stream deleted while the replay waits for it: exit 5, in the words consume uses', async () => {
+    const own = await filledStream('rs-deleted', 1);
+    const child = startWarren(['-v', 'replay', '--from-stream', own, '--offset', 'next', '-e', '', '-k', own]);
+    const done = collect(child);
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    await eventually(
+      async () => /consuming from '[^']+' as \S+ \(prefetch (?!1\))\d+\)/.test(stderr),
+      10_000,
+    );
+    await broker.channel.deleteQueue(own);
+    const result = await done;
+    expect(result.code, result.stderr).toBe(5);
+    expect(result.stderr).toContain(`the broker cancelled the consumer on '${own}' (queue deleted?)`);
+    expect(hasStackTrace(result.stderr)).toBe(false);
+  });
+
   it('replaying into the exchange that feeds the stream does not loop', async () => {
     const fanout = await broker.exchange('rs-loop-f', 'fanout');
     const looped = await broker.queue('rs-loop', { durable: true, arguments: { 'x-queue-type': 'stream' } });
