@@ -5,6 +5,7 @@ import { PublishFlow } from '../broker/publishFlow.js';
 import { reconnecting } from '../broker/reconnect.js';
 import { type Consumption, type DeliveredMessage, DIRECT_REPLY_TO, type Session } from '../broker/session.js';
 import { consumerCancelled } from '../consume/cancelled.js';
+import { idleTimer, Stopper } from '../consume/stop.js';
 import { formatDuration } from '../duration.js';
 import { InterruptedError, TimeoutError, UnreachableError, WarrenError } from '../errors.js';
 import { Commits } from '../exec/commits.js';
@@ -15,7 +16,6 @@ import { type StopSignal, watchStopSignals } from '../ui/signals.js';
 import type { Spinner } from '../ui/spinner.js';
 import { humanLine } from '../ui/terminalText.js';
 import type { CommandContext } from './context.js';
-import { idleTimer, Stopper } from './runControl.js';
 
 export interface ExecOptions {
   queue: string;

@@ -87,7 +87,6 @@ export const tailCommand = defineCommand({
       output: {
         count: f.count,
         timeoutMs: f.timeout,
-        prefetch: 1000,
         format: format(f.format),
         template: f.template,
         full: f.full,

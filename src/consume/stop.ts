@@ -1,4 +1,4 @@
-/** What consume and consume --exec share to end a run: the first stop reason, an idle timer. */
+/** What consume, tail and consume --exec share to end a run: the first stop reason, an idle timer. */
 
 /** Waits until something stops the run; the first reason wins. */
 export class Stopper<Reason> {
