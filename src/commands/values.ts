@@ -178,6 +178,3 @@ export function positiveNumber(value: string): number {
   if (!(n > 0)) throw new InvalidArgumentError(`expected a number above 0, got '${value}'`);
   return n;
 }
-
-/** Reconnection attempts in a row after a lost connection (publish, consume). */
-export const DEFAULT_RETRIES = 5;

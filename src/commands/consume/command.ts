@@ -1,10 +1,12 @@
 /** `warren consume QUEUE`: print messages, acked once written; `--exec` runs a handler per message. */
+
+import { DEFAULT_RETRIES } from '../../broker/reconnect.js';
 import { ACK_MODES, FORMATS } from '../../choices.js';
 import { UsageError } from '../../errors.js';
 import type { ConsumeOptions } from '../consume.js';
 import { choice, defineCommand, option, required, swtch, withDefault } from '../define.js';
 import type { ExecOptions } from '../exec.js';
-import { brokerName, DEFAULT_RETRIES, integer, timerDuration } from '../values.js';
+import { brokerName, integer, timerDuration } from '../values.js';
 
 const EXEC_ONLY = [
   'onFailure',

@@ -1,5 +1,6 @@
 /** `warren publish`: one message, or many from stdin or a file; `--rpc` sends a request. */
 import type { MessageProperties } from '../../broker/envelope.js';
+import { DEFAULT_RETRIES } from '../../broker/reconnect.js';
 import { FORMATS, INPUT_MODES } from '../../choices.js';
 import { UsageError } from '../../errors.js';
 import {
@@ -16,7 +17,6 @@ import type { PublishOptions } from '../publish.js';
 import type { RpcOptions } from '../rpc.js';
 import {
   brokerName,
-  DEFAULT_RETRIES,
   duration,
   integer,
   parseHeaderFlags,
