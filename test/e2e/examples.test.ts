@@ -292,3 +292,32 @@ describe('the console sessions the docs show', () => {
     await broker.channel.deleteExchange(orders);
   });
 });
+
+describe('the request/reply of docs/handlers.md', () => {
+  it('answers: the server upper-cases, the client prints HELLO', async () => {
+    const queue = await broker.queue('rpc-upper', { arguments: { 'x-expires': 120_000 } });
+    const [block] = blocksUnder('docs/handlers.md', '## Request/reply');
+    const lines = shellLines(block as CodeBlock).map(({ text }) => renamed(text, { 'rpc.upper': queue }));
+    expect(lines[0]).toMatch(/&\s+#/); // the server runs in the background: stopped below
+
+    const steps = await runSteps([...lines, 'kill %1; wait'], workDir());
+
+    const client = stepRunning(steps, /--rpc/);
+    const prints = /# prints (\S+)/.exec(client.text)?.[1];
+    expect({ code: client.code, stdout: client.stdout }).toEqual({ code: 0, stdout: `${prints}\n` });
+    expect(await broker.messageCount(queue)).toBe(0);
+  });
+});
+
+describe('the README set-up', () => {
+  it('publishes its first event with confirms (npx warren, inside the clone)', async () => {
+    const [block] = blocksUnder('README.md', '## Set-up');
+    const [line] = shellLines(block as CodeBlock).filter(({ text }) => /npx warren/.test(text));
+    const command = (line?.text ?? '').replace(/^npm ci && /, ''); // the install is done
+    const result = await runShell(command, { env: { PATH: path } });
+    expect({ code: result.code, stderr: result.stderr }).toEqual({
+      code: 0,
+      stderr: expect.stringMatching(/^published 1, confirmed 1, returned 0, nacked 0/),
+    });
+  });
+});
