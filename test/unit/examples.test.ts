@@ -23,7 +23,8 @@ import {
  * Every warren command line shown to users (the examples of each command's help, and the
  * shell blocks of README.md and docs/) parses: no flag that does not exist, no value a flag
  * refuses, no rule broken. A line marked `# exit 2` shows a usage error on purpose, and must
- * fail to parse.
+ * fail to parse. A synopsis (`warren purge [--json] QUEUE`) is no command line: it goes in a
+ * ```text block, which is not read.
  */
 
 // The docs' profile examples name `staging`: a config file that has it, as the line before
