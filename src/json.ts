@@ -76,90 +76,117 @@ export function jsonSyntaxError(
   text: string,
   unit = 'file',
 ): { offset: number; problem: string } | undefined {
-  let at = 0;
-  class Stop {
-    constructor(readonly problem: string) {}
-  }
-  const space = () => {
-    while (at < text.length && ' \t\n\r'.includes(text[at] as string)) at += 1;
-  };
-  const expect = (what: string): never => {
-    if (at >= text.length) throw new Stop(`the ${unit} ends where ${what} should be`);
-    throw new Stop(`expected ${what}`);
-  };
-  const string = () => {
-    at += 1;
-    while (at < text.length && text[at] !== '"') {
-      if (text.charCodeAt(at) < 0x20)
-        throw new Stop('a string may not hold a line break or control character');
-      if (text[at] === '\\') {
-        at += 1;
-        if (text[at] === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(at + 1, at + 5))) throw new Stop('\\u needs 4 hex digits');
-          at += 4;
-        } else if (!'"\\/bfnrt'.includes(text[at] ?? 'x')) throw new Stop('unknown escape in a string');
-      }
-      at += 1;
-    }
-    if (at >= text.length) throw new Stop('a string is not closed');
-    at += 1;
-  };
-  const key = () => {
-    space();
-    if (text[at] !== '"') expect('a key in double quotes');
-    string();
-    space();
-    if (text[at] !== ':') expect("':' after the key");
-    at += 1;
-  };
-  /** The closing bracket of each array or object open around `at`. */
-  const open: string[] = [];
-  /** Reads one value; for an array or object, only up to its first item (or its end). */
-  const value = (): void => {
-    space();
-    const c = text[at];
-    if (c === '{' || c === '[') {
-      if (open.length >= MAX_JSON_DEPTH) throw new Stop(TOO_DEEP);
-      const close = c === '{' ? '}' : ']';
-      at += 1;
-      space();
-      if (text[at] === close) {
-        at += 1;
-        return;
-      }
-      open.push(close);
-      if (close === '}') key();
-      value();
-    } else if (c === '"') string();
-    else {
-      const literal = /^(true|false|null|-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?)/.exec(
-        text.slice(at, at + 400),
-      );
-      if (!literal) expect('a value (text goes in double quotes)');
-      else at += literal[0].length;
-    }
-  };
+  const reader = new JsonSyntaxReader(text, unit);
   try {
-    value();
-    // After each value: the next item of the innermost open array or object, or its end.
-    while (open.length > 0) {
-      const close = open.at(-1) as string;
-      space();
-      if (text[at] === ',') {
-        at += 1;
-        if (close === '}') key();
-        value();
-      } else if (text[at] === close) {
-        at += 1;
-        open.pop();
-      } else expect(`',' or '${close}'`);
-    }
-    space();
-    if (at < text.length) throw new Stop('unexpected text after the end');
+    reader.document();
     return undefined;
   } catch (error) {
-    if (!(error instanceof Stop)) throw error;
-    return { offset: at, problem: error.problem };
+    if (!(error instanceof SyntaxStop)) throw error;
+    return { offset: reader.at, problem: error.problem };
+  }
+}
+
+/** What JsonSyntaxReader throws at the first thing wrong; `at` is then where. */
+class SyntaxStop {
+  constructor(readonly problem: string) {}
+}
+
+/** jsonSyntaxError's reader: `at` moves through the text; each method throws SyntaxStop. */
+class JsonSyntaxReader {
+  at = 0;
+  /** The closing bracket of each array or object open around `at`. */
+  private readonly open: string[] = [];
+
+  constructor(
+    private readonly text: string,
+    private readonly unit: string,
+  ) {}
+
+  document(): void {
+    const { text } = this;
+    this.value();
+    // After each value: the next item of the innermost open array or object, or its end.
+    while (this.open.length > 0) {
+      const close = this.open.at(-1) as string;
+      this.space();
+      if (text[this.at] === ',') {
+        this.at += 1;
+        if (close === '}') this.key();
+        this.value();
+      } else if (text[this.at] === close) {
+        this.at += 1;
+        this.open.pop();
+      } else this.expect(`',' or '${close}'`);
+    }
+    this.space();
+    if (this.at < text.length) throw new SyntaxStop('unexpected text after the end');
+  }
+
+  private space(): void {
+    const { text } = this;
+    while (this.at < text.length && ' \t\n\r'.includes(text[this.at] as string)) this.at += 1;
+  }
+
+  private expect(what: string): never {
+    if (this.at >= this.text.length) throw new SyntaxStop(`the ${this.unit} ends where ${what} should be`);
+    throw new SyntaxStop(`expected ${what}`);
+  }
+
+  private string(): void {
+    const { text } = this;
+    this.at += 1;
+    while (this.at < text.length && text[this.at] !== '"') {
+      if (text.charCodeAt(this.at) < 0x20)
+        throw new SyntaxStop('a string may not hold a line break or control character');
+      if (text[this.at] === '\\') {
+        this.at += 1;
+        if (text[this.at] === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(this.at + 1, this.at + 5)))
+            throw new SyntaxStop('\\u needs 4 hex digits');
+          this.at += 4;
+        } else if (!'"\\/bfnrt'.includes(text[this.at] ?? 'x'))
+          throw new SyntaxStop('unknown escape in a string');
+      }
+      this.at += 1;
+    }
+    if (this.at >= text.length) throw new SyntaxStop('a string is not closed');
+    this.at += 1;
+  }
+
+  private key(): void {
+    this.space();
+    if (this.text[this.at] !== '"') this.expect('a key in double quotes');
+    this.string();
+    this.space();
+    if (this.text[this.at] !== ':') this.expect("':' after the key");
+    this.at += 1;
+  }
+
+  /** Reads one value; for an array or object, only up to its first item (or its end). */
+  private value(): void {
+    const { text } = this;
+    this.space();
+    const c = text[this.at];
+    if (c === '{' || c === '[') {
+      if (this.open.length >= MAX_JSON_DEPTH) throw new SyntaxStop(TOO_DEEP);
+      const close = c === '{' ? '}' : ']';
+      this.at += 1;
+      this.space();
+      if (text[this.at] === close) {
+        this.at += 1;
+        return;
+      }
+      this.open.push(close);
+      if (close === '}') this.key();
+      this.value();
+    } else if (c === '"') this.string();
+    else {
+      const literal = /^(true|false|null|-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?)/.exec(
+        text.slice(this.at, this.at + 400),
+      );
+      if (!literal) this.expect('a value (text goes in double quotes)');
+      else this.at += literal[0].length;
+    }
   }
 }
 
