@@ -269,6 +269,7 @@ class Parser {
     }
   }
 
+  /** The field an expression starts with, read from `pos`, with the label it is named by. */
   field(): Field & { label: string } {
     const start = this.pos;
     const root = this.root();
@@ -286,80 +287,96 @@ class Parser {
       case 'bodySize':
         this.noSubfields(root);
         return { label: root, get: (c) => c.message.body.length, text: plainText, alwaysPresent: true };
-      case 'body': {
-        const keys = this.steps();
-        if (keys.length === 0) return { label: root, get: bodyText, text: plainText, alwaysPresent: true };
-        return {
-          label: this.expr.slice(start, this.pos),
-          get: (c) => {
-            const json = bodyJson(c);
-            return json === NOT_JSON ? NOT_JSON : walk(json, keys, false);
-          },
-          text: plainText,
-          alwaysPresent: false,
-        };
-      }
-      case 'properties': {
-        if (this.peek() !== '.')
-          this.fail("expected '.' and a property name after 'properties'", PROPERTIES_HINT);
-        this.pos += 1;
-        const name = this.name();
-        if (name === '') this.fail("expected a property name after 'properties.'", PROPERTIES_HINT);
-        const guess = unknownProperty(name);
-        if (guess !== undefined) this.fail(`unknown property '${name}'${guess}`, PROPERTIES_HINT);
-        this.noSubfields(`properties.${name}`);
-        return {
-          label: `properties.${name}`,
-          get: (c) => {
-            const value = (c.message.properties as Record<string, unknown>)[name];
-            return value === undefined || value === null ? ABSENT : value;
-          },
-          text: plainText,
-          alwaysPresent: false,
-        };
-      }
-      case 'headers': {
-        if (this.peek() !== '.') this.fail("expected '.' and a header name after 'headers'");
-        this.pos += 1;
-        if (this.peek() === '"') {
-          const name = this.quoted();
-          const keys = this.steps();
-          return {
-            label: this.expr.slice(start, this.pos),
-            get:
-              keys.length === 0
-                ? (c) => header(c, name)
-                : (c) => {
-                    const value = header(c, name);
-                    return value === ABSENT ? ABSENT : walk(value, keys, true);
-                  },
-            text: headerText,
-            alwaysPresent: false,
-          };
-        }
-        const nameStart = this.pos;
-        while (!this.atEnd() && !this.atOperator()) {
-          if (this.peek() === '"' || SPACE.test(this.peek() as string)) this.unexpected();
-          this.pos += 1;
-        }
-        const name = this.expr.slice(nameStart, this.pos);
-        if (name === '') this.fail("expected a header name after 'headers.'");
-        return {
-          label: `headers.${name}`,
-          get: (c) => header(c, name),
-          text: headerText,
-          alwaysPresent: false,
-        };
-      }
-      default: {
-        if (root === '') {
-          if (this.atEnd()) this.fail("expected a field after '!'");
-          this.unexpected();
-        }
-        const guess = ROOTS.find((r) => r.toLowerCase() === root.toLowerCase());
-        return this.fail(`unknown field '${root}'${guess ? ` (did you mean '${guess}'?)` : ''}`, FIELDS_HINT);
-      }
+      case 'body':
+        return this.bodyField(start);
+      case 'properties':
+        return this.propertiesField();
+      case 'headers':
+        return this.headersField(start);
+      default:
+        return this.unknownField(root);
     }
+  }
+
+  /** `body`, or `body` and steps into its JSON. */
+  private bodyField(start: number): Field & { label: string } {
+    const keys = this.steps();
+    if (keys.length === 0) return { label: 'body', get: bodyText, text: plainText, alwaysPresent: true };
+    return {
+      label: this.expr.slice(start, this.pos),
+      get: (c) => {
+        const json = bodyJson(c);
+        return json === NOT_JSON ? NOT_JSON : walk(json, keys, false);
+      },
+      text: plainText,
+      alwaysPresent: false,
+    };
+  }
+
+  /** `properties.<name>`, `pos` just after `properties`. */
+  private propertiesField(): Field & { label: string } {
+    if (this.peek() !== '.')
+      this.fail("expected '.' and a property name after 'properties'", PROPERTIES_HINT);
+    this.pos += 1;
+    const name = this.name();
+    if (name === '') this.fail("expected a property name after 'properties.'", PROPERTIES_HINT);
+    const guess = unknownProperty(name);
+    if (guess !== undefined) this.fail(`unknown property '${name}'${guess}`, PROPERTIES_HINT);
+    this.noSubfields(`properties.${name}`);
+    return {
+      label: `properties.${name}`,
+      get: (c) => {
+        const value = (c.message.properties as Record<string, unknown>)[name];
+        return value === undefined || value === null ? ABSENT : value;
+      },
+      text: plainText,
+      alwaysPresent: false,
+    };
+  }
+
+  /** `headers.name` (a bare name takes any character but quotes and spaces) or `headers."name"` and steps. */
+  private headersField(start: number): Field & { label: string } {
+    if (this.peek() !== '.') this.fail("expected '.' and a header name after 'headers'");
+    this.pos += 1;
+    if (this.peek() === '"') {
+      const name = this.quoted();
+      const keys = this.steps();
+      return {
+        label: this.expr.slice(start, this.pos),
+        get:
+          keys.length === 0
+            ? (c) => header(c, name)
+            : (c) => {
+                const value = header(c, name);
+                return value === ABSENT ? ABSENT : walk(value, keys, true);
+              },
+        text: headerText,
+        alwaysPresent: false,
+      };
+    }
+    const nameStart = this.pos;
+    while (!this.atEnd() && !this.atOperator()) {
+      if (this.peek() === '"' || SPACE.test(this.peek() as string)) this.unexpected();
+      this.pos += 1;
+    }
+    const name = this.expr.slice(nameStart, this.pos);
+    if (name === '') this.fail("expected a header name after 'headers.'");
+    return {
+      label: `headers.${name}`,
+      get: (c) => header(c, name),
+      text: headerText,
+      alwaysPresent: false,
+    };
+  }
+
+  /** No field is named `root`: says what was wrong, with the closest root if only its case differs. */
+  private unknownField(root: string): never {
+    if (root === '') {
+      if (this.atEnd()) this.fail("expected a field after '!'");
+      this.unexpected();
+    }
+    const guess = ROOTS.find((r) => r.toLowerCase() === root.toLowerCase());
+    return this.fail(`unknown field '${root}'${guess ? ` (did you mean '${guess}'?)` : ''}`, FIELDS_HINT);
   }
 }
 
