@@ -35,84 +35,114 @@ export async function openQueueSource(
   queue: string,
   options: { prefetch: number },
 ): Promise<ReplaySource> {
-  const snapshot = await readyCount(session, queue);
-  const window = Math.max(1, Math.min(options.prefetch, snapshot));
-  const buffer = new ItemBuffer<DeliveredMessage>();
-  let delivered = 0;
-  let handedOut = 0;
-  let held = 0;
-  let heldByConsumer = 0;
-  let resubscribing: Promise<void> | undefined;
-  let consumption: Consumption | undefined;
+  const source = new QueueSource(session, queue, await readyCount(session, queue), options.prefetch);
+  await source.subscribe();
+  return source;
+}
 
-  const stopConsuming = () => {
-    buffer.end();
-    // After a re-subscription under way, or it would start a consumer after this one ended.
-    void (resubscribing ?? Promise.resolve()).then(() => consumption?.cancel()).catch(() => {});
-  };
-  // Even a queue that looks empty is consumed from, so that a stream (whose count may read 0)
-  // is refused rather than replayed as empty.
-  consumption = await session.consume(
-    queue,
-    { prefetch: window, noAck: false },
-    (message) => {
-      // Beyond the snapshot: left unacked, so it goes back when the run ends.
-      if (delivered >= snapshot) return;
-      delivered += 1;
-      buffer.push(message);
-      if (delivered >= snapshot) stopConsuming();
-    },
-    () => buffer.fail(consumerCancelled(queue)),
-  );
-  if (snapshot === 0) stopConsuming();
+/** openQueueSource's source: takes `snapshot` messages from the queue, acking each once confirmed. */
+class QueueSource implements ReplaySource {
+  readonly label: string;
+  private readonly window: number;
+  private readonly buffer = new ItemBuffer<DeliveredMessage>();
+  private delivered = 0;
+  private handedOut = 0;
+  private held = 0;
+  private heldByConsumer = 0;
+  private resubscribing: Promise<void> | undefined;
+  private consumption: Consumption | undefined;
 
-  async function* batches(): AsyncGenerator<ReplayItem[]> {
+  constructor(
+    private readonly session: Session,
+    private readonly queue: string,
+    private readonly snapshot: number,
+    prefetch: number,
+  ) {
+    this.label = `queue '${queue}'`;
+    this.window = Math.max(1, Math.min(prefetch, snapshot));
+  }
+
+  async subscribe(): Promise<void> {
+    const { queue, buffer } = this;
+    // Even a queue that looks empty is consumed from, so that a stream (whose count may read 0)
+    // is refused rather than replayed as empty.
+    this.consumption = await this.session.consume(
+      queue,
+      { prefetch: this.window, noAck: false },
+      (message) => this.deliver(message),
+      () => buffer.fail(consumerCancelled(queue)),
+    );
+    if (this.snapshot === 0) this.stop();
+  }
+
+  private deliver(message: DeliveredMessage): void {
+    // Beyond the snapshot: left unacked, so it goes back when the run ends.
+    if (this.delivered >= this.snapshot) return;
+    this.delivered += 1;
+    this.buffer.push(message);
+    if (this.delivered >= this.snapshot) this.stop();
+  }
+
+  async *batches(): AsyncGenerator<ReplayItem[]> {
     for (;;) {
-      const message = await buffer.next(DRAIN_CHECK_MS);
+      const message = await this.buffer.next(DRAIN_CHECK_MS);
       if (message === undefined) return;
       if (message === IDLE) {
         // Fewer than the snapshot came (another consumer took some, or they expired).
-        if ((await readyCount(session, queue)) === 0) stopConsuming();
+        if ((await readyCount(this.session, this.queue)) === 0) this.stop();
         continue;
       }
-      yield [message, ...buffer.takeAll()].map((m) => {
-        handedOut += 1;
-        return itemFrom(m, handedOut, m.deliveryTag);
+      yield [message, ...this.buffer.takeAll()].map((m) => {
+        this.handedOut += 1;
+        return itemFrom(m, this.handedOut, m.deliveryTag);
       });
     }
   }
 
-  const keep = () => {
-    held += 1;
-    heldByConsumer += 1;
+  total(): number | undefined {
+    return this.snapshot === 0 ? undefined : this.snapshot;
+  }
+
+  settle(ref: number, outcome: ItemOutcome): void {
+    if (outcome === 'confirmed') this.consumption?.ack(ref, false);
+    else this.keep();
+  }
+
+  private keep(): void {
+    this.held += 1;
+    this.heldByConsumer += 1;
     // Held messages use up the consumer's prefetch window; a fresh consumer gets a whole one.
-    if (heldByConsumer * 2 >= window && !resubscribing && !buffer.isEnded && consumption) {
-      heldByConsumer = 0;
-      resubscribing = consumption
+    if (
+      this.heldByConsumer * 2 >= this.window &&
+      !this.resubscribing &&
+      !this.buffer.isEnded &&
+      this.consumption
+    ) {
+      this.heldByConsumer = 0;
+      this.resubscribing = this.consumption
         .resubscribe()
-        .catch((error: Error) => buffer.fail(error))
+        .catch((error: Error) => this.buffer.fail(error))
         .finally(() => {
-          resubscribing = undefined;
+          this.resubscribing = undefined;
         });
     }
-  };
+  }
 
-  return {
-    label: `queue '${queue}'`,
-    batches,
-    total: () => (snapshot === 0 ? undefined : snapshot),
-    settle: (ref: number, outcome: ItemOutcome) => {
-      if (outcome === 'confirmed') consumption?.ack(ref, false);
-      else keep();
-    },
-    stop: stopConsuming,
-    close: async () => {
-      stopConsuming();
-      await resubscribing;
-      await consumption?.cancel();
-    },
-    notes: () => (held > 0 ? [`${held} left in ${`'${queue}'`}`] : []),
-  };
+  stop(): void {
+    this.buffer.end();
+    // After a re-subscription under way, or it would start a consumer after this one ended.
+    void (this.resubscribing ?? Promise.resolve()).then(() => this.consumption?.cancel()).catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    this.stop();
+    await this.resubscribing;
+    await this.consumption?.cancel();
+  }
+
+  notes(): string[] {
+    return this.held > 0 ? [`${this.held} left in ${`'${this.queue}'`}`] : [];
+  }
 }
 
 /** --dry-run: looks at the same messages with basic.get and takes none of them. */
