@@ -94,6 +94,20 @@ export async function openStreamSource(
   options: { prefetch: number },
 ): Promise<ReplaySource> {
   await existingQueue(session, queue);
+  const source = new StreamSource(session, queue, range, await streamBounds(session, queue, range));
+  await source.attach(options.prefetch);
+  return source;
+}
+
+/**
+ * The last offset a replay of `range` takes (infinite when live, from `next`), and whether the
+ * stream is empty, found by probing before the replay attaches.
+ */
+async function streamBounds(
+  session: Session,
+  queue: string,
+  range: StreamRange,
+): Promise<{ last: number; empty: boolean }> {
   // One message at most is held (then given back) should this not be a stream.
   const lastChunk = await probe(session, queue, 'last', 'first', 1);
   const live = range.start === 'next';
@@ -108,53 +122,87 @@ export async function openStreamSource(
     const boundary = await probe(session, queue, range.until.time, 'first', 1);
     if (boundary !== undefined) last = Math.min(last, boundary - 1);
   }
-  const from =
-    typeof range.start === 'object' &&
+  return { last, empty };
+}
+
+/** The offset a range starts at when it names one (an int64), else undefined. */
+function startOffset(range: StreamRange): number | undefined {
+  return typeof range.start === 'object' &&
     range.start !== null &&
     (range.start as { '!'?: string })['!'] === 'int64'
-      ? Number((range.start as { value: unknown }).value)
-      : undefined;
+    ? Number((range.start as { value: unknown }).value)
+    : undefined;
+}
 
-  const buffer = new ItemBuffer<DeliveredMessage>();
-  let consumption: Consumption | undefined;
-  let seen = 0;
+/** openStreamSource's source: one consumer on the stream, from the range's start to `last`. */
+class StreamSource implements ReplaySource {
+  readonly label: string;
+  private readonly buffer = new ItemBuffer<DeliveredMessage>();
+  private readonly from: number | undefined;
+  private readonly last: number;
+  private readonly empty: boolean;
+  private consumption: Consumption | undefined;
+  private seen = 0;
   /** Whether the consumer got anything at all, even offsets passed over. */
-  let attached = false;
-  const stop = () => {
-    buffer.end();
-    consumption?.cancel().catch(() => {});
-  };
-  if (empty || last < (from ?? 0)) buffer.end();
-  else {
-    let checked = false;
-    consumption = await session.consume(
+  private attached = false;
+  /** Whether a delivery has shown this is a stream (it carried an offset). */
+  private checked = false;
+  /** Progress: from the first offset handed out to the last one wanted. */
+  private firstAt: number | undefined;
+
+  constructor(
+    private readonly session: Session,
+    private readonly queue: string,
+    private readonly range: StreamRange,
+    bounds: { last: number; empty: boolean },
+  ) {
+    const until = range.untilText === undefined ? '' : ` until ${range.untilText}`;
+    this.label = `stream '${queue}' (from ${range.startText}${until})`;
+    this.from = startOffset(range);
+    this.last = bounds.last;
+    this.empty = bounds.empty;
+  }
+
+  async attach(prefetch: number): Promise<void> {
+    const { buffer, queue } = this;
+    if (this.empty || this.last < (this.from ?? 0)) {
+      buffer.end();
+      return;
+    }
+    this.consumption = await this.session.consume(
       queue,
-      { prefetch: options.prefetch, noAck: false, arguments: { [STREAM_OFFSET_HEADER]: range.start } },
-      (message) => {
-        attached = true;
-        if (buffer.isEnded) return;
-        const at = offsetOf(message.headers);
-        if (at === undefined && !checked) return buffer.fail(notAStream(queue));
-        checked = true;
-        // A consumer attaches at a chunk: offsets before the one asked for are passed over.
-        if (at === undefined || (from !== undefined && at < from) || at > last) {
-          consumption?.ack(message.deliveryTag, false);
-          if (at !== undefined && at > last) stop();
-          return;
-        }
-        buffer.push(message);
-        if (at >= last) stop();
-      },
+      { prefetch, noAck: false, arguments: { [STREAM_OFFSET_HEADER]: this.range.start } },
+      (message) => this.deliver(message),
       () => buffer.fail(consumerCancelled(queue)),
     );
   }
-  // Progress: from the first offset handed out to the last one wanted.
-  let firstAt: number | undefined;
 
-  const itemOf = (message: DeliveredMessage): ReplayItem => {
-    seen += 1;
+  private deliver(message: DeliveredMessage): void {
+    const { buffer, from, last } = this;
+    this.attached = true;
+    if (buffer.isEnded) return;
     const at = offsetOf(message.headers);
-    firstAt ??= at;
+    if (at === undefined && !this.checked) {
+      buffer.fail(notAStream(this.queue));
+      return;
+    }
+    this.checked = true;
+    // A consumer attaches at a chunk: offsets before the one asked for are passed over.
+    if (at === undefined || (from !== undefined && at < from) || at > last) {
+      this.consumption?.ack(message.deliveryTag, false);
+      if (at !== undefined && at > last) this.stop();
+      return;
+    }
+    buffer.push(message);
+    if (at >= last) this.stop();
+  }
+
+  private itemOf(message: DeliveredMessage): ReplayItem {
+    this.seen += 1;
+    const { seen } = this;
+    const at = offsetOf(message.headers);
+    this.firstAt ??= at;
+    const { firstAt } = this;
     const headers = { ...message.headers };
     // The stream stamps its offset on each delivery; it was not part of what was published.
     delete headers[STREAM_OFFSET_HEADER];
@@ -171,35 +219,45 @@ export async function openStreamSource(
       ref: message.deliveryTag,
       position: at === undefined || firstAt === undefined ? seen : at - firstAt + 1,
     };
-  };
+  }
 
-  async function* batches(): AsyncGenerator<ReplayItem[]> {
+  async *batches(): AsyncGenerator<ReplayItem[]> {
     for (;;) {
       // A start beyond the range (a time still to come, an offset past --until) attaches the
       // consumer after the end: nothing ever comes, and the range is empty. As for the
       // probes, a stream that sends nothing within a second has nothing there.
-      const wait = Number.isFinite(last) && !attached ? ATTACH_WAIT_MS : undefined;
-      const message = await buffer.next(wait);
+      const wait = Number.isFinite(this.last) && !this.attached ? ATTACH_WAIT_MS : undefined;
+      const message = await this.buffer.next(wait);
       if (message === IDLE) {
-        if (attached) continue;
-        stop();
+        if (this.attached) continue;
+        this.stop();
         return;
       }
       if (message === undefined) return;
-      yield [message, ...buffer.takeAll()].map(itemOf);
+      yield [message, ...this.buffer.takeAll()].map((m) => this.itemOf(m));
     }
   }
 
-  const until = range.untilText === undefined ? '' : ` until ${range.untilText}`;
-  return {
-    label: `stream '${queue}' (from ${range.startText}${until})`,
-    batches,
-    total: () => (firstAt === undefined || !Number.isFinite(last) ? undefined : last - firstAt + 1),
-    settle: (ref) => consumption?.ack(ref, false),
-    stop,
-    close: async () => {
-      stop();
-    },
-    notes: () => (empty ? [`stream '${queue}' is empty`] : []),
-  };
+  total(): number | undefined {
+    return this.firstAt === undefined || !Number.isFinite(this.last)
+      ? undefined
+      : this.last - this.firstAt + 1;
+  }
+
+  settle(ref: number): void {
+    this.consumption?.ack(ref, false);
+  }
+
+  stop(): void {
+    this.buffer.end();
+    this.consumption?.cancel().catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    this.stop();
+  }
+
+  notes(): string[] {
+    return this.empty ? [`stream '${this.queue}' is empty`] : [];
+  }
 }
