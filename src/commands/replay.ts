@@ -194,79 +194,139 @@ async function replayItems(
   context: CommandContext,
   match: ((message: ReplayItem['message']) => boolean) | undefined,
 ): Promise<void> {
-  const stdout = context.io.stdout;
-  let wakeSleeper: (() => void) | undefined;
-  const stop = () => {
-    source.stop();
-    wakeSleeper?.();
-  };
-  const disposeSignals = watchStopSignals((signal) => {
-    state.stoppedBy = signal;
-    stop();
-  });
-  const onOutputError = (error: Error) => {
-    state.outputFailure ??= error;
-    stop();
-  };
-  stdout.on('error', onOutputError);
-  const flow =
-    options.dryRun || !session
-      ? undefined
-      : new PublishFlow(session, await session.openPublisher({ mandatory: options.mandatory, tracker }));
-  // A refusal that closes the publishing channel (no such exchange, say) ends the run now:
-  // a queue source would otherwise wait for deliveries that its unacked window holds back.
-  session?.onLost(stop);
-  tracker.onSettled = (entry, seq, status) => {
-    if (entry.ref !== undefined) source.settle(entry.ref, status);
-    if (options.receipts) stdout.write(receipt(entry, seq, status));
-  };
-  const pacer = new Pacer({ timing: options.timing, speed: options.speed, rate: options.rate });
-  const format = options.dryRun
-    ? createFormatter({ ...options.output, paint: context.stdoutPaint, screen: stdout })
-    : undefined;
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
+  await new ItemReplay(source, tracker, state, options, context, match).run(session);
+}
+
+/** One run of replayItems: publishes (or, in a dry run, prints) the source's items, counted in `state`. */
+class ItemReplay {
+  private readonly stdout: CommandContext['io']['stdout'];
+  private readonly pacer: Pacer;
+  /** Undefined in a dry run: items are printed, not published. */
+  private flow: PublishFlow | undefined;
+  private format: Formatter | undefined;
+  /** Ends the wait under way (pacing, stdout's drain), so that a stop takes effect at once. */
+  private wakeSleeper: (() => void) | undefined;
+
+  constructor(
+    private readonly source: ReplaySource,
+    private readonly tracker: ConfirmTracker,
+    private readonly state: ReplayState,
+    private readonly options: ReplayOptions,
+    private readonly context: CommandContext,
+    private readonly match: ((message: ReplayItem['message']) => boolean) | undefined,
+  ) {
+    this.stdout = context.io.stdout;
+    this.pacer = new Pacer({ timing: options.timing, speed: options.speed, rate: options.rate });
+  }
+
+  async run(session: Session | undefined): Promise<void> {
+    const { state, options, stdout, tracker } = this;
+    const disposeSignals = watchStopSignals((signal) => {
+      state.stoppedBy = signal;
+      this.stop();
+    });
+    const onOutputError = (error: Error) => {
+      state.outputFailure ??= error;
+      this.stop();
+    };
+    stdout.on('error', onOutputError);
+    this.flow =
+      options.dryRun || !session
+        ? undefined
+        : new PublishFlow(session, await session.openPublisher({ mandatory: options.mandatory, tracker }));
+    // A refusal that closes the publishing channel (no such exchange, say) ends the run now:
+    // a queue source would otherwise wait for deliveries that its unacked window holds back.
+    session?.onLost(() => this.stop());
+    tracker.onSettled = (entry, seq, status) => {
+      if (entry.ref !== undefined) this.source.settle(entry.ref, status);
+      if (options.receipts) stdout.write(receipt(entry, seq, status));
+    };
+    this.format = options.dryRun
+      ? createFormatter({ ...options.output, paint: this.context.stdoutPaint, screen: stdout })
+      : undefined;
+    try {
+      replaying: for await (const batch of this.source.batches()) {
+        for (const item of batch) {
+          if (this.stopped()) break replaying;
+          let go = this.replayOne(item);
+          if (typeof go !== 'boolean') go = await go;
+          if (!go) break replaying;
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof DataError)) throw error;
+      state.inputFailure = error;
+    } finally {
+      disposeSignals();
+    }
+    try {
+      await this.flow?.finish();
+    } finally {
+      stdout.off('error', onOutputError);
+    }
+  }
+
+  stop(): void {
+    this.source.stop();
+    this.wakeSleeper?.();
+  }
+
+  private stopped(): boolean {
+    return this.state.stoppedBy !== undefined || this.state.outputFailure !== undefined;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
-      wakeSleeper = () => {
+      this.wakeSleeper = () => {
         clearTimeout(timer);
         resolve();
       };
     });
-  const stopped = () => state.stoppedBy !== undefined || state.outputFailure !== undefined;
+  }
+
   // A timer waits at most 2^31 - 1 ms (Node fires a longer one at once): longer waits in steps.
-  const sleepFully = async (ms: number) => {
+  private async sleepFully(ms: number): Promise<void> {
     let left = ms;
-    while (left > MAX_TIMER_MS && !stopped()) {
-      await sleep(MAX_TIMER_MS);
+    while (left > MAX_TIMER_MS && !this.stopped()) {
+      await this.sleep(MAX_TIMER_MS);
       left -= MAX_TIMER_MS;
     }
-    if (!stopped()) await sleep(left);
-  };
-  const keep = (item: ReplayItem) => {
-    if (item.ref !== undefined) source.settle(item.ref, 'kept');
-  };
+    if (!this.stopped()) await this.sleep(left);
+  }
+
+  private keep(item: ReplayItem): void {
+    if (item.ref !== undefined) this.source.settle(item.ref, 'kept');
+  }
+
   /** After an item went: counts it, and waits while stdout is full. False once the run is to stop. */
-  const sent = (): boolean | Promise<boolean> => {
+  private sent(): boolean | Promise<boolean> {
+    const { state, options, stdout } = this;
     state.sent += 1;
     if (options.count !== undefined && state.sent >= options.count) {
-      source.stop();
+      this.source.stop();
       return false;
     }
     // Receipts and dry-run records are data: a slow reader slows the replay down.
     if ((stdout as { writableNeedDrain?: boolean }).writableNeedDrain) {
       return new Promise<boolean>((resolve) => {
-        const go = () => resolve(!stopped());
+        const go = () => resolve(!this.stopped());
         stdout.once('drain', go);
-        wakeSleeper = go;
+        this.wakeSleeper = go;
       });
     }
-    return !stopped();
-  };
-  const send = (item: ReplayItem, target: { exchange: string; routingKey: string }) => {
+    return !this.stopped();
+  }
+
+  private send(
+    item: ReplayItem,
+    target: { exchange: string; routingKey: string },
+  ): boolean | Promise<boolean> {
+    const { flow } = this;
     if (!flow) {
-      if (item.ref !== undefined) source.settle(item.ref, 'confirmed');
-      stdout.write(dryRunRecord(item, target, options, format as Formatter));
-      return sent();
+      if (item.ref !== undefined) this.source.settle(item.ref, 'confirmed');
+      this.stdout.write(dryRunRecord(item, target, this.options, this.format as Formatter));
+      return this.sent();
     }
     let headers: Record<string, unknown> | undefined;
     try {
@@ -274,68 +334,50 @@ async function replayItems(
     } catch (error) {
       // Another client may send headers warren cannot send again: the message stays put.
       if (!(error instanceof FieldValueError)) throw error;
-      state.unsendable += 1;
-      context.reporter.warn(`message ${item.line}: ${error.message}: left where it is`);
-      keep(item);
+      this.state.unsendable += 1;
+      this.context.reporter.warn(`message ${item.line}: ${error.message}: left where it is`);
+      this.keep(item);
       return true;
     }
     const outgoing = outgoingFromRecorded(item.message, headers, {
-      ...options.overrides,
+      ...this.options.overrides,
       ...target,
     });
     const wait = flow.send(outgoing, item.line, item.ref);
-    return wait ? wait.then(sent) : sent();
-  };
+    return wait ? wait.then(() => this.sent()) : this.sent();
+  }
+
   /**
    * Publishes (or prints) one item; false once the run is to stop. A promise only when it
    * must wait (pacing, the publish window, stdout), so the common case costs no await.
    */
-  const replayOne = (item: ReplayItem): boolean | Promise<boolean> => {
+  private replayOne(item: ReplayItem): boolean | Promise<boolean> {
+    const { state, options, pacer } = this;
     state.position = item.position;
-    if (match && !match(item.message)) {
+    if (this.match && !this.match(item.message)) {
       state.unmatched += 1;
-      keep(item);
+      this.keep(item);
       return true;
     }
     const target = targetOf(item, options.overrides);
     if (!target) {
       state.nowhere += 1;
-      keep(item);
+      this.keep(item);
       return true;
     }
     const altered = alteredTarget(item, options.overrides);
     if (altered) {
       state.unsendable += 1;
-      context.reporter.warn(`message ${item.line}: ${altered}: left where it is`);
-      keep(item);
+      this.context.reporter.warn(`message ${item.line}: ${altered}: left where it is`);
+      this.keep(item);
       return true;
     }
     if (options.timing === 'original' && item.recordedAt === undefined) {
       throw new DataError(`line ${item.line}: no "receivedAt" to keep the timing of (--timing original)`);
     }
     const wait = pacer.active ? pacer.delayFor(item.recordedAt) : 0;
-    if (wait < 1) return send(item, target);
-    return sleepFully(wait).then(() => (stopped() ? false : send(item, target)));
-  };
-  try {
-    replaying: for await (const batch of source.batches()) {
-      for (const item of batch) {
-        if (stopped()) break replaying;
-        let go = replayOne(item);
-        if (typeof go !== 'boolean') go = await go;
-        if (!go) break replaying;
-      }
-    }
-  } catch (error) {
-    if (!(error instanceof DataError)) throw error;
-    state.inputFailure = error;
-  } finally {
-    disposeSignals();
-  }
-  try {
-    await flow?.finish();
-  } finally {
-    stdout.off('error', onOutputError);
+    if (wait < 1) return this.send(item, target);
+    return this.sleepFully(wait).then(() => (this.stopped() ? false : this.send(item, target)));
   }
 }
 
