@@ -849,7 +849,7 @@ function printReport(rows, memory, large) {
 // ---------------------------------------------------------------------------------------
 
 async function main() {
-  if (!existsSync(join(ROOT, 'dist', 'cli.js'))) {
+  if (!existsSync(join(ROOT, 'dist', 'main.js'))) {
     throw new BenchBroken("dist/ is missing: run 'npm run build' first");
   }
   const tmp = mkdtempSync(join(tmpdir(), 'warren-bench-'));
