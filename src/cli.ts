@@ -14,7 +14,14 @@ import {
   FieldValueError,
   setField,
 } from './broker/fieldTable.js';
-import { parseBrokerUrl, readTlsFiles, resolveBrokerUrls, resolvePassword, splitUrls } from './broker/url.js';
+import {
+  parseBrokerUrl,
+  readTlsFiles,
+  resolveBrokerUrls,
+  resolvePassword,
+  splitUrls,
+  urlFromEnv,
+} from './broker/url.js';
 import { unsendableText } from './broker/wireText.js';
 import {
   ACK_MODES,
@@ -1547,10 +1554,10 @@ async function makeContext(parsed: ParsedCommand, io: Io): Promise<CommandContex
       startSpinner(io.stderr, text, { enabled: !global.quiet && !typing, colour: stderrPaint.enabled }),
     childEnv: (passUrl) => childEnv(io.env, passUrl ? brokerUrls().map((broker) => broker.url) : undefined),
     connect: async () => {
-      const fromEnv = io.env['WARREN_URL'] ? 'WARREN_URL' : io.env['AMQP_URL'] ? 'AMQP_URL' : undefined;
+      const fromEnv = urlFromEnv(io.env);
       if (profile?.chosenBy === '--profile' && settings?.urls && !global.urls && fromEnv) {
         reporter.warn(
-          `${fromEnv} is set and wins over the url of profile '${profile.name}' (flag > env > profile)`,
+          `${fromEnv.name} is set and wins over the url of profile '${profile.name}' (flag > env > profile)`,
         );
       }
       const urls = brokerUrls();

@@ -27,6 +27,17 @@ export interface TlsSocketOptions {
   rejectUnauthorized?: boolean;
 }
 
+/** The URL the environment gives, and the variable that gives it: WARREN_URL wins over AMQP_URL. */
+export function urlFromEnv(
+  env: NodeJS.ProcessEnv,
+): { name: 'WARREN_URL' | 'AMQP_URL'; value: string } | undefined {
+  for (const name of ['WARREN_URL', 'AMQP_URL'] as const) {
+    const value = env[name];
+    if (value) return { name, value };
+  }
+  return undefined;
+}
+
 /**
  * The URLs to try, in order: `--url` (repeatable, or comma-separated), else WARREN_URL,
  * else AMQP_URL, else the profile's, else the local default.
@@ -38,13 +49,13 @@ export function resolveBrokerUrls(
   password?: string,
 ): BrokerUrl[] {
   const profileUrls = profile?.urls;
-  const envName = env['WARREN_URL'] ? 'WARREN_URL' : env['AMQP_URL'] ? 'AMQP_URL' : undefined;
+  const fromEnv = urlFromEnv(env);
   // Errors name where the bad URL came from: the flag, the variable, or the profile.
   const [given, source]: [string[], string] =
     flagUrls && flagUrls.length > 0
       ? [flagUrls, '--url']
-      : envName
-        ? [[env[envName] as string], envName]
+      : fromEnv
+        ? [[fromEnv.value], fromEnv.name]
         : profileUrls && profileUrls.length > 0
           ? [profileUrls, profile?.name === undefined ? "the profile's url" : `profile '${profile.name}' url`]
           : [[DEFAULT_URL], '--url'];

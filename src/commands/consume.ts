@@ -5,6 +5,7 @@ import type { AckMode, Format } from '../choices.js';
 import { formatDuration } from '../duration.js';
 import {
   BrokerRefusedError,
+  ExitCode,
   InterruptedError,
   TimeoutError,
   UnreachableError,
@@ -85,7 +86,9 @@ function outcome(stop: StopReason, taken: number, options: ConsumeOptions): Warr
     case 'output':
       // A reader that went away (`| head`) is a normal end; anything else is a failure.
       if ((stop.error as NodeJS.ErrnoException).code === 'EPIPE') return undefined;
-      return new WarrenError(`cannot write to stdout: ${stop.error.message}`, 1, { cause: stop.error });
+      return new WarrenError(`cannot write to stdout: ${stop.error.message}`, ExitCode.failure, {
+        cause: stop.error,
+      });
     case 'failed':
       return stop.error;
   }
@@ -105,9 +108,13 @@ export async function consume(
   const format = createFormatter({ ...options, paint: context.stdoutPaint, screen: context.io.stdout });
   // Records written nowhere would still be acked: refuse before taking anything.
   if (context.io.stdoutClosed?.()) {
-    throw new WarrenError('stdout is closed: the messages would be taken and written nowhere', 1, {
-      hint: 'give it somewhere to write: a file (> out.ndjson), a pipe, or > /dev/null to discard on purpose',
-    });
+    throw new WarrenError(
+      'stdout is closed: the messages would be taken and written nowhere',
+      ExitCode.failure,
+      {
+        hint: 'give it somewhere to write: a file (> out.ndjson), a pipe, or > /dev/null to discard on purpose',
+      },
+    );
   }
   // A peek that reconnected would show its messages again.
   const retries = options.ackMode === 'requeue' ? 0 : (options.retries ?? 0);
@@ -324,7 +331,9 @@ class ConsumeRun {
     options.capture?.on('error', (error: Error) =>
       this.stopper.stop({
         kind: 'failed',
-        error: new WarrenError(`cannot write the --capture file: ${error.message}`, 1, { cause: error }),
+        error: new WarrenError(`cannot write the --capture file: ${error.message}`, ExitCode.failure, {
+          cause: error,
+        }),
       }),
     );
   }

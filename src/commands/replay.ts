@@ -5,7 +5,7 @@ import { PublishFlow } from '../broker/publishFlow.js';
 import type { Session } from '../broker/session.js';
 import type { Format } from '../choices.js';
 import { MAX_TIMER_MS } from '../duration.js';
-import { DataError, InterruptedError, WarrenError } from '../errors.js';
+import { DataError, ExitCode, InterruptedError, WarrenError } from '../errors.js';
 import { createFormatter, type Formatter, recordBytes } from '../format/index.js';
 import { openFileSource } from '../replay/fileSource.js';
 import { Pacer } from '../replay/pacer.js';
@@ -175,7 +175,7 @@ export async function replay(options: ReplayOptions, context: CommandContext): P
   }
   if (state.inputFailure) throw state.inputFailure;
   if (state.outputFailure && (state.outputFailure as NodeJS.ErrnoException).code !== 'EPIPE') {
-    throw new WarrenError(`cannot write to stdout: ${state.outputFailure.message}`, 1, {
+    throw new WarrenError(`cannot write to stdout: ${state.outputFailure.message}`, ExitCode.failure, {
       cause: state.outputFailure,
     });
   }

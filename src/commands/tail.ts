@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import type { ReceivedMessage } from '../broker/envelope.js';
 import type { Session } from '../broker/session.js';
-import { NotDeliveredError, UsageError, WarrenError } from '../errors.js';
+import { ExitCode, NotDeliveredError, UsageError, WarrenError } from '../errors.js';
 import { lineForwarder } from '../exec/childOutput.js';
 import type { TailSource } from '../tailSource.js';
 import { type ConsumeOptions, consume } from './consume.js';
@@ -243,7 +243,7 @@ async function closeCapture(capture: WriteStream): Promise<void> {
     await finished(capture);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new WarrenError(`cannot write the --capture file: ${code}`, 1, { cause: error });
+    throw new WarrenError(`cannot write the --capture file: ${code}`, ExitCode.failure, { cause: error });
   }
 }
 
