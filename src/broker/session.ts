@@ -6,8 +6,8 @@ import { lookup } from 'node:dns/promises';
 import type * as Amqp from 'amqplib';
 import codec from 'amqplib-codec';
 import { BrokerRefusedError, UnreachableError, WarrenError } from '../errors.js';
-import { type BindingSpec, describeBinding, type ExchangeSpec, type QueueSpec } from '../topology/spec.js';
 import type { ConfirmTracker, PendingPublish } from './confirmTracker.js';
+import { type BindingSpec, describeBinding, type ExchangeSpec, type QueueSpec } from './declarations.js';
 import {
   type MessageProperties,
   type OutgoingMessage,
@@ -545,22 +545,6 @@ export class Session {
       if (/inequivalent arg/.test(text)) return 'headers';
       throw error;
     }
-  }
-
-  /**
-   * A queue of warren's own for a tail: exclusive (gone with the connection), auto-delete,
-   * and expiring after five unused minutes should the connection linger.
-   */
-  async declareTapQueue(): Promise<string> {
-    const counts = await this.declareQueue({
-      name: '',
-      type: undefined,
-      durable: false,
-      exclusive: true,
-      autoDelete: true,
-      arguments: { 'x-expires': 300_000 },
-    });
-    return counts.queue;
   }
 
   async declareExchange(spec: ExchangeSpec): Promise<void> {
