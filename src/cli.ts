@@ -23,6 +23,7 @@ import {
   urlFromEnv,
 } from './broker/url.js';
 import { unsendableText } from './broker/wireText.js';
+import { brokerExplainer } from './brokerErrors.js';
 import {
   ACK_MODES,
   type AckMode,
@@ -1569,7 +1570,7 @@ async function makeContext(parsed: ParsedCommand, io: Io): Promise<CommandContex
         insecure,
       });
       if (insecure) reporter.warn('--insecure: the broker certificate is not verified');
-      const { openSession } = await import('./broker/session.js');
+      const { openSession } = await import('./broker/connect.js');
       // A connection that takes a moment (a far broker, --wait-for-broker) says so on a
       // terminal; a quick one draws nothing, rather than a spinner that flickers.
       let spinner: Spinner | undefined;
@@ -1587,6 +1588,7 @@ async function makeContext(parsed: ParsedCommand, io: Io): Promise<CommandContex
           urls,
           tls,
           connectionName: CONNECTION_NAMES[parsed.command] ?? `warren ${parsed.command}`,
+          explain: brokerExplainer,
           log: (line) => reporter.detail(line),
           warn: (line) => reporter.warn(line),
           waitMs: global.waitForBrokerMs,

@@ -1,6 +1,7 @@
 import type { ReceivedMessage } from '../broker/envelope.js';
 import type { Browser, Consumption, DeliveredMessage, Session } from '../broker/session.js';
-import { notAStreamQueue, refusesStreamOffset, STREAM_OFFSET_HEADER } from '../broker/streamQueue.js';
+import { refusesStreamOffset, STREAM_OFFSET_HEADER } from '../broker/streamQueue.js';
+import { notAStreamQueue } from '../brokerErrors.js';
 import type { AckMode, Format } from '../choices.js';
 import { formatDuration } from '../duration.js';
 import {
