@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { fromAlteredArgument, noteAlteredArguments } from './argvBytes.js';
-import type { MessageProperties } from './broker/envelope.js';
 import {
   encodableFromTyped,
   encodableHeaders,
@@ -14,6 +13,9 @@ import {
   FieldValueError,
   setField,
 } from './broker/fieldTable.js';
+import type { MessageProperties } from './broker/message.js';
+import { unsendableText } from './broker/wireText.js';
+import { brokerExplainer } from './brokerErrors.js';
 import {
   parseBrokerUrl,
   readTlsFiles,
@@ -21,9 +23,7 @@ import {
   resolvePassword,
   splitUrls,
   urlFromEnv,
-} from './broker/url.js';
-import { unsendableText } from './broker/wireText.js';
-import { brokerExplainer } from './brokerErrors.js';
+} from './brokerUrl.js';
 import {
   ACK_MODES,
   type AckMode,

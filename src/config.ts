@@ -12,10 +12,10 @@
  */
 import { chmodSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { readNamedFile } from './broker/url.js';
 import { FORMATS, type Format } from './choices.js';
 import { ExitCode, UsageError, WarrenError } from './errors.js';
 import { JsonTextError, lineAndColumn, parseJson } from './json.js';
+import { readNamedFile } from './namedFile.js';
 
 export interface Profile {
   urls: string[] | undefined;

@@ -12,7 +12,22 @@ import {
   type ExplainedError,
 } from './brokerError.js';
 import { Session } from './session.js';
-import type { BrokerUrl, TlsSocketOptions } from './url.js';
+
+export interface BrokerUrl {
+  /** The URL as given, handed to the client library. */
+  url: string;
+  /** The same URL with the password replaced by `***`, for every line a person sees. */
+  masked: string;
+  tls: boolean;
+}
+
+/** Socket options for TLS: the CAs to trust, the client certificate and its key. */
+export interface TlsSocketOptions {
+  ca?: Buffer[];
+  cert?: Buffer;
+  key?: Buffer;
+  rejectUnauthorized?: boolean;
+}
 
 /** How the session's owner tells what went wrong: the words (and exit codes) are its own. */
 export interface Explainer {

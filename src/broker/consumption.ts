@@ -2,8 +2,8 @@
 import type * as Amqp from 'amqplib';
 import { protocolDefinitions } from './amqplibPatch.js';
 import { type DeliveredMessage, receivedFromAmqp } from './delivery.js';
-import type { OutgoingMessage } from './envelope.js';
 import type { ProtocolDefinitions } from './frameBatch.js';
+import type { OutgoingMessage } from './message.js';
 
 export interface Consumption {
   ack(deliveryTag: number, allUpTo: boolean): void;

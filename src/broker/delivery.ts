@@ -1,7 +1,7 @@
 /** Deliveries from amqplib as warren's plain data. */
 import type * as Amqp from 'amqplib';
-import { type MessageProperties, PROPERTY_KINDS, type ReceivedMessage } from './envelope.js';
 import { type FieldTable, RAW_TABLE, readHeaders, typedFromDecoded } from './fieldTable.js';
+import { type MessageProperties, PROPERTY_KINDS, type ReceivedMessage } from './message.js';
 
 export interface DeliveredMessage extends ReceivedMessage {
   deliveryTag: number;

@@ -1,7 +1,7 @@
 import { reconnectDelayMs } from '../duration.js';
 import { BrokerRefusedError, UnreachableError, type WarrenError } from '../errors.js';
 import type { ConfirmTracker } from './confirmTracker.js';
-import type { OutgoingMessage } from './envelope.js';
+import type { OutgoingMessage } from './message.js';
 import type { Publisher, Session } from './session.js';
 
 /** How much may be unconfirmed at once: enough to pipeline, small enough to bound memory. */

@@ -2,8 +2,8 @@
 import type * as Amqp from 'amqplib';
 import { protocolDefinitions } from './amqplibPatch.js';
 import type { ConfirmTracker, PendingPublish } from './confirmTracker.js';
-import type { MessageProperties, OutgoingMessage } from './envelope.js';
 import { FrameBatch } from './frameBatch.js';
+import type { MessageProperties, OutgoingMessage } from './message.js';
 
 /** What a publisher needs of its session: to know when the connection is gone. */
 export interface LossWatch {

@@ -6,13 +6,12 @@
 import type * as Amqp from 'amqplib';
 import { BrokerError, brokerErrorOf, brokerText, type ExplainedError } from './brokerError.js';
 import type { ConfirmTracker } from './confirmTracker.js';
-import type { Explainer, SessionOptions } from './connect.js';
+import type { BrokerUrl, Explainer, SessionOptions } from './connect.js';
 import { type ConsumeOptions, type Consumption, openConsumption } from './consumption.js';
 import { type BindingSpec, describeBinding, type ExchangeSpec, type QueueSpec } from './declarations.js';
 import { type DeliveredMessage, receivedFromAmqp } from './delivery.js';
 import { Publisher } from './publisher.js';
 import { refusedAsStream } from './streamQueue.js';
-import type { BrokerUrl } from './url.js';
 
 export type { Consumption } from './consumption.js';
 export type { DeliveredMessage } from './delivery.js';

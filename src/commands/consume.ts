@@ -1,4 +1,4 @@
-import type { ReceivedMessage } from '../broker/envelope.js';
+import type { ReceivedMessage } from '../broker/message.js';
 import type { Browser, Consumption, DeliveredMessage, Session } from '../broker/session.js';
 import { refusesStreamOffset, STREAM_OFFSET_HEADER } from '../broker/streamQueue.js';
 import { notAStreamQueue } from '../brokerErrors.js';

@@ -1,10 +1,10 @@
 import { ConfirmTracker, type PendingPublish, type SettleStatus } from '../broker/confirmTracker.js';
-import { type MessageOverrides, outgoingFromRecorded, overriddenProperties } from '../broker/envelope.js';
 import { encodableHeaders, type FieldTable, FieldValueError, verbatimHeaders } from '../broker/fieldTable.js';
 import { PublishFlow } from '../broker/publishFlow.js';
 import type { Session } from '../broker/session.js';
 import type { Format } from '../choices.js';
 import { MAX_TIMER_MS } from '../duration.js';
+import { type MessageOverrides, outgoingFromRecorded, overriddenProperties } from '../envelope.js';
 import { DataError, ExitCode, InterruptedError, WarrenError } from '../errors.js';
 import { createFormatter, type Formatter, recordBytes } from '../format/index.js';
 import { openFileSource } from '../replay/fileSource.js';

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
-import type { ReceivedMessage } from '../broker/envelope.js';
+import type { ReceivedMessage } from '../broker/message.js';
 import { ExitCode, NotDeliveredError, UsageError, WarrenError } from '../errors.js';
 import { lineForwarder } from '../exec/childOutput.js';
 import type { TailSource } from '../tailSource.js';

@@ -1,5 +1,5 @@
 import type { SettleStatus } from '../broker/confirmTracker.js';
-import type { ReceivedMessage } from '../broker/envelope.js';
+import type { ReceivedMessage } from '../broker/message.js';
 import type { QueueCounts, Session } from '../broker/session.js';
 import { notFoundError } from '../brokerErrors.js';
 

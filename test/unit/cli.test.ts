@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { MessageOverrides } from '../../src/broker/envelope.js';
 import { buildProgram, type GlobalOptions, main, type ParsedCommand, parseArgs } from '../../src/cli.js';
 import type { ConsumeOptions } from '../../src/commands/consume.js';
 import type { PublishOptions } from '../../src/commands/publish.js';
+import type { MessageOverrides } from '../../src/envelope.js';
 import { UsageError } from '../../src/errors.js';
 import { fakeIo, runMain } from '../helpers/fakeIo.js';
 import { global } from '../helpers/globals.js';

@@ -3,11 +3,11 @@
  * combinations that are usage errors (exit 2).
  */
 import { describe, expect, it } from 'vitest';
-import type { MessageOverrides } from '../../src/broker/envelope.js';
 import { type GlobalOptions, type ParsedCommand, parseArgs } from '../../src/cli.js';
 import type { ExecOptions } from '../../src/commands/exec.js';
 import type { PublishOptions } from '../../src/commands/publish.js';
 import type { RpcOptions } from '../../src/commands/rpc.js';
+import type { MessageOverrides } from '../../src/envelope.js';
 import { fakeIo } from '../helpers/fakeIo.js';
 import { global } from '../helpers/globals.js';
 import { describeUsageErrors } from '../helpers/usageError.js';

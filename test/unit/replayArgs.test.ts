@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type GlobalOptions, type ParsedCommand, parseArgs } from '../../src/cli.js';
+import type { ReplayOptions } from '../../src/commands/replay.js';
 import {
   type MessageOverrides,
   messageFromEnvelopeLine,
   outgoingFromRecorded,
   recordedFromEnvelopeLine,
-} from '../../src/broker/envelope.js';
-import { type GlobalOptions, type ParsedCommand, parseArgs } from '../../src/cli.js';
-import type { ReplayOptions } from '../../src/commands/replay.js';
+} from '../../src/envelope.js';
 import { DataError, type UsageError } from '../../src/errors.js';
 import { fakeIo } from '../helpers/fakeIo.js';
 import { global } from '../helpers/globals.js';
