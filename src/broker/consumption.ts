@@ -61,49 +61,64 @@ interface TxMethods {
   TxCommitOk: number;
 }
 
+type Deliveries = { onMessage: (message: DeliveredMessage) => void; onCancelled: () => void };
+
+/** The consumer itself, which `resubscribe` replaces: subscribing and cancelling. */
+function subscriber(
+  channel: Amqp.Channel,
+  queue: string,
+  options: ConsumeOptions,
+  deliveries: Deliveries,
+  owner: ConsumptionOwner,
+): { subscribe(): Promise<void>; cancel(): Promise<void> } {
+  let consumerTag: string | undefined;
+  return {
+    subscribe: async () => {
+      try {
+        const reply = await channel.consume(
+          queue,
+          (message) => {
+            if (message === null) deliveries.onCancelled();
+            else deliveries.onMessage(receivedFromAmqp(message));
+          },
+          // Every consumer's priority is 0 unless it says otherwise, so saying 0 changes nothing,
+          // except on a stream queue: RabbitMQ refuses consumer priorities there, before
+          // delivering anything. Without it, taking from a stream would wait for messages that
+          // are never to come (it would deliver only new ones, and remove nothing).
+          { noAck: options.noAck, arguments: options.arguments ?? { 'x-priority': 0 } },
+        );
+        consumerTag = reply.consumerTag;
+        owner.log?.(
+          `consuming from '${queue}' as ${consumerTag} (${options.noAck ? 'broker auto-ack' : `prefetch ${options.prefetch}`})`,
+        );
+      } catch (error) {
+        // A stream's reader gives an offset; any other consumer means to take messages.
+        throw owner.refusal(error, `consume from '${queue}'`, options.arguments ? undefined : queue);
+      }
+    },
+    cancel: async () => {
+      if (consumerTag === undefined || !owner.usable()) return;
+      const tag = consumerTag;
+      consumerTag = undefined;
+      await channel.cancel(tag).catch(() => {});
+    },
+  };
+}
+
 export async function openConsumption(
   channel: Amqp.Channel,
   queue: string,
   options: ConsumeOptions,
-  deliveries: { onMessage: (message: DeliveredMessage) => void; onCancelled: () => void },
+  deliveries: Deliveries,
   owner: ConsumptionOwner,
 ): Promise<Consumption> {
-  let consumerTag: string | undefined;
-  const subscribe = async () => {
-    try {
-      const reply = await channel.consume(
-        queue,
-        (message) => {
-          if (message === null) deliveries.onCancelled();
-          else deliveries.onMessage(receivedFromAmqp(message));
-        },
-        // Every consumer's priority is 0 unless it says otherwise, so saying 0 changes nothing,
-        // except on a stream queue: RabbitMQ refuses consumer priorities there, before
-        // delivering anything. Without it, taking from a stream would wait for messages that
-        // are never to come (it would deliver only new ones, and remove nothing).
-        { noAck: options.noAck, arguments: options.arguments ?? { 'x-priority': 0 } },
-      );
-      consumerTag = reply.consumerTag;
-      owner.log?.(
-        `consuming from '${queue}' as ${consumerTag} (${options.noAck ? 'broker auto-ack' : `prefetch ${options.prefetch}`})`,
-      );
-    } catch (error) {
-      // A stream's reader gives an offset; any other consumer means to take messages.
-      throw owner.refusal(error, `consume from '${queue}'`, options.arguments ? undefined : queue);
-    }
-  };
+  const { subscribe, cancel } = subscriber(channel, queue, options, deliveries, owner);
   if (!options.noAck) await channel.prefetch(options.prefetch);
   const rpc = (channel as unknown as ChannelRpc).rpc.bind(channel);
   const defs = protocolDefinitions() as ProtocolDefinitions & TxMethods;
   if (options.transactions) await rpc(defs.TxSelect, {}, defs.TxSelectOk);
   await subscribe();
   const usable = owner.usable;
-  const cancel = async () => {
-    if (consumerTag === undefined || !usable()) return;
-    const tag = consumerTag;
-    consumerTag = undefined;
-    await channel.cancel(tag).catch(() => {});
-  };
   return {
     ack: (tag, allUpTo) => {
       if (usable()) channel.ack({ fields: { deliveryTag: tag } } as Amqp.Message, allUpTo);
