@@ -1,5 +1,6 @@
 /**
- * The broker session: the only module that talks to amqplib once connected (see connect.ts).
+ * The broker session: one connection (opened by connect.ts) and its channels, each step on
+ * a channel of its own; consumers and publishers are in consumption.ts and publisher.ts.
  * Everything it hands out is plain data (DeliveredMessage, counts) or a small interface of
  * its own; its errors are what SessionOptions.explain makes of a BrokerError.
  */
