@@ -1,7 +1,7 @@
 // Bundles warren into dist/: start-up is most of a single `warren publish`, and a few
 // bundled chunks load much faster than a tree of modules. Chunks split at the dynamic
 // imports, so a command loads only what it uses (the client library only when connecting).
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 /**
@@ -25,7 +25,7 @@ module.exports = new Proxy({}, { get: (_, key) => (loaded ??= require(${JSON.str
 
 await rm('dist', { recursive: true, force: true });
 await build({
-  entryPoints: ['src/cli.ts'],
+  entryPoints: ['src/main.ts'],
   outdir: 'dist',
   entryNames: '[name]',
   chunkNames: 'chunks/[name]-[hash]',
@@ -42,19 +42,11 @@ await build({
     'amqplib-defs': './node_modules/amqplib/lib/defs.js',
   },
   plugins: [lazyBuiltins],
+  // The version, written in at build time: no package.json to read at start-up.
+  define: { WARREN_VERSION: JSON.stringify(JSON.parse(await readFile('package.json', 'utf8')).version) },
   // CommonJS dependencies (amqplib, commander) call require() for Node's own modules.
   banner: {
     js: "import { createRequire as __warrenRequire } from 'node:module'; const require = __warrenRequire(import.meta.url);",
   },
   logLevel: 'warning',
 });
-
-// completions/ holds the scripts generated from the command definitions; a test checks
-// that they still match.
-const { mkdir, writeFile } = await import('node:fs/promises');
-const { completionScripts } = await import('./dist/cli.js');
-await mkdir('completions', { recursive: true });
-const names = { bash: 'warren.bash', zsh: 'warren.zsh', fish: 'warren.fish' };
-for (const [shell, script] of Object.entries(await completionScripts())) {
-  await writeFile(`completions/${names[shell]}`, script);
-}

@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { run } from '../dist/cli.js';
+import { run } from '../dist/main.js';
 
 run(process.argv.slice(2));

@@ -5,11 +5,6 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
 /** The longest one timer can wait (2^31 - 1 ms, about 24.8 days): Node fires a longer one at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** How long to wait before reconnection attempt n (1, 2, …): 0.5 s, 1 s, 2 s, then 4 s. */
-export function reconnectDelayMs(attempt: number): number {
-  return Math.min(4000, 500 * 2 ** (attempt - 1));
-}
-
 /** Parses `500ms`, `10s`, `5m`, `1h` (or a combination such as `1m30s`) into milliseconds. */
 export function parseDuration(text: string, flag = 'duration'): number {
   const trimmed = text.trim();

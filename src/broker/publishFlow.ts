@@ -1,7 +1,7 @@
-import { reconnectDelayMs } from '../duration.js';
 import { BrokerRefusedError, UnreachableError, type WarrenError } from '../errors.js';
 import type { ConfirmTracker } from './confirmTracker.js';
 import type { OutgoingMessage } from './message.js';
+import { ReconnectPolicy, reconnectDelayMs } from './reconnect.js';
 import type { Publisher, Session } from './session.js';
 
 /** How much may be unconfirmed at once: enough to pipeline, small enough to bound memory. */
@@ -36,7 +36,7 @@ export class PublishFlow {
   private settleWaiter: (() => void) | undefined;
   /** Successful reconnections so far. */
   reconnects = 0;
-  private attempts = 0;
+  private readonly policy: ReconnectPolicy | undefined;
   private confirmedAtReconnect = 0;
 
   constructor(
@@ -47,6 +47,7 @@ export class PublishFlow {
   ) {
     publisher.tracker.onSettle = () => this.wake();
     session.onLost(() => this.wake());
+    this.policy = reconnect && new ReconnectPolicy(reconnect.retries);
   }
 
   get tracker(): ConfirmTracker {
@@ -99,16 +100,15 @@ export class PublishFlow {
   private async recover(nextLine?: number): Promise<void> {
     const lost = this.session.lost;
     if (!lost) return;
-    const reconnect = this.reconnect;
-    if (!reconnect || !(lost instanceof UnreachableError)) throw this.giveUp(lost, nextLine);
-    if (this.tracker.confirmed > this.confirmedAtReconnect) this.attempts = 0;
+    const { reconnect, policy } = this;
+    if (!reconnect || !policy || !(lost instanceof UnreachableError)) throw this.giveUp(lost, nextLine);
+    if (this.tracker.confirmed > this.confirmedAtReconnect) policy.progressed();
     let reason: WarrenError = lost;
-    while (this.attempts < reconnect.retries) {
-      this.attempts += 1;
+    for (let attempt = policy.next(); attempt !== undefined; attempt = policy.next()) {
       reconnect.warn(
-        `${reason.message}; reconnecting (${this.attempts} of ${reconnect.retries}), ${this.tracker.inFlight} unconfirmed to send again`,
+        `${policy.warning(reason.message, attempt)}, ${this.tracker.inFlight} unconfirmed to send again`,
       );
-      await new Promise((resolve) => setTimeout(resolve, reconnectDelayMs(this.attempts)));
+      await new Promise((resolve) => setTimeout(resolve, reconnectDelayMs(attempt)));
       let opened: { session: Session; publisher: Publisher };
       try {
         opened = await reconnect.open();

@@ -2,10 +2,14 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import type { ReceivedMessage } from '../broker/message.js';
+import { DEFAULT_RETRIES } from '../broker/reconnect.js';
+import { notAStreamQueue } from '../brokerErrors.js';
+import { runConsume } from '../consume/engine.js';
+import type { MessageSource } from '../consume/job.js';
 import { ExitCode, NotDeliveredError, UsageError, WarrenError } from '../errors.js';
 import { lineForwarder } from '../exec/childOutput.js';
 import type { TailSource } from '../tailSource.js';
-import { type ConsumeOptions, consume } from './consume.js';
+import type { ConsumeOptions } from './consume.js';
 import type { CommandContext } from './context.js';
 import { openTap, type TapSources } from './tail/tap.js';
 
@@ -20,10 +24,10 @@ export interface TailOptions extends TapSources {
   capture: string | undefined;
   /** --stream: read this stream queue from an offset instead of tapping exchanges. */
   stream: { queue: string; offset: unknown; offsetText: string } | undefined;
-  output: Pick<ConsumeOptions, 'count' | 'timeoutMs' | 'prefetch' | 'format' | 'template' | 'full'>;
+  output: Pick<ConsumeOptions, 'count' | 'timeoutMs' | 'format' | 'template' | 'full'>;
 }
 
-function label(source: TailSource): string {
+function sourceName(source: TailSource): string {
   return source.key === undefined ? source.exchange : `${source.exchange}:${source.key}`;
 }
 
@@ -128,74 +132,68 @@ function startTrigger(
   };
 }
 
+/** Deliveries a tail holds unacked at once: what bounds the copies waiting for a slow reader. */
+const TAIL_PREFETCH = 1000;
+
 /**
  * Watches exchanges without taking anything from anyone: a queue of warren's own, bound to
  * each source, read as consume reads (formats, --count, --timeout), with --match filtering.
  */
-/** How often in a row a tail reconnects after losing its connection before it gives up (exit 69). */
-const RECONNECTS = 5;
-
 export async function tail(options: TailOptions, context: CommandContext): Promise<void> {
   let match: ((message: ReceivedMessage) => boolean) | undefined;
   if (options.matches.length > 0) {
     const { compileMatches } = await import('../match/predicate.js');
     match = compileMatches(options.matches);
   }
-  const sourceLabel = options.stream
-    ? `stream '${options.stream.queue}' (from ${options.stream.offsetText})`
-    : options.sources.map((s) => `'${label(s)}'`).join(', ');
-  let tapQueue = '';
-  let ready = 0;
   const capture = options.capture === undefined ? undefined : await openCapture(options.capture);
   let trigger: Trigger | undefined;
   let triggerFailed: (error: WarrenError) => void = () => {};
   const triggerFailure = new Promise<WarrenError>((resolve) => {
     triggerFailed = resolve;
   });
+  let ready = 0;
+  const source = tailSource(
+    options,
+    () => {
+      if (ready > 0) context.reporter.warn(`tapping ${source.label} again`);
+      // The trigger runs once, the first time the tap is bound.
+      else if (options.trigger.length > 0)
+        trigger = startTrigger(
+          options.trigger,
+          context,
+          options.output.count,
+          triggerFailed,
+          context.childEnv(options.passUrl),
+        );
+      ready += 1;
+    },
+    context,
+  );
   let endedBy: unknown;
   try {
-    const stream = options.stream;
-    await consume(
+    await runConsume(
       {
-        ...options.output,
+        source,
+        count: options.output.count,
+        timeoutMs: options.output.timeoutMs,
+        output: options.output,
+        prefetch: TAIL_PREFETCH,
         // A stream is read in place: acks are credit there, nothing is removed. The tap queue
         // is acked too, after each record is written: a slow reader then holds the copies
         // back in the broker (the prefetch window), rather than in warren's memory.
-        queue: stream?.queue ?? '',
         ackMode: 'ack',
-        ...(stream ? { consumeArguments: { 'x-stream-offset': stream.offset }, requireStream: true } : {}),
         match,
         capture,
-        sourceLabel,
         // A lost connection (or a broker not back yet) is worth another try; a tail has
         // nothing to lose but the messages published while it was away, and says so.
-        retries: RECONNECTS,
+        retries: DEFAULT_RETRIES,
         lostNote: 'messages published meanwhile may be missed',
+        // A tail takes nothing from anyone: it saw its messages.
+        verb: 'saw',
+        warnEarlyEnd: false,
         failure: triggerFailure,
-        onReady: () => {
-          context.reporter.detail(
-            stream ? `reading ${sourceLabel}` : `tapping ${sourceLabel} through queue '${tapQueue}'`,
-          );
-          if (ready > 0) context.reporter.warn(`tapping ${sourceLabel} again`);
-          // The trigger runs once, the first time the tap is bound.
-          else if (options.trigger.length > 0)
-            trigger = startTrigger(
-              options.trigger,
-              context,
-              options.output.count,
-              triggerFailed,
-              context.childEnv(options.passUrl),
-            );
-          ready += 1;
-        },
       },
       context,
-      stream
-        ? undefined
-        : async (session) => {
-            tapQueue = await openTap(session, options);
-            return tapQueue;
-          },
     );
   } catch (error) {
     endedBy = error;
@@ -205,6 +203,49 @@ export async function tail(options: TailOptions, context: CommandContext): Promi
     // Everything captured reaches the file before warren says it is done.
     if (capture) await closeCapture(capture);
   }
+}
+
+/**
+ * What the tail reads: its own queue, declared and bound to the sources on each connection,
+ * or (--stream) a stream queue from an offset. `onReady` runs each time it is in place.
+ */
+function tailSource(options: TailOptions, onReady: () => void, context: CommandContext): MessageSource {
+  const stream = options.stream;
+  if (stream) {
+    const label = `stream '${stream.queue}' (from ${stream.offsetText})`;
+    return {
+      label,
+      open: async () => stream.queue,
+      oneAtATime: false,
+      stream: {
+        arguments: { 'x-stream-offset': stream.offset },
+        notAStream: (cause) =>
+          notAStreamQueue(
+            stream.queue,
+            'use --stream with stream queues only; tail the exchange that feeds the queue instead',
+            cause,
+          ),
+      },
+      onReady: () => {
+        context.reporter.detail(`reading ${label}`);
+        onReady();
+      },
+    };
+  }
+  const label = options.sources.map((s) => `'${sourceName(s)}'`).join(', ');
+  let tapQueue = '';
+  return {
+    label,
+    open: async (session) => {
+      tapQueue = await openTap(session, options);
+      return tapQueue;
+    },
+    oneAtATime: false,
+    onReady: () => {
+      context.reporter.detail(`tapping ${label} through queue '${tapQueue}'`);
+      onReady();
+    },
+  };
 }
 
 async function closeCapture(capture: WriteStream): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Consumption, DeliveredMessage, Session } from '../broker/session.js';
-import { BrokerRefusedError } from '../errors.js';
+import { consumerCancelled } from '../consume/cancelled.js';
 import { deadLetterOrigin } from './deadLetter.js';
 import { IDLE, ItemBuffer } from './itemBuffer.js';
 import { existingQueue, type ItemOutcome, type ReplayItem, type ReplaySource } from './source.js';
@@ -62,8 +62,7 @@ export async function openQueueSource(
       buffer.push(message);
       if (delivered >= snapshot) stopConsuming();
     },
-    () =>
-      buffer.fail(new BrokerRefusedError(`the broker cancelled the consumer on '${queue}' (queue deleted?)`)),
+    () => buffer.fail(consumerCancelled(queue)),
   );
   if (snapshot === 0) stopConsuming();
 

@@ -2,7 +2,8 @@ import { withoutEntry } from '../broker/fieldTable.js';
 import type { Consumption, DeliveredMessage, Session } from '../broker/session.js';
 import { offsetOf, refusesStreamOffset, STREAM_OFFSET_HEADER } from '../broker/streamQueue.js';
 import { notAStreamQueue } from '../brokerErrors.js';
-import { BrokerRefusedError } from '../errors.js';
+import { consumerCancelled } from '../consume/cancelled.js';
+import type { BrokerRefusedError } from '../errors.js';
 import { IDLE, ItemBuffer } from './itemBuffer.js';
 import { existingQueue, type ReplayItem, type ReplaySource } from './source.js';
 
@@ -60,7 +61,7 @@ async function probe(
         clearTimeout(idle);
         idle = setTimeout(() => settle(greatest), 250);
       },
-      () => settle(new BrokerRefusedError(`the broker cancelled the consumer on '${queue}'`)),
+      () => settle(consumerCancelled(queue)),
     );
     const outcome = await result;
     if (outcome instanceof Error) throw outcome;
@@ -140,7 +141,7 @@ export async function openStreamSource(
         buffer.push(message);
         if (at >= last) stop();
       },
-      () => buffer.fail(new BrokerRefusedError(`the broker cancelled the consumer on '${queue}'`)),
+      () => buffer.fail(consumerCancelled(queue)),
     );
   }
   // Progress: from the first offset handed out to the last one wanted.

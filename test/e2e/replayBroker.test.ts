@@ -468,6 +468,23 @@ async function filledStream(prefix: string, count = 100): Promise<string> {
   return stream;
 }
 
+/**
+ * Starts `replay --from-stream STREAM --offset next` and waits until it reads the stream: the
+ * probes that find the stream's end consume with prefetch 1, the replay itself with a wider
+ * window; only once that consumer is attached does "next" mean "from now on".
+ */
+async function replayingNext(stream: string, flags: string[]): Promise<{ done: ReturnType<typeof collect> }> {
+  const child = startWarren(['-v', 'replay', '--from-stream', stream, '--offset', 'next', ...flags]);
+  const done = collect(child);
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  await eventually(async () => /consuming from '[^']+' as \S+ \(prefetch (?!1\))\d+\)/.test(stderr), 10_000);
+  // Wrapped: an async function would otherwise wait for the run to end.
+  return { done };
+}
+
 const bodies = (messages: amqp.Message[]) => messages.map((m) => m.content.toString());
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => String(from + i));
 
@@ -542,36 +559,22 @@ describe('replay --from-stream', () => {
   it('--offset next --count 2 replays what is published after it started', async () => {
     const own = await filledStream('rs-next', 10);
     const out = await broker.queue('rs-next-out');
-    const child = startWarren([
-      '-v',
-      'replay',
-      '--from-stream',
-      own,
-      '--offset',
-      'next',
-      '--count',
-      '2',
-      '-e',
-      '',
-      '-k',
-      out,
-    ]);
-    const done = collect(child);
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    // The probes that find the stream's end consume with prefetch 1; the replay itself with a
-    // wider window: only once that consumer is attached does "next" mean "from now on".
-    await eventually(
-      async () => /consuming from '[^']+' as \S+ \(prefetch (?!1\))\d+\)/.test(stderr),
-      10_000,
-    );
+    const { done } = await replayingNext(own, ['--count', '2', '-e', '', '-k', out]);
     await publishMany(broker.connection, '', own, [{ body: 'new-1' }, { body: 'new-2' }]);
     const result = await done;
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/published 2, confirmed 2/);
     expect(bodies(await takeAllFast(broker.connection, out))).toEqual(['new-1', 'new-2']);
+  });
+
+  it('a stream deleted while the replay waits for it: exit 5, in the words consume uses', async () => {
+    const own = await filledStream('rs-deleted', 1);
+    const { done } = await replayingNext(own, ['-e', '', '-k', own]);
+    await broker.channel.deleteQueue(own);
+    const result = await done;
+    expect(result.code, result.stderr).toBe(5);
+    expect(result.stderr).toContain(`the broker cancelled the consumer on '${own}' (queue deleted?)`);
+    expect(hasStackTrace(result.stderr)).toBe(false);
   });
 
   it('replaying into the exchange that feeds the stream does not loop', async () => {

@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { main } from '../../src/cli.js';
+import { main } from '../../src/main.js';
 import type { Io } from '../../src/ui/io.js';
 
 export interface FakeIo {

@@ -28,13 +28,13 @@ export function runWarrenWithFiles(args: string[], options: FileRunOptions): Pro
   return collect(child, options.timeoutMs);
 }
 
-/** Runs a bash script (cwd: the repository root) with warren's test environment. */
+/** Runs a bash script (cwd: the repository root unless given) with warren's test environment. */
 export function runShell(
   script: string,
-  options: { env?: Record<string, string | undefined>; timeoutMs?: number } = {},
+  options: { env?: Record<string, string | undefined>; timeoutMs?: number; cwd?: string } = {},
 ): Promise<RunResult> {
   const child = spawn('bash', ['-c', script], {
-    cwd: REPO_ROOT,
+    cwd: options.cwd ?? REPO_ROOT,
     env: testEnv(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { main, parseArgs } from '../../src/cli.js';
 import { UsageError } from '../../src/errors.js';
+import { main } from '../../src/main.js';
+import { parseArgs } from '../../src/program.js';
 import { fakeIo } from './fakeIo.js';
 
 /** Runs `run` and returns the UsageError it throws; anything else fails the test. */

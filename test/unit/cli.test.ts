@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { buildProgram, type GlobalOptions, main, type ParsedCommand, parseArgs } from '../../src/cli.js';
 import type { ConsumeOptions } from '../../src/commands/consume.js';
 import type { PublishOptions } from '../../src/commands/publish.js';
 import type { MessageOverrides } from '../../src/envelope.js';
 import { UsageError } from '../../src/errors.js';
+import type { GlobalOptions } from '../../src/globalOptions.js';
+import { main } from '../../src/main.js';
+import { buildProgram, type ParsedCommand, parseArgs } from '../../src/program.js';
 import { fakeIo, runMain } from '../helpers/fakeIo.js';
 import { global } from '../helpers/globals.js';
+import { known } from '../helpers/parsed.js';
 
 // ---------------------------------------------------------------------------------------
 // Expected parse results.
@@ -380,7 +383,7 @@ const USAGE_ERRORS: { name: string; argv: string[]; mentions: RegExp }[] = [
   {
     name: '--persistent with --transient',
     argv: ['publish', '--persistent', '--transient', 'b'],
-    mentions: /--persistent and --transient/,
+    mentions: /--transient does not go with --persistent: they contradict/,
   },
   { name: '-H novalue', argv: ['publish', '-H', 'novalue', 'b'], mentions: /novalue/ },
   { name: '-H =value (no key)', argv: ['publish', '-H', '=v', 'b'], mentions: /=v/ },
@@ -469,142 +472,76 @@ describe('main: exit codes and what reaches stdout and stderr', () => {
     expect(stdout).toBe(`${pkg.version}\n`);
   });
 
+  /** Every command at every depth, as the words that name it: `['declare', 'queue']`. */
+  function commandPaths(command = buildProgram(fakeIo().io), path: string[] = []): string[][] {
+    return command.commands
+      .filter((sub) => sub.name() !== 'help')
+      .flatMap((sub) => [[...path, sub.name()], ...commandPaths(sub, [...path, sub.name()])]);
+  }
+
+  it.each(commandPaths().map((path) => [path.join(' ')]))(
+    "'%s --bogus=URL': one redacted error line, and a hint naming that command's help",
+    async (words) => {
+      const path = words.split(' ');
+      const required = path.at(-1) === 'binding' ? ['--source', 'x'] : [];
+      const { code, stdout, stderr } = await runMain([...path, ...required, '--bogus=amqp://u:s3cretpw@h/']);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).not.toContain('s3cretpw');
+      expect(stderr.trimEnd().split('\n')).toEqual([
+        "error: unknown option '--bogus=amqp://u:***@h/'",
+        `  see 'warren ${words} --help'`,
+      ]);
+    },
+  );
+
+  it('publish: a routing key `tail` is no tail command: the words after -- are the body', async () => {
+    const parsed = known(
+      await parseArgs(['publish', '-e', 'amq.direct', '-k', 'tail', '--', '-1'], fakeIo().io),
+    );
+    expect(parsed?.command).toBe('publish');
+    expect(parsed?.command === 'publish' && parsed.options.body).toBe('-1');
+  });
+
+  it('tail: the words after -- are its trigger, whatever they say', async () => {
+    const parsed = known(
+      await parseArgs(['tail', 'ex', '--', 'warren', 'tail', '-v', '--', 'x'], fakeIo().io),
+    );
+    expect(parsed?.command === 'tail' && parsed.options.trigger).toEqual(['warren', 'tail', '-v', '--', 'x']);
+    expect(parsed?.command === 'tail' && parsed.options.sources).toEqual([
+      { exchange: 'ex', key: undefined },
+    ]);
+    expect(parsed?.global.verbose).toBe(false);
+  });
+
+  it.each([
+    ['a trigger', ['tail', 'ex', '--count', '0', '--', 'echo', '-v']],
+    ['a body', ['publish', '--priority', '300', '--', '-v']],
+  ])('a -v after -- (in %s) turns on no stack trace', async (_what, argv) => {
+    const { code, stderr } = await runMain(argv);
+    expect(code).toBe(2);
+    expect(stderr).not.toMatch(/^\s+at /m);
+    expect(stderr.trimEnd().split('\n').length).toBeLessThanOrEqual(2);
+  });
+
+  it('a -v before the command does turn on stack traces for a usage error', async () => {
+    const { code, stderr } = await runMain(['-v', 'publish', '--priority', '300', 'b']);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^\s+at /m);
+  });
+
+  it('the rules between flags are in the help: "with --exec:" before, "(not with --exec)" after', async () => {
+    const { stdout } = await runMain(['consume', '--help']);
+    expect(stdout).toMatch(/--on-failure <policy>\s+with --exec: what a failed handler does/);
+    expect(stdout).toMatch(/--prefetch <n>\s+unacknowledged messages in flight \(not with --exec\)/);
+    const replay = await runMain(['replay', '--help']);
+    expect(replay.stdout).toMatch(/--speed <factor>\s+with --timing original: 2 is twice as fast/);
+  });
+
   it('no command at all prints the help on stderr and exits 2', async () => {
     const { code, stdout, stderr } = await runMain([]);
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toMatch(/Usage: warren/);
-  });
-});
-
-// ---------------------------------------------------------------------------------------
-// Completion: every flag of every command must be known to every shell.
-
-function longFlags(): { command: string | undefined; long: string }[] {
-  const program = buildProgram(fakeIo().io, () => {});
-  const flags: { command: string | undefined; long: string }[] = [];
-  for (const option of program.options)
-    if (option.long) flags.push({ command: undefined, long: option.long });
-  for (const command of program.commands) {
-    for (const option of command.options)
-      if (option.long) flags.push({ command: command.name(), long: option.long });
-  }
-  return flags;
-}
-
-describe('warren completion', () => {
-  const flags = longFlags();
-  const commands = buildProgram(fakeIo().io, () => {}).commands.map((c) => c.name());
-
-  it('walks a program that has flags to check', () => {
-    expect(commands).toEqual(expect.arrayContaining(['publish', 'consume', 'completion']));
-    expect(flags.map((f) => f.long)).toEqual(
-      expect.arrayContaining([
-        '--url',
-        '--no-color',
-        '--routing-key',
-        '--header',
-        '--ack-mode',
-        '--template',
-      ]),
-    );
-  });
-
-  it.each(['bash', 'zsh', 'fish'])('%s: exits 0 and prints only the script, on stdout', async (shell) => {
-    const { code, stdout, stderr } = await runMain(['completion', shell]);
-    expect(code).toBe(0);
-    expect(stderr).toBe('');
-    expect(stdout.length).toBeGreaterThan(0);
-    for (const name of commands) expect(stdout).toContain(name);
-  });
-
-  it('bash: every long flag, in the flag list of its command', async () => {
-    const { stdout } = await runMain(['completion', 'bash']);
-    for (const { command, long } of flags) {
-      if (command === undefined) {
-        expect(stdout, long).toContain(long);
-        continue;
-      }
-      const list = new RegExp(`^\\s*${command}\\) flags="([^"]*)"`, 'm').exec(stdout)?.[1] ?? '';
-      expect(list.split(' '), `${command} ${long}`).toContain(long);
-    }
-  });
-
-  it('zsh: every long flag, in the case of its command', async () => {
-    const { stdout } = await runMain(['completion', 'zsh']);
-    for (const { command, long } of flags) {
-      if (command === undefined) {
-        expect(stdout, long).toContain(long);
-        continue;
-      }
-      const block = new RegExp(`^\\s*${command}\\)\\n([\\s\\S]*?);;`, 'm').exec(stdout)?.[1] ?? '';
-      expect(block, `${command} ${long}`).toContain(long);
-    }
-  });
-
-  it('fish: every long flag, under its command', async () => {
-    const { stdout } = await runMain(['completion', 'fish']);
-    const lines = stdout.split('\n');
-    for (const { command, long } of flags) {
-      const name = long.replace(/^--/, '');
-      const found = lines.some(
-        (line) =>
-          new RegExp(`-l ${name}( |$)`).test(line) &&
-          (command === undefined
-            ? !line.includes('__fish_seen_subcommand_from')
-            : line.includes(`__fish_seen_subcommand_from ${command}'`)),
-      );
-      expect(found, `${command ?? 'global'} ${long}`).toBe(true);
-    }
-  });
-
-  // declare queue, delete binding, profile add…: flags of their own, completed once the
-  // subcommand is typed (they were missing from every shell).
-  const subFlags = buildProgram(fakeIo().io, () => {}).commands.flatMap((c) =>
-    c.commands.flatMap((sub) =>
-      sub.options
-        .filter((o) => o.long)
-        .map((o) => ({ command: c.name(), sub: sub.name(), long: o.long as string })),
-    ),
-  );
-
-  it('walks subcommands that have flags to check', () => {
-    expect(subFlags).toEqual(
-      expect.arrayContaining([
-        { command: 'declare', sub: 'queue', long: '--max-age' },
-        { command: 'delete', sub: 'binding', long: '--source' },
-        { command: 'profile', sub: 'add', long: '--vhost' },
-      ]),
-    );
-  });
-
-  it('bash, zsh, fish: every long flag of a subcommand, under that subcommand', async () => {
-    const bash = (await runMain(['completion', 'bash'])).stdout;
-    const zsh = (await runMain(['completion', 'zsh'])).stdout;
-    const fish = (await runMain(['completion', 'fish'])).stdout.split('\n');
-    for (const { command, sub, long } of subFlags) {
-      const list = new RegExp(`^\\s*"${command} ${sub}"\\) flags="([^"]*)"`, 'm').exec(bash)?.[1] ?? '';
-      expect(list.split(' '), `bash ${command} ${sub} ${long}`).toContain(long);
-      const zshCommand = new RegExp(`^ {4}${command}\\)\\n([\\s\\S]*?)^ {6};;`, 'm').exec(zsh)?.[1] ?? '';
-      const zshSub = new RegExp(`^\\s*${sub}\\)\\n([\\s\\S]*?);;`, 'm').exec(zshCommand)?.[1] ?? '';
-      expect(zshSub, `zsh ${command} ${sub} ${long}`).toContain(`'${long}[`);
-      const name = long.replace(/^--/, '');
-      const found = fish.some(
-        (line) =>
-          new RegExp(`-l ${name}( |$)`).test(line) &&
-          line.includes(`__fish_seen_subcommand_from ${command}; and __fish_seen_subcommand_from ${sub}'`),
-      );
-      expect(found, `fish ${command} ${sub} ${long}`).toBe(true);
-    }
-  });
-
-  it.each([
-    ['bash', 'warren.bash'],
-    ['zsh', 'warren.zsh'],
-    ['fish', 'warren.fish'],
-  ])('the shipped completions/%s script matches what the program prints', async (shell, file) => {
-    const shipped = readFileSync(new URL(`../../completions/${file}`, import.meta.url), 'utf8');
-    const { stdout } = await runMain(['completion', shell]);
-    expect(shipped).toBe(stdout);
   });
 });

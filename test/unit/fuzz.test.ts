@@ -20,7 +20,6 @@ import {
   readHeaders,
 } from '../../src/broker/fieldTable.js';
 import { type MessageProperties, PROPERTY_KINDS, type ReceivedMessage } from '../../src/broker/message.js';
-import { parseArgs } from '../../src/cli.js';
 import { formatDuration, parseDuration } from '../../src/duration.js';
 import {
   envelopeFromMessage,
@@ -30,8 +29,10 @@ import {
 } from '../../src/envelope.js';
 import { DataError, UsageError } from '../../src/errors.js';
 import { compileMatch, compileMatches } from '../../src/match/predicate.js';
+import { parseArgs } from '../../src/program.js';
 import { fakeIo } from '../helpers/fakeIo.js';
 import { depthOf, hostileTable, withBytes } from '../helpers/hostileTables.js';
+import { known } from '../helpers/parsed.js';
 
 // amqplib's own encoders: what the decoders' output must get through to reach the wire.
 const require = createRequire(import.meta.url);
@@ -586,7 +587,7 @@ describe('fuzz: durations and rates', () => {
   /** `replay FILE --rate=TEXT`: the rate in messages per second, or the UsageError. */
   async function rateOf(text: string): Promise<number | UsageError> {
     try {
-      const parsed = await parseArgs(['replay', 'capture.ndjson', `--rate=${text}`], fakeIo().io);
+      const parsed = known(await parseArgs(['replay', 'capture.ndjson', `--rate=${text}`], fakeIo().io));
       if (parsed?.command !== 'replay') throw new Error(`not a replay: ${JSON.stringify(parsed)}`);
       return parsed.options.rate as number;
     } catch (error) {

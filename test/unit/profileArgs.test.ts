@@ -2,9 +2,11 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main, type ParsedCommand, parseArgs } from '../../src/cli.js';
 import { UsageError } from '../../src/errors.js';
+import { main } from '../../src/main.js';
+import { parseArgs } from '../../src/program.js';
 import { type FakeIo, fakeIo } from '../helpers/fakeIo.js';
+import { type KnownParse, known } from '../helpers/parsed.js';
 import { describeUsageErrors } from '../helpers/usageError.js';
 
 /**
@@ -65,14 +67,14 @@ function io(options: { tty?: boolean; stdinTty?: boolean; env?: NodeJS.ProcessEn
 async function parse(
   argv: string[],
   options: { tty?: boolean; env?: NodeJS.ProcessEnv } = {},
-): Promise<ParsedCommand> {
-  const parsed = await parseArgs(argv, io(options).io);
+): Promise<KnownParse> {
+  const parsed = known(await parseArgs(argv, io(options).io));
   if (!parsed) throw new Error(`nothing parsed from ${argv.join(' ')}`);
   return parsed;
 }
 
 /** The output format a parsed command prints messages in. */
-function formatOf(parsed: ParsedCommand): string | undefined {
+function formatOf(parsed: KnownParse): string | undefined {
   switch (parsed.command) {
     case 'consume':
     case 'rpc':
@@ -86,7 +88,7 @@ function formatOf(parsed: ParsedCommand): string | undefined {
   }
 }
 
-function fullOf(parsed: ParsedCommand): boolean | undefined {
+function fullOf(parsed: KnownParse): boolean | undefined {
   switch (parsed.command) {
     case 'consume':
     case 'rpc':

@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type GlobalOptions, type ParsedCommand, parseArgs } from '../../src/cli.js';
 import type { ReplayOptions } from '../../src/commands/replay.js';
 import {
   type MessageOverrides,
@@ -8,8 +7,11 @@ import {
   recordedFromEnvelopeLine,
 } from '../../src/envelope.js';
 import { DataError, type UsageError } from '../../src/errors.js';
+import type { GlobalOptions } from '../../src/globalOptions.js';
+import { type ParsedCommand, parseArgs } from '../../src/program.js';
 import { fakeIo } from '../helpers/fakeIo.js';
 import { global } from '../helpers/globals.js';
+import { known } from '../helpers/parsed.js';
 import { describeUsageErrors } from '../helpers/usageError.js';
 
 afterEach(() => {
@@ -489,7 +491,7 @@ const USAGE_ERRORS: { name: string; argv: string[]; stdinTty?: boolean; mentions
   {
     name: '--dry-run with --receipts',
     argv: ['replay', 'capture.ndjson', '--dry-run', '--receipts'],
-    mentions: /--dry-run publishes nothing: there are no --receipts/,
+    mentions: /--receipts does not go with --dry-run: it publishes nothing/,
   },
   {
     name: '--skip-invalid with --from-queue',
@@ -774,9 +776,11 @@ describe('outgoingFromRecorded', () => {
   });
 
   it('the overrides parsed from a replay command line apply to a recorded line', async () => {
-    const parsed = await parseArgs(
-      ['replay', 'capture.ndjson', '-e', '', '-k', 'orders-test', '-H', 'x-n:={"!":"int64","value":5}'],
-      fakeIo().io,
+    const parsed = known(
+      await parseArgs(
+        ['replay', 'capture.ndjson', '-e', '', '-k', 'orders-test', '-H', 'x-n:={"!":"int64","value":5}'],
+        fakeIo().io,
+      ),
     );
     if (parsed?.command !== 'replay') throw new Error('not a replay');
     const { message, encodedHeaders } = recordedFromEnvelopeLine(LINE, 1, true);

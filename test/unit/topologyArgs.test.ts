@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { parseArgs } from '../../src/cli.js';
 import { DataError, UsageError } from '../../src/errors.js';
+import { parseArgs } from '../../src/program.js';
 import { parseTopology, queueArguments } from '../../src/topology/spec.js';
 import type { Io } from '../../src/ui/io.js';
 import { global } from '../helpers/globals.js';

@@ -1,0 +1,98 @@
+/** What a command gets to run with: streams, a reporter, colour, and a way to connect. */
+
+import { brokerExplainer } from './brokerErrors.js';
+import { readTlsFiles, resolveBrokerUrls, resolvePassword, urlFromEnv } from './brokerUrl.js';
+import type { CommandContext } from './commands/context.js';
+import type { ParsedCommand } from './commands/define.js';
+import { childEnv } from './exec/childEnv.js';
+import { paintFor } from './ui/colour.js';
+import type { Io } from './ui/io.js';
+import { createReporter } from './ui/reporter.js';
+import { type Spinner, startSpinner } from './ui/spinner.js';
+
+/** How the command runs: its connection's name, and whether it reads a person's typing. */
+export interface RunShape {
+  connectionName: string;
+  readsStdin: boolean;
+}
+
+export async function createContext(parsed: ParsedCommand, shape: RunShape, io: Io): Promise<CommandContext> {
+  const { global } = parsed;
+  // Someone typing warren's input: a status line redrawn where the terminal echoes their
+  // keys would wipe what they type and hide the cursor, so there is none.
+  const typing = shape.readsStdin && io.stdin.isTTY === true;
+  const stderrPaint = await paintFor(io.stderr, io.env, global.color);
+  const reporter = createReporter({
+    stderr: io.stderr,
+    paint: stderrPaint,
+    quiet: global.quiet,
+    verbose: global.verbose,
+  });
+  const profile = global.profile;
+  if (profile) {
+    for (const warning of profile.warnings) reporter.warn(warning);
+    reporter.detail(`profile '${profile.name}' from ${profile.path} (chosen by ${profile.chosenBy})`);
+  }
+  const settings = profile?.settings;
+  const brokerUrls = () =>
+    resolveBrokerUrls(
+      global.urls,
+      io.env,
+      settings && { ...settings, name: profile?.name },
+      resolvePassword(global.passwordFile, io.env, settings?.passwordFile),
+    );
+  return {
+    io,
+    reporter,
+    stdoutPaint: await paintFor(io.stdout, io.env, global.color),
+    typing,
+    spinner: (text) =>
+      startSpinner(io.stderr, text, { enabled: !global.quiet && !typing, colour: stderrPaint.enabled }),
+    childEnv: (passUrl) => childEnv(io.env, passUrl ? brokerUrls().map((broker) => broker.url) : undefined),
+    connect: async () => {
+      const fromEnv = urlFromEnv(io.env);
+      if (profile?.chosenBy === '--profile' && settings?.urls && !global.urls && fromEnv) {
+        reporter.warn(
+          `${fromEnv.name} is set and wins over the url of profile '${profile.name}' (flag > env > profile)`,
+        );
+      }
+      const urls = brokerUrls();
+      const insecure = global.insecure || settings?.insecure === true;
+      const tls = readTlsFiles({
+        ca: global.ca ?? settings?.ca,
+        cert: global.cert ?? settings?.cert,
+        key: global.key ?? settings?.key,
+        insecure,
+      });
+      if (insecure) reporter.warn('--insecure: the broker certificate is not verified');
+      const { openSession } = await import('./broker/connect.js');
+      // A connection that takes a moment (a far broker, --wait-for-broker) says so on a
+      // terminal; a quick one draws nothing, rather than a spinner that flickers.
+      let spinner: Spinner | undefined;
+      const slow = setTimeout(async () => {
+        // --verbose lines arrive while connecting: a spinner would be drawn through them.
+        spinner = await startSpinner(io.stderr, `connecting to ${urls[0]?.masked ?? 'the broker'}…`, {
+          enabled: !global.quiet && !global.verbose && !typing,
+          colour: stderrPaint.enabled,
+        });
+        if (done) spinner.stop();
+      }, 200);
+      let done = false;
+      try {
+        return await openSession({
+          urls,
+          tls,
+          connectionName: shape.connectionName,
+          explain: brokerExplainer,
+          log: (line) => reporter.detail(line),
+          warn: (line) => reporter.warn(line),
+          waitMs: global.waitForBrokerMs,
+        });
+      } finally {
+        done = true;
+        clearTimeout(slow);
+        spinner?.stop();
+      }
+    },
+  };
+}

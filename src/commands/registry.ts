@@ -1,0 +1,23 @@
+/** warren's commands, in the order `warren --help` lists them: a new command is one line here. */
+import { completionCommand } from './completion/command.js';
+import { consumeCommand } from './consume/command.js';
+import { declareCommand } from './declare/command.js';
+import type { CommandDefinition } from './define.js';
+import { deleteCommand } from './delete/command.js';
+import { profileCommand } from './profile/command.js';
+import { publishCommand } from './publish/command.js';
+import { purgeCommand } from './purge/command.js';
+import { replayCommand } from './replay/command.js';
+import { tailCommand } from './tail/command.js';
+
+export const COMMANDS: CommandDefinition[] = [
+  publishCommand,
+  consumeCommand,
+  completionCommand,
+  profileCommand,
+  declareCommand,
+  deleteCommand,
+  purgeCommand,
+  tailCommand,
+  replayCommand,
+];

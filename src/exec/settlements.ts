@@ -1,0 +1,231 @@
+import { ConfirmTracker, type PendingPublish, type SettleStatus } from '../broker/confirmTracker.js';
+import { encodableHeaders, verbatimHeaders } from '../broker/fieldTable.js';
+import type { OutgoingMessage } from '../broker/message.js';
+import { PublishFlow } from '../broker/publishFlow.js';
+import { type Consumption, type DeliveredMessage, DIRECT_REPLY_TO, type Session } from '../broker/session.js';
+import type { Reporter } from '../ui/reporter.js';
+import { Commits } from './commits.js';
+import { type Decision, RETRY_HEADER, retriesOf } from './outcome.js';
+import { label, type Tally } from './report.js';
+
+/**
+ * How one connection settles its messages by their handlers' outcome. Settlements are
+ * committed in transactions, so that a counted retry (a copy published, the original acked)
+ * is done whole or not at all; each is counted once its commit is confirmed, and with
+ * --reply a message is acked only once the broker confirmed its reply.
+ */
+export class Settlements {
+  private consumption: Consumption | undefined;
+  private readonly commits = new Commits(() =>
+    this.consumption ? this.consumption.commit() : Promise.resolve(),
+  );
+
+  private constructor(
+    private readonly run: { queue: string; reply: boolean },
+    private readonly tally: Tally,
+    private readonly reporter: Reporter,
+    /** Called once per message whose settlement the broker has. */
+    private readonly onSettled: () => void,
+    private readonly tracker: ConfirmTracker,
+    private readonly flow: PublishFlow | undefined,
+  ) {
+    tracker.onSettled = (entry, _seq, status) => this.replySettled(entry, status);
+  }
+
+  /** Opens a connection's settlements: with --reply, a publisher for the replies on `session`. */
+  static async open(
+    session: Session,
+    run: { queue: string; reply: boolean },
+    tally: Tally,
+    reporter: Reporter,
+    onSettled: () => void,
+  ): Promise<Settlements> {
+    const tracker = new ConfirmTracker();
+    const flow = run.reply
+      ? new PublishFlow(session, await session.openPublisher({ mandatory: true, tracker }))
+      : undefined;
+    return new Settlements(run, tally, reporter, onSettled, tracker, flow);
+  }
+
+  /** The consumer whose deliveries these are, once it is in place. */
+  attach(consumption: Consumption): void {
+    this.consumption = consumption;
+  }
+
+  /** Settlements and replies the broker has not confirmed yet. */
+  get unconfirmed(): number {
+    return this.commits.unconfirmed + this.tracker.inFlight;
+  }
+
+  /** Settles a message by its handler's outcome; `gone`: its connection is, and so is the delivery. */
+  settle(message: DeliveredMessage, decision: Decision, stdout: Buffer | undefined, gone: boolean): void {
+    const tag = message.deliveryTag;
+    if (decision.failed) {
+      this.tally.failed += 1;
+      const outcome = { ack: 'acked', requeue: 'requeued', retry: 'retried', reject: 'rejected' }[
+        decision.action
+      ];
+      this.reporter.warn(`${label(message)}: handler ${decision.reason}: ${outcome}`);
+    }
+    if (gone) {
+      this.tally.unsettled += 1;
+      return;
+    }
+    switch (decision.action) {
+      case 'ack':
+        this.succeeded(message, stdout);
+        break;
+      case 'requeue':
+      case 'reject':
+        this.reject(tag, decision.action === 'requeue');
+        break;
+      case 'retry':
+        this.retry(message);
+        break;
+    }
+  }
+
+  /** A handler that succeeded: its message is acked, after its reply with --reply. */
+  private succeeded(message: DeliveredMessage, stdout: Buffer | undefined): void {
+    const replyTo = message.properties.replyTo;
+    if (this.run.reply && replyTo) {
+      this.reply(message, replyTo, stdout);
+      return;
+    }
+    if (this.run.reply)
+      this.reporter.warn(`${label(message)} has no reply-to: the handler's output was dropped`);
+    this.ack(message.deliveryTag);
+  }
+
+  /**
+   * Waits until the replies in flight are settled (confirmed, or unconfirmed with a lost
+   * connection) and every settlement is committed; what never was counts as unsettled.
+   */
+  async flush(): Promise<void> {
+    if (this.flow) await this.flow.finish().catch(() => {});
+    await this.commits.flush();
+    this.tally.unsettled += this.commits.unconfirmed;
+  }
+
+  /** Settles a message in the next commit, and counts it once the broker has it. */
+  private commit(send: () => void, count: () => void): void {
+    this.commits.add(send, () => {
+      count();
+      this.onSettled();
+    });
+  }
+
+  private ack(tag: number, count = this.bump('acked')): void {
+    this.commit(() => this.consumption?.ack(tag, false), count);
+  }
+
+  private reject(tag: number, requeue: boolean): void {
+    this.commit(
+      () => this.consumption?.reject(tag, false, requeue),
+      this.bump(requeue ? 'requeued' : 'rejected'),
+    );
+  }
+
+  private bump(key: keyof Tally): () => void {
+    return () => {
+      this.tally[key] += 1;
+    };
+  }
+
+  /** A reply is settled: the request is acked (a reply returned or nacked is warned of). */
+  private replySettled(entry: PendingPublish, status: SettleStatus): void {
+    const tag = entry.ref;
+    if (tag === undefined) return;
+    if (status === 'unconfirmed') {
+      this.tally.unsettled += 1;
+      return;
+    }
+    if (status !== 'confirmed') {
+      this.reporter.warn(`the reply to '${entry.message.routingKey}' was ${status} (the requester is gone?)`);
+    }
+    this.ack(tag, () => {
+      this.tally.acked += 1;
+      if (status === 'confirmed') this.tally.replies += 1;
+    });
+  }
+
+  /**
+   * Publishes the handler's output to the message's reply-to; the message is acked once
+   * the broker confirms the reply (replySettled). A reply that cannot be sent at all is
+   * dropped and the request acked, as when a reply comes back unroutable.
+   */
+  private reply(message: DeliveredMessage, replyTo: string, stdout: Buffer | undefined): void {
+    const tag = message.deliveryTag;
+    if (!this.flow) throw new Error('a reply needs a publisher');
+    try {
+      const sending = this.flow.send(
+        {
+          exchange: '',
+          routingKey: replyTo,
+          body: stdout ?? Buffer.alloc(0),
+          properties:
+            message.properties.correlationId === undefined
+              ? {}
+              : { correlationId: message.properties.correlationId },
+          headers: undefined,
+          // RabbitMQ returns a mandatory reply to direct reply-to as unroutable even
+          // as it delivers it (3.10): a reply there goes without the flag.
+          mandatory: !replyTo.startsWith(`${DIRECT_REPLY_TO}.`),
+        },
+        tag,
+        tag,
+      );
+      // A lost connection ends the run through session.lost, and flow.finish settles what
+      // the tracker held as unconfirmed (the deliveries go back to the queue).
+      sending?.catch(() => {});
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      this.reporter.warn(`${label(message)}: the reply cannot be sent (${why}): dropped, request acked`);
+      this.ack(tag);
+    }
+  }
+
+  /**
+   * Another try that is counted: a copy carrying the count goes to the back of the queue
+   * and the original is acked, in one transaction. One whose count cannot be added
+   * (headers near 64 KiB) is rejected, as after the last retry, so that it cannot fail for
+   * ever uncounted.
+   */
+  private retry(message: DeliveredMessage): void {
+    const tag = message.deliveryTag;
+    let copy: OutgoingMessage;
+    try {
+      copy = retryCopy(message, this.run.queue);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      this.reporter.warn(`${label(message)}: the retry count cannot be added (${why}): rejected instead`);
+      this.reject(tag, false);
+      return;
+    }
+    this.commit(() => {
+      this.consumption?.publish(copy);
+      this.consumption?.ack(tag, false);
+    }, this.bump('retried'));
+  }
+}
+
+/**
+ * The copy a counted retry sends to the back of `queue`, its retry count one higher. Throws
+ * when its headers' encoded size, which the count may take over 64 KiB, is too large.
+ */
+function retryCopy(message: DeliveredMessage, queue: string): OutgoingMessage {
+  const retries = { [RETRY_HEADER]: retriesOf(message.headers) + 1 };
+  // The broker routes a CC header's keys too (and keeps it on the delivery): the copy is
+  // for this queue alone, not another copy for each queue the CC named.
+  const { CC: _cc, BCC: _bcc, ...decoded } = message.headers ?? {};
+  return {
+    exchange: '',
+    routingKey: queue,
+    body: message.body,
+    properties: { ...message.properties },
+    // Headers warren could not decode whole go as they came, with the count changed.
+    headers: message.rawHeaders
+      ? verbatimHeaders(message.rawHeaders, { ...retries, CC: undefined, BCC: undefined })
+      : encodableHeaders({ ...decoded, ...retries }),
+  };
+}
