@@ -1,6 +1,7 @@
 /** What a command gets to run with: streams, a reporter, colour, and a way to connect. */
 
-import { readTlsFiles, resolveBrokerUrls, resolvePassword } from './broker/url.js';
+import { brokerExplainer } from './brokerErrors.js';
+import { readTlsFiles, resolveBrokerUrls, resolvePassword, urlFromEnv } from './brokerUrl.js';
 import type { CommandContext } from './commands/context.js';
 import type { ParsedCommand } from './commands/define.js';
 import { childEnv } from './exec/childEnv.js';
@@ -49,10 +50,10 @@ export async function createContext(parsed: ParsedCommand, shape: RunShape, io: 
       startSpinner(io.stderr, text, { enabled: !global.quiet && !typing, colour: stderrPaint.enabled }),
     childEnv: (passUrl) => childEnv(io.env, passUrl ? brokerUrls().map((broker) => broker.url) : undefined),
     connect: async () => {
-      const fromEnv = io.env['WARREN_URL'] ? 'WARREN_URL' : io.env['AMQP_URL'] ? 'AMQP_URL' : undefined;
+      const fromEnv = urlFromEnv(io.env);
       if (profile?.chosenBy === '--profile' && settings?.urls && !global.urls && fromEnv) {
         reporter.warn(
-          `${fromEnv} is set and wins over the url of profile '${profile.name}' (flag > env > profile)`,
+          `${fromEnv.name} is set and wins over the url of profile '${profile.name}' (flag > env > profile)`,
         );
       }
       const urls = brokerUrls();
@@ -64,7 +65,7 @@ export async function createContext(parsed: ParsedCommand, shape: RunShape, io: 
         insecure,
       });
       if (insecure) reporter.warn('--insecure: the broker certificate is not verified');
-      const { openSession } = await import('./broker/session.js');
+      const { openSession } = await import('./broker/connect.js');
       // A connection that takes a moment (a far broker, --wait-for-broker) says so on a
       // terminal; a quick one draws nothing, rather than a spinner that flickers.
       let spinner: Spinner | undefined;
@@ -82,6 +83,7 @@ export async function createContext(parsed: ParsedCommand, shape: RunShape, io: 
           urls,
           tls,
           connectionName: shape.connectionName,
+          explain: brokerExplainer,
           log: (line) => reporter.detail(line),
           warn: (line) => reporter.warn(line),
           waitMs: global.waitForBrokerMs,

@@ -12,10 +12,10 @@
  */
 import { chmodSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { readNamedFile } from './broker/url.js';
 import { FORMATS, type Format } from './choices.js';
-import { UsageError, WarrenError } from './errors.js';
+import { ExitCode, UsageError, WarrenError } from './errors.js';
 import { JsonTextError, lineAndColumn, parseJson } from './json.js';
+import { readNamedFile } from './namedFile.js';
 
 export interface Profile {
   urls: string[] | undefined;
@@ -266,7 +266,7 @@ function writeConfig(path: string, config: Record<string, unknown>): void {
   } catch (error) {
     rmSync(temporary, { force: true });
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new WarrenError(`cannot write ${path} (${code})`, 1, { cause: error });
+    throw new WarrenError(`cannot write ${path} (${code})`, ExitCode.failure, { cause: error });
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * amqplib's field-table codec. The package does not export it; the build (esbuild) and
  * the tests (vitest) alias this name to node_modules/amqplib/lib/codec.js, so that the
- * session can wrap the decoder before amqplib's protocol definitions take it.
+ * amqplib patch (amqplibPatch.ts) can wrap the decoder before amqplib's protocol definitions take it.
  */
 declare module 'amqplib-codec' {
   const codec: {

@@ -4,7 +4,7 @@
  * each came from. Plain data; the session feeds it the broker's ack, nack and return.
  */
 
-import type { OutgoingMessage } from './envelope.js';
+import type { OutgoingMessage } from './message.js';
 
 export interface PendingPublish {
   line: number;

@@ -254,7 +254,7 @@ export function withoutEntry(raw: Buffer, key: string): Buffer {
 /**
  * On an outgoing headers object: a field table to send as these bytes, as it came. The
  * object's own keys replace its entries of the same name (undefined removes one). The
- * session's encoder writes it (see session.ts).
+ * patched encoder writes it (see amqplibPatch.ts).
  */
 export const VERBATIM_TABLE: unique symbol = Symbol('warren.verbatimFieldTable');
 

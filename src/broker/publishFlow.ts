@@ -1,6 +1,6 @@
 import { BrokerRefusedError, UnreachableError, type WarrenError } from '../errors.js';
 import type { ConfirmTracker } from './confirmTracker.js';
-import type { OutgoingMessage } from './envelope.js';
+import type { OutgoingMessage } from './message.js';
 import { ReconnectPolicy, reconnectDelayMs } from './reconnect.js';
 import type { Publisher, Session } from './session.js';
 

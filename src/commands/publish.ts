@@ -1,14 +1,10 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ConfirmTracker } from '../broker/confirmTracker.js';
-import {
-  envelopeText,
-  type MessageOverrides,
-  messageFromEnvelopeLine,
-  type OutgoingMessage,
-} from '../broker/envelope.js';
+import type { OutgoingMessage } from '../broker/message.js';
 import { PublishFlow } from '../broker/publishFlow.js';
 import type { InputMode } from '../choices.js';
+import { envelopeText, type MessageOverrides, messageFromEnvelopeLine } from '../envelope.js';
 import { DataError, InterruptedError, UsageError, WarrenError } from '../errors.js';
 import { checkStdin, inputError, openInputFile } from '../input/inputFile.js';
 import { type Line, LineSplitter } from '../input/lineSplitter.js';

@@ -1,11 +1,11 @@
 import { ConfirmTracker, type PendingPublish, type SettleStatus } from '../broker/confirmTracker.js';
-import { type MessageOverrides, outgoingFromRecorded, overriddenProperties } from '../broker/envelope.js';
 import { encodableHeaders, type FieldTable, FieldValueError, verbatimHeaders } from '../broker/fieldTable.js';
 import { PublishFlow } from '../broker/publishFlow.js';
 import type { Session } from '../broker/session.js';
 import type { Format } from '../choices.js';
 import { MAX_TIMER_MS } from '../duration.js';
-import { DataError, InterruptedError, WarrenError } from '../errors.js';
+import { type MessageOverrides, outgoingFromRecorded, overriddenProperties } from '../envelope.js';
+import { DataError, ExitCode, InterruptedError, WarrenError } from '../errors.js';
 import { createFormatter, type Formatter, recordBytes } from '../format/index.js';
 import { openFileSource } from '../replay/fileSource.js';
 import { Pacer } from '../replay/pacer.js';
@@ -175,7 +175,7 @@ export async function replay(options: ReplayOptions, context: CommandContext): P
   }
   if (state.inputFailure) throw state.inputFailure;
   if (state.outputFailure && (state.outputFailure as NodeJS.ErrnoException).code !== 'EPIPE') {
-    throw new WarrenError(`cannot write to stdout: ${state.outputFailure.message}`, 1, {
+    throw new WarrenError(`cannot write to stdout: ${state.outputFailure.message}`, ExitCode.failure, {
       cause: state.outputFailure,
     });
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ConfirmTracker } from '../broker/confirmTracker.js';
-import type { ReceivedMessage } from '../broker/envelope.js';
+import type { ReceivedMessage } from '../broker/message.js';
 import { DIRECT_REPLY_TO } from '../broker/session.js';
 import type { Format } from '../choices.js';
 import { formatDuration } from '../duration.js';

@@ -1,23 +1,19 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
-import type { ReceivedMessage } from '../broker/envelope.js';
+import type { ReceivedMessage } from '../broker/message.js';
 import { DEFAULT_RETRIES } from '../broker/reconnect.js';
-import type { Session } from '../broker/session.js';
-import { notAStreamQueue } from '../broker/streamQueue.js';
+import { notAStreamQueue } from '../brokerErrors.js';
 import { runConsume } from '../consume/engine.js';
 import type { MessageSource } from '../consume/job.js';
-import { NotDeliveredError, UsageError, WarrenError } from '../errors.js';
+import { ExitCode, NotDeliveredError, UsageError, WarrenError } from '../errors.js';
 import { lineForwarder } from '../exec/childOutput.js';
 import type { TailSource } from '../tailSource.js';
 import type { ConsumeOptions } from './consume.js';
 import type { CommandContext } from './context.js';
+import { openTap, type TapSources } from './tail/tap.js';
 
-export interface TailOptions {
-  sources: TailSource[];
-  /** Headers exchanges: header values a message must carry, and whether all or any must match. */
-  matchHeaders: Record<string, unknown>;
-  headersMatch: 'all' | 'any';
+export interface TailOptions extends TapSources {
   /** The --match expressions (ANDed). */
   matches: string[];
   /** A command to run once the tap is bound (argv after `--`). */
@@ -33,31 +29,6 @@ export interface TailOptions {
 
 function sourceName(source: TailSource): string {
   return source.key === undefined ? source.exchange : `${source.exchange}:${source.key}`;
-}
-
-/** Binds warren's own queue to one source, with the key that suits the exchange's type. */
-async function bindSource(
-  session: Session,
-  queue: string,
-  source: TailSource,
-  options: TailOptions,
-): Promise<void> {
-  const type = await session.exchangeType(source.exchange);
-  let key = source.key;
-  let args: Record<string, unknown> = {};
-  if (type === 'headers') {
-    args = { 'x-match': options.headersMatch, ...options.matchHeaders };
-    key ??= '';
-  } else if (key === undefined) {
-    if (type === 'direct') {
-      throw new UsageError(`'${source.exchange}' is a direct exchange: say which routing key to watch`, {
-        hint: `warren tail ${source.exchange}:ROUTING_KEY`,
-      });
-    }
-    // Topic: every routing key. Fanout ignores the key. Other (plugin) types get '#' too.
-    key = '#';
-  }
-  await session.bind({ source: source.exchange, destination: { queue }, key, arguments: args });
 }
 
 /** How long a trigger still running when the tail ends may take to finish before it is stopped. */
@@ -266,8 +237,7 @@ function tailSource(options: TailOptions, onReady: () => void, context: CommandC
   return {
     label,
     open: async (session) => {
-      tapQueue = await session.declareTapQueue();
-      for (const source of options.sources) await bindSource(session, tapQueue, source, options);
+      tapQueue = await openTap(session, options);
       return tapQueue;
     },
     oneAtATime: false,
@@ -284,7 +254,7 @@ async function closeCapture(capture: WriteStream): Promise<void> {
     await finished(capture);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new WarrenError(`cannot write the --capture file: ${code}`, 1, { cause: error });
+    throw new WarrenError(`cannot write the --capture file: ${code}`, ExitCode.failure, { cause: error });
   }
 }
 

@@ -1,4 +1,4 @@
-import type { ReceivedMessage } from '../broker/envelope.js';
+import type { ReceivedMessage } from '../broker/message.js';
 import type { Session } from '../broker/session.js';
 import type { AckMode, Format } from '../choices.js';
 import type { WarrenError } from '../errors.js';

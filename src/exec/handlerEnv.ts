@@ -1,4 +1,4 @@
-import type { ReceivedMessage } from '../broker/envelope.js';
+import type { ReceivedMessage } from '../broker/message.js';
 
 /** Every variable warren sets for a handler; inherited ones by these names are removed. */
 export const HANDLER_VARIABLES = [

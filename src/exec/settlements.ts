@@ -1,6 +1,6 @@
 import { ConfirmTracker, type PendingPublish, type SettleStatus } from '../broker/confirmTracker.js';
-import type { OutgoingMessage } from '../broker/envelope.js';
 import { encodableHeaders, verbatimHeaders } from '../broker/fieldTable.js';
+import type { OutgoingMessage } from '../broker/message.js';
 import { PublishFlow } from '../broker/publishFlow.js';
 import { type Consumption, type DeliveredMessage, DIRECT_REPLY_TO, type Session } from '../broker/session.js';
 import type { Reporter } from '../ui/reporter.js';

@@ -1,4 +1,4 @@
-import type { ReceivedMessage } from '../broker/envelope.js';
+import type { ReceivedMessage } from '../broker/message.js';
 
 const NEWLINE = Buffer.from('\n');
 

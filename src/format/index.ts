@@ -1,4 +1,4 @@
-import type { ReceivedMessage } from '../broker/envelope.js';
+import type { ReceivedMessage } from '../broker/message.js';
 import type { Format } from '../choices.js';
 import type { Paint } from '../ui/colour.js';
 import { formatBody } from './body.js';

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import type { ReceivedMessage } from '../broker/envelope.js';
 import type { TypedValue } from '../broker/fieldTable.js';
+import type { ReceivedMessage } from '../broker/message.js';
 import type { Paint } from '../ui/colour.js';
 import { visible } from '../ui/terminalText.js';
 

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import { PROPERTIES_HINT, type ReceivedMessage, unknownProperty } from '../broker/envelope.js';
+import type { ReceivedMessage } from '../broker/message.js';
+import { PROPERTIES_HINT, unknownProperty } from '../envelope.js';
 import { UsageError } from '../errors.js';
 
 type Part = string | ((message: ReceivedMessage) => string);

@@ -20,7 +20,8 @@
  * A compiled predicate never throws; a malformed expression is a UsageError naming it.
  */
 import { isUtf8 } from 'node:buffer';
-import { PROPERTIES_HINT, type ReceivedMessage, unknownProperty } from '../broker/envelope.js';
+import type { ReceivedMessage } from '../broker/message.js';
+import { PROPERTIES_HINT, unknownProperty } from '../envelope.js';
 import { UsageError } from '../errors.js';
 
 export type MessagePredicate = (message: ReceivedMessage) => boolean;

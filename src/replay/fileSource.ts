@@ -1,6 +1,6 @@
 import { fstatSync, type ReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { envelopeText, recordedFromEnvelopeLine } from '../broker/envelope.js';
+import { envelopeText, recordedFromEnvelopeLine } from '../envelope.js';
 import { DataError } from '../errors.js';
 import { inputError, openInputFile } from '../input/inputFile.js';
 import { LineSplitter } from '../input/lineSplitter.js';

@@ -1,7 +1,7 @@
 import type { SettleStatus } from '../broker/confirmTracker.js';
-import type { ReceivedMessage } from '../broker/envelope.js';
-import { notFoundHint, type QueueCounts, type Session } from '../broker/session.js';
-import { BrokerRefusedError } from '../errors.js';
+import type { ReceivedMessage } from '../broker/message.js';
+import type { QueueCounts, Session } from '../broker/session.js';
+import { notFoundError } from '../brokerErrors.js';
 
 /** One message a replay may publish, with where it came from. */
 export interface ReplayItem {
@@ -47,8 +47,6 @@ export interface ReplaySource {
 /** The queue's counts; a queue that does not exist is a refusal (exit 5), named. */
 export async function existingQueue(session: Session, queue: string): Promise<QueueCounts> {
   const info = await session.queueInfo(queue);
-  if (!info) {
-    throw new BrokerRefusedError(`queue '${queue}' does not exist`, { hint: notFoundHint('queue', queue) });
-  }
+  if (!info) throw notFoundError('queue', queue);
   return info;
 }

@@ -1,11 +1,7 @@
 import { withoutEntry } from '../broker/fieldTable.js';
 import type { Consumption, DeliveredMessage, Session } from '../broker/session.js';
-import {
-  notAStreamQueue,
-  offsetOf,
-  refusesStreamOffset,
-  STREAM_OFFSET_HEADER,
-} from '../broker/streamQueue.js';
+import { offsetOf, refusesStreamOffset, STREAM_OFFSET_HEADER } from '../broker/streamQueue.js';
+import { notAStreamQueue } from '../brokerErrors.js';
 import { consumerCancelled } from '../consume/cancelled.js';
 import type { BrokerRefusedError } from '../errors.js';
 import { IDLE, ItemBuffer } from './itemBuffer.js';

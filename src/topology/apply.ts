@@ -2,15 +2,15 @@
  * Applying, checking and tearing down a topology, one entity at a time: a refusal of one
  * entity is reported for that entity and the others still get their turn.
  */
-import type { QueueCounts, Session } from '../broker/session.js';
-import { BrokerRefusedError, WarrenError } from '../errors.js';
 import {
   type BindingSpec,
   describeBinding,
   type ExchangeSpec,
   type QueueSpec,
-  type Topology,
-} from './spec.js';
+} from '../broker/declarations.js';
+import type { QueueCounts, Session } from '../broker/session.js';
+import { BrokerRefusedError, WarrenError } from '../errors.js';
+import type { Topology } from './spec.js';
 
 export type EntityStatus =
   | 'created'

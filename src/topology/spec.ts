@@ -4,37 +4,14 @@
  * so the broker session only ever sees names, flags and an arguments table.
  */
 
+import type { BindingSpec, ExchangeSpec, QueueSpec } from '../broker/declarations.js';
 import { encodableFromTyped, FieldValueError, setField } from '../broker/fieldTable.js';
 import { unsendableText } from '../broker/wireText.js';
 import { parseDuration } from '../duration.js';
 import { DataError, UsageError } from '../errors.js';
 import { JsonTextError, lineAndColumn, parseJson } from '../json.js';
 
-export interface ExchangeSpec {
-  name: string;
-  type: string;
-  durable: boolean;
-  autoDelete: boolean;
-  internal: boolean;
-  arguments: Record<string, unknown>;
-}
-
-export interface QueueSpec {
-  name: string;
-  /** classic, quorum or stream; sent as x-queue-type when given, else the broker's default. */
-  type: string | undefined;
-  durable: boolean;
-  exclusive: boolean;
-  autoDelete: boolean;
-  arguments: Record<string, unknown>;
-}
-
-export interface BindingSpec {
-  source: string;
-  destination: { queue: string } | { exchange: string };
-  key: string;
-  arguments: Record<string, unknown>;
-}
+export type { BindingSpec, ExchangeSpec, QueueSpec } from '../broker/declarations.js';
 
 export interface Topology {
   exchanges: ExchangeSpec[];
@@ -62,15 +39,6 @@ export const QUEUE_ARGUMENTS = {
 
 export type QueueOptionName = keyof typeof QUEUE_ARGUMENTS;
 export type QueueOptions = Partial<Record<QueueOptionName, string | number | boolean>>;
-
-/** Describes an entity for a person: `queue 'orders'`, `binding orders → queue 'q' (key 'k')`. */
-export function describeBinding(binding: BindingSpec): string {
-  const target =
-    'queue' in binding.destination
-      ? `queue '${binding.destination.queue}'`
-      : `exchange '${binding.destination.exchange}'`;
-  return `binding '${binding.source}' → ${target}${binding.key ? ` (key '${binding.key}')` : ''}`;
-}
 
 /** The arguments table of a queue: its named options, its type, then any raw arguments. */
 export function queueArguments(

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { MessageOverrides } from '../../src/broker/envelope.js';
 import type { ConsumeOptions } from '../../src/commands/consume.js';
 import type { PublishOptions } from '../../src/commands/publish.js';
+import type { MessageOverrides } from '../../src/envelope.js';
 import { UsageError } from '../../src/errors.js';
 import type { GlobalOptions } from '../../src/globalOptions.js';
 import { main } from '../../src/main.js';

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_URL, resolveBrokerUrls, withVhost } from '../../src/broker/url.js';
+import { DEFAULT_URL, resolveBrokerUrls, withVhost } from '../../src/brokerUrl.js';
 import { configPath, selectProfile } from '../../src/config.js';
 import type { UsageError } from '../../src/errors.js';
 import { usageError } from '../helpers/usageError.js';

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { encodableHeaders } from '../../src/broker/fieldTable.js';
+import type { ReceivedMessage } from '../../src/broker/message.js';
 import {
   envelopeFromMessage,
   envelopeText,
   type MessageOverrides,
   messageFromEnvelopeLine,
-  type ReceivedMessage,
-} from '../../src/broker/envelope.js';
-import { encodableHeaders } from '../../src/broker/fieldTable.js';
+} from '../../src/envelope.js';
 import { DataError } from '../../src/errors.js';
 
 const NO_OVERRIDES: MessageOverrides = { properties: {}, headers: {} };

@@ -3,10 +3,10 @@
  * combinations that are usage errors (exit 2).
  */
 import { describe, expect, it } from 'vitest';
-import type { MessageOverrides } from '../../src/broker/envelope.js';
 import type { ExecOptions } from '../../src/commands/exec.js';
 import type { PublishOptions } from '../../src/commands/publish.js';
 import type { RpcOptions } from '../../src/commands/rpc.js';
+import type { MessageOverrides } from '../../src/envelope.js';
 import type { GlobalOptions } from '../../src/globalOptions.js';
 import { type ParsedCommand, parseArgs } from '../../src/program.js';
 import { fakeIo } from '../helpers/fakeIo.js';

@@ -3,8 +3,8 @@
  * had (`retriesOf`), and the environment a handler runs in (`handlerEnv`).
  */
 import { describe, expect, it } from 'vitest';
-import type { ReceivedMessage } from '../../src/broker/envelope.js';
 import type { FieldTable } from '../../src/broker/fieldTable.js';
+import type { ReceivedMessage } from '../../src/broker/message.js';
 import { HANDLER_VARIABLES, handlerEnv } from '../../src/exec/handlerEnv.js';
 import {
   type Action,

@@ -1,6 +1,6 @@
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
-import { PROPERTY_KINDS, type ReceivedMessage } from '../../src/broker/envelope.js';
+import { PROPERTY_KINDS, type ReceivedMessage } from '../../src/broker/message.js';
 import { formatBody } from '../../src/format/body.js';
 import { createFormatter } from '../../src/format/index.js';
 import { formatNdjson } from '../../src/format/ndjson.js';

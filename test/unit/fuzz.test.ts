@@ -9,15 +9,6 @@ import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  envelopeFromMessage,
-  type MessageOverrides,
-  type MessageProperties,
-  messageFromEnvelopeLine,
-  PROPERTY_KINDS,
-  type ReceivedMessage,
-  recordedFromEnvelopeLine,
-} from '../../src/broker/envelope.js';
-import {
   decodeFieldTable,
   encodableHeaders,
   encodedTableSize,
@@ -28,7 +19,14 @@ import {
   MAX_HEADERS_BYTES,
   readHeaders,
 } from '../../src/broker/fieldTable.js';
+import { type MessageProperties, PROPERTY_KINDS, type ReceivedMessage } from '../../src/broker/message.js';
 import { formatDuration, parseDuration } from '../../src/duration.js';
+import {
+  envelopeFromMessage,
+  type MessageOverrides,
+  messageFromEnvelopeLine,
+  recordedFromEnvelopeLine,
+} from '../../src/envelope.js';
 import { DataError, UsageError } from '../../src/errors.js';
 import { compileMatch, compileMatches } from '../../src/match/predicate.js';
 import { parseArgs } from '../../src/program.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ReceivedMessage } from '../../src/broker/envelope.js';
 import { type FieldTable, setField, type TypedValue } from '../../src/broker/fieldTable.js';
+import type { ReceivedMessage } from '../../src/broker/message.js';
 import { UsageError } from '../../src/errors.js';
 import { compileMatch, compileMatches } from '../../src/match/predicate.js';
 import { seededRandom } from '../helpers/random.js';

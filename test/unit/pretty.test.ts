@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MessageProperties, ReceivedMessage } from '../../src/broker/envelope.js';
+import type { MessageProperties, ReceivedMessage } from '../../src/broker/message.js';
 import { bodyLinesFor, createFormatter, recordBytes } from '../../src/format/index.js';
 import { createPrettyFormatter, type PrettyOptions } from '../../src/format/pretty.js';
 import { type Paint, PLAIN } from '../../src/ui/colour.js';

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ReplayOptions } from '../../src/commands/replay.js';
 import {
   type MessageOverrides,
   messageFromEnvelopeLine,
   outgoingFromRecorded,
   recordedFromEnvelopeLine,
-} from '../../src/broker/envelope.js';
-import type { ReplayOptions } from '../../src/commands/replay.js';
+} from '../../src/envelope.js';
 import { DataError, type UsageError } from '../../src/errors.js';
 import type { GlobalOptions } from '../../src/globalOptions.js';
 import { type ParsedCommand, parseArgs } from '../../src/program.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_URL, parseBrokerUrl, resolveBrokerUrls } from '../../src/broker/url.js';
+import { DEFAULT_URL, parseBrokerUrl, resolveBrokerUrls } from '../../src/brokerUrl.js';
 import { redact } from '../../src/redact.js';
 import { runMain } from '../helpers/fakeIo.js';
 import { usageError } from '../helpers/usageError.js';

@@ -3,7 +3,7 @@
  * --password-file, --insecure) are what `add` saves; no profile is selected to run it.
  */
 import { isAbsolute, resolve } from 'node:path';
-import { parseBrokerUrl, splitUrls } from '../../broker/url.js';
+import { parseBrokerUrl, splitUrls } from '../../brokerUrl.js';
 import { FORMATS } from '../../choices.js';
 import { UsageError } from '../../errors.js';
 import { plainGlobalOptions } from '../../globalOptions.js';

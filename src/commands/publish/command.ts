@@ -1,5 +1,5 @@
 /** `warren publish`: one message, or many from stdin or a file; `--rpc` sends a request. */
-import type { MessageProperties } from '../../broker/envelope.js';
+import type { MessageProperties } from '../../broker/message.js';
 import { DEFAULT_RETRIES } from '../../broker/reconnect.js';
 import { FORMATS, INPUT_MODES } from '../../choices.js';
 import { UsageError } from '../../errors.js';

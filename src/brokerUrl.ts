@@ -1,16 +1,16 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { UsageError } from '../errors.js';
-import { registerSecret } from '../redact.js';
+/**
+ * Which broker, and how to reach it: the URLs from --url, the environment or the profile,
+ * the password from a file or WARREN_PASSWORD, and the TLS files. Checked here, so that
+ * the broker session gets URLs it can use.
+ */
+import type { BrokerUrl, TlsSocketOptions } from './broker/connect.js';
+import { UsageError } from './errors.js';
+import { readNamedFile } from './namedFile.js';
+import { registerSecret } from './redact.js';
+
+export type { BrokerUrl, TlsSocketOptions } from './broker/connect.js';
 
 export const DEFAULT_URL = 'amqp://guest:guest@localhost:5672/';
-
-export interface BrokerUrl {
-  /** The URL as given, handed to the client library. */
-  url: string;
-  /** The same URL with the password replaced by `***`, for every line a person sees. */
-  masked: string;
-  tls: boolean;
-}
 
 export interface TlsFiles {
   ca?: string;
@@ -19,12 +19,15 @@ export interface TlsFiles {
   insecure?: boolean;
 }
 
-/** Socket options for TLS, read from the files named by --ca/--cert/--key. */
-export interface TlsSocketOptions {
-  ca?: Buffer[];
-  cert?: Buffer;
-  key?: Buffer;
-  rejectUnauthorized?: boolean;
+/** The URL the environment gives, and the variable that gives it: WARREN_URL wins over AMQP_URL. */
+export function urlFromEnv(
+  env: NodeJS.ProcessEnv,
+): { name: 'WARREN_URL' | 'AMQP_URL'; value: string } | undefined {
+  for (const name of ['WARREN_URL', 'AMQP_URL'] as const) {
+    const value = env[name];
+    if (value) return { name, value };
+  }
+  return undefined;
 }
 
 /**
@@ -38,13 +41,13 @@ export function resolveBrokerUrls(
   password?: string,
 ): BrokerUrl[] {
   const profileUrls = profile?.urls;
-  const envName = env['WARREN_URL'] ? 'WARREN_URL' : env['AMQP_URL'] ? 'AMQP_URL' : undefined;
+  const fromEnv = urlFromEnv(env);
   // Errors name where the bad URL came from: the flag, the variable, or the profile.
   const [given, source]: [string[], string] =
     flagUrls && flagUrls.length > 0
       ? [flagUrls, '--url']
-      : envName
-        ? [[env[envName] as string], envName]
+      : fromEnv
+        ? [[fromEnv.value], fromEnv.name]
         : profileUrls && profileUrls.length > 0
           ? [profileUrls, profile?.name === undefined ? "the profile's url" : `profile '${profile.name}' url`]
           : [[DEFAULT_URL], '--url'];
@@ -191,72 +194,6 @@ function maskUrl(parsed: URL): string {
 /** For text that is not even a URL: hide anything between `:` and `@` after the scheme. */
 function maskLoosely(text: string): string {
   return text.replace(/^([a-z]+:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
-}
-
-/** How long a named file that is a pipe may take to be written (a password manager asking for its passphrase). */
-const PIPE_WAIT_MS = 30_000;
-const PAUSE = new Int32Array(new SharedArrayBuffer(4));
-
-/** The most a certificate, key or password file may hold: more is the wrong file (or /dev/zero). */
-const MAX_NAMED_FILE_BYTES = 1024 * 1024;
-
-/**
- * A file a flag (or setting) names, read whole, up to MAX_NAMED_FILE_BYTES; one that cannot
- * be read, or is larger, is a usage error naming it. `regularOnly` (the config file, which
- * every run reads): a FIFO or a device is refused at once, where reading it would wait for
- * ever or read without end. Other files may be pipes (`--password-file <(pass show x)`),
- * read as their writer writes; one with no writer is an error, not a wait for ever.
- */
-export function readNamedFile(
-  what: string,
-  path: string,
-  options: { regularOnly?: boolean; kind?: string } = {},
-): Buffer {
-  let fd: number | undefined;
-  try {
-    // Non-blocking: opening a FIFO that nothing writes to would otherwise wait for a writer.
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    const stat = fstatSync(fd);
-    if (options.regularOnly && !stat.isFile()) {
-      throw new UsageError(`${what}: '${path}' is not a regular file (a FIFO, a device or a folder)`);
-    }
-    const buffer = Buffer.alloc(MAX_NAMED_FILE_BYTES + 1);
-    let size = 0;
-    const waitUntil = Date.now() + PIPE_WAIT_MS;
-    for (;;) {
-      let read: number;
-      try {
-        read = readSync(fd, buffer, size, buffer.length - size, null);
-      } catch (error) {
-        // A pipe whose writer has not written yet (`<(pass show x)`): wait for it, a while.
-        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-        if (Date.now() > waitUntil) {
-          throw new UsageError(`${what}: nothing came from '${path}' in ${PIPE_WAIT_MS / 1000}s`);
-        }
-        Atomics.wait(PAUSE, 0, 0, 10);
-        continue;
-      }
-      if (read === 0) {
-        if (size === 0 && stat.isFIFO()) {
-          throw new UsageError(`${what}: '${path}' is a FIFO that nothing writes to`);
-        }
-        break;
-      }
-      size += read;
-      if (size > MAX_NAMED_FILE_BYTES) {
-        throw new UsageError(
-          `${what}: '${path}' is over 1 MiB: not ${options.kind ?? 'a certificate, key or password file'}`,
-        );
-      }
-    }
-    return buffer.subarray(0, size);
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new UsageError(`${what}: cannot read '${path}' (${reason})`, { cause: error });
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }
 
 export function readTlsFiles(files: TlsFiles): TlsSocketOptions {

@@ -1,6 +1,4 @@
 import { isUtf8 } from 'node:buffer';
-import { DataError } from '../errors.js';
-import { JsonTextError, parseJson } from '../json.js';
 import {
   encodableHeaders,
   type FieldTable,
@@ -10,44 +8,21 @@ import {
   MAX_HEADERS_BYTES,
   readHeaders,
   verbatimHeaders,
-} from './fieldTable.js';
-import { unsendableText } from './wireText.js';
-
-/** The AMQP basic properties warren reads and writes, in amqplib's camelCase names. */
-export interface MessageProperties {
-  contentType?: string;
-  contentEncoding?: string;
-  deliveryMode?: number;
-  priority?: number;
-  correlationId?: string;
-  replyTo?: string;
-  expiration?: string;
-  messageId?: string;
-  timestamp?: number;
-  type?: string;
-  userId?: string;
-  appId?: string;
-  clusterId?: string;
-}
-
-type PropertyKind = 'shortstr' | 'octet' | 'deliveryMode' | 'timestamp' | 'expiration';
-
-/** Every property in wire order, with the kind of value it holds. */
-export const PROPERTY_KINDS: ReadonlyArray<[keyof MessageProperties, PropertyKind]> = [
-  ['contentType', 'shortstr'],
-  ['contentEncoding', 'shortstr'],
-  ['deliveryMode', 'deliveryMode'],
-  ['priority', 'octet'],
-  ['correlationId', 'shortstr'],
-  ['replyTo', 'shortstr'],
-  ['expiration', 'expiration'],
-  ['messageId', 'shortstr'],
-  ['timestamp', 'timestamp'],
-  ['type', 'shortstr'],
-  ['userId', 'shortstr'],
-  ['appId', 'shortstr'],
-  ['clusterId', 'shortstr'],
-];
+} from './broker/fieldTable.js';
+/**
+ * The NDJSON envelope: one message per line, as consume writes it and publish and replay
+ * read it. Errors name the line.
+ */
+import {
+  type MessageProperties,
+  type OutgoingMessage,
+  PROPERTY_KINDS,
+  type PropertyKind,
+  type ReceivedMessage,
+} from './broker/message.js';
+import { unsendableText } from './broker/wireText.js';
+import { DataError } from './errors.js';
+import { JsonTextError, parseJson } from './json.js';
 
 const KNOWN_PROPERTIES: ReadonlySet<string> = new Set(PROPERTY_KINDS.map(([name]) => name));
 
@@ -63,35 +38,6 @@ export function unknownProperty(name: string): string | undefined {
   if (KNOWN_PROPERTIES.has(name)) return undefined;
   const guess = PROPERTY_KINDS.find(([known]) => known.toLowerCase() === name.toLowerCase())?.[0];
   return guess ? ` (did you mean '${guess}'?)` : '';
-}
-
-/** A message as it came from the broker, as plain data. */
-export interface ReceivedMessage {
-  exchange: string;
-  routingKey: string;
-  redelivered: boolean;
-  properties: MessageProperties;
-  headers: FieldTable | undefined;
-  /**
-   * The headers' field table as it came, when warren could not decode it whole (`headers`
-   * then holds what it could); published again as it is.
-   */
-  rawHeaders?: Buffer | undefined;
-  /** Why the headers are raw. */
-  warning?: string | undefined;
-  body: Buffer;
-  receivedAt: Date;
-}
-
-/** A message ready to publish: headers already in the form the client library encodes. */
-export interface OutgoingMessage {
-  exchange: string;
-  routingKey: string;
-  body: Buffer;
-  properties: MessageProperties;
-  headers: Record<string, unknown> | undefined;
-  /** Overrides the publisher's mandatory flag for this message. */
-  mandatory?: boolean;
 }
 
 /** What the command line sets on every message; each field present wins over the input's. */
