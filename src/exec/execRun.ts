@@ -1,7 +1,7 @@
 import { reconnecting } from '../broker/reconnect.js';
 import type { Consumption, DeliveredMessage, Session } from '../broker/session.js';
+import type { ExecOptions } from '../commands/consume/exec.js';
 import type { CommandContext } from '../commands/context.js';
-import type { ExecOptions } from '../commands/exec.js';
 import { consumerCancelled } from '../consume/cancelled.js';
 import { idleTimer, Stopper } from '../consume/stop.js';
 import { formatDuration } from '../duration.js';

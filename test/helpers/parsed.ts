@@ -1,10 +1,10 @@
-import type { ConsumeOptions } from '../../src/commands/consume.js';
-import type { ExecOptions } from '../../src/commands/exec.js';
-import type { ProfileOptions } from '../../src/commands/profile.js';
-import type { PublishOptions } from '../../src/commands/publish.js';
-import type { ReplayOptions } from '../../src/commands/replay.js';
-import type { RpcOptions } from '../../src/commands/rpc.js';
-import type { TailOptions } from '../../src/commands/tail.js';
+import type { ExecOptions } from '../../src/commands/consume/exec.js';
+import type { ConsumeOptions } from '../../src/commands/consume/run.js';
+import type { ProfileOptions } from '../../src/commands/profile/run.js';
+import type { RpcOptions } from '../../src/commands/publish/rpc.js';
+import type { PublishOptions } from '../../src/commands/publish/run.js';
+import type { ReplayOptions } from '../../src/commands/replay/run.js';
+import type { TailOptions } from '../../src/commands/tail/run.js';
 import type { GlobalOptions } from '../../src/globalOptions.js';
 import type { ParsedCommand } from '../../src/program.js';
 

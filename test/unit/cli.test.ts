@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { ConsumeOptions } from '../../src/commands/consume.js';
-import type { PublishOptions } from '../../src/commands/publish.js';
+import type { ConsumeOptions } from '../../src/commands/consume/run.js';
+import type { PublishOptions } from '../../src/commands/publish/run.js';
 import type { MessageOverrides } from '../../src/envelope.js';
 import { UsageError } from '../../src/errors.js';
 import type { GlobalOptions } from '../../src/globalOptions.js';

@@ -3,9 +3,9 @@
  * combinations that are usage errors (exit 2).
  */
 import { describe, expect, it } from 'vitest';
-import type { ExecOptions } from '../../src/commands/exec.js';
-import type { PublishOptions } from '../../src/commands/publish.js';
-import type { RpcOptions } from '../../src/commands/rpc.js';
+import type { ExecOptions } from '../../src/commands/consume/exec.js';
+import type { RpcOptions } from '../../src/commands/publish/rpc.js';
+import type { PublishOptions } from '../../src/commands/publish/run.js';
 import type { MessageOverrides } from '../../src/envelope.js';
 import type { GlobalOptions } from '../../src/globalOptions.js';
 import { type ParsedCommand, parseArgs } from '../../src/program.js';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ReplayOptions } from '../../src/commands/replay.js';
+import type { ReplayOptions } from '../../src/commands/replay/run.js';
 import {
   type MessageOverrides,
   messageFromEnvelopeLine,

@@ -3,10 +3,10 @@
 import { DEFAULT_RETRIES } from '../../broker/reconnect.js';
 import { ACK_MODES, FORMATS } from '../../choices.js';
 import { UsageError } from '../../errors.js';
-import type { ConsumeOptions } from '../consume.js';
 import { choice, defineCommand, option, required, swtch, withDefault } from '../define.js';
-import type { ExecOptions } from '../exec.js';
 import { brokerName, integer, timerDuration } from '../values.js';
+import type { ExecOptions } from './exec.js';
+import type { ConsumeOptions } from './run.js';
 
 const EXEC_ONLY = [
   'onFailure',
@@ -147,8 +147,8 @@ export const consumeCommand = defineCommand({
     return { command: 'consume', global: global(), options };
   },
   runners: {
-    consume: () => import('../consume.js').then((m) => m.consume),
-    exec: () => import('../exec.js').then((m) => m.exec),
+    consume: () => import('./run.js').then((m) => m.consume),
+    exec: () => import('./exec.js').then((m) => m.exec),
   },
   connectionNames: { exec: 'warren consume --exec' },
 });

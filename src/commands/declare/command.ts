@@ -10,11 +10,11 @@ import {
   queueArguments,
 } from '../../topology/spec.js';
 import { choice, defineCommand, option, pair, repeatable, required, swtch, withDefault } from '../define.js';
-import type { DeclareOptions } from '../topology.js';
 import { brokerName, duration, integer, parseHeaderFlags } from '../values.js';
 import { bindingFlags, bindingFromFlags, jsonFlag, wantsJson } from './bindingFlags.js';
+import type { DeclareOptions } from './run.js';
 
-const runners = { declare: () => import('../topology.js').then((m) => m.declare) };
+const runners = { declare: () => import('./run.js').then((m) => m.declare) };
 const durable = pair(
   '--durable',
   'survives a broker restart (the default)',

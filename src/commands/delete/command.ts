@@ -2,10 +2,10 @@
 import { UsageError } from '../../errors.js';
 import { bindingFlags, bindingFromFlags, jsonFlag, wantsJson } from '../declare/bindingFlags.js';
 import { defineCommand, option, required, swtch } from '../define.js';
-import type { DeleteOptions } from '../topology.js';
 import { brokerName } from '../values.js';
+import type { DeleteOptions } from './run.js';
 
-const runners = { delete: () => import('../topology.js').then((m) => m.remove) };
+const runners = { delete: () => import('./run.js').then((m) => m.remove) };
 
 const queue = defineCommand({
   name: 'queue',

@@ -9,7 +9,7 @@ import { UsageError } from '../../errors.js';
 import { plainGlobalOptions } from '../../globalOptions.js';
 import type { CommandContext } from '../context.js';
 import { choice, defineCommand, option, type ParseInput, required, swtch } from '../define.js';
-import type { ProfileOptions } from '../profile.js';
+import type { ProfileOptions } from './run.js';
 
 /** The profile commands use no profile: the options alone, with none chosen. */
 function plainGlobals(inherited: ParseInput<never, never>['inherited']) {
@@ -29,7 +29,7 @@ function absoluteFile(path: unknown): string | undefined {
 
 const runners = {
   profile: () =>
-    import('../profile.js').then(
+    import('./run.js').then(
       (m) => async (options: ProfileOptions, context: CommandContext) =>
         m.profileCommand(options, context.io, context.reporter),
     ),

@@ -13,8 +13,6 @@ import {
   swtch,
   withDefault,
 } from '../define.js';
-import type { PublishOptions } from '../publish.js';
-import type { RpcOptions } from '../rpc.js';
 import {
   brokerName,
   duration,
@@ -25,6 +23,8 @@ import {
   timestamp,
   unsendableArgument,
 } from '../values.js';
+import type { RpcOptions } from './rpc.js';
+import type { PublishOptions } from './run.js';
 
 const flags = {
   exchange: option(
@@ -153,8 +153,8 @@ export const publishCommand = defineCommand({
     return { command: 'rpc', global: global(), options: rpc };
   },
   runners: {
-    publish: () => import('../publish.js').then((m) => m.publish),
-    rpc: () => import('../rpc.js').then((m) => m.rpc),
+    publish: () => import('./run.js').then((m) => m.publish),
+    rpc: () => import('./rpc.js').then((m) => m.rpc),
   },
   connectionNames: { rpc: 'warren publish --rpc' },
   readsStdin: (parsed) => {

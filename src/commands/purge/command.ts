@@ -1,7 +1,7 @@
 /** `warren purge QUEUE`: every ready message removed. */
 import { defineCommand, required, swtch } from '../define.js';
-import type { PurgeOptions } from '../topology.js';
 import { brokerName } from '../values.js';
+import type { PurgeOptions } from './run.js';
 
 export const purgeCommand = defineCommand({
   name: 'purge',
@@ -14,5 +14,5 @@ export const purgeCommand = defineCommand({
     global: global(),
     options: { queue, json: flags.json } satisfies PurgeOptions,
   }),
-  runners: { purge: () => import('../topology.js').then((m) => m.purge) },
+  runners: { purge: () => import('./run.js').then((m) => m.purge) },
 });

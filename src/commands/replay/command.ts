@@ -13,8 +13,8 @@ import {
   swtch,
   withDefault,
 } from '../define.js';
-import type { ReplayOptions, ReplaySourceSpec } from '../replay.js';
 import { brokerName, headerFlags, integer, positiveNumber, rate, shortString } from '../values.js';
+import type { ReplayOptions, ReplaySourceSpec } from './run.js';
 
 const flags = {
   fromQueue: option(
@@ -166,7 +166,7 @@ export const replayCommand = defineCommand({
     };
     return { command: 'replay', global: global(), options };
   },
-  runners: { replay: () => import('../replay.js').then((m) => m.replay) },
+  runners: { replay: () => import('./run.js').then((m) => m.replay) },
   readsStdin: (parsed) => {
     const { source } = parsed.options as ReplayOptions;
     return source.kind === 'file' && source.path === '-';

@@ -3,8 +3,8 @@ import { FORMATS } from '../../choices.js';
 import { UsageError } from '../../errors.js';
 import { parseSource, parseStreamOffset } from '../../tailSource.js';
 import { choice, defineCommand, option, repeatable, swtch, variadic } from '../define.js';
-import type { TailOptions } from '../tail.js';
 import { integer, parseHeaderFlags, prefixed, timerDuration, unsendableArgument } from '../values.js';
+import type { TailOptions } from './run.js';
 
 const flags = {
   stream: option('--stream <queue>', 'read a stream queue in place instead, from --offset'),
@@ -94,5 +94,5 @@ export const tailCommand = defineCommand({
     };
     return { command: 'tail', global: global(), options };
   },
-  runners: { tail: () => import('../tail.js').then((m) => m.tail) },
+  runners: { tail: () => import('./run.js').then((m) => m.tail) },
 });

@@ -2,11 +2,11 @@
  * `warren profile list|add|remove`: the broker profiles of the config file, kept without
  * editing JSON by hand. The file is written whole, 0600 (it may hold passwords).
  */
-import { listProfiles, type ProfileEntry, removeProfile, saveProfile } from '../config.js';
-import { redact } from '../redact.js';
-import type { Io } from '../ui/io.js';
-import type { Reporter } from '../ui/reporter.js';
-import { humanLine } from '../ui/terminalText.js';
+import { listProfiles, type ProfileEntry, removeProfile, saveProfile } from '../../config.js';
+import { redact } from '../../redact.js';
+import type { Io } from '../../ui/io.js';
+import type { Reporter } from '../../ui/reporter.js';
+import { humanLine } from '../../ui/terminalText.js';
 
 export type ProfileOptions =
   | { action: 'list'; json: boolean }

@@ -1,8 +1,8 @@
-import type { ConfirmTracker } from '../broker/confirmTracker.js';
-import type { InputMode } from '../choices.js';
-import { formatDuration } from '../duration.js';
-import { BrokerRefusedError, NotDeliveredError } from '../errors.js';
-import type { CommandContext } from './context.js';
+import type { ConfirmTracker } from '../../broker/confirmTracker.js';
+import type { InputMode } from '../../choices.js';
+import { formatDuration } from '../../duration.js';
+import { BrokerRefusedError, NotDeliveredError } from '../../errors.js';
+import type { CommandContext } from '../context.js';
 
 /** What publish and replay report of their publishing: the same counts, the same words. */
 

@@ -1,19 +1,24 @@
-import { ConfirmTracker, type PendingPublish, type SettleStatus } from '../broker/confirmTracker.js';
-import { encodableHeaders, type FieldTable, FieldValueError, verbatimHeaders } from '../broker/fieldTable.js';
-import { PublishFlow } from '../broker/publishFlow.js';
-import type { Session } from '../broker/session.js';
-import type { Format } from '../choices.js';
-import { MAX_TIMER_MS } from '../duration.js';
-import { type MessageOverrides, outgoingFromRecorded, overriddenProperties } from '../envelope.js';
-import { DataError, ExitCode, InterruptedError, WarrenError } from '../errors.js';
-import { createFormatter, type Formatter, recordBytes } from '../format/index.js';
-import { openFileSource } from '../replay/fileSource.js';
-import { Pacer } from '../replay/pacer.js';
-import type { ReplayItem, ReplaySource } from '../replay/source.js';
-import type { StreamRange } from '../replay/streamSource.js';
-import { type StopSignal, watchStopSignals } from '../ui/signals.js';
-import type { CommandContext } from './context.js';
-import { explainRefusal, notDelivered, reportSummary, tellTyping } from './publishReport.js';
+import { ConfirmTracker, type PendingPublish, type SettleStatus } from '../../broker/confirmTracker.js';
+import {
+  encodableHeaders,
+  type FieldTable,
+  FieldValueError,
+  verbatimHeaders,
+} from '../../broker/fieldTable.js';
+import { PublishFlow } from '../../broker/publishFlow.js';
+import type { Session } from '../../broker/session.js';
+import type { Format } from '../../choices.js';
+import { MAX_TIMER_MS } from '../../duration.js';
+import { type MessageOverrides, outgoingFromRecorded, overriddenProperties } from '../../envelope.js';
+import { DataError, ExitCode, InterruptedError, WarrenError } from '../../errors.js';
+import { createFormatter, type Formatter, recordBytes } from '../../format/index.js';
+import { openFileSource } from '../../replay/fileSource.js';
+import { Pacer } from '../../replay/pacer.js';
+import type { ReplayItem, ReplaySource } from '../../replay/source.js';
+import type { StreamRange } from '../../replay/streamSource.js';
+import { type StopSignal, watchStopSignals } from '../../ui/signals.js';
+import type { CommandContext } from '../context.js';
+import { explainRefusal, notDelivered, reportSummary, tellTyping } from '../publish/report.js';
 
 export type ReplaySourceSpec =
   | { kind: 'file'; path: string }
@@ -59,10 +64,10 @@ async function openSource(
   }
   if (!session) throw new Error('a queue or stream replay needs a session');
   if (spec.kind === 'stream') {
-    const { openStreamSource } = await import('../replay/streamSource.js');
+    const { openStreamSource } = await import('../../replay/streamSource.js');
     return openStreamSource(session, spec.queue, spec.range, { prefetch: SOURCE_PREFETCH });
   }
-  const { openQueuePeek, openQueueSource } = await import('../replay/queueSource.js');
+  const { openQueuePeek, openQueueSource } = await import('../../replay/queueSource.js');
   return options.dryRun
     ? openQueuePeek(session, spec.queue)
     : openQueueSource(session, spec.queue, { prefetch: SOURCE_PREFETCH });
@@ -131,7 +136,7 @@ interface ReplayState {
 export async function replay(options: ReplayOptions, context: CommandContext): Promise<void> {
   let match: ((item: ReplayItem['message']) => boolean) | undefined;
   if (options.matches.length > 0) {
-    const { compileMatches } = await import('../match/predicate.js');
+    const { compileMatches } = await import('../../match/predicate.js');
     match = compileMatches(options.matches);
   }
   // A file is opened before connecting, so a bad path fails at once; a dry run of a file

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { ConfirmTracker } from '../broker/confirmTracker.js';
-import type { ReceivedMessage } from '../broker/message.js';
-import { DIRECT_REPLY_TO } from '../broker/session.js';
-import type { Format } from '../choices.js';
-import { formatDuration } from '../duration.js';
-import { InterruptedError, TimeoutError } from '../errors.js';
-import { createFormatter, recordBytes } from '../format/index.js';
-import { watchStopSignals } from '../ui/signals.js';
-import type { CommandContext } from './context.js';
-import { openInput, type PublishOptions, rawMessage, readWhole } from './publish.js';
-import { notDelivered } from './publishReport.js';
+import { ConfirmTracker } from '../../broker/confirmTracker.js';
+import type { ReceivedMessage } from '../../broker/message.js';
+import { DIRECT_REPLY_TO } from '../../broker/session.js';
+import type { Format } from '../../choices.js';
+import { formatDuration } from '../../duration.js';
+import { InterruptedError, TimeoutError } from '../../errors.js';
+import { createFormatter, recordBytes } from '../../format/index.js';
+import { watchStopSignals } from '../../ui/signals.js';
+import type { CommandContext } from '../context.js';
+import { notDelivered } from './report.js';
+import { openInput, type PublishOptions, rawMessage, readWhole } from './run.js';
 
 export interface RpcOptions {
   request: PublishOptions;

@@ -1,17 +1,17 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
-import type { ReceivedMessage } from '../broker/message.js';
-import { DEFAULT_RETRIES } from '../broker/reconnect.js';
-import { notAStreamQueue } from '../brokerErrors.js';
-import { runConsume } from '../consume/engine.js';
-import type { MessageSource } from '../consume/job.js';
-import { ExitCode, NotDeliveredError, UsageError, WarrenError } from '../errors.js';
-import { lineForwarder } from '../exec/childOutput.js';
-import type { TailSource } from '../tailSource.js';
-import type { ConsumeOptions } from './consume.js';
-import type { CommandContext } from './context.js';
-import { openTap, type TapSources } from './tail/tap.js';
+import type { ReceivedMessage } from '../../broker/message.js';
+import { DEFAULT_RETRIES } from '../../broker/reconnect.js';
+import { notAStreamQueue } from '../../brokerErrors.js';
+import { runConsume } from '../../consume/engine.js';
+import type { MessageSource } from '../../consume/job.js';
+import { ExitCode, NotDeliveredError, UsageError, WarrenError } from '../../errors.js';
+import { lineForwarder } from '../../exec/childOutput.js';
+import type { TailSource } from '../../tailSource.js';
+import type { ConsumeOptions } from '../consume/run.js';
+import type { CommandContext } from '../context.js';
+import { openTap, type TapSources } from './tap.js';
 
 export interface TailOptions extends TapSources {
   /** The --match expressions (ANDed). */
@@ -142,7 +142,7 @@ const TAIL_PREFETCH = 1000;
 export async function tail(options: TailOptions, context: CommandContext): Promise<void> {
   let match: ((message: ReceivedMessage) => boolean) | undefined;
   if (options.matches.length > 0) {
-    const { compileMatches } = await import('../match/predicate.js');
+    const { compileMatches } = await import('../../match/predicate.js');
     match = compileMatches(options.matches);
   }
   const capture = options.capture === undefined ? undefined : await openCapture(options.capture);

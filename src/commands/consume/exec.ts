@@ -1,6 +1,6 @@
-import { ExecRun } from '../exec/execRun.js';
-import type { FailurePolicy } from '../exec/outcome.js';
-import type { CommandContext } from './context.js';
+import { ExecRun } from '../../exec/execRun.js';
+import type { FailurePolicy } from '../../exec/outcome.js';
+import type { CommandContext } from '../context.js';
 
 export interface ExecOptions {
   queue: string;

@@ -1,16 +1,16 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { ConfirmTracker } from '../broker/confirmTracker.js';
-import type { OutgoingMessage } from '../broker/message.js';
-import { PublishFlow } from '../broker/publishFlow.js';
-import type { InputMode } from '../choices.js';
-import { envelopeText, type MessageOverrides, messageFromEnvelopeLine } from '../envelope.js';
-import { DataError, InterruptedError, UsageError, WarrenError } from '../errors.js';
-import { checkStdin, inputError, openInputFile } from '../input/inputFile.js';
-import { type Line, LineSplitter } from '../input/lineSplitter.js';
-import { type StopSignal, watchStopSignals } from '../ui/signals.js';
-import type { CommandContext } from './context.js';
-import { explainRefusal, notDelivered, progressLine, reportSummary, tellTyping } from './publishReport.js';
+import { ConfirmTracker } from '../../broker/confirmTracker.js';
+import type { OutgoingMessage } from '../../broker/message.js';
+import { PublishFlow } from '../../broker/publishFlow.js';
+import type { InputMode } from '../../choices.js';
+import { envelopeText, type MessageOverrides, messageFromEnvelopeLine } from '../../envelope.js';
+import { DataError, InterruptedError, UsageError, WarrenError } from '../../errors.js';
+import { checkStdin, inputError, openInputFile } from '../../input/inputFile.js';
+import { type Line, LineSplitter } from '../../input/lineSplitter.js';
+import { type StopSignal, watchStopSignals } from '../../ui/signals.js';
+import type { CommandContext } from '../context.js';
+import { explainRefusal, notDelivered, progressLine, reportSummary, tellTyping } from './report.js';
 
 export interface PublishOptions {
   /** Only what was given on the command line; NDJSON input fills in the rest. */

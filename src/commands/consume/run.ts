@@ -1,6 +1,6 @@
-import type { AckMode, Format } from '../choices.js';
-import { runConsume } from '../consume/engine.js';
-import type { CommandContext } from './context.js';
+import type { AckMode, Format } from '../../choices.js';
+import { runConsume } from '../../consume/engine.js';
+import type { CommandContext } from '../context.js';
 
 export interface ConsumeOptions {
   queue: string;
