@@ -32,15 +32,10 @@ const MESSAGE_UNFIT: Record<string, string> = {
   ERR_INVALID_ARG_VALUE: 'a property or header holds a NUL byte, which an environment variable cannot',
 };
 
-/**
- * Runs one handler through the shell, in a process group of its own: a timeout or the
- * shutdown can stop it and whatever it started, and a Ctrl-C at the terminal reaches warren
- * only, which decides when handlers stop.
- */
-export function runHandler(spec: HandlerSpec): HandlerRun {
-  let child: ChildProcessWithoutNullStreams;
+/** The handler's process, or why it could not start. */
+function spawnHandler(spec: HandlerSpec): ChildProcessWithoutNullStreams | HandlerExit {
   try {
-    child = spawn('/bin/sh', ['-c', spec.command], {
+    return spawn('/bin/sh', ['-c', spec.command], {
       env: spec.env,
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
@@ -52,11 +47,39 @@ export function runHandler(spec: HandlerSpec): HandlerRun {
     // hold (ERR_INVALID_ARG_VALUE: in the message id, say).
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     const why = MESSAGE_UNFIT[code];
-    const exit: HandlerExit =
-      why === undefined
-        ? { kind: 'notStarted', error: code }
-        : { kind: 'notStarted', error: `${code} (${why})`, unfit: true };
-    return { done: Promise.resolve({ exit, stdout: undefined }), interrupt: () => {}, kill: () => {} };
+    return why === undefined
+      ? { kind: 'notStarted', error: code }
+      : { kind: 'notStarted', error: `${code} (${why})`, unfit: true };
+  }
+}
+
+/** How a handler's process ended, as the outcome of its message sees it. */
+function exitOf(ended: {
+  spawnError: Error | undefined;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  interrupted: boolean;
+}): HandlerExit {
+  const { spawnError, code, signal } = ended;
+  if (spawnError && code === null && signal === null)
+    return { kind: 'notStarted', error: spawnError.message };
+  if (ended.timedOut) return { kind: 'timedOut' };
+  // A handler that finishes cleanly when told to stop did its work.
+  if (ended.interrupted && code !== 0) return { kind: 'interrupted' };
+  if (signal) return { kind: 'killed', signal };
+  return { kind: 'exited', code: code ?? 1 };
+}
+
+/**
+ * Runs one handler through the shell, in a process group of its own: a timeout or the
+ * shutdown can stop it and whatever it started, and a Ctrl-C at the terminal reaches warren
+ * only, which decides when handlers stop.
+ */
+export function runHandler(spec: HandlerSpec): HandlerRun {
+  const child = spawnHandler(spec);
+  if ('kind' in child) {
+    return { done: Promise.resolve({ exit: child, stdout: undefined }), interrupt: () => {}, kill: () => {} };
   }
   let timedOut = false;
   let interrupted = false;
@@ -105,14 +128,7 @@ export function runHandler(spec: HandlerSpec): HandlerRun {
       clearTimeout(killTimer);
       stdoutLines.end();
       stderrLines.end();
-      let exit: HandlerExit;
-      if (spawnError && code === null && signal === null)
-        exit = { kind: 'notStarted', error: spawnError.message };
-      else if (timedOut) exit = { kind: 'timedOut' };
-      // A handler that finishes cleanly when told to stop did its work.
-      else if (interrupted && code !== 0) exit = { kind: 'interrupted' };
-      else if (signal) exit = { kind: 'killed', signal };
-      else exit = { kind: 'exited', code: code ?? 1 };
+      const exit = exitOf({ spawnError, code, signal, timedOut, interrupted });
       resolve({ exit, stdout: spec.captureStdout ? Buffer.concat(captured) : undefined });
     });
   });
