@@ -1,14 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import {
-  encodableHeaders,
-  type FieldTable,
-  FieldValueError,
-  fieldTableEntries,
-  isBase64,
-  MAX_HEADERS_BYTES,
-  readHeaders,
-  verbatimHeaders,
-} from './broker/fieldTable.js';
+import { type FieldTable, FieldValueError, readHeaders } from './broker/fieldTable.js';
+import { encodableHeaders, isBase64, MAX_HEADERS_BYTES } from './broker/fieldTableEncode.js';
 /**
  * The NDJSON envelope: one message per line, as consume writes it and publish and replay
  * read it. Errors name the line.
@@ -20,6 +12,7 @@ import {
   type PropertyKind,
   type ReceivedMessage,
 } from './broker/message.js';
+import { fieldTableEntries, verbatimHeaders } from './broker/rawFieldTable.js';
 import { unsendableText } from './broker/wireText.js';
 import { DataError } from './errors.js';
 import { JsonTextError, parseJson } from './json.js';

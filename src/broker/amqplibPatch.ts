@@ -5,8 +5,10 @@
  */
 import type * as Amqp from 'amqplib';
 import codec from 'amqplib-codec';
-import { MAX_HEADERS_BYTES, RAW_TABLE, spliceFieldTable, verbatimTableOf } from './fieldTable.js';
+import { RAW_TABLE } from './fieldTable.js';
+import { MAX_HEADERS_BYTES } from './fieldTableEncode.js';
 import type { ProtocolDefinitions } from './frameBatch.js';
+import { spliceFieldTable, verbatimTableOf } from './rawFieldTable.js';
 
 export type AmqpModule = typeof Amqp;
 let amqplib: AmqpModule | undefined;

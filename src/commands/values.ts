@@ -4,13 +4,8 @@
  */
 import { InvalidArgumentError } from 'commander';
 import { fromAlteredArgument } from '../argvBytes.js';
-import {
-  encodableFromTyped,
-  encodableHeaders,
-  type FieldTable,
-  FieldValueError,
-  setField,
-} from '../broker/fieldTable.js';
+import { type FieldTable, FieldValueError, setField } from '../broker/fieldTable.js';
+import { encodableFromTyped, encodableHeaders } from '../broker/fieldTableEncode.js';
 import { unsendableText } from '../broker/wireText.js';
 import { MAX_TIMER_MS, parseDuration } from '../duration.js';
 import { UsageError } from '../errors.js';

@@ -1,4 +1,4 @@
-import { withoutEntry } from '../broker/fieldTable.js';
+import { withoutEntry } from '../broker/rawFieldTable.js';
 import type { Consumption, DeliveredMessage, Session } from '../broker/session.js';
 import { offsetOf, refusesStreamOffset, STREAM_OFFSET_HEADER } from '../broker/streamQueue.js';
 import { notAStreamQueue } from '../brokerErrors.js';

@@ -5,7 +5,8 @@
  */
 
 import type { BindingSpec, ExchangeSpec, QueueSpec } from '../broker/declarations.js';
-import { encodableFromTyped, FieldValueError, setField } from '../broker/fieldTable.js';
+import { FieldValueError, setField } from '../broker/fieldTable.js';
+import { encodableFromTyped } from '../broker/fieldTableEncode.js';
 import { unsendableText } from '../broker/wireText.js';
 import { parseDuration } from '../duration.js';
 import { DataError, UsageError } from '../errors.js';

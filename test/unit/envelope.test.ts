@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodableHeaders } from '../../src/broker/fieldTable.js';
+import { encodableHeaders } from '../../src/broker/fieldTableEncode.js';
 import type { ReceivedMessage } from '../../src/broker/message.js';
 import {
   envelopeFromMessage,

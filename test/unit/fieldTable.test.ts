@@ -3,15 +3,12 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   decodeFieldTable,
-  encodableFromTyped,
-  encodableHeaders,
   FieldValueError,
-  fieldTableEntries,
   readHeaders,
-  spliceFieldTable,
   typedFromDecoded,
-  withoutEntry,
 } from '../../src/broker/fieldTable.js';
+import { encodableFromTyped, encodableHeaders } from '../../src/broker/fieldTableEncode.js';
+import { fieldTableEntries, spliceFieldTable, withoutEntry } from '../../src/broker/rawFieldTable.js';
 import { seededRandom } from '../helpers/random.js';
 
 // amqplib's own codec: not in its package "exports", so loaded by absolute path. This is the

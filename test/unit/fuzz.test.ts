@@ -10,16 +10,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   decodeFieldTable,
-  encodableHeaders,
-  encodedTableSize,
   type FieldTable,
   FieldValueError,
-  fieldTableEntries,
   MAX_FIELD_DEPTH,
-  MAX_HEADERS_BYTES,
   readHeaders,
 } from '../../src/broker/fieldTable.js';
+import { encodableHeaders, encodedTableSize, MAX_HEADERS_BYTES } from '../../src/broker/fieldTableEncode.js';
 import { type MessageProperties, PROPERTY_KINDS, type ReceivedMessage } from '../../src/broker/message.js';
+import { fieldTableEntries } from '../../src/broker/rawFieldTable.js';
 import { formatDuration, parseDuration } from '../../src/duration.js';
 import {
   envelopeFromMessage,

@@ -1,11 +1,8 @@
 import { ConfirmTracker, type PendingPublish, type SettleStatus } from '../../broker/confirmTracker.js';
-import {
-  encodableHeaders,
-  type FieldTable,
-  FieldValueError,
-  verbatimHeaders,
-} from '../../broker/fieldTable.js';
+import { type FieldTable, FieldValueError } from '../../broker/fieldTable.js';
+import { encodableHeaders } from '../../broker/fieldTableEncode.js';
 import { PublishFlow } from '../../broker/publishFlow.js';
+import { verbatimHeaders } from '../../broker/rawFieldTable.js';
 import type { Session } from '../../broker/session.js';
 import type { Format } from '../../choices.js';
 import { MAX_TIMER_MS } from '../../duration.js';
