@@ -1,9 +1,9 @@
 import { ConfirmTracker, type PendingPublish, type SettleStatus } from '../broker/confirmTracker.js';
 import { encodableHeaders } from '../broker/fieldTableEncode.js';
 import type { OutgoingMessage } from '../broker/message.js';
-import { PublishFlow } from '../broker/publishFlow.js';
 import { verbatimHeaders } from '../broker/rawFieldTable.js';
 import { type Consumption, type DeliveredMessage, DIRECT_REPLY_TO, type Session } from '../broker/session.js';
+import { PublishFlow } from '../publish/flow.js';
 import type { Reporter } from '../ui/reporter.js';
 import { Commits } from './commits.js';
 import { type Decision, RETRY_HEADER, retriesOf } from './outcome.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfirmTracker, type PendingPublish } from '../../src/broker/confirmTracker.js';
-import { refusedMessage } from '../../src/broker/publishFlow.js';
+import { refusedMessage } from '../../src/publish/flow.js';
 
 /** A tracked message: its input line, where it went, and its body. */
 function pending(line: number, exchange: string, routingKey: string, body: Buffer): PendingPublish {

@@ -1,7 +1,6 @@
 import { ConfirmTracker, type PendingPublish, type SettleStatus } from '../../broker/confirmTracker.js';
 import { type FieldTable, FieldValueError } from '../../broker/fieldTable.js';
 import { encodableHeaders } from '../../broker/fieldTableEncode.js';
-import { PublishFlow } from '../../broker/publishFlow.js';
 import { verbatimHeaders } from '../../broker/rawFieldTable.js';
 import type { Session } from '../../broker/session.js';
 import type { Format } from '../../choices.js';
@@ -9,6 +8,7 @@ import { MAX_TIMER_MS } from '../../duration.js';
 import { type MessageOverrides, outgoingFromRecorded, overriddenProperties } from '../../envelope.js';
 import { DataError, ExitCode, InterruptedError, WarrenError } from '../../errors.js';
 import { createFormatter, type Formatter, recordBytes } from '../../format/index.js';
+import { PublishFlow } from '../../publish/flow.js';
 import { openFileSource } from '../../replay/fileSource.js';
 import { Pacer } from '../../replay/pacer.js';
 import type { ReplayItem, ReplaySource } from '../../replay/source.js';

@@ -1,8 +1,8 @@
+import type { ConfirmTracker } from '../broker/confirmTracker.js';
+import type { OutgoingMessage } from '../broker/message.js';
+import { ReconnectPolicy, reconnectDelayMs } from '../broker/reconnect.js';
+import type { Publisher, Session } from '../broker/session.js';
 import { BrokerRefusedError, UnreachableError, type WarrenError } from '../errors.js';
-import type { ConfirmTracker } from './confirmTracker.js';
-import type { OutgoingMessage } from './message.js';
-import { ReconnectPolicy, reconnectDelayMs } from './reconnect.js';
-import type { Publisher, Session } from './session.js';
 
 /** How much may be unconfirmed at once: enough to pipeline, small enough to bound memory. */
 export interface FlowLimits {
