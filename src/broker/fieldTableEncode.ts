@@ -91,44 +91,14 @@ function encodableFromTypedForm(record: Record<string, unknown>, path: string): 
       }
       return { '!': type, value: n };
     }
-    case 'decimal': {
-      const decimal = value as { places?: unknown; digits?: unknown } | null;
-      const places = decimal?.places;
-      const digits = decimal?.digits;
-      if (
-        typeof places !== 'number' ||
-        typeof digits !== 'number' ||
-        !Number.isInteger(places) ||
-        !Number.isInteger(digits) ||
-        places < 0 ||
-        places > 255 ||
-        digits < 0 ||
-        digits > 4294967295
-      ) {
-        throw fail('must be {"places": 0..255, "digits": 0..4294967295}');
-      }
-      return { '!': 'decimal', value: { places, digits } };
-    }
+    case 'decimal':
+      return encodableDecimal(value, fail);
     case 'bytes': {
       if (typeof value !== 'string' || !isBase64(value)) throw fail('is not base64');
       return Buffer.from(value, 'base64');
     }
-    case 'table': {
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) throw fail('is not an object');
-      const table: Record<string, unknown> = {};
-      for (const key of Object.keys(value)) {
-        checkKey(key, path);
-        setField(table, key, encodableFromTyped((value as Record<string, unknown>)[key], `${path}.${key}`));
-      }
-      if (!Object.hasOwn(table, '!')) return table;
-      // amqplib reads an own "!" key as its type marker but encodes inherited keys too:
-      // the literal "!" key rides on the prototype (and so is written last).
-      // Keys copied one by one: Object.assign would take a "__proto__" key for the prototype.
-      const { '!': bang, ...rest } = table;
-      const withBang = Object.create({ '!': bang }) as Record<string, unknown>;
-      for (const key of Object.keys(rest)) setField(withBang, key, rest[key]);
-      return withBang;
-    }
+    case 'table':
+      return encodableTable(value, path, fail);
     case 'string':
       if (typeof value !== 'string') throw fail('is not a string');
       return sendableString(value, path);
@@ -141,6 +111,44 @@ function encodableFromTypedForm(record: Record<string, unknown>, path: string): 
         `${path}: unknown type "${rawType}" (known: string, bool, int8, uint8, int16, uint16, int32, uint32, int64, float, double, decimal, timestamp, bytes, table)`,
       );
   }
+}
+
+/** `{"!": "decimal", "value": {"places", "digits"}}`, checked. */
+function encodableDecimal(value: unknown, fail: (what: string) => FieldValueError): unknown {
+  const decimal = value as { places?: unknown; digits?: unknown } | null;
+  const places = decimal?.places;
+  const digits = decimal?.digits;
+  if (
+    typeof places !== 'number' ||
+    typeof digits !== 'number' ||
+    !Number.isInteger(places) ||
+    !Number.isInteger(digits) ||
+    places < 0 ||
+    places > 255 ||
+    digits < 0 ||
+    digits > 4294967295
+  ) {
+    throw fail('must be {"places": 0..255, "digits": 0..4294967295}');
+  }
+  return { '!': 'decimal', value: { places, digits } };
+}
+
+/** `{"!": "table", "value": {…}}`: a nested table, which may hold a literal "!" key. */
+function encodableTable(value: unknown, path: string, fail: (what: string) => FieldValueError): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw fail('is not an object');
+  const table: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    checkKey(key, path);
+    setField(table, key, encodableFromTyped((value as Record<string, unknown>)[key], `${path}.${key}`));
+  }
+  if (!Object.hasOwn(table, '!')) return table;
+  // amqplib reads an own "!" key as its type marker but encodes inherited keys too:
+  // the literal "!" key rides on the prototype (and so is written last).
+  // Keys copied one by one: Object.assign would take a "__proto__" key for the prototype.
+  const { '!': bang, ...rest } = table;
+  const withBang = Object.create({ '!': bang }) as Record<string, unknown>;
+  for (const key of Object.keys(rest)) setField(withBang, key, rest[key]);
+  return withBang;
 }
 
 function toBigInt(value: unknown): bigint | undefined {
