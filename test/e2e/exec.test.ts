@@ -584,11 +584,16 @@ describe.concurrent('consume --exec', () => {
     it('runs 4 handlers at once, never more, and prefixes their output lines with [MESSAGE_ID]', async () => {
       const dir = handlerDir('concurrency');
       const queue = await filledQueue('exec-conc', 8);
+      // Each handler waits (up to 20 s) until four have started, so the first four surely
+      // overlap however slowly a loaded machine starts them; a fifth lane would show as a
+      // fifth span overlapping them. Proved by the spans, never by how long the run took.
       const handler = [
         's=$(date +%s%N)',
+        'touch "$HDIR/started.$WARREN_MESSAGE_ID"',
         'echo "started $WARREN_MESSAGE_ID"',
         'echo "to stderr" >&2',
-        'sleep 0.5',
+        'n=0; while [ "$(ls "$HDIR" | grep -c "^started\\.")" -lt 4 ] && [ $n -lt 400 ]; do n=$((n+1)); sleep 0.05; done',
+        'sleep 0.3',
         'e=$(date +%s%N)',
         'echo "$s $e" > "$HDIR/$WARREN_MESSAGE_ID"',
         "printf 'last line without newline'",
