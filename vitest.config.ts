@@ -11,8 +11,14 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // Fails the run if a test queue could outlive an interrupted run (see the file).
+    globalSetup: ['test/globalSetup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Most test files wait (on the broker, on warren's children, on timers), not compute: four
+    // at once on two cores fill the waits. (Vitest's default, one fewer than the cores, ran the
+    // files one at a time here.) Each file's names are unique, so files never share an entity.
+    maxWorkers: 4,
   },
 });

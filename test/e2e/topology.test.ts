@@ -14,7 +14,15 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type amqp from 'amqplib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connectTestBroker, eventually, type TestBroker, uniqueName } from '../helpers/broker.js';
+import {
+  connectTestBroker,
+  EXPIRES_FLAG,
+  eventually,
+  expiring,
+  TEST_QUEUE_EXPIRES_MS,
+  type TestBroker,
+  uniqueName,
+} from '../helpers/broker.js';
 import { collect, type RunResult, runWarren, startWarren } from '../helpers/cli.js';
 import { hasStackTrace, REPO_ROOT } from '../helpers/spawn.js';
 
@@ -210,6 +218,11 @@ function argumentMap(listed: ListedArgument[]): Record<string, unknown> {
 // ---------------------------------------------------------------------------------------
 // Running warren.
 
+/** `warren declare queue NAME --no-durable FLAGS` (with the test lease), expected to succeed. */
+function declareQueue(name: string, ...flags: string[]): Promise<RunResult> {
+  return ok(['declare', 'queue', name, ...EXPIRES_FLAG, '--no-durable', ...flags]);
+}
+
 /** Runs warren and expects it to succeed, with the stderr shown when it does not. */
 async function ok(args: string[]): Promise<RunResult> {
   const result = await runWarren(args);
@@ -360,7 +373,7 @@ describe('declare exchange', () => {
 describe('declare queue', () => {
   it('--no-durable declares a classic non-durable queue and prints its name (only) on stdout', async () => {
     const queue = queueName('q-plain');
-    const result = await ok(['declare', 'queue', queue, '--no-durable']);
+    const result = await declareQueue(queue);
     expect(result.stdout.toString()).toBe(`${queue}\n`);
     expect(result.stderr).toContain(`queue '${queue}' created (0 messages, 0 consumers)`);
     expect(await listedQueue(queue)).toMatchObject({ type: 'classic', durable: false, auto_delete: false });
@@ -369,8 +382,8 @@ describe('declare queue', () => {
   it('is durable by default; --auto-delete sets auto-delete', async () => {
     const durable = queueName('q-durable');
     const autoDelete = queueName('q-autodelete');
-    await ok(['declare', 'queue', durable]);
-    await ok(['declare', 'queue', autoDelete, '--no-durable', '--auto-delete']);
+    await ok(['declare', 'queue', durable, ...EXPIRES_FLAG]);
+    await declareQueue(autoDelete, '--auto-delete');
     expect(await listedQueue(durable)).toMatchObject({ durable: true, auto_delete: false });
     expect(await listedQueue(autoDelete)).toMatchObject({ durable: false, auto_delete: true });
   });
@@ -383,7 +396,7 @@ describe('declare queue', () => {
   });
 
   it("'' prints the server-named queue on stdout and nothing else", async () => {
-    const result = await ok(['declare', 'queue', '', '--no-durable']);
+    const result = await ok(['declare', 'queue', '', ...EXPIRES_FLAG, '--no-durable']);
     const text = result.stdout.toString('utf8');
     expect(text).toMatch(/^amq\.gen-[\w-]+\n$/);
     const name = text.slice(0, -1);
@@ -394,30 +407,21 @@ describe('declare queue', () => {
 
   it('--max-length 2 --overflow drop-head keeps only the 2 newest messages', async () => {
     const queue = queueName('q-maxlen');
-    await ok(['declare', 'queue', queue, '--no-durable', '--max-length', '2', '--overflow', 'drop-head']);
+    await declareQueue(queue, '--max-length', '2', '--overflow', 'drop-head');
     for (const body of ['m1', 'm2', 'm3']) await send('', queue, body);
     expect(await bodies(queue)).toEqual(['m2', 'm3']);
   });
 
   it('--max-length-bytes keeps the ready bytes under the limit (drop-head by default)', async () => {
     const queue = queueName('q-maxbytes');
-    await ok(['declare', 'queue', queue, '--no-durable', '--max-length-bytes', '5']);
+    await declareQueue(queue, '--max-length-bytes', '5');
     for (const body of ['aaa', 'bbb', 'ccc']) await send('', queue, body);
     expect(await bodies(queue)).toEqual(['ccc']);
   });
 
   it('--overflow reject-publish: a publish to a full queue is nacked (warren publish exits 4)', async () => {
     const queue = queueName('q-reject-publish');
-    await ok([
-      'declare',
-      'queue',
-      queue,
-      '--no-durable',
-      '--max-length',
-      '1',
-      '--overflow',
-      'reject-publish',
-    ]);
+    await declareQueue(queue, '--max-length', '1', '--overflow', 'reject-publish');
     await ok(['publish', '-k', queue, 'first']);
     const second = await runWarren(['publish', '-k', queue, 'second']);
     expect(second.code, second.stderr).toBe(4);
@@ -426,7 +430,7 @@ describe('declare queue', () => {
 
   it('--message-ttl drops messages once they are older than the TTL', async () => {
     const queue = queueName('q-ttl');
-    await ok(['declare', 'queue', queue, '--no-durable', '--message-ttl', '100ms']);
+    await declareQueue(queue, '--message-ttl', '100ms');
     expect(argumentMap((await listedQueue(queue)).arguments)).toMatchObject({ 'x-message-ttl': 100 });
     await send('', queue, 'short-lived');
     await eventually(async () => (await counts(queue)).messageCount === 0, 10_000);
@@ -446,19 +450,10 @@ describe('declare queue', () => {
     const dead = queueName('q-dead');
     const work = queueName('q-work');
     await ok(['declare', 'exchange', dlx, '--type', 'direct', '--no-durable']);
-    await ok(['declare', 'queue', dead, '--no-durable']);
+    await declareQueue(dead);
     // Bound only under the dead-letter routing key: the message arrives only if that flag took.
     await ok(['declare', 'binding', '--source', dlx, '--queue', dead, '--key', 'dead.letters']);
-    await ok([
-      'declare',
-      'queue',
-      work,
-      '--no-durable',
-      '--dead-letter-exchange',
-      dlx,
-      '--dead-letter-routing-key',
-      'dead.letters',
-    ]);
+    await declareQueue(work, '--dead-letter-exchange', dlx, '--dead-letter-routing-key', 'dead.letters');
     await send('', work, 'doomed');
     const consumed = await ok(['consume', work, '--ack-mode', 'reject', '--count', '1', '--format', 'body']);
     expect(consumed.stdout.toString()).toBe('doomed\n');
@@ -472,7 +467,7 @@ describe('declare queue', () => {
 
   it('--max-priority: higher-priority messages are delivered first', async () => {
     const queue = queueName('q-priority');
-    await ok(['declare', 'queue', queue, '--no-durable', '--max-priority', '10']);
+    await declareQueue(queue, '--max-priority', '10');
     await send('', queue, 'low', { priority: 1 });
     await send('', queue, 'high', { priority: 9 });
     expect(await bodies(queue)).toEqual(['high', 'low']);
@@ -484,6 +479,7 @@ describe('declare queue', () => {
       'declare',
       'queue',
       queue,
+      ...EXPIRES_FLAG,
       '--type',
       'quorum',
       '--delivery-limit',
@@ -498,6 +494,7 @@ describe('declare queue', () => {
     expect(listed).toMatchObject({ type: 'quorum', durable: true });
     expect(argumentMap(listed.arguments)).toEqual({
       'x-queue-type': 'quorum',
+      'x-expires': TEST_QUEUE_EXPIRES_MS,
       'x-delivery-limit': 3,
       'x-single-active-consumer': true,
       'x-warren-n': 7,
@@ -540,7 +537,7 @@ describe('declare queue', () => {
 
   it('--json prints the result as one JSON object on stdout', async () => {
     const queue = queueName('q-json');
-    const result = await ok(['declare', 'queue', queue, '--no-durable', '--json']);
+    const result = await declareQueue(queue, '--json');
     expect(jsonOut(result)).toEqual({
       kind: 'queue',
       name: queue,
@@ -552,15 +549,15 @@ describe('declare queue', () => {
 
   it('--json may stand before the entity too (declare --json queue …)', async () => {
     const queue = queueName('q-json-before');
-    const result = await ok(['declare', '--json', 'queue', queue, '--no-durable']);
+    const result = await ok(['declare', '--json', 'queue', queue, ...EXPIRES_FLAG, '--no-durable']);
     expect(jsonOut(result)).toMatchObject({ kind: 'queue', name: queue, status: 'created' });
   });
 
   it('declaring it again as it is says unchanged, with its counts', async () => {
     const queue = queueName('q-again');
-    await ok(['declare', 'queue', queue, '--no-durable', '--message-ttl', '10s']);
+    await declareQueue(queue, '--message-ttl', '10s');
     await send('', queue, 'one');
-    const again = await ok(['declare', 'queue', queue, '--no-durable', '--message-ttl', '10s']);
+    const again = await declareQueue(queue, '--message-ttl', '10s');
     expect(again.stdout.toString()).toBe(`${queue}\n`);
     expect(again.stderr).toContain(`queue '${queue}' unchanged (1 message, 0 consumers)`);
   });
@@ -571,7 +568,7 @@ describe('declare binding', () => {
     const exchange = exchangeName('x-bind-topic');
     const queue = queueName('q-bind-topic');
     await ok(['declare', 'exchange', exchange, '--type', 'topic', '--no-durable']);
-    await ok(['declare', 'queue', queue, '--no-durable']);
+    await declareQueue(queue);
     const bound = await ok([
       'declare',
       'binding',
@@ -595,7 +592,7 @@ describe('declare binding', () => {
     const queue = queueName('q-e2e');
     await ok(['declare', 'exchange', source, '--type', 'direct', '--no-durable']);
     await ok(['declare', 'exchange', destination, '--type', 'fanout', '--no-durable']);
-    await ok(['declare', 'queue', queue, '--no-durable']);
+    await declareQueue(queue);
     await ok(['declare', 'binding', '--source', destination, '--queue', queue]);
     await ok(['declare', 'binding', '--source', source, '--exchange', destination, '--key', 'k1']);
     await send(source, 'k1', 'through');
@@ -607,7 +604,7 @@ describe('declare binding', () => {
     const exchange = exchangeName('x-headers');
     const queue = queueName('q-headers');
     await ok(['declare', 'exchange', exchange, '--type', 'headers', '--no-durable']);
-    await ok(['declare', 'queue', queue, '--no-durable']);
+    await declareQueue(queue);
     await ok([
       'declare',
       'binding',
@@ -632,7 +629,7 @@ describe('declare binding', () => {
   it('a binding whose source exchange does not exist: exit 5 (404), naming it', async () => {
     const missing = exchangeName('x-missing');
     const queue = queueName('q-bind-missing');
-    await ok(['declare', 'queue', queue, '--no-durable']);
+    await declareQueue(queue);
     const result = await runWarren(['declare', 'binding', '--source', missing, '--queue', queue]);
     const error = expectRefusal(result, 5);
     expect(error).toContain(missing);
@@ -643,7 +640,7 @@ describe('declare binding', () => {
     const exchange = exchangeName('x-unbind');
     const queue = queueName('q-unbind');
     await ok(['declare', 'exchange', exchange, '--type', 'direct', '--no-durable']);
-    await ok(['declare', 'queue', queue, '--no-durable']);
+    await declareQueue(queue);
     await ok(['declare', 'binding', '--source', exchange, '--queue', queue, '--key', 'k']);
     await send(exchange, 'k', 'before');
     const removed = await ok(['delete', 'binding', '--source', exchange, '--queue', queue, '--key', 'k']);
@@ -669,7 +666,7 @@ describe('--passive', () => {
   it('queue: exists → exit 0 with its name and counts; missing → exit 5, and nothing is created', async () => {
     const queue = queueName('q-passive');
     const missing = queueName('q-passive-missing');
-    await broker.channel.assertQueue(queue, { durable: false, arguments: { 'x-max-length': 100 } });
+    await broker.channel.assertQueue(queue, expiring({ durable: false, arguments: { 'x-max-length': 100 } }));
     await send('', queue, 'x');
     // Different flags than the queue has: passive checks existence only.
     const present = await ok(['declare', 'queue', queue, '--passive']);
@@ -701,8 +698,8 @@ describe('declare --file', () => {
         { name: audit, type: 'fanout', durable: false },
       ],
       queues: [
-        { name: created, durable: false, messageTtl: '1h', maxLength: 100 },
-        { name: log, durable: false },
+        { name: created, durable: false, messageTtl: '1h', maxLength: 100, expires: '10m' },
+        { name: log, durable: false, expires: '10m' },
       ],
       bindings: [
         { source: orders, queue: created, key: 'order.created' },
@@ -726,6 +723,7 @@ describe('declare --file', () => {
     expect(argumentMap((await listedQueue(t.created)).arguments)).toEqual({
       'x-message-ttl': 3_600_000,
       'x-max-length': 100,
+      'x-expires': TEST_QUEUE_EXPIRES_MS,
     });
   });
 
@@ -794,7 +792,7 @@ describe('declare --file', () => {
     await ok(['declare', '--file', writeTopology('check-base', t.file)]);
     const extraQueue = queueName('f-extra');
     const extraExchange = exchangeName('f-extra-x');
-    t.file.queues.push({ name: extraQueue, durable: false });
+    t.file.queues.push({ name: extraQueue, durable: false, expires: '10m' });
     t.file.exchanges.push({ name: extraExchange, type: 'direct', durable: false });
     const result = await runWarren(['declare', '--file', writeTopology('check-missing', t.file), '--check']);
     expect(result.code, result.stderr).toBe(5);
@@ -849,7 +847,7 @@ describe('delete --file (teardown)', () => {
     const queue = queueName('t-q');
     const file = {
       exchanges: [{ name: exchange, type: 'topic', durable: false }],
-      queues: [{ name: queue, durable: false }],
+      queues: [{ name: queue, durable: false, expires: '10m' }],
       bindings: [{ source: exchange, queue, key: 'a.#' }],
     };
     return { exchange, queue, path: writeTopology('teardown', file) };
@@ -887,7 +885,7 @@ describe('delete --file (teardown)', () => {
 describe('delete queue / exchange', () => {
   it('--if-empty on a queue holding a message: exit 5 and the queue is still there', async () => {
     const queue = queueName('d-if-empty');
-    await ok(['declare', 'queue', queue, '--no-durable']);
+    await declareQueue(queue);
     await send('', queue, 'keep me');
     const result = await runWarren(['delete', 'queue', queue, '--if-empty']);
     expect(expectRefusal(result, 5)).toContain(queue);
@@ -896,7 +894,7 @@ describe('delete queue / exchange', () => {
 
   it('--if-empty on an empty queue deletes it', async () => {
     const queue = queueName('d-if-empty-ok');
-    await ok(['declare', 'queue', queue, '--no-durable']);
+    await declareQueue(queue);
     const result = await ok(['delete', 'queue', queue, '--if-empty']);
     expect(result.stderr).toContain(`queue '${queue}' deleted`);
     expect(await queueExists(queue)).toBe(false);
@@ -904,7 +902,7 @@ describe('delete queue / exchange', () => {
 
   it('--if-unused on a queue with a consumer (warren consume): exit 5 and the queue is still there', async () => {
     const queue = queueName('d-if-unused');
-    await ok(['declare', 'queue', queue, '--no-durable']);
+    await declareQueue(queue);
     const consumer = startWarren(['consume', queue, '--format', 'ndjson']);
     const finished = collect(consumer);
     try {
@@ -937,7 +935,7 @@ describe('delete queue / exchange', () => {
 
   it('delete queue --json prints the result on stdout', async () => {
     const queue = queueName('d-json');
-    await ok(['declare', 'queue', queue, '--no-durable']);
+    await declareQueue(queue);
     const result = await ok(['delete', 'queue', queue, '--json']);
     expect(jsonOut(result)).toMatchObject({ kind: 'queue', name: queue, status: 'deleted' });
     expect(await queueExists(queue)).toBe(false);
@@ -947,7 +945,7 @@ describe('delete queue / exchange', () => {
 describe('purge', () => {
   it('empties the queue and states the count on stderr', async () => {
     const queue = queueName('p-count');
-    await ok(['declare', 'queue', queue, '--no-durable']);
+    await declareQueue(queue);
     for (const body of ['1', '2', '3']) await send('', queue, body);
     const result = await ok(['purge', queue]);
     expect(result.stdout.toString()).toBe('');
@@ -957,7 +955,7 @@ describe('purge', () => {
 
   it('--json: the count on stdout', async () => {
     const queue = queueName('p-json');
-    await ok(['declare', 'queue', queue, '--no-durable']);
+    await declareQueue(queue);
     for (const body of ['1', '2']) await send('', queue, body);
     const result = await ok(['purge', queue, '--json']);
     expect(jsonOut(result)).toEqual({ queue, messageCount: 2 });
@@ -975,12 +973,23 @@ describe('purge', () => {
 describe('refusals and their exit codes', () => {
   it('406 inequivalent arguments: exit 5, naming the argument; the queue keeps its own', async () => {
     const queue = queueName('e-406');
-    await ok(['declare', 'queue', queue, '--no-durable', '--message-ttl', '5s']);
-    const result = await runWarren(['declare', 'queue', queue, '--no-durable', '--message-ttl', '10s']);
+    await declareQueue(queue, '--message-ttl', '5s');
+    const result = await runWarren([
+      'declare',
+      'queue',
+      queue,
+      ...EXPIRES_FLAG,
+      '--no-durable',
+      '--message-ttl',
+      '10s',
+    ]);
     const error = expectRefusal(result, 5);
     expect(error).toContain(queue);
     expect(error).toContain('x-message-ttl');
-    expect(argumentMap((await listedQueue(queue)).arguments)).toEqual({ 'x-message-ttl': 5000 });
+    expect(argumentMap((await listedQueue(queue)).arguments)).toEqual({
+      'x-message-ttl': 5000,
+      'x-expires': TEST_QUEUE_EXPIRES_MS,
+    });
   });
 
   it('406 on an exchange type: exit 5, naming type', async () => {
@@ -1008,7 +1017,7 @@ describe('refusals and their exit codes', () => {
     ['--max-age 7 (no unit)', ['--max-age', '7', '--type', 'stream']],
   ])('a bad flag value (%s): exit 2, and no queue is declared', async (_label, flags) => {
     const queue = queueName('e-usage');
-    const result = await runWarren(['declare', 'queue', queue, '--no-durable', ...flags]);
+    const result = await runWarren(['declare', 'queue', queue, ...EXPIRES_FLAG, '--no-durable', ...flags]);
     expect(result.code, result.stderr).toBe(2);
     expect(result.stdout.toString()).toBe('');
     expect(result.stderr).toContain(flags[0] as string);

@@ -7,15 +7,38 @@ import amqp from 'amqplib';
 
 export const BROKER_URL = process.env['WARREN_TEST_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672/';
 
+/**
+ * How long a test queue may sit unused (no consumer, no get, no declare) before the broker
+ * deletes it, so that a run cut short leaves nothing behind. Ten minutes: far longer than any
+ * test leaves its queue idle, far shorter than a day of stale queues.
+ */
+export const TEST_QUEUE_EXPIRES_MS = 10 * 60_000;
+/** The same lease for a queue a test has `warren declare queue` create. */
+export const EXPIRES_FLAG = ['--expires', '10m'];
+
+/**
+ * Queue options with the test lease added, unless the queue goes by itself already (exclusive,
+ * or a lease of its own) or cannot have one: a stream refuses x-expires and auto-delete alike,
+ * so its test deletes it (see test/globalSetup.ts, which fails a run that leaves one behind).
+ */
+export function expiring(options: amqp.Options.AssertQueue = {}): amqp.Options.AssertQueue {
+  const args = (options.arguments ?? {}) as Record<string, unknown>;
+  const goesByItself = options.exclusive === true || options.expires !== undefined || 'x-expires' in args;
+  if (goesByItself || args['x-queue-type'] === 'stream') return options;
+  return { ...options, expires: TEST_QUEUE_EXPIRES_MS };
+}
+
 /** A name no other test (or rerun) uses. */
 export function uniqueName(prefix: string): string {
-  return `warren-test.${prefix}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  // The run's tag (set by test/globalSetup.ts) lets its guard tell this run's queues apart.
+  const run = process.env['WARREN_TEST_RUN'] ?? '';
+  return `warren-test.${prefix}.${process.pid}.${run}${randomBytes(4).toString('hex')}`;
 }
 
 export interface TestBroker {
   connection: amqp.ChannelModel;
   channel: amqp.Channel;
-  /** Declares a non-durable queue that is deleted again by `cleanup`. */
+  /** Declares a non-durable queue (with the test lease) that is deleted again by `cleanup`. */
   queue(prefix: string, options?: amqp.Options.AssertQueue): Promise<string>;
   exchange(prefix: string, type: string): Promise<string>;
   /** Publishes with confirms, straight through amqplib. */
@@ -42,7 +65,7 @@ export async function connectTestBroker(): Promise<TestBroker> {
     channel,
     async queue(prefix, options = {}) {
       const name = uniqueName(prefix);
-      await channel.assertQueue(name, { durable: false, ...options });
+      await channel.assertQueue(name, expiring({ durable: false, ...options }));
       queues.push(name);
       return name;
     },
