@@ -724,7 +724,7 @@ describe.concurrent('consume --exec', () => {
         10_000,
       );
       child.kill('SIGTERM');
-      await eventually(async () => /stopping: waiting/.test(stderr), 5000);
+      await eventually(async () => /stopping: waiting/.test(stderr));
       writeFileSync(join(dir, 'finish'), '');
       const result = await done;
       expect(result.code, result.stderr).toBe(143);
@@ -757,7 +757,7 @@ describe.concurrent('consume --exec', () => {
         10_000,
       );
       child.kill('SIGINT');
-      await eventually(async () => /stopping: waiting/.test(stderr), 5000);
+      await eventually(async () => /stopping: waiting/.test(stderr));
       child.kill('SIGINT');
       const result = await done;
       // Quit now means now: warren ends by the signal itself, not through the shutdown that
@@ -769,10 +769,10 @@ describe.concurrent('consume --exec', () => {
         /handled 0 messages from '.*': 0 acked, 2 unsettled/,
       );
       // The broker puts the messages back: a handler still running on one is a second worker.
-      await eventually(async () => (await broker.messageCount(queue)) === 2, 5000);
+      await eventually(async () => (await broker.messageCount(queue)) === 2);
       let left: string[] = [];
       try {
-        await eventually(async () => running(sleep.pattern).length === 0, 3000);
+        await eventually(async () => running(sleep.pattern).length === 0, 10_000);
       } catch {
         left = running(sleep.pattern);
       }

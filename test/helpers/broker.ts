@@ -98,8 +98,12 @@ export async function connectTestBroker(): Promise<TestBroker> {
   };
 }
 
-/** Polls until `check` is true or `ms` passes (for states the broker reaches shortly). */
-export async function eventually(check: () => Promise<boolean>, ms = 5000): Promise<void> {
+/**
+ * Polls until `check` is true or `ms` passes (for states the broker reaches shortly). The
+ * default is generous because it only bounds a failure: with four test files at once on a
+ * loaded machine, starting a warren can take seconds; a passing check returns at once.
+ */
+export async function eventually(check: () => Promise<boolean>, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > end) throw new Error('condition not reached in time');
