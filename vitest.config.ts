@@ -16,9 +16,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // Most test files wait (on the broker, on warren's children, on timers), not compute: four
+    // Most test files wait (on the broker, on warren's children, on timers), not compute: three
     // at once on two cores fill the waits. (Vitest's default, one fewer than the cores, ran the
-    // files one at a time here.) Each file's names are unique, so files never share an entity.
-    maxWorkers: 4,
+    // files one at a time here; four starved the files that boot broker nodes of their own.)
+    // Each file's names are unique, so files never share an entity.
+    maxWorkers: 3,
   },
 });

@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 /** How often the queues are listed while the tests run (each listing costs ~1 s of CPU). */
-const SAMPLE_EVERY_MS = 15_000;
+const SAMPLE_EVERY_MS = 20_000;
 
 interface ListedQueue {
   name: string;

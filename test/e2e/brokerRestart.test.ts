@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { uniqueName } from '../helpers/broker.js';
 import { countBodies, numbered, publishMany, takeAllFast } from '../helpers/bulk.js';
 import { collect, feedLines, startWarren } from '../helpers/cli.js';
@@ -17,6 +17,10 @@ import { type SecondNode, startSecondNode } from '../helpers/secondNode.js';
 import { hasStackTrace } from '../helpers/spawn.js';
 
 let node: SecondNode;
+
+// A stop and a start of the node's application take CPU that other test files share: the
+// bound is the run's own (collect waits 120-180 s), not the suite's 60 s.
+vi.setConfig({ testTimeout: 180_000 });
 
 beforeAll(async () => {
   node = await startSecondNode();

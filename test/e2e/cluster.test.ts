@@ -23,7 +23,8 @@ beforeAll(async () => {
   cluster = await startCluster(3);
   [a, b, c] = cluster.nodes as [SecondNode, SecondNode, SecondNode];
   console.log(`cluster: 3 nodes running in ${((Date.now() - started) / 1000).toFixed(1)}s`);
-}, 180_000);
+  // Three Erlang nodes booting beside other test files on two cores: only a failure waits this long.
+}, 300_000);
 
 afterAll(async () => {
   await cluster?.stop();
