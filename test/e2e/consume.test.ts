@@ -352,10 +352,15 @@ describe('stopping early loses nothing', () => {
     const ended = new Promise<NodeJS.Signals | null>((resolve) =>
       child.on('close', (_code, signal) => resolve(signal)),
     );
-    // A reader that stops reading: the pipe fills, and the first SIGINT waits for it.
+    // A reader that stops reading: the pipe fills, and the first SIGINT waits for it. Once the
+    // whole prefetch window (1000 records, more than the pipe and the stream buffer hold) is
+    // delivered, warren surely has records it cannot write.
     await new Promise((resolve) => child.stdout?.once('readable', resolve));
+    await eventually(async () => (await broker.messageCount(q)) <= n - 1000);
     child.kill('SIGINT');
-    await eventually(async () => (await broker.messageCount(q)) < n);
+    // The first Ctrl-C is taken once warren cancels its consumer: only then the second (two
+    // SIGINTs sent at once can arrive as one).
+    await eventually(async () => (await broker.channel.checkQueue(q)).consumerCount === 0);
     child.kill('SIGINT');
     expect(await ended, stderr).toBe('SIGINT');
     expect(stderr).toMatch(/consumed \d+ messages from '[^']+' \(quit at a second Ctrl-C: /);
