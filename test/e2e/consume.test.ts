@@ -3,12 +3,23 @@
  * guarantee that nothing is lost: a message is acked only once its record was written,
  * whatever stops the run (count, timeout, `| head`, SIGINT, SIGTERM, a lost connection).
  */
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestBroker, eventually, type TestBroker } from '../helpers/broker.js';
 import { numbered, publishMany, takeAllFast } from '../helpers/bulk.js';
-import { collect, ndjson, type RunResult, runWarren, startWarren } from '../helpers/cli.js';
+import {
+  collect,
+  ndjson,
+  type RunResult,
+  runWarren,
+  startWarren,
+  testEnv,
+  WARREN_BIN,
+} from '../helpers/cli.js';
 import { forceCloseConnectionOf } from '../helpers/rabbitmqctl.js';
 import { hasStackTrace, runShell } from '../helpers/spawn.js';
 
@@ -344,27 +355,41 @@ describe('stopping early loses nothing', () => {
   it('a second SIGINT while a reader holds the output up: the summary still says how many were consumed', async () => {
     const n = 20_000;
     const q = await filledQueue('con-sigint-twice', n);
-    const child = startWarren(['consume', q]);
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const ended = new Promise<NodeJS.Signals | null>((resolve) =>
-      child.on('close', (_code, signal) => resolve(signal)),
-    );
-    // A reader that stops reading: the pipe fills, and the first SIGINT waits for it. Once the
-    // whole prefetch window (1000 records, more than the pipe and the stream buffer hold) is
-    // delivered, warren surely has records it cannot write.
-    await new Promise((resolve) => child.stdout?.once('readable', resolve));
-    await eventually(async () => (await broker.messageCount(q)) <= n - 1000);
-    child.kill('SIGINT');
-    // The first Ctrl-C is taken once warren cancels its consumer: only then the second (two
-    // SIGINTs sent at once can arrive as one).
-    await eventually(async () => (await broker.channel.checkQueue(q)).consumerCount === 0);
-    child.kill('SIGINT');
-    expect(await ended, stderr).toBe('SIGINT');
-    expect(stderr).toMatch(/consumed \d+ messages from '[^']+' \(quit at a second Ctrl-C: /);
-    expect(hasStackTrace(stderr)).toBe(false);
+    // A reader that never reads: warren writes into a FIFO whose read end is open and left
+    // alone. Its 64 KiB fill up with about 300 records, and the first SIGINT waits for the
+    // rest of the prefetch window (a pipe to this process would be read into its buffers).
+    const dir = mkdtempSync(join(tmpdir(), 'warren-fifo-'));
+    const fifo = join(dir, 'out');
+    execFileSync('mkfifo', [fifo]);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writer = openSync(fifo, 'w');
+    try {
+      const child = spawn(process.execPath, [WARREN_BIN, 'consume', q], {
+        env: testEnv(),
+        stdio: ['ignore', writer, 'pipe'],
+      });
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      const ended = new Promise<NodeJS.Signals | null>((resolve) =>
+        child.on('close', (_code, signal) => resolve(signal)),
+      );
+      // The whole prefetch window (1000 records, more than the FIFO holds) is delivered.
+      await eventually(async () => (await broker.messageCount(q)) <= n - 1000);
+      child.kill('SIGINT');
+      // The first Ctrl-C is taken once warren cancels its consumer: only then the second (two
+      // SIGINTs sent at once can arrive as one).
+      await eventually(async () => (await broker.channel.checkQueue(q)).consumerCount === 0);
+      child.kill('SIGINT');
+      expect(await ended, stderr).toBe('SIGINT');
+      expect(stderr).toMatch(/consumed \d+ messages from '[^']+' \(quit at a second Ctrl-C: /);
+      expect(hasStackTrace(stderr)).toBe(false);
+    } finally {
+      closeSync(writer);
+      closeSync(reader);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('SIGINT while waiting on an empty queue: exit 130, and a later message is left for others', async () => {
