@@ -1,5 +1,6 @@
 /** What a command gets to run with: streams, a reporter, colour, and a way to connect. */
 
+import type { Command } from 'commander';
 import { brokerExplainer } from './brokerErrors.js';
 import { readTlsFiles, resolveBrokerUrls, resolvePassword, urlFromEnv } from './brokerUrl.js';
 import type { CommandContext } from './commands/context.js';
@@ -14,6 +15,7 @@ import { type Spinner, startSpinner } from './ui/spinner.js';
 export interface RunShape {
   connectionName: string;
   readsStdin: boolean;
+  commandTree(): Command;
 }
 
 export async function createContext(parsed: ParsedCommand, shape: RunShape, io: Io): Promise<CommandContext> {
@@ -48,6 +50,7 @@ export async function createContext(parsed: ParsedCommand, shape: RunShape, io: 
     typing,
     spinner: (text) =>
       startSpinner(io.stderr, text, { enabled: !global.quiet && !typing, colour: stderrPaint.enabled }),
+    commandTree: shape.commandTree,
     childEnv: (passUrl) => childEnv(io.env, passUrl ? brokerUrls().map((broker) => broker.url) : undefined),
     connect: async () => {
       const fromEnv = urlFromEnv(io.env);

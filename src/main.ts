@@ -5,7 +5,13 @@
 import { noteAlteredArguments } from './argvBytes.js';
 import { createContext } from './commandContext.js';
 import { ExitCode, WarrenError } from './errors.js';
-import { type CommandLine, definitionRunning, parseCommandLine, withCommandHelp } from './program.js';
+import {
+  buildProgram,
+  type CommandLine,
+  definitionRunning,
+  parseCommandLine,
+  withCommandHelp,
+} from './program.js';
 import { redactArgument } from './redact.js';
 import { paintFor } from './ui/colour.js';
 import { type Io, processIo } from './ui/io.js';
@@ -26,6 +32,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       {
         connectionName: definition.connectionNames?.[parsed.command] ?? `warren ${parsed.command}`,
         readsStdin: definition.readsStdin?.(parsed) ?? false,
+        commandTree: () => buildProgram(io),
       },
       io,
     );

@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import type { Session } from '../broker/session.js';
 import type { Paint } from '../ui/colour.js';
 import type { Io } from '../ui/io.js';
@@ -21,4 +22,6 @@ export interface CommandContext {
    * or with `passUrl` (--pass-url) holding the URLs warren connects with (src/exec/childEnv.ts).
    */
   childEnv(passUrl: boolean): NodeJS.ProcessEnv;
+  /** warren's command tree, for a command that describes warren itself (completion). */
+  commandTree(): Command;
 }

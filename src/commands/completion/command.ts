@@ -16,11 +16,8 @@ export const completionCommand = defineCommand({
   parse: ({ args: { shell }, global }) => ({ command: 'completion', global: global(), options: { shell } }),
   runners: {
     completion: async () => async (options: { shell: string }, context: CommandContext) => {
-      const [{ completionScript }, { buildProgram }] = await Promise.all([
-        import('../../reference/completion.js'),
-        import('../../program.js'),
-      ]);
-      context.io.stdout.write(completionScript(options.shell, buildProgram(context.io)));
+      const { completionScript } = await import('../../reference/completion.js');
+      context.io.stdout.write(completionScript(options.shell, context.commandTree()));
     },
   },
 });
