@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import type { CommandDefinition, Flag, FlagSet, ParsedCommand, ParseInput, Rule } from './commands/define.js';
-import { negatable, option, repeatable, swtch } from './commands/define.js';
+import { negatable, option, repeatable, toggle } from './commands/define.js';
 import { COMMANDS } from './commands/registry.js';
 import { duration } from './commands/values.js';
 import { configPath, type SelectedProfile, selectProfile } from './config.js';
@@ -29,13 +29,13 @@ export const GLOBAL_FLAGS = {
   ca: option('--ca <file>', 'PEM file of the CA that signed the broker certificate (amqps)'),
   cert: option('--cert <file>', 'PEM client certificate (amqps)'),
   key: option('--key <file>', 'PEM private key of the client certificate (amqps)'),
-  insecure: swtch('--insecure', 'do not verify the broker certificate (warns)'),
+  insecure: toggle('--insecure', 'do not verify the broker certificate (warns)'),
   passwordFile: option(
     '--password-file <file>',
     'read the password from FILE (one line) rather than the URL; else WARREN_PASSWORD',
   ),
-  quiet: swtch('-q, --quiet', 'no human summary on stderr'),
-  verbose: swtch('-v, --verbose', 'connection and protocol detail on stderr, stack traces on errors'),
+  quiet: toggle('-q, --quiet', 'no human summary on stderr'),
+  verbose: toggle('-v, --verbose', 'connection and protocol detail on stderr, stack traces on errors'),
   color: negatable('--no-color', 'no colour, whatever the terminal'),
   waitForBroker: option(
     '--wait-for-broker <duration>',

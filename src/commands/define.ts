@@ -58,7 +58,7 @@ export function choice<C extends string>(
 }
 
 /** A flag without a value: true when given. */
-export function swtch(flags: string, description: string): Flag<boolean> {
+export function toggle(flags: string, description: string): Flag<boolean> {
   return { flags, description, finish: (raw) => raw === true };
 }
 

@@ -3,7 +3,7 @@
 import { DEFAULT_RETRIES } from '../../broker/reconnect.js';
 import { ACK_MODES, FORMATS } from '../../choices.js';
 import { UsageError } from '../../errors.js';
-import { choice, defineCommand, option, required, swtch, withDefault } from '../define.js';
+import { choice, defineCommand, option, required, toggle, withDefault } from '../define.js';
 import { brokerName, integer, timerDuration } from '../values.js';
 import type { ExecOptions } from './exec.js';
 import type { ConsumeOptions } from './run.js';
@@ -54,7 +54,7 @@ const flags = {
     '--template <template>',
     "one line per message, e.g. '{routingKey} {headers.x-id} {body}'",
   ),
-  full: swtch('--full', "pretty output: show long bodies whole, not cut to the terminal's height"),
+  full: toggle('--full', "pretty output: show long bodies whole, not cut to the terminal's height"),
   exec: option(
     '--exec <command>',
     'run COMMAND (through the shell) per message: body on stdin, envelope in WARREN_* variables',
@@ -82,13 +82,13 @@ const flags = {
     'reject (dead-letter) a message after N failed retries',
     integer(0),
   ),
-  reply: swtch('--reply', "publish the handler's stdout to the message's reply-to (request/reply)"),
+  reply: toggle('--reply', "publish the handler's stdout to the message's reply-to (request/reply)"),
   grace: option(
     '--grace <duration>',
     'on Ctrl-C, how long running handlers may finish (default 10s)',
     timerDuration,
   ),
-  passUrl: swtch('--pass-url', "give the handler WARREN_URL, password included, for warren's broker"),
+  passUrl: toggle('--pass-url', "give the handler WARREN_URL, password included, for warren's broker"),
 };
 
 export const consumeCommand = defineCommand({

@@ -1,10 +1,10 @@
 /** Flags the same for `declare` and `delete`: a binding's, and --json. */
 import { UsageError } from '../../errors.js';
 import type { BindingSpec } from '../../topology/spec.js';
-import { type FlagValues, option, repeatable, swtch } from '../define.js';
+import { type FlagValues, option, repeatable, toggle } from '../define.js';
 import { brokerName, parseHeaderFlags } from '../values.js';
 
-export const jsonFlag = swtch('--json', 'print the result as JSON on stdout');
+export const jsonFlag = toggle('--json', 'print the result as JSON on stdout');
 
 /** `--json` may stand on `declare`/`delete` or on the entity after it: commander gives it to the first that knows it. */
 export const wantsJson = (inherited: Record<string, unknown>) => inherited['json'] === true;

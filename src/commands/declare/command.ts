@@ -9,7 +9,7 @@ import {
   type QueueOptions,
   queueArguments,
 } from '../../topology/spec.js';
-import { choice, defineCommand, option, pair, repeatable, required, swtch, withDefault } from '../define.js';
+import { choice, defineCommand, option, pair, repeatable, required, toggle, withDefault } from '../define.js';
 import { brokerName, duration, integer, parseHeaderFlags } from '../values.js';
 import { bindingFlags, bindingFromFlags, jsonFlag, wantsJson } from './bindingFlags.js';
 import type { DeclareOptions } from './run.js';
@@ -21,7 +21,7 @@ const durable = pair(
   '--no-durable',
   'gone when the broker restarts',
 );
-const passive = swtch('--passive', 'only check that it exists (exit 5 if not)');
+const passive = toggle('--passive', 'only check that it exists (exit 5 if not)');
 
 const exchange = defineCommand({
   name: 'exchange',
@@ -30,8 +30,8 @@ const exchange = defineCommand({
   flags: {
     type: withDefault(option('--type <type>', 'direct, fanout, topic, headers, or a plugin type'), 'direct'),
     durable,
-    autoDelete: swtch('--auto-delete', 'deleted when its last binding goes'),
-    internal: swtch('--internal', 'only other exchanges may publish to it'),
+    autoDelete: toggle('--auto-delete', 'deleted when its last binding goes'),
+    internal: toggle('--internal', 'only other exchanges may publish to it'),
     alternateExchange: option('--alternate-exchange <exchange>', 'where messages that match no binding go'),
     arg: repeatable('--arg <key=value>', 'an argument; key:=JSON for a typed value (repeatable)'),
     passive,
@@ -71,8 +71,8 @@ const queue = defineCommand({
   flags: {
     type: choice('--type <type>', "queue type (default: the vhost's, normally classic)", QUEUE_TYPES),
     durable,
-    exclusive: swtch('--exclusive', 'only this connection may use it (gone when warren exits)'),
-    autoDelete: swtch('--auto-delete', 'deleted when its last consumer goes'),
+    exclusive: toggle('--exclusive', 'only this connection may use it (gone when warren exits)'),
+    autoDelete: toggle('--auto-delete', 'deleted when its last consumer goes'),
     deadLetterExchange: option(
       '--dead-letter-exchange <exchange>',
       'where rejected and expired messages go',
@@ -86,7 +86,7 @@ const queue = defineCommand({
     overflow: choice('--overflow <mode>', 'what happens when full', OVERFLOW_MODES),
     maxPriority: option('--max-priority <n>', 'support priorities 0..N (classic)', integer(1, 255)),
     deliveryLimit: option('--delivery-limit <n>', 'dead-letter after N deliveries (quorum)', integer(0)),
-    singleActiveConsumer: swtch('--single-active-consumer', 'one consumer at a time gets messages'),
+    singleActiveConsumer: toggle('--single-active-consumer', 'one consumer at a time gets messages'),
     maxAge: option('--max-age <age>', 'stream retention, e.g. 7D, 12h (units Y M D h m s)', (value) => {
       try {
         return maxAge(value, '--max-age');
@@ -161,8 +161,8 @@ export const declareCommand = defineCommand({
   description: 'create exchanges, queues and bindings, or apply (or --check) a topology file',
   flags: {
     file: option('-f, --file <path>', 'a topology file (JSON) to apply'),
-    check: swtch('--check', 'change nothing, report what is missing or differs (exit 5)'),
-    json: swtch('--json', 'print the results as JSON on stdout'),
+    check: toggle('--check', 'change nothing, report what is missing or differs (exit 5)'),
+    json: toggle('--json', 'print the results as JSON on stdout'),
   },
   rules: [{ only: ['check'], with: 'file' }],
   examples: [

@@ -1,7 +1,7 @@
 /** `warren delete`: exchanges, queues and bindings, or everything a topology file declares. */
 import { UsageError } from '../../errors.js';
 import { bindingFlags, bindingFromFlags, jsonFlag, wantsJson } from '../declare/bindingFlags.js';
-import { defineCommand, option, required, swtch } from '../define.js';
+import { defineCommand, option, required, toggle } from '../define.js';
 import { brokerName } from '../values.js';
 import type { DeleteOptions } from './run.js';
 
@@ -12,8 +12,8 @@ const queue = defineCommand({
   description: 'delete a queue (and the messages in it)',
   args: { name: required('name', 'the queue', brokerName('the queue name')) },
   flags: {
-    ifUnused: swtch('--if-unused', 'only if it has no consumers (exit 5 otherwise)'),
-    ifEmpty: swtch('--if-empty', 'only if it holds no messages (exit 5 otherwise)'),
+    ifUnused: toggle('--if-unused', 'only if it has no consumers (exit 5 otherwise)'),
+    ifEmpty: toggle('--if-empty', 'only if it holds no messages (exit 5 otherwise)'),
     json: jsonFlag,
   },
   examples: [
@@ -39,7 +39,7 @@ const exchange = defineCommand({
   description: 'delete an exchange',
   args: { name: required('name', 'the exchange', brokerName('the exchange name')) },
   flags: {
-    ifUnused: swtch('--if-unused', 'only if nothing is bound to it (exit 5 otherwise)'),
+    ifUnused: toggle('--if-unused', 'only if nothing is bound to it (exit 5 otherwise)'),
     json: jsonFlag,
   },
   examples: ['warren delete exchange orders --if-unused'],
@@ -78,7 +78,7 @@ export const deleteCommand = defineCommand({
   description: 'delete exchanges, queues and bindings, or everything a topology file declares',
   flags: {
     file: option('-f, --file <path>', 'tear down what this topology file declares'),
-    json: swtch('--json', 'print the results as JSON on stdout'),
+    json: toggle('--json', 'print the results as JSON on stdout'),
   },
   examples: [
     'warren delete queue orders.created --if-empty',

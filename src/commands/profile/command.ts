@@ -8,7 +8,7 @@ import { FORMATS } from '../../choices.js';
 import { UsageError } from '../../errors.js';
 import { plainGlobalOptions } from '../../globalOptions.js';
 import type { CommandContext } from '../context.js';
-import { choice, defineCommand, option, type ParseInput, required, swtch } from '../define.js';
+import { choice, defineCommand, option, type ParseInput, required, toggle } from '../define.js';
 import type { ProfileOptions } from './run.js';
 
 /** The profile commands use no profile: the options alone, with none chosen. */
@@ -38,7 +38,7 @@ const runners = {
 const list = defineCommand({
   name: 'list',
   description: 'the profiles, with their URLs (passwords masked); * marks the default',
-  flags: { json: swtch('--json', 'print them as JSON on stdout') },
+  flags: { json: toggle('--json', 'print them as JSON on stdout') },
   parse: ({ flags, inherited }) => ({
     command: 'profile',
     global: plainGlobals(inherited),
@@ -55,8 +55,8 @@ const add = defineCommand({
   flags: {
     vhost: option('--vhost <vhost>', 'the vhost for URLs that name none'),
     format: choice('--format <format>', 'the output format when --format is not given', FORMATS),
-    default: swtch('--default', 'make it the profile used when none is named'),
-    force: swtch('--force', 'replace a profile of that name'),
+    default: toggle('--default', 'make it the profile used when none is named'),
+    force: toggle('--force', 'replace a profile of that name'),
   },
   examples: [
     'warren profile add staging --url amqps://warren@rabbit-1.staging:5671 --password-file ~/.warren-staging \\\n      --ca ~/certs/staging-ca.pem --vhost orders --default',

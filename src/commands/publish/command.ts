@@ -10,7 +10,7 @@ import {
   option,
   optional,
   repeatable,
-  swtch,
+  toggle,
   withDefault,
 } from '../define.js';
 import {
@@ -53,8 +53,8 @@ const flags = {
     'content-encoding property',
     shortString('--content-encoding'),
   ),
-  persistent: swtch('--persistent', 'delivery mode 2: survives a broker restart (the default)'),
-  transient: swtch('--transient', 'delivery mode 1'),
+  persistent: toggle('--persistent', 'delivery mode 2: survives a broker restart (the default)'),
+  transient: toggle('--transient', 'delivery mode 1'),
   priority: option('--priority <0-255>', 'priority property', integer(0, 255)),
   expiration: option('--expiration <duration>', 'per-message TTL, e.g. 30s', duration),
   messageId: option('--message-id <id>', 'message-id property', shortString('--message-id')),
@@ -68,7 +68,7 @@ const flags = {
     timestamp,
   ),
   mandatory: negatable('--no-mandatory', 'allow unroutable messages to be dropped silently'),
-  skipInvalid: swtch('--skip-invalid', 'with --input ndjson: warn about a malformed line and go on'),
+  skipInvalid: toggle('--skip-invalid', 'with --input ndjson: warn about a malformed line and go on'),
   retries: withDefault(
     option(
       '--retries <n>',
@@ -77,7 +77,7 @@ const flags = {
     ),
     DEFAULT_RETRIES,
   ),
-  rpc: swtch('--rpc', 'send a request (direct reply-to, a fresh correlation id) and print its reply'),
+  rpc: toggle('--rpc', 'send a request (direct reply-to, a fresh correlation id) and print its reply'),
   timeout: option(
     '-t, --timeout <duration>',
     'how long to wait for the reply (default 30s; exit 3)',
@@ -85,7 +85,7 @@ const flags = {
   ),
   format: choice('--format <format>', 'how to print the reply; pretty on a terminal, else ndjson', FORMATS),
   template: option('--template <template>', 'print the reply as one line, e.g. {body}'),
-  full: swtch('--full', "show a long reply whole, not cut to the terminal's height"),
+  full: toggle('--full', "show a long reply whole, not cut to the terminal's height"),
 };
 
 export const publishCommand = defineCommand({

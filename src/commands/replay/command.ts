@@ -10,7 +10,7 @@ import {
   option,
   optional,
   repeatable,
-  swtch,
+  toggle,
   withDefault,
 } from '../define.js';
 import { brokerName, headerFlags, integer, positiveNumber, rate, shortString } from '../values.js';
@@ -58,16 +58,16 @@ const flags = {
     "replay only messages matching EXPR, e.g. 'headers.x-tenant=acme' (repeatable)",
   ),
   count: option('-n, --count <n>', 'stop after N messages', integer(1)),
-  dryRun: swtch('--dry-run', 'print the messages that would be published, and where to; publish nothing'),
+  dryRun: toggle('--dry-run', 'print the messages that would be published, and where to; publish nothing'),
   format: choice('--format <format>', 'pretty on a terminal, else ndjson (envelopes)', FORMATS),
   template: option('--template <template>', "one line per message, e.g. '{exchange} {routingKey}'"),
-  full: swtch('--full', "show long bodies whole, not cut to the terminal's height"),
-  receipts: swtch('--receipts', 'one NDJSON line per message on stdout: seq, line, status, replyCode'),
+  full: toggle('--full', "show long bodies whole, not cut to the terminal's height"),
+  receipts: toggle('--receipts', 'one NDJSON line per message on stdout: seq, line, status, replyCode'),
   mandatory: negatable(
     '--no-mandatory',
     'allow unroutable messages to be dropped silently (and acked on --from-queue)',
   ),
-  skipInvalid: swtch('--skip-invalid', 'warn about a malformed input line and go on'),
+  skipInvalid: toggle('--skip-invalid', 'warn about a malformed input line and go on'),
 };
 
 /** `--until 1500` is an offset; anything else a time, as `--offset` takes it. */

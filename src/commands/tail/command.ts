@@ -2,7 +2,7 @@
 import { FORMATS } from '../../choices.js';
 import { UsageError } from '../../errors.js';
 import { parseSource, parseStreamOffset } from '../../tailSource.js';
-import { choice, defineCommand, option, repeatable, swtch, variadic } from '../define.js';
+import { choice, defineCommand, option, repeatable, toggle, variadic } from '../define.js';
 import { integer, parseHeaderFlags, prefixed, timerDuration, unsendableArgument } from '../values.js';
 import type { TailOptions } from './run.js';
 
@@ -16,8 +16,8 @@ const flags = {
     '--match-header <key=value>',
     'headers exchanges: a header to match; key:=JSON typed (repeatable)',
   ),
-  any: swtch('--any', 'headers exchanges: any one --match-header suffices'),
-  all: swtch('--all', 'headers exchanges: every --match-header must match (the default)'),
+  any: toggle('--any', 'headers exchanges: any one --match-header suffices'),
+  all: toggle('--all', 'headers exchanges: every --match-header must match (the default)'),
   match: repeatable(
     '--match <expr>',
     "print and count only messages matching EXPR, e.g. 'body.id=42' (repeatable: all must match)",
@@ -34,12 +34,12 @@ const flags = {
     FORMATS,
   ),
   template: option('--template <template>', "one line per message, e.g. '{routingKey} {body}'"),
-  full: swtch('--full', "pretty output: show long bodies whole, not cut to the terminal's height"),
+  full: toggle('--full', "pretty output: show long bodies whole, not cut to the terminal's height"),
   capture: option(
     '--capture <file>',
     'also write every printed message to FILE as NDJSON envelopes (for replay)',
   ),
-  passUrl: swtch('--pass-url', "with a trigger: give it WARREN_URL, password included, for warren's broker"),
+  passUrl: toggle('--pass-url', "with a trigger: give it WARREN_URL, password included, for warren's broker"),
 };
 
 export const tailCommand = defineCommand({
