@@ -121,9 +121,15 @@ function optionsOf(key: string, flag: Flag<unknown>, ruleText: { before: string;
   return [option, new Option(flag.negation.flags, flag.negation.description)];
 }
 
+/** A rule's `with`: a flag (`rpc`), or a flag and the value it must have (`timing=original`). */
+function ruleTarget(target: string): { key: string; value: string | undefined } {
+  const [key = '', value] = target.split('=');
+  return { key, value };
+}
+
 /** `--rpc`, or `--timing original`: how a rule's `with` reads in help and errors. */
 function withText(flags: FlagSet, target: string): string {
-  const [key = '', value] = target.split('=');
+  const { key, value } = ruleTarget(target);
   const spelling = longName(flags, key);
   return value === undefined ? spelling : `${spelling} ${value}`;
 }
@@ -152,7 +158,7 @@ function checkRules(
   given: (key: string) => boolean,
 ): void {
   const holds = (target: string) => {
-    const [key = '', value] = target.split('=');
+    const { key, value } = ruleTarget(target);
     return value === undefined ? given(key) : values[key] === value;
   };
   for (const rule of rules) {
@@ -195,7 +201,7 @@ function addCommand(parent: Command, definition: CommandDefinition, scope: Scope
   const flags = definition.flags ?? {};
   const rules = (definition.rules ?? []) as Rule<string>[];
   for (const rule of rules) {
-    const keys = [...('only' in rule ? rule.only : rule.not), rule.with.split('=')[0] ?? ''];
+    const keys = [...('only' in rule ? rule.only : rule.not), ruleTarget(rule.with).key];
     const unknown = keys.find((key) => !(key in flags));
     if (unknown !== undefined)
       throw new Error(`a rule of '${definition.name}' names no flag of it: ${unknown}`);
@@ -241,11 +247,7 @@ function addCommand(parent: Command, definition: CommandDefinition, scope: Scope
       trailing: definition.trailing ? scope.state.trailing : [],
       io: scope.io,
     };
-    try {
-      scope.state.parsed = parse(input as never);
-    } catch (error) {
-      throw withCommandHelp(error, path);
-    }
+    scope.state.parsed = parse(input as never);
   });
   return command;
 }
@@ -366,7 +368,8 @@ export async function parseCommandLine(argv: string[], io: Io, seen: CommandLine
   try {
     await program.parseAsync(bindingKeyArgs(argv), { from: 'user' });
   } catch (error) {
-    if (!(error instanceof CommanderError)) throw error;
+    // A command's own usage error points at that command's help.
+    if (!(error instanceof CommanderError)) throw withCommandHelp(error, state.path);
     if (error.exitCode === 0 || error.code === 'commander.help' || error.code === 'commander.helpDisplayed') {
       if (error.exitCode !== 0) throw new UsageError('', { hint: undefined });
       return;

@@ -37,12 +37,6 @@ export function timerDuration(value: string): number {
   return ms;
 }
 
-/** The flag an option's name comes from: `ackMode` is `--ack-mode`. */
-
-export function flagOf(name: string): string {
-  return `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-}
-
 /** ISO 8601 as people write it: a date, then maybe a time and a zone. */
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 

@@ -6,7 +6,7 @@ import { BrokerRefusedError, UsageError } from '../errors.js';
 import { allWell, type EntityResult, summarise } from './apply.js';
 import { parseTopology, type Topology } from './spec.js';
 
-export const DIFFERS_HINT =
+const DIFFERS_HINT =
   'an existing entity keeps its arguments: delete it (warren delete …) and declare it again, or declare it as it is';
 
 export function readTopology(file: string): Topology {
