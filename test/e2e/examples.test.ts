@@ -314,7 +314,10 @@ describe('the README set-up', () => {
     const [block] = blocksUnder('README.md', '## Set-up');
     const [line] = shellLines(block as CodeBlock).filter(({ text }) => /npx warren/.test(text));
     const command = (line?.text ?? '').replace(/^npm ci && /, ''); // the install is done
-    const result = await runShell(command, { env: { PATH: path } });
+    // The first `npx warren` of a clone installs the clone into npx's cache as a linked
+    // package, and npm runs a linked package's `prepare` (the build) in the clone: dist/ would
+    // be gone for seconds under the tests running beside this one. The build is done already.
+    const result = await runShell(command, { env: { PATH: path, npm_config_ignore_scripts: 'true' } });
     expect({ code: result.code, stderr: result.stderr }).toEqual({
       code: 0,
       stderr: expect.stringMatching(/^published 1, confirmed 1, returned 0, nacked 0/),
