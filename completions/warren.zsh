@@ -13,6 +13,7 @@ _warren_global=(
   '(-q --quiet)'{-q,--quiet}'[no human summary on stderr]'
   '(-v --verbose)'{-v,--verbose}'[connection and protocol detail on stderr, stack traces on errors]'
   '--no-color[no colour, whatever the terminal]'
+  '--api[management API URL (else WARREN_API_URL, the profile'\''s, or http\://BROKER-HOST\:15672)]:url: '
   '--wait-for-broker[keep trying to connect this long (a broker starting beside a CI job)]:duration: '
   '--profile[a broker profile from the config file (else WARREN_PROFILE)]:name: '
 )
@@ -228,7 +229,7 @@ _warren_profile() {
   local -a subcommands
   subcommands=(
     'list:the profiles, with their URLs (passwords masked); * marks the default'
-    'add:save the connection flags given (--url, --ca, --cert, --key, --password-file, --insecure) as a profile'
+    'add:save the connection flags given (--url, --ca, --cert, --key, --password-file, --insecure, --api) as a profile'
     'remove:remove a profile from the config file'
   )
   _arguments -C -s $_warren_global \

@@ -36,13 +36,25 @@ export async function createContext(parsed: ParsedCommand, shape: RunShape, io: 
     reporter.detail(`profile '${profile.name}' from ${profile.path} (chosen by ${profile.chosenBy})`);
   }
   const settings = profile?.settings;
+  // Read once: a password file may be a pipe (`--password-file <(pass show rabbit)`).
+  let passwordRead: { value: string | undefined } | undefined;
+  const password = () => {
+    passwordRead ??= { value: resolvePassword(global.passwordFile, io.env, settings?.passwordFile) };
+    return passwordRead.value;
+  };
   const brokerUrls = () =>
-    resolveBrokerUrls(
-      global.urls,
-      io.env,
-      settings && { ...settings, name: profile?.name },
-      resolvePassword(global.passwordFile, io.env, settings?.passwordFile),
-    );
+    resolveBrokerUrls(global.urls, io.env, settings && { ...settings, name: profile?.name }, password());
+  const insecure = global.insecure || settings?.insecure === true;
+  const tlsFiles = () => {
+    const tls = readTlsFiles({
+      ca: global.ca ?? settings?.ca,
+      cert: global.cert ?? settings?.cert,
+      key: global.key ?? settings?.key,
+      insecure,
+    });
+    if (insecure) reporter.warn('--insecure: the broker certificate is not verified');
+    return tls;
+  };
   return {
     io,
     reporter,
@@ -52,6 +64,21 @@ export async function createContext(parsed: ParsedCommand, shape: RunShape, io: 
       startSpinner(io.stderr, text, { enabled: !global.quiet && !typing, colour: stderrPaint.enabled }),
     commandTree: shape.commandTree,
     childEnv: (passUrl) => childEnv(io.env, passUrl ? brokerUrls().map((broker) => broker.url) : undefined),
+    api: async () => {
+      const [broker] = brokerUrls();
+      const { apiTarget } = await import('./api/target.js');
+      const target = apiTarget({
+        flag: global.api,
+        env: io.env,
+        profileApi: settings?.api,
+        broker: broker as NonNullable<typeof broker>,
+        password: password(),
+        tls: tlsFiles(),
+      });
+      reporter.detail(`management API ${target.masked} as '${target.user}' (from ${target.source})`);
+      const { ManagementApi } = await import('./api/client.js');
+      return new ManagementApi(target);
+    },
     connect: async () => {
       const fromEnv = urlFromEnv(io.env);
       if (profile?.chosenBy === '--profile' && settings?.urls && !global.urls && fromEnv) {
@@ -60,14 +87,7 @@ export async function createContext(parsed: ParsedCommand, shape: RunShape, io: 
         );
       }
       const urls = brokerUrls();
-      const insecure = global.insecure || settings?.insecure === true;
-      const tls = readTlsFiles({
-        ca: global.ca ?? settings?.ca,
-        cert: global.cert ?? settings?.cert,
-        key: global.key ?? settings?.key,
-        insecure,
-      });
-      if (insecure) reporter.warn('--insecure: the broker certificate is not verified');
+      const tls = tlsFiles();
       const { openSession } = await import('./broker/connect.js');
       // A connection that takes a moment (a far broker, --wait-for-broker) says so on a
       // terminal; a quick one draws nothing, rather than a spinner that flickers.

@@ -29,6 +29,8 @@ export interface Profile {
   vhost: string | undefined;
   /** The output format of commands that print messages, when --format is not given. */
   format: Format | undefined;
+  /** The management API's URL, when it is not the broker host's port 15672. */
+  api: string | undefined;
 }
 
 /** The profile a run uses, where it came from, and what to warn about it. */
@@ -41,7 +43,18 @@ export interface SelectedProfile {
   warnings: string[];
 }
 
-const PROFILE_KEYS = ['url', 'urls', 'ca', 'cert', 'key', 'passwordFile', 'insecure', 'vhost', 'format'];
+const PROFILE_KEYS = [
+  'url',
+  'urls',
+  'ca',
+  'cert',
+  'key',
+  'passwordFile',
+  'insecure',
+  'vhost',
+  'format',
+  'api',
+];
 
 export function configPath(env: NodeJS.ProcessEnv): string | undefined {
   const base = env['XDG_CONFIG_HOME'] || (env['HOME'] ? join(env['HOME'], '.config') : undefined);
@@ -111,12 +124,26 @@ function checkProfile(name: string, value: unknown, path: string, env: NodeJS.Pr
     insecure,
     vhost: text('vhost'),
     format: format as Format | undefined,
+    api: apiUrl(text('api'), where, path),
   };
+}
+
+/** A profile's `api`: an http(s) URL. */
+function apiUrl(given: string | undefined, where: string, path: string): string | undefined {
+  if (given === undefined) return undefined;
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(given).protocol;
+  } catch {}
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    throw fail(path, `${where}.api must be an http:// or https:// URL`);
+  }
+  return given;
 }
 
 function holdsPassword(profiles: Record<string, Profile>): boolean {
   return Object.values(profiles).some((profile) =>
-    (profile.urls ?? []).some((url) => {
+    [...(profile.urls ?? []), ...(profile.api ? [profile.api] : [])].some((url) => {
       try {
         return new URL(url).password !== '';
       } catch {
@@ -239,6 +266,7 @@ export interface ProfileEntry {
   insecure?: boolean;
   vhost?: string;
   format?: Format;
+  api?: string;
 }
 
 /**

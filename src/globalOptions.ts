@@ -6,6 +6,8 @@ export interface GlobalOptions {
   ca: string | undefined;
   cert: string | undefined;
   key: string | undefined;
+  /** --api: the management API's URL (else WARREN_API_URL, the profile's, or made from the broker URL). */
+  api: string | undefined;
   /** --password-file: where the password is, instead of in the URL. */
   passwordFile: string | undefined;
   insecure: boolean;
@@ -25,6 +27,7 @@ export function plainGlobalOptions(overrides: Partial<GlobalOptions> = {}): Glob
     ca: undefined,
     cert: undefined,
     key: undefined,
+    api: undefined,
     passwordFile: undefined,
     insecure: false,
     quiet: false,

@@ -37,6 +37,10 @@ export const GLOBAL_FLAGS = {
   quiet: toggle('-q, --quiet', 'no human summary on stderr'),
   verbose: toggle('-v, --verbose', 'connection and protocol detail on stderr, stack traces on errors'),
   color: negatable('--no-color', 'no colour, whatever the terminal'),
+  api: option(
+    '--api <url>',
+    "management API URL (else WARREN_API_URL, the profile's, or http://BROKER-HOST:15672)",
+  ),
   waitForBroker: option(
     '--wait-for-broker <duration>',
     'keep trying to connect this long (a broker starting beside a CI job)',
@@ -56,6 +60,8 @@ function programHelp(io: Io): string {
 Connection: --url, else WARREN_URL, else AMQP_URL, else the profile's, else amqp://guest:guest@localhost:5672/.
 Password:   --password-file, else WARREN_PASSWORD, else the profile's passwordFile, else the URL's.
             (A password in --url is visible to every user of the machine in the process list.)
+Management API (ls, info, route, export): --api, else WARREN_API_URL, else the profile's api,
+            else http://BROKER-HOST:15672 (https for amqps), with the broker's user and password.
 Profiles: ${configPath(io.env) ?? '$XDG_CONFIG_HOME/warren/config.json'}
 Exit codes: 0 ok, 1 failure, 2 usage, 3 timed out, 4 not delivered, 5 refused by the broker,
             65 bad input data, 69 broker unreachable, 130/143 stopped by SIGINT/SIGTERM.
@@ -294,6 +300,7 @@ export function buildProgram(io: Io, state: ParseState = newState()): Command {
         ca: o['ca'] as string | undefined,
         cert: o['cert'] as string | undefined,
         key: o['key'] as string | undefined,
+        api: o['api'] as string | undefined,
         passwordFile: o['passwordFile'] as string | undefined,
         insecure: o['insecure'] === true,
         quiet: o['quiet'] === true,

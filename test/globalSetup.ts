@@ -15,6 +15,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
+import { ensurePlugins } from './helpers/managementApi.js';
 
 const run = promisify(execFile);
 
@@ -43,11 +44,13 @@ function lingers(queue: ListedQueue): string | undefined {
   return queue.auto_delete ? 'auto-delete only, without x-expires' : 'neither x-expires nor exclusive';
 }
 
-export function setup(): (() => Promise<void>) | undefined {
+export async function setup(): Promise<(() => Promise<void>) | undefined> {
   const tag = process.env['WARREN_TEST_RUN'] ?? randomBytes(3).toString('hex');
   process.env['WARREN_TEST_RUN'] = tag; // the test workers inherit it
   // `npm run test:unit` needs no broker, so it turns the guard off.
   if (process.env['WARREN_TEST_GUARD'] === 'off') return undefined;
+  // The management API and the event exchange (ls, info, route, export, events), as .ci/run.
+  await ensurePlugins();
   const ours = (name: string) => name.startsWith('warren-test.') && name.includes(`.${tag}`);
   const offenders = new Map<string, string>();
   let unavailable: string | undefined;

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { ManagementApi } from '../api/client.js';
 import type { Session } from '../broker/session.js';
 import type { Paint } from '../ui/colour.js';
 import type { Io } from '../ui/io.js';
@@ -15,6 +16,11 @@ export interface CommandContext {
   typing: boolean;
   /** A status line on stderr (a no-op unless stderr is a terminal, not --quiet, not typing). */
   spinner(text: string): Promise<Spinner>;
+  /**
+   * The management API (src/api/): --api, WARREN_API_URL, the profile's api, or the first
+   * broker URL's host on port 15672, with the broker's credentials. Nothing is sent yet.
+   */
+  api(): Promise<ManagementApi>;
   /** Opens a session named `warren <command>`, trying each URL in order. */
   connect(): Promise<Session>;
   /**

@@ -136,6 +136,17 @@ describe('selectProfile: which profile', () => {
     });
   });
 
+  it('"api" is the management API URL, http or https only; one holding a password is warned of', () => {
+    const { env } = setup({ profiles: { p: { api: 'https://rabbit.example:15671' } } });
+    expect(selectProfile('p', env)?.settings.api).toBe('https://rabbit.example:15671');
+    const bad = setup({ profiles: { p: { api: 'amqp://rabbit.example' } } });
+    expect(usageError(() => selectProfile('p', bad.env)).message).toMatch(
+      /profiles\.p\.api must be an http:\/\/ or https:\/\/ URL/,
+    );
+    const open = setup({ profiles: { p: { api: 'http://u:pw@rabbit.example:15672' } } }, 0o644);
+    expect(selectProfile('p', open.env)?.warnings.join('\n')).toMatch(/chmod 600/);
+  });
+
   it('"url" becomes urls: [url]', () => {
     const { env } = setup(TWO);
     expect(selectProfile('local', env)?.settings.urls).toEqual(['amqp://localhost']);

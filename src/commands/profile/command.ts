@@ -1,6 +1,6 @@
 /**
  * `warren profile list|add|remove`. The connection flags (--url, --ca, --cert, --key,
- * --password-file, --insecure) are what `add` saves; no profile is selected to run it.
+ * --password-file, --insecure, --api) are what `add` saves; no profile is selected to run it.
  */
 import { isAbsolute, resolve } from 'node:path';
 import { parseBrokerUrl, splitUrls } from '../../brokerUrl.js';
@@ -27,6 +27,14 @@ function absoluteFile(path: unknown): string | undefined {
   return resolve(path);
 }
 
+/** --api, saved as given once it is an http(s) URL. */
+function apiFlag(api: unknown): string | undefined {
+  if (typeof api !== 'string') return undefined;
+  if (!/^https?:\/\/[^/]/i.test(api))
+    throw new UsageError(`--api: '${api}' must be an http:// or https:// URL`);
+  return api;
+}
+
 const runners = {
   profile: () =>
     import('./run.js').then(
@@ -50,7 +58,7 @@ const list = defineCommand({
 const add = defineCommand({
   name: 'add',
   description:
-    'save the connection flags given (--url, --ca, --cert, --key, --password-file, --insecure) as a profile',
+    'save the connection flags given (--url, --ca, --cert, --key, --password-file, --insecure, --api) as a profile',
   args: { name: required('name', 'the name to use with --profile') },
   flags: {
     vhost: option('--vhost <vhost>', 'the vhost for URLs that name none'),
@@ -71,6 +79,7 @@ const add = defineCommand({
       key: absoluteFile(all['key']),
       passwordFile: absoluteFile(all['passwordFile']),
       insecure: all['insecure'] === true ? true : undefined,
+      api: apiFlag(all['api']),
       vhost: flags.vhost,
       format: flags.format,
     };

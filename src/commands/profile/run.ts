@@ -23,6 +23,7 @@ export function profileCommand(options: ProfileOptions, io: Io, reporter: Report
           default: isDefault,
           ...settings,
           urls: settings.urls?.map(redact),
+          api: settings.api && redact(settings.api),
         }));
         io.stdout.write(`${JSON.stringify(shown)}\n`);
         return;

@@ -1,0 +1,188 @@
+/**
+ * The management plugin's HTTP API (`/api/…`), read with Node's own http/https: one
+ * keep-alive connection, JSON replies, and lists read a page at a time, so a vhost of
+ * 10,000 queues is listed with the memory of one page.
+ *
+ * Every failure is a WarrenError with the contract's exit code: the API not reachable (or
+ * not the API) 69, a refused login or permission 5, a missing object 5, a request the API
+ * calls bad 2.
+ */
+import type { Agent, IncomingMessage } from 'node:http';
+import { BrokerRefusedError, ExitCode, UnreachableError, UsageError, WarrenError } from '../errors.js';
+import type { ApiTarget } from './target.js';
+
+export type Query = Record<string, string | number | boolean | undefined>;
+
+/** How long one request may take before the API counts as unreachable. */
+const REQUEST_TIMEOUT_MS = 30_000;
+/** Items per page: large enough that 10,000 queues are 20 requests, small enough to hold. */
+export const PAGE_SIZE = 500;
+/** The largest reply body read (a page of 500 queues with their statistics is ~1 MB). */
+const MAX_REPLY_BYTES = 64 * 1024 * 1024;
+
+export const ENABLE_HINT =
+  'enable the plugin on the broker (rabbitmq-plugins enable rabbitmq_management), or give the API URL with --api';
+
+/** A page of a paged list, as the API sends it. */
+interface Page<T> {
+  items: T[];
+  page: number;
+  page_count: number;
+}
+
+export class ManagementApi {
+  private agent: Agent | undefined;
+
+  constructor(readonly target: ApiTarget) {}
+
+  /** The vhost of the broker URL. */
+  get vhost(): string {
+    return this.target.vhost;
+  }
+
+  /** GET `path` (under /api), its JSON reply. */
+  async get<T>(path: string, query: Query = {}): Promise<T> {
+    return (await this.request(path, query)) as T;
+  }
+
+  /**
+   * Every item of a list, a page at a time when the API pages it (queues, exchanges,
+   * connections, channels, vhosts); a list it sends whole (bindings, consumers) is read whole.
+   */
+  async *items<T>(path: string, query: Query = {}, pageSize = PAGE_SIZE): AsyncGenerator<T> {
+    for (let page = 1; ; page++) {
+      const reply = await this.request(path, { ...query, page, page_size: pageSize });
+      if (Array.isArray(reply)) {
+        yield* reply as T[];
+        return;
+      }
+      const paged = reply as Page<T>;
+      if (!paged || !Array.isArray(paged.items)) throw this.notTheApi(path, 'a list was expected');
+      yield* paged.items;
+      if (page >= paged.page_count) return;
+    }
+  }
+
+  /** Closes the kept-alive connection. */
+  close(): void {
+    this.agent?.destroy();
+    this.agent = undefined;
+  }
+
+  private async request(path: string, query: Query): Promise<unknown> {
+    const url = new URL(`${this.target.base}/api/${path.replace(/^\//, '')}`);
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    const https = url.protocol === 'https:';
+    const module = https ? await import('node:https') : await import('node:http');
+    this.agent ??= new module.Agent({ keepAlive: true, maxSockets: 1, ...(https ? this.target.tls : {}) });
+    const agent = this.agent;
+    const auth = Buffer.from(`${this.target.user}:${this.target.password}`).toString('base64');
+    const shown = `${this.target.masked}/api/${path.replace(/^\//, '').split('?')[0]}`;
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      const request = module.request(url, {
+        agent,
+        headers: { authorization: `Basic ${auth}`, accept: 'application/json' },
+        timeout: REQUEST_TIMEOUT_MS,
+      });
+      request.on('response', resolve);
+      request.on('timeout', () =>
+        request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })),
+      );
+      request.on('error', (error: NodeJS.ErrnoException) => reject(this.unreachable(error)));
+      request.end();
+    });
+    const body = await readBody(response);
+    const status = response.statusCode ?? 0;
+    if (status >= 200 && status < 300) {
+      try {
+        return JSON.parse(body.toString('utf8'));
+      } catch {
+        throw this.notTheApi(shown, 'the reply is not JSON');
+      }
+    }
+    throw this.failure(status, body, shown);
+  }
+
+  private unreachable(error: NodeJS.ErrnoException): WarrenError {
+    const why =
+      error.code === 'ECONNREFUSED'
+        ? 'connection refused (is the management plugin enabled?)'
+        : error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN'
+          ? 'host not found'
+          : error.code === 'ETIMEDOUT'
+            ? `no answer in ${REQUEST_TIMEOUT_MS / 1000} s`
+            : error.message;
+    return new UnreachableError(`cannot reach the management API at ${this.target.masked}: ${why}`, {
+      cause: error,
+      hint: ENABLE_HINT,
+    });
+  }
+
+  private notTheApi(what: string, why: string): WarrenError {
+    return new UnreachableError(`${what} did not answer as RabbitMQ's management API: ${why}`, {
+      hint: ENABLE_HINT,
+    });
+  }
+
+  private failure(status: number, body: Buffer, shown: string): WarrenError {
+    const reason = reasonOf(body);
+    const user = this.target.user;
+    if (status === 401) {
+      return new BrokerRefusedError(`the management API refused the login of user '${user}' (401)`, {
+        hint: 'check the user and password (--url, --password-file, WARREN_PASSWORD, the profile, or --api)',
+      });
+    }
+    if (status === 403) {
+      return new BrokerRefusedError(
+        `user '${user}' may not read ${shown} (403${reason ? `: ${reason}` : ''})`,
+        {
+          hint: 'the management API needs a user with the management (or monitoring) tag',
+        },
+      );
+    }
+    if (status === 404) {
+      if (/\.html?$|^<|<html/i.test(body.toString('utf8', 0, 200))) {
+        return this.notTheApi(shown, 'no such page (is --api the management URL?)');
+      }
+      return new BrokerRefusedError(`${shown}: not found (404)`);
+    }
+    if (status === 400)
+      return new UsageError(`the management API refused the request: ${reason || 'bad request'}`);
+    return new WarrenError(
+      `the management API answered ${status}${reason ? `: ${reason}` : ''} (${shown})`,
+      status >= 500 ? ExitCode.unreachable : ExitCode.failure,
+    );
+  }
+}
+
+/** The API's own words for a refusal: `{"error": …, "reason": …}`. */
+function reasonOf(body: Buffer): string | undefined {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { reason?: unknown; error?: unknown };
+    const reason = parsed.reason ?? parsed.error;
+    return typeof reason === 'string' ? reason : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function readBody(response: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_REPLY_BYTES) {
+      response.destroy();
+      throw new WarrenError(`the management API sent a reply over ${MAX_REPLY_BYTES / 1024 / 1024} MiB`, 1);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** A vhost as a path segment of the API (`/` is `%2F`). */
+export function vhostSegment(vhost: string): string {
+  return encodeURIComponent(vhost);
+}
