@@ -31,7 +31,7 @@ _warren_replay() {
     '--timing[none\: as fast as confirms allow; original\: keep the recorded gaps (files)]:mode:(none original)' \
     '--speed[with --timing original\: 2 is twice as fast, 0.5 half as fast (default 1)]:factor: ' \
     '--rate[at most this many messages per second (100, 100/s, 30/m)]:n/s: ' \
-    '*--match[replay only messages matching EXPR, e.g. '\''headers.x-tenant=acme'\'' (repeatable)]:expr: ' \
+    '*--match[replay only messages matching EXPR, e.g. '\''headers.x-tenant=acme'\'', '\''body.amount>=100'\'' (repeatable)]:expr: ' \
     '(-n --count)'{-n,--count}'[stop after N messages]:n: ' \
     '--dry-run[print the messages that would be published, and where to; publish nothing]' \
     '--format[with --dry-run\: pretty on a terminal, else ndjson (envelopes)]:format:(pretty ndjson body)' \
@@ -51,7 +51,7 @@ _warren_tail() {
     '*--match-header[headers exchanges\: a header to match; key\:=JSON typed (repeatable)]:key=value: ' \
     '--any[headers exchanges\: any one --match-header suffices]' \
     '--all[headers exchanges\: every --match-header must match (the default) (not with --any)]' \
-    '*--match[print and count only messages matching EXPR, e.g. '\''body.id=42'\'' (repeatable\: all must match)]:expr: ' \
+    '*--match[print and count only messages matching EXPR, e.g. '\''body.id=42'\'', '\''bodySize<1024'\'' (repeatable\: all must match)]:expr: ' \
     '(-n --count)'{-n,--count}'[stop after N (matching) messages]:n: ' \
     '(-t --timeout)'{-t,--timeout}'[stop when no (matching) message arrives for this long (exit 3 if --count not reached)]:duration: ' \
     '--format[pretty on a terminal, else ndjson; body\: the raw body and a newline]:format:(pretty ndjson body)' \

@@ -686,6 +686,19 @@ const rows: Row[] = [
     stderr: /--match 'routingKey = a': unexpected space/,
   },
   {
+    name: 'tail --match comparing with a value that is not a number',
+    argv: ['tail', 'amq.topic', '--match', 'body.amount>=lots'],
+    code: 2,
+    stderr: /--match 'body\.amount>=lots': 'lots' is not a number/,
+  },
+  {
+    name: 'replay --match with =< for <=',
+    argv: ['replay', `${DIR}/capture.ndjson`, '--match', 'bodySize=<10', '--dry-run'],
+    files: { 'capture.ndjson': '{"body":"1"}\n' },
+    code: 2,
+    stderr: /--match 'bodySize=<10': '=<' is not an operator: did you mean '<='\?/,
+  },
+  {
     name: 'replay --match with a bad regular expression',
     argv: ['replay', `${DIR}/capture.ndjson`, '--match', 'body~(', '--dry-run'],
     files: { 'capture.ndjson': '{"body":"1"}\n' },

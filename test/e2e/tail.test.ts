@@ -110,6 +110,39 @@ describe('warren tail', () => {
     expect(result.stdout.toString()).toBe('{"id":42}\n');
   });
 
+  it('--match compares numbers: only bodies whose amount is a number >= 100 are printed and counted', async () => {
+    const exchange = await broker.exchange('tail-match-number', 'fanout');
+    const { done } = await startTail([
+      exchange,
+      '--match',
+      'body.amount>=100',
+      '--match',
+      'headers.retries<3',
+      '--count',
+      '3',
+      '--format',
+      'body',
+    ]);
+    const bodies = [
+      '{"amount":99.99}',
+      '{"amount":100}',
+      '{"amount":"abc"}',
+      '{"amount":true}',
+      '{"amount":null}',
+      'amount=500',
+      '{"amount":"250"}',
+      '{"amount":-1e3}',
+    ];
+    // The header is text here, a number below: both compare as numbers.
+    for (const body of bodies) await broker.publish(exchange, '', body, { headers: { retries: '2' } });
+    await broker.publish(exchange, '', '{"amount":999}', { headers: { retries: 3 } });
+    await broker.publish(exchange, '', '{"amount":999}');
+    await broker.publish(exchange, '', '{"amount":1.5e3}', { headers: { retries: 0 } });
+    const result = await done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.toString()).toBe('{"amount":100}\n{"amount":"250"}\n{"amount":1.5e3}\n');
+  });
+
   it('headers exchanges: --match-header binds on header values', async () => {
     const exchange = await broker.exchange('tail-headers', 'headers');
     const { done } = await startTail([

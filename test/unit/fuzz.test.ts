@@ -379,10 +379,10 @@ function compileAndEvaluate(expr: string, messages: ReceivedMessage[]): void {
   });
 }
 
-/** A name step: anything but . [ ] " = ! ~ and white space. */
-const plainName = anyString(12).filter((s) => s.length > 0 && !/[.[\]"=!~\s]/.test(s));
+/** A name step: anything but . [ ] " = ! ~ < > and white space. */
+const plainName = anyString(12).filter((s) => s.length > 0 && !/[.[\]"=!~<>\s]/.test(s));
 /** A header name written raw: anything up to the operator, dots included. */
-const rawHeaderName = anyString(12).filter((s) => s.length > 0 && !/["=!~\s]/.test(s));
+const rawHeaderName = anyString(12).filter((s) => s.length > 0 && !/["=!~<>\s]/.test(s));
 const quote = (s: string) => `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 const step = fc.oneof(
   plainName.map((n) => `.${n}`),
@@ -404,7 +404,11 @@ const regexValue = fc.oneof(
   anyString(12).map(escapeRegex),
   fc.constantFrom('', '^a', 'b$', '\\d+', '(x|y)', '^order\\.', '[0-9a-f]{2}', '"id":\\s*42'),
 );
-const textValue = anyString(20).filter((s) => !s.startsWith('=') && !s.startsWith('~'));
+const textValue = anyString(20).filter((s) => !/^[=~<>]/.test(s));
+const numberValue = fc.oneof(
+  fc.double({ noNaN: true, noDefaultInfinity: true }).map(String),
+  fc.constantFrom('0', '-1', '+2', '1.5', '.5', '5.', '1e3', '-2E-3', '007'),
+);
 
 /** A well-formed expression and the field and operator it was built from. */
 const validExpression = fc.oneof(
@@ -415,6 +419,9 @@ const validExpression = fc.oneof(
     .map(([field, op, value]) => ({ expr: `${field}${op}${value}`, field, op, value })),
   fc
     .tuple(fc.oneof(optionalField, alwaysPresentField), fc.constantFrom('~', '!~'), regexValue)
+    .map(([field, op, value]) => ({ expr: `${field}${op}${value}`, field, op, value })),
+  fc
+    .tuple(fc.oneof(optionalField, alwaysPresentField), fc.constantFrom('<', '<=', '>', '>='), numberValue)
     .map(([field, op, value]) => ({ expr: `${field}${op}${value}`, field, op, value })),
 );
 
@@ -446,6 +453,14 @@ const MATCH_TOKENS = [
   '!~',
   '==',
   '=~',
+  '<',
+  '>',
+  '<=',
+  '>=',
+  '=<',
+  '1e3',
+  '-1.5',
+  'NaN',
   ' ',
   '\t',
   '(',
@@ -497,6 +512,14 @@ describe('fuzz: --match expressions', () => {
       fc.property(validExpression, receivedMessage, ({ field, op, value }, message) => {
         if (op === '' || op === '!') {
           expect(compileMatch(field)(message) && compileMatch(`!${field}`)(message)).toBe(false);
+          return;
+        }
+        if (op.startsWith('<') || op.startsWith('>')) {
+          const opposite = { '<': '>=', '<=': '>', '>': '<=', '>=': '<' }[op];
+          const both =
+            compileMatch(`${field}${op}${value}`)(message) &&
+            compileMatch(`${field}${opposite}${value}`)(message);
+          expect(both).toBe(false);
           return;
         }
         const positive = op.replace('!', '');

@@ -540,10 +540,13 @@ describe('compileMatch: malformed expressions are usage errors', () => {
     ['!body', "'body' is always present"],
     ['!headers.x=1', "'!' before a field means 'absent' and takes no operator"],
     ['!body.a~x', "'!' before a field means 'absent' and takes no operator"],
-    ['routingKey==x', "'==' is not an operator: use =, !=, ~ or !~ (to match a value that starts with '='"],
+    [
+      'routingKey==x',
+      "'==' is not an operator: use =, !=, ~, !~, <, <=, > or >= (to match a value that starts with '='",
+    ],
     [
       'routingKey=~x',
-      "'=~' is not an operator: use =, !=, ~ or !~ (to match a value that starts with '~', use ~^~…)",
+      "'=~' is not an operator: use =, !=, ~, !~, <, <=, > or >= (to match a value that starts with '~', use ~^~…)",
     ],
     ['routingKey!==x', "'!==' is not an operator"],
     ['routingKey!=~x', "'!=~' is not an operator"],
@@ -641,6 +644,9 @@ const TOKENS = [
   '~',
   '!=',
   '!~',
+  '<',
+  '>=',
+  '-1.5',
   '(',
   ')',
   '*',
@@ -697,9 +703,11 @@ function randomExpression(rng: Rng): string {
   ]);
   const prefix = rng() < 0.1 ? '!' : '';
   if (rng() < 0.2) return prefix + path;
-  const op = pick(rng, ['=', '!=', '~', '!~']);
+  const op = pick(rng, ['=', '!=', '~', '!~', '<', '<=', '>', '>=']);
   const value =
-    rng() < 0.5 ? pick(rng, ['', '1', '42', 'acme', 'x', 'null', 'true', '^a', '.*', '(', '[']) : '';
+    rng() < 0.5
+      ? pick(rng, ['', '1', '42', '-1.5', '1e3', 'acme', 'x', 'null', 'true', '^a', '.*', '(', '['])
+      : '';
   let tail = '';
   const n = int(rng, 4);
   for (let i = 0; i < n; i += 1) tail += pick(rng, TOKENS);
@@ -846,7 +854,7 @@ describe('compileMatch: fuzz', () => {
         for (const m of messages.slice(0, 10)) expect(both(m), `${a} && ${b}`).toBe(pa(m) && pb(m));
       }
       for (const [expr, predicate] of compiled) {
-        const op = /^([^!=~]+)(=|~)(?![=~])/.exec(expr);
+        const op = /^([^!=~<>]+)(=|~)(?![=~<>])/.exec(expr);
         if (!op || op[1]?.includes('"')) continue;
         const negated = `${op[1]}!${op[2]}${expr.slice(op[0].length)}`;
         const opposite = compileMatch(negated);

@@ -55,7 +55,7 @@ const flags = {
   rate: option('--rate <n/s>', 'at most this many messages per second (100, 100/s, 30/m)', rate),
   match: repeatable(
     '--match <expr>',
-    "replay only messages matching EXPR, e.g. 'headers.x-tenant=acme' (repeatable)",
+    "replay only messages matching EXPR, e.g. 'headers.x-tenant=acme', 'body.amount>=100' (repeatable)",
   ),
   count: option('-n, --count <n>', 'stop after N messages', integer(1)),
   dryRun: toggle('--dry-run', 'print the messages that would be published, and where to; publish nothing'),

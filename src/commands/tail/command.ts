@@ -20,7 +20,7 @@ const flags = {
   all: toggle('--all', 'headers exchanges: every --match-header must match (the default)'),
   match: repeatable(
     '--match <expr>',
-    "print and count only messages matching EXPR, e.g. 'body.id=42' (repeatable: all must match)",
+    "print and count only messages matching EXPR, e.g. 'body.id=42', 'bodySize<1024' (repeatable: all must match)",
   ),
   count: option('-n, --count <n>', 'stop after N (matching) messages', integer(1)),
   timeout: option(
