@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestBroker, eventually, type TestBroker, uniqueName } from '../helpers/broker.js';
 import { publishMany } from '../helpers/bulk.js';
-import { collect, ndjson, runWarren, startWarren, testEnv } from '../helpers/cli.js';
+import { collect, ndjson, runWarren, startTapping, startWarren, testEnv } from '../helpers/cli.js';
 import { forceCloseConnectionOf } from '../helpers/rabbitmqctl.js';
 import { REPO_ROOT, runShell } from '../helpers/spawn.js';
 
@@ -18,19 +18,8 @@ afterAll(async () => {
 });
 
 /** Starts a tail and waits until its queue is bound (it says so with -v). */
-async function startTail(args: string[]) {
-  const child = startWarren(['-v', 'tail', ...args]);
-  const done = collect(child);
-  let stderr = '';
-  const tapQueue = await new Promise<string>((resolve, reject) => {
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const match = /through queue '([^']+)'/.exec(stderr);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.on('close', () => reject(new Error(`tail ended before binding: ${stderr}`)));
-  });
-  return { child, done, tapQueue };
+function startTail(args: string[]) {
+  return startTapping(['tail', ...args]);
 }
 
 /**
@@ -108,6 +97,24 @@ describe('warren tail', () => {
     const result = await done;
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout.toString()).toBe('{"id":42}\n');
+  });
+
+  it('--timeout counts messages --match leaves out as nothing: a busy exchange still times out (exit 3)', async () => {
+    const exchange = await broker.exchange('tail-match-timeout', 'fanout');
+    const { done } = await startTail([exchange, '--match', 'body.id=42', '--count', '1', '--timeout', '1s']);
+    // Messages that never match, faster than the timeout, until warren has ended.
+    let ended = false;
+    const result = done.finally(() => {
+      ended = true;
+    });
+    while (!ended) {
+      await broker.publish(exchange, '', '{"id":41}');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const { code, stderr, stdout } = await result;
+    expect(code, stderr).toBe(3);
+    expect(stderr).toMatch(/timed out: got 0 of 1 messages/);
+    expect(stdout.length).toBe(0);
   });
 
   it('headers exchanges: --match-header binds on header values', async () => {
