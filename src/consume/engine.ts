@@ -88,7 +88,7 @@ async function consumeOnce(
         return { taken: 0, stop: { kind: 'failed', error: session.lost } };
       throw error;
     }
-    progress = await consumeProgress(job.source.label, context);
+    progress = await consumeProgress(job.source.label, context, job.noun);
     const read = job.source.oneAtATime ? browse : stream;
     return await read({ session, queue, job, tools: { ...tools, progress }, context });
   } finally {

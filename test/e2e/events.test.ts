@@ -172,6 +172,15 @@ describe('warren events', () => {
     expect(result.stderr).toMatch(/saw 0 events from 'amq\.rabbitmq\.event:#'/);
   });
 
+  it('--match on a bare field name is a usage error pointing to headers.FIELD', async () => {
+    const result = await runWarren(['events', '--match', 'name=orders']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      "error: --match 'name=orders': unknown field 'name'\n" +
+        "  an event's fields are headers.FIELD, by their camelCase names: --match 'headers.name…'\n",
+    );
+  });
+
   it('--format body is a usage error', async () => {
     const result = await runWarren(['events', '--format', 'body']);
     expect(result.code).toBe(2);

@@ -4,7 +4,7 @@
  */
 import type { ReceivedMessage } from '../../broker/message.js';
 import type { Session } from '../../broker/session.js';
-import { ExitCode, WarrenError } from '../../errors.js';
+import { ExitCode, UsageError, WarrenError } from '../../errors.js';
 import { type EventFormat, eventNdjson, eventPretty } from '../../events/format.js';
 import { EVENT_EXCHANGE, type EventRecord, eventRecord } from '../../events/record.js';
 import type { TailSource } from '../../tailSource.js';
@@ -52,6 +52,22 @@ function concernsQueue(record: EventRecord, queues: ReadonlySet<string>): boolea
   return false;
 }
 
+/** The --match expressions; a bare field name (`name=orders`) is pointed to `headers.name`. */
+async function compileEventMatches(exprs: readonly string[]): Promise<(message: ReceivedMessage) => boolean> {
+  const { compileMatches } = await import('../../match/predicate.js');
+  try {
+    return compileMatches(exprs);
+  } catch (error) {
+    const field =
+      error instanceof UsageError ? /unknown field '([^']+)'/.exec(error.message)?.[1] : undefined;
+    if (field === undefined) throw error;
+    throw new UsageError((error as UsageError).message, {
+      cause: error,
+      hint: `an event's fields are headers.FIELD, by their camelCase names: --match 'headers.${field}…'`,
+    });
+  }
+}
+
 export async function events(options: EventsOptions, context: CommandContext): Promise<void> {
   // Each message's record is made once, for --match and for the output alike.
   const records = new WeakMap<ReceivedMessage, EventRecord>();
@@ -73,8 +89,7 @@ export async function events(options: EventsOptions, context: CommandContext): P
       return (message) => write(recordOf(message));
     },
     match: async (exprs, tapQueues) => {
-      const matches =
-        exprs.length === 0 ? undefined : (await import('../../match/predicate.js')).compileMatches(exprs);
+      const matches = exprs.length === 0 ? undefined : await compileEventMatches(exprs);
       return (message) => {
         const record = recordOf(message);
         if (concernsQueue(record, tapQueues)) return false;
