@@ -3,8 +3,16 @@
  * only events about a queue it names itself, so other tests' events do not count.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BROKER_URL, connectTestBroker, expiring, type TestBroker, uniqueName } from '../helpers/broker.js';
+import {
+  BROKER_URL,
+  connectTestBroker,
+  eventually,
+  expiring,
+  type TestBroker,
+  uniqueName,
+} from '../helpers/broker.js';
 import { ndjson, runWarren, startTapping } from '../helpers/cli.js';
+import { forceCloseConnectionOf } from '../helpers/rabbitmqctl.js';
 
 let broker: TestBroker;
 beforeAll(async () => {
@@ -161,6 +169,28 @@ describe('warren events', () => {
       true,
     );
     expect(records.filter((r) => r['destinationName'] === tapQueue || r['queue'] === tapQueue)).toEqual([]);
+  });
+
+  it('reconnects after the broker closes its connection, taps again, warns of the gap, and carries on', async () => {
+    const queue = uniqueName('events-reconnect');
+    const { child, done } = await watchQueue(queue, 'queue.*', 2, 'ndjson');
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    await broker.channel.assertQueue(queue, expiring({ durable: false }));
+    await eventually(async () => stdout.includes('"event":"queue.created"'));
+    await forceCloseConnectionOf(child.pid as number, 'warren events');
+    await eventually(async () => /tapping '.*' again/.test(stderr), 10_000);
+    await broker.channel.deleteQueue(queue);
+    const result = await done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(ndjson(result.stdout).map((r) => r['event'])).toEqual(['queue.created', 'queue.deleted']);
+    expect(result.stderr).toMatch(/reconnecting \(1 of 5\): events published meanwhile may be missed/);
   });
 
   it('Ctrl-C ends it with exit 130 and a summary', async () => {

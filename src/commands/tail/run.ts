@@ -218,7 +218,7 @@ export async function tail(
         // A lost connection (or a broker not back yet) is worth another try; a tail has
         // nothing to lose but the messages published while it was away, and says so.
         retries: DEFAULT_RETRIES,
-        lostNote: 'messages published meanwhile may be missed',
+        lostNote: `${adapter?.noun ?? 'message'}s published meanwhile may be missed`,
         // A tail takes nothing from anyone: it saw its messages.
         verb: 'saw',
         noun: adapter?.noun,
