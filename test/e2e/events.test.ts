@@ -11,7 +11,7 @@ import {
   type TestBroker,
   uniqueName,
 } from '../helpers/broker.js';
-import { ndjson, runWarren, startTapping } from '../helpers/cli.js';
+import { ndjson, outputSoFar, runWarren, startTapping } from '../helpers/cli.js';
 import { forceCloseConnectionOf } from '../helpers/rabbitmqctl.js';
 
 let broker: TestBroker;
@@ -174,18 +174,11 @@ describe('warren events', () => {
   it('reconnects after the broker closes its connection, taps again, warns of the gap, and carries on', async () => {
     const queue = uniqueName('events-reconnect');
     const { child, done } = await watchQueue(queue, 'queue.*', 2, 'ndjson');
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
+    const seen = outputSoFar(child);
     await broker.channel.assertQueue(queue, expiring({ durable: false }));
-    await eventually(async () => stdout.includes('"event":"queue.created"'));
+    await eventually(async () => seen.stdout().includes('"event":"queue.created"'));
     await forceCloseConnectionOf(child.pid as number, 'warren events');
-    await eventually(async () => /tapping '.*' again/.test(stderr), 10_000);
+    await eventually(async () => /tapping '.*' again/.test(seen.stderr()), 10_000);
     await broker.channel.deleteQueue(queue);
     const result = await done;
     expect(result.code, result.stderr).toBe(0);

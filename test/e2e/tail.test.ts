@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestBroker, eventually, type TestBroker, uniqueName } from '../helpers/broker.js';
 import { publishMany } from '../helpers/bulk.js';
-import { collect, ndjson, runWarren, startTapping, startWarren, testEnv } from '../helpers/cli.js';
+import {
+  collect,
+  ndjson,
+  outputSoFar,
+  runWarren,
+  startTapping,
+  startWarren,
+  testEnv,
+} from '../helpers/cli.js';
 import { forceCloseConnectionOf } from '../helpers/rabbitmqctl.js';
 import { REPO_ROOT, runShell } from '../helpers/spawn.js';
 
@@ -381,18 +389,11 @@ describe('warren tail', () => {
   it('reconnects after the broker closes its connection, re-binds, warns of the gap, and carries on', async () => {
     const exchange = await broker.exchange('tail-reconnect', 'fanout');
     const { child, done } = await startTail([exchange, '--count', '2', '--format', 'body']);
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
+    const seen = outputSoFar(child);
     await broker.publish(exchange, '', 'before');
-    await eventually(async () => stdout.includes('before'));
+    await eventually(async () => seen.stdout().includes('before'));
     await forceCloseConnectionOf(child.pid as number, 'warren tail');
-    await eventually(async () => /tapping '.*' again/.test(stderr), 10_000);
+    await eventually(async () => /tapping '.*' again/.test(seen.stderr()), 10_000);
     await broker.publish(exchange, '', 'after');
     const result = await done;
     expect(result.code, result.stderr).toBe(0);

@@ -112,6 +112,19 @@ export function collect(child: ChildProcess, timeoutMs = 30_000): Promise<RunRes
   });
 }
 
+/** What a running child has written so far, as text (for waiting until it has said something). */
+export function outputSoFar(child: ChildProcess): { stdout(): string; stderr(): string } {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return { stdout: () => stdout, stderr: () => stderr };
+}
+
 /**
  * Starts `warren -v COMMAND…` (tail, events) and waits until its tap queue is bound, which
  * -v says; resolves with the tap queue's name and the run's result to come.
