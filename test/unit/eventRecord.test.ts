@@ -109,6 +109,26 @@ describe('eventRecord', () => {
     expect(record['odd']).toEqual(['{not a term']);
   });
 
+  it.each([
+    ['a UTF-8 binary', '{<<"k">>,longstr,<<"café"/utf8>>}', { k: 'café' }],
+    ['an empty binary', '{<<"k">>,longstr,<<>>}', { k: '' }],
+    ['a negative and a float', '{<<"k">>,array,[{long,-3},{double,1.5e3}]}', { k: [-3, 1500] }],
+    ['a quoted atom', '{<<"k">>,longstr,\'odd atom\'}', { k: 'odd atom' }],
+    ['a charlist value', '{<<"k">>,longstr,"text"}', { k: 'text' }],
+    ['a table in a table', '{<<"a">>,table,[{<<"b">>,table,[{<<"c">>,long,1}]}]}', { a: { b: { c: 1 } } }],
+  ])('reads %s in a printed table', (_what, printed, table) => {
+    expect(eventRecord(event('a.b', { arguments: [printed] }))['arguments']).toEqual(table);
+  });
+
+  it.each([
+    ['a term cut short', '{<<"k">>,long,1'],
+    ['text after the term', '{<<"k">>,long,1} and more'],
+    ['a tuple that is no entry', '{k,long,1}'],
+    ['a byte over 255', '{<<"k">>,longstr,<<300>>}'],
+  ])('keeps the list as it came for %s', (_what, printed) => {
+    expect(eventRecord(event('a.b', { arguments: [printed] }))['arguments']).toEqual([printed]);
+  });
+
   it('keeps the broker name of a field whose camelCase name is taken, and never loses one', () => {
     const record = eventRecord(event('x.y', { a_b: 1, aB: 2, time: 3, event: 4 }));
     expect(record).toMatchObject({ event: 'x.y', aB: 1, aB_: 2, time_: 3, event_: 4 });
