@@ -1,6 +1,6 @@
 # fish completion for warren (generated from its command definitions: 'warren completion fish')
 
-set -g __warren_paths 'publish' 'consume' 'completion' 'profile' 'profile list' 'profile add' 'profile remove' 'declare' 'declare exchange' 'declare queue' 'declare binding' 'delete' 'delete queue' 'delete exchange' 'delete binding' 'purge' 'tail' 'replay'
+set -g __warren_paths 'publish' 'consume' 'completion' 'profile' 'profile list' 'profile add' 'profile remove' 'declare' 'declare exchange' 'declare queue' 'declare binding' 'delete' 'delete queue' 'delete exchange' 'delete binding' 'purge' 'tail' 'events' 'replay'
 
 # The command typed so far: 'declare queue', or '' before any.
 function __warren_path
@@ -41,6 +41,7 @@ complete -c warren -n '__warren_at' -a declare -d 'create exchanges, queues and 
 complete -c warren -n '__warren_at' -a delete -d 'delete exchanges, queues and bindings, or everything a topology file declares'
 complete -c warren -n '__warren_at' -a purge -d 'remove every ready message from a queue'
 complete -c warren -n '__warren_at' -a tail -d 'watch exchanges without taking messages from anyone\'s queue'
+complete -c warren -n '__warren_at' -a events -d 'watch the broker\'s events: queues, connections, consumers, logins (event exchange plugin)'
 complete -c warren -n '__warren_at' -a replay -d 're-publish captured messages, dead-lettered messages or a stream range (with confirms)'
 complete -c warren -n '__warren_at' -s V -l version -d 'print the version'
 complete -c warren -n '__warren_at' -s h -l help -d 'show help'
@@ -181,6 +182,12 @@ complete -c warren -n '__warren_at tail' -l full -d 'pretty output: show long bo
 complete -c warren -n '__warren_at tail' -l capture -r -F -d 'also write every printed message to FILE as NDJSON envelopes (for replay)'
 complete -c warren -n '__warren_at tail' -l pass-url -d 'with a trigger: give it WARREN_URL, password included, for warren\'s broker'
 complete -c warren -n '__warren_at tail' -s h -l help -d 'show help'
+complete -c warren -n '__warren_at events' -l match -x -d 'print and count only events matching EXPR, e.g. \'headers.name~^orders\' (repeatable: all must match)'
+complete -c warren -n '__warren_at events' -s n -l count -x -d 'stop after N (matching) events'
+complete -c warren -n '__warren_at events' -s t -l timeout -x -d 'stop when no (matching) event arrives for this long (exit 3 if --count not reached)'
+complete -c warren -n '__warren_at events' -l format -x -a 'pretty ndjson' -d 'pretty on a terminal, else ndjson'
+complete -c warren -n '__warren_at events' -l pass-url -d 'with a trigger: give it WARREN_URL, password included, for warren\'s broker'
+complete -c warren -n '__warren_at events' -s h -l help -d 'show help'
 complete -c warren -n '__warren_at replay' -l from-queue -x -d 're-drive a dead-letter queue: each message back where x-death says it was published'
 complete -c warren -n '__warren_at replay' -l from-stream -x -d 're-publish a range of a stream queue, from --offset'
 complete -c warren -n '__warren_at replay' -l offset -x -d 'with --from-stream: first (default), last, next, an offset, a time (ISO 8601) or a duration ago (10m)'

@@ -44,6 +44,17 @@ _warren_replay() {
     '1:file:_files'
 }
 
+_warren_events() {
+  _arguments -s $_warren_global \
+    '*--match[print and count only events matching EXPR, e.g. '\''headers.name~^orders'\'' (repeatable\: all must match)]:expr: ' \
+    '(-n --count)'{-n,--count}'[stop after N (matching) events]:n: ' \
+    '(-t --timeout)'{-t,--timeout}'[stop when no (matching) event arrives for this long (exit 3 if --count not reached)]:duration: ' \
+    '--format[pretty on a terminal, else ndjson]:format:(pretty ndjson)' \
+    '--pass-url[with a trigger\: give it WARREN_URL, password included, for warren'\''s broker]' \
+    '(-h --help)'{-h,--help}'[show help]' \
+    '*:pattern: '
+}
+
 _warren_tail() {
   _arguments -s $_warren_global \
     '--stream[read a stream queue in place instead, from --offset]:queue: ' \
@@ -319,6 +330,7 @@ _warren() {
     'delete:delete exchanges, queues and bindings, or everything a topology file declares'
     'purge:remove every ready message from a queue'
     'tail:watch exchanges without taking messages from anyone'\''s queue'
+    'events:watch the broker'\''s events: queues, connections, consumers, logins (event exchange plugin)'
     'replay:re-publish captured messages, dead-lettered messages or a stream range (with confirms)'
   )
   _arguments -C -s $_warren_global \
@@ -338,6 +350,7 @@ _warren() {
         delete) _warren_delete ;;
         purge) _warren_purge ;;
         tail) _warren_tail ;;
+        events) _warren_events ;;
         replay) _warren_replay ;;
       esac
       ;;

@@ -11,7 +11,7 @@ import {
   type ConnectReason,
   type ExplainedError,
 } from './brokerError.js';
-import { Session } from './session.js';
+import { Session, vhostOf } from './session.js';
 
 export interface BrokerUrl {
   /** The URL as given, handed to the client library. */
@@ -227,14 +227,4 @@ function connectFailure(error: unknown, url: BrokerUrl): ConnectFailure {
   const failure: ConnectFailure = { url: url.masked, reason, detail: signs.text };
   if (reason === 'vhost-refused') failure.vhost = vhostOf(url);
   return failure;
-}
-
-function vhostOf(url: BrokerUrl): string {
-  const path = new URL(url.url).pathname.slice(1);
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    // Shown as written.
-    return path;
-  }
 }

@@ -42,6 +42,17 @@ const STANDARD_EXCHANGE_TYPES: Record<string, string> = {
   'amq.rabbitmq.trace': 'topic',
 };
 
+/** The vhost a URL names, decoded (empty for none: the broker's default, `/`). */
+export function vhostOf(url: BrokerUrl): string {
+  const path = new URL(url.url).pathname.slice(1);
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    // Shown as written.
+    return path;
+  }
+}
+
 /** Connection-level closes that answer a command warren sent, rather than a lost link. */
 const CONNECTION_REFUSALS = new Set([403, 503, 530, 540]);
 
@@ -54,6 +65,8 @@ export class Session {
   private readonly channels = new Set<Amqp.Channel>();
   private readonly explain: Explainer;
   private readonly log: ((line: string) => void) | undefined;
+  /** The vhost the connection opened (`/` for the URL's default). */
+  readonly vhost: string;
 
   constructor(
     private readonly model: Amqp.ChannelModel,
@@ -62,6 +75,7 @@ export class Session {
   ) {
     this.explain = options.explain;
     this.log = options.log;
+    this.vhost = vhostOf(url) || '/';
     model.on('error', () => {});
     model.on('close', (error?: Error) => {
       if (this.closing) return;

@@ -3,7 +3,7 @@ import type { CommandContext } from '../commands/context.js';
 import { ExitCode, UnreachableError, WarrenError } from '../errors.js';
 import { createFormatter, type Formatter } from '../format/index.js';
 import type { ConsumeJob } from './job.js';
-import { type EarlyEnd, earlyEndNote, outcome } from './outcome.js';
+import { type EarlyEnd, earlyEndNote, outcome, plural } from './outcome.js';
 import { type ConsumeProgress, consumeProgress } from './progress.js';
 import { browse, stream } from './readers.js';
 import type { RunResult } from './run.js';
@@ -15,7 +15,9 @@ import type { RunResult } from './run.js';
  * connection is taken up again as the reconnect policy allows (job.retries).
  */
 export async function runConsume(job: ConsumeJob, context: CommandContext): Promise<void> {
-  const format = createFormatter({ ...job.output, paint: context.stdoutPaint, screen: context.io.stdout });
+  const format =
+    job.formatter ??
+    createFormatter({ ...job.output, paint: context.stdoutPaint, screen: context.io.stdout });
   // Records written nowhere would still be acked: refuse before taking anything.
   if (context.io.stdoutClosed?.()) {
     throw new WarrenError(
@@ -28,7 +30,7 @@ export async function runConsume(job: ConsumeJob, context: CommandContext): Prom
   }
   let taken = 0;
   let early: EarlyEnd | undefined;
-  const noun = (count: number) => (count === 1 ? 'message' : 'messages');
+  const noun = (count: number) => plural(job.noun ?? 'message', count);
   const summary = (count: number) => `${job.verb} ${count} ${noun(count)} from ${job.source.label}`;
   // A second Ctrl-C quits at once: still say how far the run got, and what becomes of the rest.
   const onQuit = (written: number) =>
@@ -62,6 +64,7 @@ export async function runConsume(job: ConsumeJob, context: CommandContext): Prom
     count: job.count,
     timeoutMs: job.timeoutMs,
     label: job.source.label,
+    noun: job.noun ?? 'message',
   });
   if (failure) throw failure;
 }
@@ -85,7 +88,7 @@ async function consumeOnce(
         return { taken: 0, stop: { kind: 'failed', error: session.lost } };
       throw error;
     }
-    progress = await consumeProgress(job.source.label, context);
+    progress = await consumeProgress(job.source.label, context, job.noun);
     const read = job.source.oneAtATime ? browse : stream;
     return await read({ session, queue, job, tools: { ...tools, progress }, context });
   } finally {

@@ -2,6 +2,7 @@ import type { ReceivedMessage } from '../broker/message.js';
 import type { Session } from '../broker/session.js';
 import type { AckMode, Format } from '../choices.js';
 import type { WarrenError } from '../errors.js';
+import type { Formatter } from '../format/index.js';
 
 /** Where the messages come from: what `consume` and `tail` each tell the engine. */
 export interface MessageSource {
@@ -35,6 +36,10 @@ export interface ConsumeJob {
   lostNote?: string;
   /** The summary's verb: `consumed`, `peeked at`, `saw`. */
   verb: string;
+  /** What the summary and a timeout call one record: `message` unless said (`event`). */
+  noun?: string;
+  /** Writes each record, in place of the one `output` chooses (warren events' event records). */
+  formatter?: Formatter;
   /** Warn when the output ended before its reader surely read what was acked (taken for good). */
   warnEarlyEnd: boolean;
   /** Only messages that match are written and counted; the others are dropped (and acked). */

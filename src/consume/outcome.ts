@@ -21,11 +21,16 @@ export function readerGone(stop: StopReason): boolean {
   return stop.kind === 'output' && (stop.error as NodeJS.ErrnoException).code === 'EPIPE';
 }
 
+/** `message`, `messages`: the noun for `count` of them. */
+export function plural(noun: string, count: number): string {
+  return count === 1 ? noun : `${noun}s`;
+}
+
 /** How the run ends, by why it stopped: undefined is success. */
 export function outcome(
   stop: StopReason,
   taken: number,
-  asked: { count: number | undefined; timeoutMs: number | undefined; label: string },
+  asked: { count: number | undefined; timeoutMs: number | undefined; label: string; noun?: string },
 ): WarrenError | undefined {
   switch (stop.kind) {
     case 'count':
@@ -34,7 +39,7 @@ export function outcome(
     case 'timeout':
       if (asked.count !== undefined && taken < asked.count) {
         return new TimeoutError(
-          `timed out: got ${taken} of ${asked.count} messages from ${asked.label}, then nothing for ${formatDuration(asked.timeoutMs ?? 0)}`,
+          `timed out: got ${taken} of ${asked.count} ${asked.noun ?? 'message'}s from ${asked.label}, then nothing for ${formatDuration(asked.timeoutMs ?? 0)}`,
         );
       }
       return undefined;

@@ -7,8 +7,12 @@ export interface ConsumeProgress {
   stop(): void;
 }
 
-export async function consumeProgress(label: string, context: CommandContext): Promise<ConsumeProgress> {
-  const spinner = await context.spinner(`waiting for messages on ${label}…`);
+export async function consumeProgress(
+  label: string,
+  context: CommandContext,
+  noun = 'message',
+): Promise<ConsumeProgress> {
+  const spinner = await context.spinner(`waiting for ${noun}s on ${label}…`);
   // Records going to the same terminal would run into the status line: it gives way to them.
   const sharesTerminal = context.io.stdout.isTTY === true;
   const progress: ConsumeProgress = {
@@ -25,7 +29,7 @@ export async function consumeProgress(label: string, context: CommandContext): P
   const ticker = spinner.active
     ? setInterval(() => {
         if (progress.taken > 0)
-          spinner.update(`waiting for messages on ${label} (${progress.taken} received)`);
+          spinner.update(`waiting for ${noun}s on ${label} (${progress.taken} received)`);
       }, 100)
     : undefined;
   return progress;

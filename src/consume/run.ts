@@ -72,9 +72,9 @@ export class ConsumeRun {
     this.outputIsPipe = probe !== undefined || isPipe(stdout);
     this.sink = new RecordSink(
       stdout,
-      (upToTag) => {
-        // Output that moves is not idle either.
-        this.watch.idle.touch();
+      (upToTag, records) => {
+        // Output that moves is not idle either; messages --match left out are (they are only acked).
+        if (records > 0) this.watch.idle.touch();
         onWritten(upToTag);
       },
       (error) => this.stopper.stop({ kind: 'output', error }),

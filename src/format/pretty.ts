@@ -158,7 +158,7 @@ function exchangeColour(name: string, paint: Paint): (text: string) => string {
 }
 
 /** `name: value` items, two spaces apart, wrapped to the width, each line indented. */
-function wrapItems(items: { plain: string; painted: string }[], columns: number): string[] {
+export function wrapItems(items: { plain: string; painted: string }[], columns: number): string[] {
   const lines: string[] = [];
   let line = '';
   let width = 0;

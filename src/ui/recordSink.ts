@@ -50,7 +50,8 @@ export class RecordSink {
 
   constructor(
     private readonly out: NodeJS.WritableStream,
-    private readonly onWritten: (upToTag: number) => void,
+    /** Acks up to `upToTag`; `records`: how many of the entries written were records (not filtered out). */
+    private readonly onWritten: (upToTag: number, records: number) => void,
     private readonly onBroken: (error: Error) => void,
     readonly probe?: PipeProbe,
   ) {
@@ -113,7 +114,7 @@ export class RecordSink {
       if (error) this.break(error);
       else if (!this.broken) {
         this.written += count;
-        this.onWritten(tag);
+        this.onWritten(tag, count);
       }
       if (this.isSettled()) this.wakeIdle();
     });
@@ -187,7 +188,7 @@ export class RecordSink {
     }
     if (this.next === first) return false;
     this.written += records;
-    this.onWritten(this.tags[this.next - 1] as number);
+    this.onWritten(this.tags[this.next - 1] as number, records);
     if (this.next > 4096 && this.next * 2 > this.ends.length) {
       this.ends = this.ends.slice(this.next);
       this.tags = this.tags.slice(this.next);

@@ -18,6 +18,11 @@ export function visible(text: string): string {
   return text.replace(CONTROLS, escaped);
 }
 
+/** As `visible`, and a line break or tab escaped too: a value shown in a line stays in it. */
+export function visibleInLine(text: string): string {
+  return text.replace(LINE_CONTROLS, escaped);
+}
+
 /**
  * One line for a person on stderr: secrets masked (redact), then every control character
  * escaped, so whatever the broker or the user named things, the line is one line and

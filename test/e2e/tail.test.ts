@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestBroker, eventually, type TestBroker, uniqueName } from '../helpers/broker.js';
 import { publishMany } from '../helpers/bulk.js';
-import { collect, ndjson, runWarren, startWarren, testEnv } from '../helpers/cli.js';
+import {
+  collect,
+  ndjson,
+  outputSoFar,
+  runWarren,
+  startTapping,
+  startWarren,
+  testEnv,
+} from '../helpers/cli.js';
 import { forceCloseConnectionOf } from '../helpers/rabbitmqctl.js';
 import { REPO_ROOT, runShell } from '../helpers/spawn.js';
 
@@ -18,19 +26,8 @@ afterAll(async () => {
 });
 
 /** Starts a tail and waits until its queue is bound (it says so with -v). */
-async function startTail(args: string[]) {
-  const child = startWarren(['-v', 'tail', ...args]);
-  const done = collect(child);
-  let stderr = '';
-  const tapQueue = await new Promise<string>((resolve, reject) => {
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const match = /through queue '([^']+)'/.exec(stderr);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.on('close', () => reject(new Error(`tail ended before binding: ${stderr}`)));
-  });
-  return { child, done, tapQueue };
+function startTail(args: string[]) {
+  return startTapping(['tail', ...args]);
 }
 
 /**
@@ -141,6 +138,24 @@ describe('warren tail', () => {
     const result = await done;
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout.toString()).toBe('{"amount":100}\n{"amount":"250"}\n{"amount":1.5e3}\n');
+  });
+
+  it('--timeout counts messages --match leaves out as nothing: a busy exchange still times out (exit 3)', async () => {
+    const exchange = await broker.exchange('tail-match-timeout', 'fanout');
+    const { done } = await startTail([exchange, '--match', 'body.id=42', '--count', '1', '--timeout', '1s']);
+    // Messages that never match, faster than the timeout, until warren has ended.
+    let ended = false;
+    const result = done.finally(() => {
+      ended = true;
+    });
+    while (!ended) {
+      await broker.publish(exchange, '', '{"id":41}');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const { code, stderr, stdout } = await result;
+    expect(code, stderr).toBe(3);
+    expect(stderr).toMatch(/timed out: got 0 of 1 messages/);
+    expect(stdout.length).toBe(0);
   });
 
   it('headers exchanges: --match-header binds on header values', async () => {
@@ -407,18 +422,11 @@ describe('warren tail', () => {
   it('reconnects after the broker closes its connection, re-binds, warns of the gap, and carries on', async () => {
     const exchange = await broker.exchange('tail-reconnect', 'fanout');
     const { child, done } = await startTail([exchange, '--count', '2', '--format', 'body']);
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
+    const seen = outputSoFar(child);
     await broker.publish(exchange, '', 'before');
-    await eventually(async () => stdout.includes('before'));
+    await eventually(async () => seen.stdout().includes('before'));
     await forceCloseConnectionOf(child.pid as number, 'warren tail');
-    await eventually(async () => /tapping '.*' again/.test(stderr), 10_000);
+    await eventually(async () => /tapping '.*' again/.test(seen.stderr()), 10_000);
     await broker.publish(exchange, '', 'after');
     const result = await done;
     expect(result.code, result.stderr).toBe(0);

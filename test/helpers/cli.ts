@@ -112,6 +112,38 @@ export function collect(child: ChildProcess, timeoutMs = 30_000): Promise<RunRes
   });
 }
 
+/** What a running child has written so far, as text (for waiting until it has said something). */
+export function outputSoFar(child: ChildProcess): { stdout(): string; stderr(): string } {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return { stdout: () => stdout, stderr: () => stderr };
+}
+
+/**
+ * Starts `warren -v COMMAND…` (tail, events) and waits until its tap queue is bound, which
+ * -v says; resolves with the tap queue's name and the run's result to come.
+ */
+export async function startTapping(args: string[], timeoutMs = 30_000) {
+  const child = startWarren(['-v', ...args]);
+  const done = collect(child, timeoutMs);
+  let stderr = '';
+  const tapQueue = await new Promise<string>((resolve, reject) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const match = /through queue '([^']+)'/.exec(stderr);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.on('close', () => reject(new Error(`${args[0]} ended before binding: ${stderr}`)));
+  });
+  return { child, done, tapQueue };
+}
+
 export function runWarren(args: string[], options: RunOptions = {}): Promise<RunResult> {
   return collect(startWarren(args, options), options.timeoutMs);
 }

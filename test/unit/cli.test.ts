@@ -514,6 +514,57 @@ describe('main: exit codes and what reaches stdout and stderr', () => {
     expect(parsed?.global.verbose).toBe(false);
   });
 
+  it('events: patterns bind the event exchange (default #); a trigger after --', async () => {
+    const io = fakeIo().io;
+    const plain = known(await parseArgs(['events'], io));
+    expect(plain?.command).toBe('events');
+    expect(plain?.options).toEqual({
+      sources: [{ exchange: 'amq.rabbitmq.event', key: '#' }],
+      matches: [],
+      trigger: [],
+      passUrl: false,
+      output: { count: undefined, timeoutMs: undefined, format: 'ndjson' },
+    });
+    const full = known(
+      await parseArgs(
+        [
+          'events',
+          'queue.*',
+          'user.#',
+          '--match',
+          'headers.name=q',
+          '-n',
+          '2',
+          '-t',
+          '5s',
+          '--format',
+          'pretty',
+        ].concat(['--pass-url', '--', 'warren', 'delete', 'queue', 'q']),
+        io,
+      ),
+    );
+    expect(full?.options).toEqual({
+      sources: [
+        { exchange: 'amq.rabbitmq.event', key: 'queue.*' },
+        { exchange: 'amq.rabbitmq.event', key: 'user.#' },
+      ],
+      matches: ['headers.name=q'],
+      trigger: ['warren', 'delete', 'queue', 'q'],
+      passUrl: true,
+      output: { count: 2, timeoutMs: 5000, format: 'pretty' },
+    });
+  });
+
+  it.each([
+    ['--format body', ['events', '--format', 'body'], /--format/],
+    ['--pass-url without a trigger', ['events', '--pass-url'], /--pass-url goes with a trigger/],
+    ['a pattern over 255 bytes', ['events', 'x'.repeat(256)], /binding key is over 255 bytes/],
+  ])('events: %s is a usage error', async (_what, argv, stderr) => {
+    const result = await runMain(argv);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(stderr);
+  });
+
   it.each([
     ['a trigger', ['tail', 'ex', '--count', '0', '--', 'echo', '-v']],
     ['a body', ['publish', '--priority', '300', '--', '-v']],

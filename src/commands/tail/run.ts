@@ -3,11 +3,13 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import type { ReceivedMessage } from '../../broker/message.js';
 import { DEFAULT_RETRIES } from '../../broker/reconnect.js';
+import type { Session } from '../../broker/session.js';
 import { notAStreamQueue } from '../../brokerErrors.js';
 import { runConsume } from '../../consume/engine.js';
 import type { MessageSource } from '../../consume/job.js';
 import { ExitCode, NotDeliveredError, UsageError, WarrenError } from '../../errors.js';
 import { lineForwarder } from '../../exec/childOutput.js';
+import type { Formatter } from '../../format/index.js';
 import type { TailSource } from '../../tailSource.js';
 import type { ConsumeOptions } from '../consume/run.js';
 import type { CommandContext } from '../context.js';
@@ -25,6 +27,28 @@ export interface TailOptions extends TapSources {
   /** --stream: read this stream queue from an offset instead of tapping exchanges. */
   stream: { queue: string; offset: unknown; offsetText: string } | undefined;
   output: Pick<ConsumeOptions, 'count' | 'timeoutMs' | 'format' | 'template' | 'full'>;
+}
+
+/**
+ * What a command built on tail changes about it (`warren events`): the records it writes,
+ * how --match reads them, what they are called, and what must exist before the tap is bound.
+ */
+export interface TailAdapter {
+  /** What the summary and a timeout call one record: `event`. */
+  noun: string;
+  /** The record written for each message, in place of --format's. */
+  formatter(context: CommandContext): Formatter;
+  /**
+   * Which messages are written and counted, from the --match expressions (undefined: all).
+   * `tapQueues`: the queues warren has tapped through so far, for the adapter to leave out
+   * what the broker says about them.
+   */
+  match(
+    exprs: readonly string[],
+    tapQueues: ReadonlySet<string>,
+  ): Promise<((message: ReceivedMessage) => boolean) | undefined>;
+  /** Once connected, before the tap is bound: checks what the tap needs (its error ends the run). */
+  check(session: Session): Promise<void>;
 }
 
 function sourceName(source: TailSource): string {
@@ -139,9 +163,15 @@ const TAIL_PREFETCH = 1000;
  * Watches exchanges without taking anything from anyone: a queue of warren's own, bound to
  * each source, read as consume reads (formats, --count, --timeout), with --match filtering.
  */
-export async function tail(options: TailOptions, context: CommandContext): Promise<void> {
+export async function tail(
+  options: TailOptions,
+  context: CommandContext,
+  adapter?: TailAdapter,
+): Promise<void> {
+  const tapQueues = new Set<string>();
   let match: ((message: ReceivedMessage) => boolean) | undefined;
-  if (options.matches.length > 0) {
+  if (adapter) match = await adapter.match(options.matches, tapQueues);
+  else if (options.matches.length > 0) {
     const { compileMatches } = await import('../../match/predicate.js');
     match = compileMatches(options.matches);
   }
@@ -168,6 +198,7 @@ export async function tail(options: TailOptions, context: CommandContext): Promi
       ready += 1;
     },
     context,
+    { tapQueues, adapter },
   );
   let endedBy: unknown;
   try {
@@ -187,9 +218,11 @@ export async function tail(options: TailOptions, context: CommandContext): Promi
         // A lost connection (or a broker not back yet) is worth another try; a tail has
         // nothing to lose but the messages published while it was away, and says so.
         retries: DEFAULT_RETRIES,
-        lostNote: 'messages published meanwhile may be missed',
+        lostNote: `${adapter?.noun ?? 'message'}s published meanwhile may be missed`,
         // A tail takes nothing from anyone: it saw its messages.
         verb: 'saw',
+        noun: adapter?.noun,
+        formatter: adapter?.formatter(context),
         warnEarlyEnd: false,
         failure: triggerFailure,
       },
@@ -209,7 +242,12 @@ export async function tail(options: TailOptions, context: CommandContext): Promi
  * What the tail reads: its own queue, declared and bound to the sources on each connection,
  * or (--stream) a stream queue from an offset. `onReady` runs each time it is in place.
  */
-function tailSource(options: TailOptions, onReady: () => void, context: CommandContext): MessageSource {
+function tailSource(
+  options: TailOptions,
+  onReady: () => void,
+  context: CommandContext,
+  tap: { tapQueues: Set<string>; adapter: TailAdapter | undefined },
+): MessageSource {
   const stream = options.stream;
   if (stream) {
     const label = `stream '${stream.queue}' (from ${stream.offsetText})`;
@@ -237,7 +275,9 @@ function tailSource(options: TailOptions, onReady: () => void, context: CommandC
   return {
     label,
     open: async (session) => {
+      await tap.adapter?.check(session);
       tapQueue = await openTap(session, options);
+      tap.tapQueues.add(tapQueue);
       return tapQueue;
     },
     oneAtATime: false,
