@@ -182,7 +182,7 @@ complete -c warren -n '__warren_at tail' -l full -d 'pretty output: show long bo
 complete -c warren -n '__warren_at tail' -l capture -r -F -d 'also write every printed message to FILE as NDJSON envelopes (for replay)'
 complete -c warren -n '__warren_at tail' -l pass-url -d 'with a trigger: give it WARREN_URL, password included, for warren\'s broker'
 complete -c warren -n '__warren_at tail' -s h -l help -d 'show help'
-complete -c warren -n '__warren_at events' -l match -x -d 'print and count only events matching EXPR, e.g. \'headers.name~^orders\' (repeatable: all must match)'
+complete -c warren -n '__warren_at events' -l match -x -d 'print and count only events matching EXPR, e.g. \'name~^orders\' (repeatable: all must match)'
 complete -c warren -n '__warren_at events' -s n -l count -x -d 'stop after N (matching) events'
 complete -c warren -n '__warren_at events' -s t -l timeout -x -d 'stop when no (matching) event arrives for this long (exit 3 if --count not reached)'
 complete -c warren -n '__warren_at events' -l format -x -a 'pretty ndjson' -d 'pretty on a terminal, else ndjson'

@@ -46,7 +46,7 @@ _warren_replay() {
 
 _warren_events() {
   _arguments -s $_warren_global \
-    '*--match[print and count only events matching EXPR, e.g. '\''headers.name~^orders'\'' (repeatable\: all must match)]:expr: ' \
+    '*--match[print and count only events matching EXPR, e.g. '\''name~^orders'\'' (repeatable\: all must match)]:expr: ' \
     '(-n --count)'{-n,--count}'[stop after N (matching) events]:n: ' \
     '(-t --timeout)'{-t,--timeout}'[stop when no (matching) event arrives for this long (exit 3 if --count not reached)]:duration: ' \
     '--format[pretty on a terminal, else ndjson]:format:(pretty ndjson)' \

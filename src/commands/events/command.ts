@@ -11,7 +11,7 @@ const EVENT_FORMATS = ['pretty', 'ndjson'] as const;
 const flags = {
   match: repeatable(
     '--match <expr>',
-    "print and count only events matching EXPR, e.g. 'headers.name~^orders' (repeatable: all must match)",
+    "print and count only events matching EXPR, e.g. 'name~^orders' (repeatable: all must match)",
   ),
   count: option('-n, --count <n>', 'stop after N (matching) events', integer(1)),
   timeout: option(
@@ -39,7 +39,7 @@ export const eventsCommand = defineCommand({
     'warren events                                # every event, as it happens',
     "warren events 'queue.*' 'connection.#' --format ndjson | jq -c '{event, name}'",
     'warren events user.authentication.failure --count 1 --timeout 1m',
-    'warren events queue.deleted --match headers.name=orders --count 1 --timeout 10s -- warren delete queue orders',
+    'warren events queue.deleted --match name=orders --count 1 --timeout 10s -- warren delete queue orders',
   ],
   parse({ args: { patterns }, flags: f, global, format, trailing }) {
     if (f.passUrl && trailing.length === 0)

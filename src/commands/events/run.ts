@@ -4,7 +4,7 @@
  */
 import type { ReceivedMessage } from '../../broker/message.js';
 import type { Session } from '../../broker/session.js';
-import { ExitCode, UsageError, WarrenError } from '../../errors.js';
+import { ExitCode, WarrenError } from '../../errors.js';
 import { type EventFormat, eventNdjson, eventPretty } from '../../events/format.js';
 import { EVENT_EXCHANGE, type EventRecord, eventRecord } from '../../events/record.js';
 import type { TailSource } from '../../tailSource.js';
@@ -14,7 +14,7 @@ import { type TailAdapter, tail } from '../tail/run.js';
 export interface EventsOptions {
   /** The event exchange, bound with each event-type pattern. */
   sources: TailSource[];
-  /** The --match expressions (ANDed), over the event record (see eventMessage). */
+  /** The --match expressions (ANDed), over the event record's fields. */
   matches: string[];
   trigger: string[];
   passUrl: boolean;
@@ -35,14 +35,6 @@ export function noEventExchange(vhost: string): WarrenError {
   );
 }
 
-/**
- * What --match reads: the event as a message whose headers are the record's fields (so
- * `headers.name=orders`, `headers.event=queue.created`) and whose routing key is the event type.
- */
-function eventMessage(message: ReceivedMessage, record: EventRecord): ReceivedMessage {
-  return { ...message, headers: record, rawHeaders: undefined, warning: undefined };
-}
-
 /** The queues the event is about: a tap's own binding and consumer are no one else's business. */
 function concernsQueue(record: EventRecord, queues: ReadonlySet<string>): boolean {
   for (const field of ['name', 'queue', 'destinationName']) {
@@ -52,20 +44,10 @@ function concernsQueue(record: EventRecord, queues: ReadonlySet<string>): boolea
   return false;
 }
 
-/** The --match expressions; a bare field name (`name=orders`) is pointed to `headers.name`. */
-async function compileEventMatches(exprs: readonly string[]): Promise<(message: ReceivedMessage) => boolean> {
-  const { compileMatches } = await import('../../match/predicate.js');
-  try {
-    return compileMatches(exprs);
-  } catch (error) {
-    const field =
-      error instanceof UsageError ? /unknown field '([^']+)'/.exec(error.message)?.[1] : undefined;
-    if (field === undefined) throw error;
-    throw new UsageError((error as UsageError).message, {
-      cause: error,
-      hint: `an event's fields are headers.FIELD, by their camelCase names: --match 'headers.${field}…'`,
-    });
-  }
+/** The --match expressions, over the event record's fields (`name~^orders`, `event=queue.created`). */
+async function compileEventMatches(exprs: readonly string[]): Promise<(record: EventRecord) => boolean> {
+  const { compileRecordPredicate } = await import('../../match/recordPredicate.js');
+  return compileRecordPredicate(exprs);
 }
 
 export async function events(options: EventsOptions, context: CommandContext): Promise<void> {
@@ -93,7 +75,7 @@ export async function events(options: EventsOptions, context: CommandContext): P
       return (message) => {
         const record = recordOf(message);
         if (concernsQueue(record, tapQueues)) return false;
-        return matches === undefined || matches(eventMessage(message, record));
+        return matches === undefined || matches(record);
       };
     },
     check: async (session: Session) => {
