@@ -4,6 +4,7 @@ import { consumeCommand } from './consume/command.js';
 import { declareCommand } from './declare/command.js';
 import type { CommandDefinition } from './define.js';
 import { deleteCommand } from './delete/command.js';
+import { exportCommand } from './export/command.js';
 import { profileCommand } from './profile/command.js';
 import { publishCommand } from './publish/command.js';
 import { purgeCommand } from './purge/command.js';
@@ -18,6 +19,7 @@ export const COMMANDS: CommandDefinition[] = [
   declareCommand,
   deleteCommand,
   purgeCommand,
+  exportCommand,
   tailCommand,
   replayCommand,
 ];
