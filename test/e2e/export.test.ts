@@ -237,6 +237,32 @@ describe('warren export', () => {
     expect(missing.stdout.toString()).toBe('');
   });
 
+  it('--include-auto-delete keeps the auto-delete queue and its binding', async () => {
+    const result = expectOk(await runWarren(['export', REGEX, '--include-auto-delete', '-q']));
+    const file = JSON.parse(result.stdout.toString()) as typeof EXPECTED;
+    expect(file.queues).toContainEqual({
+      name: temp,
+      type: 'classic',
+      durable: false,
+      autoDelete: true,
+      expires: 600_000,
+    });
+    expect(file.bindings).toContainEqual({ source: orders, queue: temp, key: 'order.#' });
+  });
+
+  it('the API unreachable is exit 69; an --output that cannot be written, exit 1 and no file', async () => {
+    const down = await runWarren(['export', REGEX, '--api', 'http://127.0.0.1:1']);
+    expect(down.code).toBe(69);
+    expect(stderrLines(down)[0]).toBe(
+      'error: cannot reach the management API at http://127.0.0.1:1: connection refused (is the management plugin enabled?)',
+    );
+    const nowhere = join(dir, 'no-such-folder', 'out.json');
+    const unwritable = await runWarren(['export', REGEX, '-o', nowhere]);
+    expect(unwritable.code).toBe(1);
+    expect(stderrLines(unwritable)[0]).toBe(`error: --output: cannot write '${nowhere}' (ENOENT)`);
+    expect(unwritable.stdout.toString()).toBe('');
+  });
+
   it('declared on an empty second node, then exported there: the same file', {
     timeout: 240_000,
   }, async () => {
