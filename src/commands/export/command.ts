@@ -27,7 +27,7 @@ export const exportCommand = defineCommand({
       includeAutoDelete: flags.includeAutoDelete,
     } satisfies ExportOptions,
   }),
-  runners: { export: () => import('./run.js').then((m) => m.exportCommand) },
+  runners: { export: () => import('./run.js').then((m) => m.exportVhost) },
 });
 
 function regex(text: string): RegExp {

@@ -12,15 +12,16 @@ export interface ExportOptions {
   includeAutoDelete: boolean;
 }
 
-export async function exportCommand(options: ExportOptions, context: CommandContext): Promise<void> {
+export async function exportVhost(options: ExportOptions, context: CommandContext): Promise<void> {
   const api = await context.api();
-  let vhost: string;
+  const vhost = options.vhost ?? api.vhost;
+  const spinner = await context.spinner(`reading vhost '${vhost}' from ${api.target.masked}…`);
   let result: Export;
   try {
-    vhost = options.vhost ?? api.vhost;
     const snapshot = await loadSnapshot(api, vhost, { statistics: false });
     result = exportTopology(snapshot, { match: options.match, includeAutoDelete: options.includeAutoDelete });
   } finally {
+    spinner.stop();
     api.close();
   }
   const text = topologyText(result.topology);
