@@ -40,11 +40,11 @@ export interface Export {
 }
 
 export const REASONS = {
-  brokersOwn: "the broker's own (the default exchange and amq.*), which every broker has",
-  autoDeleteExchange: 'auto-delete: they go with their last binding (--include-auto-delete keeps them)',
-  serverNamed: 'named amq.*: server-named, a client declares them anew each time',
-  exclusive: 'exclusive: they belong to the connection that declared them',
-  autoDeleteQueue: 'auto-delete: they go with their last consumer (--include-auto-delete keeps them)',
+  brokersOwn: "the broker's own (the default exchange and amq.*), on every broker already",
+  autoDeleteExchange: 'auto-delete, gone with their last binding (--include-auto-delete keeps them)',
+  serverNamed: 'server-named (amq.*), declared anew by a client each time',
+  exclusive: 'exclusive, owned by the connection that declared them',
+  autoDeleteQueue: 'auto-delete, gone with their last consumer (--include-auto-delete keeps them)',
   unknownType: 'of a queue type warren cannot declare',
   binding: 'to or from an exchange or queue left out',
 } as const;

@@ -210,8 +210,8 @@ describe('warren export', () => {
     expect(result.stdout.toString()).toBe(EXPECTED_TEXT);
     expect(stderrLines(result)).toEqual([
       "exported 4 exchanges, 4 queues and 7 bindings of vhost '/'",
-      'left out 1 queue: exclusive: they belong to the connection that declared them',
-      'left out 1 queue: auto-delete: they go with their last consumer (--include-auto-delete keeps them)',
+      'left out 1 queue: exclusive, owned by the connection that declared them',
+      'left out 1 queue: auto-delete, gone with their last consumer (--include-auto-delete keeps them)',
       'left out 2 bindings: to or from an exchange or queue left out',
     ]);
   });
