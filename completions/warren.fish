@@ -1,6 +1,6 @@
 # fish completion for warren (generated from its command definitions: 'warren completion fish')
 
-set -g __warren_paths 'publish' 'consume' 'completion' 'profile' 'profile list' 'profile add' 'profile remove' 'declare' 'declare exchange' 'declare queue' 'declare binding' 'delete' 'delete queue' 'delete exchange' 'delete binding' 'purge' 'tail' 'events' 'replay'
+set -g __warren_paths 'publish' 'consume' 'completion' 'profile' 'profile list' 'profile add' 'profile remove' 'declare' 'declare exchange' 'declare queue' 'declare binding' 'delete' 'delete queue' 'delete exchange' 'delete binding' 'purge' 'export' 'tail' 'events' 'replay'
 
 # The command typed so far: 'declare queue', or '' before any.
 function __warren_path
@@ -40,6 +40,7 @@ complete -c warren -n '__warren_at' -a profile -d 'list, add or remove the broke
 complete -c warren -n '__warren_at' -a declare -d 'create exchanges, queues and bindings, or apply (or --check) a topology file'
 complete -c warren -n '__warren_at' -a delete -d 'delete exchanges, queues and bindings, or everything a topology file declares'
 complete -c warren -n '__warren_at' -a purge -d 'remove every ready message from a queue'
+complete -c warren -n '__warren_at' -a export -d 'write the vhost\'s exchanges, queues and bindings as a topology file (management API)'
 complete -c warren -n '__warren_at' -a tail -d 'watch exchanges without taking messages from anyone\'s queue'
 complete -c warren -n '__warren_at' -a events -d 'watch the broker\'s events: queues, connections, consumers, logins (event exchange plugin)'
 complete -c warren -n '__warren_at' -a replay -d 're-publish captured messages, dead-lettered messages or a stream range (with confirms)'
@@ -168,6 +169,10 @@ complete -c warren -n '__warren_at delete binding' -l json -d 'print the result 
 complete -c warren -n '__warren_at delete binding' -s h -l help -d 'show help'
 complete -c warren -n '__warren_at purge' -l json -d 'print the result as JSON on stdout'
 complete -c warren -n '__warren_at purge' -s h -l help -d 'show help'
+complete -c warren -n '__warren_at export' -l vhost -x -d 'the vhost to export (default: the broker URL\'s)'
+complete -c warren -n '__warren_at export' -s o -l output -r -F -d 'write the file here (whole, once complete) instead of stdout'
+complete -c warren -n '__warren_at export' -l include-auto-delete -d 'keep auto-delete exchanges and queues too'
+complete -c warren -n '__warren_at export' -s h -l help -d 'show help'
 complete -c warren -n '__warren_at tail' -l stream -x -d 'read a stream queue in place instead, from --offset'
 complete -c warren -n '__warren_at tail' -l offset -x -d 'with --stream: first, last, next (default), an offset, a time (ISO 8601) or a duration ago (10m)'
 complete -c warren -n '__warren_at tail' -l match-header -x -d 'headers exchanges: a header to match; key:=JSON typed (repeatable)'

@@ -74,6 +74,15 @@ _warren_tail() {
     '*:source: '
 }
 
+_warren_export() {
+  _arguments -s $_warren_global \
+    '--vhost[the vhost to export (default\: the broker URL'\''s)]:vhost: ' \
+    '(-o --output)'{-o,--output}'[write the file here (whole, once complete) instead of stdout]:file:_files' \
+    '--include-auto-delete[keep auto-delete exchanges and queues too]' \
+    '(-h --help)'{-h,--help}'[show help]' \
+    '1:regex: '
+}
+
 _warren_purge() {
   _arguments -s $_warren_global \
     '--json[print the result as JSON on stdout]' \
@@ -329,6 +338,7 @@ _warren() {
     'declare:create exchanges, queues and bindings, or apply (or --check) a topology file'
     'delete:delete exchanges, queues and bindings, or everything a topology file declares'
     'purge:remove every ready message from a queue'
+    'export:write the vhost'\''s exchanges, queues and bindings as a topology file (management API)'
     'tail:watch exchanges without taking messages from anyone'\''s queue'
     'events:watch the broker'\''s events: queues, connections, consumers, logins (event exchange plugin)'
     'replay:re-publish captured messages, dead-lettered messages or a stream range (with confirms)'
@@ -349,6 +359,7 @@ _warren() {
         declare) _warren_declare ;;
         delete) _warren_delete ;;
         purge) _warren_purge ;;
+        export) _warren_export ;;
         tail) _warren_tail ;;
         events) _warren_events ;;
         replay) _warren_replay ;;

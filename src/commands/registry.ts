@@ -5,6 +5,7 @@ import { declareCommand } from './declare/command.js';
 import type { CommandDefinition } from './define.js';
 import { deleteCommand } from './delete/command.js';
 import { eventsCommand } from './events/command.js';
+import { exportCommand } from './export/command.js';
 import { profileCommand } from './profile/command.js';
 import { publishCommand } from './publish/command.js';
 import { purgeCommand } from './purge/command.js';
@@ -19,6 +20,7 @@ export const COMMANDS: CommandDefinition[] = [
   declareCommand,
   deleteCommand,
   purgeCommand,
+  exportCommand,
   tailCommand,
   eventsCommand,
   replayCommand,

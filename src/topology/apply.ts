@@ -10,6 +10,8 @@ import {
 } from '../broker/declarations.js';
 import type { QueueCounts, Session } from '../broker/session.js';
 import { BrokerRefusedError, WarrenError } from '../errors.js';
+import type { BindingRecord } from '../inventory/records.js';
+import { checkBindings } from './bindingCheck.js';
 import type { Topology } from './spec.js';
 
 export type EntityStatus =
@@ -103,9 +105,14 @@ export async function applyTopology(session: Session, topology: Topology): Promi
 /**
  * Checks without changing anything: a passive declare says whether an entity exists, and
  * for one that does, declaring it as the file says is refused (406) exactly when something
- * differs, with the broker naming the argument. Bindings cannot be seen over AMQP 0-9-1.
+ * differs, with the broker naming the argument. Bindings cannot be seen over AMQP 0-9-1:
+ * they are checked against the management API's list when there is one (`live`).
  */
-export async function checkTopology(session: Session, topology: Topology): Promise<EntityResult[]> {
+export async function checkTopology(
+  session: Session,
+  topology: Topology,
+  live?: BindingRecord[],
+): Promise<EntityResult[]> {
   const results: EntityResult[] = [];
   const check = async (
     kind: 'exchange' | 'queue',
@@ -137,6 +144,7 @@ export async function checkTopology(session: Session, topology: Topology): Promi
       () => session.declareQueue(spec),
     );
   }
+  if (live) return [...results, ...checkBindings(topology, live)];
   for (const spec of topology.bindings) {
     results.push({
       kind: 'binding',

@@ -8,6 +8,8 @@ import { parseTopology, type Topology } from './spec.js';
 
 const DIFFERS_HINT =
   'an existing entity keeps its arguments: delete it (warren delete …) and declare it again, or declare it as it is';
+const EXTRA_BINDING_HINT =
+  'a binding the file does not list: add it to the file, or remove it (warren delete binding …)';
 
 export function readTopology(file: string): Topology {
   let text: string;
@@ -77,6 +79,13 @@ export function endOfRun(results: EntityResult[], what: string): void {
     .map((status) => `${summary[status]} ${status}`)
     .join(', ');
   throw new BrokerRefusedError(`${what}: ${bad} (see the lines above)`, {
-    hint: summary.differs ? DIFFERS_HINT : undefined,
+    hint: differsHint(results),
   });
+}
+
+/** What to try for what differs: an entity's settings, else a binding the file lacks. */
+function differsHint(results: EntityResult[]): string | undefined {
+  const differs = results.filter((result) => result.status === 'differs');
+  if (differs.some((result) => result.kind !== 'binding')) return DIFFERS_HINT;
+  return differs.length > 0 ? EXTRA_BINDING_HINT : undefined;
 }

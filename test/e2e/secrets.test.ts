@@ -236,6 +236,8 @@ const SCENARIOS: Scenario[] = [
   { name: 'a non-existent queue', command: () => ['consume', missing('queue'), '--timeout', '2s'], code: 5 },
   { name: 'tail of a non-existent exchange', command: () => ['tail', missing('exchange')], code: 5 },
   { name: 'purge of a non-existent queue', command: () => ['purge', missing('queue')], code: 5 },
+  // The user has no management tag: the management API refuses its login (401).
+  { name: 'export, the API refusing the login', command: () => ['export'], code: 5 },
   {
     name: 'replay --from-queue of a missing queue',
     command: () => ['replay', '--from-queue', missing('queue')],

@@ -3,8 +3,8 @@
  * a TLS listener with client certificates, a memory alarm, anything that breaks a broker.
  *
  * Everything the node has is in one temporary directory: its data (RABBITMQ_MNESIA_BASE),
- * logs (RABBITMQ_LOG_BASE), rabbitmq.conf (RABBITMQ_CONFIG_FILE), an empty enabled-plugins
- * file (so no management or prometheus listener), an empty rabbitmq-env.conf in place of
+ * logs (RABBITMQ_LOG_BASE), rabbitmq.conf (RABBITMQ_CONFIG_FILE), an enabled-plugins file
+ * (empty, so no management or prometheus listener, unless `management` is asked for), an empty rabbitmq-env.conf in place of
  * /etc/rabbitmq/rabbitmq-env.conf (whose NODENAME is the shared broker's), and HOME, with
  * an Erlang cookie of its own (or one shared with the other nodes of a `startCluster`). It listens on loopback only: AMQP, optionally AMQPS, and its
  * Erlang distribution port, each a free port. It runs as the user running the tests, as a
@@ -46,6 +46,11 @@ export interface SecondNodeOptions {
   startTimeoutMs?: number;
   /** The Erlang cookie (a cluster's nodes share one); a random one of its own unless told. */
   cookie?: string;
+  /**
+   * Enables the management plugin, its API on a free loopback port (not the shared node's
+   * 15672); the node is handed over once the API answers. Boots some 10–20 s slower.
+   */
+  management?: boolean;
 }
 
 export interface SecondNode {
@@ -55,6 +60,9 @@ export interface SecondNode {
   /** The AMQPS port, when `tls` was given. */
   tlsPort: number | undefined;
   distPort: number;
+  /** The management API's port and URL (`http://127.0.0.1:PORT`), when `management` was given. */
+  apiPort: number | undefined;
+  apiUrl: string | undefined;
   /** `amqp://guest:guest@127.0.0.1:PORT/` (guest may log in over loopback). */
   url: string;
   /** The node's temporary directory (removed by `stop`). */
@@ -180,6 +188,7 @@ async function startOnce(options: SecondNodeOptions): Promise<SecondNode> {
   const amqpPort = await freePort(taken);
   const distPort = await freePort(taken);
   const tlsPort = options.tls ? await freePort(taken) : undefined;
+  const apiPort = options.management ? await freePort(taken) : undefined;
 
   const dir = mkdtempSync(join(tmpdir(), 'warren-node-'));
   const config = [
@@ -191,9 +200,11 @@ async function startOnce(options: SecondNodeOptions): Promise<SecondNode> {
     config.push(`listeners.ssl.default = 127.0.0.1:${tlsPort}`);
     for (const [key, value] of Object.entries(options.tls)) config.push(`ssl_options.${key} = ${value}`);
   }
+  if (apiPort !== undefined) config.push(`management.tcp.port = ${apiPort}`, 'management.tcp.ip = 127.0.0.1');
   config.push(...(options.config ?? []));
   writeFileSync(join(dir, 'rabbitmq.conf'), `${config.join('\n')}\n`);
-  writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
+  // The plugins it depends on (web dispatch, the agent) are enabled with it.
+  writeFileSync(join(dir, 'enabled_plugins'), apiPort === undefined ? '[].\n' : '[rabbitmq_management].\n');
   writeFileSync(join(dir, 'rabbitmq-env.conf'), '');
   writeFileSync(join(dir, '.erlang.cookie'), options.cookie ?? newCookie(), { mode: 0o400 });
   mkdirSync(join(dir, 'log'));
@@ -324,18 +335,40 @@ async function startOnce(options: SecondNodeOptions): Promise<SecondNode> {
   } catch (error) {
     return fail(exited ? 'rabbitmq-server exited while booting' : (error as Error).message);
   }
+  const apiUrl = apiPort === undefined ? undefined : `http://127.0.0.1:${apiPort}`;
+  if (apiUrl !== undefined && !(await apiAnswers(apiUrl, deadline))) {
+    return fail(`the management API at ${apiUrl} did not answer within ${timeoutMs} ms`);
+  }
 
   return {
     name,
     amqpPort,
     tlsPort,
     distPort,
+    apiPort,
+    apiUrl,
     url: `amqp://guest:guest@127.0.0.1:${amqpPort}/`,
     dir,
     ctl,
     logTail,
     stop,
   };
+}
+
+/** Polls GET /api/overview as guest until it answers 200, or the deadline passes. */
+async function apiAnswers(apiUrl: string, deadline: number): Promise<boolean> {
+  const authorization = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`${apiUrl}/api/overview`, { headers: { authorization } });
+      await response.body?.cancel();
+      if (response.ok) return true;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(250);
+  }
+  return false;
 }
 
 export interface Cluster {

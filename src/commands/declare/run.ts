@@ -9,6 +9,7 @@ import {
   checkTopology,
   type EntityResult,
 } from '../../topology/apply.js';
+import { liveBindings } from '../../topology/bindingCheck.js';
 import { endOfRun, line, readTopology, report, single, withSession } from '../../topology/results.js';
 import type { BindingSpec, ExchangeSpec, QueueSpec } from '../../topology/spec.js';
 import { humanLine } from '../../ui/terminalText.js';
@@ -23,8 +24,10 @@ export type DeclareOptions =
 export async function declare(options: DeclareOptions, context: CommandContext): Promise<void> {
   if (options.kind === 'file') {
     const topology = readTopology(options.file);
-    const results = await withSession(context, (session) =>
-      options.check ? checkTopology(session, topology) : applyTopology(session, topology),
+    const results = await withSession(context, async (session) =>
+      options.check
+        ? checkTopology(session, topology, await liveBindings(context, topology))
+        : applyTopology(session, topology),
     );
     report(results, context, options.json);
     endOfRun(
