@@ -8,6 +8,7 @@ import {
   type BindingRecord,
   bindingRecord,
   type ConsumerRecord,
+  connectionRecord,
   consumerRecord,
   type ExchangeRecord,
   exchangeRecord,
@@ -63,11 +64,16 @@ export async function loadSnapshot(
   await ensureVhost(api, vhost);
   const v = encodeURIComponent(vhost);
   const statistics = parts.statistics === false ? { disable_stats: true } : {};
-  const [exchanges, queues, bindings, consumers] = await Promise.all([
+  const [exchanges, queues, bindings, consumers, connections] = await Promise.all([
     all(api, `exchanges/${v}`, exchangeRecord, statistics),
     all(api, `queues/${v}`, queueRecord, statistics),
     all(api, `bindings/${v}`, bindingRecord),
     parts.consumers ? all(api, `consumers/${v}`, consumerRecord) : Promise.resolve([]),
+    parts.consumers ? all(api, `vhosts/${v}/connections`, connectionRecord) : Promise.resolve([]),
   ]);
+  // A consumer's channel names the connection as the API does; the name its client gave
+  // (what people recognise) is on the connection.
+  const clientNames = new Map(connections.map((c) => [c.name, c.clientName]));
+  for (const consumer of consumers) consumer.clientName = clientNames.get(consumer.connection ?? '') ?? null;
   return { vhost, exchanges, queues, bindings, consumers };
 }
