@@ -4,6 +4,7 @@ import { consumeCommand } from './consume/command.js';
 import { declareCommand } from './declare/command.js';
 import type { CommandDefinition } from './define.js';
 import { deleteCommand } from './delete/command.js';
+import { infoCommand } from './info/command.js';
 import { profileCommand } from './profile/command.js';
 import { publishCommand } from './publish/command.js';
 import { purgeCommand } from './purge/command.js';
@@ -20,4 +21,5 @@ export const COMMANDS: CommandDefinition[] = [
   purgeCommand,
   tailCommand,
   replayCommand,
+  infoCommand,
 ];

@@ -18,6 +18,11 @@ export function visible(text: string): string {
   return text.replace(CONTROLS, escaped);
 }
 
+/** A name for a person, on one line: every control character, line breaks too, escaped. */
+export function oneLine(text: string): string {
+  return text.replace(LINE_CONTROLS, escaped);
+}
+
 /**
  * One line for a person on stderr: secrets masked (redact), then every control character
  * escaped, so whatever the broker or the user named things, the line is one line and

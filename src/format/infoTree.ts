@@ -1,0 +1,194 @@
+/**
+ * `warren info` as text: the routing tree for a person (box-drawing guides, a colour per
+ * kind of node, names escaped for the terminal, long lines wrapped under their own branch so
+ * the guides stay straight on a narrow terminal), and as NDJSON for a program.
+ */
+import type { BindingRecord, ConsumerRecord, ExchangeRecord, QueueRecord } from '../inventory/records.js';
+import { type TreeNode, treeLines } from '../inventory/tree.js';
+import type { Paint } from '../ui/colour.js';
+import { WIDE } from '../ui/spinner.js';
+import { oneLine } from '../ui/terminalText.js';
+
+/** A piece of a line: its text (already safe for a terminal) and its colour. */
+interface Segment {
+  text: string;
+  paint?: (text: string) => string;
+}
+
+export interface TreeTextOptions {
+  paint: Paint;
+  /** The terminal's width; lines are not wrapped when unknown. */
+  columns?: number | undefined;
+  /** The first line, above the tree (`vhost /`). */
+  title?: string;
+}
+
+/** One NDJSON line per node, depth first (docs/commands/info.md "NDJSON"). */
+export function treeNdjson(roots: TreeNode[]): string {
+  return treeLines(roots)
+    .map((line) => `${JSON.stringify(line)}\n`)
+    .join('');
+}
+
+const exchangeName = (name: string) => (name === '' ? '(default)' : oneLine(name));
+const count = (value: number | null) => (value === null ? '?' : String(value));
+
+function exchangeSegments(record: ExchangeRecord, paint: Paint): Segment[] {
+  const details = [record.type, ...(record.internal ? ['internal'] : [])].join(', ');
+  return [
+    { text: 'exchange', paint: paint.dim },
+    { text: exchangeName(record.name), paint: (t) => paint.bold(paint.cyan(t)) },
+    { text: `(${oneLine(details)})`, paint: paint.dim },
+  ];
+}
+
+function queueSegments(record: QueueRecord, paint: Paint): Segment[] {
+  return [
+    { text: 'queue', paint: paint.dim },
+    { text: oneLine(record.name), paint: (t) => paint.bold(paint.green(t)) },
+    { text: `(${oneLine(record.type)})`, paint: paint.dim },
+    { text: `messages ${count(record.messages)}` },
+    { text: `ready ${count(record.messagesReady)}` },
+    { text: `unacked ${count(record.messagesUnacknowledged)}` },
+    { text: `consumers ${count(record.consumers)}` },
+  ];
+}
+
+function consumerSegments(record: ConsumerRecord, paint: Paint): Segment[] {
+  const connection = record.clientName ?? record.connection;
+  return [
+    { text: 'consumer', paint: paint.dim },
+    { text: oneLine(record.consumerTag), paint: paint.magenta },
+    ...(connection === null ? [] : [{ text: `connection '${oneLine(connection)}'` }]),
+    { text: `prefetch ${record.prefetchCount}` },
+    { text: `ack ${record.ackRequired ? 'manual' : 'auto'}` },
+    ...(record.exclusive ? [{ text: 'exclusive' }] : []),
+    ...(record.active === false ? [{ text: 'inactive', paint: paint.yellow }] : []),
+  ];
+}
+
+/** The binding's key and arguments, and the arrow to the node it leads to (or comes from). */
+function bindingSegments(record: BindingRecord, downstream: boolean, paint: Paint): Segment[] {
+  const args =
+    Object.keys(record.arguments).length > 0 ? [{ text: oneLine(JSON.stringify(record.arguments)) }] : [];
+  return [
+    ...(downstream ? [] : [{ text: '←', paint: paint.dim }]),
+    { text: `'${oneLine(record.routingKey)}'`, paint: paint.yellow },
+    ...args,
+    { text: downstream ? '→' : 'from', paint: paint.dim },
+  ];
+}
+
+function nodeSegments(node: TreeNode, paint: Paint): Segment[] {
+  switch (node.kind) {
+    case 'exchange':
+      return exchangeSegments(node.record, paint);
+    case 'queue':
+      return queueSegments(node.record, paint);
+    case 'consumer':
+      return consumerSegments(node.record, paint);
+    case 'binding':
+      return [];
+  }
+}
+
+const widthOf = (text: string) => [...text].reduce((sum, c) => sum + (WIDE.test(c) ? 2 : 1), 0);
+
+/** A segment too long for a row, in pieces that fit. */
+function cut(text: string, room: number): string[] {
+  const pieces: string[] = [];
+  let piece = '';
+  for (const c of text) {
+    if (piece !== '' && widthOf(piece) + widthOf(c) > room) {
+      pieces.push(piece);
+      piece = '';
+    }
+    piece += c;
+  }
+  return [...pieces, piece];
+}
+
+/** Segments in rows no wider than `room` (each row's segments joined by a space). */
+function rows(segments: Segment[], room: number | undefined): Segment[][] {
+  if (room === undefined) return [segments];
+  const out: Segment[][] = [[]];
+  let used = 0;
+  for (const segment of segments) {
+    for (const text of cut(segment.text, room)) {
+      const width = widthOf(text);
+      const row = out[out.length - 1] as Segment[];
+      if (row.length > 0 && used + 1 + width > room) {
+        out.push([{ ...segment, text }]);
+        used = width;
+      } else {
+        row.push({ ...segment, text });
+        used += (row.length > 1 ? 1 : 0) + width;
+      }
+    }
+  }
+  return out;
+}
+
+/** Below this many columns for the text, lines are left for the terminal to wrap. */
+const LEAST_ROOM = 16;
+
+class TreeWriter {
+  readonly lines: string[] = [];
+  private readonly ancestors: number[] = [];
+
+  constructor(private readonly options: TreeTextOptions) {}
+
+  private line(first: string, next: string, segments: Segment[]): void {
+    const { paint, columns } = this.options;
+    const room = columns === undefined ? undefined : columns - widthOf(next) - 2;
+    const wrapped = rows(segments, room !== undefined && room >= LEAST_ROOM ? room : undefined);
+    wrapped.forEach((row, index) => {
+      const guide = index === 0 ? first : `${next}  `;
+      const text = row.map((s) => (s.paint ? s.paint(s.text) : s.text)).join(' ');
+      this.lines.push(`${paint.dim(guide)}${text}`);
+    });
+  }
+
+  /** A node, its guides: `first` before its own line, `next` before what hangs under it. */
+  node(node: TreeNode, first: string, next: string, downstream: boolean): void {
+    const { paint } = this.options;
+    let shown = node;
+    let segments: Segment[] = [];
+    if (node.kind === 'binding') {
+      segments = bindingSegments(node.record, downstream, paint);
+      shown = node.children[0];
+    }
+    segments = [...segments, ...nodeSegments(shown, paint)];
+    if ((shown.kind === 'exchange' || shown.kind === 'queue') && shown.shownAt !== null) {
+      const cycle = this.ancestors.includes(shown.shownAt);
+      segments.push({ text: cycle ? '↻ cycle, shown above' : '↑ shown above', paint: paint.dim });
+    }
+    this.line(first, next, segments);
+    this.ancestors.push(node.id, shown.id);
+    this.children(shown.children, next, downstream);
+    this.ancestors.length -= 2;
+  }
+
+  children(children: TreeNode[], prefix: string, downstream: boolean): void {
+    children.forEach((child, index) => {
+      const last = index === children.length - 1;
+      this.node(child, `${prefix}${last ? '└─ ' : '├─ '}`, `${prefix}${last ? '   ' : '│  '}`, downstream);
+    });
+  }
+}
+
+/**
+ * The tree for a person. A binding shares its line with the node it leads to
+ * (`'key' → queue q`), or in a queue's tree with the exchange it comes from (`← 'key' from`).
+ */
+export function treeText(roots: TreeNode[], options: TreeTextOptions): string {
+  const writer = new TreeWriter(options);
+  const downstream = roots[0]?.kind !== 'queue' || options.title !== undefined;
+  if (options.title === undefined) {
+    for (const root of roots) writer.node(root, '', '', downstream);
+  } else {
+    writer.lines.push(options.paint.bold(options.title));
+    writer.children(roots, '', true);
+  }
+  return writer.lines.map((line) => `${line}\n`).join('');
+}
