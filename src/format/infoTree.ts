@@ -108,16 +108,16 @@ function cut(text: string, room: number): string[] {
   return [...pieces, piece];
 }
 
-/** Segments in rows no wider than `room` (each row's segments joined by a space). */
-function rows(segments: Segment[], room: number | undefined): Segment[][] {
-  if (room === undefined) return [segments];
+/** Segments in rows: the first no wider than `first`, the others than `room` (joined by a space). */
+function rows(segments: Segment[], first: number, room: number): Segment[][] {
   const out: Segment[][] = [[]];
   let used = 0;
   for (const segment of segments) {
     for (const text of cut(segment.text, room)) {
       const width = widthOf(text);
       const row = out[out.length - 1] as Segment[];
-      if (row.length > 0 && used + 1 + width > room) {
+      const limit = out.length === 1 ? first : room;
+      if (row.length > 0 && used + 1 + width > limit) {
         out.push([{ ...segment, text }]);
         used = width;
       } else {
@@ -140,12 +140,13 @@ class TreeWriter {
 
   private line(first: string, next: string, segments: Segment[]): void {
     const { paint, columns } = this.options;
-    const room = columns === undefined ? undefined : columns - widthOf(next) - 2;
-    const wrapped = rows(segments, room !== undefined && room >= LEAST_ROOM ? room : undefined);
+    const width = columns ?? 0;
+    const room = width - widthOf(next) - 2;
+    const wrapped = room >= LEAST_ROOM ? rows(segments, width - widthOf(first), room) : [segments];
     wrapped.forEach((row, index) => {
       const guide = index === 0 ? first : `${next}  `;
       const text = row.map((s) => (s.paint ? s.paint(s.text) : s.text)).join(' ');
-      this.lines.push(`${paint.dim(guide)}${text}`);
+      this.lines.push(`${guide === '' ? '' : paint.dim(guide)}${text}`);
     });
   }
 
