@@ -30,7 +30,7 @@ export const infoCommand = defineCommand({
   rules: [{ not: ['queue'], with: 'exchange', because: 'NAME is one or the other' }],
   examples: [
     'warren info                                  # every exchange of the vhost, followed down',
-    'warren info orders                           # what the exchange (or queue) orders leads to (or from)',
+    'warren info orders                           # one exchange followed down, or a queue followed up',
     'warren info orders --queue --format ndjson | jq -c \'select(.kind=="consumer") | .record\'',
     'warren info --vhost staging --format dot | dot -Tsvg > staging.svg',
   ],
