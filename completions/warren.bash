@@ -23,7 +23,7 @@ _warren_command() {
     'purge') _warren_subcommands=''; _warren_flags='--json -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'tail') _warren_subcommands=''; _warren_flags='--stream --offset --match-header --any --all --match -n --count -t --timeout --format --template --full --capture --pass-url -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'replay') _warren_subcommands=''; _warren_flags='--from-queue --from-stream --offset --until -e --exchange --to-exchange -k --routing-key -H --header --timing --speed --rate --match -n --count --dry-run --format --template --full --receipts --no-mandatory --skip-invalid -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
-    'info') _warren_subcommands=''; _warren_flags='--vhost --exchange --queue --default-exchange --all --no-consumers --format -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
+    'info') _warren_subcommands=''; _warren_flags='--vhost --exchange --queue --default-exchange --all --no-consumers --stats --format -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     *) return 1 ;;
   esac
 }

@@ -210,5 +210,6 @@ complete -c warren -n '__warren_at info' -l queue -d 'NAME is a queue (where an 
 complete -c warren -n '__warren_at info' -l default-exchange -d 'show the default exchange (\'\') and its implicit binding to every queue'
 complete -c warren -n '__warren_at info' -l all -d 'show the amq.* exchanges nothing is bound to or from, too'
 complete -c warren -n '__warren_at info' -l no-consumers -d 'leave consumers out'
+complete -c warren -n '__warren_at info' -l stats -d 'also read rates, memory and policies (null otherwise): slower, much so for thousands of queues'
 complete -c warren -n '__warren_at info' -l format -x -a 'pretty ndjson dot' -d 'pretty on a terminal, else ndjson; dot: a Graphviz digraph'
 complete -c warren -n '__warren_at info' -s h -l help -d 'show help'

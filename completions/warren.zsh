@@ -26,6 +26,7 @@ _warren_info() {
     '--default-exchange[show the default exchange ('\'''\'') and its implicit binding to every queue]' \
     '--all[show the amq.* exchanges nothing is bound to or from, too]' \
     '--no-consumers[leave consumers out]' \
+    '--stats[also read rates, memory and policies (null otherwise)\: slower, much so for thousands of queues]' \
     '--format[pretty on a terminal, else ndjson; dot\: a Graphviz digraph]:format:(pretty ndjson dot)' \
     '(-h --help)'{-h,--help}'[show help]' \
     '1:name: '

@@ -94,36 +94,44 @@ function nodeSegments(node: TreeNode, paint: Paint): Segment[] {
 
 const widthOf = (text: string) => [...text].reduce((sum, c) => sum + (WIDE.test(c) ? 2 : 1), 0);
 
-/** A segment too long for a row, in pieces that fit. */
-function cut(text: string, room: number): string[] {
-  const pieces: string[] = [];
-  let piece = '';
-  for (const c of text) {
-    if (piece !== '' && widthOf(piece) + widthOf(c) > room) {
-      pieces.push(piece);
-      piece = '';
-    }
-    piece += c;
+/** The longest start of `text` no wider than `room` (one character at least), and the rest. */
+function split(text: string, room: number): [string, string] {
+  const characters = [...text];
+  let width = 0;
+  let kept = 0;
+  while (kept < characters.length && (kept === 0 || width + widthOf(characters[kept] as string) <= room)) {
+    width += widthOf(characters[kept] as string);
+    kept += 1;
   }
-  return [...pieces, piece];
+  return [characters.slice(0, kept).join(''), characters.slice(kept).join('')];
 }
 
-/** Segments in rows: the first no wider than `first`, the others than `room` (joined by a space). */
+/**
+ * Segments in rows, joined by a space: the first row no wider than `first`, the others than
+ * `room`. A segment goes whole to the next row when it fits there; one wider than any row
+ * fills the rest of this row and goes on in the next.
+ */
 function rows(segments: Segment[], first: number, room: number): Segment[][] {
   const out: Segment[][] = [[]];
   let used = 0;
   for (const segment of segments) {
-    for (const text of cut(segment.text, room)) {
-      const width = widthOf(text);
+    let text = segment.text;
+    while (text !== '') {
       const row = out[out.length - 1] as Segment[];
-      const limit = out.length === 1 ? first : room;
-      if (row.length > 0 && used + 1 + width > limit) {
-        out.push([{ ...segment, text }]);
-        used = width;
-      } else {
+      const free = (out.length === 1 ? first : room) - used - (row.length > 0 ? 1 : 0);
+      const width = widthOf(text);
+      if (width <= free || (row.length === 0 && free <= 0)) {
         row.push({ ...segment, text });
         used += (row.length > 1 ? 1 : 0) + width;
+        break;
       }
+      if (width > room && free > 0) {
+        const [piece, rest] = split(text, free);
+        row.push({ ...segment, text: piece });
+        text = rest;
+      }
+      out.push([]);
+      used = 0;
     }
   }
   return out;

@@ -72,6 +72,15 @@ describe('info as text', () => {
     ]);
   });
 
+  it('a name wider than the terminal fills its row and goes on in the next', () => {
+    const long: Snapshot = {
+      ...topology,
+      exchanges: [exchangeRecord({ name: 'x'.repeat(50), vhost, type: 'topic' })],
+    };
+    const text = treeText(exchangeTree(long, 'x'.repeat(50), options) ?? [], { paint: PLAIN, columns: 30 });
+    expect(text).toBe(`exchange ${'x'.repeat(21)}\n  ${'x'.repeat(28)}\n  ${'x'} (topic)\n`);
+  });
+
   it('colours each kind of node, and escapes control characters in names', () => {
     const tag = (name: string) => (text: string) => `<${name}>${text}</${name}>`;
     const paint = {

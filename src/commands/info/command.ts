@@ -15,6 +15,10 @@ const flags = {
   ),
   all: toggle('--all', 'show the amq.* exchanges nothing is bound to or from, too'),
   consumers: negatable('--no-consumers', 'leave consumers out'),
+  stats: toggle(
+    '--stats',
+    'also read rates, memory and policies (null otherwise): slower, much so for thousands of queues',
+  ),
   format: choice(
     '--format <format>',
     'pretty on a terminal, else ndjson; dot: a Graphviz digraph',
@@ -44,6 +48,7 @@ export const infoCommand = defineCommand({
       defaultExchange: f.defaultExchange,
       all: f.all,
       consumers: f.consumers,
+      statistics: f.stats,
       format: f.format ?? (io.stdout.isTTY ? 'pretty' : 'ndjson'),
     };
     return { command: 'info', global: global(), options };

@@ -15,6 +15,8 @@ export interface InfoOptions {
   defaultExchange: boolean;
   all: boolean;
   consumers: boolean;
+  /** Rates, memory and policies too: the API is much slower to give them for many queues. */
+  statistics: boolean;
   format: 'pretty' | 'ndjson' | 'dot';
 }
 
@@ -43,11 +45,16 @@ export async function info(options: InfoOptions, context: CommandContext): Promi
   const spinner = await context.spinner('reading the topology from the management API');
   let snapshot: Snapshot;
   try {
-    snapshot = await loadSnapshot(api, options.vhost ?? api.vhost, { consumers: options.consumers });
+    // Consumers are read even when not shown: without statistics, they are the queues' count.
+    snapshot = await loadSnapshot(api, options.vhost ?? api.vhost, {
+      consumers: true,
+      statistics: options.statistics,
+    });
   } finally {
     spinner.stop();
     api.close();
   }
+  if (!options.consumers) snapshot = { ...snapshot, consumers: [] };
   const roots = chooseTree(snapshot, options);
   const title = `vhost ${snapshot.vhost}`;
   const { stdout } = context.io;
