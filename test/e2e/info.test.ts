@@ -13,6 +13,7 @@ import { fieldsOf } from '../../src/inventory/records.js';
 import { BROKER_URL, expiring, uniqueName } from '../helpers/broker.js';
 import { ndjson, runWarren } from '../helpers/cli.js';
 import { apiGet, waitForApi, waitForQueue } from '../helpers/managementApi.js';
+import { runShell } from '../helpers/spawn.js';
 import { startInTmux } from '../helpers/tmux.js';
 
 // The prefixes sort as the tree does (by name): root < head < back < queue.
@@ -314,6 +315,14 @@ describe('warren info NAME', () => {
     expect(result.stdout.length).toBe(0);
     expect(result.stderr).toContain(`no exchange or queue '${missing}' in vhost '/'`);
     expect((await runWarren(['info', missing, '--queue'])).stderr).toContain(`no queue '${missing}'`);
+  });
+
+  it('a reader that leaves early (| head -1) is no failure', async () => {
+    const result = await runShell(
+      `set -o pipefail; node bin/warren.js info --default-exchange --all | head -c 1 > /dev/null`,
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
   });
 
   it('a missing vhost is exit 5 naming it; an API that does not answer is exit 69', async () => {

@@ -1,5 +1,5 @@
 /** `warren info`: one snapshot of the vhost from the management API, printed as a tree. */
-import { BrokerRefusedError, UsageError } from '../../errors.js';
+import { BrokerRefusedError, ExitCode, UsageError, WarrenError } from '../../errors.js';
 import { treeDot } from '../../format/infoDot.js';
 import { treeNdjson, treeText } from '../../format/infoTree.js';
 import { loadSnapshot, type Snapshot } from '../../inventory/snapshot.js';
@@ -68,9 +68,20 @@ export async function info(options: InfoOptions, context: CommandContext): Promi
             columns: stdout.isTTY ? stdout.columns : undefined,
             title: options.name === undefined ? title : undefined,
           });
-  // A reader that leaves early (`| head`) is no failure: the rest had nowhere to go.
-  stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
+  await writeAll(stdout, text);
+}
+
+/** Writes the output; a reader that leaves early (`| head`) is no failure, any other error is. */
+function writeAll(stdout: NodeJS.WritableStream, text: string): Promise<void> {
+  // The write's callback gets the error; the stream emits it too, later (kept quiet).
+  stdout.on('error', () => {});
+  return new Promise<void>((resolve, reject) => {
+    stdout.write(text, (error) => {
+      if (error && (error as NodeJS.ErrnoException).code !== 'EPIPE') {
+        reject(
+          new WarrenError(`cannot write to stdout: ${error.message}`, ExitCode.failure, { cause: error }),
+        );
+      } else resolve();
+    });
   });
-  stdout.write(text);
 }
