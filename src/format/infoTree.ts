@@ -196,7 +196,7 @@ export function treeText(roots: TreeNode[], options: TreeTextOptions): string {
   if (options.title === undefined) {
     for (const root of roots) writer.node(root, '', '', downstream);
   } else {
-    writer.lines.push(options.paint.bold(options.title));
+    writer.lines.push(options.paint.bold(oneLine(options.title)));
     writer.children(roots, '', true);
   }
   return writer.lines.map((line) => `${line}\n`).join('');

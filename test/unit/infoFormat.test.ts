@@ -98,7 +98,8 @@ describe('info as text', () => {
     expect(text).toBe(
       '<dim>exchange</dim> <bold><cyan>ev\\x1b[2Jil\\x0ax</cyan></bold> <dim>(fanout)</dim>\n',
     );
-    const queue = treeText(vhostTree(topology, options), { paint, title: 'vhost /' });
+    const queue = treeText(vhostTree(topology, options), { paint, title: 'vhost /\u0007' });
+    expect(queue.split('\n')[0]).toBe('<bold>vhost /\\x07</bold>');
     expect(queue).toContain('<bold><green>orders.created</green></bold>');
     expect(queue).toContain("<yellow>'order.created'</yellow>");
     expect(queue).toContain('<magenta>ctag-1</magenta>');
