@@ -1,6 +1,6 @@
 # fish completion for warren (generated from its command definitions: 'warren completion fish')
 
-set -g __warren_paths 'publish' 'consume' 'completion' 'profile' 'profile list' 'profile add' 'profile remove' 'declare' 'declare exchange' 'declare queue' 'declare binding' 'delete' 'delete queue' 'delete exchange' 'delete binding' 'purge' 'export' 'tail' 'events' 'replay'
+set -g __warren_paths 'publish' 'consume' 'completion' 'profile' 'profile list' 'profile add' 'profile remove' 'declare' 'declare exchange' 'declare queue' 'declare binding' 'delete' 'delete queue' 'delete exchange' 'delete binding' 'purge' 'export' 'tail' 'events' 'replay' 'info'
 
 # The command typed so far: 'declare queue', or '' before any.
 function __warren_path
@@ -44,6 +44,7 @@ complete -c warren -n '__warren_at' -a export -d 'write the vhost\'s exchanges, 
 complete -c warren -n '__warren_at' -a tail -d 'watch exchanges without taking messages from anyone\'s queue'
 complete -c warren -n '__warren_at' -a events -d 'watch the broker\'s events: queues, connections, consumers, logins (event exchange plugin)'
 complete -c warren -n '__warren_at' -a replay -d 're-publish captured messages, dead-lettered messages or a stream range (with confirms)'
+complete -c warren -n '__warren_at' -a info -d 'show the routing tree: exchanges, bindings, queues and consumers'
 complete -c warren -n '__warren_at' -s V -l version -d 'print the version'
 complete -c warren -n '__warren_at' -s h -l help -d 'show help'
 complete -c warren -n '__warren_at publish' -s e -l exchange -x -d 'exchange to publish to (\'\' is the default exchange)'
@@ -215,3 +216,12 @@ complete -c warren -n '__warren_at replay' -l no-mandatory -d 'allow unroutable 
 complete -c warren -n '__warren_at replay' -l skip-invalid -d 'warn about a malformed input line and go on'
 complete -c warren -n '__warren_at replay' -s h -l help -d 'show help'
 complete -c warren -n '__warren_at replay' -F
+complete -c warren -n '__warren_at info' -l vhost -x -d 'the vhost (default: the broker URL\'s)'
+complete -c warren -n '__warren_at info' -l exchange -d 'NAME is an exchange (where a queue has the same name)'
+complete -c warren -n '__warren_at info' -l queue -d 'NAME is a queue (where an exchange has the same name) (not with --exchange)'
+complete -c warren -n '__warren_at info' -l default-exchange -d 'show the default exchange (\'\') and its implicit binding to every queue'
+complete -c warren -n '__warren_at info' -l all -d 'show the amq.* exchanges nothing is bound to or from, too'
+complete -c warren -n '__warren_at info' -l no-consumers -d 'leave consumers out'
+complete -c warren -n '__warren_at info' -l stats -d 'also read rates, memory and policies (null otherwise): slower, much so for thousands of queues'
+complete -c warren -n '__warren_at info' -l format -x -a 'pretty ndjson dot' -d 'pretty on a terminal, else ndjson; dot: a Graphviz digraph'
+complete -c warren -n '__warren_at info' -s h -l help -d 'show help'

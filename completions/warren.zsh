@@ -18,6 +18,20 @@ _warren_global=(
   '--profile[a broker profile from the config file (else WARREN_PROFILE)]:name: '
 )
 
+_warren_info() {
+  _arguments -s $_warren_global \
+    '--vhost[the vhost (default\: the broker URL'\''s)]:vhost: ' \
+    '--exchange[NAME is an exchange (where a queue has the same name)]' \
+    '--queue[NAME is a queue (where an exchange has the same name) (not with --exchange)]' \
+    '--default-exchange[show the default exchange ('\'''\'') and its implicit binding to every queue]' \
+    '--all[show the amq.* exchanges nothing is bound to or from, too]' \
+    '--no-consumers[leave consumers out]' \
+    '--stats[also read rates, memory and policies (null otherwise)\: slower, much so for thousands of queues]' \
+    '--format[pretty on a terminal, else ndjson; dot\: a Graphviz digraph]:format:(pretty ndjson dot)' \
+    '(-h --help)'{-h,--help}'[show help]' \
+    '1:name: '
+}
+
 _warren_replay() {
   _arguments -s $_warren_global \
     '--from-queue[re-drive a dead-letter queue\: each message back where x-death says it was published]:queue: ' \
@@ -342,6 +356,7 @@ _warren() {
     'tail:watch exchanges without taking messages from anyone'\''s queue'
     'events:watch the broker'\''s events: queues, connections, consumers, logins (event exchange plugin)'
     'replay:re-publish captured messages, dead-lettered messages or a stream range (with confirms)'
+    'info:show the routing tree: exchanges, bindings, queues and consumers'
   )
   _arguments -C -s $_warren_global \
     '(-V --version)'{-V,--version}'[print the version]' \
@@ -363,6 +378,7 @@ _warren() {
         tail) _warren_tail ;;
         events) _warren_events ;;
         replay) _warren_replay ;;
+        info) _warren_info ;;
       esac
       ;;
   esac

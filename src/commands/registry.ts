@@ -6,6 +6,7 @@ import type { CommandDefinition } from './define.js';
 import { deleteCommand } from './delete/command.js';
 import { eventsCommand } from './events/command.js';
 import { exportCommand } from './export/command.js';
+import { infoCommand } from './info/command.js';
 import { profileCommand } from './profile/command.js';
 import { publishCommand } from './publish/command.js';
 import { purgeCommand } from './purge/command.js';
@@ -24,4 +25,5 @@ export const COMMANDS: CommandDefinition[] = [
   tailCommand,
   eventsCommand,
   replayCommand,
+  infoCommand,
 ];

@@ -75,8 +75,13 @@ export interface ConsumerRecord {
   queue: string;
   vhost: string;
   consumerTag: string;
-  /** The name the client gave its connection (`warren consume`), else the API's. */
+  /** The API's name of the connection (`127.0.0.1:50412 -> 127.0.0.1:5672`). */
   connection: string | null;
+  /**
+   * The name the client gave that connection (`warren consume`), when the connections were
+   * read too (loadSnapshot with consumers does); else null.
+   */
+  clientName: string | null;
   channel: string | null;
   user: string | null;
   ackRequired: boolean;
@@ -218,6 +223,7 @@ export function consumerRecord(item: Json): ConsumerRecord {
     vhost: String(queue['vhost']),
     consumerTag: String(item['consumer_tag']),
     connection: text(channel['connection_name']),
+    clientName: null,
     channel: text(channel['name']),
     user: text(channel['user']),
     ackRequired: item['ack_required'] === true,

@@ -3,11 +3,12 @@
  * bindings (and consumers, when asked), as records. `info`, `route` and `export` work on it.
  */
 import type { ManagementApi, Query } from '../api/client.js';
-import { BrokerRefusedError, WarrenError } from '../errors.js';
+import { BrokerRefusedError, ExitCode, WarrenError } from '../errors.js';
 import {
   type BindingRecord,
   bindingRecord,
   type ConsumerRecord,
+  connectionRecord,
   consumerRecord,
   type ExchangeRecord,
   exchangeRecord,
@@ -44,15 +45,21 @@ export async function ensureVhost(api: ManagementApi, vhost: string): Promise<vo
   }
 }
 
+/**
+ * A whole list in one request: pages read one after another would skip or repeat the items
+ * of a list that changes in between, and the API refuses a page past an end that moved
+ * ("Page out of range", 400) while queues come and go.
+ */
 async function all<T>(
   api: ManagementApi,
   path: string,
   record: (item: Record<string, unknown>) => T,
   query: Query = {},
 ): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of api.items<Record<string, unknown>>(path, query)) out.push(record(item));
-  return out;
+  const items = await api.get<unknown>(path, query);
+  if (!Array.isArray(items))
+    throw new WarrenError(`${api.target.masked}/api/${path} sent no list`, ExitCode.unreachable);
+  return items.map((item) => record(item as Record<string, unknown>));
 }
 
 export async function loadSnapshot(
@@ -63,11 +70,24 @@ export async function loadSnapshot(
   await ensureVhost(api, vhost);
   const v = encodeURIComponent(vhost);
   const statistics = parts.statistics === false ? { disable_stats: true } : {};
-  const [exchanges, queues, bindings, consumers] = await Promise.all([
+  // Without statistics the queues still come with their message counts, which cost little.
+  const totals = parts.statistics === false ? { enable_queue_totals: true } : {};
+  const [exchanges, queues, bindings, consumers, connections] = await Promise.all([
     all(api, `exchanges/${v}`, exchangeRecord, statistics),
-    all(api, `queues/${v}`, queueRecord, statistics),
+    all(api, `queues/${v}`, queueRecord, { ...statistics, ...totals }),
     all(api, `bindings/${v}`, bindingRecord),
     parts.consumers ? all(api, `consumers/${v}`, consumerRecord) : Promise.resolve([]),
+    parts.consumers ? all(api, `vhosts/${v}/connections`, connectionRecord) : Promise.resolve([]),
   ]);
+  // A consumer's channel names the connection as the API does; the name its client gave
+  // (what people recognise) is on the connection.
+  const clientNames = new Map(connections.map((c) => [c.name, c.clientName]));
+  for (const consumer of consumers) consumer.clientName = clientNames.get(consumer.connection ?? '') ?? null;
+  if (parts.consumers && parts.statistics === false) {
+    // Without statistics the API counts no consumers: the list just read does.
+    const counts = new Map<string, number>();
+    for (const consumer of consumers) counts.set(consumer.queue, (counts.get(consumer.queue) ?? 0) + 1);
+    for (const queue of queues) queue.consumers ??= counts.get(queue.name) ?? 0;
+  }
   return { vhost, exchanges, queues, bindings, consumers };
 }

@@ -15,7 +15,7 @@ const NO_SPINNER: Spinner = { active: false, update: () => {}, stop: () => {} };
  * emoji. Close enough to wcwidth for a status line: where it errs, it errs wide, and the
  * line is only cut a little early.
  */
-const WIDE =
+export const WIDE =
   /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f000}-\u{1faff}\u{20000}-\u{3fffd}]|\p{Extended_Pictographic}/u;
 
 /**
