@@ -61,9 +61,17 @@ beforeAll(async () => {
     queue,
     (q) => q['messages'] === 2 && q['messages_unacknowledged'] === 2 && q['consumers'] === 1,
   );
+  // Its channel's details (and the connection's name) come a moment after the consumer itself.
   await waitForApi(
-    async () => (await apiGet<{ consumer_tag: string }[]>('consumers/%2F')) ?? [],
-    (consumers) => consumers.some((c) => c.consumer_tag === TAG),
+    async () =>
+      (await apiGet<{ consumer_tag: string; channel_details?: { connection_name?: string } }[]>(
+        'consumers/%2F',
+      )) ?? [],
+    (consumers) => consumers.some((c) => c.consumer_tag === TAG && c.channel_details?.connection_name),
+  );
+  await waitForApi(
+    async () => (await apiGet<{ client_properties?: { connection_name?: string } }[]>('connections')) ?? [],
+    (connections) => connections.some((c) => c.client_properties?.connection_name === connectionName),
   );
 });
 
