@@ -1,6 +1,6 @@
 # fish completion for warren (generated from its command definitions: 'warren completion fish')
 
-set -g __warren_paths 'publish' 'consume' 'completion' 'profile' 'profile list' 'profile add' 'profile remove' 'declare' 'declare exchange' 'declare queue' 'declare binding' 'delete' 'delete queue' 'delete exchange' 'delete binding' 'purge' 'tail' 'replay'
+set -g __warren_paths 'publish' 'consume' 'completion' 'profile' 'profile list' 'profile add' 'profile remove' 'declare' 'declare exchange' 'declare queue' 'declare binding' 'delete' 'delete queue' 'delete exchange' 'delete binding' 'purge' 'tail' 'replay' 'route'
 
 # The command typed so far: 'declare queue', or '' before any.
 function __warren_path
@@ -42,6 +42,7 @@ complete -c warren -n '__warren_at' -a delete -d 'delete exchanges, queues and b
 complete -c warren -n '__warren_at' -a purge -d 'remove every ready message from a queue'
 complete -c warren -n '__warren_at' -a tail -d 'watch exchanges without taking messages from anyone\'s queue'
 complete -c warren -n '__warren_at' -a replay -d 're-publish captured messages, dead-lettered messages or a stream range (with confirms)'
+complete -c warren -n '__warren_at' -a route -d 'show which queues a message with this routing key and headers would reach, without publishing'
 complete -c warren -n '__warren_at' -s V -l version -d 'print the version'
 complete -c warren -n '__warren_at' -s h -l help -d 'show help'
 complete -c warren -n '__warren_at publish' -s e -l exchange -x -d 'exchange to publish to (\'\' is the default exchange)'
@@ -203,3 +204,7 @@ complete -c warren -n '__warren_at replay' -l no-mandatory -d 'allow unroutable 
 complete -c warren -n '__warren_at replay' -l skip-invalid -d 'warn about a malformed input line and go on'
 complete -c warren -n '__warren_at replay' -s h -l help -d 'show help'
 complete -c warren -n '__warren_at replay' -F
+complete -c warren -n '__warren_at route' -s H -l header -x -d 'a header of the message; key:=JSON for a typed value (repeatable)'
+complete -c warren -n '__warren_at route' -l vhost -x -d 'the vhost (default: the broker URL\'s)'
+complete -c warren -n '__warren_at route' -l format -x -a 'pretty ndjson' -d 'pretty on a terminal (one line per queue, with the way), else ndjson'
+complete -c warren -n '__warren_at route' -s h -l help -d 'show help'

@@ -18,6 +18,16 @@ _warren_global=(
   '--profile[a broker profile from the config file (else WARREN_PROFILE)]:name: '
 )
 
+_warren_route() {
+  _arguments -s $_warren_global \
+    '*'{-H,--header}'[a header of the message; key\:=JSON for a typed value (repeatable)]:key=value: ' \
+    '--vhost[the vhost (default\: the broker URL'\''s)]:vhost: ' \
+    '--format[pretty on a terminal (one line per queue, with the way), else ndjson]:format:(pretty ndjson)' \
+    '(-h --help)'{-h,--help}'[show help]' \
+    '1:exchange: ' \
+    '2:routing-key: '
+}
+
 _warren_replay() {
   _arguments -s $_warren_global \
     '--from-queue[re-drive a dead-letter queue\: each message back where x-death says it was published]:queue: ' \
@@ -320,6 +330,7 @@ _warren() {
     'purge:remove every ready message from a queue'
     'tail:watch exchanges without taking messages from anyone'\''s queue'
     'replay:re-publish captured messages, dead-lettered messages or a stream range (with confirms)'
+    'route:show which queues a message with this routing key and headers would reach, without publishing'
   )
   _arguments -C -s $_warren_global \
     '(-V --version)'{-V,--version}'[print the version]' \
@@ -339,6 +350,7 @@ _warren() {
         purge) _warren_purge ;;
         tail) _warren_tail ;;
         replay) _warren_replay ;;
+        route) _warren_route ;;
       esac
       ;;
   esac
