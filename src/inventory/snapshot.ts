@@ -28,6 +28,8 @@ export interface SnapshotParts {
   consumers?: boolean;
   /** Message counts and rates of the queues; without them the API answers faster. */
   statistics?: boolean;
+  /** The queues (the default); `route` needs them only for the default exchange. */
+  queues?: boolean;
 }
 
 /** A vhost the API does not have is exit 5, naming it; any other failure is the API's. */
@@ -65,7 +67,7 @@ export async function loadSnapshot(
   const statistics = parts.statistics === false ? { disable_stats: true } : {};
   const [exchanges, queues, bindings, consumers] = await Promise.all([
     all(api, `exchanges/${v}`, exchangeRecord, statistics),
-    all(api, `queues/${v}`, queueRecord, statistics),
+    parts.queues === false ? Promise.resolve([]) : all(api, `queues/${v}`, queueRecord, statistics),
     all(api, `bindings/${v}`, bindingRecord),
     parts.consumers ? all(api, `consumers/${v}`, consumerRecord) : Promise.resolve([]),
   ]);

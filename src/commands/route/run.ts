@@ -8,7 +8,14 @@
 import type { ManagementApi } from '../../api/client.js';
 import type { FieldTable } from '../../broker/fieldTable.js';
 import { ExitCode, NotDeliveredError, WarrenError } from '../../errors.js';
-import { type Hop, type RoutedQueue, type RouteResult, Router } from '../../inventory/routing.js';
+import { type QueueRecord, queueRecord } from '../../inventory/records.js';
+import {
+  type Hop,
+  type RoutedQueue,
+  type RouteResult,
+  Router,
+  routingKeys,
+} from '../../inventory/routing.js';
 import { loadSnapshot, type Snapshot } from '../../inventory/snapshot.js';
 import type { Paint } from '../../ui/colour.js';
 import { visible } from '../../ui/terminalText.js';
@@ -30,13 +37,30 @@ export async function route(options: RouteOptions, context: CommandContext): Pro
   let result: RouteResult;
   try {
     const vhost = options.vhost ?? api.vhost;
-    const snapshot = await loadSnapshot(api, vhost, { statistics: false });
+    // Only the default exchange needs queues, and only those its routing keys name.
+    const snapshot = await loadSnapshot(api, vhost, { statistics: false, queues: false });
+    if (options.exchange === '') snapshot.queues = await queuesNamed(api, vhost, routingKeys(options));
     const policies = await policiesOf(api, snapshot, context);
     result = new Router(snapshot, { policies }).route(options);
   } finally {
     api.close();
   }
   report(result, options, context);
+}
+
+/** The queues of these names that exist (a vhost's whole list can be 10,000 queues long). */
+async function queuesNamed(api: ManagementApi, vhost: string, names: string[]): Promise<QueueRecord[]> {
+  const found: QueueRecord[] = [];
+  // No queue is named '' (and `queues/VHOST/` would be the whole list).
+  for (const name of names.filter((n) => n !== '')) {
+    try {
+      const path = `queues/${encodeURIComponent(vhost)}/${encodeURIComponent(name)}`;
+      found.push(queueRecord(await api.get<Record<string, unknown>>(path, { disable_stats: true })));
+    } catch (error) {
+      if (!(error instanceof WarrenError && /\(404\)$/.test(error.message))) throw error;
+    }
+  }
+  return found;
 }
 
 /** The definitions of the policies the vhost's exchanges have, for an alternate exchange set by policy. */
