@@ -181,13 +181,8 @@ export class Router {
     result.queues = [...reached.values()];
   }
 
-  /** The `alternate-exchange` argument, else that of the exchange's policy (the argument wins, as in the broker). */
   private alternateOf(exchange: ExchangeRecord): string | undefined {
-    const argument = exchange.arguments['alternate-exchange'];
-    if (argument !== undefined) return String(argument);
-    if (!exchange.policy) return undefined;
-    const byPolicy = this.options.policies?.get(exchange.policy)?.['alternate-exchange'];
-    return byPolicy === undefined ? undefined : String(byPolicy);
+    return alternateExchangeOf(exchange, this.options.policies);
   }
 
   private index(exchange: ExchangeRecord): ExchangeIndex {
@@ -198,6 +193,18 @@ export class Router {
     }
     return index;
   }
+}
+
+/** The `alternate-exchange` argument, else that of the exchange's policy (the argument wins, as in the broker). */
+export function alternateExchangeOf(
+  exchange: ExchangeRecord,
+  policies: RoutingOptions['policies'],
+): string | undefined {
+  const argument = exchange.arguments['alternate-exchange'];
+  if (argument !== undefined) return String(argument);
+  if (!exchange.policy) return undefined;
+  const byPolicy = policies?.get(exchange.policy)?.['alternate-exchange'];
+  return byPolicy === undefined ? undefined : String(byPolicy);
 }
 
 function indexBindings(type: string, bindings: BindingRecord[]): ExchangeIndex {

@@ -11,6 +11,7 @@ import { ManagementApi } from '../../src/api/client.js';
 import { apiTarget } from '../../src/api/target.js';
 import type { FieldTable, TypedValue } from '../../src/broker/fieldTable.js';
 import { encodableFromTyped } from '../../src/broker/fieldTableEncode.js';
+import { loadRouting } from '../../src/commands/route/load.js';
 import { Router } from '../../src/inventory/routing.js';
 import { loadSnapshot } from '../../src/inventory/snapshot.js';
 import { BROKER_URL, expiring, uniqueName } from '../helpers/broker.js';
@@ -22,6 +23,17 @@ const MESSAGES = 400;
 const AUTH = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
 
 const random = seededRandom(SEED);
+const client = () =>
+  new ManagementApi(
+    apiTarget({
+      flag: undefined,
+      env: {},
+      profileApi: undefined,
+      broker: { url: BROKER_URL, masked: BROKER_URL, tls: false },
+      password: undefined,
+      tls: {},
+    }),
+  );
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
 const between = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
 const times = <T>(n: number, make: () => T): T[] => Array.from({ length: n }, make);
@@ -164,16 +176,7 @@ describe(`warren route against real publishes (seed ${SEED})`, () => {
   const describeMessage = (tag: number) => JSON.stringify({ tag, ...sent[tag] });
 
   it('computes, for every message, exactly the queues it landed in, and none for those returned', async () => {
-    const api = new ManagementApi(
-      apiTarget({
-        flag: undefined,
-        env: {},
-        profileApi: undefined,
-        broker: { url: BROKER_URL, masked: BROKER_URL, tls: false },
-        password: undefined,
-        tls: {},
-      }),
-    );
+    const api = client();
     const snapshot = await loadSnapshot(api, '/', { statistics: false });
     const list = await api.get<{ name: string; definition: Record<string, unknown> }[]>('policies/%2F');
     api.close();
@@ -203,6 +206,26 @@ describe(`warren route against real publishes (seed ${SEED})`, () => {
     expect(routedSomewhere).toBeGreaterThan(MESSAGES / 10);
     expect(returned.size).toBeGreaterThan(0);
   });
+
+  it("route's own reading (the bindings of the exchanges reachable, one request each) gives the same", async () => {
+    const api = client();
+    const wrong: string[] = [];
+    try {
+      for (const [tag, message] of sent.entries()) {
+        if (tag >= 30) break;
+        const { snapshot, policies } = await loadRouting(api, '/', message, (line) => wrong.push(line));
+        const computed = new Router(snapshot, { policies }).route(message).queues.map((q) => q.queue);
+        const actual = [...(landed.get(tag) ?? [])].sort();
+        if (JSON.stringify(computed) !== JSON.stringify(actual))
+          wrong.push(
+            `${describeMessage(tag)}: computed ${JSON.stringify(computed)}, landed ${JSON.stringify(actual)}`,
+          );
+      }
+    } finally {
+      api.close();
+    }
+    expect(wrong, `seed ${SEED}`).toEqual([]);
+  }, 60_000);
 
   it('the binary says the same for a handful, in NDJSON, with exit 0 when routed and 4 when not', async () => {
     const tags = [...sent.keys()]

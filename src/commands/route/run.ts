@@ -5,22 +5,14 @@
  * come back), 5 for a missing exchange, 1 when an exchange on the way is of a type warren
  * cannot compute.
  */
-import type { ManagementApi } from '../../api/client.js';
 import type { FieldTable } from '../../broker/fieldTable.js';
 import { ExitCode, NotDeliveredError, WarrenError } from '../../errors.js';
-import { type QueueRecord, queueRecord } from '../../inventory/records.js';
-import {
-  type Hop,
-  type RoutedQueue,
-  type RouteResult,
-  Router,
-  routingKeys,
-} from '../../inventory/routing.js';
-import { loadSnapshot, type Snapshot } from '../../inventory/snapshot.js';
+import { type Hop, type RoutedQueue, type RouteResult, Router } from '../../inventory/routing.js';
 import type { Paint } from '../../ui/colour.js';
 import { visible } from '../../ui/terminalText.js';
 import type { CommandContext } from '../context.js';
 import type { RouteFormat } from './command.js';
+import { loadRouting } from './load.js';
 
 export interface RouteOptions {
   exchange: string;
@@ -37,52 +29,14 @@ export async function route(options: RouteOptions, context: CommandContext): Pro
   let result: RouteResult;
   try {
     const vhost = options.vhost ?? api.vhost;
-    // Only the default exchange needs queues, and only those its routing keys name.
-    const snapshot = await loadSnapshot(api, vhost, { statistics: false, queues: false });
-    if (options.exchange === '') snapshot.queues = await queuesNamed(api, vhost, routingKeys(options));
-    const policies = await policiesOf(api, snapshot, context);
+    const { snapshot, policies } = await loadRouting(api, vhost, options, (line) =>
+      context.reporter.warn(line),
+    );
     result = new Router(snapshot, { policies }).route(options);
   } finally {
     api.close();
   }
   report(result, options, context);
-}
-
-/** The queues of these names that exist (a vhost's whole list can be 10,000 queues long). */
-async function queuesNamed(api: ManagementApi, vhost: string, names: string[]): Promise<QueueRecord[]> {
-  const found: QueueRecord[] = [];
-  // No queue is named '' (and `queues/VHOST/` would be the whole list).
-  for (const name of names.filter((n) => n !== '')) {
-    try {
-      const path = `queues/${encodeURIComponent(vhost)}/${encodeURIComponent(name)}`;
-      found.push(queueRecord(await api.get<Record<string, unknown>>(path, { disable_stats: true })));
-    } catch (error) {
-      if (!(error instanceof WarrenError && /\(404\)$/.test(error.message))) throw error;
-    }
-  }
-  return found;
-}
-
-/** The definitions of the policies the vhost's exchanges have, for an alternate exchange set by policy. */
-async function policiesOf(
-  api: ManagementApi,
-  snapshot: Snapshot,
-  context: CommandContext,
-): Promise<Map<string, Record<string, unknown>>> {
-  const policies = new Map<string, Record<string, unknown>>();
-  if (!snapshot.exchanges.some((exchange) => exchange.policy)) return policies;
-  try {
-    const list = await api.get<{ name: string; definition: Record<string, unknown> }[]>(
-      `policies/${encodeURIComponent(snapshot.vhost)}`,
-    );
-    for (const policy of list) policies.set(policy.name, policy.definition ?? {});
-  } catch (error) {
-    if (!(error instanceof WarrenError) || error.exitCode !== ExitCode.refused) throw error;
-    context.reporter.warn(
-      `cannot read the policies of vhost '${snapshot.vhost}' (${error.message}): an alternate exchange set by a policy is not followed`,
-    );
-  }
-  return policies;
 }
 
 function report(result: RouteResult, options: RouteOptions, context: CommandContext): void {
