@@ -1,7 +1,7 @@
 /**
- * `warren route`: the vhost's exchanges, queues and bindings read from the management API,
- * and the message routed over them as the broker would (src/inventory/routing.ts). Nothing
- * is published. Exit 0 when a queue is reached, 4 when none is (a mandatory publish would
+ * `warren route`: the vhost's exchanges and the bindings a message could meet read from the
+ * management API (load.ts), and the message routed over them as the broker would
+ * (src/inventory/routing.ts). Nothing is published. Exit 0 when a queue is reached, 4 when none is (a mandatory publish would
  * come back), 5 for a missing exchange, 1 when an exchange on the way is of a type warren
  * cannot compute.
  */
