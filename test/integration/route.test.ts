@@ -41,7 +41,17 @@ const times = <T>(n: number, make: () => T): T[] => Array.from({ length: n }, ma
 /** Keys of 0 to 3 words from a small alphabet, empty words included, so that keys collide. */
 const routingKey = () => times(between(0, 3), () => pick(['a', 'b', 'c', ''])).join('.');
 const bindingKey = () => times(between(0, 3), () => pick(['a', 'b', 'c', '', '*', '#', '#'])).join('.');
-const VALUES: TypedValue[] = ['1', 1, true, { '!': 'double', value: 1 }, 'x'];
+// Alike to the broker: '1' and the byte 0x31; 1, 1.0, the float 1 and the timestamp 1.
+const VALUES: TypedValue[] = [
+  '1',
+  1,
+  true,
+  'x',
+  { '!': 'double', value: 1 },
+  { '!': 'bytes', value: 'MQ==' },
+  { '!': 'float', value: 1 },
+  { '!': 'timestamp', value: 1 },
+];
 function headersArgs(): Record<string, TypedValue> {
   const args: Record<string, TypedValue> = {};
   const mode = pick(['all', 'any', 'all-with-x', 'any-with-x', undefined]);
@@ -52,8 +62,10 @@ function headersArgs(): Record<string, TypedValue> {
 }
 function messageHeaders(keys: () => string): FieldTable {
   const headers: FieldTable = {};
-  for (const key of times(between(0, 3), () => pick(['h1', 'h2', 'x-h']))) headers[key] = pick(VALUES);
+  for (const key of times(between(0, 3), () => pick(['h1', 'h2', 'x-h'])))
+    headers[key] = pick([...VALUES, null]);
   if (random() < 0.1) headers['CC'] = times(between(1, 2), keys);
+  if (random() < 0.05) headers['BCC'] = [keys()];
   return headers;
 }
 const encoded = (table: Record<string, TypedValue>) =>
