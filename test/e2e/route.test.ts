@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestBroker, type TestBroker, uniqueName } from '../helpers/broker.js';
 import { ndjson, runWarren } from '../helpers/cli.js';
 
+const AUTH = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
+
 describe('warren route', () => {
   let broker: TestBroker;
   let orders: string;
@@ -83,6 +85,29 @@ describe('warren route', () => {
     expect(result.stderr).toContain(
       `warning: exchange '${internal}' is internal: a client cannot publish to it`,
     );
+  });
+
+  it('an alternate exchange set by a policy is followed when the bindings match nothing', async () => {
+    const policy = uniqueName('route-policy');
+    const path = `http://127.0.0.1:15672/api/policies/%2F/${encodeURIComponent(policy)}`;
+    const headers = { authorization: AUTH, 'content-type': 'application/json' };
+    const pattern = `^${orders.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
+    const definition = { 'alternate-exchange': internal };
+    const put = await fetch(path, {
+      method: 'PUT',
+      headers,
+      body: JSON.stringify({ pattern, definition, 'apply-to': 'exchanges' }),
+    });
+    expect(put.ok).toBe(true);
+    try {
+      const result = await runWarren(['route', orders, 'invoice.sent', '--format', 'pretty']);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout.toString()).toBe(
+        `${log}  via ${orders} [alternate exchange] → ${internal} [fanout]\n`,
+      );
+    } finally {
+      await fetch(path, { method: 'DELETE', headers });
+    }
   });
 
   it('a missing exchange is exit 5 naming it; a missing vhost exit 5 naming it; a bad -H exit 2', async () => {
