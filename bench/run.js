@@ -32,6 +32,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import amqp from 'amqplib';
+import { routeScenario } from './route.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -43,7 +44,7 @@ const { values: flags } = parseArgs({
 if (flags.help) {
   process.stdout.write(
     'usage: npm run bench [-- --quick] [-- --only SCENARIO]   (--quick does a tenth of the work;\n' +
-      '  --only runs one scenario: publish, lines, replay, redrive, consume, tail, startup, memory, large)\n',
+      '  --only runs one scenario: publish, lines, replay, redrive, consume, tail, startup, memory, large, route)\n',
   );
   process.exit(0);
 }
@@ -904,7 +905,18 @@ async function main() {
     }
     const memory = wanted('memory') ? await memoryScenario(broker, tmp) : [];
     const large = wanted('large') ? await largeMessageScenario(broker, tmp) : undefined;
+    const route = wanted('route')
+      ? await routeScenario({
+          channel: broker.channel,
+          tmp,
+          root: ROOT,
+          warren: WARREN,
+          brokerUrl: BROKER_URL,
+          runChild,
+        })
+      : [];
     printReport(rows, memory, large);
+    if (route.length > 0) process.stdout.write(`\n${route.join('\n')}\n`);
     log(`bench took ${((performance.now() - benchStarted) / 1000).toFixed(0)} s (the issue's limit: 300 s)`);
     if (problems.size > 0) process.exitCode = 1;
   } finally {

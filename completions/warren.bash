@@ -4,7 +4,7 @@
 # ('declare queue'; '' for warren itself); fails if there is no such command.
 _warren_command() {
   case "$1" in
-    '') _warren_subcommands='publish consume completion profile declare delete purge export tail events replay info'; _warren_flags='-V --version -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
+    '') _warren_subcommands='publish consume completion profile declare delete purge export tail events replay info route'; _warren_flags='-V --version -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'publish') _warren_subcommands=''; _warren_flags='-e --exchange -k --routing-key -f --file -i --input -H --header --content-type --content-encoding --persistent --transient --priority --expiration --message-id --correlation-id --reply-to --type --app-id --timestamp --no-mandatory --skip-invalid --retries --rpc -t --timeout --format --template --full -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'consume') _warren_subcommands=''; _warren_flags='-n --count -t --timeout --prefetch --retries --ack-mode --format --template --full --exec --on-failure --concurrency --exec-timeout --max-retries --reply --grace --pass-url -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'completion') _warren_subcommands=''; _warren_flags='-h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='bash zsh fish' ;;
@@ -26,6 +26,7 @@ _warren_command() {
     'events') _warren_subcommands=''; _warren_flags='--match -n --count -t --timeout --format --pass-url -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'replay') _warren_subcommands=''; _warren_flags='--from-queue --from-stream --offset --until -e --exchange --to-exchange -k --routing-key -H --header --timing --speed --rate --match -n --count --dry-run --format --template --full --receipts --no-mandatory --skip-invalid -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'info') _warren_subcommands=''; _warren_flags='--vhost --exchange --queue --default-exchange --all --no-consumers --stats --format -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
+    'route') _warren_subcommands=''; _warren_flags='-H --header --vhost --format -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     *) return 1 ;;
   esac
 }
@@ -126,6 +127,9 @@ _warren_value() {
     'replay|--template') _warren_values='' ;;
     'info|--vhost') _warren_values='' ;;
     'info|--format') _warren_values='pretty ndjson dot' ;;
+    'route|-H'|'route|--header') _warren_values='' ;;
+    'route|--vhost') _warren_values='' ;;
+    'route|--format') _warren_values='pretty ndjson' ;;
     *'|--url') _warren_values='' ;;
     *'|--ca') _warren_values='@files' ;;
     *'|--cert') _warren_values='@files' ;;

@@ -1,6 +1,6 @@
 # fish completion for warren (generated from its command definitions: 'warren completion fish')
 
-set -g __warren_paths 'publish' 'consume' 'completion' 'profile' 'profile list' 'profile add' 'profile remove' 'declare' 'declare exchange' 'declare queue' 'declare binding' 'delete' 'delete queue' 'delete exchange' 'delete binding' 'purge' 'export' 'tail' 'events' 'replay' 'info'
+set -g __warren_paths 'publish' 'consume' 'completion' 'profile' 'profile list' 'profile add' 'profile remove' 'declare' 'declare exchange' 'declare queue' 'declare binding' 'delete' 'delete queue' 'delete exchange' 'delete binding' 'purge' 'export' 'tail' 'events' 'replay' 'info' 'route'
 
 # The command typed so far: 'declare queue', or '' before any.
 function __warren_path
@@ -45,6 +45,7 @@ complete -c warren -n '__warren_at' -a tail -d 'watch exchanges without taking m
 complete -c warren -n '__warren_at' -a events -d 'watch the broker\'s events: queues, connections, consumers, logins (event exchange plugin)'
 complete -c warren -n '__warren_at' -a replay -d 're-publish captured messages, dead-lettered messages or a stream range (with confirms)'
 complete -c warren -n '__warren_at' -a info -d 'show the routing tree: exchanges, bindings, queues and consumers'
+complete -c warren -n '__warren_at' -a route -d 'show which queues a message with this routing key and headers would reach, without publishing'
 complete -c warren -n '__warren_at' -s V -l version -d 'print the version'
 complete -c warren -n '__warren_at' -s h -l help -d 'show help'
 complete -c warren -n '__warren_at publish' -s e -l exchange -x -d 'exchange to publish to (\'\' is the default exchange)'
@@ -225,3 +226,7 @@ complete -c warren -n '__warren_at info' -l no-consumers -d 'leave consumers out
 complete -c warren -n '__warren_at info' -l stats -d 'also read rates, memory and policies (null otherwise): slower, much so for thousands of queues'
 complete -c warren -n '__warren_at info' -l format -x -a 'pretty ndjson dot' -d 'pretty on a terminal, else ndjson; dot: a Graphviz digraph'
 complete -c warren -n '__warren_at info' -s h -l help -d 'show help'
+complete -c warren -n '__warren_at route' -s H -l header -x -d 'a header of the message; key:=JSON for a typed value (repeatable)'
+complete -c warren -n '__warren_at route' -l vhost -x -d 'the vhost (default: the broker URL\'s)'
+complete -c warren -n '__warren_at route' -l format -x -a 'pretty ndjson' -d 'pretty on a terminal (one line per queue, with the way), else ndjson'
+complete -c warren -n '__warren_at route' -s h -l help -d 'show help'

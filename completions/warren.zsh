@@ -18,6 +18,16 @@ _warren_global=(
   '--profile[a broker profile from the config file (else WARREN_PROFILE)]:name: '
 )
 
+_warren_route() {
+  _arguments -s $_warren_global \
+    '*'{-H,--header}'[a header of the message; key\:=JSON for a typed value (repeatable)]:key=value: ' \
+    '--vhost[the vhost (default\: the broker URL'\''s)]:vhost: ' \
+    '--format[pretty on a terminal (one line per queue, with the way), else ndjson]:format:(pretty ndjson)' \
+    '(-h --help)'{-h,--help}'[show help]' \
+    '1:exchange: ' \
+    '2:routing-key: '
+}
+
 _warren_info() {
   _arguments -s $_warren_global \
     '--vhost[the vhost (default\: the broker URL'\''s)]:vhost: ' \
@@ -357,6 +367,7 @@ _warren() {
     'events:watch the broker'\''s events: queues, connections, consumers, logins (event exchange plugin)'
     'replay:re-publish captured messages, dead-lettered messages or a stream range (with confirms)'
     'info:show the routing tree: exchanges, bindings, queues and consumers'
+    'route:show which queues a message with this routing key and headers would reach, without publishing'
   )
   _arguments -C -s $_warren_global \
     '(-V --version)'{-V,--version}'[print the version]' \
@@ -379,6 +390,7 @@ _warren() {
         events) _warren_events ;;
         replay) _warren_replay ;;
         info) _warren_info ;;
+        route) _warren_route ;;
       esac
       ;;
   esac

@@ -11,6 +11,7 @@ import { profileCommand } from './profile/command.js';
 import { publishCommand } from './publish/command.js';
 import { purgeCommand } from './purge/command.js';
 import { replayCommand } from './replay/command.js';
+import { routeCommand } from './route/command.js';
 import { tailCommand } from './tail/command.js';
 
 export const COMMANDS: CommandDefinition[] = [
@@ -26,4 +27,5 @@ export const COMMANDS: CommandDefinition[] = [
   eventsCommand,
   replayCommand,
   infoCommand,
+  routeCommand,
 ];

@@ -29,6 +29,8 @@ export interface SnapshotParts {
   consumers?: boolean;
   /** Message counts and rates of the queues; without them the API answers faster. */
   statistics?: boolean;
+  /** The queues (the default); `route` needs them only for the default exchange. */
+  queues?: boolean;
 }
 
 /** A vhost the API does not have is exit 5, naming it; any other failure is the API's. */
@@ -74,7 +76,9 @@ export async function loadSnapshot(
   const totals = parts.statistics === false ? { enable_queue_totals: true } : {};
   const [exchanges, queues, bindings, consumers, connections] = await Promise.all([
     all(api, `exchanges/${v}`, exchangeRecord, statistics),
-    all(api, `queues/${v}`, queueRecord, { ...statistics, ...totals }),
+    parts.queues === false
+      ? Promise.resolve([])
+      : all(api, `queues/${v}`, queueRecord, { ...statistics, ...totals }),
     all(api, `bindings/${v}`, bindingRecord),
     parts.consumers ? all(api, `consumers/${v}`, consumerRecord) : Promise.resolve([]),
     parts.consumers ? all(api, `vhosts/${v}/connections`, connectionRecord) : Promise.resolve([]),
