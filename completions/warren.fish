@@ -1,6 +1,6 @@
 # fish completion for warren (generated from its command definitions: 'warren completion fish')
 
-set -g __warren_paths 'publish' 'consume' 'completion' 'profile' 'profile list' 'profile add' 'profile remove' 'declare' 'declare exchange' 'declare queue' 'declare binding' 'delete' 'delete queue' 'delete exchange' 'delete binding' 'purge' 'tail' 'replay'
+set -g __warren_paths 'publish' 'consume' 'completion' 'profile' 'profile list' 'profile add' 'profile remove' 'declare' 'declare exchange' 'declare queue' 'declare binding' 'delete' 'delete queue' 'delete exchange' 'delete binding' 'purge' 'tail' 'ls' 'replay'
 
 # The command typed so far: 'declare queue', or '' before any.
 function __warren_path
@@ -41,6 +41,7 @@ complete -c warren -n '__warren_at' -a declare -d 'create exchanges, queues and 
 complete -c warren -n '__warren_at' -a delete -d 'delete exchanges, queues and bindings, or everything a topology file declares'
 complete -c warren -n '__warren_at' -a purge -d 'remove every ready message from a queue'
 complete -c warren -n '__warren_at' -a tail -d 'watch exchanges without taking messages from anyone\'s queue'
+complete -c warren -n '__warren_at' -a ls -d 'list queues, exchanges, bindings, consumers, connections, channels or vhosts (management API)'
 complete -c warren -n '__warren_at' -a replay -d 're-publish captured messages, dead-lettered messages or a stream range (with confirms)'
 complete -c warren -n '__warren_at' -s V -l version -d 'print the version'
 complete -c warren -n '__warren_at' -s h -l help -d 'show help'
@@ -181,6 +182,15 @@ complete -c warren -n '__warren_at tail' -l full -d 'pretty output: show long bo
 complete -c warren -n '__warren_at tail' -l capture -r -F -d 'also write every printed message to FILE as NDJSON envelopes (for replay)'
 complete -c warren -n '__warren_at tail' -l pass-url -d 'with a trigger: give it WARREN_URL, password included, for warren\'s broker'
 complete -c warren -n '__warren_at tail' -s h -l help -d 'show help'
+complete -c warren -n '__warren_at ls' -l match -x -d 'only records matching EXPR, e.g. \'messages>1000\', \'consumers=0\' (repeatable: all must match)'
+complete -c warren -n '__warren_at ls' -l sort -x -d 'order by this field, sorted by the API over the whole list'
+complete -c warren -n '__warren_at ls' -l reverse -d 'the opposite order (with --sort: descending)'
+complete -c warren -n '__warren_at ls' -l columns -x -d 'these fields, in this order (table and NDJSON)'
+complete -c warren -n '__warren_at ls' -l vhost -x -d 'list this vhost (default: the broker URL\'s) (not with --all-vhosts)'
+complete -c warren -n '__warren_at ls' -l all-vhosts -d 'list every vhost'
+complete -c warren -n '__warren_at ls' -l format -x -a 'table ndjson' -d 'table on a terminal, else ndjson'
+complete -c warren -n '__warren_at ls' -s h -l help -d 'show help'
+complete -c warren -n '__warren_at ls' -a 'queues exchanges bindings consumers connections channels vhosts'
 complete -c warren -n '__warren_at replay' -l from-queue -x -d 're-drive a dead-letter queue: each message back where x-death says it was published'
 complete -c warren -n '__warren_at replay' -l from-stream -x -d 're-publish a range of a stream queue, from --offset'
 complete -c warren -n '__warren_at replay' -l offset -x -d 'with --from-stream: first (default), last, next, an offset, a time (ISO 8601) or a duration ago (10m)'

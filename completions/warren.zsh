@@ -44,6 +44,20 @@ _warren_replay() {
     '1:file:_files'
 }
 
+_warren_ls() {
+  _arguments -s $_warren_global \
+    '*--match[only records matching EXPR, e.g. '\''messages>1000'\'', '\''consumers=0'\'' (repeatable\: all must match)]:expr: ' \
+    '--sort[order by this field, sorted by the API over the whole list]:field: ' \
+    '--reverse[the opposite order (with --sort\: descending)]' \
+    '--columns[these fields, in this order (table and NDJSON)]:fields: ' \
+    '--vhost[list this vhost (default\: the broker URL'\''s) (not with --all-vhosts)]:vhost: ' \
+    '--all-vhosts[list every vhost]' \
+    '--format[table on a terminal, else ndjson]:format:(table ndjson)' \
+    '(-h --help)'{-h,--help}'[show help]' \
+    '1:kind:(queues exchanges bindings consumers connections channels vhosts)' \
+    '*:regex: '
+}
+
 _warren_tail() {
   _arguments -s $_warren_global \
     '--stream[read a stream queue in place instead, from --offset]:queue: ' \
@@ -319,6 +333,7 @@ _warren() {
     'delete:delete exchanges, queues and bindings, or everything a topology file declares'
     'purge:remove every ready message from a queue'
     'tail:watch exchanges without taking messages from anyone'\''s queue'
+    'ls:list queues, exchanges, bindings, consumers, connections, channels or vhosts (management API)'
     'replay:re-publish captured messages, dead-lettered messages or a stream range (with confirms)'
   )
   _arguments -C -s $_warren_global \
@@ -338,6 +353,7 @@ _warren() {
         delete) _warren_delete ;;
         purge) _warren_purge ;;
         tail) _warren_tail ;;
+        ls) _warren_ls ;;
         replay) _warren_replay ;;
       esac
       ;;

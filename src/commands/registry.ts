@@ -4,6 +4,7 @@ import { consumeCommand } from './consume/command.js';
 import { declareCommand } from './declare/command.js';
 import type { CommandDefinition } from './define.js';
 import { deleteCommand } from './delete/command.js';
+import { lsCommand } from './ls/command.js';
 import { profileCommand } from './profile/command.js';
 import { publishCommand } from './publish/command.js';
 import { purgeCommand } from './purge/command.js';
@@ -19,5 +20,6 @@ export const COMMANDS: CommandDefinition[] = [
   deleteCommand,
   purgeCommand,
   tailCommand,
+  lsCommand,
   replayCommand,
 ];

@@ -1,0 +1,152 @@
+/**
+ * What `warren ls` knows of each kind beyond its records (records.ts): the field the
+ * management API sorts by for each record field, how names are filtered, and the columns a
+ * table shows by default, with their labels and how their values read.
+ */
+import { fieldsOf, type Kind } from './records.js';
+
+/** How a value reads in a table: text, an exchange's name ('' is the default exchange), a count, a rate per second, bytes, bytes per second, a share. */
+export type ValueStyle = 'text' | 'exchange' | 'count' | 'rate' | 'bytes' | 'byteRate' | 'share';
+
+export interface FieldView {
+  label: string;
+  style: ValueStyle;
+}
+
+/**
+ * Record field → the API's field to `sort` by (a dotted path into its JSON); null where the
+ * value is an object or a list, which the API cannot order in a useful way. A field whose
+ * API name is its own name in snake_case is not listed.
+ */
+const SORT_FIELDS: Record<Kind, Record<string, string | null>> = {
+  queues: {
+    arguments: null,
+    consumerUtilisation: 'consumer_utilisation',
+    publishRate: 'message_stats.publish_details.rate',
+    deliverRate: 'message_stats.deliver_get_details.rate',
+  },
+  exchanges: {
+    arguments: null,
+    publishInRate: 'message_stats.publish_in_details.rate',
+    publishOutRate: 'message_stats.publish_out_details.rate',
+  },
+  bindings: { arguments: null },
+  consumers: {
+    queue: 'queue.name',
+    vhost: 'queue.vhost',
+    connection: 'channel_details.connection_name',
+    channel: 'channel_details.name',
+    user: 'channel_details.user',
+    arguments: null,
+  },
+  connections: {
+    clientName: 'client_properties.connection_name',
+    tls: 'ssl',
+    receiveRate: 'recv_oct_details.rate',
+    sendRate: 'send_oct_details.rate',
+  },
+  channels: {
+    connection: 'connection_details.name',
+    consumers: 'consumer_count',
+    publishRate: 'message_stats.publish_details.rate',
+    deliverRate: 'message_stats.deliver_get_details.rate',
+  },
+  vhosts: {
+    tags: null,
+    publishRate: 'message_stats.publish_details.rate',
+    deliverRate: 'message_stats.deliver_get_details.rate',
+  },
+};
+
+const snakeCase = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** The API's sort key for a record field; null when it cannot be sorted by. */
+export function apiSortField(kind: Kind, field: string): string | null {
+  const special = SORT_FIELDS[kind][field];
+  return special === undefined ? snakeCase(field) : special;
+}
+
+/** The fields of a kind the API can sort by. */
+export function sortableFields(kind: Kind): string[] {
+  return fieldsOf(kind).filter((field) => apiSortField(kind, field) !== null);
+}
+
+/**
+ * The kinds the API pages (and filters by `name` on the server); bindings and consumers come
+ * whole and are filtered here, on these fields (a record matches when any of them does).
+ */
+export const CLIENT_NAME_FIELDS: Partial<Record<Kind, string[]>> = {
+  bindings: ['source', 'destination'],
+  consumers: ['queue'],
+};
+
+/** The columns of a table when --columns is not given; `vhost` joins them with --all-vhosts. */
+export const DEFAULT_COLUMNS: Record<Kind, string[]> = {
+  queues: [
+    'name',
+    'type',
+    'state',
+    'messages',
+    'messagesReady',
+    'messagesUnacknowledged',
+    'consumers',
+    'publishRate',
+    'deliverRate',
+    'memory',
+  ],
+  exchanges: ['name', 'type', 'durable', 'autoDelete', 'internal', 'publishInRate', 'publishOutRate'],
+  bindings: ['source', 'destinationType', 'destination', 'routingKey', 'arguments'],
+  consumers: ['queue', 'consumerTag', 'connection', 'ackRequired', 'prefetchCount', 'active'],
+  connections: ['name', 'clientName', 'user', 'state', 'protocol', 'channels', 'receiveRate', 'sendRate'],
+  channels: [
+    'name',
+    'user',
+    'state',
+    'consumers',
+    'prefetchCount',
+    'messagesUnacknowledged',
+    'publishRate',
+    'deliverRate',
+  ],
+  vhosts: [
+    'name',
+    'defaultQueueType',
+    'messages',
+    'messagesReady',
+    'messagesUnacknowledged',
+    'publishRate',
+    'deliverRate',
+  ],
+};
+
+/** Short headings and value styles; any other field is text headed by its own name. */
+const VIEWS: Record<string, FieldView> = {
+  messages: { label: 'messages', style: 'count' },
+  messagesReady: { label: 'ready', style: 'count' },
+  messagesUnacknowledged: { label: 'unacked', style: 'count' },
+  messagesUnconfirmed: { label: 'unconfirmed', style: 'count' },
+  consumers: { label: 'consumers', style: 'count' },
+  channels: { label: 'channels', style: 'count' },
+  number: { label: 'number', style: 'count' },
+  prefetchCount: { label: 'prefetch', style: 'count' },
+  peerPort: { label: 'peerPort', style: 'count' },
+  consumerUtilisation: { label: 'utilisation', style: 'share' },
+  publishRate: { label: 'in/s', style: 'rate' },
+  deliverRate: { label: 'out/s', style: 'rate' },
+  publishInRate: { label: 'in/s', style: 'rate' },
+  publishOutRate: { label: 'out/s', style: 'rate' },
+  receiveRate: { label: 'recv/s', style: 'byteRate' },
+  sendRate: { label: 'send/s', style: 'byteRate' },
+  memory: { label: 'memory', style: 'bytes' },
+  destinationType: { label: 'to', style: 'text' },
+  defaultQueueType: { label: 'queueType', style: 'text' },
+  ackRequired: { label: 'ack', style: 'text' },
+  autoDelete: { label: 'autoDelete', style: 'text' },
+};
+
+export function fieldView(kind: Kind, field: string): FieldView {
+  if ((kind === 'exchanges' && field === 'name') || (kind === 'bindings' && field === 'source')) {
+    return { label: field, style: 'exchange' };
+  }
+  return VIEWS[field] ?? { label: field, style: 'text' };
+}
