@@ -88,6 +88,12 @@ describeUsageErrors('ls usage errors', [
     mentions: /--sort: exchanges have no field 'messages'/,
   },
   {
+    name: '--sort by an object, naming the fields it can sort by',
+    argv: ['ls', 'queues', '--sort', 'arguments'],
+    mentions:
+      /--sort: the API cannot order queues by 'arguments' \(not a single value\); by: name, vhost, type/,
+  },
+  {
     name: '--vhost with --all-vhosts',
     argv: ['ls', 'queues', '--vhost', 'a', '--all-vhosts'],
     mentions: /--vhost does not go with --all-vhosts/,

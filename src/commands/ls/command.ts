@@ -1,6 +1,7 @@
 /** `warren ls KIND [REGEX…]`: the broker's queues, exchanges, … through the management API. */
 import { InvalidArgumentError } from 'commander';
 import { UsageError } from '../../errors.js';
+import { apiSortField, sortableFields } from '../../inventory/listing.js';
 import { fieldsOf, KINDS, type Kind } from '../../inventory/records.js';
 import { choice, defineCommand, oneOf, option, repeatable, toggle, variadic } from '../define.js';
 import type { LsOptions } from './run.js';
@@ -73,7 +74,14 @@ export const lsCommand = defineCommand({
   ],
   parse({ args: { kind, patterns }, flags: f, global, format }) {
     if (f.columns) checkedFields(kind, '--columns', f.columns);
-    if (f.sort !== undefined) checkedFields(kind, '--sort', [f.sort]);
+    if (f.sort !== undefined) {
+      checkedFields(kind, '--sort', [f.sort]);
+      if (apiSortField(kind, f.sort) === null) {
+        throw new UsageError(
+          `--sort: the API cannot order ${kind} by '${f.sort}' (not a single value); by: ${sortableFields(kind).join(', ')}`,
+        );
+      }
+    }
     // The profile's format (pretty or ndjson, for messages) reads here as table or ndjson.
     const chosen = format<(typeof LS_FORMATS)[number]>(f.format);
     const options: LsOptions = {

@@ -137,20 +137,23 @@ export function createOutput(
   });
 }
 
-/** Writes the records that match; stops early for a stop or a reader gone. Returns how many. */
+/**
+ * Writes the records that match, counting them in `progress` as they go; stops early for a
+ * stop or a reader gone.
+ */
 export async function writeRecords(
   records: AsyncIterable<Record<string, unknown>> | Iterable<Record<string, unknown>>,
   predicate: RecordPredicate,
   output: RecordOutput,
   stopped: () => StopSignal | undefined,
+  progress = { listed: 0 },
 ): Promise<number> {
-  let listed = 0;
   for await (const record of records) {
-    if (stopped() || output.readerGone) return listed;
+    if (stopped() || output.readerGone) return progress.listed;
     if (!predicate(record)) continue;
-    listed += 1;
+    progress.listed += 1;
     await output.push(record);
   }
   if (!stopped()) await output.end();
-  return listed;
+  return progress.listed;
 }

@@ -105,14 +105,22 @@ export async function ls(options: LsOptions, context: CommandContext): Promise<v
     api.close();
     output.interrupt();
   });
-  let listed = 0;
+  const progress = { listed: 0 };
   try {
-    listed = await writeRecords(listRecords(api, options, vhost), predicate, output, () => stoppedBy);
+    await writeRecords(listRecords(api, options, vhost), predicate, output, () => stoppedBy, progress);
   } catch (error) {
     if (stoppedBy) throw new InterruptedError(stoppedBy);
-    if (listed === 0 && fallbackEligible(error, options, api)) {
+    // Only before anything was listed: an API gone between pages is an error, not a fallback.
+    if (progress.listed === 0 && fallbackEligible(error, options, api)) {
       dispose();
-      listed = await listThroughAmqp(error as WarrenError, options, api.vhost, context, predicate, output);
+      progress.listed = await listThroughAmqp(
+        error as WarrenError,
+        options,
+        api.vhost,
+        context,
+        predicate,
+        output,
+      );
     } else throw await explained(error, api, vhost);
   } finally {
     dispose();
@@ -128,7 +136,7 @@ export async function ls(options: LsOptions, context: CommandContext): Promise<v
   if (dropped.length > 0) {
     reporter.info(`no room for ${dropped.join(', ')}: widen the terminal, or choose fewer --columns`);
   }
-  if (listed === 0 && format === 'table') reporter.info(`no ${options.kind}`);
+  if (progress.listed === 0 && format === 'table') reporter.info(`no ${options.kind}`);
 }
 
 /** A list that is not found names the vhost when that is what is missing. */
