@@ -51,18 +51,29 @@ export class ManagementApi {
   /**
    * Every item of a list, a page at a time when the API pages it (queues, exchanges,
    * connections, channels, vhosts); a list it sends whole (bindings, consumers) is read whole.
+   * The next page is asked for as soon as a page arrives, so the API works on it while the
+   * caller goes through this one: at most two pages are held.
    */
   async *items<T>(path: string, query: Query = {}, pageSize = PAGE_SIZE): AsyncGenerator<T> {
+    const fetchPage = (page: number) => {
+      const reply = this.request(path, { ...query, page, page_size: pageSize });
+      // A caller that stops early leaves the next page unread: its failure is nobody's.
+      reply.catch(() => {});
+      return reply;
+    };
+    let next = fetchPage(1);
     for (let page = 1; ; page++) {
-      const reply = await this.request(path, { ...query, page, page_size: pageSize });
+      const reply = await next;
       if (Array.isArray(reply)) {
         yield* reply as T[];
         return;
       }
       const paged = reply as Page<T>;
       if (!paged || !Array.isArray(paged.items)) throw this.notTheApi(path, 'a list was expected');
+      const more = page < paged.page_count;
+      if (more) next = fetchPage(page + 1);
       yield* paged.items;
-      if (page >= paged.page_count) return;
+      if (!more) return;
     }
   }
 
