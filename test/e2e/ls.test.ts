@@ -61,6 +61,7 @@ beforeAll(async () => {
   await channel.prefetch(1);
   await channel.consume(q('busy'), () => {}, { noAck: false, consumerTag: `${prefix}.tag` });
   await waitForQueue(q('deep'), (queue) => queue['messages'] === 3);
+  await waitForQueue(q('empty'), (queue) => queue['messages'] === 0 && queue['consumers'] === 0);
   await waitForQueue(
     q('busy'),
     (queue) =>

@@ -5,9 +5,11 @@
  */
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+// @ts-expect-error: the bench is plain JavaScript
+import { QUEUE_COLUMNS } from '../../bench/ls.js';
 import { cut, humanBytes, humanRate, type TableColumn, TableWriter } from '../../src/format/table.js';
-import { apiSortField, DEFAULT_COLUMNS, sortableFields } from '../../src/inventory/listing.js';
-import { fieldsOf, KINDS } from '../../src/inventory/records.js';
+import { API_COLUMNS, apiSortField, DEFAULT_COLUMNS, sortableFields } from '../../src/inventory/listing.js';
+import { fieldsOf, KIND_SOURCES, KINDS } from '../../src/inventory/records.js';
 import { parseArgs } from '../../src/program.js';
 import { PLAIN } from '../../src/ui/colour.js';
 import type { Io } from '../../src/ui/io.js';
@@ -120,6 +122,44 @@ describe('the record fields and the API', () => {
   it.each(KINDS)('the default columns of %s are fields of its records', (kind) => {
     const fields = fieldsOf(kind);
     for (const column of DEFAULT_COLUMNS[kind]) expect(fields).toContain(column);
+  });
+});
+
+/**
+ * The paths of the API's JSON a mapper reads, over two items: one whose every key holds
+ * another such item (the paths into objects), one whose every key is absent (the fallbacks
+ * read after `??` when the first is missing).
+ */
+function pathsRead(map: (item: Record<string, unknown>) => unknown): Set<string> {
+  const read = new Set<string>();
+  const item = (path: string, nested: boolean): Record<string, unknown> =>
+    new Proxy({} as Record<string, unknown>, {
+      get(target, key) {
+        if (typeof key === 'symbol' || key === 'toString' || key === 'valueOf')
+          return Reflect.get(target, key);
+        const at = path === '' ? key : `${path}.${key}`;
+        read.add(at);
+        return nested ? item(at, true) : undefined;
+      },
+    });
+  map(item('', true));
+  map(item('', false));
+  return read;
+}
+
+describe('the fields ls asks the API for (columns)', () => {
+  it.each(KINDS)('cover everything the %s record reads', (kind) => {
+    const columns = API_COLUMNS[kind];
+    // A path is covered by a column that is it, or lies inside it; a column's parent objects are read on the way.
+    const covered = (path: string) =>
+      columns.some(
+        (column) => path === column || path.startsWith(`${column}.`) || column.startsWith(`${path}.`),
+      );
+    expect([...pathsRead(KIND_SOURCES[kind].record)].filter((path) => !covered(path))).toEqual([]);
+  });
+
+  it('the bench asks curl for the same fields of the queues as warren', () => {
+    expect(QUEUE_COLUMNS).toEqual(API_COLUMNS.queues);
   });
 });
 

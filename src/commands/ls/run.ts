@@ -6,7 +6,7 @@
  */
 import type { ManagementApi, Query } from '../../api/client.js';
 import { ExitCode, InterruptedError, WarrenError } from '../../errors.js';
-import { apiSortField, CLIENT_NAME_FIELDS, DEFAULT_COLUMNS } from '../../inventory/listing.js';
+import { API_COLUMNS, apiSortField, CLIENT_NAME_FIELDS, DEFAULT_COLUMNS } from '../../inventory/listing.js';
 import { fieldsOf, KIND_SOURCES, type Kind } from '../../inventory/records.js';
 import { ensureVhost } from '../../inventory/snapshot.js';
 import { compileRecordPredicate } from '../../match/recordPredicate.js';
@@ -46,9 +46,9 @@ const NAME_FIELD: Record<Kind, string> = {
 export const anyOf = (patterns: string[]) =>
   patterns.length === 1 ? (patterns[0] as string) : patterns.map((p) => `(?:${p})`).join('|');
 
-/** The API's query for the list: the name filter (on the server for paged kinds) and the order. */
+/** The API's query for the list: the fields read, the name filter (on the server for paged kinds), the order. */
 function listQuery(options: LsOptions): Query {
-  const query: Query = {};
+  const query: Query = { columns: API_COLUMNS[options.kind].join(',') };
   if (options.patterns.length > 0 && CLIENT_NAME_FIELDS[options.kind] === undefined) {
     query['name'] = anyOf(options.patterns);
     query['use_regex'] = true;
