@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fieldsOf, type Kind } from '../../src/inventory/records.js';
 import { BROKER_URL, connectTestBroker, expiring, type TestBroker, uniqueName } from '../helpers/broker.js';
 import { collect, ndjson, runWarren, startWarren } from '../helpers/cli.js';
 import { waitForQueue } from '../helpers/managementApi.js';
@@ -179,6 +180,52 @@ describe('ls queues in a pipe: NDJSON records', () => {
     expect(ndjson(bindings.stdout)).toEqual(
       ['busy', 'deep', 'empty'].map((name) => ({ source: '', destination: q(name) })),
     );
+  });
+
+  it('every kind: each record has exactly its fields, in order', async () => {
+    const lists: [Kind, string[]][] = [
+      ['exchanges', ['^amq\\.direct$']],
+      ['bindings', [regex]],
+      ['consumers', [regex]],
+      ['connections', ['--match', 'clientName=ls-test']],
+      ['channels', ['--match', 'consumers>=1']],
+      ['vhosts', ['^/$']],
+    ];
+    for (const [kind, args] of lists) {
+      const run = await runWarren(['ls', kind, ...args]);
+      expect(run.code, run.stderr).toBe(0);
+      const records = ndjson(run.stdout);
+      expect(records.length, kind).toBeGreaterThan(0);
+      for (const record of records) expect(Object.keys(record), kind).toEqual(fieldsOf(kind));
+    }
+  });
+
+  it('--all-vhosts and --vhost / list the same queues', async () => {
+    const all = await runWarren([
+      'ls',
+      'queues',
+      regex,
+      '--all-vhosts',
+      '--sort',
+      'name',
+      '--columns',
+      'vhost,name',
+    ]);
+    const root = await runWarren([
+      'ls',
+      'queues',
+      regex,
+      '--vhost',
+      '/',
+      '--sort',
+      'name',
+      '--columns',
+      'vhost,name',
+    ]);
+    expect(ndjson(all.stdout)).toEqual(
+      ['busy', 'deep', 'empty'].map((name) => ({ vhost: '/', name: q(name) })),
+    );
+    expect(root.stdout.toString()).toBe(all.stdout.toString());
   });
 
   it('lists nothing, with exit 0, when nothing matches', async () => {

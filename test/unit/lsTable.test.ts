@@ -3,6 +3,7 @@
  * the table fitted to a terminal, the units it shows, and the API field each record field
  * sorts by.
  */
+import { readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: the bench is plain JavaScript
@@ -146,6 +147,18 @@ function pathsRead(map: (item: Record<string, unknown>) => unknown): Set<string>
   map(item('', false));
   return read;
 }
+
+describe('docs/commands/ls.md', () => {
+  const page = readFileSync(new URL('../../docs/commands/ls.md', import.meta.url), 'utf8');
+  it.each(KINDS)('documents every field of %s, in order, and no other', (kind) => {
+    const section = page.split(`\n### ${kind}\n`)[1]?.split('\n### ')[0] ?? '';
+    const documented = section
+      .split('\n')
+      .filter((line) => line.startsWith('| `'))
+      .flatMap((line) => [...(line.split('|')[1] ?? '').matchAll(/`([^`]+)`/g)].map((m) => m[1]));
+    expect(documented).toEqual(fieldsOf(kind));
+  });
+});
 
 describe('the fields ls asks the API for (columns)', () => {
   it.each(KINDS)('cover everything the %s record reads', (kind) => {
