@@ -344,6 +344,12 @@ describe('when ls cannot list', () => {
     ]);
   });
 
+  it('a stdout that cannot take it (> /dev/full): exit 1, one line saying so', async () => {
+    const run = await runShell(`node bin/warren.js ls queues '${regex}' > /dev/full`);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe('error: cannot write to stdout: ENOSPC: no space left on device, write\n');
+  });
+
   it('a wrong password: exit 5 naming the user, the password nowhere', async () => {
     const secret = 'n0t-the-Pa55word';
     const run = await runWarren(['ls', 'queues', '--url', `amqp://guest:${secret}@127.0.0.1:5672/`, '-v']);

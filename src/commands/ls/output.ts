@@ -23,6 +23,8 @@ export interface RecordOutput {
   end(): Promise<void>;
   /** The reader went away (EPIPE): stop listing, quietly. */
   readonly readerGone: boolean;
+  /** stdout failed (the reader gone, a full disk, …): stop listing. */
+  readonly broken: boolean;
   /** Columns the terminal had no room for. */
   dropped(): string[];
   /** Why stdout failed, if it did (a reader gone is no failure). */
@@ -106,6 +108,9 @@ export function createOutput(
     get readerGone() {
       return out.readerGone;
     },
+    get broken() {
+      return out.failure !== undefined;
+    },
     failure: () => (out.readerGone ? undefined : out.failure),
     interrupt: () => out.interrupt(),
   });
@@ -126,7 +131,8 @@ export function createOutput(
     };
   });
   const table = new TableWriter(columns, {
-    width: io.stdout.isTTY ? (io.stdout.columns ?? 80) : undefined,
+    // A terminal that reports no width (0) gets the table at its natural width.
+    width: io.stdout.isTTY ? io.stdout.columns || undefined : undefined,
     paint: options.paint,
     sample: TABLE_SAMPLE_ROWS,
   });
@@ -139,7 +145,7 @@ export function createOutput(
 
 /**
  * Writes the records that match, counting them in `progress` as they go; stops early for a
- * stop or a reader gone.
+ * stop or a stdout that failed.
  */
 export async function writeRecords(
   records: AsyncIterable<Record<string, unknown>> | Iterable<Record<string, unknown>>,
@@ -149,7 +155,7 @@ export async function writeRecords(
   progress = { listed: 0 },
 ): Promise<number> {
   for await (const record of records) {
-    if (stopped() || output.readerGone) return progress.listed;
+    if (stopped() || output.broken) return progress.listed;
     if (!predicate(record)) continue;
     progress.listed += 1;
     await output.push(record);
