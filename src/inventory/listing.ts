@@ -183,13 +183,17 @@ export function sortableFields(kind: Kind): string[] {
 }
 
 /**
- * The kinds the API pages (and filters by `name` on the server); bindings and consumers come
- * whole and are filtered here, on these fields (a record matches when any of them does).
+ * The record fields warren filters names on itself, for the lists the API sends whole, which
+ * its `name` filter does not apply to: bindings (a binding matches when its source or its
+ * destination does), consumers (their queue), and a vhost's connections and channels (their
+ * name; the lists of all vhosts are paged and filtered by the API). Undefined: the API filters.
  */
-export const CLIENT_NAME_FIELDS: Partial<Record<Kind, string[]>> = {
-  bindings: ['source', 'destination'],
-  consumers: ['queue'],
-};
+export function clientNameFields(kind: Kind, vhost: string | undefined): string[] | undefined {
+  if (kind === 'bindings') return ['source', 'destination'];
+  if (kind === 'consumers') return ['queue'];
+  if ((kind === 'connections' || kind === 'channels') && vhost !== undefined) return ['name'];
+  return undefined;
+}
 
 /** The columns of a table when --columns is not given; `vhost` joins them with --all-vhosts. */
 export const DEFAULT_COLUMNS: Record<Kind, string[]> = {

@@ -228,6 +228,16 @@ describe('ls queues in a pipe: NDJSON records', () => {
     expect(root.stdout.toString()).toBe(all.stdout.toString());
   });
 
+  it("a vhost's connections and channels (lists the API sends whole) are filtered by name too", async () => {
+    for (const kind of ['connections', 'channels']) {
+      const none = await runWarren(['ls', kind, '^no-such-name$']);
+      expect(none, kind).toMatchObject({ code: 0, stderr: '' });
+      expect(none.stdout.toString(), kind).toBe('');
+      const some = await runWarren(['ls', kind, ' -> ']);
+      expect(ndjson(some.stdout).length, kind).toBeGreaterThan(0);
+    }
+  });
+
   it('lists nothing, with exit 0, when nothing matches', async () => {
     const run = await runWarren(['ls', 'queues', `${regex}none$`]);
     expect(run).toMatchObject({ code: 0, stderr: '' });

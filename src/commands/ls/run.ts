@@ -6,7 +6,7 @@
  */
 import type { ManagementApi, Query } from '../../api/client.js';
 import { ExitCode, InterruptedError, WarrenError } from '../../errors.js';
-import { API_COLUMNS, apiSortField, CLIENT_NAME_FIELDS, DEFAULT_COLUMNS } from '../../inventory/listing.js';
+import { API_COLUMNS, apiSortField, clientNameFields, DEFAULT_COLUMNS } from '../../inventory/listing.js';
 import { fieldsOf, KIND_SOURCES, type Kind } from '../../inventory/records.js';
 import { ensureVhost } from '../../inventory/snapshot.js';
 import { compileRecordPredicate } from '../../match/recordPredicate.js';
@@ -47,9 +47,9 @@ export const anyOf = (patterns: string[]) =>
   patterns.length === 1 ? (patterns[0] as string) : patterns.map((p) => `(?:${p})`).join('|');
 
 /** The API's query for the list: the fields read, the name filter (on the server for paged kinds), the order. */
-function listQuery(options: LsOptions): Query {
+function listQuery(options: LsOptions, vhost: string | undefined): Query {
   const query: Query = { columns: API_COLUMNS[options.kind].join(',') };
-  if (options.patterns.length > 0 && CLIENT_NAME_FIELDS[options.kind] === undefined) {
+  if (options.patterns.length > 0 && clientNameFields(options.kind, vhost) === undefined) {
     query['name'] = anyOf(options.patterns);
     query['use_regex'] = true;
   }
@@ -63,12 +63,12 @@ function listQuery(options: LsOptions): Query {
   return query;
 }
 
-/** The kind's records, a page at a time; bindings and consumers filtered by name here. */
+/** The kind's records, a page at a time; filtered by name here where the API does not. */
 async function* listRecords(api: ManagementApi, options: LsOptions, vhost: string | undefined) {
   const source = KIND_SOURCES[options.kind];
-  const nameFields = CLIENT_NAME_FIELDS[options.kind];
+  const nameFields = clientNameFields(options.kind, vhost);
   const names = nameFields && options.patterns.length > 0 ? new RegExp(anyOf(options.patterns)) : undefined;
-  for await (const item of api.items<Item>(source.path(vhost), listQuery(options))) {
+  for await (const item of api.items<Item>(source.path(vhost), listQuery(options, vhost))) {
     const record = source.record(item) as unknown as Item;
     if (names && !nameFields?.some((field) => names.test(String(record[field])))) continue;
     yield record;
