@@ -32,6 +32,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import amqp from 'amqplib';
+import { lsScenario } from './ls.js';
 import { routeScenario } from './route.js';
 
 const { values: flags } = parseArgs({
@@ -44,7 +45,7 @@ const { values: flags } = parseArgs({
 if (flags.help) {
   process.stdout.write(
     'usage: npm run bench [-- --quick] [-- --only SCENARIO]   (--quick does a tenth of the work;\n' +
-      '  --only runs one scenario: publish, lines, replay, redrive, consume, tail, startup, memory, large, route)\n',
+      '  --only runs one scenario: publish, lines, replay, redrive, consume, tail, startup, memory, large, ls, route)\n',
   );
   process.exit(0);
 }
@@ -78,6 +79,9 @@ const benchStarted = performance.now();
 
 const TARGET_THROUGHPUT = 1.0;
 const TARGET_STARTUP = 1.3;
+/** `warren ls queues` over LS_QUEUES queues against curl of the same API pages: at most 1.3× its time. */
+const TARGET_LS = 1.3;
+const LS_QUEUES = flags.quick ? 1_000 : 5_000;
 
 /** Something broke: the bench cannot report (exit 1), as opposed to a missed target. */
 class BenchBroken extends Error {}
@@ -733,7 +737,7 @@ const megabytes = (kb) => (kb === undefined ? 'n/a' : `${(kb / 1024).toFixed(0)}
 
 function verdict(row) {
   if (row.target === undefined) return 'info';
-  const met = row.kind === 'startup' ? row.ratio <= row.target : row.ratio >= row.target;
+  const met = row.kind === 'throughput' ? row.ratio >= row.target : row.ratio <= row.target;
   return met ? 'pass' : 'FAIL';
 }
 
@@ -745,7 +749,7 @@ function busy(row) {
 }
 
 function describe(row) {
-  if (row.kind === 'startup') {
+  if (row.kind !== 'throughput') {
     return {
       warren: `${row.warren.ms.toFixed(0)} ms`,
       baseline: `${row.baseline.ms.toFixed(0)} ms`,
@@ -810,13 +814,14 @@ function printReport(rows, memory, large) {
   ];
   for (const row of rows) {
     const shown = describe(row);
-    const secs = (ms) => (row.kind === 'startup' ? '' : ` (${(ms / 1000).toFixed(2)} s)`);
-    const baselineName = row.kind === 'startup' ? 'node -e 0' : 'amqplib baseline';
+    const secs = (ms) => (row.kind === 'throughput' ? ` (${(ms / 1000).toFixed(2)} s)` : '');
+    const baselineName = row.baselineName ?? (row.kind === 'startup' ? 'node -e 0' : 'amqplib baseline');
     const subject = row.scenario.startsWith('(floor)') ? 'amqplib script' : 'warren';
     out.push(
       `${row.scenario}: ${subject} ${shown.warren}${secs(row.warren.ms)}, ${baselineName} ${shown.baseline}` +
         `${secs(row.baseline.ms)}, ratio ${row.ratio.toFixed(2)} (target ${shown.target}): ${verdict(row)}`,
     );
+    if (row.note) out.push(`  ${row.note}`);
   }
   const kb = (n) => `${n / 1000}k`;
   if (memory.length > 0) {
@@ -891,6 +896,21 @@ async function main() {
       rows.push(await consumeScenario(broker, tmp, 'body', TARGET_THROUGHPUT));
     }
     if (wanted('tail')) rows.push(await tailScenario(broker, tmp));
+    if (wanted('ls')) {
+      rows.push(
+        await lsScenario({
+          brokerUrl: BROKER_URL,
+          warren: WARREN,
+          tmp,
+          trials: TRIALS,
+          count: LS_QUEUES,
+          target: TARGET_LS,
+          log,
+          problem,
+          childEnv,
+        }),
+      );
+    }
     if (wanted('startup')) {
       rows.push(await startupScenario(broker, tmp));
       rows.push(await startupScenario(broker, tmp, { label: '', env: {}, subject: 'amqplib' }));

@@ -4,7 +4,7 @@
 # ('declare queue'; '' for warren itself); fails if there is no such command.
 _warren_command() {
   case "$1" in
-    '') _warren_subcommands='publish consume completion profile declare delete purge export tail events replay info route'; _warren_flags='-V --version -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
+    '') _warren_subcommands='publish consume completion profile declare delete purge export tail events ls replay info route'; _warren_flags='-V --version -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'publish') _warren_subcommands=''; _warren_flags='-e --exchange -k --routing-key -f --file -i --input -H --header --content-type --content-encoding --persistent --transient --priority --expiration --message-id --correlation-id --reply-to --type --app-id --timestamp --no-mandatory --skip-invalid --retries --rpc -t --timeout --format --template --full -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'consume') _warren_subcommands=''; _warren_flags='-n --count -t --timeout --prefetch --retries --ack-mode --format --template --full --exec --on-failure --concurrency --exec-timeout --max-retries --reply --grace --pass-url -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'completion') _warren_subcommands=''; _warren_flags='-h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='bash zsh fish' ;;
@@ -24,6 +24,7 @@ _warren_command() {
     'export') _warren_subcommands=''; _warren_flags='--vhost -o --output --include-auto-delete -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'tail') _warren_subcommands=''; _warren_flags='--stream --offset --match-header --any --all --match -n --count -t --timeout --format --template --full --capture --pass-url -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'events') _warren_subcommands=''; _warren_flags='--match -n --count -t --timeout --format --pass-url -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
+    'ls') _warren_subcommands=''; _warren_flags='--match --sort --reverse --columns --vhost --all-vhosts --format -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='queues exchanges bindings consumers connections channels vhosts' ;;
     'replay') _warren_subcommands=''; _warren_flags='--from-queue --from-stream --offset --until -e --exchange --to-exchange -k --routing-key -H --header --timing --speed --rate --match -n --count --dry-run --format --template --full --receipts --no-mandatory --skip-invalid -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'info') _warren_subcommands=''; _warren_flags='--vhost --exchange --queue --default-exchange --all --no-consumers --stats --format -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'route') _warren_subcommands=''; _warren_flags='-H --header --vhost --format -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
@@ -110,6 +111,11 @@ _warren_value() {
     'events|-n'|'events|--count') _warren_values='' ;;
     'events|-t'|'events|--timeout') _warren_values='' ;;
     'events|--format') _warren_values='pretty ndjson' ;;
+    'ls|--match') _warren_values='' ;;
+    'ls|--sort') _warren_values='' ;;
+    'ls|--columns') _warren_values='' ;;
+    'ls|--vhost') _warren_values='' ;;
+    'ls|--format') _warren_values='table ndjson' ;;
     'replay|--from-queue') _warren_values='' ;;
     'replay|--from-stream') _warren_values='' ;;
     'replay|--offset') _warren_values='' ;;

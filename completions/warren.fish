@@ -1,6 +1,6 @@
 # fish completion for warren (generated from its command definitions: 'warren completion fish')
 
-set -g __warren_paths 'publish' 'consume' 'completion' 'profile' 'profile list' 'profile add' 'profile remove' 'declare' 'declare exchange' 'declare queue' 'declare binding' 'delete' 'delete queue' 'delete exchange' 'delete binding' 'purge' 'export' 'tail' 'events' 'replay' 'info' 'route'
+set -g __warren_paths 'publish' 'consume' 'completion' 'profile' 'profile list' 'profile add' 'profile remove' 'declare' 'declare exchange' 'declare queue' 'declare binding' 'delete' 'delete queue' 'delete exchange' 'delete binding' 'purge' 'export' 'tail' 'events' 'ls' 'replay' 'info' 'route'
 
 # The command typed so far: 'declare queue', or '' before any.
 function __warren_path
@@ -43,6 +43,7 @@ complete -c warren -n '__warren_at' -a purge -d 'remove every ready message from
 complete -c warren -n '__warren_at' -a export -d 'write the vhost\'s exchanges, queues and bindings as a topology file (management API)'
 complete -c warren -n '__warren_at' -a tail -d 'watch exchanges without taking messages from anyone\'s queue'
 complete -c warren -n '__warren_at' -a events -d 'watch the broker\'s events: queues, connections, consumers, logins (event exchange plugin)'
+complete -c warren -n '__warren_at' -a ls -d 'list queues, exchanges, bindings, consumers, connections, channels or vhosts (management API)'
 complete -c warren -n '__warren_at' -a replay -d 're-publish captured messages, dead-lettered messages or a stream range (with confirms)'
 complete -c warren -n '__warren_at' -a info -d 'show the routing tree: exchanges, bindings, queues and consumers'
 complete -c warren -n '__warren_at' -a route -d 'show which queues a message with this routing key and headers would reach, without publishing'
@@ -195,6 +196,15 @@ complete -c warren -n '__warren_at events' -s t -l timeout -x -d 'stop when no (
 complete -c warren -n '__warren_at events' -l format -x -a 'pretty ndjson' -d 'pretty on a terminal, else ndjson'
 complete -c warren -n '__warren_at events' -l pass-url -d 'with a trigger: give it WARREN_URL, password included, for warren\'s broker'
 complete -c warren -n '__warren_at events' -s h -l help -d 'show help'
+complete -c warren -n '__warren_at ls' -l match -x -d 'only records matching EXPR, e.g. \'messages>1000\', \'consumers=0\' (repeatable: all must match)'
+complete -c warren -n '__warren_at ls' -l sort -x -d 'order by this field, sorted by the API over the whole list'
+complete -c warren -n '__warren_at ls' -l reverse -d 'the opposite order (with --sort: descending)'
+complete -c warren -n '__warren_at ls' -l columns -x -d 'these fields, in this order (table and NDJSON)'
+complete -c warren -n '__warren_at ls' -l vhost -x -d 'list this vhost (default: the broker URL\'s) (not with --all-vhosts)'
+complete -c warren -n '__warren_at ls' -l all-vhosts -d 'list every vhost'
+complete -c warren -n '__warren_at ls' -l format -x -a 'table ndjson' -d 'table on a terminal, else ndjson'
+complete -c warren -n '__warren_at ls' -s h -l help -d 'show help'
+complete -c warren -n '__warren_at ls' -a 'queues exchanges bindings consumers connections channels vhosts'
 complete -c warren -n '__warren_at replay' -l from-queue -x -d 're-drive a dead-letter queue: each message back where x-death says it was published'
 complete -c warren -n '__warren_at replay' -l from-stream -x -d 're-publish a range of a stream queue, from --offset'
 complete -c warren -n '__warren_at replay' -l offset -x -d 'with --from-stream: first (default), last, next, an offset, a time (ISO 8601) or a duration ago (10m)'

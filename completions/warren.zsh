@@ -68,6 +68,20 @@ _warren_replay() {
     '1:file:_files'
 }
 
+_warren_ls() {
+  _arguments -s $_warren_global \
+    '*--match[only records matching EXPR, e.g. '\''messages>1000'\'', '\''consumers=0'\'' (repeatable\: all must match)]:expr: ' \
+    '--sort[order by this field, sorted by the API over the whole list]:field: ' \
+    '--reverse[the opposite order (with --sort\: descending)]' \
+    '--columns[these fields, in this order (table and NDJSON)]:fields: ' \
+    '--vhost[list this vhost (default\: the broker URL'\''s) (not with --all-vhosts)]:vhost: ' \
+    '--all-vhosts[list every vhost]' \
+    '--format[table on a terminal, else ndjson]:format:(table ndjson)' \
+    '(-h --help)'{-h,--help}'[show help]' \
+    '1:kind:(queues exchanges bindings consumers connections channels vhosts)' \
+    '*:regex: '
+}
+
 _warren_events() {
   _arguments -s $_warren_global \
     '*--match[print and count only events matching EXPR, e.g. '\''name~^orders'\'' (repeatable\: all must match)]:expr: ' \
@@ -365,6 +379,7 @@ _warren() {
     'export:write the vhost'\''s exchanges, queues and bindings as a topology file (management API)'
     'tail:watch exchanges without taking messages from anyone'\''s queue'
     'events:watch the broker'\''s events: queues, connections, consumers, logins (event exchange plugin)'
+    'ls:list queues, exchanges, bindings, consumers, connections, channels or vhosts (management API)'
     'replay:re-publish captured messages, dead-lettered messages or a stream range (with confirms)'
     'info:show the routing tree: exchanges, bindings, queues and consumers'
     'route:show which queues a message with this routing key and headers would reach, without publishing'
@@ -388,6 +403,7 @@ _warren() {
         export) _warren_export ;;
         tail) _warren_tail ;;
         events) _warren_events ;;
+        ls) _warren_ls ;;
         replay) _warren_replay ;;
         info) _warren_info ;;
         route) _warren_route ;;

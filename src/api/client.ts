@@ -17,6 +17,9 @@ export type Query = Record<string, string | number | boolean | undefined>;
 const REQUEST_TIMEOUT_MS = 30_000;
 /** Items per page: large enough that 10,000 queues are 20 requests, small enough to hold. */
 export const PAGE_SIZE = 500;
+/** Tries again after an answer of 500, 502 or 503, pausing 250 ms, then 500 ms. */
+const RETRIES = 2;
+const RETRY_PAUSE_MS = 250;
 /** The largest reply body read (a page of 500 queues with their statistics is ~1 MB). */
 const MAX_REPLY_BYTES = 64 * 1024 * 1024;
 
@@ -48,18 +51,29 @@ export class ManagementApi {
   /**
    * Every item of a list, a page at a time when the API pages it (queues, exchanges,
    * connections, channels, vhosts); a list it sends whole (bindings, consumers) is read whole.
+   * The next page is asked for as soon as a page arrives, so the API works on it while the
+   * caller goes through this one: at most two pages are held.
    */
   async *items<T>(path: string, query: Query = {}, pageSize = PAGE_SIZE): AsyncGenerator<T> {
+    const fetchPage = (page: number) => {
+      const reply = this.request(path, { ...query, page, page_size: pageSize });
+      // A caller that stops early leaves the next page unread: its failure is nobody's.
+      reply.catch(() => {});
+      return reply;
+    };
+    let next = fetchPage(1);
     for (let page = 1; ; page++) {
-      const reply = await this.request(path, { ...query, page, page_size: pageSize });
+      const reply = await next;
       if (Array.isArray(reply)) {
         yield* reply as T[];
         return;
       }
       const paged = reply as Page<T>;
       if (!paged || !Array.isArray(paged.items)) throw this.notTheApi(path, 'a list was expected');
+      const more = page < paged.page_count;
+      if (more) next = fetchPage(page + 1);
       yield* paged.items;
-      if (page >= paged.page_count) return;
+      if (!more) return;
     }
   }
 
@@ -69,7 +83,24 @@ export class ManagementApi {
     this.agent = undefined;
   }
 
+  /**
+   * A GET, tried again (twice, after a pause) when the API answers 500, 502 or 503: it fails
+   * so, for a moment, when a queue goes while it lists them (RabbitMQ 3.10 formats the queue
+   * of a process that is gone and crashes the request), and a read is safe to repeat.
+   */
   private async request(path: string, query: Query): Promise<unknown> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.requestOnce(path, query);
+      } catch (error) {
+        const status = (error as { status?: number }).status;
+        if (attempt > RETRIES || !(status === 500 || status === 502 || status === 503)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS * attempt));
+      }
+    }
+  }
+
+  private async requestOnce(path: string, query: Query): Promise<unknown> {
     const url = new URL(`${this.target.base}/api/${path.replace(/^\//, '')}`);
     for (const [key, value] of Object.entries(query)) {
       if (value !== undefined) url.searchParams.set(key, String(value));
@@ -150,9 +181,12 @@ export class ManagementApi {
     }
     if (status === 400)
       return new UsageError(`the management API refused the request: ${reason || 'bad request'}`);
-    return new WarrenError(
-      `the management API answered ${status}${reason ? `: ${reason}` : ''} (${shown})`,
-      status >= 500 ? ExitCode.unreachable : ExitCode.failure,
+    return Object.assign(
+      new WarrenError(
+        `the management API answered ${status}${reason ? `: ${reason}` : ''} (${shown})`,
+        status >= 500 ? ExitCode.unreachable : ExitCode.failure,
+      ),
+      { status },
     );
   }
 }

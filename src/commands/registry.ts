@@ -7,6 +7,7 @@ import { deleteCommand } from './delete/command.js';
 import { eventsCommand } from './events/command.js';
 import { exportCommand } from './export/command.js';
 import { infoCommand } from './info/command.js';
+import { lsCommand } from './ls/command.js';
 import { profileCommand } from './profile/command.js';
 import { publishCommand } from './publish/command.js';
 import { purgeCommand } from './purge/command.js';
@@ -25,6 +26,7 @@ export const COMMANDS: CommandDefinition[] = [
   exportCommand,
   tailCommand,
   eventsCommand,
+  lsCommand,
   replayCommand,
   infoCommand,
   routeCommand,

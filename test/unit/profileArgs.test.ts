@@ -195,6 +195,18 @@ describe("the output format: --format, else the profile's, else pretty on a term
     expect(formatOf(await parse(argv, { tty: true }))).toBe('pretty');
   });
 
+  it("ls: the profile's pretty is its table, ndjson its NDJSON; body leaves it to the terminal", async () => {
+    const lsFormat = async (argv: string[], tty = false) =>
+      ((await parse(argv, { tty })).options as { format?: string }).format;
+    expect(await lsFormat(['--profile', 'pretty', 'ls', 'queues'])).toBe('table');
+    expect(await lsFormat(['--profile', 'bodies', 'ls', 'queues'], true)).toBeUndefined();
+    expect(await lsFormat(['--profile', 'plain', 'ls', 'queues'])).toBe('ndjson');
+    expect(await lsFormat(['--profile', 'plain', 'ls', 'queues'], true)).toBe('table');
+    expect(await lsFormat(['--profile', 'pretty', 'ls', 'queues', '--format', 'ndjson'], true)).toBe(
+      'ndjson',
+    );
+  });
+
   it('consume: the format of a "default" profile, with no flag at all', async () => {
     const { env } = configDir({ ...CONFIG, default: 'bodies' });
     expect(formatOf(await parse(['consume', 'q'], { env, tty: true }))).toBe('body');
