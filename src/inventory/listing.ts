@@ -211,7 +211,7 @@ export const DEFAULT_COLUMNS: Record<Kind, string[]> = {
   ],
   exchanges: ['name', 'type', 'durable', 'autoDelete', 'internal', 'publishInRate', 'publishOutRate'],
   bindings: ['source', 'destinationType', 'destination', 'routingKey', 'arguments'],
-  consumers: ['queue', 'consumerTag', 'connection', 'ackRequired', 'prefetchCount', 'active'],
+  consumers: ['queue', 'consumerTag', 'clientName', 'connection', 'ackRequired', 'prefetchCount', 'active'],
   connections: ['name', 'clientName', 'user', 'state', 'protocol', 'channels', 'receiveRate', 'sendRate'],
   channels: [
     'name',

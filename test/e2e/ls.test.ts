@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fieldsOf, type Kind } from '../../src/inventory/records.js';
 import { BROKER_URL, connectTestBroker, expiring, type TestBroker, uniqueName } from '../helpers/broker.js';
 import { collect, ndjson, runWarren, startWarren } from '../helpers/cli.js';
-import { waitForQueue } from '../helpers/managementApi.js';
+import { apiGet, waitForApi, waitForQueue } from '../helpers/managementApi.js';
 import { hasStackTrace, runShell } from '../helpers/spawn.js';
 
 const QUEUE_FIELDS = [
@@ -62,6 +62,11 @@ beforeAll(async () => {
   await channel.prefetch(1);
   await channel.consume(q('busy'), () => {}, { noAck: false, consumerTag: `${prefix}.tag` });
   await waitForQueue(q('deep'), (queue) => queue['messages'] === 3);
+  // The connection's client-given name is listed a moment after the connection opens.
+  await waitForApi(
+    async () => (await apiGet<{ client_properties?: { connection_name?: string } }[]>('connections')) ?? [],
+    (connections) => connections.some((c) => c.client_properties?.connection_name === 'ls-test'),
+  );
   await waitForQueue(q('empty'), (queue) => queue['messages'] === 0 && queue['consumers'] === 0);
   await waitForQueue(
     q('busy'),
@@ -151,6 +156,7 @@ describe('ls queues in a pipe: NDJSON records', () => {
       queue: q('busy'),
       vhost: '/',
       consumerTag: `${prefix}.tag`,
+      clientName: 'ls-test',
       ackRequired: true,
       prefetchCount: 1,
       exclusive: false,
@@ -160,6 +166,7 @@ describe('ls queues in a pipe: NDJSON records', () => {
       'vhost',
       'consumerTag',
       'connection',
+      'clientName',
       'channel',
       'user',
       'ackRequired',
