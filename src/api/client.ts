@@ -63,7 +63,15 @@ export class ManagementApi {
     };
     let next = fetchPage(1);
     for (let page = 1; ; page++) {
-      const reply = await next;
+      let reply: unknown;
+      try {
+        reply = await next;
+      } catch (error) {
+        // The list shrank while it was read (queues deleted meanwhile): the page asked for is
+        // past its end now, and there is nothing more to read.
+        if (page > 1 && /^Page out of range/.test((error as { reason?: string }).reason ?? '')) return;
+        throw error;
+      }
       if (Array.isArray(reply)) {
         yield* reply as T[];
         return;
@@ -179,8 +187,12 @@ export class ManagementApi {
       }
       return new BrokerRefusedError(`${shown}: not found (404)`);
     }
-    if (status === 400)
-      return new UsageError(`the management API refused the request: ${reason || 'bad request'}`);
+    if (status === 400) {
+      return Object.assign(
+        new UsageError(`the management API refused the request: ${reason || 'bad request'}`),
+        { status, reason },
+      );
+    }
     return Object.assign(
       new WarrenError(
         `the management API answered ${status}${reason ? `: ${reason}` : ''} (${shown})`,
