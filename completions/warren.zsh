@@ -18,6 +18,67 @@ _warren_global=(
   '--profile[a broker profile from the config file (else WARREN_PROFILE)]:name: '
 )
 
+_warren_completion() {
+  _arguments -s $_warren_global \
+    '(-h --help)'{-h,--help}'[show help]' \
+    '1:shell:(bash zsh fish)'
+}
+
+_warren_profile_remove() {
+  _arguments -s $_warren_global \
+    '(-h --help)'{-h,--help}'[show help]' \
+    '1:name: '
+}
+
+_warren_profile_add() {
+  _arguments -s $_warren_global \
+    '--vhost[the vhost for URLs that name none]:vhost: ' \
+    '--format[the output format when --format is not given]:format:(pretty ndjson body)' \
+    '--default[make it the profile used when none is named]' \
+    '--force[replace a profile of that name]' \
+    '(-h --help)'{-h,--help}'[show help]' \
+    '1:name: '
+}
+
+_warren_profile_list() {
+  _arguments -s $_warren_global \
+    '--json[print them as JSON on stdout]' \
+    '(-h --help)'{-h,--help}'[show help]'
+}
+
+_warren_profile() {
+  local curcontext="$curcontext" state line
+  local -a subcommands
+  subcommands=(
+    'list:the profiles, with their URLs (passwords masked); * marks the default'
+    'add:save the connection flags given (--url, --ca, --cert, --key, --password-file, --insecure, --api) as a profile'
+    'remove:remove a profile from the config file'
+  )
+  _arguments -C -s $_warren_global \
+    '(-h --help)'{-h,--help}'[show help]' \
+    '1:command:->command' \
+    '*::argument:->argument'
+  case $state in
+    command) _describe -t commands 'warren profile command' subcommands ;;
+    argument)
+      case $words[1] in
+        list) _warren_profile_list ;;
+        add) _warren_profile_add ;;
+        remove) _warren_profile_remove ;;
+      esac
+      ;;
+  esac
+}
+
+_warren_export() {
+  _arguments -s $_warren_global \
+    '--vhost[the vhost to export (default\: the broker URL'\''s)]:vhost: ' \
+    '(-o --output)'{-o,--output}'[write the file here (whole, once complete) instead of stdout]:file:_files' \
+    '--include-auto-delete[keep auto-delete exchanges and queues too]' \
+    '(-h --help)'{-h,--help}'[show help]' \
+    '1:regex: '
+}
+
 _warren_route() {
   _arguments -s $_warren_global \
     '*'{-H,--header}'[a header of the message; key\:=JSON for a typed value (repeatable)]:key=value: ' \
@@ -42,32 +103,6 @@ _warren_info() {
     '1:name: '
 }
 
-_warren_replay() {
-  _arguments -s $_warren_global \
-    '--from-queue[re-drive a dead-letter queue\: each message back where x-death says it was published]:queue: ' \
-    '--from-stream[re-publish a range of a stream queue, from --offset]:queue: ' \
-    '--offset[with --from-stream\: first (default), last, next, an offset, a time (ISO 8601) or a duration ago (10m)]:offset: ' \
-    '--until[with --from-stream\: stop before this offset or time]:offset|time: ' \
-    '(-e --exchange)'{-e,--exchange}'[publish to this exchange instead ('\'''\'' is the default exchange)]:name: ' \
-    '--to-exchange[the same as --exchange]:name: ' \
-    '(-k --routing-key)'{-k,--routing-key}'[publish with this routing key instead]:key: ' \
-    '*'{-H,--header}'[set a header; key\:=JSON for a typed value (repeatable)]:key=value: ' \
-    '--timing[none\: as fast as confirms allow; original\: keep the recorded gaps (files)]:mode:(none original)' \
-    '--speed[with --timing original\: 2 is twice as fast, 0.5 half as fast (default 1)]:factor: ' \
-    '--rate[at most this many messages per second (100, 100/s, 30/m)]:n/s: ' \
-    '*--match[replay only messages matching EXPR, e.g. '\''headers.x-tenant=acme'\'', '\''body.amount>=100'\'' (repeatable)]:expr: ' \
-    '(-n --count)'{-n,--count}'[stop after N messages]:n: ' \
-    '--dry-run[print the messages that would be published, and where to; publish nothing]' \
-    '--format[with --dry-run\: pretty on a terminal, else ndjson (envelopes)]:format:(pretty ndjson body)' \
-    '--template[with --dry-run\: one line per message, e.g. '\''{exchange} {routingKey}'\'']:template: ' \
-    '--full[with --dry-run\: show long bodies whole, not cut to the terminal'\''s height]' \
-    '--receipts[one NDJSON line per message on stdout\: seq, line, status, replyCode (not with --dry-run)]' \
-    '--no-mandatory[allow unroutable messages to be dropped silently (and acked on --from-queue)]' \
-    '--skip-invalid[warn about a malformed input line and go on]' \
-    '(-h --help)'{-h,--help}'[show help]' \
-    '1:file:_files'
-}
-
 _warren_ls() {
   _arguments -s $_warren_global \
     '*--match[only records matching EXPR, e.g. '\''messages>1000'\'', '\''consumers=0'\'' (repeatable\: all must match)]:expr: ' \
@@ -80,45 +115,6 @@ _warren_ls() {
     '(-h --help)'{-h,--help}'[show help]' \
     '1:kind:(queues exchanges bindings consumers connections channels vhosts)' \
     '*:regex: '
-}
-
-_warren_events() {
-  _arguments -s $_warren_global \
-    '*--match[print and count only events matching EXPR, e.g. '\''name~^orders'\'' (repeatable\: all must match)]:expr: ' \
-    '(-n --count)'{-n,--count}'[stop after N (matching) events]:n: ' \
-    '(-t --timeout)'{-t,--timeout}'[stop when no (matching) event arrives for this long (exit 3 if --count not reached)]:duration: ' \
-    '--format[pretty on a terminal, else ndjson]:format:(pretty ndjson)' \
-    '--pass-url[with a trigger\: give it WARREN_URL, password included, for warren'\''s broker]' \
-    '(-h --help)'{-h,--help}'[show help]' \
-    '*:pattern: '
-}
-
-_warren_tail() {
-  _arguments -s $_warren_global \
-    '--stream[read a stream queue in place instead, from --offset]:queue: ' \
-    '--offset[with --stream\: first, last, next (default), an offset, a time (ISO 8601) or a duration ago (10m)]:offset: ' \
-    '*--match-header[headers exchanges\: a header to match; key\:=JSON typed (repeatable)]:key=value: ' \
-    '--any[headers exchanges\: any one --match-header suffices]' \
-    '--all[headers exchanges\: every --match-header must match (the default) (not with --any)]' \
-    '*--match[print and count only messages matching EXPR, e.g. '\''body.id=42'\'', '\''bodySize<1024'\'' (repeatable\: all must match)]:expr: ' \
-    '(-n --count)'{-n,--count}'[stop after N (matching) messages]:n: ' \
-    '(-t --timeout)'{-t,--timeout}'[stop when no (matching) message arrives for this long (exit 3 if --count not reached)]:duration: ' \
-    '--format[pretty on a terminal, else ndjson; body\: the raw body and a newline]:format:(pretty ndjson body)' \
-    '--template[one line per message, e.g. '\''{routingKey} {body}'\'']:template: ' \
-    '--full[pretty output\: show long bodies whole, not cut to the terminal'\''s height]' \
-    '--capture[also write every printed message to FILE as NDJSON envelopes (for replay)]:file:_files' \
-    '--pass-url[with a trigger\: give it WARREN_URL, password included, for warren'\''s broker]' \
-    '(-h --help)'{-h,--help}'[show help]' \
-    '*:source: '
-}
-
-_warren_export() {
-  _arguments -s $_warren_global \
-    '--vhost[the vhost to export (default\: the broker URL'\''s)]:vhost: ' \
-    '(-o --output)'{-o,--output}'[write the file here (whole, once complete) instead of stdout]:file:_files' \
-    '--include-auto-delete[keep auto-delete exchanges and queues too]' \
-    '(-h --help)'{-h,--help}'[show help]' \
-    '1:regex: '
 }
 
 _warren_purge() {
@@ -260,56 +256,60 @@ _warren_declare() {
   esac
 }
 
-_warren_profile_remove() {
+_warren_events() {
   _arguments -s $_warren_global \
+    '*--match[print and count only events matching EXPR, e.g. '\''name~^orders'\'' (repeatable\: all must match)]:expr: ' \
+    '(-n --count)'{-n,--count}'[stop after N (matching) events]:n: ' \
+    '(-t --timeout)'{-t,--timeout}'[stop when no (matching) event arrives for this long (exit 3 if --count not reached)]:duration: ' \
+    '--format[pretty on a terminal, else ndjson]:format:(pretty ndjson)' \
+    '--pass-url[with a trigger\: give it WARREN_URL, password included, for warren'\''s broker]' \
     '(-h --help)'{-h,--help}'[show help]' \
-    '1:name: '
+    '*:pattern: '
 }
 
-_warren_profile_add() {
+_warren_replay() {
   _arguments -s $_warren_global \
-    '--vhost[the vhost for URLs that name none]:vhost: ' \
-    '--format[the output format when --format is not given]:format:(pretty ndjson body)' \
-    '--default[make it the profile used when none is named]' \
-    '--force[replace a profile of that name]' \
+    '--from-queue[re-drive a dead-letter queue\: each message back where x-death says it was published]:queue: ' \
+    '--from-stream[re-publish a range of a stream queue, from --offset]:queue: ' \
+    '--offset[with --from-stream\: first (default), last, next, an offset, a time (ISO 8601) or a duration ago (10m)]:offset: ' \
+    '--until[with --from-stream\: stop before this offset or time]:offset|time: ' \
+    '(-e --exchange)'{-e,--exchange}'[publish to this exchange instead ('\'''\'' is the default exchange)]:name: ' \
+    '--to-exchange[the same as --exchange]:name: ' \
+    '(-k --routing-key)'{-k,--routing-key}'[publish with this routing key instead]:key: ' \
+    '*'{-H,--header}'[set a header; key\:=JSON for a typed value (repeatable)]:key=value: ' \
+    '--timing[none\: as fast as confirms allow; original\: keep the recorded gaps (files)]:mode:(none original)' \
+    '--speed[with --timing original\: 2 is twice as fast, 0.5 half as fast (default 1)]:factor: ' \
+    '--rate[at most this many messages per second (100, 100/s, 30/m)]:n/s: ' \
+    '*--match[replay only messages matching EXPR, e.g. '\''headers.x-tenant=acme'\'', '\''body.amount>=100'\'' (repeatable)]:expr: ' \
+    '(-n --count)'{-n,--count}'[stop after N messages]:n: ' \
+    '--dry-run[print the messages that would be published, and where to; publish nothing]' \
+    '--format[with --dry-run\: pretty on a terminal, else ndjson (envelopes)]:format:(pretty ndjson body)' \
+    '--template[with --dry-run\: one line per message, e.g. '\''{exchange} {routingKey}'\'']:template: ' \
+    '--full[with --dry-run\: show long bodies whole, not cut to the terminal'\''s height]' \
+    '--receipts[one NDJSON line per message on stdout\: seq, line, status, replyCode (not with --dry-run)]' \
+    '--no-mandatory[allow unroutable messages to be dropped silently (and acked on --from-queue)]' \
+    '--skip-invalid[warn about a malformed input line and go on]' \
     '(-h --help)'{-h,--help}'[show help]' \
-    '1:name: '
+    '1:file:_files'
 }
 
-_warren_profile_list() {
+_warren_tail() {
   _arguments -s $_warren_global \
-    '--json[print them as JSON on stdout]' \
-    '(-h --help)'{-h,--help}'[show help]'
-}
-
-_warren_profile() {
-  local curcontext="$curcontext" state line
-  local -a subcommands
-  subcommands=(
-    'list:the profiles, with their URLs (passwords masked); * marks the default'
-    'add:save the connection flags given (--url, --ca, --cert, --key, --password-file, --insecure, --api) as a profile'
-    'remove:remove a profile from the config file'
-  )
-  _arguments -C -s $_warren_global \
+    '--stream[read a stream queue in place instead, from --offset]:queue: ' \
+    '--offset[with --stream\: first, last, next (default), an offset, a time (ISO 8601) or a duration ago (10m)]:offset: ' \
+    '*--match-header[headers exchanges\: a header to match; key\:=JSON typed (repeatable)]:key=value: ' \
+    '--any[headers exchanges\: any one --match-header suffices]' \
+    '--all[headers exchanges\: every --match-header must match (the default) (not with --any)]' \
+    '*--match[print and count only messages matching EXPR, e.g. '\''body.id=42'\'', '\''bodySize<1024'\'' (repeatable\: all must match)]:expr: ' \
+    '(-n --count)'{-n,--count}'[stop after N (matching) messages]:n: ' \
+    '(-t --timeout)'{-t,--timeout}'[stop when no (matching) message arrives for this long (exit 3 if --count not reached)]:duration: ' \
+    '--format[pretty on a terminal, else ndjson; body\: the raw body and a newline]:format:(pretty ndjson body)' \
+    '--template[one line per message, e.g. '\''{routingKey} {body}'\'']:template: ' \
+    '--full[pretty output\: show long bodies whole, not cut to the terminal'\''s height]' \
+    '--capture[also write every printed message to FILE as NDJSON envelopes (for replay)]:file:_files' \
+    '--pass-url[with a trigger\: give it WARREN_URL, password included, for warren'\''s broker]' \
     '(-h --help)'{-h,--help}'[show help]' \
-    '1:command:->command' \
-    '*::argument:->argument'
-  case $state in
-    command) _describe -t commands 'warren profile command' subcommands ;;
-    argument)
-      case $words[1] in
-        list) _warren_profile_list ;;
-        add) _warren_profile_add ;;
-        remove) _warren_profile_remove ;;
-      esac
-      ;;
-  esac
-}
-
-_warren_completion() {
-  _arguments -s $_warren_global \
-    '(-h --help)'{-h,--help}'[show help]' \
-    '1:shell:(bash zsh fish)'
+    '*:source: '
 }
 
 _warren_consume() {
@@ -371,18 +371,18 @@ _warren() {
   subcommands=(
     'publish:publish one message, or many from stdin or a file, with publisher confirms'
     'consume:take messages from a queue and print them (acked only once read)'
-    'completion:print the shell completion script'
-    'profile:list, add or remove the broker profiles of the config file'
+    'tail:watch exchanges without taking messages from anyone'\''s queue'
+    'replay:re-publish captured messages, dead-lettered messages or a stream range (with confirms)'
+    'events:watch the broker'\''s events: queues, connections, consumers, logins (event exchange plugin)'
     'declare:create exchanges, queues and bindings, or apply (or --check) a topology file'
     'delete:delete exchanges, queues and bindings, or everything a topology file declares'
     'purge:remove every ready message from a queue'
-    'export:write the vhost'\''s exchanges, queues and bindings as a topology file (management API)'
-    'tail:watch exchanges without taking messages from anyone'\''s queue'
-    'events:watch the broker'\''s events: queues, connections, consumers, logins (event exchange plugin)'
     'ls:list queues, exchanges, bindings, consumers, connections, channels or vhosts (management API)'
-    'replay:re-publish captured messages, dead-lettered messages or a stream range (with confirms)'
     'info:show the routing tree: exchanges, bindings, queues and consumers'
     'route:show which queues a message with this routing key and headers would reach, without publishing'
+    'export:write the vhost'\''s exchanges, queues and bindings as a topology file (management API)'
+    'profile:list, add or remove the broker profiles of the config file'
+    'completion:print the shell completion script'
   )
   _arguments -C -s $_warren_global \
     '(-V --version)'{-V,--version}'[print the version]' \
@@ -395,18 +395,18 @@ _warren() {
       case $words[1] in
         publish) _warren_publish ;;
         consume) _warren_consume ;;
-        completion) _warren_completion ;;
-        profile) _warren_profile ;;
+        tail) _warren_tail ;;
+        replay) _warren_replay ;;
+        events) _warren_events ;;
         declare) _warren_declare ;;
         delete) _warren_delete ;;
         purge) _warren_purge ;;
-        export) _warren_export ;;
-        tail) _warren_tail ;;
-        events) _warren_events ;;
         ls) _warren_ls ;;
-        replay) _warren_replay ;;
         info) _warren_info ;;
         route) _warren_route ;;
+        export) _warren_export ;;
+        profile) _warren_profile ;;
+        completion) _warren_completion ;;
       esac
       ;;
   esac
