@@ -145,6 +145,13 @@ export class ManagementApi {
   }
 
   private unreachable(error: NodeJS.ErrnoException): WarrenError {
+    const tls = tlsFailure(error);
+    if (tls) {
+      return new UnreachableError(`cannot reach the management API at ${this.target.masked}: ${tls.why}`, {
+        cause: error,
+        hint: tls.hint,
+      });
+    }
     const why =
       error.code === 'ECONNREFUSED'
         ? 'connection refused (is the management plugin enabled?)'
@@ -201,6 +208,33 @@ export class ManagementApi {
       { status },
     );
   }
+}
+
+/** Node's codes for a certificate it could not verify. */
+const UNVERIFIED = /^(SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_|CERT_)/;
+
+/** What went wrong in an https handshake, in words, and what to do; undefined for other failures. */
+function tlsFailure(error: NodeJS.ErrnoException): { why: string; hint: string } | undefined {
+  const code = error.code ?? '';
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return {
+      why: `the API's certificate is not for this host (${error.message})`,
+      hint: 'give --api the host name the certificate names',
+    };
+  }
+  if (UNVERIFIED.test(code)) {
+    return {
+      why: `the API's certificate could not be verified (${error.message})`,
+      hint: 'give the CA that signed it with --ca (--insecure skips the check, and warns)',
+    };
+  }
+  if (code === 'EPROTO' || /wrong version number|packet length too long/.test(error.message)) {
+    return {
+      why: 'the TLS handshake failed: that port does not speak TLS',
+      hint: 'use an http:// API URL, or the port of its https listener',
+    };
+  }
+  return undefined;
 }
 
 /** The API's own words for a refusal: `{"error": …, "reason": …}`. */

@@ -40,8 +40,10 @@ beforeAll(async () => {
       verify: 'verify_peer',
       fail_if_no_peer_cert: true,
     },
+    management: 'tls',
   });
   await node.ctl(['add_user', USER, PASSWORD]);
+  await node.ctl(['set_user_tags', USER, 'management']);
   await node.ctl(['set_permissions', '-p', '/', USER, '.*', '.*', '.*']);
   // The test's own view of the node, over TLS too (with the client certificate).
   connection = await amqp.connect(url(), {
@@ -96,6 +98,67 @@ function publish(target: string, queueName: string, body: string, ...flags: stri
 
 /** stderr as lines, without the trailing newline. */
 const lines = (stderr: string) => stderr.trimEnd().split('\n');
+
+describe('the management API over https (--api https://…): the TLS flags apply to it', () => {
+  /** `warren ls queues` of the one queue `name`, on the node's https API, with `flags`. */
+  const ls = (name: string, ...flags: string[]) =>
+    warren([
+      'ls',
+      'queues',
+      `^${name.replace(/\./g, '\\.')}$`,
+      '--columns',
+      'name',
+      '--url',
+      url(),
+      '--api',
+      node.apiUrl as string,
+      ...flags,
+    ]);
+
+  it("--ca verifies its certificate: the queue is listed with the broker URL's user, exit 0", async () => {
+    const name = await queue('tls-api');
+    const run = await ls(name, '--ca', certs.caCert);
+    expect(run.code, run.stderr).toBe(0);
+    expect(ndjson(run.stdout)).toEqual([{ name }]);
+  });
+
+  it('without --ca: exit 69, the certificate not verified, and what to give', async () => {
+    const name = await queue('tls-api-unverified');
+    const run = await ls(name);
+    expect(run.code).toBe(69);
+    expect(lines(run.stderr)).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^error: cannot reach the management API at ${node.apiUrl}: the API's certificate could not be verified \\(`,
+        ),
+      ),
+      '  give the CA that signed it with --ca (--insecure skips the check, and warns)',
+    ]);
+  });
+
+  it('--insecure: listed without verifying, and warned of', async () => {
+    const name = await queue('tls-api-insecure');
+    const run = await ls(name, '--insecure');
+    expect(run.code, run.stderr).toBe(0);
+    expect(ndjson(run.stdout)).toEqual([{ name }]);
+    expect(run.stderr).toMatch(/warning: --insecure: the broker certificate is not verified/);
+  });
+
+  it('https to the AMQPS port, which is no API: exit 69, one line and a hint', async () => {
+    const run = await warren([
+      'ls',
+      'queues',
+      '--url',
+      url(),
+      '--api',
+      `https://localhost:${node.tlsPort}`,
+      ...fullTls(),
+    ]);
+    expect(run.code).toBe(69);
+    expect(lines(run.stderr)).toHaveLength(2);
+    expect(run.stderr).toMatch(/^error: cannot reach the management API at https:\/\/localhost:\d+: /);
+  });
+});
 
 describe('amqps:// with a client certificate (verify_peer, fail_if_no_peer_cert)', () => {
   it('--ca, --cert and --key: publishes, and the message is in the queue', async () => {

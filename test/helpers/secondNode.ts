@@ -28,6 +28,8 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,8 +51,10 @@ export interface SecondNodeOptions {
   /**
    * Enables the management plugin, its API on a free loopback port (not the shared node's
    * 15672); the node is handed over once the API answers. Boots some 10–20 s slower.
+   * `'tls'`: the API over https only (https://localhost:PORT), with the certificate and key
+   * of `tls`; no client certificate asked for.
    */
-  management?: boolean;
+  management?: boolean | 'tls';
 }
 
 export interface SecondNode {
@@ -200,7 +204,14 @@ async function startOnce(options: SecondNodeOptions): Promise<SecondNode> {
     config.push(`listeners.ssl.default = 127.0.0.1:${tlsPort}`);
     for (const [key, value] of Object.entries(options.tls)) config.push(`ssl_options.${key} = ${value}`);
   }
-  if (apiPort !== undefined) config.push(`management.tcp.port = ${apiPort}`, 'management.tcp.ip = 127.0.0.1');
+  if (apiPort !== undefined && options.management === 'tls') {
+    const tls = options.tls ?? {};
+    config.push(`management.ssl.port = ${apiPort}`, 'management.ssl.ip = 127.0.0.1');
+    for (const key of ['cacertfile', 'certfile', 'keyfile'])
+      config.push(`management.ssl.${key} = ${tls[key]}`);
+  } else if (apiPort !== undefined) {
+    config.push(`management.tcp.port = ${apiPort}`, 'management.tcp.ip = 127.0.0.1');
+  }
   config.push(...(options.config ?? []));
   writeFileSync(join(dir, 'rabbitmq.conf'), `${config.join('\n')}\n`);
   // The plugins it depends on (web dispatch, the agent) are enabled with it.
@@ -335,7 +346,12 @@ async function startOnce(options: SecondNodeOptions): Promise<SecondNode> {
   } catch (error) {
     return fail(exited ? 'rabbitmq-server exited while booting' : (error as Error).message);
   }
-  const apiUrl = apiPort === undefined ? undefined : `http://127.0.0.1:${apiPort}`;
+  const apiUrl =
+    apiPort === undefined
+      ? undefined
+      : options.management === 'tls'
+        ? `https://localhost:${apiPort}`
+        : `http://127.0.0.1:${apiPort}`;
   if (apiUrl !== undefined && !(await apiAnswers(apiUrl, deadline))) {
     return fail(`the management API at ${apiUrl} did not answer within ${timeoutMs} ms`);
   }
@@ -355,17 +371,26 @@ async function startOnce(options: SecondNodeOptions): Promise<SecondNode> {
   };
 }
 
-/** Polls GET /api/overview as guest until it answers 200, or the deadline passes. */
+/**
+ * Polls GET /api/overview as guest until it answers 200, or the deadline passes (over https
+ * without checking the certificate: whether it is checked is what the tests look at).
+ */
 async function apiAnswers(apiUrl: string, deadline: number): Promise<boolean> {
   const authorization = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
+  const answers = () =>
+    new Promise<boolean>((resolve) => {
+      const request = (apiUrl.startsWith('https:') ? httpsGet : httpGet)(
+        `${apiUrl}/api/overview`,
+        { headers: { authorization }, rejectUnauthorized: false },
+        (response) => {
+          response.resume();
+          resolve(response.statusCode === 200);
+        },
+      );
+      request.on('error', () => resolve(false)); // not listening yet
+    });
   while (Date.now() < deadline) {
-    try {
-      const response = await fetch(`${apiUrl}/api/overview`, { headers: { authorization } });
-      await response.body?.cancel();
-      if (response.ok) return true;
-    } catch {
-      // Not listening yet.
-    }
+    if (await answers()) return true;
     await sleep(250);
   }
   return false;
