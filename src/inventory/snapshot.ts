@@ -12,6 +12,7 @@ import {
   consumerRecord,
   type ExchangeRecord,
   exchangeRecord,
+  KIND_SOURCES,
   type QueueRecord,
   queueRecord,
 } from './records.js';
@@ -64,6 +65,24 @@ async function all<T>(
   return items.map((item) => record(item as Record<string, unknown>));
 }
 
+/**
+ * The names clients gave their connections (`warren consume`), by the API's name of each (a
+ * vhost's, or all of them): a consumer's channel names its connection only as the API does
+ * (`127.0.0.1:50412 -> 127.0.0.1:5672`), and people know it by the other.
+ */
+export async function connectionClientNames(
+  api: ManagementApi,
+  vhost: string | undefined,
+): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  const query = { columns: 'name,client_properties.connection_name' };
+  for await (const item of api.items<Record<string, unknown>>(KIND_SOURCES.connections.path(vhost), query)) {
+    const { name, clientName } = connectionRecord(item);
+    if (clientName !== null) names.set(name, clientName);
+  }
+  return names;
+}
+
 export async function loadSnapshot(
   api: ManagementApi,
   vhost: string,
@@ -74,18 +93,15 @@ export async function loadSnapshot(
   const statistics = parts.statistics === false ? { disable_stats: true } : {};
   // Without statistics the queues still come with their message counts, which cost little.
   const totals = parts.statistics === false ? { enable_queue_totals: true } : {};
-  const [exchanges, queues, bindings, consumers, connections] = await Promise.all([
+  const [exchanges, queues, bindings, consumers, clientNames] = await Promise.all([
     all(api, `exchanges/${v}`, exchangeRecord, statistics),
     parts.queues === false
       ? Promise.resolve([])
       : all(api, `queues/${v}`, queueRecord, { ...statistics, ...totals }),
     all(api, `bindings/${v}`, bindingRecord),
     parts.consumers ? all(api, `consumers/${v}`, consumerRecord) : Promise.resolve([]),
-    parts.consumers ? all(api, `vhosts/${v}/connections`, connectionRecord) : Promise.resolve([]),
+    parts.consumers ? connectionClientNames(api, vhost) : Promise.resolve(new Map<string, string>()),
   ]);
-  // A consumer's channel names the connection as the API does; the name its client gave
-  // (what people recognise) is on the connection.
-  const clientNames = new Map(connections.map((c) => [c.name, c.clientName]));
   for (const consumer of consumers) consumer.clientName = clientNames.get(consumer.connection ?? '') ?? null;
   if (parts.consumers && parts.statistics === false) {
     // Without statistics the API counts no consumers: the list just read does.

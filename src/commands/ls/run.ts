@@ -8,7 +8,7 @@ import type { ManagementApi, Query } from '../../api/client.js';
 import { ExitCode, InterruptedError, WarrenError } from '../../errors.js';
 import { API_COLUMNS, apiSortField, clientNameFields, DEFAULT_COLUMNS } from '../../inventory/listing.js';
 import { fieldsOf, KIND_SOURCES, type Kind } from '../../inventory/records.js';
-import { ensureVhost } from '../../inventory/snapshot.js';
+import { connectionClientNames, ensureVhost } from '../../inventory/snapshot.js';
 import { compileRecordPredicate } from '../../match/recordPredicate.js';
 import { type StopSignal, watchStopSignals } from '../../ui/signals.js';
 import type { CommandContext } from '../context.js';
@@ -63,26 +63,12 @@ function listQuery(options: LsOptions, vhost: string | undefined): Query {
   return query;
 }
 
-/**
- * The names clients gave their connections (`warren consume`), by the API's name of each: a
- * consumer's channel names its connection only as the API does (`127.0.0.1:50412 -> …`).
- */
-async function clientNames(api: ManagementApi, vhost: string | undefined): Promise<Map<string, string>> {
-  const names = new Map<string, string>();
-  const query = { columns: 'name,client_properties.connection_name' };
-  for await (const item of api.items<Item>(KIND_SOURCES.connections.path(vhost), query)) {
-    const record = KIND_SOURCES.connections.record(item) as unknown as Item;
-    if (typeof record['clientName'] === 'string') names.set(String(record['name']), record['clientName']);
-  }
-  return names;
-}
-
 /** The kind's records, a page at a time; filtered by name here where the API does not. */
 async function* listRecords(api: ManagementApi, options: LsOptions, vhost: string | undefined) {
   const source = KIND_SOURCES[options.kind];
   const nameFields = clientNameFields(options.kind, vhost);
   const names = nameFields && options.patterns.length > 0 ? new RegExp(anyOf(options.patterns)) : undefined;
-  const connections = options.kind === 'consumers' ? await clientNames(api, vhost) : undefined;
+  const connections = options.kind === 'consumers' ? await connectionClientNames(api, vhost) : undefined;
   for await (const item of api.items<Item>(source.path(vhost), listQuery(options, vhost))) {
     const record = source.record(item) as unknown as Item;
     if (names && !nameFields?.some((field) => names.test(String(record[field])))) continue;
