@@ -12,36 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import amqp from 'amqplib';
+import { importTs } from '../scripts/importTs.mjs';
 
-const PAGE_SIZE = 500;
-/**
- * The fields warren asks the API for when it lists queues (API_COLUMNS in
- * src/inventory/listing.ts; test/unit/lsTable.test.ts keeps the two the same): curl asks for
- * the same, so both sides fetch the same pages.
- */
-export const QUEUE_COLUMNS = [
-  'name',
-  'vhost',
-  'type',
-  'durable',
-  'auto_delete',
-  'exclusive',
-  'arguments',
-  'state',
-  'messages',
-  'messages_ready',
-  'messages_unacknowledged',
-  'consumers',
-  'consumer_utilisation',
-  'consumer_capacity',
-  'message_stats.publish_details.rate',
-  'message_stats.deliver_get_details.rate',
-  'memory',
-  'node',
-  'leader',
-  'policy',
-  'idle_since',
-];
 const CHANNELS = 8;
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
@@ -95,6 +67,9 @@ async function eachQueue(connection, names, work) {
  * the target a ratio of at most `target`.
  */
 export async function lsScenario({ brokerUrl, warren, tmp, trials, count, target, log, problem, childEnv }) {
+  // curl asks for the pages warren asks for: its page size and the queue fields its records read.
+  const { PAGE_SIZE } = await importTs('src/api/client.ts');
+  const columns = (await importTs('src/inventory/listing.ts')).API_COLUMNS.queues;
   const url = new URL(brokerUrl);
   const api = `http://${url.hostname}:15672`;
   const user = decodeURIComponent(url.username || 'guest');
@@ -116,7 +91,7 @@ export async function lsScenario({ brokerUrl, warren, tmp, trials, count, target
     // As warren's client writes it: the same parameters in the same order.
     const query = (page) =>
       new URLSearchParams({
-        columns: QUEUE_COLUMNS.join(','),
+        columns: columns.join(','),
         name: regex,
         use_regex: 'true',
         page: String(page),

@@ -3,27 +3,11 @@
 // writes them; test/unit/reference.test.ts fails when they are out of date.
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { build } from 'esbuild';
+import { importTs } from './importTs.mjs';
 
-// The generators are TypeScript: bundled on the spot, dependencies left to node_modules, one
-// folder down from the root as dist/ is (the program reads ../package.json for its version).
-const outdir = '.gen';
-await rm(outdir, { recursive: true, force: true });
-await build({
-  entryPoints: ['src/reference/generate.ts'],
-  outdir,
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  packages: 'external',
-  logLevel: 'warning',
-});
-const { referenceFiles, manField, walk, commandTree, fillFlagRegions } = await import(
-  `../${outdir}/generate.js`
-);
-await rm(outdir, { recursive: true, force: true });
+// The generators are TypeScript (src/reference/).
+const { referenceFiles, manField, walk, commandTree, fillFlagRegions } =
+  await importTs('src/reference/generate.ts');
 
 const written = [];
 async function update(path, text) {

@@ -6,8 +6,6 @@
 import { readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error: the bench is plain JavaScript
-import { QUEUE_COLUMNS } from '../../bench/ls.js';
 import { cut, humanBytes, humanRate, type TableColumn, TableWriter } from '../../src/format/table.js';
 import { API_COLUMNS, apiSortField, DEFAULT_COLUMNS, sortableFields } from '../../src/inventory/listing.js';
 import { fieldsOf, KIND_SOURCES, KINDS } from '../../src/inventory/records.js';
@@ -169,10 +167,6 @@ describe('the fields ls asks the API for (columns)', () => {
         (column) => path === column || path.startsWith(`${column}.`) || column.startsWith(`${path}.`),
       );
     expect([...pathsRead(KIND_SOURCES[kind].record)].filter((path) => !covered(path))).toEqual([]);
-  });
-
-  it('the bench asks curl for the same fields of the queues as warren', () => {
-    expect(QUEUE_COLUMNS).toEqual(API_COLUMNS.queues);
   });
 });
 
