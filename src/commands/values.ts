@@ -167,3 +167,16 @@ export function positiveNumber(value: string): number {
   if (!(n > 0)) throw new InvalidArgumentError(`expected a number above 0, got '${value}'`);
   return n;
 }
+
+/**
+ * `text` compiled as a JavaScript regular expression (ls and export's REGEX); when it is none,
+ * `refuse` is told why in the engine's words without the pattern ("Invalid regular
+ * expression: /(/: Unterminated group" gives "Unterminated group"), to name it its own way.
+ */
+export function checkedRegExp(text: string, refuse: (why: string) => never): RegExp {
+  try {
+    return new RegExp(text);
+  } catch (error) {
+    return refuse((error as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, ''));
+  }
+}

@@ -1,6 +1,7 @@
 /** `warren export [REGEX]`: the vhost's exchanges, queues and bindings as a topology file. */
 import { UsageError } from '../../errors.js';
 import { defineCommand, option, optional, toggle } from '../define.js';
+import { checkedRegExp } from '../values.js';
 import type { ExportOptions } from './run.js';
 
 export const exportCommand = defineCommand({
@@ -31,10 +32,7 @@ export const exportCommand = defineCommand({
 });
 
 function regex(text: string): RegExp {
-  try {
-    return new RegExp(text);
-  } catch (error) {
-    const why = (error as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
+  return checkedRegExp(text, (why) => {
     throw new UsageError(`REGEX '${text}' is not a JavaScript regular expression (${why})`);
-  }
+  });
 }

@@ -4,6 +4,7 @@ import { UsageError } from '../../errors.js';
 import { apiSortField, sortableFields } from '../../inventory/listing.js';
 import { fieldsOf, KINDS, type Kind } from '../../inventory/records.js';
 import { choice, defineCommand, oneOf, option, repeatable, toggle, variadic } from '../define.js';
+import { checkedRegExp } from '../values.js';
 import type { LsOptions } from './run.js';
 
 export const LS_FORMATS = ['table', 'ndjson'] as const;
@@ -21,14 +22,9 @@ function columnList(value: string): string[] {
 /** Each word is a JavaScript regular expression (the API's is PCRE; they agree on the common part). */
 function checkedPatterns(words: string[]): string[] {
   for (const word of words) {
-    try {
-      new RegExp(word);
-    } catch (error) {
-      // "Invalid regular expression: /(/: Unterminated group": the last part says why.
-      const message = (error as Error).message;
-      const why = message.slice(message.lastIndexOf(': ') + 2);
+    checkedRegExp(word, (why) => {
       throw new UsageError(`REGEX '${word}' is not a valid regular expression: ${why}`);
-    }
+    });
   }
   return words;
 }
