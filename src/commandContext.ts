@@ -45,6 +45,8 @@ export async function createContext(parsed: ParsedCommand, shape: RunShape, io: 
   const brokerUrls = () =>
     resolveBrokerUrls(global.urls, io.env, settings && { ...settings, name: profile?.name }, password());
   const insecure = global.insecure || settings?.insecure === true;
+  // Said once a run, however often warren connects (a reconnect, the API beside AMQP).
+  let insecureWarned = false;
   const tlsFiles = () => {
     const tls = readTlsFiles({
       ca: global.ca ?? settings?.ca,
@@ -52,7 +54,8 @@ export async function createContext(parsed: ParsedCommand, shape: RunShape, io: 
       key: global.key ?? settings?.key,
       insecure,
     });
-    if (insecure) reporter.warn('--insecure: the broker certificate is not verified');
+    if (insecure && !insecureWarned) reporter.warn('--insecure: the broker certificate is not verified');
+    insecureWarned = insecure;
     return tls;
   };
   return {

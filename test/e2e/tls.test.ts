@@ -144,6 +144,35 @@ describe('the management API over https (--api https://…): the TLS flags apply
     expect(run.stderr).toMatch(/warning: --insecure: the broker certificate is not verified/);
   });
 
+  it('declare --check, which reads the API and the broker, warns of --insecure once', async () => {
+    const name = await queue('tls-api-check');
+    // An exchange in the file: its bindings are what the API is asked for.
+    const exchange = uniqueName('tls-api-check');
+    await channel.assertExchange(exchange, 'fanout', { durable: false });
+    const file = join(certs.dir, 'topology.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        exchanges: [{ name: exchange, type: 'fanout', durable: false }],
+        queues: [{ name, durable: false }],
+      }),
+    );
+    const run = await warren([
+      'declare',
+      '--check',
+      '--file',
+      file,
+      '--url',
+      url(),
+      '--api',
+      node.apiUrl as string,
+      '--insecure',
+      ...clientCert(),
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr.match(/warning: --insecure: the broker certificate is not verified/g)).toHaveLength(1);
+  });
+
   it('https to the AMQPS port, which is no API: exit 69, one line and a hint', async () => {
     const run = await warren([
       'ls',
