@@ -89,6 +89,8 @@ complete -c warren -n '__warren_at consume' -l concurrency -x -d 'with --exec: h
 complete -c warren -n '__warren_at consume' -l exec-timeout -x -d 'with --exec: kill a handler running longer; its message failed'
 complete -c warren -n '__warren_at consume' -l max-retries -x -d 'with --exec: reject (dead-letter) a message after N failed retries'
 complete -c warren -n '__warren_at consume' -l reply -d 'with --exec: publish the handler\'s stdout to the message\'s reply-to (request/reply)'
+complete -c warren -n '__warren_at consume' -l emit -x -d 'with --exec: publish the handler\'s stdout as an event there; its message is acked once the event is confirmed (not with --reply)'
+complete -c warren -n '__warren_at consume' -l emit-format -x -a 'raw ndjson' -d 'with --exec: raw: all of stdout is one event (default); ndjson: one envelope per line, --emit gives the defaults (not with --reply)'
 complete -c warren -n '__warren_at consume' -l grace -x -d 'with --exec: on Ctrl-C, how long running handlers may finish (default 10s)'
 complete -c warren -n '__warren_at consume' -l pass-url -d 'with --exec: give the handler WARREN_URL, password included, for warren\'s broker'
 complete -c warren -n '__warren_at consume' -s h -l help -d 'show help'

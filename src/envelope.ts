@@ -102,8 +102,14 @@ interface ParsedEnvelope extends Omit<ReceivedMessage, 'receivedAt'> {
   receivedAt: unknown;
 }
 
+/** Where a line that names no exchange or routing key goes (consume --emit's target). */
+export interface EnvelopeDefaults {
+  exchange: string;
+  routingKey: string;
+}
+
 /** Parses and checks one NDJSON envelope line; errors name the line. */
-function parseEnvelope(line: string, lineNumber: number): ParsedEnvelope {
+function parseEnvelope(line: string, lineNumber: number, defaults?: EnvelopeDefaults): ParsedEnvelope {
   const fail = (problem: string, cause?: unknown) =>
     new DataError(`line ${lineNumber}: ${problem}`, { cause });
   let parsed: unknown;
@@ -133,8 +139,8 @@ function parseEnvelope(line: string, lineNumber: number): ParsedEnvelope {
     body = Buffer.from(record['body'], 'base64');
   } else throw fail(`"bodyEncoding" must be "utf8" or "base64", not ${JSON.stringify(encoding)}`);
 
-  const exchange = optionalString(record, 'exchange', fail) ?? '';
-  const routingKey = optionalString(record, 'routingKey', fail) ?? '';
+  const exchange = optionalString(record, 'exchange', fail) ?? defaults?.exchange ?? '';
+  const routingKey = optionalString(record, 'routingKey', fail) ?? defaults?.routingKey ?? '';
   if (Buffer.byteLength(routingKey) > 255) throw fail('"routingKey" is over 255 bytes');
   if (Buffer.byteLength(exchange) > 255) throw fail('"exchange" is over 255 bytes');
   const properties = checkProperties(record['properties'], fail);
@@ -209,8 +215,9 @@ export function recordedFromEnvelopeLine(
   line: string,
   lineNumber: number,
   withTime: boolean,
+  defaults?: EnvelopeDefaults,
 ): RecordedMessage {
-  const parsed = parseEnvelope(line, lineNumber);
+  const parsed = parseEnvelope(line, lineNumber, defaults);
   let recordedAt: number | undefined;
   if (withTime && typeof parsed.receivedAt === 'string') {
     const time = Date.parse(parsed.receivedAt);

@@ -5,16 +5,17 @@ import type { CommandContext } from '../commands/context.js';
 import { consumerCancelled } from '../consume/cancelled.js';
 import { idleTimer, Stopper } from '../consume/stop.js';
 import { formatDuration } from '../duration.js';
-import { InterruptedError, TimeoutError, UnreachableError, WarrenError } from '../errors.js';
+import { BrokerRefusedError, InterruptedError, TimeoutError, UnreachableError, WarrenError } from '../errors.js';
 import { type StopSignal, watchStopSignals } from '../ui/signals.js';
 import type { Spinner } from '../ui/spinner.js';
 import { humanLine } from '../ui/terminalText.js';
-import { handlerEnv } from './handlerEnv.js';
+import { EmitError, emitsFromEnvelopes, emitsFromOutput } from './emit.js';
+import { ExecHandler } from './execHandler.js';
+import type { HandlerResult, MessageHandler } from './handler.js';
 import { HandlerPool } from './handlerPool.js';
-import { runHandler } from './handlerProcess.js';
-import { type Decision, decide, retriesOf } from './outcome.js';
+import { type Decision, decide, decideAnswer, retriesOf } from './outcome.js';
 import { idOf, newTally, statusText, summarise } from './report.js';
-import { Settlements } from './settlements.js';
+import { type HandlerOutput, Settlements } from './settlements.js';
 
 type StopReason =
   | { kind: 'count' }
@@ -38,8 +39,8 @@ interface ConnectionRun {
 export class ExecRun {
   private readonly started = performance.now();
   private readonly tally = newTally();
-  /** Warren's own environment, without its password (or with the URL, --pass-url). */
-  private readonly inherited: NodeJS.ProcessEnv;
+  /** What handles the messages: a process each (--exec) or long-running ones (--pipe). */
+  private readonly handler: MessageHandler;
   /** Ends the whole run (the connection's own end is a ConnectionRun's matter). */
   private readonly stopper = new Stopper<StopReason>();
   private readonly pool: HandlerPool;
@@ -53,7 +54,15 @@ export class ExecRun {
     private readonly options: ExecOptions,
     private readonly context: CommandContext,
   ) {
-    this.inherited = context.childEnv(options.passUrl);
+    this.handler = new ExecHandler({
+      command: options.command,
+      queue: options.queue,
+      timeoutMs: options.execTimeoutMs,
+      captureStdout: options.reply || options.emit !== undefined,
+      // Warren's own environment, without its password (or with the URL, --pass-url).
+      inherited: context.childEnv(options.passUrl),
+      log: context.io.stderr,
+    });
     this.idle = idleTimer(options.timeoutMs, () => {
       // Not idle while handlers run, nor while reconnecting: a slow handler or a lost
       // connection is not a quiet queue.
@@ -70,6 +79,7 @@ export class ExecRun {
     );
     let reason: StopReason;
     try {
+      await this.handler.open();
       const last = await reconnecting(this.options.retries, (reconnects) => this.once(reconnects), {
         warn: (warning) => this.context.reporter.warn(warning),
         pause: (ms) => Promise.race([delay(ms), this.stopper.stopped]).then(() => {}),
@@ -79,6 +89,7 @@ export class ExecRun {
       if (this.tally.handled + this.tally.unsettled > 0) this.summary();
       throw error;
     } finally {
+      await this.handler.close(this.options.graceMs);
       disposeSignals();
       this.idle.clear();
     }
@@ -104,6 +115,7 @@ export class ExecRun {
    */
   private quit(): void {
     this.pool.killAll();
+    this.handler.kill();
     this.tally.unsettled += this.pool.size + this.unconfirmed();
     this.status?.stop();
     this.summary();
@@ -111,7 +123,8 @@ export class ExecRun {
 
   private summary(): void {
     const elapsedMs = performance.now() - this.started;
-    summarise(this.tally, { queue: this.options.queue, reply: this.options.reply, elapsedMs }, this.context);
+    const { queue, reply, emit } = this.options;
+    summarise(this.tally, { queue, reply, emit: emit !== undefined, elapsedMs }, this.context);
   }
 
   private async once(reconnects: number): Promise<ConnectionRun> {
@@ -159,8 +172,24 @@ export class ExecRun {
     const ended = new Stopper<StopReason>();
     void this.stopper.stopped.then((reason) => ended.stop(reason));
     session.onLost((error) => ended.stop({ kind: 'failed', error }));
-    const settlements = await Settlements.open(session, this.options, this.tally, this.context.reporter, () =>
-      this.settled(),
+    const { queue, concurrency, count, reply, emit } = this.options;
+    // An event to a missing exchange would close the publishing channel mid-run: say so
+    // before taking anything.
+    if (emit && emit.exchange !== '' && !(await session.exchangeExists(emit.exchange))) {
+      return { kind: 'failed', error: noEmitExchange(emit.exchange) };
+    }
+    const settlements = await Settlements.open(
+      session,
+      {
+        queue,
+        reply,
+        emit: emit !== undefined,
+        failedEmit: (message, why) =>
+          decide({ kind: 'emitFailed', why }, { ...this.options, retries: retriesOf(message.headers) }),
+      },
+      this.tally,
+      this.context.reporter,
+      () => this.settled(),
     );
     this.unconfirmed = () => settlements.unconfirmed;
     // Once the connection is gone, so are its deliveries: the broker gives them back.
@@ -171,7 +200,6 @@ export class ExecRun {
     });
     // Taken on earlier connections and settled count; the others come back.
     let taken = this.tally.handled;
-    const { queue, concurrency, count } = this.options;
     const consumption = await session.consume(
       queue,
       { prefetch: concurrency, noAck: false, transactions: true },
@@ -180,8 +208,8 @@ export class ExecRun {
         if (ended.reason || (count !== undefined && taken >= count)) return;
         taken += 1;
         this.idle.touch();
-        this.start(message, consuming, (decision, stdout) =>
-          settlements.settle(message, decision, stdout, gone()),
+        this.start(message, consuming, (decision, output) =>
+          settlements.settle(message, decision, output, gone()),
         );
       },
       () => ended.stop({ kind: 'failed', error: consumerCancelled(queue) }),
@@ -210,28 +238,47 @@ export class ExecRun {
   private start(
     message: DeliveredMessage,
     consuming: Promise<void>,
-    done: (decision: Decision, stdout: Buffer | undefined) => void,
+    done: (decision: Decision, output: HandlerOutput) => void,
   ): void {
-    const { options } = this;
     const retries = retriesOf(message.headers);
-    const run = runHandler({
-      command: options.command,
-      body: message.body,
-      env: handlerEnv(message, options.queue, retries, this.inherited),
-      timeoutMs: options.execTimeoutMs,
-      captureStdout: options.reply,
-      log: this.context.io.stderr,
-      // The prefix is warren's, from the message: made safe as warren's own lines are.
-      prefix: options.concurrency > 1 ? `[${humanLine(idOf(message))}] ` : '',
+    // The prefix is warren's, from the message: made safe as warren's own lines are.
+    const prefix = this.options.concurrency > 1 ? `[${humanLine(idOf(message))}] ` : '';
+    const run = this.handler.handle({ message, retries, prefix });
+    this.pool.track(message.deliveryTag, run, consuming, (result) => {
+      const { decision, output } = this.outcome(message, result, retries);
+      done(decision, output);
     });
-    this.pool.track(message.deliveryTag, run, consuming, ({ exit, stdout }) => {
-      const decision = decide(exit, {
-        onFailure: options.onFailure,
-        maxRetries: options.maxRetries,
-        retries,
-      });
-      done(decision, stdout);
-    });
+  }
+
+  /**
+   * What becomes of a message by how its handling ended, and what its handler sends: its
+   * events (--emit) or its reply (--reply). A handler that failed sends nothing; one whose
+   * events cannot be read failed.
+   */
+  private outcome(
+    message: DeliveredMessage,
+    result: HandlerResult,
+    retries: number,
+  ): { decision: Decision; output: HandlerOutput } {
+    const policy = { ...this.options, retries };
+    const decision =
+      result.kind === 'exit'
+        ? decide(result.exit, policy)
+        : decideAnswer(result.outcome, result.reason, policy);
+    const { emit } = this.options;
+    if (decision.action !== 'ack') return { decision, output: {} };
+    if (emit === undefined)
+      return { decision, output: { stdout: result.kind === 'exit' ? result.stdout : undefined } };
+    try {
+      const emits =
+        result.kind === 'exit'
+          ? emitsFromOutput(result.stdout ?? Buffer.alloc(0), emit, message)
+          : emitsFromEnvelopes(result.emit, emit, message);
+      return { decision, output: { emits } };
+    } catch (error) {
+      if (!(error instanceof EmitError)) throw error;
+      return { decision: decide({ kind: 'emitFailed', why: error.message }, policy), output: {} };
+    }
   }
 
   /** A message's settlement is committed: counted, and the run ends once --count is reached. */
@@ -273,6 +320,12 @@ export class ExecRun {
     await settlements.flush();
     this.unconfirmed = () => 0;
   }
+}
+
+function noEmitExchange(exchange: string): WarrenError {
+  return new BrokerRefusedError(`--emit: there is no exchange '${exchange}' to publish the events to`, {
+    hint: `declare it first (warren declare exchange ${exchange} --type topic), or name another`,
+  });
 }
 
 function delay(ms: number): Promise<void> {

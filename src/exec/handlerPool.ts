@@ -1,4 +1,4 @@
-import type { HandlerRun } from './handlerProcess.js';
+import type { HandlerRun } from './handler.js';
 
 /** The handlers running now, by delivery tag: waited for, interrupted or killed together. */
 export class HandlerPool {

@@ -30,7 +30,16 @@ export type HandlerExit =
   /** `unfit`: the message itself cannot be handed to a handler, on this try or any other. */
   | { kind: 'notStarted'; error: string; unfit?: boolean }
   /** Stopped by warren's shutdown after the grace period: not the message's fault. */
-  | { kind: 'interrupted' };
+  | { kind: 'interrupted' }
+  /** It succeeded, but its events cannot be read, or one was not delivered (--emit). */
+  | { kind: 'emitFailed'; why: string };
+
+/** What decide() needs of the run and the message: its failure policy and its tries so far. */
+export interface FailureOptions {
+  onFailure: FailurePolicy;
+  maxRetries: number | undefined;
+  retries: number;
+}
 
 export interface Decision {
   action: Action;
@@ -65,6 +74,8 @@ function describe(exit: HandlerExit): string {
       return `did not start: ${exit.error}`;
     case 'interrupted':
       return 'stopped by the shutdown';
+    case 'emitFailed':
+      return `succeeded, but ${exit.why}`;
   }
 }
 
@@ -74,10 +85,7 @@ function describe(exit: HandlerExit): string {
  * follows --on-failure. With --max-retries, another try is counted, and a
  * message that has had its retries is rejected instead, so a poison message cannot loop.
  */
-export function decide(
-  exit: HandlerExit,
-  options: { onFailure: FailurePolicy; maxRetries: number | undefined; retries: number },
-): Decision {
+export function decide(exit: HandlerExit, options: FailureOptions): Decision {
   const why = describe(exit);
   if (exit.kind === 'exited' && exit.code === 0) return { action: 'ack', reason: why, failed: false };
   // Not the handler's failure: the message goes back as it was, uncounted.
@@ -91,6 +99,11 @@ export function decide(
         ? false
         : options.onFailure === 'requeue';
   if (!wantsAgain) return { action: 'reject', reason: why, failed: true };
+  return tryAgain(why, options);
+}
+
+/** Another try for a failed message: counted with --max-retries, and refused once they are used up. */
+function tryAgain(why: string, options: FailureOptions): Decision {
   if (options.maxRetries === undefined) return { action: 'requeue', reason: why, failed: true };
   if (options.retries >= options.maxRetries) {
     return {
@@ -100,4 +113,21 @@ export function decide(
     };
   }
   return { action: 'retry', reason: why, failed: true };
+}
+
+/**
+ * The outcome a long-running handler answered (--pipe). `ack`, `requeue` and `reject` are
+ * done as asked; `retry` is another try, counted with --max-retries as a failed exit's is.
+ */
+export function decideAnswer(outcome: Action, reason: string | undefined, options: FailureOptions): Decision {
+  const why = `answered ${outcome}${reason ? ` (${reason})` : ''}`;
+  switch (outcome) {
+    case 'ack':
+      return { action: 'ack', reason: why, failed: false };
+    case 'requeue':
+    case 'reject':
+      return { action: outcome, reason: why, failed: true };
+    case 'retry':
+      return tryAgain(why, options);
+  }
 }

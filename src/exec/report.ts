@@ -11,12 +11,24 @@ export interface Tally {
   rejected: number;
   failed: number;
   replies: number;
+  /** Events handlers emitted that the broker confirmed (--emit). */
+  emitted: number;
   /** Taken, but not settled when the connection ended: back to the queue, redelivered. */
   unsettled: number;
 }
 
 export function newTally(): Tally {
-  return { handled: 0, acked: 0, requeued: 0, retried: 0, rejected: 0, failed: 0, replies: 0, unsettled: 0 };
+  return {
+    handled: 0,
+    acked: 0,
+    requeued: 0,
+    retried: 0,
+    rejected: 0,
+    failed: 0,
+    replies: 0,
+    emitted: 0,
+    unsettled: 0,
+  };
 }
 
 /** The status line of a run on a terminal. */
@@ -35,7 +47,7 @@ export function label(message: DeliveredMessage): string {
 
 export function summarise(
   tally: Tally,
-  run: { queue: string; reply: boolean; elapsedMs: number },
+  run: { queue: string; reply: boolean; emit: boolean; elapsedMs: number },
   context: CommandContext,
 ): void {
   const parts = [`${tally.acked} acked`];
@@ -44,8 +56,9 @@ export function summarise(
   if (tally.rejected > 0) parts.push(`${tally.rejected} rejected`);
   if (tally.unsettled > 0) parts.push(`${tally.unsettled} unsettled`);
   const replies = run.reply ? `, ${tally.replies} ${tally.replies === 1 ? 'reply' : 'replies'}` : '';
+  const emitted = run.emit ? `, ${tally.emitted} ${tally.emitted === 1 ? 'event' : 'events'} emitted` : '';
   const failed = tally.failed > 0 ? ` (${tally.failed} failed)` : '';
   context.reporter.info(
-    `handled ${tally.handled} ${tally.handled === 1 ? 'message' : 'messages'} from '${run.queue}': ${parts.join(', ')}${failed}${replies} in ${formatDuration(run.elapsedMs)}`,
+    `handled ${tally.handled} ${tally.handled === 1 ? 'message' : 'messages'} from '${run.queue}': ${parts.join(', ')}${failed}${replies}${emitted} in ${formatDuration(run.elapsedMs)}`,
   );
 }

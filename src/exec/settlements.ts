@@ -21,8 +21,11 @@ export class Settlements {
     this.consumption ? this.consumption.commit() : Promise.resolve(),
   );
 
+  /** Inputs whose events are being published: acked once every one is confirmed. */
+  private readonly emitting = new Map<number, Emitting>();
+
   private constructor(
-    private readonly run: { queue: string; reply: boolean },
+    private readonly run: SettlementRun,
     private readonly tally: Tally,
     private readonly reporter: Reporter,
     /** Called once per message whose settlement the broker has. */
@@ -30,21 +33,28 @@ export class Settlements {
     private readonly tracker: ConfirmTracker,
     private readonly flow: PublishFlow | undefined,
   ) {
-    tracker.onSettled = (entry, _seq, status) => this.replySettled(entry, status);
+    tracker.onSettled = (entry, _seq, status) => {
+      if (entry.ref !== undefined && this.emitting.has(entry.ref)) this.emitSettled(entry, status);
+      else this.replySettled(entry, status);
+    };
   }
 
-  /** Opens a connection's settlements: with --reply, a publisher for the replies on `session`. */
+  /**
+   * Opens a connection's settlements: with --reply or --emit, a publisher (confirms,
+   * mandatory) for what handlers send, on `session`.
+   */
   static async open(
     session: Session,
-    run: { queue: string; reply: boolean },
+    run: SettlementRun,
     tally: Tally,
     reporter: Reporter,
     onSettled: () => void,
   ): Promise<Settlements> {
     const tracker = new ConfirmTracker();
-    const flow = run.reply
-      ? new PublishFlow(session, await session.openPublisher({ mandatory: true, tracker }))
-      : undefined;
+    const flow =
+      run.reply || run.emit
+        ? new PublishFlow(session, await session.openPublisher({ mandatory: true, tracker }))
+        : undefined;
     return new Settlements(run, tally, reporter, onSettled, tracker, flow);
   }
 
@@ -58,8 +68,12 @@ export class Settlements {
     return this.commits.unconfirmed + this.tracker.inFlight;
   }
 
-  /** Settles a message by its handler's outcome; `gone`: its connection is, and so is the delivery. */
-  settle(message: DeliveredMessage, decision: Decision, stdout: Buffer | undefined, gone: boolean): void {
+  /**
+   * Settles a message by its handler's outcome; `gone`: its connection is, and so is the
+   * delivery. `output` is what the handler sends on success: its stdout (--reply) or its
+   * events (--emit), dropped when it failed.
+   */
+  settle(message: DeliveredMessage, decision: Decision, output: HandlerOutput, gone: boolean): void {
     const tag = message.deliveryTag;
     if (decision.failed) {
       this.tally.failed += 1;
@@ -74,7 +88,8 @@ export class Settlements {
     }
     switch (decision.action) {
       case 'ack':
-        this.succeeded(message, stdout);
+        if (output.emits !== undefined && output.emits.length > 0) this.emit(message, output.emits);
+        else this.succeeded(message, output.stdout);
         break;
       case 'requeue':
       case 'reject':
@@ -208,6 +223,73 @@ export class Settlements {
       this.consumption?.ack(tag, false);
     }, this.bump('retried'));
   }
+
+  /**
+   * Publishes a handler's events; its message is acked once the broker confirmed every one
+   * (emitSettled). Each carries the message's delivery tag, so that the confirms find it.
+   */
+  private emit(message: DeliveredMessage, events: OutgoingMessage[]): void {
+    if (!this.flow) throw new Error('events need a publisher');
+    const tag = message.deliveryTag;
+    this.emitting.set(tag, { message, left: events.length, failure: undefined, lost: false });
+    for (const event of events) {
+      // Backpressure is left to the prefetch: a handful of messages' events at most wait.
+      // A lost connection settles what was sent as unconfirmed (flush), the input unsettled.
+      this.flow.send(event, tag, tag)?.catch(() => {});
+    }
+  }
+
+  /**
+   * One of a message's events is settled. Once all are: the message is acked when every
+   * one was confirmed; an event returned (no queue took it) or nacked fails the message as
+   * its handler's failure would (--on-failure); one the broker may not have (a lost
+   * connection) leaves the message unsettled: it comes back, and its events go again.
+   */
+  private emitSettled(entry: PendingPublish, status: SettleStatus): void {
+    const tag = entry.ref as number;
+    const emitting = this.emitting.get(tag);
+    if (!emitting) return;
+    emitting.left -= 1;
+    if (status === 'confirmed') this.tally.emitted += 1;
+    else if (status === 'unconfirmed') emitting.lost = true;
+    else {
+      const why = entry.returnedWith ? `${status} (${entry.returnedWith})` : status;
+      emitting.failure ??= `an event to '${entry.message.exchange}' with key '${entry.message.routingKey}' was ${why}`;
+    }
+    if (emitting.left > 0) return;
+    this.emitting.delete(tag);
+    const { message, failure } = emitting;
+    if (emitting.lost) this.tally.unsettled += 1;
+    else if (failure !== undefined) this.settle(message, this.run.failedEmit(message, failure), {}, false);
+    else this.ack(tag);
+  }
+}
+
+/** What a run's settlements need to know of it. */
+export interface SettlementRun {
+  queue: string;
+  /** --reply: the handler's stdout goes to the message's reply-to. */
+  reply: boolean;
+  /** --emit: the handler's events are published before its message is acked. */
+  emit: boolean;
+  /** How a message fails when one of its events could not be delivered (--on-failure). */
+  failedEmit(message: DeliveredMessage, why: string): Decision;
+}
+
+/** What a handler that succeeded sends: its stdout as a reply, or its events. */
+export interface HandlerOutput {
+  stdout?: Buffer | undefined;
+  emits?: OutgoingMessage[] | undefined;
+}
+
+interface Emitting {
+  message: DeliveredMessage;
+  /** Events not settled yet. */
+  left: number;
+  /** Why one was not delivered, the first one's. */
+  failure: string | undefined;
+  /** One was unconfirmed when the connection was lost. */
+  lost: boolean;
 }
 
 /**

@@ -3,6 +3,7 @@
 import { DEFAULT_RETRIES } from '../../broker/reconnect.js';
 import { ACK_MODES, FORMATS } from '../../choices.js';
 import { UsageError } from '../../errors.js';
+import type { EmitTarget } from '../../exec/emit.js';
 import { choice, defineCommand, option, required, toggle, withDefault } from '../define.js';
 import { brokerName, integer, timerDuration } from '../values.js';
 import type { ExecOptions } from './exec.js';
@@ -14,6 +15,8 @@ const EXEC_ONLY = [
   'execTimeout',
   'maxRetries',
   'reply',
+  'emit',
+  'emitFormat',
   'grace',
   'passUrl',
 ] as const;
@@ -83,6 +86,15 @@ const flags = {
     integer(0),
   ),
   reply: toggle('--reply', "publish the handler's stdout to the message's reply-to (request/reply)"),
+  emit: option(
+    '--emit <exchange[:key]>',
+    "publish the handler's stdout as an event there; its message is acked once the event is confirmed",
+  ),
+  emitFormat: choice(
+    '--emit-format <format>',
+    'raw: all of stdout is one event (default); ndjson: one envelope per line, --emit gives the defaults',
+    ['raw', 'ndjson'],
+  ),
   grace: option(
     '--grace <duration>',
     'on Ctrl-C, how long running handlers may finish (default 10s)',
@@ -99,6 +111,11 @@ export const consumeCommand = defineCommand({
   rules: [
     { only: [...EXEC_ONLY], with: 'exec' },
     {
+      not: ['emit', 'emitFormat'],
+      with: 'reply',
+      because: "the handler's stdout is either a reply or events",
+    },
+    {
       not: ['prefetch', 'ackMode', 'format', 'template', 'full'],
       with: 'exec',
       because: "the handler's outcome settles each message, and its output goes to stderr",
@@ -110,6 +127,8 @@ export const consumeCommand = defineCommand({
     'warren consume orders --ack-mode requeue --format ndjson | jq -c .headers   # peek',
     "warren consume orders --exec './handle-order.sh' --concurrency 4 --max-retries 3 --exec-timeout 30s",
     "warren consume rpc.echo --exec 'tr a-z A-Z' --reply              # a request/reply server",
+    "warren consume orders --exec './ship.sh' --emit shipments:order.shipped   # acked once the event is confirmed",
+    "warren consume orders --exec './ship.sh' --emit-format ndjson --emit events   # one envelope per line",
     "warren consume orders --exec 'warren publish -k orders.seen' --pass-url   # its warren reaches this broker",
   ],
   parse({ args: { queue }, flags: f, global, format }) {
@@ -125,6 +144,7 @@ export const consumeCommand = defineCommand({
         execTimeoutMs: f.execTimeout,
         maxRetries: f.maxRetries,
         reply: f.reply,
+        emit: emitTarget(f.emit, f.emitFormat),
         graceMs: f.grace ?? 10_000,
         passUrl: f.passUrl,
         count: f.count,
@@ -152,3 +172,37 @@ export const consumeCommand = defineCommand({
   },
   connectionNames: { exec: 'warren consume --exec' },
 });
+
+/**
+ * Where the handler's events go: `--emit EXCHANGE[:KEY]`, raw unless `--emit-format ndjson`
+ * (which alone emits too, each line naming its exchange and key, else the default exchange).
+ */
+function emitTarget(
+  target: string | undefined,
+  format: 'raw' | 'ndjson' | undefined,
+): EmitTarget | undefined {
+  if (target === undefined && format === undefined) return undefined;
+  if (target === undefined && format === 'raw') {
+    throw new UsageError('--emit-format raw needs --emit EXCHANGE[:KEY]: where would the events go?');
+  }
+  // Up to the first colon is the exchange (empty: the default exchange, whose keys are
+  // queue names), the rest the routing key.
+  const text = target ?? '';
+  const colon = text.indexOf(':');
+  const defaults =
+    colon === -1
+      ? { exchange: text, routingKey: '' }
+      : { exchange: text.slice(0, colon), routingKey: text.slice(colon + 1) };
+  if (defaults.exchange === '' && defaults.routingKey === '' && format !== 'ndjson') {
+    throw new UsageError(
+      "--emit '' names no exchange and no key: give EXCHANGE, EXCHANGE:KEY or :QUEUE (the default exchange)",
+    );
+  }
+  for (const [what, value] of [
+    ['exchange', defaults.exchange],
+    ['routing key', defaults.routingKey],
+  ] as const) {
+    if (Buffer.byteLength(value) > 255) throw new UsageError(`--emit: the ${what} is over 255 bytes`);
+  }
+  return { ...defaults, format: format ?? 'raw' };
+}

@@ -1,3 +1,4 @@
+import type { EmitTarget } from '../../exec/emit.js';
 import { ExecRun } from '../../exec/execRun.js';
 import type { FailurePolicy } from '../../exec/outcome.js';
 import type { CommandContext } from '../context.js';
@@ -14,6 +15,8 @@ export interface ExecOptions {
   maxRetries: number | undefined;
   /** Publish the handler's stdout to the message's replyTo, with its correlationId. */
   reply: boolean;
+  /** --emit/--emit-format: the handler's stdout is events, published before its message is acked. */
+  emit: EmitTarget | undefined;
   /** On SIGINT/SIGTERM, how long running handlers may take to finish. */
   graceMs: number;
   /** --pass-url: handlers get WARREN_URL with the password (else none: src/exec/childEnv.ts). */
