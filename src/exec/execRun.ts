@@ -5,7 +5,13 @@ import type { CommandContext } from '../commands/context.js';
 import { consumerCancelled } from '../consume/cancelled.js';
 import { idleTimer, Stopper } from '../consume/stop.js';
 import { formatDuration } from '../duration.js';
-import { BrokerRefusedError, InterruptedError, TimeoutError, UnreachableError, WarrenError } from '../errors.js';
+import {
+  BrokerRefusedError,
+  InterruptedError,
+  TimeoutError,
+  UnreachableError,
+  WarrenError,
+} from '../errors.js';
 import { type StopSignal, watchStopSignals } from '../ui/signals.js';
 import type { Spinner } from '../ui/spinner.js';
 import { humanLine } from '../ui/terminalText.js';
