@@ -60,6 +60,7 @@ export class ExecRun {
     private readonly options: ExecOptions,
     private readonly context: CommandContext,
   ) {
+    if (options.kind === 'pipe') throw new WarrenError('--pipe handlers are not built yet', 1);
     this.handler = new ExecHandler({
       command: options.command,
       queue: options.queue,

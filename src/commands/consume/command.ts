@@ -138,6 +138,7 @@ export const consumeCommand = defineCommand({
       }
       const options: ExecOptions = {
         queue,
+        kind: 'exec',
         command: f.exec,
         onFailure: f.onFailure === 'requeue' ? 'requeue' : 'reject',
         concurrency: f.concurrency ?? 1,

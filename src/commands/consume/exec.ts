@@ -5,7 +5,13 @@ import type { CommandContext } from '../context.js';
 
 export interface ExecOptions {
   queue: string;
-  /** The handler: a shell command run once per message, body on stdin. */
+  /**
+   * `exec`: the command runs once per message, body on stdin; `pipe`: it runs for the
+   * whole run (--concurrency copies), fed one NDJSON envelope per message on stdin, and
+   * answers one line per message on stdout (docs/handlers.md, the line protocol).
+   */
+  kind: 'exec' | 'pipe';
+  /** The handler's shell command. */
   command: string;
   onFailure: FailurePolicy;
   /** Handlers running at once; the prefetch follows. */
