@@ -63,9 +63,12 @@ export class Settlements {
     this.consumption = consumption;
   }
 
-  /** Settlements and replies the broker has not confirmed yet. */
+  /** Messages whose settlement, reply or events the broker has not confirmed yet. */
   get unconfirmed(): number {
-    return this.commits.unconfirmed + this.tracker.inFlight;
+    // The tracker counts events; a message's events count once, as the message.
+    let events = 0;
+    for (const emitting of this.emitting.values()) events += emitting.left;
+    return this.commits.unconfirmed + this.tracker.inFlight - events + this.emitting.size;
   }
 
   /**
