@@ -14,6 +14,7 @@ import { HandlerPool } from './handlerPool.js';
 import { runHandler } from './handlerProcess.js';
 import { type Decision, decide, retriesOf } from './outcome.js';
 import { idOf, newTally, statusText, summarise } from './report.js';
+import { RetryQueues } from './retryQueues.js';
 import { Settlements } from './settlements.js';
 
 type StopReason =
@@ -45,6 +46,10 @@ export class ExecRun {
   private readonly pool: HandlerPool;
   private readonly idle: ReturnType<typeof idleTimer>;
   private connected = false;
+  /** Settlements committed, finished or not: a connection that made some made progress. */
+  private settledTries = 0;
+  /** With --retry-delay: the queues where retries wait. */
+  private readonly retryQueues: RetryQueues | undefined;
   /** What a quit now would leave unsettled besides the running handlers. */
   private unconfirmed = () => 0;
   private status: Spinner | undefined;
@@ -61,6 +66,8 @@ export class ExecRun {
       else this.stopper.stop({ kind: 'timeout' });
     });
     this.pool = new HandlerPool(() => this.idle.touch());
+    this.retryQueues =
+      options.retryDelay && new RetryQueues(options.queue, options.retryDelay, options.maxRetries);
   }
 
   async run(): Promise<void> {
@@ -76,7 +83,7 @@ export class ExecRun {
       });
       reason = last.stop;
     } catch (error) {
-      if (this.tally.handled + this.tally.unsettled > 0) this.summary();
+      if (this.settledTries + this.tally.unsettled > 0) this.summary();
       throw error;
     } finally {
       disposeSignals();
@@ -84,7 +91,7 @@ export class ExecRun {
     }
     if (reason.kind === 'failed') {
       // A run that failed before taking anything has nothing to summarise: the error says it all.
-      if (this.tally.handled + this.tally.unsettled > 0) this.summary();
+      if (this.settledTries + this.tally.unsettled > 0) this.summary();
       throw reason.error;
     }
     this.summary();
@@ -127,11 +134,11 @@ export class ExecRun {
     }
     if ('reason' in connection) return { stop: connection.reason, progressed: false, lost: undefined };
     const session = connection.opened;
-    const handledBefore = this.tally.handled;
+    const settledBefore = this.settledTries;
     try {
       const stop = this.stopper.reason ?? (await this.handleOn(session));
       const lost = stop.kind === 'failed' && stop.error instanceof UnreachableError ? stop.error : undefined;
-      return { stop, progressed: this.tally.handled > handledBefore, lost };
+      return { stop, progressed: this.settledTries > settledBefore, lost };
     } finally {
       this.pool.interruptAll();
       await session.close();
@@ -159,8 +166,31 @@ export class ExecRun {
     const ended = new Stopper<StopReason>();
     void this.stopper.stopped.then((reason) => ended.stop(reason));
     session.onLost((error) => ended.stop({ kind: 'failed', error }));
-    const settlements = await Settlements.open(session, this.options, this.tally, this.context.reporter, () =>
-      this.settled(),
+    const { queue, concurrency, count } = this.options;
+    // Taken: finished on earlier connections, or started on this one and not given back;
+    // the others come back. Beyond --count, a delivery is held (not acked) until a message
+    // given back for another try frees its place.
+    let taken = this.tally.handled;
+    const held: DeliveredMessage[] = [];
+    const take = (message: DeliveredMessage) => {
+      taken += 1;
+      this.idle.touch();
+      this.start(message, consuming, (decision, stdout) =>
+        settlements.settle(message, decision, stdout, gone()),
+      );
+    };
+    await this.retryQueues?.declare(session);
+    const settlements = await Settlements.open(
+      session,
+      this.options,
+      this.tally,
+      this.context.reporter,
+      (finished) => {
+        if (!finished) taken -= 1;
+        this.settled(finished);
+        const next = held.length > 0 && !ended.reason && (count === undefined || taken < count);
+        if (next) take(held.shift() as DeliveredMessage);
+      },
     );
     this.unconfirmed = () => settlements.unconfirmed;
     // Once the connection is gone, so are its deliveries: the broker gives them back.
@@ -169,20 +199,14 @@ export class ExecRun {
     const consuming = new Promise<void>((resolve) => {
       consumed = resolve;
     });
-    // Taken on earlier connections and settled count; the others come back.
-    let taken = this.tally.handled;
-    const { queue, concurrency, count } = this.options;
     const consumption = await session.consume(
       queue,
       { prefetch: concurrency, noAck: false, transactions: true },
       (message) => {
-        // Taken after the end (or beyond --count): not acked, so back to the queue at close.
-        if (ended.reason || (count !== undefined && taken >= count)) return;
-        taken += 1;
-        this.idle.touch();
-        this.start(message, consuming, (decision, stdout) =>
-          settlements.settle(message, decision, stdout, gone()),
-        );
+        // Taken after the end: not acked, so back to the queue at close.
+        if (ended.reason) return;
+        if (count !== undefined && taken >= count) held.push(message);
+        else take(message);
       },
       () => ended.stop({ kind: 'failed', error: consumerCancelled(queue) }),
     );
@@ -193,12 +217,14 @@ export class ExecRun {
     this.context.reporter.detail(
       `handling '${queue}' with ${concurrency} handler${concurrency === 1 ? '' : 's'} at once`,
     );
+    const stopKeeping = this.retryQueues?.keep(session, (error) => ended.stop({ kind: 'failed', error }));
     const ticker = await this.showStatus();
     try {
       const reason = await ended.stopped;
       await this.drain(reason, consumption, settlements);
       return ended.reason ?? reason;
     } finally {
+      stopKeeping?.();
       this.connected = false;
       clearInterval(ticker);
       this.status?.stop();
@@ -229,14 +255,20 @@ export class ExecRun {
         onFailure: options.onFailure,
         maxRetries: options.maxRetries,
         retries,
+        delayed: options.retryDelay !== undefined,
       });
       done(decision, stdout);
     });
   }
 
-  /** A message's settlement is committed: counted, and the run ends once --count is reached. */
-  private settled(): void {
-    this.tally.handled += 1;
+  /**
+   * A message's settlement is committed. One that is `finished` (acked or rejected) is a
+   * message handled, and the run ends once --count are; one given back for another try (a
+   * retry, a requeue) is not: its message comes again.
+   */
+  private settled(finished: boolean): void {
+    this.settledTries += 1;
+    if (finished) this.tally.handled += 1;
     this.idle.touch();
     const { count } = this.options;
     if (count !== undefined && this.tally.handled >= count) this.stopper.stop({ kind: 'count' });

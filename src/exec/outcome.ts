@@ -73,10 +73,12 @@ function describe(exit: HandlerExit): string {
  * message that cannot be handed to a handler at all is rejected too; any other failure
  * follows --on-failure. With --max-retries, another try is counted, and a
  * message that has had its retries is rejected instead, so a poison message cannot loop.
+ * With --retry-delay (`delayed`) every other try is counted and waits, even without
+ * --max-retries: the broker's requeue would bring the message back at once.
  */
 export function decide(
   exit: HandlerExit,
-  options: { onFailure: FailurePolicy; maxRetries: number | undefined; retries: number },
+  options: { onFailure: FailurePolicy; maxRetries: number | undefined; retries: number; delayed?: boolean },
 ): Decision {
   const why = describe(exit);
   if (exit.kind === 'exited' && exit.code === 0) return { action: 'ack', reason: why, failed: false };
@@ -91,7 +93,9 @@ export function decide(
         ? false
         : options.onFailure === 'requeue';
   if (!wantsAgain) return { action: 'reject', reason: why, failed: true };
-  if (options.maxRetries === undefined) return { action: 'requeue', reason: why, failed: true };
+  if (options.maxRetries === undefined) {
+    return { action: options.delayed ? 'retry' : 'requeue', reason: why, failed: true };
+  }
   if (options.retries >= options.maxRetries) {
     return {
       action: 'reject',

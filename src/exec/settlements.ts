@@ -8,6 +8,14 @@ import type { Reporter } from '../ui/reporter.js';
 import { Commits } from './commits.js';
 import { type Decision, RETRY_HEADER, retriesOf } from './outcome.js';
 import { label, type Tally } from './report.js';
+import { type RetryDelay, retriedText, retryRoute } from './retryQueues.js';
+
+/** What settlements need to know of the run. */
+export interface SettlementRun {
+  queue: string;
+  reply: boolean;
+  retryDelay?: RetryDelay | undefined;
+}
 
 /**
  * How one connection settles its messages by their handlers' outcome. Settlements are
@@ -22,11 +30,14 @@ export class Settlements {
   );
 
   private constructor(
-    private readonly run: { queue: string; reply: boolean },
+    private readonly run: SettlementRun,
     private readonly tally: Tally,
     private readonly reporter: Reporter,
-    /** Called once per message whose settlement the broker has. */
-    private readonly onSettled: () => void,
+    /**
+     * Called once per message whose settlement the broker has; `finished`: acked or
+     * rejected, not given back for another try (a retry or a requeue).
+     */
+    private readonly onSettled: (finished: boolean) => void,
     private readonly tracker: ConfirmTracker,
     private readonly flow: PublishFlow | undefined,
   ) {
@@ -36,10 +47,10 @@ export class Settlements {
   /** Opens a connection's settlements: with --reply, a publisher for the replies on `session`. */
   static async open(
     session: Session,
-    run: { queue: string; reply: boolean },
+    run: SettlementRun,
     tally: Tally,
     reporter: Reporter,
-    onSettled: () => void,
+    onSettled: (finished: boolean) => void,
   ): Promise<Settlements> {
     const tracker = new ConfirmTracker();
     const flow = run.reply
@@ -63,9 +74,12 @@ export class Settlements {
     const tag = message.deliveryTag;
     if (decision.failed) {
       this.tally.failed += 1;
-      const outcome = { ack: 'acked', requeue: 'requeued', retry: 'retried', reject: 'rejected' }[
-        decision.action
-      ];
+      const outcome = {
+        ack: 'acked',
+        requeue: 'requeued',
+        retry: retriedText(this.run, retriesOf(message.headers)),
+        reject: 'rejected',
+      }[decision.action];
       this.reporter.warn(`${label(message)}: handler ${decision.reason}: ${outcome}`);
     }
     if (gone) {
@@ -109,10 +123,10 @@ export class Settlements {
   }
 
   /** Settles a message in the next commit, and counts it once the broker has it. */
-  private commit(send: () => void, count: () => void): void {
+  private commit(send: () => void, count: () => void, finished = true): void {
     this.commits.add(send, () => {
       count();
-      this.onSettled();
+      this.onSettled(finished);
     });
   }
 
@@ -124,6 +138,7 @@ export class Settlements {
     this.commit(
       () => this.consumption?.reject(tag, false, requeue),
       this.bump(requeue ? 'requeued' : 'rejected'),
+      !requeue,
     );
   }
 
@@ -188,7 +203,8 @@ export class Settlements {
 
   /**
    * Another try that is counted: a copy carrying the count goes to the back of the queue
-   * and the original is acked, in one transaction. One whose count cannot be added
+   * (with --retry-delay, to the retry queue of its delay: src/exec/retryQueues.ts) and the
+   * original is acked, in one transaction. One whose count cannot be added
    * (headers near 64 KiB) is rejected, as after the last retry, so that it cannot fail for
    * ever uncounted.
    */
@@ -196,22 +212,27 @@ export class Settlements {
     const tag = message.deliveryTag;
     let copy: OutgoingMessage;
     try {
-      copy = retryCopy(message, this.run.queue);
+      copy = retryCopy(message, retryRoute(this.run, retriesOf(message.headers)));
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
       this.reporter.warn(`${label(message)}: the retry count cannot be added (${why}): rejected instead`);
       this.reject(tag, false);
       return;
     }
-    this.commit(() => {
-      this.consumption?.publish(copy);
-      this.consumption?.ack(tag, false);
-    }, this.bump('retried'));
+    this.commit(
+      () => {
+        this.consumption?.publish(copy);
+        this.consumption?.ack(tag, false);
+      },
+      this.bump('retried'),
+      false,
+    );
   }
 }
 
 /**
- * The copy a counted retry sends to the back of `queue`, its retry count one higher. Throws
+ * The copy a counted retry sends to `queue` (the work queue's back, or a retry queue), its
+ * retry count one higher. Throws
  * when its headers' encoded size, which the count may take over 64 KiB, is too large.
  */
 function retryCopy(message: DeliveredMessage, queue: string): OutgoingMessage {

@@ -1,5 +1,6 @@
 import { ExecRun } from '../../exec/execRun.js';
 import type { FailurePolicy } from '../../exec/outcome.js';
+import type { RetryDelay } from '../../exec/retryQueues.js';
 import type { CommandContext } from '../context.js';
 
 export interface ExecOptions {
@@ -12,6 +13,11 @@ export interface ExecOptions {
   /** --exec-timeout: a handler running longer is killed and its message failed. */
   execTimeoutMs: number | undefined;
   maxRetries: number | undefined;
+  /**
+   * --retry-delay and --retry-delay-max: a failed message waits in a retry queue before its
+   * next try, doubling per retry up to the cap (src/exec/retryQueues.ts).
+   */
+  retryDelay: RetryDelay | undefined;
   /** Publish the handler's stdout to the message's replyTo, with its correlationId. */
   reply: boolean;
   /** On SIGINT/SIGTERM, how long running handlers may take to finish. */

@@ -1,0 +1,118 @@
+/**
+ * --retry-delay's arithmetic and names: the delay of each retry, the queues a run declares,
+ * their names (long ones included) and their arguments.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  delayLabel,
+  delayOf,
+  delaysOf,
+  expiresOf,
+  LEASE_RENEWAL_MS,
+  retriedText,
+  retryQueueName,
+  retryQueueSpec,
+  retryRoute,
+} from '../../src/exec/retryQueues.js';
+
+const SECOND = { firstMs: 1000, maxMs: 16_000 };
+
+describe('delayOf: doubling per retry, up to the cap', () => {
+  it('1s with a 16s cap: 1, 2, 4, 8, 16, 16, ...', () => {
+    expect(Array.from({ length: 7 }, (_, retries) => delayOf(SECOND, retries))).toEqual([
+      1000, 2000, 4000, 8000, 16_000, 16_000, 16_000,
+    ]);
+  });
+
+  it('a cap between two doublings is reached, not passed', () => {
+    expect([0, 1, 2, 3].map((n) => delayOf({ firstMs: 300, maxMs: 1000 }, n))).toEqual([
+      300, 600, 1000, 1000,
+    ]);
+  });
+
+  it('a million retries: the cap, at once', () => {
+    expect(delayOf({ firstMs: 1, maxMs: 2 ** 31 - 1 }, 1_000_000)).toBe(2 ** 31 - 1);
+  });
+});
+
+describe('delaysOf: the queues a run declares', () => {
+  it('without --max-retries: every delay up to the cap', () => {
+    expect(delaysOf(SECOND, undefined)).toEqual([1000, 2000, 4000, 8000, 16_000]);
+  });
+
+  it('--max-retries 2: only the delays of retries 1 and 2', () => {
+    expect(delaysOf(SECOND, 2)).toEqual([1000, 2000]);
+  });
+
+  it('--max-retries 0: no retry, no queue', () => {
+    expect(delaysOf(SECOND, 0)).toEqual([]);
+  });
+
+  it('a delay that does not grow: one queue, however many retries', () => {
+    expect(delaysOf({ firstMs: 5000, maxMs: 5000 }, 100)).toEqual([5000]);
+  });
+});
+
+describe('names', () => {
+  it.each([
+    [300, '300ms'],
+    [1000, '1s'],
+    [1500, '1500ms'],
+    [90_000, '90s'],
+    [120_000, '2m'],
+    [7_200_000, '2h'],
+  ])('%i ms reads %s', (ms, label) => {
+    expect(delayLabel(ms)).toBe(label);
+  });
+
+  it('QUEUE.retry.DELAY', () => {
+    expect(retryQueueName('orders', 2000)).toBe('orders.retry.2s');
+  });
+
+  it('a name that would be over 255 bytes: as much of the queue as fits, a hash, then the delay', () => {
+    const long = 'é'.repeat(127); // 254 bytes
+    const name = retryQueueName(long, 1000);
+    expect(Buffer.byteLength(name)).toBeLessThanOrEqual(255);
+    expect(name).toMatch(/^é+~[0-9a-f]{16}\.retry\.1s$/);
+    expect(name, 'cut between characters').not.toContain('\ufffd');
+    // Two long names that start alike get queues of their own.
+    expect(retryQueueName(`${long.slice(0, 126)}e`, 1000)).not.toBe(name);
+    expect(retryQueueName(long, 1000), 'the same name every time').toBe(name);
+  });
+
+  it('retryRoute: the retry queue of the delay, or the work queue without --retry-delay', () => {
+    expect(retryRoute({ queue: 'q', retryDelay: SECOND }, 2)).toBe('q.retry.4s');
+    expect(retryRoute({ queue: 'q' }, 2)).toBe('q');
+  });
+
+  it('retriedText: the wait, when there is one', () => {
+    expect(retriedText({ retryDelay: SECOND }, 0)).toBe('retried in 1s');
+    expect(retriedText({ retryDelay: undefined }, 0)).toBe('retried');
+  });
+});
+
+describe('retryQueueSpec', () => {
+  it('durable, expiring back to the work queue through the default exchange, with a lease', () => {
+    expect(retryQueueSpec('orders', 2000)).toEqual({
+      name: 'orders.retry.2s',
+      type: undefined,
+      durable: true,
+      exclusive: false,
+      autoDelete: false,
+      arguments: {
+        'x-message-ttl': 2000,
+        'x-dead-letter-exchange': '',
+        'x-dead-letter-routing-key': 'orders',
+        'x-expires': 62_000,
+      },
+    });
+  });
+
+  it('the lease outlives a message published just before the last renewal ran out', () => {
+    for (const delay of [1, 300, 60_000, 2 ** 31 - 1]) {
+      expect(expiresOf(delay) - LEASE_RENEWAL_MS).toBeGreaterThan(delay);
+      // RabbitMQ takes x-expires up to 2^32 - 1.
+      expect(expiresOf(delay)).toBeLessThan(2 ** 32);
+    }
+  });
+});
