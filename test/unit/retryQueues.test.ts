@@ -2,13 +2,17 @@
  * --retry-delay's arithmetic and names: the delay of each retry, the queues a run declares,
  * their names (long ones included) and their arguments.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { QueueSpec } from '../../src/broker/declarations.js';
+import type { Session } from '../../src/broker/session.js';
+import { BrokerRefusedError, type WarrenError } from '../../src/errors.js';
 import {
   delayLabel,
   delayOf,
   delaysOf,
   expiresOf,
   LEASE_RENEWAL_MS,
+  RetryQueues,
   retriedText,
   retryQueueName,
   retryQueueSpec,
@@ -114,5 +118,64 @@ describe('retryQueueSpec', () => {
       // RabbitMQ takes x-expires up to 2^32 - 1.
       expect(expiresOf(delay)).toBeLessThan(2 ** 32);
     }
+  });
+});
+
+describe('RetryQueues: declared on each connection, and again before their lease runs out', () => {
+  /** A session that records the queues declared, refusing them when `refuse` says so. */
+  function fakeSession(refuse?: () => Error | undefined) {
+    const declaredQueues: string[] = [];
+    const session = {
+      queueInfo: async (name: string) => ({ queue: name, messageCount: 0, consumerCount: 0 }),
+      declareQueue: async (spec: QueueSpec) => {
+        const refusal = refuse?.();
+        if (refusal) throw refusal;
+        declaredQueues.push(spec.name);
+        return { queue: spec.name, messageCount: 0, consumerCount: 0 };
+      },
+    };
+    return { session: session as unknown as Session, declaredQueues };
+  }
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('declares the queues of every delay a run can use', async () => {
+    const { session, declaredQueues } = fakeSession();
+    await new RetryQueues('q', SECOND, 3).declare(session);
+    expect(declaredQueues).toEqual(['q.retry.1s', 'q.retry.2s', 'q.retry.4s']);
+  });
+
+  it('declares them again every LEASE_RENEWAL_MS until stopped', async () => {
+    vi.useFakeTimers();
+    const { session, declaredQueues } = fakeSession();
+    const stop = new RetryQueues('q', { firstMs: 1000, maxMs: 1000 }, undefined).keep(session, () => {});
+    await vi.advanceTimersByTimeAsync(LEASE_RENEWAL_MS * 3);
+    expect(declaredQueues).toEqual(['q.retry.1s', 'q.retry.1s', 'q.retry.1s']);
+    stop();
+    await vi.advanceTimersByTimeAsync(LEASE_RENEWAL_MS * 3);
+    expect(declaredQueues).toHaveLength(3);
+  });
+
+  it('a queue refused with other arguments: the error names it and what warren wanted', async () => {
+    vi.useFakeTimers();
+    const said = "PRECONDITION_FAILED - inequivalent arg 'x-message-ttl' for queue 'q.retry.1s' in vhost '/'";
+    const { session } = fakeSession(
+      () => new BrokerRefusedError(`queue 'q.retry.1s': ${said}`, { brokerText: said }),
+    );
+    const failures: WarrenError[] = [];
+    const stop = new RetryQueues('q', SECOND, 1).keep(session, (error) => failures.push(error));
+    await vi.advanceTimersByTimeAsync(LEASE_RENEWAL_MS);
+    stop();
+    expect(failures.map((error) => [error.exitCode, error.message])).toEqual([
+      [
+        5,
+        "the retry queue 'q.retry.1s' exists with other settings (inequivalent arg 'x-message-ttl' for queue 'q.retry.1s' in vhost '/')",
+      ],
+    ]);
+    expect(failures[0]?.hint).toMatch(
+      /x-message-ttl 1000, .* x-expires 61000: once it is empty, delete it \(warren delete queue q\.retry\.1s\)/,
+    );
   });
 });
