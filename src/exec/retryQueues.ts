@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { QueueSpec } from '../broker/declarations.js';
+import type { FieldTable } from '../broker/fieldTable.js';
 import type { Session } from '../broker/session.js';
 import { formatDuration } from '../duration.js';
 import { BrokerRefusedError, ExitCode, WarrenError } from '../errors.js';
@@ -128,6 +129,34 @@ export function retryRoute(
 ): string {
   if (!run.retryDelay) return run.queue;
   return retryQueueName(run.queue, delayOf(run.retryDelay, retries));
+}
+
+/**
+ * Whether RabbitMQ would drop a message on its way back from a retry queue, taking it for a
+ * dead-letter cycle: its x-death (newest first) names the work queue, and neither that entry
+ * nor a newer one is a rejection. A dead-letter queue replayed into the work queue holds
+ * such messages (expired there, or over a delivery limit).
+ */
+export function deadLetterCycle(headers: FieldTable | undefined, queue: string): boolean {
+  const deaths = headers?.['x-death'];
+  if (!Array.isArray(deaths)) return false;
+  for (const death of deaths as unknown[]) {
+    const { reason, queue: diedIn } = (death ?? {}) as { reason?: unknown; queue?: unknown };
+    if (reason === 'rejected') return false;
+    if (diedIn === queue) return true;
+  }
+  return false;
+}
+
+/**
+ * The headers a retry copy leaves out: with --retry-delay, an x-death that would have the
+ * broker drop the copy as a cycle (the broker writes a fresh one when the copy expires).
+ */
+export function headersLeftOut(
+  run: { queue: string; retryDelay?: RetryDelay | undefined },
+  headers: FieldTable | undefined,
+): string[] {
+  return run.retryDelay && deadLetterCycle(headers, run.queue) ? ['x-death'] : [];
 }
 
 /** How a warning tells a counted retry: `retried`, or `retried in 2s` with --retry-delay. */

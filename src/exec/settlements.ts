@@ -8,7 +8,7 @@ import type { Reporter } from '../ui/reporter.js';
 import { Commits } from './commits.js';
 import { type Decision, RETRY_HEADER, retriesOf } from './outcome.js';
 import { label, type Tally } from './report.js';
-import { type RetryDelay, retriedText, retryRoute } from './retryQueues.js';
+import { headersLeftOut, type RetryDelay, retriedText, retryRoute } from './retryQueues.js';
 
 /** What settlements need to know of the run. */
 export interface SettlementRun {
@@ -212,7 +212,11 @@ export class Settlements {
     const tag = message.deliveryTag;
     let copy: OutgoingMessage;
     try {
-      copy = retryCopy(message, retryRoute(this.run, retriesOf(message.headers)));
+      copy = retryCopy(
+        message,
+        retryRoute(this.run, retriesOf(message.headers)),
+        headersLeftOut(this.run, message.headers),
+      );
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
       this.reporter.warn(`${label(message)}: the retry count cannot be added (${why}): rejected instead`);
@@ -232,14 +236,14 @@ export class Settlements {
 
 /**
  * The copy a counted retry sends to `queue` (the work queue's back, or a retry queue), its
- * retry count one higher. Throws
- * when its headers' encoded size, which the count may take over 64 KiB, is too large.
+ * retry count one higher, without the headers `leftOut` names. Throws when its headers'
+ * encoded size, which the count may take over 64 KiB, is too large.
  */
-function retryCopy(message: DeliveredMessage, queue: string): OutgoingMessage {
+function retryCopy(message: DeliveredMessage, queue: string, leftOut: string[]): OutgoingMessage {
   const retries = { [RETRY_HEADER]: retriesOf(message.headers) + 1 };
   // The broker routes a CC header's keys too (and keeps it on the delivery): the copy is
   // for this queue alone, not another copy for each queue the CC named.
-  const { CC: _cc, BCC: _bcc, ...decoded } = message.headers ?? {};
+  const removed = Object.fromEntries(['CC', 'BCC', ...leftOut].map((key) => [key, undefined]));
   return {
     exchange: '',
     routingKey: queue,
@@ -247,7 +251,13 @@ function retryCopy(message: DeliveredMessage, queue: string): OutgoingMessage {
     properties: { ...message.properties },
     // Headers warren could not decode whole go as they came, with the count changed.
     headers: message.rawHeaders
-      ? verbatimHeaders(message.rawHeaders, { ...retries, CC: undefined, BCC: undefined })
-      : encodableHeaders({ ...decoded, ...retries }),
+      ? verbatimHeaders(message.rawHeaders, { ...retries, ...removed })
+      : encodableHeaders(withoutKeys({ ...message.headers, ...retries }, Object.keys(removed))),
   };
+}
+
+function withoutKeys<T extends object>(table: T, keys: string[]): T {
+  const kept = { ...table };
+  for (const key of keys) delete kept[key as keyof T];
+  return kept;
 }

@@ -234,6 +234,46 @@ describe('consume --exec --retry-delay', () => {
     expect(await broker.messageCount(waiting)).toBe(0);
   });
 
+  it('a message that once expired in the work queue (a replayed DLQ) still comes back: its copy leaves x-death out, which the broker would take for a cycle', async () => {
+    const dir = handlerDir('cycle');
+    const { work } = await withDeadLetters('retry-delay-cycle');
+    // As RabbitMQ wrote it when the message expired from this queue into its DLQ.
+    const deathHere = { queue: work, reason: 'expired', count: 1, exchange: '', 'routing-keys': [work] };
+    await broker.publish('', work, 'replayed', { messageId: 'y-1', headers: { 'x-death': [deathHere] } });
+    const waiting = retryQueue(work, 200);
+    const result = await runWarren(
+      [
+        'consume',
+        work,
+        '--exec',
+        'echo "$WARREN_RETRIES $WARREN_HEADERS" >> "$HDIR/runs"; [ "$WARREN_RETRIES" -ge 1 ]',
+        '--retry-delay',
+        '200ms',
+        '--count',
+        '1',
+        // Bounds a run whose message the broker dropped (it would wait for ever).
+        '--timeout',
+        '20s',
+      ],
+      { env: { HDIR: dir } },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expectClean(result);
+    const runs = fileLines(join(dir, 'runs')).map((line) => {
+      const [retries, ...headers] = line.split(' ');
+      return {
+        retries,
+        deaths: JSON.parse(headers.join(' '))['x-death'] as { queue: string; reason: string }[],
+      };
+    });
+    expect(runs.map((run) => run.retries)).toEqual(['0', '1']);
+    expect(runs[0]?.deaths).toMatchObject([{ queue: work, reason: 'expired' }]);
+    expect(runs[1]?.deaths, 'the broker wrote its own, for the retry queue').toMatchObject([
+      { queue: waiting, reason: 'expired' },
+    ]);
+    expect(runs[1]?.deaths).toHaveLength(1);
+  });
+
   it('a retry queue that exists with other arguments: exit 5 naming it and what differs, nothing taken', async () => {
     const { work } = await withDeadLetters('retry-delay-clash');
     await broker.publish('', work, 'untouched', { messageId: 'c-1' });

@@ -4,13 +4,16 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { QueueSpec } from '../../src/broker/declarations.js';
+import type { FieldTable } from '../../src/broker/fieldTable.js';
 import type { Session } from '../../src/broker/session.js';
 import { BrokerRefusedError, type WarrenError } from '../../src/errors.js';
 import {
+  deadLetterCycle,
   delayLabel,
   delayOf,
   delaysOf,
   expiresOf,
+  headersLeftOut,
   LEASE_RENEWAL_MS,
   RetryQueues,
   retriedText,
@@ -92,6 +95,40 @@ describe('names', () => {
   it('retriedText: the wait, when there is one', () => {
     expect(retriedText({ retryDelay: SECOND }, 0)).toBe('retried in 1s');
     expect(retriedText({ retryDelay: undefined }, 0)).toBe('retried');
+  });
+});
+
+describe('deadLetterCycle: would RabbitMQ drop the copy on its way back to the work queue?', () => {
+  const death = (queue: string, reason: string) => ({ queue, reason, count: 1 });
+  it.each([
+    { name: 'no x-death', deaths: undefined, cycle: false },
+    {
+      name: 'deaths in retry queues only',
+      deaths: [death('q.retry.2s', 'expired'), death('q.retry.1s', 'expired')],
+      cycle: false,
+    },
+    { name: 'expired in the work queue once (a replayed DLQ)', deaths: [death('q', 'expired')], cycle: true },
+    {
+      name: 'over a delivery limit in the work queue, then a retry queue',
+      deaths: [death('q.retry.1s', 'expired'), death('q', 'delivery_limit')],
+      cycle: true,
+    },
+    { name: 'rejected from the work queue: not a cycle', deaths: [death('q', 'rejected')], cycle: false },
+    {
+      name: 'a rejection newer than the death in the work queue',
+      deaths: [death('other', 'rejected'), death('q', 'expired')],
+      cycle: false,
+    },
+    { name: 'x-death that is not a list', deaths: 'odd', cycle: false },
+  ])('$name: $cycle', ({ deaths, cycle }) => {
+    const headers = deaths === undefined ? {} : ({ 'x-death': deaths } as unknown as FieldTable);
+    expect(deadLetterCycle(headers, 'q')).toBe(cycle);
+  });
+
+  it('only a copy bound for a retry queue leaves its x-death out', () => {
+    const headers = { 'x-death': [death('q', 'expired')] } as unknown as FieldTable;
+    expect(headersLeftOut({ queue: 'q', retryDelay: SECOND }, headers)).toEqual(['x-death']);
+    expect(headersLeftOut({ queue: 'q' }, headers)).toEqual([]);
   });
 });
 
