@@ -41,7 +41,8 @@ function retryQueue(work: string, delayMs: number): string {
   return name;
 }
 
-const withDeadLetters = (prefix: string) => deadLettered(broker, prefix);
+const withDeadLetters = (prefix: string, options: amqp.Options.AssertQueue = {}) =>
+  deadLettered(broker, prefix, options);
 
 /** Messages ready in a queue; 0 when there is no such queue (yet), on a channel of its own. */
 async function countIn(queue: string): Promise<number> {
@@ -70,57 +71,63 @@ const deaths = (message: amqp.Message | undefined) =>
   (message?.properties.headers?.['x-death'] ?? []) as { queue: string; reason: string }[];
 
 describe('consume --exec --retry-delay', () => {
-  it('--retry-delay 300ms --max-retries 2: tried 3 times, each retry through its own retry queue, then to the DLQ', async () => {
-    const dir = handlerDir('poison');
-    const { work, dlq } = await withDeadLetters('retry-delay-poison');
-    await broker.publish('', work, 'poison', { messageId: 'p-1', headers: { 'x-tenant': 'acme' } });
-    const result = await runWarren(
-      [
-        'consume',
-        work,
-        '--exec',
-        'echo "$WARREN_RETRIES $WARREN_REDELIVERED" >> "$HDIR/runs"; exit 3',
-        '--retry-delay',
-        '300ms',
-        '--max-retries',
-        '2',
-        '--count',
-        '1',
-      ],
-      { env: { HDIR: dir } },
-    );
-    const first = retryQueue(work, 300);
-    const second = retryQueue(work, 600);
-    expect(result.code, result.stderr).toBe(0);
-    expectClean(result);
-    expect(fileLines(join(dir, 'runs')), 'each try a fresh copy, counted').toEqual([
-      '0 false',
-      '1 false',
-      '2 false',
-    ]);
-    expect(warnings(result.stderr)).toEqual([
-      'warning: message p-1: handler exit 3: retried in 300ms',
-      'warning: message p-1: handler exit 3: retried in 600ms',
-      'warning: message p-1: handler exit 3; gave up after 2 retries: rejected',
-    ]);
-    // One message, three tries: the retries are counted beside it, not as messages.
-    expect(result.stderr).toMatch(
-      /handled 1 message from '.*': 0 acked, 1 rejected \(2 retries, 3 runs failed\) in /,
-    );
-    expect(await broker.messageCount(work)).toBe(0);
-    const dead = await broker.drain(dlq);
-    expect(dead.map((m) => m.properties.messageId)).toEqual(['p-1']);
-    expect(dead[0]?.content.toString()).toBe('poison');
-    expect(dead[0]?.properties.headers?.['x-warren-retries']).toBe(2);
-    expect(dead[0]?.properties.headers?.['x-tenant']).toBe('acme');
-    // It came back from each retry queue by expiring there: it waited in the broker.
-    expect(
-      deaths(dead[0])
-        .map((death) => `${death.reason} ${death.queue}`)
-        .sort(),
-    ).toEqual([`expired ${first}`, `expired ${second}`, `rejected ${work}`].sort());
-    for (const queue of [first, second]) expect(await broker.messageCount(queue)).toBe(0);
-  });
+  it.each([
+    ['classic', {}],
+    ['quorum', { durable: true, arguments: { 'x-queue-type': 'quorum' } }],
+  ] as const)(
+    'on a %s queue, --retry-delay 300ms --max-retries 2: tried 3 times, each retry through its own retry queue, then to the DLQ',
+    async (kind, options) => {
+      const dir = handlerDir(`poison-${kind}`);
+      const { work, dlq } = await withDeadLetters(`retry-delay-poison-${kind}`, options);
+      await broker.publish('', work, 'poison', { messageId: 'p-1', headers: { 'x-tenant': 'acme' } });
+      const result = await runWarren(
+        [
+          'consume',
+          work,
+          '--exec',
+          'echo "$WARREN_RETRIES $WARREN_REDELIVERED" >> "$HDIR/runs"; exit 3',
+          '--retry-delay',
+          '300ms',
+          '--max-retries',
+          '2',
+          '--count',
+          '1',
+        ],
+        { env: { HDIR: dir } },
+      );
+      const first = retryQueue(work, 300);
+      const second = retryQueue(work, 600);
+      expect(result.code, result.stderr).toBe(0);
+      expectClean(result);
+      expect(fileLines(join(dir, 'runs')), 'each try a fresh copy, counted').toEqual([
+        '0 false',
+        '1 false',
+        '2 false',
+      ]);
+      expect(warnings(result.stderr)).toEqual([
+        'warning: message p-1: handler exit 3: retried in 300ms',
+        'warning: message p-1: handler exit 3: retried in 600ms',
+        'warning: message p-1: handler exit 3; gave up after 2 retries: rejected',
+      ]);
+      // One message, three tries: the retries are counted beside it, not as messages.
+      expect(result.stderr).toMatch(
+        /handled 1 message from '.*': 0 acked, 1 rejected \(2 retries, 3 runs failed\) in /,
+      );
+      expect(await broker.messageCount(work)).toBe(0);
+      const dead = await broker.drain(dlq);
+      expect(dead.map((m) => m.properties.messageId)).toEqual(['p-1']);
+      expect(dead[0]?.content.toString()).toBe('poison');
+      expect(dead[0]?.properties.headers?.['x-warren-retries']).toBe(2);
+      expect(dead[0]?.properties.headers?.['x-tenant']).toBe('acme');
+      // It came back from each retry queue by expiring there: it waited in the broker.
+      expect(
+        deaths(dead[0])
+          .map((death) => `${death.reason} ${death.queue}`)
+          .sort(),
+      ).toEqual([`expired ${first}`, `expired ${second}`, `rejected ${work}`].sort());
+      for (const queue of [first, second]) expect(await broker.messageCount(queue)).toBe(0);
+    },
+  );
 
   it('a retry waits in its retry queue, not in warren: SIGKILL loses nothing; the queue is declared as documented', async () => {
     const dir = handlerDir('waits');
