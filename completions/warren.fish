@@ -88,6 +88,8 @@ complete -c warren -n '__warren_at consume' -l on-failure -x -a 'requeue reject 
 complete -c warren -n '__warren_at consume' -l concurrency -x -d 'with --exec: handlers running at once, the prefetch follows (default 1)'
 complete -c warren -n '__warren_at consume' -l exec-timeout -x -d 'with --exec: kill a handler running longer; its message failed'
 complete -c warren -n '__warren_at consume' -l max-retries -x -d 'with --exec: reject (dead-letter) a message after N failed retries'
+complete -c warren -n '__warren_at consume' -l retry-delay -x -d 'with --exec: a failed message waits this long before its next try, doubling per retry (in a retry queue)'
+complete -c warren -n '__warren_at consume' -l retry-delay-max -x -d 'with --retry-delay: the longest a retry waits (default 16 times --retry-delay)'
 complete -c warren -n '__warren_at consume' -l reply -d 'with --exec: publish the handler\'s stdout to the message\'s reply-to (request/reply)'
 complete -c warren -n '__warren_at consume' -l emit -x -d 'with --exec: publish the handler\'s stdout as an event there; its message is acked once the event is confirmed (not with --reply)'
 complete -c warren -n '__warren_at consume' -l emit-format -x -a 'raw ndjson' -d 'with --exec: raw: all of stdout is one event (default); ndjson: one envelope per line, --emit gives the defaults (not with --reply)'

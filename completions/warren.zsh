@@ -327,6 +327,8 @@ _warren_consume() {
     '--concurrency[with --exec\: handlers running at once, the prefetch follows (default 1)]:n: ' \
     '--exec-timeout[with --exec\: kill a handler running longer; its message failed]:duration: ' \
     '--max-retries[with --exec\: reject (dead-letter) a message after N failed retries]:n: ' \
+    '--retry-delay[with --exec\: a failed message waits this long before its next try, doubling per retry (in a retry queue)]:duration: ' \
+    '--retry-delay-max[with --retry-delay\: the longest a retry waits (default 16 times --retry-delay)]:duration: ' \
     '--reply[with --exec\: publish the handler'\''s stdout to the message'\''s reply-to (request/reply)]' \
     '--emit[with --exec\: publish the handler'\''s stdout as an event there; its message is acked once the event is confirmed (not with --reply)]:exchange[\:key: ' \
     '--emit-format[with --exec\: raw\: all of stdout is one event (default); ndjson\: one envelope per line, --emit gives the defaults (not with --reply)]:format:(raw ndjson)' \

@@ -19,8 +19,9 @@ import { EmitError, emitsFromEnvelopes, emitsFromOutput } from './emit.js';
 import { ExecHandler } from './execHandler.js';
 import type { HandlerResult, MessageHandler } from './handler.js';
 import { HandlerPool } from './handlerPool.js';
-import { type Decision, decide, decideAnswer, retriesOf } from './outcome.js';
+import { type Decision, decide, decideAnswer, type FailureOptions, retriesOf } from './outcome.js';
 import { idOf, newTally, statusText, summarise } from './report.js';
+import { RetryQueues } from './retryQueues.js';
 import { type HandlerOutput, Settlements } from './settlements.js';
 
 type StopReason =
@@ -52,6 +53,10 @@ export class ExecRun {
   private readonly pool: HandlerPool;
   private readonly idle: ReturnType<typeof idleTimer>;
   private connected = false;
+  /** Settlements committed, finished or not: a connection that made some made progress. */
+  private settledTries = 0;
+  /** With --retry-delay: the queues where retries wait. */
+  private readonly retryQueues: RetryQueues | undefined;
   /** What a quit now would leave unsettled besides the running handlers. */
   private unconfirmed = () => 0;
   private status: Spinner | undefined;
@@ -77,6 +82,8 @@ export class ExecRun {
       else this.stopper.stop({ kind: 'timeout' });
     });
     this.pool = new HandlerPool(() => this.idle.touch());
+    this.retryQueues =
+      options.retryDelay && new RetryQueues(options.queue, options.retryDelay, options.maxRetries);
   }
 
   async run(): Promise<void> {
@@ -93,7 +100,7 @@ export class ExecRun {
       });
       reason = last.stop;
     } catch (error) {
-      if (this.tally.handled + this.tally.unsettled > 0) this.summary();
+      if (this.settledTries + this.tally.unsettled > 0) this.summary();
       throw error;
     } finally {
       await this.handler.close(this.options.graceMs);
@@ -102,7 +109,7 @@ export class ExecRun {
     }
     if (reason.kind === 'failed') {
       // A run that failed before taking anything has nothing to summarise: the error says it all.
-      if (this.tally.handled + this.tally.unsettled > 0) this.summary();
+      if (this.settledTries + this.tally.unsettled > 0) this.summary();
       throw reason.error;
     }
     this.summary();
@@ -147,11 +154,11 @@ export class ExecRun {
     }
     if ('reason' in connection) return { stop: connection.reason, progressed: false, lost: undefined };
     const session = connection.opened;
-    const handledBefore = this.tally.handled;
+    const settledBefore = this.settledTries;
     try {
       const stop = this.stopper.reason ?? (await this.handleOn(session));
       const lost = stop.kind === 'failed' && stop.error instanceof UnreachableError ? stop.error : undefined;
-      return { stop, progressed: this.tally.handled > handledBefore, lost };
+      return { stop, progressed: this.settledTries > settledBefore, lost };
     } finally {
       this.pool.interruptAll();
       await session.close();
@@ -185,18 +192,36 @@ export class ExecRun {
     if (emit && emit.exchange !== '' && !(await session.exchangeExists(emit.exchange))) {
       return { kind: 'failed', error: noEmitExchange(emit.exchange) };
     }
+    // Taken: finished on earlier connections, or started on this one and not given back;
+    // the others come back. Beyond --count, a delivery is held (not acked) until a message
+    // given back for another try frees its place.
+    let taken = this.tally.handled;
+    const held: DeliveredMessage[] = [];
+    const take = (message: DeliveredMessage) => {
+      taken += 1;
+      this.idle.touch();
+      this.start(message, consuming, (decision, output) =>
+        settlements.settle(message, decision, output, gone()),
+      );
+    };
+    await this.retryQueues?.declare(session);
     const settlements = await Settlements.open(
       session,
       {
         queue,
         reply,
         emit: emit !== undefined,
-        failedEmit: (message, why) =>
-          decide({ kind: 'emitFailed', why }, { ...this.options, retries: retriesOf(message.headers) }),
+        retryDelay: this.options.retryDelay,
+        failedEmit: (message, why) => decide({ kind: 'emitFailed', why }, this.failureOptions(message)),
       },
       this.tally,
       this.context.reporter,
-      () => this.settled(),
+      (finished) => {
+        if (!finished) taken -= 1;
+        this.settled(finished);
+        const next = held.length > 0 && !ended.reason && (count === undefined || taken < count);
+        if (next) take(held.shift() as DeliveredMessage);
+      },
     );
     this.unconfirmed = () => settlements.unconfirmed;
     // Once the connection is gone, so are its deliveries: the broker gives them back.
@@ -205,19 +230,14 @@ export class ExecRun {
     const consuming = new Promise<void>((resolve) => {
       consumed = resolve;
     });
-    // Taken on earlier connections and settled count; the others come back.
-    let taken = this.tally.handled;
     const consumption = await session.consume(
       queue,
       { prefetch: concurrency, noAck: false, transactions: true },
       (message) => {
-        // Taken after the end (or beyond --count): not acked, so back to the queue at close.
-        if (ended.reason || (count !== undefined && taken >= count)) return;
-        taken += 1;
-        this.idle.touch();
-        this.start(message, consuming, (decision, output) =>
-          settlements.settle(message, decision, output, gone()),
-        );
+        // Taken after the end: not acked, so back to the queue at close.
+        if (ended.reason) return;
+        if (count !== undefined && taken >= count) held.push(message);
+        else take(message);
       },
       () => ended.stop({ kind: 'failed', error: consumerCancelled(queue) }),
     );
@@ -228,12 +248,14 @@ export class ExecRun {
     this.context.reporter.detail(
       `handling '${queue}' with ${concurrency} handler${concurrency === 1 ? '' : 's'} at once`,
     );
+    const stopKeeping = this.retryQueues?.keep(session, (error) => ended.stop({ kind: 'failed', error }));
     const ticker = await this.showStatus();
     try {
       const reason = await ended.stopped;
       await this.drain(reason, consumption, settlements);
       return ended.reason ?? reason;
     } finally {
+      stopKeeping?.();
       this.connected = false;
       clearInterval(ticker);
       this.status?.stop();
@@ -257,6 +279,12 @@ export class ExecRun {
     });
   }
 
+  /** What decides a failed message's fate: the run's failure policy and the message's tries. */
+  private failureOptions(message: DeliveredMessage, retries = retriesOf(message.headers)): FailureOptions {
+    const { onFailure, maxRetries, retryDelay } = this.options;
+    return { onFailure, maxRetries, retries, delayed: retryDelay !== undefined };
+  }
+
   /**
    * What becomes of a message by how its handling ended, and what its handler sends: its
    * events (--emit) or its reply (--reply). A handler that failed sends nothing; one whose
@@ -267,7 +295,7 @@ export class ExecRun {
     result: HandlerResult,
     retries: number,
   ): { decision: Decision; output: HandlerOutput } {
-    const policy = { ...this.options, retries };
+    const policy = this.failureOptions(message, retries);
     const decision =
       result.kind === 'exit'
         ? decide(result.exit, policy)
@@ -288,9 +316,14 @@ export class ExecRun {
     }
   }
 
-  /** A message's settlement is committed: counted, and the run ends once --count is reached. */
-  private settled(): void {
-    this.tally.handled += 1;
+  /**
+   * A message's settlement is committed. One that is `finished` (acked or rejected) is a
+   * message handled, and the run ends once --count are; one given back for another try (a
+   * retry, a requeue) is not: its message comes again.
+   */
+  private settled(finished: boolean): void {
+    this.settledTries += 1;
+    if (finished) this.tally.handled += 1;
     this.idle.touch();
     const { count } = this.options;
     if (count !== undefined && this.tally.handled >= count) this.stopper.stop({ kind: 'count' });

@@ -39,6 +39,8 @@ export interface FailureOptions {
   onFailure: FailurePolicy;
   maxRetries: number | undefined;
   retries: number;
+  /** --retry-delay: another try waits in a retry queue, so it is always counted. */
+  delayed?: boolean;
 }
 
 export interface Decision {
@@ -84,6 +86,8 @@ function describe(exit: HandlerExit): string {
  * message that cannot be handed to a handler at all is rejected too; any other failure
  * follows --on-failure. With --max-retries, another try is counted, and a
  * message that has had its retries is rejected instead, so a poison message cannot loop.
+ * With --retry-delay (`delayed`) every other try is counted and waits, even without
+ * --max-retries: the broker's requeue would bring the message back at once.
  */
 export function decide(exit: HandlerExit, options: FailureOptions): Decision {
   const why = describe(exit);
@@ -102,9 +106,15 @@ export function decide(exit: HandlerExit, options: FailureOptions): Decision {
   return tryAgain(why, options);
 }
 
-/** Another try for a failed message: counted with --max-retries, and refused once they are used up. */
+/**
+ * Another try for a failed message: counted with --max-retries (refused once they are used
+ * up), and always counted with --retry-delay, since the broker's requeue would bring the
+ * message back at once.
+ */
 function tryAgain(why: string, options: FailureOptions): Decision {
-  if (options.maxRetries === undefined) return { action: 'requeue', reason: why, failed: true };
+  if (options.maxRetries === undefined) {
+    return { action: options.delayed ? 'retry' : 'requeue', reason: why, failed: true };
+  }
   if (options.retries >= options.maxRetries) {
     return {
       action: 'reject',

@@ -1,14 +1,23 @@
 import type { DeliveredMessage } from '../broker/session.js';
 import type { CommandContext } from '../commands/context.js';
+import { plural } from '../consume/outcome.js';
 import { formatDuration } from '../duration.js';
 
-/** What consume --exec did with the messages it took, for the status line and the summary. */
+/**
+ * What consume --exec did with the messages it took, for the status line and the summary.
+ * A message is handled once it is done with, acked or rejected; a try that gives it back
+ * for another (a retry, a requeue) is counted apart, as its message comes again.
+ */
 export interface Tally {
+  /** Messages done with: acked + rejected (--count counts these). */
   handled: number;
   acked: number;
+  /** Tries given back to the queue by the broker's requeue (a failure, or a shutdown). */
   requeued: number;
+  /** Tries given back as a counted retry (to the back of the queue, or a retry queue). */
   retried: number;
   rejected: number;
+  /** Handler runs that failed. */
   failed: number;
   replies: number;
   /** Events handlers emitted that the broker confirmed (--emit). */
@@ -51,14 +60,17 @@ export function summarise(
   context: CommandContext,
 ): void {
   const parts = [`${tally.acked} acked`];
-  if (tally.requeued > 0) parts.push(`${tally.requeued} requeued`);
-  if (tally.retried > 0) parts.push(`${tally.retried} retried`);
   if (tally.rejected > 0) parts.push(`${tally.rejected} rejected`);
   if (tally.unsettled > 0) parts.push(`${tally.unsettled} unsettled`);
+  // The tries beside the messages: each retry or requeue is one more try of a message.
+  const tries: string[] = [];
+  if (tally.retried > 0) tries.push(`${tally.retried} ${tally.retried === 1 ? 'retry' : 'retries'}`);
+  if (tally.requeued > 0) tries.push(`${tally.requeued} ${plural('requeue', tally.requeued)}`);
+  if (tally.failed > 0) tries.push(`${tally.failed} ${plural('run', tally.failed)} failed`);
+  const aside = tries.length > 0 ? ` (${tries.join(', ')})` : '';
   const replies = run.reply ? `, ${tally.replies} ${tally.replies === 1 ? 'reply' : 'replies'}` : '';
-  const emitted = run.emit ? `, ${tally.emitted} ${tally.emitted === 1 ? 'event' : 'events'} emitted` : '';
-  const failed = tally.failed > 0 ? ` (${tally.failed} failed)` : '';
+  const emitted = run.emit ? `, ${tally.emitted} ${plural('event', tally.emitted)} emitted` : '';
   context.reporter.info(
-    `handled ${tally.handled} ${tally.handled === 1 ? 'message' : 'messages'} from '${run.queue}': ${parts.join(', ')}${failed}${replies}${emitted} in ${formatDuration(run.elapsedMs)}`,
+    `handled ${tally.handled} ${plural('message', tally.handled)} from '${run.queue}': ${parts.join(', ')}${aside}${replies}${emitted} in ${formatDuration(run.elapsedMs)}`,
   );
 }

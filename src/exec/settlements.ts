@@ -8,6 +8,7 @@ import type { Reporter } from '../ui/reporter.js';
 import { Commits } from './commits.js';
 import { type Decision, RETRY_HEADER, retriesOf } from './outcome.js';
 import { label, type Tally } from './report.js';
+import { headersLeftOut, type RetryDelay, retriedText, retryRoute } from './retryQueues.js';
 
 /**
  * How one connection settles its messages by their handlers' outcome. Settlements are
@@ -28,8 +29,11 @@ export class Settlements {
     private readonly run: SettlementRun,
     private readonly tally: Tally,
     private readonly reporter: Reporter,
-    /** Called once per message whose settlement the broker has. */
-    private readonly onSettled: () => void,
+    /**
+     * Called once per message whose settlement the broker has; `finished`: acked or
+     * rejected, not given back for another try (a retry or a requeue).
+     */
+    private readonly onSettled: (finished: boolean) => void,
     private readonly tracker: ConfirmTracker,
     private readonly flow: PublishFlow | undefined,
   ) {
@@ -48,7 +52,7 @@ export class Settlements {
     run: SettlementRun,
     tally: Tally,
     reporter: Reporter,
-    onSettled: () => void,
+    onSettled: (finished: boolean) => void,
   ): Promise<Settlements> {
     const tracker = new ConfirmTracker();
     const flow =
@@ -80,9 +84,12 @@ export class Settlements {
     const tag = message.deliveryTag;
     if (decision.failed) {
       this.tally.failed += 1;
-      const outcome = { ack: 'acked', requeue: 'requeued', retry: 'retried', reject: 'rejected' }[
-        decision.action
-      ];
+      const outcome = {
+        ack: 'acked',
+        requeue: 'requeued',
+        retry: retriedText(this.run, retriesOf(message.headers)),
+        reject: 'rejected',
+      }[decision.action];
       this.reporter.warn(`${label(message)}: handler ${decision.reason}: ${outcome}`);
     }
     if (gone) {
@@ -127,10 +134,10 @@ export class Settlements {
   }
 
   /** Settles a message in the next commit, and counts it once the broker has it. */
-  private commit(send: () => void, count: () => void): void {
+  private commit(send: () => void, count: () => void, finished = true): void {
     this.commits.add(send, () => {
       count();
-      this.onSettled();
+      this.onSettled(finished);
     });
   }
 
@@ -142,6 +149,7 @@ export class Settlements {
     this.commit(
       () => this.consumption?.reject(tag, false, requeue),
       this.bump(requeue ? 'requeued' : 'rejected'),
+      !requeue,
     );
   }
 
@@ -206,7 +214,8 @@ export class Settlements {
 
   /**
    * Another try that is counted: a copy carrying the count goes to the back of the queue
-   * and the original is acked, in one transaction. One whose count cannot be added
+   * (with --retry-delay, to the retry queue of its delay: src/exec/retryQueues.ts) and the
+   * original is acked, in one transaction. One whose count cannot be added
    * (headers near 64 KiB) is rejected, as after the last retry, so that it cannot fail for
    * ever uncounted.
    */
@@ -214,17 +223,25 @@ export class Settlements {
     const tag = message.deliveryTag;
     let copy: OutgoingMessage;
     try {
-      copy = retryCopy(message, this.run.queue);
+      copy = retryCopy(
+        message,
+        retryRoute(this.run, retriesOf(message.headers)),
+        headersLeftOut(this.run, message.headers),
+      );
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
       this.reporter.warn(`${label(message)}: the retry count cannot be added (${why}): rejected instead`);
       this.reject(tag, false);
       return;
     }
-    this.commit(() => {
-      this.consumption?.publish(copy);
-      this.consumption?.ack(tag, false);
-    }, this.bump('retried'));
+    this.commit(
+      () => {
+        this.consumption?.publish(copy);
+        this.consumption?.ack(tag, false);
+      },
+      this.bump('retried'),
+      false,
+    );
   }
 
   /**
@@ -277,6 +294,8 @@ export interface SettlementRun {
   emit: boolean;
   /** How a message fails when one of its events could not be delivered (--on-failure). */
   failedEmit(message: DeliveredMessage, why: string): Decision;
+  /** --retry-delay: a counted retry waits in a retry queue. */
+  retryDelay?: RetryDelay | undefined;
 }
 
 /** What a handler that succeeded sends: its stdout as a reply, or its events. */
@@ -296,14 +315,15 @@ interface Emitting {
 }
 
 /**
- * The copy a counted retry sends to the back of `queue`, its retry count one higher. Throws
- * when its headers' encoded size, which the count may take over 64 KiB, is too large.
+ * The copy a counted retry sends to `queue` (the work queue's back, or a retry queue), its
+ * retry count one higher, without the headers `leftOut` names. Throws when its headers'
+ * encoded size, which the count may take over 64 KiB, is too large.
  */
-function retryCopy(message: DeliveredMessage, queue: string): OutgoingMessage {
+function retryCopy(message: DeliveredMessage, queue: string, leftOut: string[]): OutgoingMessage {
   const retries = { [RETRY_HEADER]: retriesOf(message.headers) + 1 };
   // The broker routes a CC header's keys too (and keeps it on the delivery): the copy is
   // for this queue alone, not another copy for each queue the CC named.
-  const { CC: _cc, BCC: _bcc, ...decoded } = message.headers ?? {};
+  const removed = Object.fromEntries(['CC', 'BCC', ...leftOut].map((key) => [key, undefined]));
   return {
     exchange: '',
     routingKey: queue,
@@ -311,7 +331,13 @@ function retryCopy(message: DeliveredMessage, queue: string): OutgoingMessage {
     properties: { ...message.properties },
     // Headers warren could not decode whole go as they came, with the count changed.
     headers: message.rawHeaders
-      ? verbatimHeaders(message.rawHeaders, { ...retries, CC: undefined, BCC: undefined })
-      : encodableHeaders({ ...decoded, ...retries }),
+      ? verbatimHeaders(message.rawHeaders, { ...retries, ...removed })
+      : encodableHeaders(withoutKeys({ ...message.headers, ...retries }, Object.keys(removed))),
   };
+}
+
+function withoutKeys<T extends object>(table: T, keys: string[]): T {
+  const kept = { ...table };
+  for (const key of keys) delete kept[key as keyof T];
+  return kept;
 }

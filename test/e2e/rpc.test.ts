@@ -185,7 +185,7 @@ describe('publish --rpc against consume --exec --reply', () => {
     expect(served.stderr).toMatch(/handler exit 1: rejected/);
     expect(handlerSummary(served.stderr)).toEqual({
       handled: 1,
-      parts: '0 acked, 1 rejected (1 failed), 0 replies',
+      parts: '0 acked, 1 rejected (1 run failed), 0 replies',
     });
     expect(await broker.messageCount(q)).toBe(0);
   });

@@ -22,11 +22,13 @@ function exec(options: Partial<ExecOptions> = {}, globals: Partial<GlobalOptions
     global: global(globals),
     options: {
       queue: 'q',
+      kind: 'exec',
       command: 'cmd',
       onFailure: 'requeue',
       concurrency: 1,
       execTimeoutMs: undefined,
       maxRetries: undefined,
+      retryDelay: undefined,
       reply: false,
       graceMs: 10_000,
       passUrl: false,
@@ -137,6 +139,37 @@ const PARSES: { name: string; argv: string[]; tty?: boolean; expected: ParsedCom
     name: '--max-retries 0',
     argv: ['consume', 'q', '--exec', 'cmd', '--max-retries', '0'],
     expected: exec({ maxRetries: 0 }),
+  },
+  {
+    name: '--retry-delay 1s: the cap is 16 times the first delay',
+    argv: ['consume', 'q', '--exec', 'cmd', '--retry-delay', '1s'],
+    expected: exec({ retryDelay: { firstMs: 1000, maxMs: 16_000 } }),
+  },
+  {
+    name: '--retry-delay 300ms --retry-delay-max 1m --max-retries 8',
+    argv: [
+      'consume',
+      'q',
+      '--exec',
+      'cmd',
+      '--retry-delay',
+      '300ms',
+      '--retry-delay-max',
+      '1m',
+      '--max-retries',
+      '8',
+    ],
+    expected: exec({ retryDelay: { firstMs: 300, maxMs: 60_000 }, maxRetries: 8 }),
+  },
+  {
+    name: '--retry-delay-max as long as --retry-delay: a delay that does not grow',
+    argv: ['consume', 'q', '--exec', 'cmd', '--retry-delay', '5s', '--retry-delay-max', '5s'],
+    expected: exec({ retryDelay: { firstMs: 5000, maxMs: 5000 } }),
+  },
+  {
+    name: '--retry-delay 10d: the default cap stops at the longest timer',
+    argv: ['consume', 'q', '--exec', 'cmd', '--retry-delay', '240h'],
+    expected: exec({ retryDelay: { firstMs: 864_000_000, maxMs: 2 ** 31 - 1 } }),
   },
   {
     name: '--reply',
@@ -416,6 +449,16 @@ const USAGE_ERRORS: { name: string; argv: string[]; mentions: RegExp }[] = [
     mentions: /^--max-retries goes with --exec$/,
   },
   {
+    name: '--retry-delay without --exec',
+    argv: ['consume', 'q', '--retry-delay', '1s'],
+    mentions: /^--retry-delay goes with --exec$/,
+  },
+  {
+    name: '--retry-delay-max without --retry-delay',
+    argv: [...EXEC, '--retry-delay-max', '1m'],
+    mentions: /^--retry-delay-max goes with --retry-delay$/,
+  },
+  {
     name: '--reply without --exec',
     argv: ['consume', 'q', '--reply'],
     mentions: /^--reply goes with --exec$/,
@@ -461,6 +504,26 @@ const USAGE_ERRORS: { name: string; argv: string[]; mentions: RegExp }[] = [
     name: '--max-retries 1.5',
     argv: [...EXEC, '--max-retries', '1.5'],
     mentions: /expected a whole number, got '1.5'/,
+  },
+  {
+    name: '--retry-delay 0s',
+    argv: [...EXEC, '--retry-delay', '0s'],
+    mentions: /^--retry-delay must be more than 0 \(leave it out for retries at once\)$/,
+  },
+  {
+    name: '--retry-delay soon',
+    argv: [...EXEC, '--retry-delay', 'soon'],
+    mentions: /'soon' is not a duration/,
+  },
+  {
+    name: '--retry-delay 30d: longer than a timer',
+    argv: [...EXEC, '--retry-delay', '720h'],
+    mentions: /'720h' is too long/,
+  },
+  {
+    name: '--retry-delay-max shorter than --retry-delay',
+    argv: [...EXEC, '--retry-delay', '10s', '--retry-delay-max', '5s'],
+    mentions: /^--retry-delay-max \(5s\) is shorter than --retry-delay \(10s\)$/,
   },
   {
     name: '--exec-timeout soon',

@@ -399,6 +399,71 @@ describe('decide: with --max-retries', () => {
 });
 
 // ---------------------------------------------------------------------------------------
+// decide, with --retry-delay: another try is always counted (it waits in a retry queue).
+
+const DELAYED: {
+  name: string;
+  exit: HandlerExit;
+  onFailure: FailurePolicy;
+  maxRetries: number | undefined;
+  retries: number;
+  action: Action;
+  failed: boolean;
+}[] = [
+  {
+    name: 'exit 3, requeue policy, no --max-retries: a counted retry, not a requeue',
+    exit: exited(3),
+    onFailure: 'requeue',
+    maxRetries: undefined,
+    retries: 40,
+    action: 'retry',
+    failed: true,
+  },
+  {
+    name: 'exit 75, reject policy, no --max-retries: a counted retry',
+    exit: exited(HANDLER_EXIT.requeue),
+    onFailure: 'reject',
+    maxRetries: undefined,
+    retries: 0,
+    action: 'retry',
+    failed: true,
+  },
+  {
+    name: 'exit 3, reject policy: rejected, not retried',
+    exit: exited(3),
+    onFailure: 'reject',
+    maxRetries: undefined,
+    retries: 0,
+    action: 'reject',
+    failed: true,
+  },
+  {
+    name: 'exit 3 with the retries used up: rejected',
+    exit: exited(3),
+    onFailure: 'requeue',
+    maxRetries: 2,
+    retries: 2,
+    action: 'reject',
+    failed: true,
+  },
+  {
+    name: 'interrupted by the shutdown: requeued uncounted, not failed',
+    exit: { kind: 'interrupted' },
+    onFailure: 'requeue',
+    maxRetries: undefined,
+    retries: 0,
+    action: 'requeue',
+    failed: false,
+  },
+];
+
+describe('decide: with --retry-delay', () => {
+  it.each(DELAYED)('$name → $action', ({ exit, onFailure, maxRetries, retries, action, failed }) => {
+    expect(decide(exit, { onFailure, maxRetries, retries, delayed: true })).toMatchObject({ action, failed });
+  });
+});
+
+// ---------------------------------------------------------------------------------------
 // retriesOf.
 
 const RETRIES: { name: string; headers: FieldTable | undefined; retries: number }[] = [

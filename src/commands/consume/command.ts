@@ -2,8 +2,10 @@
 
 import { DEFAULT_RETRIES } from '../../broker/reconnect.js';
 import { ACK_MODES, FORMATS } from '../../choices.js';
+import { formatDuration, MAX_TIMER_MS } from '../../duration.js';
 import { UsageError } from '../../errors.js';
 import type { EmitTarget } from '../../exec/emit.js';
+import type { RetryDelay } from '../../exec/retryQueues.js';
 import { choice, defineCommand, option, required, toggle, withDefault } from '../define.js';
 import { brokerName, integer, timerDuration } from '../values.js';
 import type { ExecOptions } from './exec.js';
@@ -14,6 +16,7 @@ const EXEC_ONLY = [
   'concurrency',
   'execTimeout',
   'maxRetries',
+  'retryDelay',
   'reply',
   'emit',
   'emitFormat',
@@ -85,6 +88,16 @@ const flags = {
     'reject (dead-letter) a message after N failed retries',
     integer(0),
   ),
+  retryDelay: option(
+    '--retry-delay <duration>',
+    'a failed message waits this long before its next try, doubling per retry (in a retry queue)',
+    timerDuration,
+  ),
+  retryDelayMax: option(
+    '--retry-delay-max <duration>',
+    'the longest a retry waits (default 16 times --retry-delay)',
+    timerDuration,
+  ),
   reply: toggle('--reply', "publish the handler's stdout to the message's reply-to (request/reply)"),
   emit: option(
     '--emit <exchange[:key]>',
@@ -103,6 +116,23 @@ const flags = {
   passUrl: toggle('--pass-url', "give the handler WARREN_URL, password included, for warren's broker"),
 };
 
+/** --retry-delay-max when not given: four doublings of the first delay (1s: 1, 2, 4, 8, 16s). */
+const RETRY_DELAY_MAX_FACTOR = 16;
+
+/** --retry-delay and its cap, checked together: the cap is at least the first delay. */
+function retryDelay(firstMs: number | undefined, maxMs: number | undefined): RetryDelay | undefined {
+  if (firstMs === undefined) return undefined;
+  if (firstMs === 0) {
+    throw new UsageError('--retry-delay must be more than 0 (leave it out for retries at once)');
+  }
+  if (maxMs !== undefined && maxMs < firstMs) {
+    throw new UsageError(
+      `--retry-delay-max (${formatDuration(maxMs)}) is shorter than --retry-delay (${formatDuration(firstMs)})`,
+    );
+  }
+  return { firstMs, maxMs: maxMs ?? Math.min(firstMs * RETRY_DELAY_MAX_FACTOR, MAX_TIMER_MS) };
+}
+
 export const consumeCommand = defineCommand({
   name: 'consume',
   description: 'take messages from a queue and print them (acked only once read)',
@@ -110,6 +140,7 @@ export const consumeCommand = defineCommand({
   flags,
   rules: [
     { only: [...EXEC_ONLY], with: 'exec' },
+    { only: ['retryDelayMax'], with: 'retryDelay' },
     {
       not: ['emit', 'emitFormat'],
       with: 'reply',
@@ -126,6 +157,7 @@ export const consumeCommand = defineCommand({
     'warren consume orders --count 1 --timeout 10s      # exit 3 if nothing comes within 10s',
     'warren consume orders --ack-mode requeue --format ndjson | jq -c .headers   # peek',
     "warren consume orders --exec './handle-order.sh' --concurrency 4 --max-retries 3 --exec-timeout 30s",
+    "warren consume orders --exec './handle-order.sh' --max-retries 5 --retry-delay 1s   # waits 1, 2, 4, 8, 16s",
     "warren consume rpc.echo --exec 'tr a-z A-Z' --reply              # a request/reply server",
     "warren consume orders --exec './ship.sh' --emit shipments:order.shipped   # acked once the event is confirmed",
     "warren consume orders --exec './ship.sh' --emit-format ndjson --emit events   # one envelope per line",
@@ -144,6 +176,7 @@ export const consumeCommand = defineCommand({
         concurrency: f.concurrency ?? 1,
         execTimeoutMs: f.execTimeout,
         maxRetries: f.maxRetries,
+        retryDelay: retryDelay(f.retryDelay, f.retryDelayMax),
         reply: f.reply,
         emit: emitTarget(f.emit, f.emitFormat),
         graceMs: f.grace ?? 10_000,

@@ -1,6 +1,7 @@
 import type { EmitTarget } from '../../exec/emit.js';
 import { ExecRun } from '../../exec/execRun.js';
 import type { FailurePolicy } from '../../exec/outcome.js';
+import type { RetryDelay } from '../../exec/retryQueues.js';
 import type { CommandContext } from '../context.js';
 
 export interface ExecOptions {
@@ -19,6 +20,11 @@ export interface ExecOptions {
   /** --exec-timeout: a handler running longer is killed and its message failed. */
   execTimeoutMs: number | undefined;
   maxRetries: number | undefined;
+  /**
+   * --retry-delay and --retry-delay-max: a failed message waits in a retry queue before its
+   * next try, doubling per retry up to the cap (src/exec/retryQueues.ts).
+   */
+  retryDelay: RetryDelay | undefined;
   /** Publish the handler's stdout to the message's replyTo, with its correlationId. */
   reply: boolean;
   /** --emit/--emit-format: the handler's stdout is events, published before its message is acked. */
