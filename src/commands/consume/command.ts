@@ -178,7 +178,7 @@ export const consumeCommand = defineCommand({
  * Where the handler's events go: `--emit EXCHANGE[:KEY]`, raw unless `--emit-format ndjson`
  * (which alone emits too, each line naming its exchange and key, else the default exchange).
  */
-function emitTarget(
+export function emitTarget(
   target: string | undefined,
   format: 'raw' | 'ndjson' | undefined,
 ): EmitTarget | undefined {
