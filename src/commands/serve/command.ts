@@ -31,7 +31,7 @@ const flags = {
   ),
   statsInterval: option(
     '--stats-interval <duration>',
-    'without a terminal: a stats event per handler this often (default 10s; 0: none)',
+    'without a terminal: a stats event per handler this often (default 10s; 0s: none)',
     timerDuration,
   ),
 };
@@ -52,7 +52,7 @@ export const serveCommand = defineCommand({
   examples: [
     'warren serve handlers.json                        # a status line per handler on a terminal',
     'warren serve handlers.json --check                # exit 65 naming the field and line at fault',
-    'warren serve handlers.json --metrics 9464 2>>serve.ndjson   # NDJSON events on stderr, metrics for Prometheus',
+    'warren serve handlers.json --metrics 9464 2>>serve.ndjson   # NDJSON events, Prometheus metrics',
   ],
   parse({ args: { file }, flags: f, global }) {
     const options: ServeOptions = {
