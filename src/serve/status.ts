@@ -100,7 +100,8 @@ class TerminalStatus implements ServeStatus {
   }
 
   private erase(): void {
-    if (this.drawn > 0) this.options.stderr.write(`\x1b[${this.drawn}A\x1b[0J`);
+    // From the first column: a ^C the terminal echoed may have moved the cursor.
+    if (this.drawn > 0) this.options.stderr.write(`\r\x1b[${this.drawn}A\x1b[0J`);
     this.drawn = 0;
   }
 

@@ -14,6 +14,7 @@ import { collect, type RunResult, runWarren, startWarren } from '../helpers/cli.
 import { fileLines, handlerDirs, lines } from '../helpers/handlerDirs.js';
 import { parsePrometheus, sampleOf } from '../helpers/prometheus.js';
 import { hasStackTrace } from '../helpers/spawn.js';
+import { startInTmux } from '../helpers/tmux.js';
 
 let broker: TestBroker;
 const handlerDir = handlerDirs('serve');
@@ -233,6 +234,58 @@ describe.concurrent('warren serve', () => {
       ['payments', 2, 1, 1, 0],
       ['shipping', 2, 2, 0, 2],
     ]);
+  });
+
+  it("on a terminal: one status line per handler, redrawn below the handlers' output; Ctrl-C leaves the summaries", async () => {
+    const dir = handlerDir('terminal');
+    const orders = await broker.queue('serve-term-orders');
+    const payments = await broker.queue('serve-term-payments');
+    const file = writeHandlers(dir, {
+      handlers: [
+        { name: 'orders', queue: orders, exec: 'echo "took $WARREN_MESSAGE_ID" >&2' },
+        { name: 'payments', queue: payments, exec: 'exit 3', maxRetries: 0, onFailure: 'reject' },
+      ],
+    });
+    const term = await startInTmux(['serve', file], {
+      columns: 200,
+      rows: 30,
+      before: "printf 'kept line\\n'",
+    });
+    try {
+      await term.waitFor(/payments \('.*'\): 0 handled/);
+      for (let i = 1; i <= 3; i++) await broker.publish('', orders, `o${i}`, { messageId: `o-${i}` });
+      await broker.publish('', payments, 'p', { messageId: 'p-1' });
+      await term.waitFor(/payments \('.*'\): 1 handled, 1 failed/);
+      await term.waitFor(/orders \('.*'\): 3 handled, 0 failed/);
+      const status = (rows: string[]) =>
+        rows.filter((row) => / handled, \d+ failed, [\d.]+\/s, \d+ in flight$/.test(row));
+      // Each handler's line once, below everything else: never a stale copy left above.
+      const now = await term.screen();
+      while (now.at(-1) === '') now.pop();
+      expect(status(now)).toHaveLength(2);
+      expect(now.slice(-2)).toEqual(status(now));
+      expect(now.slice(0, 2)).toEqual(['kept line', 'serving 2 handlers from ' + file]);
+      expect(now.filter((row) => row.startsWith('[orders] took '))).toEqual([
+        '[orders] took o-1',
+        '[orders] took o-2',
+        '[orders] took o-3',
+      ]);
+      expect(now.filter((row) => row.startsWith('[payments] '))).toEqual([
+        '[payments] warning: message p-1: handler exit 3: rejected',
+      ]);
+      await term.press('C-c');
+      expect(await term.exitCode()).toBe(130);
+      const end = await term.screen();
+      expect(status(end), 'the status lines are gone').toEqual([]);
+      expect(end.filter((row) => /^\[\w+\] handled /.test(row)).sort()).toEqual([
+        expect.stringMatching(/^\[orders\] handled 3 messages from '.*': 3 acked in /),
+        expect.stringMatching(
+          /^\[payments\] handled 1 message from '.*': 0 acked, 1 rejected \(1 failed\) in /,
+        ),
+      ]);
+    } finally {
+      await term.close();
+    }
   });
 
   it('SIGTERM with handlers running: every handler finishes its messages within --grace, the rest stay queued, exit 143', async () => {
