@@ -43,9 +43,9 @@ export interface StatusOptions {
   now?: () => Date;
 }
 
-/** A status board on a terminal (unless --quiet), NDJSON events otherwise. */
+/** Status lines on a terminal (none with --quiet), NDJSON events otherwise. */
 export function serveStatus(options: StatusOptions): ServeStatus {
-  return options.stderr.isTTY && !options.quiet && (options.stderr.columns ?? 0) > 0
+  return options.stderr.isTTY && (options.stderr.columns ?? 0) > 0
     ? new TerminalStatus(options)
     : new EventStatus(options);
 }
@@ -139,6 +139,8 @@ class TerminalStatus implements ServeStatus {
   event(): void {}
 
   show(views: () => HandlerView[]): void {
+    // --quiet: warnings and errors only, as other commands show on a terminal.
+    if (this.options.quiet) return;
     this.views = views;
     this.refresh();
     // Redrawn often enough to look alive, however seldom stats events would go out.

@@ -264,7 +264,7 @@ describe.concurrent('warren serve', () => {
       while (now.at(-1) === '') now.pop();
       expect(status(now)).toHaveLength(2);
       expect(now.slice(-2)).toEqual(status(now));
-      expect(now.slice(0, 2)).toEqual(['kept line', 'serving 2 handlers from ' + file]);
+      expect(now.slice(0, 2)).toEqual(['kept line', `serving 2 handlers from ${file}`]);
       expect(now.filter((row) => row.startsWith('[orders] took '))).toEqual([
         '[orders] took o-1',
         '[orders] took o-2',

@@ -9,7 +9,7 @@
 import { InterruptedError, WarrenError } from '../../errors.js';
 import { ExecRun, messageHandler } from '../../exec/execRun.js';
 import type { MessageHandler } from '../../exec/handler.js';
-import { idOf } from '../../exec/report.js';
+import { idOf, type Tally } from '../../exec/report.js';
 import { RoutedHandler } from '../../exec/routedHandler.js';
 import { type HandlerEntry, type HandlersFile, readHandlersFile } from '../../serve/handlersFile.js';
 import { Metrics, serveMetrics } from '../../serve/metrics.js';
@@ -213,7 +213,7 @@ async function runAll(served: Served[], status: ServeStatus): Promise<void> {
         status.event('stopped', {
           handler: entry.name,
           queue: entry.queue,
-          ...run.counts,
+          ...settledCounts(run.counts),
           ...(failed ? { error: (error as Error).message } : {}),
         });
       }),
@@ -223,4 +223,9 @@ async function runAll(served: Served[], status: ServeStatus): Promise<void> {
   }
   if (failure) throw failure;
   if (signalled) throw new InterruptedError(signalled);
+}
+
+/** A run's counts for its `stopped` event (a reply count means nothing here: serve sends none). */
+function settledCounts({ replies: _, ...counts }: Readonly<Tally>): Omit<Tally, 'replies'> {
+  return counts;
 }
