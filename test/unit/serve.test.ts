@@ -23,6 +23,9 @@ import {
 } from '../../src/serve/handlersFile.js';
 import { jsonPositions, positionOf } from '../../src/serve/jsonPositions.js';
 import { DURATION_BUCKETS, Metrics } from '../../src/serve/metrics.js';
+import { serveStatus } from '../../src/serve/status.js';
+import { PLAIN } from '../../src/ui/colour.js';
+import { lines } from '../helpers/handlerDirs.js';
 import { parsePrometheus, sampleOf } from '../helpers/prometheus.js';
 
 const root = new URL('../../', import.meta.url);
@@ -400,5 +403,70 @@ describe('the metrics text', () => {
     expect(
       sampleOf(families, 'warren_handler_in_flight', { handler: 'odd', queue: 'a "quoted" \\ queue\nname' }),
     ).toBe(0);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// What serve shows on stderr.
+
+/** A stderr that keeps what is written; a terminal when `columns` is given. */
+function fakeStderr(columns?: number) {
+  let text = '';
+  const stream = {
+    isTTY: columns !== undefined,
+    columns,
+    write: (chunk: string) => {
+      text += chunk;
+      return true;
+    },
+  };
+  return { stream: stream as unknown as NodeJS.WritableStream & { isTTY?: boolean }, text: () => text };
+}
+
+describe('serve status', () => {
+  const now = () => new Date('2026-01-02T03:04:05.000Z');
+
+  it('without a terminal: NDJSON events, the handler named in each, --quiet dropping info only', () => {
+    const stderr = fakeStderr();
+    const status = serveStatus({ stderr: stderr.stream, paint: PLAIN, quiet: false, verbose: false, now });
+    status.event('started', { handler: 'a', queue: 'q' });
+    const output = status.stream('a');
+    output.write('one line\nand a half');
+    output.write(' line\n');
+    const reporter = status.reporter('a');
+    reporter.info('handled 1 message');
+    reporter.warn('message m-1: handler exit 3: requeued');
+    reporter.detail('not shown without --verbose');
+    status.note('serving 1 handler', { event: 'serving', fields: { handlers: 1 } });
+    status.close();
+    const time = '2026-01-02T03:04:05.000Z';
+    expect(lines(stderr.text()).map((line) => JSON.parse(line))).toEqual([
+      { time, event: 'started', handler: 'a', queue: 'q' },
+      { time, event: 'output', handler: 'a', line: 'one line' },
+      { time, event: 'output', handler: 'a', line: 'and a half line' },
+      { time, event: 'info', handler: 'a', message: 'handled 1 message' },
+      { time, event: 'warning', handler: 'a', message: 'message m-1: handler exit 3: requeued' },
+      { time, event: 'serving', handlers: 1 },
+    ]);
+    const quiet = fakeStderr();
+    const quietStatus = serveStatus({ stderr: quiet.stream, paint: PLAIN, quiet: true, verbose: false, now });
+    quietStatus.reporter('a').info('handled 1 message');
+    quietStatus.reporter('a').warn('careful');
+    expect(lines(quiet.text()).map((line) => JSON.parse(line).event)).toEqual(['warning']);
+  });
+
+  it('on a terminal: lines written above the status lines, which are erased and drawn again', () => {
+    const stderr = fakeStderr(80);
+    const status = serveStatus({ stderr: stderr.stream, paint: PLAIN, quiet: false, verbose: false });
+    const counts = { ...newTally(), handled: 2, failed: 1 };
+    status.show(() => [{ name: 'a', queue: 'q', counts, inFlight: 1 }], 10_000);
+    status.stream('a').write('hello\n');
+    status.reporter('a').warn('careful');
+    status.close();
+    const board = "a ('q'): 2 handled, 1 failed, 0.0/s, 1 in flight\n";
+    const erase = '\r\x1b[1A\x1b[0J';
+    expect(stderr.text()).toBe(
+      `${board}${erase}[a] hello\n${board}${erase}[a] warning: careful\n${board}${erase}`,
+    );
   });
 });

@@ -191,6 +191,8 @@ async function runAll(served: Served[], status: ServeStatus): Promise<void> {
     },
     () => {
       for (const { run } of served) run.quit();
+      // warren goes at once: the status lines must not stay on the terminal.
+      status.close();
     },
   );
   try {
