@@ -151,6 +151,8 @@ describe('handlers.schema.json and the code agree', () => {
     ['concurrency 0', { handlers: [{ ...base, concurrency: 0 }] }, 'handlers[0].concurrency'],
     ['a fractional maxRetries', { handlers: [{ ...base, maxRetries: 1.5 }] }, 'handlers[0].maxRetries'],
     ['a bad timeout', { handlers: [{ ...base, timeout: 'soon' }] }, 'handlers[0].timeout'],
+    ['a zero timeout', { handlers: [{ ...base, timeout: 0 }] }, 'handlers[0].timeout'],
+    ['a zero duration', { handlers: [{ ...base, timeout: '0s' }] }, 'handlers[0].timeout'],
     ['an unknown onFailure', { handlers: [{ ...base, onFailure: 'drop' }] }, 'handlers[0].onFailure'],
     ['an unknown emitFormat', { handlers: [{ ...base, emitFormat: 'csv' }] }, 'handlers[0].emitFormat'],
     ['passUrl as text', { handlers: [{ ...base, passUrl: 'yes' }] }, 'handlers[0].passUrl'],
