@@ -66,8 +66,12 @@ export async function serve(options: ServeOptions, context: CommandContext): Pro
   // Listening first: a port in use is said before anything is declared or taken.
   const endpoint =
     options.metrics && (await serveMetrics(metrics, options.metrics.host, options.metrics.port));
+  // Watched from the start: a SIGTERM while the topology is declared ends serve before
+  // any handler takes a message, with the same exit code as one that comes later.
+  const signals = new Signals(served, status);
   try {
     if (spec.topology) await declareTopology(spec, options.file, status, context);
+    if (signals.received) throw new InterruptedError(signals.received);
     for (const entry of spec.handlers) served.push(start(entry, options, context, status, metrics));
     status.note(
       `serving ${spec.handlers.length} handler${spec.handlers.length === 1 ? '' : 's'} from ${options.file}${endpoint ? `, metrics at ${endpoint.url}` : ''}`,
@@ -77,8 +81,9 @@ export async function serve(options: ServeOptions, context: CommandContext): Pro
       },
     );
     status.show(views, options.statsEveryMs);
-    await runAll(served, status);
+    await runAll(served, status, signals);
   } finally {
+    signals.dispose();
     status.close();
     await endpoint?.close();
   }
@@ -175,56 +180,67 @@ function start(
 }
 
 /**
- * Runs every handler until a signal stops them all (each drains within --grace) or one
- * fails, which stops the others the same way; the first failure is serve's error.
+ * serve's one watcher of SIGINT and SIGTERM, for every handler: the first stops them all
+ * (each drains within --grace), the second makes them all quit at once.
  */
-async function runAll(served: Served[], status: ServeStatus): Promise<void> {
-  let signalled: StopSignal | undefined;
-  let failure: WarrenError | Error | undefined;
-  const stopAll = (signal: StopSignal) => {
-    for (const { run } of served) run.stop(signal);
-  };
-  const disposeSignals = watchStopSignals(
-    (signal) => {
-      signalled = signal;
-      stopAll(signal);
-    },
-    () => {
-      for (const { run } of served) run.quit();
-      // warren goes at once: the status lines must not stay on the terminal.
-      status.close();
-    },
-  );
-  try {
-    await Promise.all(
-      served.map(async ({ entry, run }) => {
-        status.event('started', { handler: entry.name, queue: entry.queue });
-        let error: unknown;
-        try {
-          await run.run();
-        } catch (caught) {
-          error = caught;
-        }
-        const failed = error !== undefined && !(error instanceof InterruptedError);
-        if (failed && failure === undefined) {
-          failure = error instanceof Error ? error : new Error(String(error));
-          if (failure instanceof WarrenError) failure.message = `handler '${entry.name}': ${failure.message}`;
-          // The others drain as they would at a SIGTERM; the failure is what serve ends with.
-          stopAll('SIGTERM');
-        }
-        status.event('stopped', {
-          handler: entry.name,
-          queue: entry.queue,
-          ...settledCounts(run.counts),
-          ...(failed ? { error: (error as Error).message } : {}),
-        });
-      }),
+class Signals {
+  received: StopSignal | undefined;
+  readonly dispose: () => void;
+
+  constructor(
+    private readonly served: readonly Served[],
+    status: ServeStatus,
+  ) {
+    this.dispose = watchStopSignals(
+      (signal) => {
+        this.received = signal;
+        this.stopAll(signal);
+      },
+      () => {
+        for (const { run } of served) run.quit();
+        // warren goes at once: the status lines must not stay on the terminal.
+        status.close();
+      },
     );
-  } finally {
-    disposeSignals();
   }
+
+  stopAll(signal: StopSignal): void {
+    for (const { run } of this.served) run.stop(signal);
+  }
+}
+
+/**
+ * Runs every handler until a signal stops them all or one fails, which stops the others
+ * as a SIGTERM would; the first failure is serve's error.
+ */
+async function runAll(served: Served[], status: ServeStatus, signals: Signals): Promise<void> {
+  let failure: WarrenError | Error | undefined;
+  await Promise.all(
+    served.map(async ({ entry, run }) => {
+      status.event('started', { handler: entry.name, queue: entry.queue });
+      let error: unknown;
+      try {
+        await run.run();
+      } catch (caught) {
+        error = caught;
+      }
+      const failed = error !== undefined && !(error instanceof InterruptedError);
+      if (failed && failure === undefined) {
+        failure = error instanceof Error ? error : new Error(String(error));
+        if (failure instanceof WarrenError) failure.message = `handler '${entry.name}': ${failure.message}`;
+        // The others drain as they would at a SIGTERM; the failure is what serve ends with.
+        signals.stopAll('SIGTERM');
+      }
+      status.event('stopped', {
+        handler: entry.name,
+        queue: entry.queue,
+        ...settledCounts(run.counts),
+        ...(failed ? { error: (error as Error).message } : {}),
+      });
+    }),
+  );
   if (failure) throw failure;
-  if (signalled) throw new InterruptedError(signalled);
+  if (signals.received) throw new InterruptedError(signals.received);
 }
 
 /** A run's counts for its `stopped` event (a reply count means nothing here: serve sends none). */
