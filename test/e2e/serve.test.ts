@@ -135,7 +135,7 @@ describe.concurrent('warren serve', () => {
       stderr += chunk.toString();
     });
     // The topology is declared before the handlers start: publishing can begin once they have.
-    await eventually(async () => (stderr.match(/"event":"started"/g) ?? []).length === 3);
+    await eventually(async () => (stderr.match(/"event":"started"/g) ?? []).length === 3, 45_000);
     const sent: [string, string, string | undefined][] = [
       ['o-1', 'order.created', undefined],
       ['o-2', 'order.updated', 'cancel'],
@@ -153,6 +153,7 @@ describe.concurrent('warren serve', () => {
     }
     await eventually(
       async () => (await broker.messageCount(dlq)) === 1 && (await broker.messageCount(shipped)) === 2,
+      45_000,
     );
     // Counted once committed: the scrape shows every message settled.
     let metrics = await scrape(() => stderr);
@@ -160,8 +161,12 @@ describe.concurrent('warren serve', () => {
       sampleOf(metrics, 'warren_handler_messages_total', { handler, queue, outcome });
     await eventually(async () => {
       metrics = await scrape(() => stderr);
-      return count('orders', orders.name, 'acked') === 6 && count('shipping', shipping.name, 'acked') === 2;
-    });
+      return (
+        count('orders', orders.name, 'acked') === 6 &&
+        count('payments', payments.name, 'rejected') === 1 &&
+        count('shipping', shipping.name, 'acked') === 2
+      );
+    }, 45_000);
     child.kill('SIGTERM');
     const result = await done;
     expect(result.code, result.stderr).toBe(143);
@@ -315,7 +320,7 @@ describe.concurrent('warren serve', () => {
       stderr += chunk.toString();
     });
     const started = () => readdirSync(dir).filter((name) => name.startsWith('started.'));
-    await eventually(async () => started().length === 4);
+    await eventually(async () => started().length === 4, 45_000);
     child.kill('SIGTERM');
     await eventually(
       async () => (stderr.match(/stopping: waiting up to 30s for 2 running handlers/g) ?? []).length === 2,
