@@ -2,7 +2,9 @@
  * `warren serve`'s pieces without a broker: the handlers file (checked by warren and by
  * handlers.schema.json, which must agree), the routes within one queue, the metrics text.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import type { DeliveredMessage } from '../../src/broker/session.js';
@@ -204,6 +206,27 @@ describe('handlers.schema.json and the code agree', () => {
     expect(() => parseHandlersFile(text, 'f.json')).toThrow(
       "handlers[1].name (line 1, column 60): 'h' is the name of handlers[0] too: names must differ",
     );
+  });
+});
+
+describe('the handlers file: a topology of its own', () => {
+  it('is read from a path relative to the handlers file; one it cannot read is named', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warren-serve-unit-'));
+    try {
+      writeFileSync(join(dir, 'topology.json'), JSON.stringify({ queues: [{ name: 'q', type: 'quorum' }] }));
+      const handlers = join(dir, 'handlers.json');
+      const text = JSON.stringify({
+        topology: 'topology.json',
+        handlers: [{ name: 'h', queue: 'q', exec: 'cat' }],
+      });
+      expect(parseHandlersFile(text, handlers).topology?.queues.map((queue) => queue.name)).toEqual(['q']);
+      const missing = text.replace('topology.json', 'other.json');
+      expect(() => parseHandlersFile(missing, handlers)).toThrow(
+        `${handlers}: topology (line 1, column 13): cannot read the topology file '${join(dir, 'other.json')}' (ENOENT)`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
