@@ -221,7 +221,10 @@ function handlerEntry(value: unknown, path: string, fail: Fail): HandlerEntry {
     if (!(error instanceof UsageError)) throw error;
     // consume's words name its flags: here they are the fields.
     const problem = error.message.replaceAll('--emit-format', '"emitFormat"').replaceAll('--emit', '"emit"');
-    throw fail(at(emit === undefined ? 'emitFormat' : 'emit'), problem.replace(/^"emit(Format)?":? /, ''));
+    throw fail(
+      at(emit === undefined ? 'emitFormat' : 'emit'),
+      problem.replace(/^"emit(Format)?":? /, '').replace(/^raw needs/, "'raw' needs"),
+    );
   }
   let timeoutMs: number | undefined;
   if (record['timeout'] !== undefined) {
