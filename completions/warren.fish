@@ -1,6 +1,6 @@
 # fish completion for warren (generated from its command definitions: 'warren completion fish')
 
-set -g __warren_paths 'publish' 'consume' 'tail' 'replay' 'events' 'declare' 'declare exchange' 'declare queue' 'declare binding' 'delete' 'delete queue' 'delete exchange' 'delete binding' 'purge' 'ls' 'info' 'route' 'export' 'profile' 'profile list' 'profile add' 'profile remove' 'completion'
+set -g __warren_paths 'publish' 'consume' 'tail' 'serve' 'replay' 'events' 'declare' 'declare exchange' 'declare queue' 'declare binding' 'delete' 'delete queue' 'delete exchange' 'delete binding' 'purge' 'ls' 'info' 'route' 'export' 'profile' 'profile list' 'profile add' 'profile remove' 'completion'
 
 # The command typed so far: 'declare queue', or '' before any.
 function __warren_path
@@ -36,6 +36,7 @@ complete -c warren -l profile -x -d 'a broker profile from the config file (else
 complete -c warren -n '__warren_at' -a publish -d 'publish one message, or many from stdin or a file, with publisher confirms'
 complete -c warren -n '__warren_at' -a consume -d 'take messages from a queue and print them (acked only once read)'
 complete -c warren -n '__warren_at' -a tail -d 'watch exchanges without taking messages from anyone\'s queue'
+complete -c warren -n '__warren_at' -a serve -d 'run the handlers of a handlers file, each on its queue (exec or pipe, routed by key or type)'
 complete -c warren -n '__warren_at' -a replay -d 're-publish captured messages, dead-lettered messages or a stream range (with confirms)'
 complete -c warren -n '__warren_at' -a events -d 'watch the broker\'s events: queues, connections, consumers, logins (event exchange plugin)'
 complete -c warren -n '__warren_at' -a declare -d 'create exchanges, queues and bindings, or apply (or --check) a topology file'
@@ -110,6 +111,14 @@ complete -c warren -n '__warren_at tail' -l full -d 'pretty output: show long bo
 complete -c warren -n '__warren_at tail' -l capture -r -F -d 'also write every printed message to FILE as NDJSON envelopes (for replay)'
 complete -c warren -n '__warren_at tail' -l pass-url -d 'with a trigger: give it WARREN_URL, password included, for warren\'s broker'
 complete -c warren -n '__warren_at tail' -s h -l help -d 'show help'
+complete -c warren -n '__warren_at serve' -l check -d 'check the handlers file and exit (0: valid, 65: the field and line at fault)'
+complete -c warren -n '__warren_at serve' -l metrics -x -d 'serve Prometheus metrics at http://HOST:PORT/metrics (0: any free port) (not with --check)'
+complete -c warren -n '__warren_at serve' -l metrics-host -x -d 'with --metrics: the address the metrics endpoint listens on (not with --check)'
+complete -c warren -n '__warren_at serve' -l grace -x -d 'on SIGTERM or Ctrl-C, how long running handlers may finish (default 10s) (not with --check)'
+complete -c warren -n '__warren_at serve' -l retries -x -d 'after a lost connection, each handler reconnects up to N times in a row (0: exit 69 at once) (not with --check)'
+complete -c warren -n '__warren_at serve' -l stats-interval -x -d 'without a terminal: a stats event per handler this often (default 10s; 0s: none) (not with --check)'
+complete -c warren -n '__warren_at serve' -s h -l help -d 'show help'
+complete -c warren -n '__warren_at serve' -F
 complete -c warren -n '__warren_at replay' -l from-queue -x -d 're-drive a dead-letter queue: each message back where x-death says it was published'
 complete -c warren -n '__warren_at replay' -l from-stream -x -d 're-publish a range of a stream queue, from --offset'
 complete -c warren -n '__warren_at replay' -l offset -x -d 'with --from-stream: first (default), last, next, an offset, a time (ISO 8601) or a duration ago (10m)'

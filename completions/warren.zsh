@@ -293,6 +293,18 @@ _warren_replay() {
     '1:file:_files'
 }
 
+_warren_serve() {
+  _arguments -s $_warren_global \
+    '--check[check the handlers file and exit (0\: valid, 65\: the field and line at fault)]' \
+    '--metrics[serve Prometheus metrics at http\://HOST\:PORT/metrics (0\: any free port) (not with --check)]:port: ' \
+    '--metrics-host[with --metrics\: the address the metrics endpoint listens on (not with --check)]:host: ' \
+    '--grace[on SIGTERM or Ctrl-C, how long running handlers may finish (default 10s) (not with --check)]:duration: ' \
+    '--retries[after a lost connection, each handler reconnects up to N times in a row (0\: exit 69 at once) (not with --check)]:n: ' \
+    '--stats-interval[without a terminal\: a stats event per handler this often (default 10s; 0s\: none) (not with --check)]:duration: ' \
+    '(-h --help)'{-h,--help}'[show help]' \
+    '1:file:_files'
+}
+
 _warren_tail() {
   _arguments -s $_warren_global \
     '--stream[read a stream queue in place instead, from --offset]:queue: ' \
@@ -376,6 +388,7 @@ _warren() {
     'publish:publish one message, or many from stdin or a file, with publisher confirms'
     'consume:take messages from a queue and print them (acked only once read)'
     'tail:watch exchanges without taking messages from anyone'\''s queue'
+    'serve:run the handlers of a handlers file, each on its queue (exec or pipe, routed by key or type)'
     'replay:re-publish captured messages, dead-lettered messages or a stream range (with confirms)'
     'events:watch the broker'\''s events: queues, connections, consumers, logins (event exchange plugin)'
     'declare:create exchanges, queues and bindings, or apply (or --check) a topology file'
@@ -400,6 +413,7 @@ _warren() {
         publish) _warren_publish ;;
         consume) _warren_consume ;;
         tail) _warren_tail ;;
+        serve) _warren_serve ;;
         replay) _warren_replay ;;
         events) _warren_events ;;
         declare) _warren_declare ;;

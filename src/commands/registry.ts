@@ -13,12 +13,14 @@ import { publishCommand } from './publish/command.js';
 import { purgeCommand } from './purge/command.js';
 import { replayCommand } from './replay/command.js';
 import { routeCommand } from './route/command.js';
+import { serveCommand } from './serve/command.js';
 import { tailCommand } from './tail/command.js';
 
 export const COMMANDS: CommandDefinition[] = [
   publishCommand,
   consumeCommand,
   tailCommand,
+  serveCommand,
   replayCommand,
   eventsCommand,
   declareCommand,

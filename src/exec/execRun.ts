@@ -20,7 +20,7 @@ import { ExecHandler } from './execHandler.js';
 import type { HandlerResult, MessageHandler } from './handler.js';
 import { HandlerPool } from './handlerPool.js';
 import { type Decision, decide, decideAnswer, type FailureOptions, retriesOf } from './outcome.js';
-import { idOf, newTally, statusText, summarise } from './report.js';
+import { idOf, newTally, statusText, summarise, type Tally } from './report.js';
 import { RetryQueues } from './retryQueues.js';
 import { type HandlerOutput, Settlements } from './settlements.js';
 
@@ -29,6 +29,26 @@ type StopReason =
   | { kind: 'timeout' }
   | { kind: 'signal'; signal: StopSignal }
   | { kind: 'failed'; error: WarrenError };
+
+/** What became of one message, as a run's observer hears it (serve's status and metrics). */
+export interface SettledMessage {
+  message: DeliveredMessage;
+  decision: Decision;
+  /** How long its handling took, from start to end (not counting the settlement). */
+  seconds: number;
+}
+
+/**
+ * How a run fits in a process that runs several (`warren serve`): a handler made by the
+ * caller (routes), signals watched by the caller (which calls stop() and quit()), and an
+ * observer told of every message decided. The defaults are consume --exec's.
+ */
+export interface ExecRunHooks {
+  handler?: MessageHandler;
+  /** False: the caller watches SIGINT/SIGTERM, for every run at once. */
+  watchSignals?: boolean;
+  observe?: (settled: SettledMessage) => void;
+}
 
 /** One connection's run, as the reconnect loop sees it. */
 interface ConnectionRun {
@@ -64,17 +84,9 @@ export class ExecRun {
   constructor(
     private readonly options: ExecOptions,
     private readonly context: CommandContext,
+    private readonly hooks: ExecRunHooks = {},
   ) {
-    if (options.kind === 'pipe') throw new WarrenError('--pipe handlers are not built yet', 1);
-    this.handler = new ExecHandler({
-      command: options.command,
-      queue: options.queue,
-      timeoutMs: options.execTimeoutMs,
-      captureStdout: options.reply || options.emit !== undefined,
-      // Warren's own environment, without its password (or with the URL, --pass-url).
-      inherited: context.childEnv(options.passUrl),
-      log: context.io.stderr,
-    });
+    this.handler = hooks.handler ?? messageHandler(options, context);
     this.idle = idleTimer(options.timeoutMs, () => {
       // Not idle while handlers run, nor while reconnecting: a slow handler or a lost
       // connection is not a quiet queue.
@@ -86,11 +98,29 @@ export class ExecRun {
       options.retryDelay && new RetryQueues(options.queue, options.retryDelay, options.maxRetries);
   }
 
+  /** Messages taken and not settled yet: handlers running. */
+  get inFlight(): number {
+    return this.pool.size;
+  }
+
+  /** What the run did so far (read only). */
+  get counts(): Readonly<Tally> {
+    return this.tally;
+  }
+
+  /** Stops the run as a first Ctrl-C does: running handlers finish within --grace. */
+  stop(signal: StopSignal): void {
+    this.stopper.stop({ kind: 'signal', signal });
+  }
+
   async run(): Promise<void> {
-    const disposeSignals = watchStopSignals(
-      (signal) => this.stopper.stop({ kind: 'signal', signal }),
-      () => this.quit(),
-    );
+    const disposeSignals =
+      this.hooks.watchSignals === false
+        ? () => {}
+        : watchStopSignals(
+            (signal) => this.stop(signal),
+            () => this.quit(),
+          );
     let reason: StopReason;
     try {
       await this.handler.open();
@@ -127,7 +157,7 @@ export class ExecRun {
    * broker gives to someone else. Their messages go back to the queue with the connection:
    * say how many.
    */
-  private quit(): void {
+  quit(): void {
     this.pool.killAll();
     this.handler.kill();
     this.tally.unsettled += this.pool.size + this.unconfirmed();
@@ -272,9 +302,11 @@ export class ExecRun {
     const retries = retriesOf(message.headers);
     // The prefix is warren's, from the message: made safe as warren's own lines are.
     const prefix = this.options.concurrency > 1 ? `[${humanLine(idOf(message))}] ` : '';
+    const begun = performance.now();
     const run = this.handler.handle({ message, retries, prefix });
     this.pool.track(message.deliveryTag, run, consuming, (result) => {
       const { decision, output } = this.outcome(message, result, retries);
+      this.hooks.observe?.({ message, decision, seconds: (performance.now() - begun) / 1000 });
       done(decision, output);
     });
   }
@@ -360,6 +392,23 @@ export class ExecRun {
     await settlements.flush();
     this.unconfirmed = () => 0;
   }
+}
+
+/**
+ * The handler a run's options name: a process per message (`exec`) or long-running
+ * processes (`pipe`). `serve` makes one per route.
+ */
+export function messageHandler(options: ExecOptions, context: CommandContext): MessageHandler {
+  if (options.kind === 'pipe') throw new WarrenError('--pipe handlers are not built yet', 1);
+  return new ExecHandler({
+    command: options.command,
+    queue: options.queue,
+    timeoutMs: options.execTimeoutMs,
+    captureStdout: options.reply || options.emit !== undefined,
+    // Warren's own environment, without its password (or with the URL, --pass-url).
+    inherited: context.childEnv(options.passUrl),
+    log: context.io.stderr,
+  });
 }
 
 function noEmitExchange(exchange: string): WarrenError {

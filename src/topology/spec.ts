@@ -60,17 +60,17 @@ export function queueArguments(
 // ---------------------------------------------------------------------------------------
 // Topology files.
 
-type Fail = (path: string, problem: string) => Error;
+export type Fail = (path: string, problem: string) => Error;
 
 const dataFail: Fail = (path, problem) => new DataError(`${path}: ${problem}`);
 
-function expectObject(value: unknown, path: string, fail: Fail): Record<string, unknown> {
+export function expectObject(value: unknown, path: string, fail: Fail): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     throw fail(path, 'must be an object');
   return value as Record<string, unknown>;
 }
 
-function checkKeys(
+export function checkKeys(
   record: Record<string, unknown>,
   allowed: readonly string[],
   path: string,
@@ -81,7 +81,7 @@ function checkKeys(
   }
 }
 
-function stringField(
+export function stringField(
   record: Record<string, unknown>,
   key: string,
   path: string,
@@ -98,7 +98,7 @@ function stringField(
   return value;
 }
 
-function booleanField(
+export function booleanField(
   record: Record<string, unknown>,
   key: string,
   path: string,
@@ -128,7 +128,7 @@ function argumentsField(record: Record<string, unknown>, path: string, fail: Fai
   return out;
 }
 
-function wholeNumber(
+export function wholeNumber(
   value: unknown,
   path: string,
   fail: Fail,
@@ -141,7 +141,7 @@ function wholeNumber(
   return value;
 }
 
-function milliseconds(value: unknown, path: string, fail: Fail): number {
+export function milliseconds(value: unknown, path: string, fail: Fail): number {
   if (typeof value === 'number') return wholeNumber(value, path, fail);
   if (typeof value === 'string') {
     try {
@@ -260,16 +260,20 @@ export function bindingFromFile(value: unknown, path: string, fail: Fail = dataF
   };
 }
 
-/** Parses a topology file's text; errors name the JSON path (exit 65). */
-export function parseTopology(text: string, file: string): Topology {
-  let parsed: unknown;
+/** A JSON file's text as a value; text that is not JSON is an error naming the line (exit 65). */
+export function parseJsonFile(text: string, file: string): unknown {
   try {
-    parsed = parseJson(text);
+    return parseJson(text);
   } catch (error) {
     if (!(error instanceof JsonTextError)) throw error;
     const at = error.offset === undefined ? '' : ` at ${lineAndColumn(text, error.offset)}`;
     throw new DataError(`${file}: invalid JSON${at}: ${error.problem}`, { cause: error });
   }
+}
+
+/** Parses a topology file's text; errors name the JSON path (exit 65). */
+export function parseTopology(text: string, file: string): Topology {
+  const parsed = parseJsonFile(text, file);
   const fail: Fail = (path, problem) => new DataError(`${file}: ${path}: ${problem}`);
   const root = expectObject(parsed, '(top level)', fail);
   checkKeys(root, ['$schema', 'exchanges', 'queues', 'bindings'], '(top level)', fail);

@@ -119,15 +119,29 @@ const flags = {
 /** --retry-delay-max when not given: four doublings of the first delay (1s: 1, 2, 4, 8, 16s). */
 const RETRY_DELAY_MAX_FACTOR = 16;
 
-/** --retry-delay and its cap, checked together: the cap is at least the first delay. */
-function retryDelay(firstMs: number | undefined, maxMs: number | undefined): RetryDelay | undefined {
+/**
+ * --retry-delay and its cap, checked together: the cap is at least the first delay. `names`
+ * are how the two are called where they came from (flags here, fields in serve's file).
+ */
+export function retryDelay(
+  firstMs: number | undefined,
+  maxMs: number | undefined,
+  names = { first: '--retry-delay', max: '--retry-delay-max' },
+): RetryDelay | undefined {
   if (firstMs === undefined) return undefined;
   if (firstMs === 0) {
-    throw new UsageError('--retry-delay must be more than 0 (leave it out for retries at once)');
+    throw new UsageError(`${names.first} must be more than 0 (leave it out for retries at once)`);
+  }
+  for (const [name, ms] of [
+    [names.first, firstMs],
+    [names.max, maxMs],
+  ] as const) {
+    if (ms !== undefined && ms > MAX_TIMER_MS)
+      throw new UsageError(`${name} is over ${formatDuration(MAX_TIMER_MS)}, the longest warren can wait`);
   }
   if (maxMs !== undefined && maxMs < firstMs) {
     throw new UsageError(
-      `--retry-delay-max (${formatDuration(maxMs)}) is shorter than --retry-delay (${formatDuration(firstMs)})`,
+      `${names.max} (${formatDuration(maxMs)}) is shorter than ${names.first} (${formatDuration(firstMs)})`,
     );
   }
   return { firstMs, maxMs: maxMs ?? Math.min(firstMs * RETRY_DELAY_MAX_FACTOR, MAX_TIMER_MS) };
@@ -211,7 +225,7 @@ export const consumeCommand = defineCommand({
  * Where the handler's events go: `--emit EXCHANGE[:KEY]`, raw unless `--emit-format ndjson`
  * (which alone emits too, each line naming its exchange and key, else the default exchange).
  */
-function emitTarget(
+export function emitTarget(
   target: string | undefined,
   format: 'raw' | 'ndjson' | undefined,
 ): EmitTarget | undefined {
