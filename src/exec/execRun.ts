@@ -20,6 +20,7 @@ import { ExecHandler } from './execHandler.js';
 import type { HandlerResult, MessageHandler } from './handler.js';
 import { HandlerPool } from './handlerPool.js';
 import { type Decision, decide, decideAnswer, retriesOf } from './outcome.js';
+import { PipeHandler } from './pipeHandler.js';
 import { idOf, newTally, statusText, summarise } from './report.js';
 import { type HandlerOutput, Settlements } from './settlements.js';
 
@@ -60,16 +61,29 @@ export class ExecRun {
     private readonly options: ExecOptions,
     private readonly context: CommandContext,
   ) {
-    if (options.kind === 'pipe') throw new WarrenError('--pipe handlers are not built yet', 1);
-    this.handler = new ExecHandler({
-      command: options.command,
-      queue: options.queue,
-      timeoutMs: options.execTimeoutMs,
-      captureStdout: options.reply || options.emit !== undefined,
-      // Warren's own environment, without its password (or with the URL, --pass-url).
-      inherited: context.childEnv(options.passUrl),
-      log: context.io.stderr,
-    });
+    // Warren's own environment, without its password (or with the URL, --pass-url).
+    const inherited = context.childEnv(options.passUrl);
+    this.handler =
+      options.kind === 'pipe'
+        ? new PipeHandler({
+            command: options.command,
+            queue: options.queue,
+            processes: options.concurrency,
+            timeoutMs: options.execTimeoutMs,
+            emits: options.emit !== undefined,
+            inherited,
+            log: context.io.stderr,
+            warn: (line) => context.reporter.warn(line),
+            failed: (error) => this.stopper.stop({ kind: 'failed', error }),
+          })
+        : new ExecHandler({
+            command: options.command,
+            queue: options.queue,
+            timeoutMs: options.execTimeoutMs,
+            captureStdout: options.reply || options.emit !== undefined,
+            inherited,
+            log: context.io.stderr,
+          });
     this.idle = idleTimer(options.timeoutMs, () => {
       // Not idle while handlers run, nor while reconnecting: a slow handler or a lost
       // connection is not a quiet queue.
@@ -209,7 +223,7 @@ export class ExecRun {
     let taken = this.tally.handled;
     const consumption = await session.consume(
       queue,
-      { prefetch: concurrency, noAck: false, transactions: true },
+      { prefetch: this.options.prefetch ?? concurrency, noAck: false, transactions: true },
       (message) => {
         // Taken after the end (or beyond --count): not acked, so back to the queue at close.
         if (ended.reason || (count !== undefined && taken >= count)) return;
@@ -226,7 +240,9 @@ export class ExecRun {
     this.connected = true;
     this.idle.touch();
     this.context.reporter.detail(
-      `handling '${queue}' with ${concurrency} handler${concurrency === 1 ? '' : 's'} at once`,
+      this.options.kind === 'pipe'
+        ? `handling '${queue}' with ${concurrency} handler process${concurrency === 1 ? '' : 'es'}, up to ${this.options.prefetch ?? concurrency} messages in flight`
+        : `handling '${queue}' with ${concurrency} handler${concurrency === 1 ? '' : 's'} at once`,
     );
     const ticker = await this.showStatus();
     try {
@@ -315,8 +331,12 @@ export class ExecRun {
       const finished = this.pool.whenIdle();
       if (reason.kind === 'signal') {
         const running = this.pool.size;
+        const what =
+          this.options.kind === 'pipe'
+            ? `the answers to ${running} message${running === 1 ? '' : 's'}`
+            : `${running} running handler${running === 1 ? '' : 's'}`;
         this.context.reporter.info(
-          `stopping: waiting up to ${formatDuration(this.options.graceMs)} for ${running} running handler${running === 1 ? '' : 's'} (Ctrl-C again stops them and quits now)`,
+          `stopping: waiting up to ${formatDuration(this.options.graceMs)} for ${what} (Ctrl-C again stops them and quits now)`,
         );
         const grace = setTimeout(() => this.pool.interruptAll(), this.options.graceMs);
         await finished;
