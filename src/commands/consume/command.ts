@@ -86,7 +86,7 @@ const flags = {
   ),
   concurrency: option(
     '--concurrency <n>',
-    'handlers running at once, the prefetch follows (default 1)',
+    'handlers running at once (--pipe: processes), the prefetch follows (default 1)',
     integer(1, 65535),
   ),
   execTimeout: option(
