@@ -77,7 +77,7 @@ complete -c warren -n '__warren_at publish' -l full -d 'with --rpc: show a long 
 complete -c warren -n '__warren_at publish' -s h -l help -d 'show help'
 complete -c warren -n '__warren_at consume' -s n -l count -x -d 'stop after N messages'
 complete -c warren -n '__warren_at consume' -s t -l timeout -x -d 'stop when nothing arrives for this long (exit 3 if --count not reached)'
-complete -c warren -n '__warren_at consume' -l prefetch -x -d 'unacknowledged messages in flight (with --pipe: default 100 per handler process) (not with --exec)'
+complete -c warren -n '__warren_at consume' -l prefetch -x -d 'unacknowledged messages in flight (with --pipe: at least 100 per handler process by default) (not with --exec)'
 complete -c warren -n '__warren_at consume' -l retries -x -d 'after a lost connection, reconnect up to N times in a row (0: exit 69 at once; a peek never reconnects)'
 complete -c warren -n '__warren_at consume' -l ack-mode -x -a 'ack requeue reject none' -d 'ack: take; requeue: peek, leave the queue as it was; reject: dead-letter; none: broker auto-ack (not with --exec, not with --pipe)'
 complete -c warren -n '__warren_at consume' -l format -x -a 'pretty ndjson body' -d 'pretty on a terminal, else ndjson; body: the raw body and a newline (not with --exec, not with --pipe)'

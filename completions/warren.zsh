@@ -316,7 +316,7 @@ _warren_consume() {
   _arguments -s $_warren_global \
     '(-n --count)'{-n,--count}'[stop after N messages]:n: ' \
     '(-t --timeout)'{-t,--timeout}'[stop when nothing arrives for this long (exit 3 if --count not reached)]:duration: ' \
-    '--prefetch[unacknowledged messages in flight (with --pipe\: default 100 per handler process) (not with --exec)]:n: ' \
+    '--prefetch[unacknowledged messages in flight (with --pipe\: at least 100 per handler process by default) (not with --exec)]:n: ' \
     '--retries[after a lost connection, reconnect up to N times in a row (0\: exit 69 at once; a peek never reconnects)]:n: ' \
     '--ack-mode[ack\: take; requeue\: peek, leave the queue as it was; reject\: dead-letter; none\: broker auto-ack (not with --exec, not with --pipe)]:mode:(ack requeue reject none)' \
     '--format[pretty on a terminal, else ndjson; body\: the raw body and a newline (not with --exec, not with --pipe)]:format:(pretty ndjson body)' \

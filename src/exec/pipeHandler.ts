@@ -64,7 +64,6 @@ class Given {
   });
   /** The process it was written to, while it waits for the answer there. */
   holder: PipeProcess | undefined;
-  timer: NodeJS.Timeout | undefined;
   finished = false;
 
   constructor(
@@ -75,7 +74,6 @@ class Given {
   finish(result: HandlerResult): void {
     if (this.finished) return;
     this.finished = true;
-    clearTimeout(this.timer);
     this.holder = undefined;
     this.resolveDone(result);
   }
@@ -97,16 +95,21 @@ class PipeProcess {
   dropped = 0;
   /** Killed for a message's timeout: that is the message's failure, not the handler's. */
   timedOut = false;
+  /** Lines to write, sent together once the current burst is over. */
+  private outgoing: string[] = [];
   private readonly stderr: LineForwarder;
   private readonly splitter = new LineSplitter(MAX_ANSWER_BYTES);
+
+  /** The --exec-timeout clock, running for the oldest unanswered message (`timedSeq`). */
+  private timer: NodeJS.Timeout | undefined;
+  private timedSeq: number | undefined;
 
   constructor(
     readonly child: ChildProcessWithoutNullStreams,
     readonly name: string,
     prefix: string,
     log: NodeJS.WritableStream,
-    private readonly onAnswer: (process: PipeProcess, text: string) => void,
-    private readonly onGarbage: (process: PipeProcess, why: string) => void,
+    private readonly hooks: ProcessHooks,
   ) {
     this.stderr = lineForwarder(log, prefix);
     // A handler that stops reading (it died) fails the write; its end says the rest.
@@ -126,12 +129,44 @@ class PipeProcess {
   write(given: Given): void {
     this.pending.set(given.seq, given);
     given.holder = this;
-    this.child.stdin.write(given.line);
+    this.watch();
+    // Lines given in one turn of the event loop (a burst of deliveries) go in one write:
+    // a write per line would cost a system call each.
+    this.outgoing.push(given.line);
+    if (this.outgoing.length === 1) setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    const text = this.outgoing.join('');
+    this.outgoing = [];
+    if (!this.dead) this.child.stdin.write(text);
   }
 
   /** The message is no longer waited for (interrupted); an answer for it is still welcome. */
   abandon(given: Given): void {
-    if (this.pending.delete(given.seq)) this.abandoned.add(given.seq);
+    if (this.settle(given.seq)) this.abandoned.add(given.seq);
+  }
+
+  /** The message is no longer unanswered here (answered, given up on, timed out). */
+  settle(seq: number): boolean {
+    const had = this.pending.delete(seq);
+    if (had) this.watch();
+    return had;
+  }
+
+  /**
+   * Keeps the --exec-timeout clock on the oldest unanswered message, from when it became
+   * the oldest: a handler taking its lines one at a time is timed on each, however many
+   * wait behind it, and one that works on several at once must not leave one behind.
+   */
+  private watch(): void {
+    const { timeoutMs } = this.hooks;
+    if (timeoutMs === undefined) return;
+    const oldest = this.pending.values().next().value;
+    if (oldest?.seq === this.timedSeq) return;
+    clearTimeout(this.timer);
+    this.timedSeq = oldest?.seq;
+    if (oldest) this.timer = setTimeout(() => this.hooks.onStuck(this, oldest), timeoutMs);
   }
 
   /** Kills it for `why`; its unanswered messages go back to the queue (uncounted). */
@@ -146,6 +181,7 @@ class PipeProcess {
   die(): void {
     if (this.dead) return;
     this.dead = true;
+    clearTimeout(this.timer);
     this.dropped = this.pending.size;
     const held = [...this.pending.values()];
     this.pending.clear();
@@ -169,13 +205,22 @@ class PipeProcess {
     try {
       for (const line of this.splitter.push(chunk)) {
         if (this.dead) return;
-        this.onAnswer(this, line.bytes.toString('utf8'));
+        this.hooks.onAnswer(this, line.bytes.toString('utf8'));
       }
     } catch (error) {
       if (!(error instanceof DataError)) throw error;
-      this.onGarbage(this, `an answer line over ${MAX_ANSWER_BYTES / 1024 / 1024} MiB`);
+      this.hooks.onGarbage(this, `an answer line over ${MAX_ANSWER_BYTES / 1024 / 1024} MiB`);
     }
   }
+}
+
+/** What a process tells its handler of. */
+interface ProcessHooks {
+  timeoutMs: number | undefined;
+  onAnswer(process: PipeProcess, text: string): void;
+  onGarbage(process: PipeProcess, why: string): void;
+  /** Its oldest unanswered message waited --exec-timeout. */
+  onStuck(process: PipeProcess, given: Given): void;
 }
 
 /** One of the --concurrency places a process runs in, across its restarts. */
@@ -314,19 +359,16 @@ export class PipeHandler implements MessageHandler {
       return;
     }
     best.write(given);
-    const { timeoutMs } = this.options;
-    if (timeoutMs !== undefined) given.timer = setTimeout(() => this.timedOut(given), timeoutMs);
   }
 
   /**
-   * A message's answer is late: it failed as timed out. The handler is stuck on it (or
-   * behind it), so it is killed and restarted; the others it held go back to the queue.
+   * The oldest message a process holds waited --exec-timeout for its answer: it failed as
+   * timed out. The handler is stuck, so it is killed and restarted; the others it held go
+   * back to the queue, uncounted.
    */
-  private timedOut(given: Given): void {
-    const process = given.holder;
+  private timedOut(process: PipeProcess, given: Given): void {
+    if (process.dead || !process.settle(given.seq)) return;
     given.finish(TIMED_OUT);
-    if (!process || process.dead) return;
-    process.pending.delete(given.seq);
     process.timedOut = true;
     process.kill(`did not answer seq ${given.seq} within --exec-timeout`);
   }
@@ -354,14 +396,12 @@ export class PipeHandler implements MessageHandler {
       return;
     }
     const name = `${many ? `handler ${slot.index}` : 'the handler'} (pid ${child.pid ?? '?'})`;
-    const process = new PipeProcess(
-      child,
-      name,
-      many ? `[handler ${slot.index}] ` : '',
-      options.log,
-      (from, text) => this.answered(from, text),
-      (from, why) => this.garbage(from, why, undefined),
-    );
+    const process = new PipeProcess(child, name, many ? `[handler ${slot.index}] ` : '', options.log, {
+      timeoutMs: options.timeoutMs,
+      onAnswer: (from, text) => this.answered(from, text),
+      onGarbage: (from, why) => this.garbage(from, why, undefined),
+      onStuck: (from, given) => this.timedOut(from, given),
+    });
     slot.process = process;
     let spawnError: Error | undefined;
     child.on('error', (error) => {
@@ -440,7 +480,7 @@ export class PipeHandler implements MessageHandler {
       );
       return;
     }
-    process.pending.delete(answer.seq);
+    process.settle(answer.seq);
     process.answered += 1;
     given.finish({
       kind: 'answer',

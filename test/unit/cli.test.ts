@@ -586,7 +586,7 @@ describe('main: exit codes and what reaches stdout and stderr', () => {
     expect(stdout).toMatch(/--on-failure <policy>\s+with --exec or --pipe: what a failed handler does/);
     expect(stdout).toMatch(/--reply\s+with --exec: publish/);
     expect(stdout.replace(/\s+/g, ' ')).toContain(
-      '--prefetch <n> unacknowledged messages in flight (with --pipe: default 100 per handler process) (not with --exec)',
+      '--prefetch <n> unacknowledged messages in flight (with --pipe: at least 100 per handler process by default) (not with --exec)',
     );
     const replay = await runMain(['replay', '--help']);
     expect(replay.stdout).toMatch(/--speed <factor>\s+with --timing original: 2 is twice as fast/);

@@ -215,14 +215,19 @@ const PARSES: { name: string; argv: string[]; tty?: boolean; expected: ParsedCom
 
   // consume --pipe
   {
-    name: 'consume --pipe: every default (a prefetch of 100 per process)',
+    name: "consume --pipe: every default (consume's prefetch)",
     argv: ['consume', 'q', '--pipe', 'cmd'],
-    expected: exec({ kind: 'pipe', prefetch: 100 }),
+    expected: exec({ kind: 'pipe', prefetch: 1000 }),
   },
   {
-    name: '--pipe --concurrency 4: the prefetch follows',
+    name: '--pipe --concurrency 4: the prefetch stays',
     argv: ['consume', 'q', '--pipe', 'cmd', '--concurrency', '4'],
-    expected: exec({ kind: 'pipe', concurrency: 4, prefetch: 400 }),
+    expected: exec({ kind: 'pipe', concurrency: 4, prefetch: 1000 }),
+  },
+  {
+    name: '--pipe --concurrency 20: 100 per process',
+    argv: ['consume', 'q', '--pipe', 'cmd', '--concurrency', '20'],
+    expected: exec({ kind: 'pipe', concurrency: 20, prefetch: 2000 }),
   },
   {
     name: '--pipe --concurrency 1000: the prefetch stops at 65535',

@@ -24,7 +24,11 @@ const HANDLER_ONLY = [
   'passUrl',
 ] as const;
 
-/** --pipe's messages in flight per handler process, unless --prefetch says (docs/handlers.md). */
+/**
+ * --pipe's messages in flight unless --prefetch says (docs/handlers.md): consume's default,
+ * and at least this many per handler process.
+ */
+const PIPE_PREFETCH = 1000;
 const PIPE_PREFETCH_PER_PROCESS = 100;
 
 const flags = {
@@ -37,7 +41,7 @@ const flags = {
   prefetch: withDefault(
     option(
       '--prefetch <n>',
-      `unacknowledged messages in flight (with --pipe: default ${PIPE_PREFETCH_PER_PROCESS} per handler process)`,
+      `unacknowledged messages in flight (with --pipe: at least ${PIPE_PREFETCH_PER_PROCESS} per handler process by default)`,
       integer(1, 65535),
     ),
     1000,
@@ -179,7 +183,7 @@ export const consumeCommand = defineCommand({
             ? undefined
             : given('prefetch')
               ? f.prefetch
-              : Math.min(65535, PIPE_PREFETCH_PER_PROCESS * concurrency),
+              : Math.min(65535, Math.max(PIPE_PREFETCH, PIPE_PREFETCH_PER_PROCESS * concurrency)),
         execTimeoutMs: f.execTimeout,
         maxRetries: f.maxRetries,
         reply: f.reply,
