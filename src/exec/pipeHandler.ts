@@ -1,6 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { envelopeFromMessage } from '../envelope.js';
 import { DataError, WarrenError } from '../errors.js';
+import { formatNdjson } from '../format/ndjson.js';
 import { LineSplitter } from '../input/lineSplitter.js';
 import { type LineForwarder, lineForwarder } from './childOutput.js';
 import type { AnswerOutcome, HandlerInput, HandlerResult, HandlerRun, MessageHandler } from './handler.js';
@@ -274,8 +274,8 @@ export class PipeHandler implements MessageHandler {
   handle({ message, retries }: HandlerInput): HandlerRun {
     this.seq += 1;
     // seq first, so that a person reading the lines sees it; then the envelope as
-    // `consume --format ndjson` writes it.
-    const line = `${JSON.stringify({ seq: this.seq, retries, ...envelopeFromMessage(message) })}\n`;
+    // `consume --format ndjson` writes it (an object: its opening brace is replaced).
+    const line = `{"seq":${this.seq},"retries":${retries},${formatNdjson(message).slice(1)}`;
     const given = new Given(this.seq, line);
     if (this.closing || this.failure) given.finish(INTERRUPTED);
     else this.give(given);
