@@ -49,7 +49,7 @@ const INTERRUPTED: HandlerResult = { kind: 'exit', exit: { kind: 'interrupted' }
 const TIMED_OUT: HandlerResult = { kind: 'exit', exit: { kind: 'timedOut' }, stdout: undefined };
 
 /** A handler's answer line, read. */
-interface Answer {
+export interface Answer {
   seq: number;
   outcome: AnswerOutcome;
   emit: unknown[];
@@ -504,8 +504,8 @@ export class PipeHandler implements MessageHandler {
   }
 }
 
-/** An answer line read, or why it is not one. */
-function readAnswer(text: string): Answer | string {
+/** An answer line read, or why it is not one (exported for its tests). */
+export function readAnswer(text: string): Answer | string {
   let value: unknown;
   try {
     value = JSON.parse(text);
