@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestBroker, eventually, type TestBroker } from '../helpers/broker.js';
 import { numbered, publishMany, takeAllFast } from '../helpers/bulk.js';
 import { collect, outputSoFar, type RunResult, runWarren, startWarren } from '../helpers/cli.js';
+import { forceCloseConnectionOf } from '../helpers/rabbitmqctl.js';
 import { hasStackTrace } from '../helpers/spawn.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/handlers/', import.meta.url));
@@ -33,17 +34,18 @@ afterAll(async () => {
 
 /**
  * What every test handler starts with: it reads envelope lines, notes each message it is
- * given in $HDIR/seen (`id retries`), and `send`s answers. `firstLife` is true in the first
- * process started for the test only (the tests that use it run one process).
+ * given in $HDIR/seen (`id retries`), and `send`s answers. Each process notes its pid in
+ * $HDIR/lives; `firstLife` is true in the first one only (the tests that use it run one
+ * process at a time).
  */
 const PRELUDE = `
 import { createInterface } from 'node:readline';
-import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 const dir = process.env.HDIR;
 const note = (file, text) => appendFileSync(dir + '/' + file, text + '\\n');
 const send = (answer) => process.stdout.write(JSON.stringify(answer) + '\\n');
-const firstLife = !existsSync(dir + '/started');
-writeFileSync(dir + '/started', '');
+const firstLife = !existsSync(dir + '/lives');
+note('lives', String(process.pid));
 let given = 0;
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {
@@ -113,6 +115,7 @@ async function recovers(prefix: string, count: number, when: string, wrong: stri
   expect(sorted(fileLines(join(h.dir, 'acked')))).toEqual(sorted(ids(prefix, count)));
   expect(await broker.messageCount(queue)).toBe(0);
   expect(result.stderr, 'control characters made safe').not.toContain('\u001b');
+  expect(fileLines(join(h.dir, 'lives')), 'restarted once').toHaveLength(2);
   const warned = warnings(result.stderr);
   expect(warned).toHaveLength(1);
   return warned[0] ?? '';
@@ -346,6 +349,43 @@ describe.concurrent('consume --pipe', () => {
         sorted(ids('pipe-stall', 5)),
       );
     });
+  });
+
+  it('a lost connection: warren reconnects, the handler keeps running, late answers are not garbage, every message handled', async () => {
+    const queue = await filledQueue('pipe-cut', 20);
+    // Holds every message until the test says so (a file), then answers all it holds and
+    // every one after at once.
+    const h = handler(
+      'cut',
+      `let held = [];
+      const answer = (m) => { note('acked', m.properties.messageId); send({ seq: m.seq, outcome: 'ack' }); };
+      function handle(m) { if (existsSync(dir + '/go')) answer(m); else held.push(m); }
+      const timer = setInterval(() => {
+        if (!existsSync(dir + '/go')) return;
+        clearInterval(timer);
+        for (const m of held) answer(m);
+        held = [];
+      }, 20);
+      lines.on('close', () => clearInterval(timer));`,
+    );
+    const child = startWarren(['consume', queue, '--pipe', h.command, '--timeout', '2s'], {
+      env: { HDIR: h.dir },
+    });
+    const done = collect(child, 120_000);
+    const output = outputSoFar(child);
+    await eventually(async () => fileLines(join(h.dir, 'seen')).length === 20, 30_000);
+    await forceCloseConnectionOf(child.pid as number, 'warren consume --pipe');
+    await eventually(async () => /lost the connection.*reconnecting/.test(output.stderr()), 30_000);
+    // The 20 come again on the new connection, under new seqs, to the same process.
+    await eventually(async () => fileLines(join(h.dir, 'seen')).length === 40, 30_000);
+    writeFileSync(join(h.dir, 'go'), '');
+    const result = await done;
+    expect(result.code, result.stderr).toBe(0);
+    expectClean(result);
+    expect(result.stderr).not.toContain('not an answer');
+    expect(fileLines(join(h.dir, 'lives')), 'one process, never restarted').toHaveLength(1);
+    expect(new Set(fileLines(join(h.dir, 'acked')))).toEqual(new Set(ids('pipe-cut', 20)));
+    expect(await broker.messageCount(queue)).toBe(0);
   });
 
   describe('the example handlers', () => {
