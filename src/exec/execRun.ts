@@ -264,8 +264,10 @@ export class ExecRun {
     done: (decision: Decision, output: HandlerOutput) => void,
   ): void {
     const retries = retriesOf(message.headers);
-    // The prefix is warren's, from the message: made safe as warren's own lines are.
-    const prefix = this.options.concurrency > 1 ? `[${humanLine(idOf(message))}] ` : '';
+    // The prefix is warren's, from the message: made safe as warren's own lines are. (A
+    // --pipe handler's lines are not a message's: it prefixes them by process.)
+    const { kind, concurrency } = this.options;
+    const prefix = kind === 'exec' && concurrency > 1 ? `[${humanLine(idOf(message))}] ` : '';
     const run = this.handler.handle({ message, retries, prefix });
     this.pool.track(message.deliveryTag, run, consuming, (result) => {
       const { decision, output } = this.outcome(message, result, retries);
