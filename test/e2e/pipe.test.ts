@@ -388,6 +388,75 @@ describe.concurrent('consume --pipe', () => {
     expect(await broker.messageCount(queue)).toBe(0);
   });
 
+  it('a second SIGINT quits now: the handler process is killed, its messages go back', async () => {
+    const queue = await filledQueue('pipe-twice', 3);
+    const h = handler('twice', 'function handle() {}');
+    const child = startWarren(['consume', queue, '--pipe', h.command, '--grace', '5m'], {
+      env: { HDIR: h.dir },
+    });
+    const done = collect(child, 60_000);
+    const output = outputSoFar(child);
+    await eventually(async () => fileLines(join(h.dir, 'seen')).length === 3);
+    child.kill('SIGINT');
+    await eventually(async () => output.stderr().includes('stopping: waiting'));
+    child.kill('SIGINT');
+    const result = await done;
+    expect(result.signal, `exit ${result.code} / ${result.signal}`).toBe('SIGINT');
+    expect(result.stderr).toMatch(/handled 0 messages from '.*': 0 acked, 3 unsettled/);
+    const [pid] = fileLines(join(h.dir, 'lives'));
+    await eventually(async () => {
+      try {
+        process.kill(Number(pid), 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    await eventually(async () => (await broker.messageCount(queue)) === 3);
+  });
+
+  it('events in answers with --emit-format ndjson: each names its queue; an answer whose event is no envelope fails its message', async () => {
+    const { work, dlq } = await withDeadLetters('pipe-emit');
+    const out = await broker.queue('pipe-emit-out');
+    for (const body of ['good', 'bad']) await broker.publish('', work, body, { messageId: `e-${body}` });
+    const h = handler(
+      'emit',
+      `function handle(m) {
+        const emit = m.body === 'good'
+          ? [{ routingKey: process.env.OUT, body: 'one' }, { routingKey: process.env.OUT, body: 'two', properties: { correlationId: 'mine' } }]
+          : [{ routingKey: process.env.OUT, body: 'x', colour: 'red' }];
+        send({ seq: m.seq, outcome: 'ack', emit });
+      }`,
+    );
+    const result = await runWarren(
+      [
+        'consume',
+        work,
+        '--pipe',
+        h.command,
+        '--emit-format',
+        'ndjson',
+        '--on-failure',
+        'reject',
+        '--count',
+        '2',
+      ],
+      { env: { HDIR: h.dir, OUT: out }, timeoutMs: 60_000 },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expectClean(result);
+    expect(result.stderr).toMatch(
+      /message e-bad: handler succeeded, but its emit 1 is not an event: .*colour.*: rejected/,
+    );
+    expect(result.stderr).toMatch(/2 events emitted/);
+    const events = await takeAllFast(broker.connection, out);
+    expect(events.map((m) => m.content.toString())).toEqual(['one', 'two']);
+    expect(events.map((m) => m.properties.correlationId)).toEqual(['e-good', 'mine']);
+    expect(events[0]?.properties.headers?.['x-warren-causation-id']).toBe('e-good');
+    expect(idsOf(await takeAllFast(broker.connection, dlq))).toEqual(['e-bad']);
+    expect(await broker.messageCount(work)).toBe(0);
+  });
+
   describe('the example handlers', () => {
     for (const [language, command] of [
       ['sh+jq', 'sh ship.sh'],
