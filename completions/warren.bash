@@ -6,7 +6,7 @@ _warren_command() {
   case "$1" in
     '') _warren_subcommands='publish consume tail serve replay events declare delete purge ls info route export profile completion'; _warren_flags='-V --version -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'publish') _warren_subcommands=''; _warren_flags='-e --exchange -k --routing-key -f --file -i --input -H --header --content-type --content-encoding --persistent --transient --priority --expiration --message-id --correlation-id --reply-to --type --app-id --timestamp --no-mandatory --skip-invalid --retries --rpc -t --timeout --format --template --full -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
-    'consume') _warren_subcommands=''; _warren_flags='-n --count -t --timeout --prefetch --retries --ack-mode --format --template --full --exec --on-failure --concurrency --exec-timeout --max-retries --retry-delay --retry-delay-max --reply --emit --emit-format --grace --pass-url -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
+    'consume') _warren_subcommands=''; _warren_flags='-n --count -t --timeout --prefetch --retries --ack-mode --format --template --full --exec --pipe --on-failure --concurrency --exec-timeout --max-retries --retry-delay --retry-delay-max --reply --emit --emit-format --grace --pass-url -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'tail') _warren_subcommands=''; _warren_flags='--stream --offset --match-header --any --all --match -n --count -t --timeout --format --template --full --capture --pass-url -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'serve') _warren_subcommands=''; _warren_flags='--check --metrics --metrics-host --grace --retries --stats-interval -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'replay') _warren_subcommands=''; _warren_flags='--from-queue --from-stream --offset --until -e --exchange --to-exchange -k --routing-key -H --header --timing --speed --rate --match -n --count --dry-run --format --template --full --receipts --no-mandatory --skip-invalid -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
@@ -63,6 +63,7 @@ _warren_value() {
     'consume|--format') _warren_values='pretty ndjson body' ;;
     'consume|--template') _warren_values='' ;;
     'consume|--exec') _warren_values='' ;;
+    'consume|--pipe') _warren_values='' ;;
     'consume|--on-failure') _warren_values='requeue reject dead-letter' ;;
     'consume|--concurrency') _warren_values='' ;;
     'consume|--exec-timeout') _warren_values='' ;;

@@ -328,24 +328,25 @@ _warren_consume() {
   _arguments -s $_warren_global \
     '(-n --count)'{-n,--count}'[stop after N messages]:n: ' \
     '(-t --timeout)'{-t,--timeout}'[stop when nothing arrives for this long (exit 3 if --count not reached)]:duration: ' \
-    '--prefetch[unacknowledged messages in flight (not with --exec)]:n: ' \
+    '--prefetch[unacknowledged messages in flight (with --pipe\: at least 100 per handler process by default) (not with --exec)]:n: ' \
     '--retries[after a lost connection, reconnect up to N times in a row (0\: exit 69 at once; a peek never reconnects)]:n: ' \
-    '--ack-mode[ack\: take; requeue\: peek, leave the queue as it was; reject\: dead-letter; none\: broker auto-ack (not with --exec)]:mode:(ack requeue reject none)' \
-    '--format[pretty on a terminal, else ndjson; body\: the raw body and a newline (not with --exec)]:format:(pretty ndjson body)' \
-    '--template[one line per message, e.g. '\''{routingKey} {headers.x-id} {body}'\'' (not with --exec)]:template: ' \
-    '--full[pretty output\: show long bodies whole, not cut to the terminal'\''s height (not with --exec)]' \
+    '--ack-mode[ack\: take; requeue\: peek, leave the queue as it was; reject\: dead-letter; none\: broker auto-ack (not with --exec, not with --pipe)]:mode:(ack requeue reject none)' \
+    '--format[pretty on a terminal, else ndjson; body\: the raw body and a newline (not with --exec, not with --pipe)]:format:(pretty ndjson body)' \
+    '--template[one line per message, e.g. '\''{routingKey} {headers.x-id} {body}'\'' (not with --exec, not with --pipe)]:template: ' \
+    '--full[pretty output\: show long bodies whole, not cut to the terminal'\''s height (not with --exec, not with --pipe)]' \
     '--exec[run COMMAND (through the shell) per message\: body on stdin, envelope in WARREN_* variables]:command: ' \
-    '--on-failure[with --exec\: what a failed handler does to its message]:policy:(requeue reject dead-letter)' \
-    '--concurrency[with --exec\: handlers running at once, the prefetch follows (default 1)]:n: ' \
-    '--exec-timeout[with --exec\: kill a handler running longer; its message failed]:duration: ' \
-    '--max-retries[with --exec\: reject (dead-letter) a message after N failed retries]:n: ' \
-    '--retry-delay[with --exec\: a failed message waits this long before its next try, doubling per retry (in a retry queue)]:duration: ' \
+    '--pipe[start COMMAND (through the shell) once, --concurrency copies\: one NDJSON envelope per message on its stdin, one answer line each on its stdout (not with --exec)]:command: ' \
+    '--on-failure[with --exec or --pipe\: what a failed handler does to its message]:policy:(requeue reject dead-letter)' \
+    '--concurrency[with --exec or --pipe\: handlers running at once (--pipe\: processes), the prefetch follows (default 1)]:n: ' \
+    '--exec-timeout[with --exec or --pipe\: kill a handler running longer; its message failed]:duration: ' \
+    '--max-retries[with --exec or --pipe\: reject (dead-letter) a message after N failed retries]:n: ' \
+    '--retry-delay[with --exec or --pipe\: a failed message waits this long before its next try, doubling per retry (in a retry queue)]:duration: ' \
     '--retry-delay-max[with --retry-delay\: the longest a retry waits (default 16 times --retry-delay)]:duration: ' \
     '--reply[with --exec\: publish the handler'\''s stdout to the message'\''s reply-to (request/reply)]' \
-    '--emit[with --exec\: publish the handler'\''s stdout as an event there; its message is acked once the event is confirmed (not with --reply)]:exchange[\:key: ' \
-    '--emit-format[with --exec\: raw\: all of stdout is one event (default); ndjson\: one envelope per line, --emit gives the defaults (not with --reply)]:format:(raw ndjson)' \
-    '--grace[with --exec\: on Ctrl-C, how long running handlers may finish (default 10s)]:duration: ' \
-    '--pass-url[with --exec\: give the handler WARREN_URL, password included, for warren'\''s broker]' \
+    '--emit[with --exec or --pipe\: publish the handler'\''s stdout as an event there; its message is acked once the event is confirmed (not with --reply)]:exchange[\:key: ' \
+    '--emit-format[with --exec or --pipe\: raw\: all of stdout is one event (default); ndjson\: one envelope per line, --emit gives the defaults (not with --reply)]:format:(raw ndjson)' \
+    '--grace[with --exec or --pipe\: on Ctrl-C, how long running handlers may finish (default 10s)]:duration: ' \
+    '--pass-url[with --exec or --pipe\: give the handler WARREN_URL, password included, for warren'\''s broker]' \
     '(-h --help)'{-h,--help}'[show help]' \
     '1:queue: '
 }

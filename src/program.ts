@@ -133,8 +133,9 @@ function ruleTarget(target: string): { key: string; value: string | undefined } 
   return { key, value };
 }
 
-/** `--rpc`, or `--timing original`: how a rule's `with` reads in help and errors. */
-function withText(flags: FlagSet, target: string): string {
+/** `--rpc`, `--timing original`, `--exec or --pipe`: how a rule's `with` reads in help and errors. */
+function withText(flags: FlagSet, target: string | string[]): string {
+  if (Array.isArray(target)) return target.map((one) => withText(flags, one)).join(' or ');
   const { key, value } = ruleTarget(target);
   const spelling = longName(flags, key);
   return value === undefined ? spelling : `${spelling} ${value}`;
@@ -163,7 +164,8 @@ function checkRules(
   values: Record<string, unknown>,
   given: (key: string) => boolean,
 ): void {
-  const holds = (target: string) => {
+  const holds = (target: string | string[]): boolean => {
+    if (Array.isArray(target)) return target.some(holds);
     const { key, value } = ruleTarget(target);
     return value === undefined ? given(key) : values[key] === value;
   };
@@ -207,7 +209,11 @@ function addCommand(parent: Command, definition: CommandDefinition, scope: Scope
   const flags = definition.flags ?? {};
   const rules = (definition.rules ?? []) as Rule<string>[];
   for (const rule of rules) {
-    const keys = [...('only' in rule ? rule.only : rule.not), ruleTarget(rule.with).key];
+    const targets = Array.isArray(rule.with) ? rule.with : [rule.with];
+    const keys = [
+      ...('only' in rule ? rule.only : rule.not),
+      ...targets.map((target) => ruleTarget(target).key),
+    ];
     const unknown = keys.find((key) => !(key in flags));
     if (unknown !== undefined)
       throw new Error(`a rule of '${definition.name}' names no flag of it: ${unknown}`);

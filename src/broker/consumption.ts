@@ -112,7 +112,20 @@ export async function openConsumption(
   deliveries: Deliveries,
   owner: ConsumptionOwner,
 ): Promise<Consumption> {
-  const { subscribe, cancel } = subscriber(channel, queue, options, deliveries, owner);
+  const acks = options.transactions ? new AckBatch() : undefined;
+  const tracked: Deliveries = acks
+    ? {
+        ...deliveries,
+        onMessage: (message) => {
+          acks.delivered(message.deliveryTag);
+          deliveries.onMessage(message);
+        },
+      }
+    : deliveries;
+  const { subscribe, cancel } = subscriber(channel, queue, options, tracked, owner);
+  const send = (tag: number, allUpTo: boolean) => {
+    if (usable()) channel.ack({ fields: { deliveryTag: tag } } as Amqp.Message, allUpTo);
+  };
   if (!options.noAck) await channel.prefetch(options.prefetch);
   const rpc = (channel as unknown as ChannelRpc).rpc.bind(channel);
   const defs = protocolDefinitions() as ProtocolDefinitions & TxMethods;
@@ -121,9 +134,17 @@ export async function openConsumption(
   const usable = owner.usable;
   return {
     ack: (tag, allUpTo) => {
-      if (usable()) channel.ack({ fields: { deliveryTag: tag } } as Amqp.Message, allUpTo);
+      // In a transaction the broker applies acks at the commit only: they are held until
+      // then and sent as few frames as they can be (AckBatch).
+      if (acks && !allUpTo) acks.ack(tag);
+      else {
+        acks?.flush(send);
+        send(tag, allUpTo);
+      }
     },
     reject: (tag, allUpTo, requeue) => {
+      if (allUpTo) acks?.flush(send);
+      else acks?.settled(tag);
       if (usable()) channel.nack({ fields: { deliveryTag: tag } } as Amqp.Message, allUpTo, requeue);
     },
     cancel,
@@ -142,6 +163,7 @@ export async function openConsumption(
     },
     commit: async () => {
       if (!options.transactions) throw new Error('commit needs a transactional consumption');
+      acks?.flush(send);
       try {
         await rpc(defs.TxCommit, {}, defs.TxCommitOk);
       } catch (error) {
@@ -154,4 +176,64 @@ export async function openConsumption(
       if (usable()) await channel.close().catch(() => {});
     },
   };
+}
+
+/** Settled deliveries listed behind an unsettled one before the list is cleaned. */
+const COMPACT_AFTER = 1024;
+
+/**
+ * The acks of a transactional consumption until its next commit. One per message is a frame
+ * per message; an ack with `multiple` settles every delivery up to its tag, so acks that
+ * cover all the oldest deliveries not yet settled go as one. The rest go one by one. A
+ * delivery rejected in between is settled already, so a `multiple` ack past it is right.
+ * (Exported for its tests.)
+ */
+export class AckBatch {
+  /** Delivery tags in the order they came (rising), not yet known to be settled. */
+  private outstanding: number[] = [];
+  /** Of those, settled one way or another: skipped when met at the front. */
+  private readonly done = new Set<number>();
+  /** Acked since the last flush, not sent. */
+  private readonly held = new Set<number>();
+
+  delivered(tag: number): void {
+    this.outstanding.push(tag);
+  }
+
+  ack(tag: number): void {
+    this.held.add(tag);
+  }
+
+  /** Settled otherwise (rejected): a `multiple` ack may reach past it. */
+  settled(tag: number): void {
+    this.done.add(tag);
+  }
+
+  /** Sends the held acks: the front of the deliveries as one, the rest one by one. */
+  flush(send: (tag: number, allUpTo: boolean) => void): void {
+    if (this.held.size === 0) return;
+    let front = 0;
+    let last: number | undefined;
+    let covered = 0;
+    for (; front < this.outstanding.length; front += 1) {
+      const tag = this.outstanding[front] as number;
+      if (this.held.delete(tag)) {
+        last = tag;
+        covered += 1;
+      } else if (!this.done.delete(tag)) break;
+    }
+    this.outstanding = this.outstanding.slice(front);
+    if (last !== undefined) send(last, covered > 1);
+    for (const tag of this.held) {
+      send(tag, false);
+      this.done.add(tag);
+    }
+    this.held.clear();
+    // A delivery held for long at the front keeps the settled ones behind it listed: drop
+    // them now and then, so the list stays about as long as the deliveries unsettled.
+    if (this.done.size > COMPACT_AFTER && this.done.size * 2 > this.outstanding.length) {
+      this.outstanding = this.outstanding.filter((tag) => !this.done.has(tag));
+      this.done.clear();
+    }
+  }
 }

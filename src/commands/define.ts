@@ -116,10 +116,11 @@ export function oneOf<C extends string>(name: string, description: string, choic
 
 /**
  * A rule between flags, checked before the command's own parse and shown in its help:
- * `only` flags go with `with` (a flag, or `flag=value`); `not` flags do not go with it.
+ * `only` flags go with `with` (a flag, `flag=value`, or any of several flags); `not` flags
+ * do not go with it.
  */
 export type Rule<K extends string> =
-  | { only: K[]; with: K | `${K}=${string}` }
+  | { only: K[]; with: K | `${K}=${string}` | K[] }
   | { not: K[]; with: K; because?: string };
 
 /** What a command's parse gets: its values, typed, and what it may need to finish them. */

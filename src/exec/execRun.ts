@@ -20,6 +20,7 @@ import { ExecHandler } from './execHandler.js';
 import type { HandlerResult, MessageHandler } from './handler.js';
 import { HandlerPool } from './handlerPool.js';
 import { type Decision, decide, decideAnswer, type FailureOptions, retriesOf } from './outcome.js';
+import { PipeHandler } from './pipeHandler.js';
 import { idOf, newTally, statusText, summarise, type Tally } from './report.js';
 import { RetryQueues } from './retryQueues.js';
 import { type HandlerOutput, Settlements } from './settlements.js';
@@ -123,7 +124,7 @@ export class ExecRun {
           );
     let reason: StopReason;
     try {
-      await this.handler.open();
+      await this.handler.open((error) => this.stopper.stop({ kind: 'failed', error }));
       const last = await reconnecting(this.options.retries, (reconnects) => this.once(reconnects), {
         warn: (warning) => this.context.reporter.warn(warning),
         pause: (ms) => Promise.race([delay(ms), this.stopper.stopped]).then(() => {}),
@@ -262,7 +263,7 @@ export class ExecRun {
     });
     const consumption = await session.consume(
       queue,
-      { prefetch: concurrency, noAck: false, transactions: true },
+      { prefetch: this.options.prefetch ?? concurrency, noAck: false, transactions: true },
       (message) => {
         // Taken after the end: not acked, so back to the queue at close.
         if (ended.reason) return;
@@ -276,7 +277,9 @@ export class ExecRun {
     this.connected = true;
     this.idle.touch();
     this.context.reporter.detail(
-      `handling '${queue}' with ${concurrency} handler${concurrency === 1 ? '' : 's'} at once`,
+      this.options.kind === 'pipe'
+        ? `handling '${queue}' with ${concurrency} handler process${concurrency === 1 ? '' : 'es'}, up to ${this.options.prefetch ?? concurrency} messages in flight`
+        : `handling '${queue}' with ${concurrency} handler${concurrency === 1 ? '' : 's'} at once`,
     );
     const stopKeeping = this.retryQueues?.keep(session, (error) => ended.stop({ kind: 'failed', error }));
     const ticker = await this.showStatus();
@@ -300,8 +303,10 @@ export class ExecRun {
     done: (decision: Decision, output: HandlerOutput) => void,
   ): void {
     const retries = retriesOf(message.headers);
-    // The prefix is warren's, from the message: made safe as warren's own lines are.
-    const prefix = this.options.concurrency > 1 ? `[${humanLine(idOf(message))}] ` : '';
+    // The prefix is warren's, from the message: made safe as warren's own lines are. (A
+    // --pipe handler's lines are not a message's: it prefixes them by process.)
+    const { kind, concurrency } = this.options;
+    const prefix = kind === 'exec' && concurrency > 1 ? `[${humanLine(idOf(message))}] ` : '';
     const begun = performance.now();
     const run = this.handler.handle({ message, retries, prefix });
     this.pool.track(message.deliveryTag, run, consuming, (result) => {
@@ -380,8 +385,12 @@ export class ExecRun {
       const finished = this.pool.whenIdle();
       if (reason.kind === 'signal') {
         const running = this.pool.size;
+        const what =
+          this.options.kind === 'pipe'
+            ? `the answers to ${running} message${running === 1 ? '' : 's'}`
+            : `${running} running handler${running === 1 ? '' : 's'}`;
         this.context.reporter.info(
-          `stopping: waiting up to ${formatDuration(this.options.graceMs)} for ${running} running handler${running === 1 ? '' : 's'} (Ctrl-C again stops them and quits now)`,
+          `stopping: waiting up to ${formatDuration(this.options.graceMs)} for ${what} (Ctrl-C again stops them and quits now)`,
         );
         const grace = setTimeout(() => this.pool.interruptAll(), this.options.graceMs);
         await finished;
@@ -399,14 +408,26 @@ export class ExecRun {
  * processes (`pipe`). `serve` makes one per route.
  */
 export function messageHandler(options: ExecOptions, context: CommandContext): MessageHandler {
-  if (options.kind === 'pipe') throw new WarrenError('--pipe handlers are not built yet', 1);
+  // Warren's own environment, without its password (or with the URL, --pass-url).
+  const inherited = context.childEnv(options.passUrl);
+  if (options.kind === 'pipe') {
+    return new PipeHandler({
+      command: options.command,
+      queue: options.queue,
+      processes: options.concurrency,
+      timeoutMs: options.execTimeoutMs,
+      emits: options.emit !== undefined,
+      inherited,
+      log: context.io.stderr,
+      warn: (line) => context.reporter.warn(line),
+    });
+  }
   return new ExecHandler({
     command: options.command,
     queue: options.queue,
     timeoutMs: options.execTimeoutMs,
     captureStdout: options.reply || options.emit !== undefined,
-    // Warren's own environment, without its password (or with the URL, --pass-url).
-    inherited: context.childEnv(options.passUrl),
+    inherited,
     log: context.io.stderr,
   });
 }

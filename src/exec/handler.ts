@@ -1,4 +1,5 @@
 import type { DeliveredMessage } from '../broker/session.js';
+import type { WarrenError } from '../errors.js';
 import type { HandlerExit } from './outcome.js';
 
 /**
@@ -46,8 +47,11 @@ export interface HandlerInput {
  * the first delivery and closes it after the last message was settled.
  */
 export interface MessageHandler {
-  /** Starts whatever must run before the first message (--pipe: its processes). */
-  open(): Promise<void>;
+  /**
+   * Starts whatever must run before the first message (--pipe: its processes). `failed`
+   * ends the run, when the handler cannot go on (a --pipe handler that keeps dying unanswered).
+   */
+  open(failed: (error: WarrenError) => void): Promise<void>;
   /** Starts handling one message. */
   handle(input: HandlerInput): HandlerRun;
   /**

@@ -1,4 +1,5 @@
 import type { DeliveredMessage } from '../broker/session.js';
+import type { WarrenError } from '../errors.js';
 import { TopicTrie } from '../inventory/routingMatch.js';
 import type { HandlerInput, HandlerRun, MessageHandler } from './handler.js';
 
@@ -45,8 +46,8 @@ export class RoutedHandler implements MessageHandler {
     return handlers;
   }
 
-  async open(): Promise<void> {
-    await Promise.all(this.all().map((handler) => handler.open()));
+  async open(failed: (error: WarrenError) => void): Promise<void> {
+    await Promise.all(this.all().map((handler) => handler.open(failed)));
   }
 
   handle(input: HandlerInput): HandlerRun {

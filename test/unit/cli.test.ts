@@ -583,9 +583,13 @@ describe('main: exit codes and what reaches stdout and stderr', () => {
 
   it('the rules between flags are in the help: "with --exec:" before, "(not with --exec)" after', async () => {
     const { stdout } = await runMain(['consume', '--help']);
-    expect(stdout).toMatch(/--on-failure <policy>\s+with --exec: what a failed handler does/);
-    // Wrapped where the longest flag leaves room.
-    expect(stdout).toMatch(/--prefetch <n>\s+unacknowledged messages in flight \(not\s+with\s+--exec\)/);
+    expect(stdout.replace(/\s+/g, ' ')).toContain(
+      '--on-failure <policy> with --exec or --pipe: what a failed handler does',
+    );
+    expect(stdout).toMatch(/--reply\s+with --exec: publish/);
+    expect(stdout.replace(/\s+/g, ' ')).toContain(
+      '--prefetch <n> unacknowledged messages in flight (with --pipe: at least 100 per handler process by default) (not with --exec)',
+    );
     const replay = await runMain(['replay', '--help']);
     expect(replay.stdout).toMatch(/--speed <factor>\s+with --timing original: 2 is twice as fast/);
   });

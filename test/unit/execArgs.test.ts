@@ -18,7 +18,7 @@ import { describeUsageErrors } from '../helpers/usageError.js';
 
 function exec(options: Partial<ExecOptions> = {}, globals: Partial<GlobalOptions> = {}): ParsedCommand {
   return {
-    command: 'exec',
+    command: options.kind ?? 'exec',
     global: global(globals),
     options: {
       queue: 'q',
@@ -245,6 +245,52 @@ const PARSES: { name: string; argv: string[]; tty?: boolean; expected: ParsedCom
     expected: exec(),
   },
 
+  // consume --pipe
+  {
+    name: "consume --pipe: every default (consume's prefetch)",
+    argv: ['consume', 'q', '--pipe', 'cmd'],
+    expected: exec({ kind: 'pipe', prefetch: 1000 }),
+  },
+  {
+    name: '--pipe --concurrency 4: the prefetch stays',
+    argv: ['consume', 'q', '--pipe', 'cmd', '--concurrency', '4'],
+    expected: exec({ kind: 'pipe', concurrency: 4, prefetch: 1000 }),
+  },
+  {
+    name: '--pipe --concurrency 20: 100 per process',
+    argv: ['consume', 'q', '--pipe', 'cmd', '--concurrency', '20'],
+    expected: exec({ kind: 'pipe', concurrency: 20, prefetch: 2000 }),
+  },
+  {
+    name: '--pipe --concurrency 1000: the prefetch stops at 65535',
+    argv: ['consume', 'q', '--pipe', 'cmd', '--concurrency', '1000'],
+    expected: exec({ kind: 'pipe', concurrency: 1000, prefetch: 65535 }),
+  },
+  {
+    name: '--pipe --prefetch 7 --emit x --exec-timeout 5s --max-retries 2',
+    argv: [
+      'consume',
+      'q',
+      '--pipe',
+      'cmd',
+      '--prefetch',
+      '7',
+      '--emit',
+      'x',
+      '--exec-timeout',
+      '5s',
+      '--max-retries',
+      '2',
+    ],
+    expected: exec({
+      kind: 'pipe',
+      prefetch: 7,
+      emit: { exchange: 'x', routingKey: '', format: 'raw' },
+      execTimeoutMs: 5000,
+      maxRetries: 2,
+    }),
+  },
+
   // publish --rpc
   {
     name: 'publish --rpc: every default (30s, ndjson to a pipe)',
@@ -392,6 +438,26 @@ const USAGE_ERRORS: { name: string; argv: string[]; mentions: RegExp }[] = [
 
   // consume --exec with consume's output flags
   {
+    name: '--pipe with --exec',
+    argv: [...EXEC, '--pipe', 'cmd'],
+    mentions: /^--pipe does not go with --exec: a handler runs either once per message or for the whole run/,
+  },
+  {
+    name: '--pipe with --reply',
+    argv: ['consume', 'q', '--pipe', 'cmd', '--reply'],
+    mentions: /^--reply goes with --exec$/,
+  },
+  {
+    name: '--pipe with --format',
+    argv: ['consume', 'q', '--pipe', 'cmd', '--format', 'ndjson'],
+    mentions: /^--format does not go with --pipe/,
+  },
+  {
+    name: '--pipe with an empty command',
+    argv: ['consume', 'q', '--pipe', ' '],
+    mentions: /^--pipe needs a command/,
+  },
+  {
     name: '--exec with --format',
     argv: [...EXEC, '--format', 'ndjson'],
     mentions: /^--format does not go with --exec/,
@@ -421,37 +487,37 @@ const USAGE_ERRORS: { name: string; argv: string[]; mentions: RegExp }[] = [
   {
     name: '--on-failure without --exec',
     argv: ['consume', 'q', '--on-failure', 'reject'],
-    mentions: /^--on-failure goes with --exec$/,
+    mentions: /^--on-failure goes with --exec or --pipe$/,
   },
   {
     name: '--on-failure requeue (the default) without --exec',
     argv: ['consume', 'q', '--on-failure', 'requeue'],
-    mentions: /^--on-failure goes with --exec$/,
+    mentions: /^--on-failure goes with --exec or --pipe$/,
   },
   {
     name: '--concurrency without --exec',
     argv: ['consume', 'q', '--concurrency', '2'],
-    mentions: /^--concurrency goes with --exec$/,
+    mentions: /^--concurrency goes with --exec or --pipe$/,
   },
   {
     name: '--exec-timeout without --exec',
     argv: ['consume', 'q', '--exec-timeout', '1s'],
-    mentions: /^--exec-timeout goes with --exec$/,
+    mentions: /^--exec-timeout goes with --exec or --pipe$/,
   },
   {
     name: '--max-retries without --exec',
     argv: ['consume', 'q', '--max-retries', '3'],
-    mentions: /^--max-retries goes with --exec$/,
+    mentions: /^--max-retries goes with --exec or --pipe$/,
   },
   {
     name: '--max-retries 0 without --exec',
     argv: ['consume', 'q', '--max-retries', '0'],
-    mentions: /^--max-retries goes with --exec$/,
+    mentions: /^--max-retries goes with --exec or --pipe$/,
   },
   {
     name: '--retry-delay without --exec',
     argv: ['consume', 'q', '--retry-delay', '1s'],
-    mentions: /^--retry-delay goes with --exec$/,
+    mentions: /^--retry-delay goes with --exec or --pipe$/,
   },
   {
     name: '--retry-delay-max without --retry-delay',
@@ -466,12 +532,12 @@ const USAGE_ERRORS: { name: string; argv: string[]; mentions: RegExp }[] = [
   {
     name: '--grace without --exec',
     argv: ['consume', 'q', '--grace', '5s'],
-    mentions: /^--grace goes with --exec$/,
+    mentions: /^--grace goes with --exec or --pipe$/,
   },
   {
     name: '--pass-url without --exec',
     argv: ['consume', 'q', '--pass-url'],
-    mentions: /^--pass-url goes with --exec$/,
+    mentions: /^--pass-url goes with --exec or --pipe$/,
   },
   {
     name: '--pass-url on a tail without a trigger',

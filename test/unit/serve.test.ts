@@ -364,7 +364,7 @@ describe('RoutedHandler', () => {
       ],
       recorder('default', seen),
     );
-    await routed.open();
+    await routed.open(() => {});
     for (const m of [
       message('order.created', 'refund'),
       message('payment.x', 'refund'),

@@ -1,4 +1,7 @@
-/** `warren consume QUEUE`: print messages, acked once written; `--exec` runs a handler per message. */
+/**
+ * `warren consume QUEUE`: print messages, acked once written; `--exec` runs a handler per
+ * message, `--pipe` feeds them to long-running handlers.
+ */
 
 import { DEFAULT_RETRIES } from '../../broker/reconnect.js';
 import { ACK_MODES, FORMATS } from '../../choices.js';
@@ -11,18 +14,25 @@ import { brokerName, integer, timerDuration } from '../values.js';
 import type { ExecOptions } from './exec.js';
 import type { ConsumeOptions } from './run.js';
 
-const EXEC_ONLY = [
+/** Flags of a run that hands messages to a handler, --exec or --pipe. */
+const HANDLER_ONLY = [
   'onFailure',
   'concurrency',
   'execTimeout',
   'maxRetries',
   'retryDelay',
-  'reply',
   'emit',
   'emitFormat',
   'grace',
   'passUrl',
 ] as const;
+
+/**
+ * --pipe's messages in flight unless --prefetch says (docs/handlers.md): consume's default,
+ * and at least this many per handler process.
+ */
+const PIPE_PREFETCH = 1000;
+const PIPE_PREFETCH_PER_PROCESS = 100;
 
 const flags = {
   count: option('-n, --count <n>', 'stop after N messages', integer(1)),
@@ -32,7 +42,11 @@ const flags = {
     timerDuration,
   ),
   prefetch: withDefault(
-    option('--prefetch <n>', 'unacknowledged messages in flight', integer(1, 65535)),
+    option(
+      '--prefetch <n>',
+      `unacknowledged messages in flight (with --pipe: at least ${PIPE_PREFETCH_PER_PROCESS} per handler process by default)`,
+      integer(1, 65535),
+    ),
     1000,
   ),
   retries: withDefault(
@@ -65,6 +79,10 @@ const flags = {
     '--exec <command>',
     'run COMMAND (through the shell) per message: body on stdin, envelope in WARREN_* variables',
   ),
+  pipe: option(
+    '--pipe <command>',
+    'start COMMAND (through the shell) once, --concurrency copies: one NDJSON envelope per message on its stdin, one answer line each on its stdout',
+  ),
   onFailure: withDefault(
     choice('--on-failure <policy>', 'what a failed handler does to its message', [
       'requeue',
@@ -75,7 +93,7 @@ const flags = {
   ),
   concurrency: option(
     '--concurrency <n>',
-    'handlers running at once, the prefetch follows (default 1)',
+    'handlers running at once (--pipe: processes), the prefetch follows (default 1)',
     integer(1, 65535),
   ),
   execTimeout: option(
@@ -147,14 +165,21 @@ export function retryDelay(
   return { firstMs, maxMs: maxMs ?? Math.min(firstMs * RETRY_DELAY_MAX_FACTOR, MAX_TIMER_MS) };
 }
 
+/** The messages in flight for --pipe handlers with `processes` copies, unless --prefetch says. */
+export function pipePrefetch(processes: number): number {
+  return Math.min(65535, Math.max(PIPE_PREFETCH, PIPE_PREFETCH_PER_PROCESS * processes));
+}
+
 export const consumeCommand = defineCommand({
   name: 'consume',
   description: 'take messages from a queue and print them (acked only once read)',
   args: { queue: required('queue', 'the queue to consume from', brokerName('the queue name')) },
   flags,
   rules: [
-    { only: [...EXEC_ONLY], with: 'exec' },
+    { only: [...HANDLER_ONLY], with: ['exec', 'pipe'] },
+    { only: ['reply'], with: 'exec' },
     { only: ['retryDelayMax'], with: 'retryDelay' },
+    { not: ['pipe'], with: 'exec', because: 'a handler runs either once per message or for the whole run' },
     {
       not: ['emit', 'emitFormat'],
       with: 'reply',
@@ -164,6 +189,11 @@ export const consumeCommand = defineCommand({
       not: ['prefetch', 'ackMode', 'format', 'template', 'full'],
       with: 'exec',
       because: "the handler's outcome settles each message, and its output goes to stderr",
+    },
+    {
+      not: ['ackMode', 'format', 'template', 'full'],
+      with: 'pipe',
+      because: "the handler's answer settles each message, and its stdout is answers",
     },
   ],
   examples: [
@@ -176,18 +206,31 @@ export const consumeCommand = defineCommand({
     "warren consume orders --exec './ship.sh' --emit shipments:order.shipped   # acked once the event is confirmed",
     "warren consume orders --exec './ship.sh' --emit-format ndjson --emit events   # one envelope per line",
     "warren consume orders --exec 'warren publish -k orders.seen' --pass-url   # its warren reaches this broker",
+    "warren consume orders --pipe 'node ship.mjs' --concurrency 2   # long-running: one line in, one answer out",
+    "warren consume orders --pipe 'python3 ship.py' --emit shipments   # answers carry events, acked once confirmed",
   ],
-  parse({ args: { queue }, flags: f, global, format }) {
-    if (f.exec !== undefined) {
-      if (f.exec.trim() === '') {
-        throw new UsageError('--exec needs a command: an empty one would ack every message unhandled');
+  parse({ args: { queue }, flags: f, given, global, format }) {
+    const handler =
+      f.exec !== undefined
+        ? { kind: 'exec' as const, flag: '--exec', command: f.exec }
+        : f.pipe !== undefined
+          ? { kind: 'pipe' as const, flag: '--pipe', command: f.pipe }
+          : undefined;
+    if (handler !== undefined) {
+      if (handler.command.trim() === '') {
+        throw new UsageError(
+          `${handler.flag} needs a command: an empty one would ${handler.kind === 'exec' ? 'ack every message unhandled' : 'answer nothing'}`,
+        );
       }
+      const concurrency = f.concurrency ?? 1;
       const options: ExecOptions = {
         queue,
-        kind: 'exec',
-        command: f.exec,
+        kind: handler.kind,
+        command: handler.command,
         onFailure: f.onFailure === 'requeue' ? 'requeue' : 'reject',
-        concurrency: f.concurrency ?? 1,
+        concurrency,
+        prefetch:
+          handler.kind === 'exec' ? undefined : given('prefetch') ? f.prefetch : pipePrefetch(concurrency),
         execTimeoutMs: f.execTimeout,
         maxRetries: f.maxRetries,
         retryDelay: retryDelay(f.retryDelay, f.retryDelayMax),
@@ -199,7 +242,7 @@ export const consumeCommand = defineCommand({
         timeoutMs: f.timeout,
         retries: f.retries,
       };
-      return { command: 'exec', global: global(), options };
+      return { command: handler.kind, global: global(), options };
     }
     const options: ConsumeOptions = {
       queue,
@@ -217,8 +260,9 @@ export const consumeCommand = defineCommand({
   runners: {
     consume: () => import('./run.js').then((m) => m.consume),
     exec: () => import('./exec.js').then((m) => m.exec),
+    pipe: () => import('./exec.js').then((m) => m.exec),
   },
-  connectionNames: { exec: 'warren consume --exec' },
+  connectionNames: { exec: 'warren consume --exec', pipe: 'warren consume --pipe' },
 });
 
 /**

@@ -15,8 +15,13 @@ export interface ExecOptions {
   /** The handler's shell command. */
   command: string;
   onFailure: FailurePolicy;
-  /** Handlers running at once; the prefetch follows. */
+  /** Handlers running at once (--pipe: processes); the prefetch follows unless given. */
   concurrency: number;
+  /**
+   * Messages taken ahead of their settlement (--pipe: many per process, so that a handler
+   * always has the next line waiting); the concurrency when undefined.
+   */
+  prefetch?: number | undefined;
   /** --exec-timeout: a handler running longer is killed and its message failed. */
   execTimeoutMs: number | undefined;
   maxRetries: number | undefined;

@@ -18,6 +18,7 @@ import { applyTopology } from '../../topology/apply.js';
 import { endOfRun, line, withSession } from '../../topology/results.js';
 import { paintFor } from '../../ui/colour.js';
 import { type StopSignal, watchStopSignals } from '../../ui/signals.js';
+import { pipePrefetch } from '../consume/command.js';
 import type { ExecOptions } from '../consume/exec.js';
 import type { CommandContext } from '../context.js';
 
@@ -140,6 +141,12 @@ function start(
     command: entry.run?.command ?? '',
     onFailure: entry.onFailure,
     concurrency: entry.concurrency,
+    // Long-running handlers are fed many messages at once, as consume --pipe does.
+    prefetch: [entry.run, entry.fallback, ...(entry.routes ?? []).map((route) => route.run)].some(
+      (run) => run?.kind === 'pipe',
+    )
+      ? pipePrefetch(entry.concurrency)
+      : undefined,
     execTimeoutMs: entry.timeoutMs,
     maxRetries: entry.maxRetries,
     retryDelay: entry.retryDelay,
