@@ -6,6 +6,7 @@
  * others, as a SIGTERM would, and its error ends serve.
  */
 
+import { plural } from '../../consume/outcome.js';
 import { InterruptedError, WarrenError } from '../../errors.js';
 import { ExecRun, messageHandler } from '../../exec/execRun.js';
 import type { MessageHandler } from '../../exec/handler.js';
@@ -93,10 +94,13 @@ export async function serve(options: ServeOptions, context: CommandContext): Pro
 /** `--check`: what the file declares, in one line. */
 function describe(spec: HandlersFile, file: string): string {
   const routes = spec.handlers.reduce((sum, handler) => sum + (handler.routes?.length ?? 0), 0);
-  const topology = spec.topology
-    ? `; topology: ${spec.topology.exchanges.length} exchanges, ${spec.topology.queues.length} queues, ${spec.topology.bindings.length} bindings`
+  const count = (n: number, noun: string) => `${n} ${plural(noun, n)}`;
+  const { topology: t } = spec;
+  const topology = t
+    ? `; topology: ${count(t.exchanges.length, 'exchange')}, ${count(t.queues.length, 'queue')}, ${count(t.bindings.length, 'binding')}`
     : '';
-  return `${file}: ${spec.handlers.length} handler${spec.handlers.length === 1 ? '' : 's'} (${spec.handlers.map((handler) => handler.name).join(', ')}), ${routes} route${routes === 1 ? '' : 's'}${topology}: valid`;
+  const names = spec.handlers.map((handler) => handler.name).join(', ');
+  return `${file}: ${count(spec.handlers.length, 'handler')} (${names}), ${count(routes, 'route')}${topology}: valid`;
 }
 
 async function declareTopology(
