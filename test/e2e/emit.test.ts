@@ -375,6 +375,31 @@ describe.concurrent('consume --exec --emit', () => {
       expect((await broker.drain(dlq)).map((m) => m.properties.messageId)).toEqual(['g-1']);
     });
 
+    it('a handler writing more than 128 MiB (here without end) is killed, its input failed, nothing emitted', async () => {
+      // Its output is kept in memory until it ends: the cap is RabbitMQ's default largest message.
+      const out = await broker.queue('emit-huge-out');
+      const { work, dlq } = await withDeadLetters('emit-huge');
+      await publishMany(broker.connection, '', work, numbered('h', 1));
+      const result = await handled(
+        work,
+        'yes shipped',
+        '--emit',
+        `:${out}`,
+        '--on-failure',
+        'reject',
+        '--count',
+        '1',
+      );
+      expect(warnings(result.stderr)).toEqual([
+        'warning: message h-1: handler wrote over 128 MiB on stdout, more than a message may hold: killed: rejected',
+      ]);
+      expect(result.stderr).toMatch(
+        /1 message from '.*': 0 acked, 1 rejected \(1 failed\), 0 events emitted in /,
+      );
+      expect(await broker.messageCount(out)).toBe(0);
+      expect((await broker.drain(dlq)).map((m) => m.properties.messageId)).toEqual(['h-1']);
+    });
+
     it('an ndjson line with an unknown field, or bytes that are not UTF-8, fails the input naming the line', async () => {
       const out = await broker.queue('emit-badline-out');
       const { work, dlq } = await withDeadLetters('emit-badline');
