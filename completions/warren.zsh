@@ -328,7 +328,7 @@ _warren_consume() {
     '--exec-timeout[with --exec\: kill a handler running longer; its message failed]:duration: ' \
     '--max-retries[with --exec\: reject (dead-letter) a message after N failed retries]:n: ' \
     '--reply[with --exec\: publish the handler'\''s stdout to the message'\''s reply-to (request/reply)]' \
-    '--emit[with --exec\: publish the handler'\''s stdout as an event there; its message is acked once the event is confirmed (not with --reply)]:exchange[\:key: ' \
+    '--emit[with --exec\: publish the handler'\''s stdout as an event there; its message is acked once the event is confirmed (not with --reply)]:exchange[\:key]: ' \
     '--emit-format[with --exec\: raw\: all of stdout is one event (default); ndjson\: one envelope per line, --emit gives the defaults (not with --reply)]:format:(raw ndjson)' \
     '--grace[with --exec\: on Ctrl-C, how long running handlers may finish (default 10s)]:duration: ' \
     '--pass-url[with --exec\: give the handler WARREN_URL, password included, for warren'\''s broker]' \
