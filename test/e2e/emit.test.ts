@@ -8,9 +8,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectTestBroker, expiring, type TestBroker, uniqueName } from '../helpers/broker.js';
+import { connectTestBroker, eventually, expiring, type TestBroker, uniqueName } from '../helpers/broker.js';
 import { numbered, publishMany, takeAllFast } from '../helpers/bulk.js';
-import { type RunResult, runWarren } from '../helpers/cli.js';
+import { collect, type RunResult, runWarren, startWarren } from '../helpers/cli.js';
+import { forceCloseNextConnectionOf } from '../helpers/rabbitmqctl.js';
 import { hasStackTrace } from '../helpers/spawn.js';
 
 let broker: TestBroker;
@@ -30,6 +31,8 @@ const sha256 = (body: Buffer | string) => `sha256:${createHash('sha256').update(
 const header = (message: amqp.Message, name: string) =>
   (message.properties.headers as Record<string, unknown> | undefined)?.[name];
 const causation = (message: amqp.Message) => header(message, 'x-warren-causation-id');
+const idsOf = (messages: amqp.Message[]) => messages.map((m) => m.properties.messageId as string);
+const ids = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}-${i + 1}`);
 
 /** The checks every finished run must pass: stdout stays empty (the events are not printed), no crash. */
 function expectClean(result: RunResult) {
@@ -262,14 +265,15 @@ describe.concurrent('consume --exec --emit', () => {
     it('an input without a message id: the causation header is sha256:<hex> of its body (a redelivery has the same)', async () => {
       const out = await broker.queue('emit-hash-out');
       const bodies = ['first order', Buffer.from([0, 0xff, 0x10])];
-      const orders = await inputQueue(
-        'emit-hash',
-        bodies.map((body) => ({ body })),
-      );
+      const orders = await inputQueue('emit-hash', [
+        { body: bodies[0] as string },
+        { body: bodies[1] as Buffer, options: { correlationId: 'its-corr' } },
+      ]);
       await handled(orders, 'echo shipped', '--emit', `:${out}`, '--count', '2');
       const events = await broker.drain(out);
       expect(events.map(causation)).toEqual(bodies.map(sha256));
-      expect(events.map((e) => e.properties.correlationId)).toEqual([undefined, undefined]);
+      // Without a message id, the input's own correlation id is passed on, if it has one.
+      expect(events.map((e) => e.properties.correlationId)).toEqual([undefined, 'its-corr']);
     });
   });
 
@@ -347,6 +351,32 @@ describe.concurrent('consume --exec --emit', () => {
       expect(result.stderr).toMatch(
         /2 messages from '.*': 0 acked, 2 rejected \(2 failed\), 1 event emitted in /,
       );
+    });
+
+    it('--max-retries 1 with an event that never routes: tried twice, then dead-lettered; nothing emitted', async () => {
+      const { exchange } = await topicWithQueue('emit-retry', 'order.shipped');
+      const { work, dlq } = await withDeadLetters('emit-retry-in');
+      await publishMany(broker.connection, '', work, numbered('r', 1));
+      const result = await handled(
+        work,
+        'echo event',
+        '--emit',
+        `${exchange}:order.lost`,
+        '--max-retries',
+        '1',
+        '--count',
+        '2',
+      );
+      const returned = `handler succeeded, but an event to '${exchange}' with key 'order.lost' was returned (312 NO_ROUTE)`;
+      expect(warnings(result.stderr)).toEqual([
+        `warning: message r-1: ${returned}: retried`,
+        `warning: message r-1: ${returned}; gave up after 1 retry: rejected`,
+      ]);
+      const dead = await broker.drain(dlq);
+      expect(idsOf(dead)).toEqual(['r-1']);
+      expect(header(dead[0] as amqp.Message, 'x-warren-retries')).toBe(1);
+      expect(result.stderr).toMatch(/, 0 events emitted in /);
+      expect(await broker.messageCount(work)).toBe(0);
     });
 
     it('output that is not an envelope fails the input, with a warning naming the line', async () => {
@@ -464,6 +494,83 @@ describe.concurrent('consume --exec --emit', () => {
       .sort();
     expect(bodies).toEqual(expected);
     expect(await broker.messageCount(orders)).toBe(0);
+  });
+
+  describe('stopping and losing the connection', () => {
+    it('SIGTERM mid-run: each input is either acked with its event or back in the queue, never both, never neither', async () => {
+      const out = await broker.queue('emit-term-out');
+      const total = 60;
+      const orders = await inputQueue('emit-term', numbered('t', total));
+      const child = startWarren([
+        'consume',
+        orders,
+        '--exec',
+        'sleep 0.1; printf "%s" "$WARREN_MESSAGE_ID"',
+        '--emit',
+        `:${out}`,
+        '--concurrency',
+        '4',
+      ]);
+      const done = collect(child, 60_000);
+      await eventually(async () => (await broker.messageCount(out)) >= 5);
+      child.kill('SIGTERM');
+      const result = await done;
+      expect(result.code, result.stderr).toBe(143);
+      expectClean(result);
+      const emitted = (await broker.drain(out)).map((e) => e.content.toString());
+      const queued = idsOf(await broker.drain(orders));
+      expect(
+        emitted.filter((id) => queued.includes(id)),
+        'emitted and still queued',
+      ).toEqual([]);
+      expect(new Set(emitted).size, 'emitted twice').toBe(emitted.length);
+      expect([...emitted, ...queued].sort()).toEqual(ids('t', total).sort());
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `handled ${emitted.length} messages from '.*': ${emitted.length} acked, ${emitted.length} events emitted in `,
+        ),
+      );
+    });
+
+    it('the connection cut 3 times mid-run: reconnects, every input has its event, duplicates at most the prefetch per cut', async () => {
+      const out = await broker.queue('emit-cut-out');
+      // Enough that the run is still going at the third cut, however long a cut takes.
+      const total = 2000;
+      const orders = await inputQueue('emit-cut', numbered('c', total));
+      const child = startWarren([
+        'consume',
+        orders,
+        '--exec',
+        'printf "%s" "$WARREN_MESSAGE_ID"',
+        '--emit',
+        `:${out}`,
+        '--concurrency',
+        '8',
+        '--timeout',
+        '3s',
+      ]);
+      const done = collect(child, 300_000);
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      const reconnections = () => (stderr.match(/lost the connection.*reconnecting/g) ?? []).length;
+      for (const [cut, after] of [100, 300, 500].entries()) {
+        await eventually(async () => (await broker.messageCount(out)) >= after, 120_000);
+        await forceCloseNextConnectionOf(child.pid as number, 'warren consume --exec');
+        await eventually(async () => reconnections() > cut, 30_000).catch((error) => {
+          throw new Error(`no reconnection after cut ${cut + 1}: ${stderr}`, { cause: error });
+        });
+      }
+      const result = await done;
+      expect(result.code, result.stderr).toBe(0);
+      expectClean(result);
+      expect(await broker.messageCount(orders)).toBe(0);
+      const emitted = (await takeAllFast(broker.connection, out)).map((e) => e.content.toString());
+      const missing = ids('c', total).filter((id) => !emitted.includes(id));
+      expect(missing, 'inputs without their event').toEqual([]);
+      expect(emitted.length - total, 'events sent again').toBeLessThanOrEqual(3 * 8);
+    }, 300_000);
   });
 
   describe('errors', () => {
