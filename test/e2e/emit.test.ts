@@ -248,7 +248,12 @@ describe.concurrent('consume --exec --emit', () => {
     it("correlationId is the input's message id, unless the event sets one; the causation header is the input's id", async () => {
       const out = await broker.queue('emit-corr-out');
       const lines = [
-        JSON.stringify({ body: 'mine', properties: { correlationId: 'set-by-handler' } }),
+        // A line cannot name another cause: warren sets the header.
+        JSON.stringify({
+          body: 'mine',
+          properties: { correlationId: 'set-by-handler' },
+          headers: { 'x-warren-causation-id': 'forged' },
+        }),
         JSON.stringify({ body: 'stamped' }),
       ].join('\n');
       const orders = await inputQueue('emit-corr', [
