@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestBroker, eventually, expiring, type TestBroker, uniqueName } from '../helpers/broker.js';
 import { numbered, publishMany, takeAllFast } from '../helpers/bulk.js';
 import { collect, type RunResult, runWarren, startWarren } from '../helpers/cli.js';
+import { cuttingProxy } from '../helpers/cuttingProxy.js';
 import { forceCloseNextConnectionOf } from '../helpers/rabbitmqctl.js';
 import { hasStackTrace } from '../helpers/spawn.js';
 
@@ -69,6 +70,17 @@ async function topicWithQueue(prefix: string, pattern: string) {
 
 const consume = (queue: string, command: string, ...more: string[]) =>
   runWarren(['consume', queue, '--exec', command, ...more]);
+
+/** `consume QUEUE` with a handler whose event is its input's message id, to the queue `out`. */
+const shippingIds = (queue: string, out: string, ...more: string[]) => [
+  'consume',
+  queue,
+  '--exec',
+  'printf "%s" "$WARREN_MESSAGE_ID"',
+  '--emit',
+  `:${out}`,
+  ...more,
+];
 
 /** `consume` that must end well: exit 0, nothing on stdout, no crash. */
 async function handled(queue: string, command: string, ...more: string[]): Promise<RunResult> {
@@ -542,18 +554,7 @@ describe.concurrent('consume --exec --emit', () => {
       // Enough that the run is still going at the third cut, however long a cut takes.
       const total = 2000;
       const orders = await inputQueue('emit-cut', numbered('c', total));
-      const child = startWarren([
-        'consume',
-        orders,
-        '--exec',
-        'printf "%s" "$WARREN_MESSAGE_ID"',
-        '--emit',
-        `:${out}`,
-        '--concurrency',
-        '8',
-        '--timeout',
-        '3s',
-      ]);
+      const child = startWarren(shippingIds(orders, out, '--concurrency', '8', '--timeout', '3s'));
       const done = collect(child, 300_000);
       let stderr = '';
       child.stderr?.on('data', (chunk: Buffer) => {
@@ -576,6 +577,58 @@ describe.concurrent('consume --exec --emit', () => {
       expect(missing, 'inputs without their event').toEqual([]);
       expect(emitted.length - total, 'events sent again').toBeLessThanOrEqual(3 * 8);
     }, 300_000);
+  });
+
+  describe('the connection lost again while a reconnection sets up', () => {
+    // The first connection is cut at its first commit (a message settled); the second at a
+    // step of its set-up: the run must take it as one more lost connection and go on.
+    it.each([
+      ['confirm.select (the events publisher)', [85, 10] as const],
+      ['basic.qos (the prefetch)', [60, 10] as const],
+      ['tx.select', [90, 10] as const],
+      ['basic.consume', [60, 20] as const],
+    ])('at %s: reconnects once more, every input has its event', async (_step, method) => {
+      const proxy = await cuttingProxy([[90, 20], method]);
+      try {
+        const out = await broker.queue('emit-setup-cut-out');
+        const orders = await inputQueue('emit-setup-cut', numbered('s', 20));
+        const result = await runWarren(shippingIds(orders, out, '--timeout', '2s'), {
+          env: { WARREN_URL: proxy.url },
+        });
+        expect(result.code, result.stderr).toBe(0);
+        expectClean(result);
+        expect(warnings(result.stderr).filter((w) => /reconnecting \(\d of 5\)$/.test(w))).toHaveLength(2);
+        expect(proxy.connections()).toBe(3);
+        expect(await broker.messageCount(orders)).toBe(0);
+        const emitted = new Set((await broker.drain(out)).map((e) => e.content.toString()));
+        expect(ids('s', 20).filter((id) => !emitted.has(id))).toEqual([]);
+      } finally {
+        await proxy.close();
+      }
+    });
+  });
+
+  it('the first connection lost while it sets up: exit 69 saying so (not the client library words), nothing taken', async () => {
+    const proxy = await cuttingProxy([[85, 10]]);
+    try {
+      const out = await broker.queue('emit-first-cut-out');
+      const orders = await inputQueue('emit-first-cut', numbered('f', 3));
+      const result = await runWarren(
+        ['consume', orders, '--exec', 'cat', '--emit', `:${out}`, '--timeout', '2s'],
+        {
+          env: { WARREN_URL: proxy.url },
+        },
+      );
+      expect(result.code, result.stderr).toBe(69);
+      expectClean(result);
+      const errorLines = errors(result.stderr);
+      expect(errorLines).toHaveLength(1);
+      expect(errorLines[0]).toMatch(/^error: lost the connection to /);
+      expect(await broker.messageCount(orders)).toBe(3);
+      expect(await broker.messageCount(out)).toBe(0);
+    } finally {
+      await proxy.close();
+    }
   });
 
   describe('errors', () => {
