@@ -109,12 +109,6 @@ export function runHandler(spec: HandlerSpec): HandlerRun {
       } catch {}
     }, KILL_AFTER_MS);
   };
-  const killGroup = () => {
-    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {}
-  };
   const timeout =
     spec.timeoutMs === undefined
       ? undefined
@@ -140,10 +134,14 @@ export function runHandler(spec: HandlerSpec): HandlerRun {
       captured.push(chunk);
       return;
     }
-    // Over the limit: what it wrote cannot be sent whole, so none of it is kept.
+    // Over the limit: what it wrote cannot be sent whole, so none of it is kept. The whole
+    // group goes, even if the shell has ended: whatever still writes is one of its own, and
+    // keeps the group's id in use.
     overflowed = true;
     captured.length = 0;
-    killGroup();
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {}
   });
   child.stderr.on('data', (chunk: Buffer) => stderrLines.write(chunk));
 
@@ -168,6 +166,11 @@ export function runHandler(spec: HandlerSpec): HandlerRun {
       interrupted = true;
       stop();
     },
-    kill: killGroup,
+    kill: () => {
+      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {}
+    },
   };
 }

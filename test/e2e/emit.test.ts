@@ -60,6 +60,28 @@ async function withDeadLetters(prefix: string) {
   return { work, dlq };
 }
 
+/**
+ * `count` numbered inputs (`prefix`-1…) in a work queue with a DLQ, handled by `command`
+ * emitting to a queue of their own with --on-failure reject: what went where.
+ */
+async function rejectingRun(name: string, prefix: string, count: number, command: string, ...more: string[]) {
+  const out = await broker.queue(`${name}-out`);
+  const { work, dlq } = await withDeadLetters(name);
+  await publishMany(broker.connection, '', work, numbered(prefix, count));
+  const result = await handled(
+    work,
+    command,
+    ...more,
+    '--emit',
+    `:${out}`,
+    '--on-failure',
+    'reject',
+    '--count',
+    String(count),
+  );
+  return { result, out, work, dlq };
+}
+
 /** A topic exchange with a queue bound to `pattern`: where events go. */
 async function topicWithQueue(prefix: string, pattern: string) {
   const exchange = await broker.exchange(prefix, 'topic');
@@ -296,18 +318,11 @@ describe.concurrent('consume --exec --emit', () => {
 
   describe('what fails the input', () => {
     it('a failing handler (exit 1) emits nothing, whatever it printed; its input follows --on-failure', async () => {
-      const out = await broker.queue('emit-fail-out');
-      const { work, dlq } = await withDeadLetters('emit-fail');
-      await publishMany(broker.connection, '', work, numbered('f', 3));
-      const result = await handled(
-        work,
+      const { result, out, work, dlq } = await rejectingRun(
+        'emit-fail',
+        'f',
+        3,
         'echo "half an event"; [ "$WARREN_MESSAGE_ID" = f-2 ] || exit 1',
-        '--emit',
-        `:${out}`,
-        '--on-failure',
-        'reject',
-        '--count',
-        '3',
       );
       expect(warnings(result.stderr)).toEqual([
         'warning: message f-1: handler exit 1: rejected',
@@ -397,20 +412,13 @@ describe.concurrent('consume --exec --emit', () => {
     });
 
     it('output that is not an envelope fails the input, with a warning naming the line', async () => {
-      const out = await broker.queue('emit-garbage-out');
-      const { work, dlq } = await withDeadLetters('emit-garbage');
-      await publishMany(broker.connection, '', work, numbered('g', 1));
-      const result = await handled(
-        work,
+      const { result, out, dlq } = await rejectingRun(
+        'emit-garbage',
+        'g',
+        1,
         `printf '{"body":"fine"}\\nnot json at all\\n'`,
         '--emit-format',
         'ndjson',
-        '--emit',
-        `:${out}`,
-        '--on-failure',
-        'reject',
-        '--count',
-        '1',
       );
       const warned = warnings(result.stderr);
       expect(warned).toHaveLength(1);
@@ -422,30 +430,25 @@ describe.concurrent('consume --exec --emit', () => {
       expect((await broker.drain(dlq)).map((m) => m.properties.messageId)).toEqual(['g-1']);
     });
 
-    it('a handler writing more than 128 MiB (here without end) is killed, its input failed, nothing emitted', async () => {
-      // Its output is kept in memory until it ends: the cap is RabbitMQ's default largest message.
-      const out = await broker.queue('emit-huge-out');
-      const { work, dlq } = await withDeadLetters('emit-huge');
-      await publishMany(broker.connection, '', work, numbered('h', 1));
-      const result = await handled(
-        work,
-        'yes shipped',
-        '--emit',
-        `:${out}`,
-        '--on-failure',
-        'reject',
-        '--count',
-        '1',
-      );
-      expect(warnings(result.stderr)).toEqual([
-        'warning: message h-1: handler wrote over 128 MiB on stdout, more than a message may hold: killed: rejected',
-      ]);
-      expect(result.stderr).toMatch(
-        /1 message from '.*': 0 acked, 1 rejected \(1 failed\), 0 events emitted in /,
-      );
-      expect(await broker.messageCount(out)).toBe(0);
-      expect((await broker.drain(dlq)).map((m) => m.properties.messageId)).toEqual(['h-1']);
-    });
+    it.each([
+      ['without end', 'yes shipped'],
+      // The shell is gone at once; what it left behind writes on: it must be killed too.
+      ['from a process left behind', 'yes shipped & exit 0'],
+    ])(
+      'a handler writing more than 128 MiB (%s) is killed, its input failed, nothing emitted',
+      async (_how, command) => {
+        // Its output is kept in memory until it ends: the cap is RabbitMQ's default largest message.
+        const { result, out, dlq } = await rejectingRun('emit-huge', 'h', 1, command);
+        expect(warnings(result.stderr)).toEqual([
+          'warning: message h-1: handler wrote over 128 MiB on stdout, more than a message may hold: killed: rejected',
+        ]);
+        expect(result.stderr).toMatch(
+          /1 message from '.*': 0 acked, 1 rejected \(1 failed\), 0 events emitted in /,
+        );
+        expect(await broker.messageCount(out)).toBe(0);
+        expect((await broker.drain(dlq)).map((m) => m.properties.messageId)).toEqual(['h-1']);
+      },
+    );
 
     it('an ndjson line with an unknown field, or bytes that are not UTF-8, fails the input naming the line', async () => {
       const out = await broker.queue('emit-badline-out');
