@@ -343,7 +343,7 @@ _warren_consume() {
     '--retry-delay[with --exec or --pipe\: a failed message waits this long before its next try, doubling per retry (in a retry queue)]:duration: ' \
     '--retry-delay-max[with --retry-delay\: the longest a retry waits (default 16 times --retry-delay)]:duration: ' \
     '--reply[with --exec\: publish the handler'\''s stdout to the message'\''s reply-to (request/reply)]' \
-    '--emit[with --exec or --pipe\: publish the handler'\''s stdout as an event there; its message is acked once the event is confirmed (not with --reply)]:exchange[\:key: ' \
+    '--emit[with --exec or --pipe\: publish the handler'\''s stdout as an event there; its message is acked once the event is confirmed (not with --reply)]:exchange[\:key]: ' \
     '--emit-format[with --exec or --pipe\: raw\: all of stdout is one event (default); ndjson\: one envelope per line, --emit gives the defaults (not with --reply)]:format:(raw ndjson)' \
     '--grace[with --exec or --pipe\: on Ctrl-C, how long running handlers may finish (default 10s)]:duration: ' \
     '--pass-url[with --exec or --pipe\: give the handler WARREN_URL, password included, for warren'\''s broker]' \

@@ -163,6 +163,9 @@ export async function openConsumption(
     },
     commit: async () => {
       if (!options.transactions) throw new Error('commit needs a transactional consumption');
+      // Acks and rejects are dropped once the session is lost (another of its channels
+      // died, say): a commit now, on a channel still open, would confirm what never went.
+      if (!usable()) throw owner.refusal(new Error('the session is lost'), `commit on '${queue}'`);
       acks?.flush(send);
       try {
         await rpc(defs.TxCommit, {}, defs.TxCommitOk);

@@ -190,6 +190,14 @@ export class ExecRun {
       const stop = this.stopper.reason ?? (await this.handleOn(session));
       const lost = stop.kind === 'failed' && stop.error instanceof UnreachableError ? stop.error : undefined;
       return { stop, progressed: this.settledTries > settledBefore, lost };
+    } catch (error) {
+      // Lost while setting up on this connection (its publisher, its consumer): the step
+      // fails in the client library's words, and the session knows the cause. Lost again
+      // after a reconnection, it is one more lost connection, as consume takes it.
+      const lost = await lostCause(session);
+      if (!lost) throw error;
+      if (reconnects === 0) throw lost;
+      return { stop: { kind: 'failed', error: lost }, progressed: this.settledTries > settledBefore, lost };
     } finally {
       this.pool.interruptAll();
       await session.close();
@@ -436,6 +444,12 @@ function noEmitExchange(exchange: string): WarrenError {
   return new BrokerRefusedError(`--emit: there is no exchange '${exchange}' to publish the events to`, {
     hint: `declare it first (warren declare exchange ${exchange} --type topic), or name another`,
   });
+}
+
+/** Why the session's connection is gone, if it is (the close may come a turn after a step failed). */
+async function lostCause(session: Session): Promise<UnreachableError | undefined> {
+  if (session.lost === undefined) await new Promise((resolve) => setImmediate(resolve));
+  return session.lost instanceof UnreachableError ? session.lost : undefined;
 }
 
 function delay(ms: number): Promise<void> {

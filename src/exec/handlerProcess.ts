@@ -23,6 +23,13 @@ export interface HandlerSpec {
   prefix: string;
 }
 
+/**
+ * The most stdout kept of a handler whose output is sent (--reply, --emit): RabbitMQ's
+ * default limit on a message (max_message_size). A handler writing more is killed, rather
+ * than holding warren's memory for what the broker would refuse.
+ */
+export const MAX_CAPTURED_BYTES = 128 * 1024 * 1024;
+
 /** How long a handler told to stop may take before it is killed. */
 const KILL_AFTER_MS = 2000;
 
@@ -60,10 +67,12 @@ function exitOf(ended: {
   signal: NodeJS.Signals | null;
   timedOut: boolean;
   interrupted: boolean;
+  overflowed: boolean;
 }): HandlerExit {
   const { spawnError, code, signal } = ended;
   if (spawnError && code === null && signal === null)
     return { kind: 'notStarted', error: spawnError.message };
+  if (ended.overflowed) return { kind: 'tooMuchOutput', limitBytes: MAX_CAPTURED_BYTES };
   if (ended.timedOut) return { kind: 'timedOut' };
   // A handler that finishes cleanly when told to stop did its work.
   if (ended.interrupted && code !== 0) return { kind: 'interrupted' };
@@ -83,6 +92,8 @@ export function runHandler(spec: HandlerSpec): HandlerRun {
   }
   let timedOut = false;
   let interrupted = false;
+  let overflowed = false;
+  let capturedBytes = 0;
   let killTimer: NodeJS.Timeout | undefined;
   const stop = () => {
     if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
@@ -112,9 +123,26 @@ export function runHandler(spec: HandlerSpec): HandlerRun {
   const captured: Buffer[] = [];
   const stdoutLines = lineForwarder(spec.log, spec.prefix);
   const stderrLines = lineForwarder(spec.log, spec.prefix);
-  child.stdout.on('data', (chunk: Buffer) =>
-    spec.captureStdout ? captured.push(chunk) : stdoutLines.write(chunk),
-  );
+  child.stdout.on('data', (chunk: Buffer) => {
+    if (!spec.captureStdout) {
+      stdoutLines.write(chunk);
+      return;
+    }
+    if (overflowed) return;
+    capturedBytes += chunk.length;
+    if (capturedBytes <= MAX_CAPTURED_BYTES) {
+      captured.push(chunk);
+      return;
+    }
+    // Over the limit: what it wrote cannot be sent whole, so none of it is kept. The whole
+    // group goes, even if the shell has ended: whatever still writes is one of its own, and
+    // keeps the group's id in use.
+    overflowed = true;
+    captured.length = 0;
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {}
+  });
   child.stderr.on('data', (chunk: Buffer) => stderrLines.write(chunk));
 
   const done = new Promise<{ exit: HandlerExit; stdout: Buffer | undefined }>((resolve) => {
@@ -128,7 +156,7 @@ export function runHandler(spec: HandlerSpec): HandlerRun {
       clearTimeout(killTimer);
       stdoutLines.end();
       stderrLines.end();
-      const exit = exitOf({ spawnError, code, signal, timedOut, interrupted });
+      const exit = exitOf({ spawnError, code, signal, timedOut, interrupted, overflowed });
       resolve({ exit, stdout: spec.captureStdout ? Buffer.concat(captured) : undefined });
     });
   });

@@ -31,6 +31,8 @@ export type HandlerExit =
   | { kind: 'notStarted'; error: string; unfit?: boolean }
   /** Stopped by warren's shutdown after the grace period: not the message's fault. */
   | { kind: 'interrupted' }
+  /** It wrote more on stdout than a reply or its events may hold (--reply, --emit): killed. */
+  | { kind: 'tooMuchOutput'; limitBytes: number }
   /** It succeeded, but its events cannot be read, or one was not delivered (--emit). */
   | { kind: 'emitFailed'; why: string };
 
@@ -76,6 +78,8 @@ function describe(exit: HandlerExit): string {
       return `did not start: ${exit.error}`;
     case 'interrupted':
       return 'stopped by the shutdown';
+    case 'tooMuchOutput':
+      return `wrote over ${exit.limitBytes / 1024 / 1024} MiB on stdout, more than a message may hold: killed`;
     case 'emitFailed':
       return `succeeded, but ${exit.why}`;
   }

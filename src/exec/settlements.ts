@@ -271,7 +271,9 @@ export class Settlements {
     if (!emitting) return;
     emitting.left -= 1;
     if (status === 'confirmed') this.tally.emitted += 1;
-    else if (status === 'unconfirmed') emitting.lost = true;
+    // Refused or discarded: the broker closed the publishing channel (a line's exchange is
+    // missing, say), which ends the connection's run: nothing can be settled any more.
+    else if (status === 'unconfirmed' || status === 'refused' || status === 'discarded') emitting.lost = true;
     else {
       const why = entry.returnedWith ? `${status} (${entry.returnedWith})` : status;
       emitting.failure ??= `an event to '${entry.message.exchange}' with key '${entry.message.routingKey}' was ${why}`;

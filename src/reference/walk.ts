@@ -51,7 +51,8 @@ export interface FlagSpec {
 }
 
 function flagSpec(option: Option): FlagSpec {
-  const argument = /[<[][^>\]]*[>\]]/.exec(option.flags)?.[0];
+  // A required value is <...> (which may hold brackets: <exchange[:key]>), an optional one [...].
+  const argument = /<[^>]*>|\[[^\]]*\]/.exec(option.flags)?.[0];
   const value: unknown = option.defaultValue;
   const defaultValue =
     option.defaultValueDescription ??

@@ -22,7 +22,7 @@ import {
   newHandlerDir,
   warnings,
 } from '../helpers/execRuns.js';
-import { forceCloseConnectionOf } from '../helpers/rabbitmqctl.js';
+import { forceCloseNextConnectionOf } from '../helpers/rabbitmqctl.js';
 
 let broker: TestBroker;
 let root: string;
@@ -812,15 +812,7 @@ describe.concurrent('consume --exec', () => {
       const reconnections = () => (stderr.match(/lost the connection.*reconnecting/g) ?? []).length;
       for (const [cut, after] of [200, 500, 800, 1100, 1400].entries()) {
         await eventually(async () => fileLines(join(dir, 'runs')).length >= after, 120_000);
-        // Between two connections there is none to close: try again.
-        await eventually(
-          () =>
-            forceCloseConnectionOf(child.pid as number, 'warren consume --exec').then(
-              () => true,
-              () => false,
-            ),
-          30_000,
-        );
+        await forceCloseNextConnectionOf(child.pid as number, 'warren consume --exec');
         // Each cut on a connection of its own, not on the one just cut.
         await eventually(async () => reconnections() > cut, 30_000);
       }

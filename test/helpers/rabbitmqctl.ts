@@ -67,3 +67,19 @@ export async function forceCloseConnectionOf(pid: number, connectionName: string
   await run('rabbitmqctl', ['close_connection', mine.pid, 'warren test: forced close']);
   return mine.pid;
 }
+
+/**
+ * Closes the connection of process `pid` as forceCloseConnectionOf does, trying again while
+ * it has none to close (between two connections, as it reconnects) for up to `ms`.
+ */
+export async function forceCloseNextConnectionOf(pid: number, connectionName: string, ms = 30_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      return await forceCloseConnectionOf(pid, connectionName);
+    } catch (error) {
+      if (Date.now() > end) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}

@@ -30,6 +30,7 @@ function exec(options: Partial<ExecOptions> = {}, globals: Partial<GlobalOptions
       maxRetries: undefined,
       retryDelay: undefined,
       reply: false,
+      emit: undefined,
       graceMs: 10_000,
       passUrl: false,
       count: undefined,
@@ -175,6 +176,31 @@ const PARSES: { name: string; argv: string[]; tty?: boolean; expected: ParsedCom
     name: '--reply',
     argv: ['consume', 'q', '--exec', 'cmd', '--reply'],
     expected: exec({ reply: true }),
+  },
+  {
+    name: '--emit EXCHANGE:KEY',
+    argv: ['consume', 'q', '--exec', 'cmd', '--emit', 'shop:order.shipped'],
+    expected: exec({ emit: { exchange: 'shop', routingKey: 'order.shipped', format: 'raw' } }),
+  },
+  {
+    name: '--emit EXCHANGE: an empty key',
+    argv: ['consume', 'q', '--exec', 'cmd', '--emit', 'shop'],
+    expected: exec({ emit: { exchange: 'shop', routingKey: '', format: 'raw' } }),
+  },
+  {
+    name: '--emit :QUEUE:WITH:COLONS: the default exchange, the key after the first colon',
+    argv: ['consume', 'q', '--exec', 'cmd', '--emit', ':a:b:c'],
+    expected: exec({ emit: { exchange: '', routingKey: 'a:b:c', format: 'raw' } }),
+  },
+  {
+    name: '--emit-format ndjson alone: the default exchange, each line names its target',
+    argv: ['consume', 'q', '--exec', 'cmd', '--emit-format', 'ndjson'],
+    expected: exec({ emit: { exchange: '', routingKey: '', format: 'ndjson' } }),
+  },
+  {
+    name: '--emit-format ndjson --emit EXCHANGE:KEY: the defaults',
+    argv: ['consume', 'q', '--exec', 'cmd', '--emit-format', 'ndjson', '--emit', 'x:k'],
+    expected: exec({ emit: { exchange: 'x', routingKey: 'k', format: 'ndjson' } }),
   },
   {
     name: '--grace 2m',
@@ -528,6 +554,31 @@ const USAGE_ERRORS: { name: string; argv: string[]; mentions: RegExp }[] = [
     name: '--reply without --exec',
     argv: ['consume', 'q', '--reply'],
     mentions: /^--reply goes with --exec$/,
+  },
+  {
+    name: '--emit without --exec',
+    argv: ['consume', 'q', '--emit', 'x'],
+    mentions: /^--emit goes with --exec$/,
+  },
+  {
+    name: '--emit with --reply',
+    argv: ['consume', 'q', '--exec', 'cmd', '--emit', 'x', '--reply'],
+    mentions: /--emit does not go with --reply|--reply does not go with --emit/,
+  },
+  {
+    name: '--emit-format raw without --emit',
+    argv: ['consume', 'q', '--exec', 'cmd', '--emit-format', 'raw'],
+    mentions: /^--emit-format raw needs --emit EXCHANGE\[:KEY\]/,
+  },
+  {
+    name: "--emit ''",
+    argv: ['consume', 'q', '--exec', 'cmd', '--emit', ''],
+    mentions: /^--emit '' names no exchange and no key/,
+  },
+  {
+    name: '--emit with an exchange over 255 bytes',
+    argv: ['consume', 'q', '--exec', 'cmd', '--emit', `${'x'.repeat(256)}:k`],
+    mentions: /^--emit: the exchange is over 255 bytes$/,
   },
   {
     name: '--grace without --exec',

@@ -142,6 +142,22 @@ const WITHOUT_MAX: {
     failed: true,
   },
   {
+    name: 'wrote more than a message holds, requeue policy',
+    exit: { kind: 'tooMuchOutput', limitBytes: 128 * 1024 * 1024 },
+    onFailure: 'requeue',
+    action: 'requeue',
+    reason: 'wrote over 128 MiB on stdout, more than a message may hold: killed',
+    failed: true,
+  },
+  {
+    name: 'succeeded, but an event was returned, reject policy',
+    exit: { kind: 'emitFailed', why: "an event to 'x' with key 'k' was returned" },
+    onFailure: 'reject',
+    action: 'reject',
+    reason: "succeeded, but an event to 'x' with key 'k' was returned",
+    failed: true,
+  },
+  {
     name: 'did not start, requeue policy',
     exit: { kind: 'notStarted', error: 'spawn /bin/sh ENOENT' },
     onFailure: 'requeue',
