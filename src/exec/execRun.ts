@@ -11,7 +11,8 @@ import type { Spinner } from '../ui/spinner.js';
 import { humanLine } from '../ui/terminalText.js';
 import { handlerEnv } from './handlerEnv.js';
 import { HandlerPool } from './handlerPool.js';
-import { runHandler } from './handlerProcess.js';
+import { type HandlerSpec, type PreparedHandler, prepareHandler, runHandler } from './handlerProcess.js';
+import { execPrefetch, HeldDeliveries, PreparedNext } from './heldDeliveries.js';
 import { type Decision, decide, retriesOf } from './outcome.js';
 import { idOf, newTally, statusText, summarise } from './report.js';
 import { Settlements } from './settlements.js';
@@ -172,17 +173,41 @@ export class ExecRun {
     // Taken on earlier connections and settled count; the others come back.
     let taken = this.tally.handled;
     const { queue, concurrency, count } = this.options;
+    // Deliveries come ahead of the handlers (the prefetch is larger than --concurrency) and
+    // wait here for a free slot. Taken after the end, or beyond what --count still allows:
+    // not acked, so back to the queue at close.
+    // The next one's handler is started ahead, held at a gate, while the others run.
+    const prepared = new PreparedNext<DeliveredMessage>((message) =>
+      prepareHandler(this.handlerSpec(message)),
+    );
+    const held: HeldDeliveries<DeliveredMessage> = new HeldDeliveries(
+      (message) => {
+        taken += 1;
+        this.start(
+          message,
+          consuming,
+          (decision, stdout) => {
+            settlements.settle(message, decision, stdout, gone());
+            held.startWhatFits();
+            prepared.ready(held.next);
+          },
+          prepared.take(message),
+        );
+      },
+      () => this.pool.size < concurrency,
+      (ahead) => !ended.reason && (count === undefined || taken + ahead < count),
+    );
+    void ended.stopped.then(() => {
+      held.clear();
+      prepared.discard();
+    });
     const consumption = await session.consume(
       queue,
-      { prefetch: concurrency, noAck: false, transactions: true },
+      { prefetch: execPrefetch(concurrency), noAck: false, transactions: true },
       (message) => {
-        // Taken after the end (or beyond --count): not acked, so back to the queue at close.
-        if (ended.reason || (count !== undefined && taken >= count)) return;
-        taken += 1;
         this.idle.touch();
-        this.start(message, consuming, (decision, stdout) =>
-          settlements.settle(message, decision, stdout, gone()),
-        );
+        held.offer(message);
+        prepared.ready(held.next);
       },
       () => ended.stop({ kind: 'failed', error: consumerCancelled(queue) }),
     );
@@ -206,24 +231,34 @@ export class ExecRun {
     }
   }
 
-  /** Starts a message's handler; `done` settles the message by how it ended. */
-  private start(
-    message: DeliveredMessage,
-    consuming: Promise<void>,
-    done: (decision: Decision, stdout: Buffer | undefined) => void,
-  ): void {
+  /** What a message's handler is run with. */
+  private handlerSpec(message: DeliveredMessage): HandlerSpec {
     const { options } = this;
-    const retries = retriesOf(message.headers);
-    const run = runHandler({
+    return {
       command: options.command,
       body: message.body,
-      env: handlerEnv(message, options.queue, retries, this.inherited),
+      env: handlerEnv(message, options.queue, retriesOf(message.headers), this.inherited),
       timeoutMs: options.execTimeoutMs,
       captureStdout: options.reply,
       log: this.context.io.stderr,
       // The prefix is warren's, from the message: made safe as warren's own lines are.
       prefix: options.concurrency > 1 ? `[${humanLine(idOf(message))}] ` : '',
-    });
+    };
+  }
+
+  /**
+   * Starts a message's handler (`prepared`: the one started ahead for it, let through its
+   * gate now); `done` settles the message by how it ended.
+   */
+  private start(
+    message: DeliveredMessage,
+    consuming: Promise<void>,
+    done: (decision: Decision, stdout: Buffer | undefined) => void,
+    prepared?: PreparedHandler,
+  ): void {
+    const { options } = this;
+    const retries = retriesOf(message.headers);
+    const run = prepared ? prepared.open() : runHandler(this.handlerSpec(message));
     this.pool.track(message.deliveryTag, run, consuming, ({ exit, stdout }) => {
       const decision = decide(exit, {
         onFailure: options.onFailure,

@@ -1,4 +1,5 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { Duplex, Writable } from 'node:stream';
 import { lineForwarder } from './childOutput.js';
 import type { HandlerExit } from './outcome.js';
 
@@ -23,6 +24,25 @@ export interface HandlerSpec {
   prefix: string;
 }
 
+/**
+ * A handler started ahead of its turn (prepareHandler): the shell, with its environment and
+ * the body on its stdin, waits at a gate until warren lets it run the command.
+ */
+export interface PreparedHandler {
+  /** Runs the command now; its --exec-timeout starts now. */
+  open(): HandlerRun;
+  /** Its turn never comes (the run stopped): the shell ends without running the command. */
+  discard(): void;
+}
+
+/**
+ * The shell of a prepared handler: it reads a line from fd 3 (warren's gate), then runs the
+ * command as `sh -c` would (in the same shell: $0 is /bin/sh, no positional parameters, the
+ * same variables). If warren goes away first, the gate reads end of file: it exits, and the
+ * command never runs. The gate's variable and descriptor are gone before the command starts.
+ */
+const GATE_SCRIPT = 'read -r __warren_gate <&3 || exit 125; unset __warren_gate; exec 3<&-; eval "shift; $1"';
+
 /** How long a handler told to stop may take before it is killed. */
 const KILL_AFTER_MS = 2000;
 
@@ -32,14 +52,20 @@ const MESSAGE_UNFIT: Record<string, string> = {
   ERR_INVALID_ARG_VALUE: 'a property or header holds a NUL byte, which an environment variable cannot',
 };
 
-/** The handler's process, or why it could not start. */
-function spawnHandler(spec: HandlerSpec): ChildProcessWithoutNullStreams | HandlerExit {
+/** The handler's process (held at a gate on fd 3 when `gated`), or why it could not start. */
+function spawnHandler(spec: HandlerSpec, gated: boolean): ChildProcess | HandlerExit {
   try {
-    return spawn('/bin/sh', ['-c', spec.command], {
-      env: spec.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      detached: true,
-    });
+    return gated
+      ? spawn('/bin/sh', ['-c', GATE_SCRIPT, '/bin/sh', spec.command], {
+          env: spec.env,
+          stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+          detached: true,
+        })
+      : spawn('/bin/sh', ['-c', spec.command], {
+          env: spec.env,
+          stdio: ['pipe', 'pipe', 'pipe'],
+          detached: true,
+        });
   } catch (error) {
     // Some failures are thrown rather than emitted. Two come from the message itself and
     // would come again on every try: a value over the kernel's limit for one variable
@@ -77,10 +103,55 @@ function exitOf(ended: {
  * only, which decides when handlers stop.
  */
 export function runHandler(spec: HandlerSpec): HandlerRun {
-  const child = spawnHandler(spec);
+  const child = spawnHandler(spec, false);
+  if ('kind' in child) return notStarted(child);
+  const handler = watchHandler(child, spec);
+  handler.startTimeout();
+  return handler.run;
+}
+
+/**
+ * Starts a handler's shell ahead of its turn, held at a gate: the expensive part of a
+ * handler's start (Node forking a process, the shell loading) then happens while the handler
+ * before it still runs, and `open` lets the command run at once. The command itself does not
+ * start before `open`, so handlers still run one after the other.
+ */
+export function prepareHandler(spec: HandlerSpec): PreparedHandler {
+  const child = spawnHandler(spec, true);
   if ('kind' in child) {
-    return { done: Promise.resolve({ exit: child, stdout: undefined }), interrupt: () => {}, kill: () => {} };
+    const run = notStarted(child);
+    return { open: () => run, discard: () => {} };
   }
+  const handler = watchHandler(child, spec);
+  const gate = child.stdio[3] as Duplex;
+  // A shell killed at its gate closes it: not an error. Read to its end, so that the handler
+  // counts as ended once the shell has closed it.
+  gate.on('error', () => {});
+  gate.resume();
+  return {
+    open: () => {
+      handler.startTimeout();
+      gate.end('\n');
+      return handler.run;
+    },
+    discard: () => {
+      gate.destroy();
+      handler.run.kill();
+    },
+  };
+}
+
+function notStarted(exit: HandlerExit): HandlerRun {
+  return { done: Promise.resolve({ exit, stdout: undefined }), interrupt: () => {}, kill: () => {} };
+}
+
+/** Passes on a started handler's output and watches how it ends; its timeout waits for `startTimeout`. */
+function watchHandler(child: ChildProcess, spec: HandlerSpec): { run: HandlerRun; startTimeout(): void } {
+  const { stdin, stdout, stderr } = child as ChildProcess & {
+    stdin: Writable;
+    stdout: NodeJS.ReadableStream;
+    stderr: NodeJS.ReadableStream;
+  };
   let timedOut = false;
   let interrupted = false;
   let killTimer: NodeJS.Timeout | undefined;
@@ -98,24 +169,25 @@ export function runHandler(spec: HandlerSpec): HandlerRun {
       } catch {}
     }, KILL_AFTER_MS);
   };
-  const timeout =
-    spec.timeoutMs === undefined
-      ? undefined
-      : setTimeout(() => {
-          timedOut = true;
-          stop();
-        }, spec.timeoutMs);
+  let timeout: NodeJS.Timeout | undefined;
+  const startTimeout = () => {
+    if (spec.timeoutMs === undefined) return;
+    timeout = setTimeout(() => {
+      timedOut = true;
+      stop();
+    }, spec.timeoutMs);
+  };
 
   // A handler need not read its stdin: a closed pipe is not an error.
-  child.stdin.on('error', () => {});
-  child.stdin.end(spec.body);
+  stdin.on('error', () => {});
+  stdin.end(spec.body);
   const captured: Buffer[] = [];
   const stdoutLines = lineForwarder(spec.log, spec.prefix);
   const stderrLines = lineForwarder(spec.log, spec.prefix);
-  child.stdout.on('data', (chunk: Buffer) =>
+  stdout.on('data', (chunk: Buffer) =>
     spec.captureStdout ? captured.push(chunk) : stdoutLines.write(chunk),
   );
-  child.stderr.on('data', (chunk: Buffer) => stderrLines.write(chunk));
+  stderr.on('data', (chunk: Buffer) => stderrLines.write(chunk));
 
   const done = new Promise<{ exit: HandlerExit; stdout: Buffer | undefined }>((resolve) => {
     let spawnError: Error | undefined;
@@ -132,7 +204,7 @@ export function runHandler(spec: HandlerSpec): HandlerRun {
       resolve({ exit, stdout: spec.captureStdout ? Buffer.concat(captured) : undefined });
     });
   });
-  return {
+  const run: HandlerRun = {
     done,
     interrupt: () => {
       interrupted = true;
@@ -145,4 +217,5 @@ export function runHandler(spec: HandlerSpec): HandlerRun {
       } catch {}
     },
   };
+  return { run, startTimeout };
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { type HandlerSpec, runHandler } from '../../src/exec/handlerProcess.js';
+import { type HandlerSpec, prepareHandler, runHandler } from '../../src/exec/handlerProcess.js';
 
 function spec(command: string, more: Partial<HandlerSpec> = {}): HandlerSpec & { logged: () => string } {
   const log = new PassThrough();
@@ -90,5 +90,63 @@ describe('runHandler', () => {
   it('a handler that does not read stdin does not fail on a big body', async () => {
     const s = spec('exit 0', { body: Buffer.alloc(4 * 1024 * 1024) });
     expect((await runHandler(s).done).exit).toEqual({ kind: 'exited', code: 0 });
+  });
+});
+
+describe('prepareHandler', () => {
+  /** A handler that leaves a file when its command runs: the proof of whether it ran, not a time. */
+  function marking() {
+    const dir = mkdtempSync(join(tmpdir(), 'warren-prepared-'));
+    const ran = join(dir, 'ran');
+    return {
+      ran,
+      command: `touch '${ran}'; cat`,
+      cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+
+  it('runs the command only once opened, then as runHandler would: body on stdin, exit code', async () => {
+    const m = marking();
+    const s = spec(`${m.command}; exit 4`);
+    const prepared = prepareHandler(s);
+    // Time enough for the shell to start and run the command, were it not held at its gate.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const ranEarly = existsSync(m.ran);
+    const { exit } = await prepared.open().done;
+    const ranAfter = existsSync(m.ran);
+    m.cleanup();
+    expect(ranEarly, 'the command ran before open').toBe(false);
+    expect(ranAfter).toBe(true);
+    expect(exit).toEqual({ kind: 'exited', code: 4 });
+    expect(s.logged()).toBe('the body');
+  });
+
+  it('a discarded one never runs its command', async () => {
+    const m = marking();
+    const prepared = prepareHandler(spec(m.command));
+    prepared.discard();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const ran = existsSync(m.ran);
+    m.cleanup();
+    expect(ran).toBe(false);
+  });
+
+  it('the command sees what `sh -c` gives it: $0, no arguments, no gate variable, no descriptor 3', async () => {
+    const probe =
+      'echo "$0|$#|$(set | grep -c warren_gate)"; if { true >&3; } 2>/dev/null; then echo fd3; else echo nofd3; fi';
+    const direct = spec(probe);
+    await runHandler(direct).done;
+    const gated = spec(probe);
+    const { exit } = await prepareHandler(gated).open().done;
+    expect(exit).toEqual({ kind: 'exited', code: 0 });
+    expect(gated.logged()).toBe('/bin/sh|0|0\nnofd3\n');
+    expect(gated.logged()).toBe(direct.logged());
+  });
+
+  it('its --exec-timeout counts from open, not from the start of its shell', async () => {
+    const prepared = prepareHandler(spec('exit 0', { timeoutMs: 200 }));
+    // Longer than the timeout at the gate: a timer armed at the start would have fired.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await prepared.open().done).exit).toEqual({ kind: 'exited', code: 0 });
   });
 });
