@@ -36,10 +36,11 @@ export interface PreparedHandler {
 }
 
 /**
- * The shell of a prepared handler: it reads a line from fd 3 (warren's gate), then runs the
+ * The shell of every handler: it reads a line from fd 3 (warren's gate), then runs the
  * command as `sh -c` would (in the same shell: $0 is /bin/sh, no positional parameters, the
- * same variables). If warren goes away first, the gate reads end of file: it exits, and the
- * command never runs. The gate's variable and descriptor are gone before the command starts.
+ * same variables; only a syntax error reads `eval: Syntax error`). If warren goes away first,
+ * the gate reads end of file: it exits, and the command never runs. The gate's variable and
+ * descriptor are gone before the command starts.
  */
 const GATE_SCRIPT = 'read -r __warren_gate <&3 || exit 125; unset __warren_gate; exec 3<&-; eval "shift; $1"';
 
@@ -52,20 +53,14 @@ const MESSAGE_UNFIT: Record<string, string> = {
   ERR_INVALID_ARG_VALUE: 'a property or header holds a NUL byte, which an environment variable cannot',
 };
 
-/** The handler's process (held at a gate on fd 3 when `gated`), or why it could not start. */
-function spawnHandler(spec: HandlerSpec, gated: boolean): ChildProcess | HandlerExit {
+/** The handler's shell, held at its gate on fd 3, or why it could not start. */
+function spawnHandler(spec: HandlerSpec): ChildProcess | HandlerExit {
   try {
-    return gated
-      ? spawn('/bin/sh', ['-c', GATE_SCRIPT, '/bin/sh', spec.command], {
-          env: spec.env,
-          stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-          detached: true,
-        })
-      : spawn('/bin/sh', ['-c', spec.command], {
-          env: spec.env,
-          stdio: ['pipe', 'pipe', 'pipe'],
-          detached: true,
-        });
+    return spawn('/bin/sh', ['-c', GATE_SCRIPT, '/bin/sh', spec.command], {
+      env: spec.env,
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
   } catch (error) {
     // Some failures are thrown rather than emitted. Two come from the message itself and
     // would come again on every try: a value over the kernel's limit for one variable
@@ -103,11 +98,8 @@ function exitOf(ended: {
  * only, which decides when handlers stop.
  */
 export function runHandler(spec: HandlerSpec): HandlerRun {
-  const child = spawnHandler(spec, false);
-  if ('kind' in child) return notStarted(child);
-  const handler = watchHandler(child, spec);
-  handler.startTimeout();
-  return handler.run;
+  // Through the gate as well, opened at once: every handler runs the same way.
+  return prepareHandler(spec).open();
 }
 
 /**
@@ -117,9 +109,13 @@ export function runHandler(spec: HandlerSpec): HandlerRun {
  * start before `open`, so handlers still run one after the other.
  */
 export function prepareHandler(spec: HandlerSpec): PreparedHandler {
-  const child = spawnHandler(spec, true);
+  const child = spawnHandler(spec);
   if ('kind' in child) {
-    const run = notStarted(child);
+    const run: HandlerRun = {
+      done: Promise.resolve({ exit: child, stdout: undefined }),
+      interrupt: () => {},
+      kill: () => {},
+    };
     return { open: () => run, discard: () => {} };
   }
   const handler = watchHandler(child, spec);
@@ -139,10 +135,6 @@ export function prepareHandler(spec: HandlerSpec): PreparedHandler {
       handler.run.kill();
     },
   };
-}
-
-function notStarted(exit: HandlerExit): HandlerRun {
-  return { done: Promise.resolve({ exit, stdout: undefined }), interrupt: () => {}, kill: () => {} };
 }
 
 /** Passes on a started handler's output and watches how it ends; its timeout waits for `startTimeout`. */

@@ -134,13 +134,16 @@ describe('prepareHandler', () => {
   it('the command sees what `sh -c` gives it: $0, no arguments, no gate variable, no descriptor 3', async () => {
     const probe =
       'echo "$0|$#|$(set | grep -c warren_gate)"; if { true >&3; } 2>/dev/null; then echo fd3; else echo nofd3; fi';
-    const direct = spec(probe);
-    await runHandler(direct).done;
+    // What the shell itself gives a command it runs with -c, fd 3 closed as warren's spawn has it.
+    const direct = execFileSync('/bin/sh', ['-c', probe], {
+      encoding: 'utf8',
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const gated = spec(probe);
     const { exit } = await prepareHandler(gated).open().done;
     expect(exit).toEqual({ kind: 'exited', code: 0 });
     expect(gated.logged()).toBe('/bin/sh|0|0\nnofd3\n');
-    expect(gated.logged()).toBe(direct.logged());
+    expect(gated.logged()).toBe(direct);
   });
 
   it('its --exec-timeout counts from open, not from the start of its shell', async () => {
