@@ -85,7 +85,7 @@ complete -c warren -n '__warren_at consume' -l template -x -d 'one line per mess
 complete -c warren -n '__warren_at consume' -l full -d 'pretty output: show long bodies whole, not cut to the terminal\'s height (not with --exec)'
 complete -c warren -n '__warren_at consume' -l exec -x -d 'run COMMAND (through the shell) per message: body on stdin, envelope in WARREN_* variables'
 complete -c warren -n '__warren_at consume' -l on-failure -x -a 'requeue reject dead-letter' -d 'with --exec: what a failed handler does to its message'
-complete -c warren -n '__warren_at consume' -l concurrency -x -d 'with --exec: handlers running at once, the prefetch follows (default 1)'
+complete -c warren -n '__warren_at consume' -l concurrency -x -d 'with --exec: handlers running at once (default 1); the prefetch is 3 times this'
 complete -c warren -n '__warren_at consume' -l exec-timeout -x -d 'with --exec: kill a handler running longer; its message failed'
 complete -c warren -n '__warren_at consume' -l max-retries -x -d 'with --exec: reject (dead-letter) a message after N failed retries'
 complete -c warren -n '__warren_at consume' -l reply -d 'with --exec: publish the handler\'s stdout to the message\'s reply-to (request/reply)'

@@ -324,7 +324,7 @@ _warren_consume() {
     '--full[pretty output\: show long bodies whole, not cut to the terminal'\''s height (not with --exec)]' \
     '--exec[run COMMAND (through the shell) per message\: body on stdin, envelope in WARREN_* variables]:command: ' \
     '--on-failure[with --exec\: what a failed handler does to its message]:policy:(requeue reject dead-letter)' \
-    '--concurrency[with --exec\: handlers running at once, the prefetch follows (default 1)]:n: ' \
+    '--concurrency[with --exec\: handlers running at once (default 1); the prefetch is 3 times this]:n: ' \
     '--exec-timeout[with --exec\: kill a handler running longer; its message failed]:duration: ' \
     '--max-retries[with --exec\: reject (dead-letter) a message after N failed retries]:n: ' \
     '--reply[with --exec\: publish the handler'\''s stdout to the message'\''s reply-to (request/reply)]' \

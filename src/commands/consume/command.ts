@@ -69,7 +69,7 @@ const flags = {
   ),
   concurrency: option(
     '--concurrency <n>',
-    'handlers running at once, the prefetch follows (default 1)',
+    'handlers running at once (default 1); the prefetch is 3 times this',
     integer(1, 65535),
   ),
   execTimeout: option(

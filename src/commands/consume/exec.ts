@@ -7,7 +7,7 @@ export interface ExecOptions {
   /** The handler: a shell command run once per message, body on stdin. */
   command: string;
   onFailure: FailurePolicy;
-  /** Handlers running at once; the prefetch follows. */
+  /** Handlers running at once; the prefetch is 3 times this (src/exec/heldDeliveries.ts). */
   concurrency: number;
   /** --exec-timeout: a handler running longer is killed and its message failed. */
   execTimeoutMs: number | undefined;
