@@ -1,6 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import type { Duplex, Writable } from 'node:stream';
+import { spawn } from 'node:child_process';
+import type { Duplex } from 'node:stream';
 import { lineForwarder } from './childOutput.js';
+import { type HandlerChild, spawnForkless } from './forklessSpawn.js';
 import type { HandlerExit } from './outcome.js';
 
 export interface HandlerRun {
@@ -53,14 +54,21 @@ const MESSAGE_UNFIT: Record<string, string> = {
   ERR_INVALID_ARG_VALUE: 'a property or header holds a NUL byte, which an environment variable cannot',
 };
 
-/** The handler's shell, held at its gate on fd 3, or why it could not start. */
-function spawnHandler(spec: HandlerSpec): ChildProcess | HandlerExit {
+/**
+ * The handler's shell, held at its gate on fd 3, or why it could not start. Started without
+ * copying warren's memory where the addon is there (forklessSpawn.ts), else by Node.
+ */
+function spawnHandler(spec: HandlerSpec): HandlerChild | HandlerExit {
+  const argv = ['/bin/sh', '-c', GATE_SCRIPT, '/bin/sh', spec.command];
   try {
-    return spawn('/bin/sh', ['-c', GATE_SCRIPT, '/bin/sh', spec.command], {
-      env: spec.env,
-      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-      detached: true,
-    });
+    return (
+      spawnForkless('/bin/sh', argv, spec.env) ??
+      spawn('/bin/sh', argv.slice(1), {
+        env: spec.env,
+        stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+        detached: true,
+      })
+    );
   } catch (error) {
     // Some failures are thrown rather than emitted. Two come from the message itself and
     // would come again on every try: a value over the kernel's limit for one variable
@@ -138,12 +146,8 @@ export function prepareHandler(spec: HandlerSpec): PreparedHandler {
 }
 
 /** Passes on a started handler's output and watches how it ends; its timeout waits for `startTimeout`. */
-function watchHandler(child: ChildProcess, spec: HandlerSpec): { run: HandlerRun; startTimeout(): void } {
-  const { stdin, stdout, stderr } = child as ChildProcess & {
-    stdin: Writable;
-    stdout: NodeJS.ReadableStream;
-    stderr: NodeJS.ReadableStream;
-  };
+function watchHandler(child: HandlerChild, spec: HandlerSpec): { run: HandlerRun; startTimeout(): void } {
+  const { stdin, stdout, stderr } = child;
   let timedOut = false;
   let interrupted = false;
   let killTimer: NodeJS.Timeout | undefined;

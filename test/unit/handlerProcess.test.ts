@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { type HandlerSpec, prepareHandler, runHandler } from '../../src/exec/handlerProcess.js';
+import { loadAddon } from '../../src/nativeAddon.js';
 
 function spec(command: string, more: Partial<HandlerSpec> = {}): HandlerSpec & { logged: () => string } {
   const log = new PassThrough();
@@ -151,5 +152,24 @@ describe('prepareHandler', () => {
     // Longer than the timeout at the gate: a timer armed at the start would have fired.
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect((await prepared.open().done).exit).toEqual({ kind: 'exited', code: 0 });
+  });
+});
+
+describe('how a handler is started', () => {
+  it('on Linux x86-64, without copying warren: the prebuilt addon loads', () => {
+    const expected = process.platform === 'linux' && process.arch === 'x64';
+    expect(loadAddon('spawn') !== null).toBe(expected);
+  });
+
+  it('leads a session and process group of its own, every signal at its default, none blocked, no descriptor 3', async () => {
+    const s = spec(
+      'echo "$$ $(ps -o pgid= -p $$) $(ps -o sid= -p $$)"; grep -E "^Sig(Ign|Blk)" /proc/$$/status; [ -e /proc/$$/fd/3 ] && echo fd3 || echo nofd3',
+    );
+    expect((await runHandler(s).done).exit).toEqual({ kind: 'exited', code: 0 });
+    const [ids = '', ...rest] = s.logged().trim().split('\n');
+    const [pid, pgid, sid] = ids.trim().split(/\s+/);
+    expect(pgid).toBe(pid);
+    expect(sid).toBe(pid);
+    expect(rest).toEqual(['SigBlk:\t0000000000000000', 'SigIgn:\t0000000000000000', 'nofd3']);
   });
 });
