@@ -71,7 +71,14 @@ class ForklessChild extends EventEmitter implements HandlerChild {
     this.stdout = stdout;
     this.stderr = stderr;
     this.stdio = [stdin, stdout, stderr, fd3];
-    for (const output of [stdout, stderr]) output.on('close', () => this.closed());
+    for (const output of [stdout, stderr]) {
+      output.on('close', () => {
+        this.closed();
+        // Its output is closed: it has most likely exited. Asked now rather than only on a
+        // SIGCHLD, which would come a turn later (or, with the signal pipe full, not at all).
+        if (this.exitCode === null && this.signalCode === null) reaper();
+      });
+    }
   }
 
   exited(status: number): void {
