@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { closeSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { loadAddon } from '../nativeAddon.js';
@@ -14,12 +15,20 @@ interface SpawnAddon {
   reap(pid: number): number;
 }
 
+/** Where warren writes to a handler once, then closes it: its stdin, its gate on fd 3. */
+export interface OneWrite {
+  end(data: Buffer | string): void;
+  /** Closed unwritten. */
+  destroy(): void;
+  on(event: 'error', listener: () => void): unknown;
+}
+
 /** What a handler's process gives warren, from Node's spawn or from the addon alike. */
 export interface HandlerChild {
   readonly pid?: number | undefined;
   readonly exitCode: number | null;
   readonly signalCode: NodeJS.Signals | null;
-  readonly stdin: NodeJS.WritableStream & { on(event: 'error', listener: () => void): unknown };
+  readonly stdin: OneWrite;
   readonly stdout: NodeJS.ReadableStream;
   readonly stderr: NodeJS.ReadableStream;
   /** stdin, stdout, stderr, fd 3. */
@@ -47,16 +56,57 @@ const signalNames = new Map(Object.entries(constants.signals).map(([name, number
 const errnoNames = new Map(Object.entries(constants.errno).map(([name, number]) => [number, name]));
 
 /**
+ * A write end of a new pipe that warren writes once. What fits in a pipe's smallest buffer
+ * (a page) is written at once and the pipe closed: an empty pipe takes it without blocking,
+ * and a stream (a socket, its handle, its events) would cost more than the handler's own
+ * start. Anything larger goes through a stream, as the reader takes it.
+ */
+class PipeEnd implements OneWrite {
+  private done = false;
+
+  constructor(private readonly fd: number) {}
+
+  end(data: Buffer | string): void {
+    if (this.done) return;
+    this.done = true;
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    if (bytes.length > 4096) {
+      const stream = new Socket({ fd: this.fd, readable: false, writable: true });
+      // The reader need not read it all: a closed pipe is not an error.
+      stream.on('error', () => {});
+      stream.end(bytes);
+      return;
+    }
+    try {
+      if (bytes.length > 0) writeSync(this.fd, bytes);
+    } catch {
+      // EPIPE: the reader is gone already (a handler killed); nothing to give it.
+    }
+    closeSync(this.fd);
+  }
+
+  destroy(): void {
+    if (this.done) return;
+    this.done = true;
+    closeSync(this.fd);
+  }
+
+  on(_event: 'error', _listener: () => void): this {
+    return this;
+  }
+}
+
+/**
  * A child of the addon's, shaped as Node's ChildProcess is for what a handler needs: 'close'
  * once it exited and its stdout and stderr are read to their end.
  */
 class ForklessChild extends EventEmitter implements HandlerChild {
   exitCode: number | null = null;
   signalCode: NodeJS.Signals | null = null;
-  readonly stdin: Socket;
+  readonly stdin: PipeEnd;
   readonly stdout: Socket;
   readonly stderr: Socket;
-  readonly stdio: readonly Socket[];
+  readonly stdio: readonly [PipeEnd, Socket, Socket, PipeEnd];
   private open = 3;
 
   constructor(
@@ -64,13 +114,14 @@ class ForklessChild extends EventEmitter implements HandlerChild {
     fds: number[],
   ) {
     super();
-    const [stdin, stdout, stderr, fd3] = fds.map(
-      (fd, i) => new Socket({ fd, readable: i === 1 || i === 2, writable: i === 0 || i === 3 }),
-    ) as [Socket, Socket, Socket, Socket];
+    const [stdinFd, stdoutFd, stderrFd, fd3] = fds as [number, number, number, number];
+    const stdin = new PipeEnd(stdinFd);
+    const stdout = new Socket({ fd: stdoutFd, readable: true, writable: false });
+    const stderr = new Socket({ fd: stderrFd, readable: true, writable: false });
     this.stdin = stdin;
     this.stdout = stdout;
     this.stderr = stderr;
-    this.stdio = [stdin, stdout, stderr, fd3];
+    this.stdio = [stdin, stdout, stderr, new PipeEnd(fd3)];
     for (const output of [stdout, stderr]) {
       output.on('close', () => {
         this.closed();

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
-import type { Duplex } from 'node:stream';
 import { lineForwarder } from './childOutput.js';
-import { type HandlerChild, spawnForkless } from './forklessSpawn.js';
+import { type HandlerChild, type OneWrite, spawnForkless } from './forklessSpawn.js';
 import type { HandlerExit } from './outcome.js';
 
 export interface HandlerRun {
@@ -127,11 +126,11 @@ export function prepareHandler(spec: HandlerSpec): PreparedHandler {
     return { open: () => run, discard: () => {} };
   }
   const handler = watchHandler(child, spec);
-  const gate = child.stdio[3] as Duplex;
-  // A shell killed at its gate closes it: not an error. Read to its end, so that the handler
-  // counts as ended once the shell has closed it.
+  const gate = child.stdio[3] as OneWrite & { resume?: () => void };
+  // A shell killed at its gate closes it: not an error. A stream (Node's spawn) is read to its
+  // end, so that the handler counts as ended once the shell has closed it.
   gate.on('error', () => {});
-  gate.resume();
+  gate.resume?.();
   return {
     open: () => {
       handler.startTimeout();

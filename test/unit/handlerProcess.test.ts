@@ -88,6 +88,13 @@ describe('runHandler', () => {
     expect(exit).toMatchObject({ kind: 'notStarted', error: /^ERR_INVALID_ARG_VALUE \(/, unfit: true });
   });
 
+  it.each([0, 4096, 4097, 300_000])('a body of %i bytes arrives whole on stdin', async (size) => {
+    const body = Buffer.alloc(size, 0x62);
+    const s = spec('wc -c', { body });
+    expect((await runHandler(s).done).exit).toEqual({ kind: 'exited', code: 0 });
+    expect(s.logged().trim()).toBe(String(size));
+  });
+
   it('a handler that does not read stdin does not fail on a big body', async () => {
     const s = spec('exit 0', { body: Buffer.alloc(4 * 1024 * 1024) });
     expect((await runHandler(s).done).exit).toEqual({ kind: 'exited', code: 0 });
