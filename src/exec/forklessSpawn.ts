@@ -132,9 +132,10 @@ class ForklessChild extends EventEmitter implements HandlerChild {
     }
   }
 
+  /** `status` as reap gives it; an error (no such child: never expected) counts as a failure, never as success. */
   exited(status: number): void {
     if (status >= 256) this.signalCode = (signalNames.get(status - 256) ?? 'SIGKILL') as NodeJS.Signals;
-    else this.exitCode = Math.max(status, 0);
+    else this.exitCode = status >= 0 ? status : 1;
     this.closed();
   }
 
