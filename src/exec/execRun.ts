@@ -173,13 +173,13 @@ export class ExecRun {
     // Taken on earlier connections and settled count; the others come back.
     let taken = this.tally.handled;
     const { queue, concurrency, count } = this.options;
-    // Deliveries come ahead of the handlers (the prefetch is larger than --concurrency) and
-    // wait here for a free slot. Taken after the end, or beyond what --count still allows:
-    // not acked, so back to the queue at close.
     // The next one's handler is started ahead, held at a gate, while the others run.
     const prepared = new PreparedNext<DeliveredMessage>((message) =>
       prepareHandler(this.handlerSpec(message)),
     );
+    // Deliveries come ahead of the handlers (the prefetch is larger than --concurrency) and
+    // wait here for a free slot. Taken after the end, or beyond what --count still allows:
+    // not acked, so back to the queue at close.
     const held: HeldDeliveries<DeliveredMessage> = new HeldDeliveries(
       (message) => {
         taken += 1;

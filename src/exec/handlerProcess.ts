@@ -111,7 +111,7 @@ export function runHandler(spec: HandlerSpec): HandlerRun {
 
 /**
  * Starts a handler's shell ahead of its turn, held at a gate: the expensive part of a
- * handler's start (Node forking a process, the shell loading) then happens while the handler
+ * handler's start (starting a process, the shell loading) then happens while the handler
  * before it still runs, and `open` lets the command run at once. The command itself does not
  * start before `open`, so handlers still run one after the other.
  */
