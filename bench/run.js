@@ -8,6 +8,11 @@
  * - replay: the same envelopes from a file (`warren replay FILE`) against the same amqplib
  *   confirm loop, and a dead-letter re-drive (`warren replay --from-queue`) against an
  *   amqplib consume → publish → ack-on-confirm loop;
+ * - exec: `consume --exec` (a process per message) against rabbitmq-c's `amqp-consume` with
+ *   the same handler (bench/exec.js);
+ * - pipe, emit: `consume --pipe` with a trivial Node handler against `consume --format
+ *   ndjson`, and with one event emitted per input against a raw amqplib consume, publish,
+ *   ack-on-confirm loop (bench/handlers.js);
  * - a single `warren publish` against `node -e 0`.
  *
  * Every run is a whole child process, timed from spawn to exit. The sides alternate and
@@ -32,6 +37,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import amqp from 'amqplib';
+import { execScenario } from './exec.js';
+import { emitScenario, pipeScenario, stallScenario } from './handlers.js';
 import { lsScenario } from './ls.js';
 import { routeScenario } from './route.js';
 
@@ -45,7 +52,8 @@ const { values: flags } = parseArgs({
 if (flags.help) {
   process.stdout.write(
     'usage: npm run bench [-- --quick] [-- --only SCENARIO]   (--quick does a tenth of the work;\n' +
-      '  --only runs one scenario: publish, lines, replay, redrive, consume, tail, startup, memory, large, ls, route)\n',
+      '  --only runs one scenario: publish, lines, replay, redrive, consume, tail, exec, pipe, emit,\n' +
+      '  startup, memory, large, ls, route)\n',
   );
   process.exit(0);
 }
@@ -82,6 +90,14 @@ const TARGET_STARTUP = 1.3;
 /** `warren ls queues` over LS_QUEUES queues against curl of the same API pages: at most 1.3× its time. */
 const TARGET_LS = 1.3;
 const LS_QUEUES = flags.quick ? 1_000 : 5_000;
+/** `consume --pipe` (and `--emit`): a line each way per message. */
+const HANDLER_MESSAGES = flags.quick ? 5_000 : 20_000;
+/** `--pipe` with a trivial handler: at least 0.7 of `consume --format ndjson`'s rate. */
+const TARGET_PIPE = 0.7;
+/** `--pipe --emit`: at least 0.5 of a raw amqplib consume, publish, ack-on-confirm loop. */
+const TARGET_EMIT = 0.5;
+/** `consume --exec`: a process per message, so far fewer messages. */
+const EXEC_MESSAGES = flags.quick ? 200 : 1_000;
 
 /** Something broke: the bench cannot report (exit 1), as opposed to a missed target. */
 class BenchBroken extends Error {}
@@ -190,14 +206,19 @@ let slowRead = 0;
 
 /**
  * `onStderr` sees the child's stderr as it comes (tail: "bound" means publish now);
- * `slowStdout` reads stdout at about that many bytes per millisecond, as a slow reader.
+ * `slowStdout` reads stdout at about that many bytes per millisecond, as a slow reader;
+ * `program` runs something other than a Node script (argv is then its arguments).
  */
-function runChild(label, argv, { stdin, stdout, env, measureRss = true, tmp, onStderr, slowStdout }) {
+function runChild(
+  label,
+  argv,
+  { stdin, stdout, env, measureRss = true, tmp, onStderr, slowStdout, program = process.execPath },
+) {
   rssFiles += 1;
   const rssFile = measureRss && GNU_TIME ? join(tmp, `rss-${rssFiles}`) : undefined;
   const [command, ...args] = rssFile
-    ? [GNU_TIME, '-f', '%M %U %S', '-o', rssFile, process.execPath, ...argv]
-    : [process.execPath, ...argv];
+    ? [GNU_TIME, '-f', '%M %U %S', '-o', rssFile, program, ...argv]
+    : [program, ...argv];
   const inFd = stdin ? openSync(stdin, 'r') : 'ignore';
   const outFd = slowStdout ? 'pipe' : stdout ? openSync(stdout, 'w') : 'ignore';
   return new Promise((resolve, reject) => {
@@ -777,7 +798,8 @@ function printReport(rows, memory, large) {
     'RSS baseline',
     'broker busy',
   ];
-  const table = rows.map((row) => {
+  const measured = rows.filter((row) => row.skipped === undefined);
+  const table = measured.map((row) => {
     const shown = describe(row);
     return [
       row.scenario,
@@ -813,6 +835,10 @@ function printReport(rows, memory, large) {
     '',
   ];
   for (const row of rows) {
+    if (row.skipped !== undefined) {
+      out.push(`${row.scenario}: skipped: ${row.skipped}`);
+      continue;
+    }
     const shown = describe(row);
     const secs = (ms) => (row.kind === 'throughput' ? ` (${(ms / 1000).toFixed(2)} s)` : '');
     const baselineName = row.baselineName ?? (row.kind === 'startup' ? 'node -e 0' : 'amqplib baseline');
@@ -896,6 +922,38 @@ async function main() {
       rows.push(await consumeScenario(broker, tmp, 'body', TARGET_THROUGHPUT));
     }
     if (wanted('tail')) rows.push(await tailScenario(broker, tmp));
+    if (wanted('exec')) {
+      rows.push(
+        ...(await execScenario({
+          broker,
+          warren: WARREN,
+          brokerUrl: BROKER_URL,
+          tmp,
+          count: EXEC_MESSAGES,
+          target: TARGET_THROUGHPUT,
+          log,
+          problem,
+          alternate,
+          runChild,
+          throughputRow,
+        })),
+      );
+    }
+    const handlerBench = {
+      broker,
+      warren: WARREN,
+      root: ROOT,
+      brokerUrl: BROKER_URL,
+      tmp,
+      count: HANDLER_MESSAGES,
+      problem,
+      alternate,
+      runChild,
+      throughputRow,
+    };
+    if (wanted('pipe')) rows.push(await pipeScenario({ ...handlerBench, target: TARGET_PIPE }));
+    const stall = wanted('pipe') ? await stallScenario({ ...handlerBench, childEnv }) : undefined;
+    if (wanted('emit')) rows.push(await emitScenario({ ...handlerBench, target: TARGET_EMIT }));
     if (wanted('ls')) {
       rows.push(
         await lsScenario({
@@ -937,6 +995,7 @@ async function main() {
       : [];
     printReport(rows, memory, large);
     if (route.length > 0) process.stdout.write(`\n${route.join('\n')}\n`);
+    if (stall) process.stdout.write(`\n${stall}\n`);
     log(`bench took ${((performance.now() - benchStarted) / 1000).toFixed(0)} s (the issue's limit: 300 s)`);
     if (problems.size > 0) process.exitCode = 1;
   } finally {

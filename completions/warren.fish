@@ -87,7 +87,7 @@ complete -c warren -n '__warren_at consume' -l full -d 'pretty output: show long
 complete -c warren -n '__warren_at consume' -l exec -x -d 'run COMMAND (through the shell) per message: body on stdin, envelope in WARREN_* variables'
 complete -c warren -n '__warren_at consume' -l pipe -x -d 'start COMMAND (through the shell) once, --concurrency copies: one NDJSON envelope per message on its stdin, one answer line each on its stdout (not with --exec)'
 complete -c warren -n '__warren_at consume' -l on-failure -x -a 'requeue reject dead-letter' -d 'with --exec or --pipe: what a failed handler does to its message'
-complete -c warren -n '__warren_at consume' -l concurrency -x -d 'with --exec or --pipe: handlers running at once (--pipe: processes), the prefetch follows (default 1)'
+complete -c warren -n '__warren_at consume' -l concurrency -x -d 'with --exec or --pipe: handlers running at once (--pipe: processes; default 1); with --exec the prefetch is 3 times this'
 complete -c warren -n '__warren_at consume' -l exec-timeout -x -d 'with --exec or --pipe: kill a handler running longer; its message failed'
 complete -c warren -n '__warren_at consume' -l max-retries -x -d 'with --exec or --pipe: reject (dead-letter) a message after N failed retries'
 complete -c warren -n '__warren_at consume' -l retry-delay -x -d 'with --exec or --pipe: a failed message waits this long before its next try, doubling per retry (in a retry queue)'

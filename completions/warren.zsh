@@ -337,7 +337,7 @@ _warren_consume() {
     '--exec[run COMMAND (through the shell) per message\: body on stdin, envelope in WARREN_* variables]:command: ' \
     '--pipe[start COMMAND (through the shell) once, --concurrency copies\: one NDJSON envelope per message on its stdin, one answer line each on its stdout (not with --exec)]:command: ' \
     '--on-failure[with --exec or --pipe\: what a failed handler does to its message]:policy:(requeue reject dead-letter)' \
-    '--concurrency[with --exec or --pipe\: handlers running at once (--pipe\: processes), the prefetch follows (default 1)]:n: ' \
+    '--concurrency[with --exec or --pipe\: handlers running at once (--pipe\: processes; default 1); with --exec the prefetch is 3 times this]:n: ' \
     '--exec-timeout[with --exec or --pipe\: kill a handler running longer; its message failed]:duration: ' \
     '--max-retries[with --exec or --pipe\: reject (dead-letter) a message after N failed retries]:n: ' \
     '--retry-delay[with --exec or --pipe\: a failed message waits this long before its next try, doubling per retry (in a retry queue)]:duration: ' \

@@ -17,8 +17,9 @@ import type { Spinner } from '../ui/spinner.js';
 import { humanLine } from '../ui/terminalText.js';
 import { EmitError, emitsFromEnvelopes, emitsFromOutput } from './emit.js';
 import { ExecHandler } from './execHandler.js';
-import type { HandlerResult, MessageHandler } from './handler.js';
+import type { HandlerInput, HandlerResult, MessageHandler } from './handler.js';
 import { HandlerPool } from './handlerPool.js';
+import { execPrefetch, HeldDeliveries } from './heldDeliveries.js';
 import { type Decision, decide, decideAnswer, type FailureOptions, retriesOf } from './outcome.js';
 import { PipeHandler } from './pipeHandler.js';
 import { idOf, newTally, statusText, summarise, type Tally } from './report.js';
@@ -97,6 +98,15 @@ export class ExecRun {
     this.pool = new HandlerPool(() => this.idle.touch());
     this.retryQueues =
       options.retryDelay && new RetryQueues(options.queue, options.retryDelay, options.maxRetries);
+  }
+
+  /**
+   * Deliveries in flight: --pipe's (--prefetch), or with --exec the handlers' and as many
+   * again held ahead of them, twice over (src/exec/heldDeliveries.ts).
+   */
+  private get prefetch(): number {
+    const { kind, prefetch, concurrency } = this.options;
+    return kind === 'pipe' && prefetch !== undefined ? prefetch : execPrefetch(concurrency);
   }
 
   /** Messages taken and not settled yet: handlers running. */
@@ -232,17 +242,30 @@ export class ExecRun {
       return { kind: 'failed', error: noEmitExchange(emit.exchange) };
     }
     // Taken: finished on earlier connections, or started on this one and not given back;
-    // the others come back. Beyond --count, a delivery is held (not acked) until a message
-    // given back for another try frees its place.
+    // the others come back. Deliveries come ahead of the handlers (the prefetch is larger
+    // than the handlers running at once) and wait, in order, for a free slot; beyond
+    // --count, one waits until a message given back for another try frees its place. A
+    // delivery never started is not acked, so it goes back to the queue at close.
     let taken = this.tally.handled;
-    const held: DeliveredMessage[] = [];
-    const take = (message: DeliveredMessage) => {
-      taken += 1;
-      this.idle.touch();
-      this.start(message, consuming, (decision, output) =>
-        settlements.settle(message, decision, output, gone()),
-      );
-    };
+    const slots = this.options.kind === 'pipe' ? this.prefetch : concurrency;
+    const held: HeldDeliveries<DeliveredMessage> = new HeldDeliveries(
+      (message) => {
+        taken += 1;
+        this.start(message, consuming, (decision, output) => {
+          settlements.settle(message, decision, output, gone());
+          held.startWhatFits();
+          prepareNext();
+        });
+        prepareNext();
+      },
+      () => this.pool.size < slots,
+      () => count === undefined || taken < count,
+    );
+    const prepareNext = () => this.handler.ahead?.(held.next && this.inputOf(held.next));
+    void ended.stopped.then(() => {
+      held.clear();
+      this.handler.ahead?.(undefined);
+    });
     await this.retryQueues?.declare(session);
     const settlements = await Settlements.open(
       session,
@@ -258,8 +281,7 @@ export class ExecRun {
       (finished) => {
         if (!finished) taken -= 1;
         this.settled(finished);
-        const next = held.length > 0 && !ended.reason && (count === undefined || taken < count);
-        if (next) take(held.shift() as DeliveredMessage);
+        if (!ended.reason) held.startWhatFits();
       },
     );
     this.unconfirmed = () => settlements.unconfirmed;
@@ -271,12 +293,13 @@ export class ExecRun {
     });
     const consumption = await session.consume(
       queue,
-      { prefetch: this.options.prefetch ?? concurrency, noAck: false, transactions: true },
+      { prefetch: this.prefetch, noAck: false, transactions: true },
       (message) => {
         // Taken after the end: not acked, so back to the queue at close.
         if (ended.reason) return;
-        if (count !== undefined && taken >= count) held.push(message);
-        else take(message);
+        this.idle.touch();
+        held.offer(message);
+        prepareNext();
       },
       () => ended.stop({ kind: 'failed', error: consumerCancelled(queue) }),
     );
@@ -286,7 +309,7 @@ export class ExecRun {
     this.idle.touch();
     this.context.reporter.detail(
       this.options.kind === 'pipe'
-        ? `handling '${queue}' with ${concurrency} handler process${concurrency === 1 ? '' : 'es'}, up to ${this.options.prefetch ?? concurrency} messages in flight`
+        ? `handling '${queue}' with ${concurrency} handler process${concurrency === 1 ? '' : 'es'}, up to ${this.prefetch} messages in flight`
         : `handling '${queue}' with ${concurrency} handler${concurrency === 1 ? '' : 's'} at once`,
     );
     const stopKeeping = this.retryQueues?.keep(session, (error) => ended.stop({ kind: 'failed', error }));
@@ -310,18 +333,23 @@ export class ExecRun {
     consuming: Promise<void>,
     done: (decision: Decision, output: HandlerOutput) => void,
   ): void {
-    const retries = retriesOf(message.headers);
+    const input = this.inputOf(message);
+    const begun = performance.now();
+    const run = this.handler.handle(input);
+    this.pool.track(message.deliveryTag, run, consuming, (result) => {
+      const { decision, output } = this.outcome(message, result, input.retries);
+      this.hooks.observe?.({ message, decision, seconds: (performance.now() - begun) / 1000 });
+      done(decision, output);
+    });
+  }
+
+  /** What a message's handler is given besides the message. */
+  private inputOf(message: DeliveredMessage): HandlerInput {
     // The prefix is warren's, from the message: made safe as warren's own lines are. (A
     // --pipe handler's lines are not a message's: it prefixes them by process.)
     const { kind, concurrency } = this.options;
     const prefix = kind === 'exec' && concurrency > 1 ? `[${humanLine(idOf(message))}] ` : '';
-    const begun = performance.now();
-    const run = this.handler.handle({ message, retries, prefix });
-    this.pool.track(message.deliveryTag, run, consuming, (result) => {
-      const { decision, output } = this.outcome(message, result, retries);
-      this.hooks.observe?.({ message, decision, seconds: (performance.now() - begun) / 1000 });
-      done(decision, output);
-    });
+    return { message, retries: retriesOf(message.headers), prefix };
   }
 
   /** What decides a failed message's fate: the run's failure policy and the message's tries. */

@@ -55,6 +55,11 @@ export interface MessageHandler {
   /** Starts handling one message. */
   handle(input: HandlerInput): HandlerRun;
   /**
+   * The message likely to be handled next (undefined: none, the run stops): a handler may
+   * start ahead whatever does not act on it yet (--exec: the next shell, held at a gate).
+   */
+  ahead?(next: HandlerInput | undefined): void;
+  /**
    * Ends the handler once no message is left with it (--pipe: stdin closed, processes
    * waited for, killed after `graceMs`).
    */

@@ -1,5 +1,6 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { lineForwarder } from './childOutput.js';
+import { type HandlerChild, type OneWrite, spawnForkless } from './forklessSpawn.js';
 import type { HandlerExit } from './outcome.js';
 
 export interface HandlerRun {
@@ -30,6 +31,26 @@ export interface HandlerSpec {
  */
 export const MAX_CAPTURED_BYTES = 128 * 1024 * 1024;
 
+/**
+ * A handler started ahead of its turn (prepareHandler): the shell, with its environment and
+ * the body on its stdin, waits at a gate until warren lets it run the command.
+ */
+export interface PreparedHandler {
+  /** Runs the command now; its --exec-timeout starts now. */
+  open(): HandlerRun;
+  /** Its turn never comes (the run stopped): the shell ends without running the command. */
+  discard(): void;
+}
+
+/**
+ * The shell of every handler: it reads a line from fd 3 (warren's gate), then runs the
+ * command as `sh -c` would (in the same shell: $0 is /bin/sh, no positional parameters, the
+ * same variables; only a syntax error reads `eval: Syntax error`). If warren goes away first,
+ * the gate reads end of file: it exits, and the command never runs. The gate's variable and
+ * descriptor are gone before the command starts.
+ */
+const GATE_SCRIPT = 'read -r __warren_gate <&3 || exit 125; unset __warren_gate; exec 3<&-; eval "shift; $1"';
+
 /** How long a handler told to stop may take before it is killed. */
 const KILL_AFTER_MS = 2000;
 
@@ -39,14 +60,21 @@ const MESSAGE_UNFIT: Record<string, string> = {
   ERR_INVALID_ARG_VALUE: 'a property or header holds a NUL byte, which an environment variable cannot',
 };
 
-/** The handler's process, or why it could not start. */
-function spawnHandler(spec: HandlerSpec): ChildProcessWithoutNullStreams | HandlerExit {
+/**
+ * The handler's shell, held at its gate on fd 3, or why it could not start. Started without
+ * copying warren's memory where the addon is there (forklessSpawn.ts), else by Node.
+ */
+function spawnHandler(spec: HandlerSpec): HandlerChild | HandlerExit {
+  const argv = ['/bin/sh', '-c', GATE_SCRIPT, '/bin/sh', spec.command];
   try {
-    return spawn('/bin/sh', ['-c', spec.command], {
-      env: spec.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      detached: true,
-    });
+    return (
+      spawnForkless('/bin/sh', argv, spec.env) ??
+      spawn('/bin/sh', argv.slice(1), {
+        env: spec.env,
+        stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+        detached: true,
+      })
+    );
   } catch (error) {
     // Some failures are thrown rather than emitted. Two come from the message itself and
     // would come again on every try: a value over the kernel's limit for one variable
@@ -86,10 +114,48 @@ function exitOf(ended: {
  * only, which decides when handlers stop.
  */
 export function runHandler(spec: HandlerSpec): HandlerRun {
+  // Through the gate as well, opened at once: every handler runs the same way.
+  return prepareHandler(spec).open();
+}
+
+/**
+ * Starts a handler's shell ahead of its turn, held at a gate: the expensive part of a
+ * handler's start (starting a process, the shell loading) then happens while the handler
+ * before it still runs, and `open` lets the command run at once. The command itself does not
+ * start before `open`, so handlers still run one after the other.
+ */
+export function prepareHandler(spec: HandlerSpec): PreparedHandler {
   const child = spawnHandler(spec);
   if ('kind' in child) {
-    return { done: Promise.resolve({ exit: child, stdout: undefined }), interrupt: () => {}, kill: () => {} };
+    const run: HandlerRun = {
+      done: Promise.resolve({ exit: child, stdout: undefined }),
+      interrupt: () => {},
+      kill: () => {},
+    };
+    return { open: () => run, discard: () => {} };
   }
+  const handler = watchHandler(child, spec);
+  const gate = child.stdio[3] as OneWrite & { resume?: () => void };
+  // A shell killed at its gate closes it: not an error. A stream (Node's spawn) is read to its
+  // end, so that the handler counts as ended once the shell has closed it.
+  gate.on('error', () => {});
+  gate.resume?.();
+  return {
+    open: () => {
+      handler.startTimeout();
+      gate.end('\n');
+      return handler.run;
+    },
+    discard: () => {
+      gate.destroy();
+      handler.run.kill();
+    },
+  };
+}
+
+/** Passes on a started handler's output and watches how it ends; its timeout waits for `startTimeout`. */
+function watchHandler(child: HandlerChild, spec: HandlerSpec): { run: HandlerRun; startTimeout(): void } {
+  const { stdin, stdout, stderr } = child;
   let timedOut = false;
   let interrupted = false;
   let overflowed = false;
@@ -109,21 +175,22 @@ export function runHandler(spec: HandlerSpec): HandlerRun {
       } catch {}
     }, KILL_AFTER_MS);
   };
-  const timeout =
-    spec.timeoutMs === undefined
-      ? undefined
-      : setTimeout(() => {
-          timedOut = true;
-          stop();
-        }, spec.timeoutMs);
+  let timeout: NodeJS.Timeout | undefined;
+  const startTimeout = () => {
+    if (spec.timeoutMs === undefined) return;
+    timeout = setTimeout(() => {
+      timedOut = true;
+      stop();
+    }, spec.timeoutMs);
+  };
 
   // A handler need not read its stdin: a closed pipe is not an error.
-  child.stdin.on('error', () => {});
-  child.stdin.end(spec.body);
+  stdin.on('error', () => {});
+  stdin.end(spec.body);
   const captured: Buffer[] = [];
   const stdoutLines = lineForwarder(spec.log, spec.prefix);
   const stderrLines = lineForwarder(spec.log, spec.prefix);
-  child.stdout.on('data', (chunk: Buffer) => {
+  stdout.on('data', (chunk: Buffer) => {
     if (!spec.captureStdout) {
       stdoutLines.write(chunk);
       return;
@@ -143,7 +210,7 @@ export function runHandler(spec: HandlerSpec): HandlerRun {
       if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
     } catch {}
   });
-  child.stderr.on('data', (chunk: Buffer) => stderrLines.write(chunk));
+  stderr.on('data', (chunk: Buffer) => stderrLines.write(chunk));
 
   const done = new Promise<{ exit: HandlerExit; stdout: Buffer | undefined }>((resolve) => {
     let spawnError: Error | undefined;
@@ -160,7 +227,7 @@ export function runHandler(spec: HandlerSpec): HandlerRun {
       resolve({ exit, stdout: spec.captureStdout ? Buffer.concat(captured) : undefined });
     });
   });
-  return {
+  const run: HandlerRun = {
     done,
     interrupt: () => {
       interrupted = true;
@@ -173,4 +240,5 @@ export function runHandler(spec: HandlerSpec): HandlerRun {
       } catch {}
     },
   };
+  return { run, startTimeout };
 }

@@ -1,6 +1,5 @@
-import { existsSync, fstatSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { fstatSync, readFileSync } from 'node:fs';
+import { loadAddon } from '../nativeAddon.js';
 
 /**
  * What a pipe on stdout can tell warren about its reader, through a small prebuilt addon
@@ -20,27 +19,6 @@ export interface PipeProbe {
 interface PipeAddon {
   unread(fd: number): number;
   readerGone(fd: number): number;
-}
-
-let addon: PipeAddon | null | undefined;
-
-/** The addon sits in native/ at the package root: one level above dist/, two above dist/chunks/ or src/ui/. */
-function loadAddon(): PipeAddon | null {
-  if (addon !== undefined) return addon;
-  addon = null;
-  if (process.platform !== 'linux' || process.arch !== 'x64') return addon;
-  const require = createRequire(import.meta.url);
-  for (const up of ['../', '../../']) {
-    const path = new URL(`${up}native/linux-x64/pipe.node`, import.meta.url);
-    if (!existsSync(path)) continue;
-    try {
-      addon = require(fileURLToPath(path)) as PipeAddon;
-    } catch {
-      // A system that cannot load it (another libc loader, a locked-down runtime): no probe.
-    }
-    break;
-  }
-  return addon;
 }
 
 /** Node makes a pipe on stdout non-blocking (libuv does); a write that would block must fail instead. */
@@ -72,7 +50,7 @@ export function isPipe(stream: NodeJS.WritableStream): boolean {
 export function pipeProbe(stream: NodeJS.WritableStream): PipeProbe | undefined {
   const fd = fifoFd(stream);
   if (fd === undefined) return undefined;
-  const native = loadAddon();
+  const native = loadAddon<PipeAddon>('pipe');
   if (!native || native.unread(fd) < 0 || !nonBlocking(fd)) return undefined;
   return { fd, unread: () => native.unread(fd), readerGone: () => native.readerGone(fd) === 1 };
 }

@@ -72,6 +72,25 @@ function markedSleep(dir: string): { command: string; pattern: string; ended: ()
   };
 }
 
+/**
+ * Runs `consume QUEUE --exec HANDLER ARGS`, whose handler touches `started.ID` in `dir` first,
+ * and sends SIGINT once one has started; the run must end by it (exit 130), cleanly. Returns
+ * the result and the ids whose handlers started.
+ */
+async function interruptedOnceStarted(queue: string, handler: string, args: string[], dir: string) {
+  const child = startWarren(['consume', queue, '--exec', handler, ...args], { env: { HDIR: dir } });
+  const done = collect(child);
+  await eventually(async () => readdirSync(dir).some((name) => name.startsWith('started.')), 10_000);
+  child.kill('SIGINT');
+  const result = await done;
+  expect(result.code, result.stderr).toBe(130);
+  expectClean(result);
+  const started = readdirSync(dir)
+    .filter((name) => name.startsWith('started.'))
+    .map((name) => name.slice('started.'.length));
+  return { result, started };
+}
+
 function running(pattern: string): string[] {
   const result = spawnSync('pgrep', ['-af', pattern], { encoding: 'utf8' });
   return lines(result.stdout ?? '');
@@ -629,26 +648,66 @@ describe.concurrent('consume --exec', () => {
     });
   });
 
+  describe('messages taken ahead of the handlers', () => {
+    /** `consume QUEUE --exec HANDLER --count N`, one handler at a time, that must end well. */
+    async function handleSequentially(queue: string, handler: string, count: number, dir: string) {
+      const result = await runWarren(['consume', queue, '--exec', handler, '--count', String(count)], {
+        env: { HDIR: dir },
+      });
+      expect(result.code, result.stderr).toBe(0);
+      expectClean(result);
+      return result;
+    }
+
+    it('--count 3, one handler at a time: exactly the first 3 handled, in order; the other 7 stay queued, in order', async () => {
+      const dir = handlerDir('ahead-count');
+      const queue = await filledQueue('exec-ahead-count', 10);
+      const result = await handleSequentially(queue, 'echo "$WARREN_MESSAGE_ID" >> "$HDIR/done"', 3, dir);
+      const all = ids('exec-ahead-count', 10);
+      expect(fileLines(join(dir, 'done'))).toEqual(all.slice(0, 3));
+      expect(result.stderr).toMatch(/handled 3 messages from '.*': 3 acked in /);
+      const left = await takeAllFast(broker.connection, queue);
+      expect(idsOf(left)).toEqual(all.slice(3));
+    });
+
+    it('one handler at a time, though the next one is started ahead: each runs after the one before ended', async () => {
+      const dir = handlerDir('ahead-serial');
+      const queue = await filledQueue('exec-ahead-serial', 6);
+      const handler =
+        'echo "start $WARREN_MESSAGE_ID" >> "$HDIR/log"; sleep 0.2; echo "end $WARREN_MESSAGE_ID" >> "$HDIR/log"';
+      await handleSequentially(queue, handler, 6, dir);
+      expect(fileLines(join(dir, 'log'))).toEqual(
+        ids('exec-ahead-serial', 6).flatMap((id) => [`start ${id}`, `end ${id}`]),
+      );
+    });
+
+    it('SIGINT with messages held ahead: the running handler finishes and is acked, the held ones stay queued, in order, never run', async () => {
+      const dir = handlerDir('ahead-sigint');
+      const queue = await filledQueue('exec-ahead-sigint', 10);
+      const handler =
+        'touch "$HDIR/started.$WARREN_MESSAGE_ID"; sleep 0.5; echo "$WARREN_MESSAGE_ID" >> "$HDIR/done"';
+      const { result, started } = await interruptedOnceStarted(queue, handler, [], dir);
+      const acked = fileLines(join(dir, 'done'));
+      expect(started.sort(), 'a handler ran that was only held').toEqual([...acked].sort());
+      const all = ids('exec-ahead-sigint', 10);
+      expect(acked, 'handled in queue order').toEqual(all.slice(0, acked.length));
+      expect(acked.length).toBeGreaterThanOrEqual(1);
+      expect(idsOf(await takeAllFast(broker.connection, queue))).toEqual(all.slice(acked.length));
+      expect(result.stderr).toMatch(
+        new RegExp(`handled ${acked.length} messages? from '.*': ${acked.length} acked in `),
+      );
+    });
+  });
+
   describe('stopping', () => {
     it('SIGINT: exit 130, running handlers finish and are acked, every message acked xor still queued', async () => {
       const dir = handlerDir('sigint');
       const queue = await filledQueue('exec-sigint', 10);
       const handler =
         'touch "$HDIR/started.$WARREN_MESSAGE_ID"; sleep 1; echo "$WARREN_MESSAGE_ID" >> "$HDIR/done"';
-      const child = startWarren(['consume', queue, '--exec', handler, '--concurrency', '3'], {
-        env: { HDIR: dir },
-      });
-      const done = collect(child);
-      await eventually(async () => readdirSync(dir).some((name) => name.startsWith('started.')), 10_000);
-      child.kill('SIGINT');
-      const result = await done;
-      expect(result.code, result.stderr).toBe(130);
-      expectClean(result);
+      const { result, started } = await interruptedOnceStarted(queue, handler, ['--concurrency', '3'], dir);
       expect(result.stderr).toMatch(/stopping: waiting up to 10(\.0+)?s for \d running handlers?/);
 
-      const started = readdirSync(dir)
-        .filter((name) => name.startsWith('started.'))
-        .map((name) => name.slice('started.'.length));
       const acked = fileLines(join(dir, 'done'));
       expect(new Set(acked).size, 'no message handled twice').toBe(acked.length);
       expect(new Set(acked), 'every handler that started finished within the grace').toEqual(

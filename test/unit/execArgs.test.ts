@@ -558,7 +558,7 @@ const USAGE_ERRORS: { name: string; argv: string[]; mentions: RegExp }[] = [
   {
     name: '--emit without --exec',
     argv: ['consume', 'q', '--emit', 'x'],
-    mentions: /^--emit goes with --exec$/,
+    mentions: /^--emit goes with --exec or --pipe$/,
   },
   {
     name: '--emit with --reply',

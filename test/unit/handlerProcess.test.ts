@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { type HandlerSpec, runHandler } from '../../src/exec/handlerProcess.js';
+import { type HandlerSpec, prepareHandler, runHandler } from '../../src/exec/handlerProcess.js';
+import { loadAddon } from '../../src/nativeAddon.js';
 
 function spec(command: string, more: Partial<HandlerSpec> = {}): HandlerSpec & { logged: () => string } {
   const log = new PassThrough();
@@ -87,8 +88,96 @@ describe('runHandler', () => {
     expect(exit).toMatchObject({ kind: 'notStarted', error: /^ERR_INVALID_ARG_VALUE \(/, unfit: true });
   });
 
+  it.each([0, 4096, 4097, 300_000])('a body of %i bytes arrives whole on stdin', async (size) => {
+    const body = Buffer.alloc(size, 0x62);
+    const s = spec('wc -c', { body });
+    expect((await runHandler(s).done).exit).toEqual({ kind: 'exited', code: 0 });
+    expect(s.logged().trim()).toBe(String(size));
+  });
+
   it('a handler that does not read stdin does not fail on a big body', async () => {
     const s = spec('exit 0', { body: Buffer.alloc(4 * 1024 * 1024) });
     expect((await runHandler(s).done).exit).toEqual({ kind: 'exited', code: 0 });
+  });
+});
+
+describe('prepareHandler', () => {
+  /** A handler that leaves a file when its command runs: the proof of whether it ran, not a time. */
+  function marking() {
+    const dir = mkdtempSync(join(tmpdir(), 'warren-prepared-'));
+    const ran = join(dir, 'ran');
+    return {
+      ran,
+      command: `touch '${ran}'; cat`,
+      cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+
+  it('runs the command only once opened, then as runHandler would: body on stdin, exit code', async () => {
+    const m = marking();
+    const s = spec(`${m.command}; exit 4`);
+    const prepared = prepareHandler(s);
+    // Time enough for the shell to start and run the command, were it not held at its gate.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const ranEarly = existsSync(m.ran);
+    const { exit } = await prepared.open().done;
+    const ranAfter = existsSync(m.ran);
+    m.cleanup();
+    expect(ranEarly, 'the command ran before open').toBe(false);
+    expect(ranAfter).toBe(true);
+    expect(exit).toEqual({ kind: 'exited', code: 4 });
+    expect(s.logged()).toBe('the body');
+  });
+
+  it('a discarded one never runs its command', async () => {
+    const m = marking();
+    const prepared = prepareHandler(spec(m.command));
+    prepared.discard();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const ran = existsSync(m.ran);
+    m.cleanup();
+    expect(ran).toBe(false);
+  });
+
+  it('the command sees what `sh -c` gives it: $0, no arguments, no gate variable, no descriptor 3', async () => {
+    const probe =
+      'echo "$0|$#|$(set | grep -c warren_gate)"; if { true >&3; } 2>/dev/null; then echo fd3; else echo nofd3; fi';
+    // What the shell itself gives a command it runs with -c, fd 3 closed as warren's spawn has it.
+    const direct = execFileSync('/bin/sh', ['-c', probe], {
+      encoding: 'utf8',
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const gated = spec(probe);
+    const { exit } = await prepareHandler(gated).open().done;
+    expect(exit).toEqual({ kind: 'exited', code: 0 });
+    expect(gated.logged()).toBe('/bin/sh|0|0\nnofd3\n');
+    expect(gated.logged()).toBe(direct);
+  });
+
+  it('its --exec-timeout counts from open, not from the start of its shell', async () => {
+    const prepared = prepareHandler(spec('exit 0', { timeoutMs: 200 }));
+    // Longer than the timeout at the gate: a timer armed at the start would have fired.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await prepared.open().done).exit).toEqual({ kind: 'exited', code: 0 });
+  });
+});
+
+describe('how a handler is started', () => {
+  it('on Linux x86-64, without copying warren: the prebuilt addon loads', () => {
+    const expected = process.platform === 'linux' && process.arch === 'x64';
+    expect(loadAddon('spawn') !== null).toBe(expected);
+  });
+
+  it('leads a session and process group of its own, every signal at its default, none blocked, no descriptor 3', async () => {
+    const s = spec(
+      // The shell's own mask changes while it waits for a command: read by the command it execs.
+      'echo "$$ $(ps -o pgid= -p $$) $(ps -o sid= -p $$)"; [ -e /proc/$$/fd/3 ] && echo fd3 || echo nofd3; exec grep -E "^Sig(Ign|Blk)" /proc/self/status',
+    );
+    expect((await runHandler(s).done).exit).toEqual({ kind: 'exited', code: 0 });
+    const [ids = '', ...rest] = s.logged().trim().split('\n');
+    const [pid, pgid, sid] = ids.trim().split(/\s+/);
+    expect(pgid).toBe(pid);
+    expect(sid).toBe(pid);
+    expect(rest).toEqual(['nofd3', 'SigBlk:\t0000000000000000', 'SigIgn:\t0000000000000000']);
   });
 });

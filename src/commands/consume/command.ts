@@ -93,7 +93,7 @@ const flags = {
   ),
   concurrency: option(
     '--concurrency <n>',
-    'handlers running at once (--pipe: processes), the prefetch follows (default 1)',
+    'handlers running at once (--pipe: processes; default 1); with --exec the prefetch is 3 times this',
     integer(1, 65535),
   ),
   execTimeout: option(

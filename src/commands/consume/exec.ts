@@ -15,7 +15,10 @@ export interface ExecOptions {
   /** The handler's shell command. */
   command: string;
   onFailure: FailurePolicy;
-  /** Handlers running at once (--pipe: processes); the prefetch follows unless given. */
+  /**
+   * Handlers running at once (--pipe: processes). With --exec the prefetch is 3 times this
+   * (src/exec/heldDeliveries.ts); with --pipe it is `prefetch`.
+   */
   concurrency: number;
   /**
    * Messages taken ahead of their settlement (--pipe: many per process, so that a handler
