@@ -48,7 +48,7 @@ async function startHandler(
   return { child, result };
 }
 
-/** `handled N messages …: 2 acked, 1 rejected (1 failed), 2 replies` → its parts. */
+/** `handled N messages …: 2 acked, 1 rejected (1 run failed), 2 replies` → its parts. */
 function handlerSummary(stderr: string): { handled: number; parts: string } {
   const match = HANDLER_SUMMARY.exec(stderr);
   if (!match) throw new Error(`no handler summary on stderr: ${stderr}`);

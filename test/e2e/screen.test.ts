@@ -492,7 +492,7 @@ describe('consume --exec: the status line', () => {
       'line from st-4',
       expect.stringMatching(
         new RegExp(
-          `^handled 4 messages from '${escapeRegExp(queue)}': 3 acked, 1 rejected \\(1 failed\\) in `,
+          `^handled 4 messages from '${escapeRegExp(queue)}': 3 acked, 1 rejected \\(1 run failed\\) in `,
         ),
       ),
     ]);
