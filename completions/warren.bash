@@ -4,7 +4,7 @@
 # ('declare queue'; '' for warren itself); fails if there is no such command.
 _warren_command() {
   case "$1" in
-    '') _warren_subcommands='publish consume tail serve replay events declare delete purge ls info route export profile completion'; _warren_flags='-V --version -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
+    '') _warren_subcommands='publish consume tail serve replay events declare delete purge ls info route export check profile completion'; _warren_flags='-V --version -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'publish') _warren_subcommands=''; _warren_flags='-e --exchange -k --routing-key -f --file -i --input -H --header --content-type --content-encoding --persistent --transient --priority --expiration --message-id --correlation-id --reply-to --type --app-id --timestamp --no-mandatory --skip-invalid --retries --rpc -t --timeout --format --template --full -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'consume') _warren_subcommands=''; _warren_flags='-n --count -t --timeout --prefetch --retries --ack-mode --format --template --full --exec --pipe --on-failure --concurrency --exec-timeout --max-retries --retry-delay --retry-delay-max --reply --emit --emit-format --grace --pass-url -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'tail') _warren_subcommands=''; _warren_flags='--stream --offset --match-header --any --all --match -n --count -t --timeout --format --template --full --capture --pass-url -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
@@ -24,6 +24,8 @@ _warren_command() {
     'info') _warren_subcommands=''; _warren_flags='--vhost --exchange --queue --default-exchange --all --no-consumers --stats --format -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'route') _warren_subcommands=''; _warren_flags='-H --header --vhost --format -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'export') _warren_subcommands=''; _warren_flags='--vhost -o --output --include-auto-delete -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
+    'check') _warren_subcommands='connection'; _warren_flags='--format --watch -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
+    'check connection') _warren_subcommands=''; _warren_flags='--warn --crit --cert-warn --cert-crit --format --watch -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'profile') _warren_subcommands='list add remove'; _warren_flags='-h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'profile list') _warren_subcommands=''; _warren_flags='--json -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'profile add') _warren_subcommands=''; _warren_flags='--vhost --format --default --force -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
@@ -145,6 +147,14 @@ _warren_value() {
     'route|--format') _warren_values='pretty ndjson' ;;
     'export|--vhost') _warren_values='' ;;
     'export|-o'|'export|--output') _warren_values='@files' ;;
+    'check|--format') _warren_values='pretty json nagios prometheus' ;;
+    'check|--watch') _warren_values='' ;;
+    'check connection|--warn') _warren_values='' ;;
+    'check connection|--crit') _warren_values='' ;;
+    'check connection|--cert-warn') _warren_values='' ;;
+    'check connection|--cert-crit') _warren_values='' ;;
+    'check connection|--format') _warren_values='pretty json nagios prometheus' ;;
+    'check connection|--watch') _warren_values='' ;;
     'profile add|--vhost') _warren_values='' ;;
     'profile add|--format') _warren_values='pretty ndjson body' ;;
     *'|--url') _warren_values='' ;;

@@ -1,6 +1,6 @@
 # fish completion for warren (generated from its command definitions: 'warren completion fish')
 
-set -g __warren_paths 'publish' 'consume' 'tail' 'serve' 'replay' 'events' 'declare' 'declare exchange' 'declare queue' 'declare binding' 'delete' 'delete queue' 'delete exchange' 'delete binding' 'purge' 'ls' 'info' 'route' 'export' 'profile' 'profile list' 'profile add' 'profile remove' 'completion'
+set -g __warren_paths 'publish' 'consume' 'tail' 'serve' 'replay' 'events' 'declare' 'declare exchange' 'declare queue' 'declare binding' 'delete' 'delete queue' 'delete exchange' 'delete binding' 'purge' 'ls' 'info' 'route' 'export' 'check' 'check connection' 'profile' 'profile list' 'profile add' 'profile remove' 'completion'
 
 # The command typed so far: 'declare queue', or '' before any.
 function __warren_path
@@ -46,6 +46,7 @@ complete -c warren -n '__warren_at' -a ls -d 'list queues, exchanges, bindings, 
 complete -c warren -n '__warren_at' -a info -d 'show the routing tree: exchanges, bindings, queues and consumers'
 complete -c warren -n '__warren_at' -a route -d 'show which queues a message with this routing key and headers would reach, without publishing'
 complete -c warren -n '__warren_at' -a export -d 'write the vhost\'s exchanges, queues and bindings as a topology file (management API)'
+complete -c warren -n '__warren_at' -a check -d 'assert things about the broker: OK, WARNING or CRITICAL, for CI jobs and monitoring'
 complete -c warren -n '__warren_at' -a profile -d 'list, add or remove the broker profiles of the config file'
 complete -c warren -n '__warren_at' -a completion -d 'print the shell completion script'
 complete -c warren -n '__warren_at' -s V -l version -d 'print the version'
@@ -240,6 +241,17 @@ complete -c warren -n '__warren_at export' -l vhost -x -d 'the vhost to export (
 complete -c warren -n '__warren_at export' -s o -l output -r -F -d 'write the file here (whole, once complete) instead of stdout'
 complete -c warren -n '__warren_at export' -l include-auto-delete -d 'keep auto-delete exchanges and queues too'
 complete -c warren -n '__warren_at export' -s h -l help -d 'show help'
+complete -c warren -n '__warren_at check' -a connection -d 'connect, handshake and a round trip; TLS certificate expiry for amqps'
+complete -c warren -n '__warren_at check' -l format -x -a 'pretty json nagios prometheus' -d 'pretty on a terminal, else json (a line per check); nagios: the plugin line and codes 0-3; prometheus: text exposition'
+complete -c warren -n '__warren_at check' -l watch -x -d 'check again every INTERVAL until Ctrl-C (the table redrawn, or a line per check)'
+complete -c warren -n '__warren_at check' -s h -l help -d 'show help'
+complete -c warren -n '__warren_at check connection' -l warn -x -d 'WARNING when the handshake or the round trip takes longer'
+complete -c warren -n '__warren_at check connection' -l crit -x -d 'CRITICAL when the handshake or the round trip takes longer'
+complete -c warren -n '__warren_at check connection' -l cert-warn -x -d 'amqps: WARNING when the certificate expires within this (30d)'
+complete -c warren -n '__warren_at check connection' -l cert-crit -x -d 'amqps: CRITICAL when the certificate expires within this (7d)'
+complete -c warren -n '__warren_at check connection' -l format -x -a 'pretty json nagios prometheus' -d 'pretty on a terminal, else json (a line per check); nagios: the plugin line and codes 0-3; prometheus: text exposition'
+complete -c warren -n '__warren_at check connection' -l watch -x -d 'check again every INTERVAL until Ctrl-C (the table redrawn, or a line per check)'
+complete -c warren -n '__warren_at check connection' -s h -l help -d 'show help'
 complete -c warren -n '__warren_at profile' -a list -d 'the profiles, with their URLs (passwords masked); * marks the default'
 complete -c warren -n '__warren_at profile' -a add -d 'save the connection flags given (--url, --ca, --cert, --key, --password-file, --insecure, --api) as a profile'
 complete -c warren -n '__warren_at profile' -a remove -d 'remove a profile from the config file'

@@ -70,6 +70,39 @@ _warren_profile() {
   esac
 }
 
+_warren_check_connection() {
+  _arguments -s $_warren_global \
+    '--warn[WARNING when the handshake or the round trip takes longer]:duration: ' \
+    '--crit[CRITICAL when the handshake or the round trip takes longer]:duration: ' \
+    '--cert-warn[amqps\: WARNING when the certificate expires within this (30d)]:days: ' \
+    '--cert-crit[amqps\: CRITICAL when the certificate expires within this (7d)]:days: ' \
+    '--format[pretty on a terminal, else json (a line per check); nagios\: the plugin line and codes 0-3; prometheus\: text exposition]:format:(pretty json nagios prometheus)' \
+    '--watch[check again every INTERVAL until Ctrl-C (the table redrawn, or a line per check)]:interval: ' \
+    '(-h --help)'{-h,--help}'[show help]'
+}
+
+_warren_check() {
+  local curcontext="$curcontext" state line
+  local -a subcommands
+  subcommands=(
+    'connection:connect, handshake and a round trip; TLS certificate expiry for amqps'
+  )
+  _arguments -C -s $_warren_global \
+    '--format[pretty on a terminal, else json (a line per check); nagios\: the plugin line and codes 0-3; prometheus\: text exposition]:format:(pretty json nagios prometheus)' \
+    '--watch[check again every INTERVAL until Ctrl-C (the table redrawn, or a line per check)]:interval: ' \
+    '(-h --help)'{-h,--help}'[show help]' \
+    '1:command:->command' \
+    '*::argument:->argument'
+  case $state in
+    command) _describe -t commands 'warren check command' subcommands ;;
+    argument)
+      case $words[1] in
+        connection) _warren_check_connection ;;
+      esac
+      ;;
+  esac
+}
+
 _warren_export() {
   _arguments -s $_warren_global \
     '--vhost[the vhost to export (default\: the broker URL'\''s)]:vhost: ' \
@@ -399,6 +432,7 @@ _warren() {
     'info:show the routing tree: exchanges, bindings, queues and consumers'
     'route:show which queues a message with this routing key and headers would reach, without publishing'
     'export:write the vhost'\''s exchanges, queues and bindings as a topology file (management API)'
+    'check:assert things about the broker: OK, WARNING or CRITICAL, for CI jobs and monitoring'
     'profile:list, add or remove the broker profiles of the config file'
     'completion:print the shell completion script'
   )
@@ -424,6 +458,7 @@ _warren() {
         info) _warren_info ;;
         route) _warren_route ;;
         export) _warren_export ;;
+        check) _warren_check ;;
         profile) _warren_profile ;;
         completion) _warren_completion ;;
       esac

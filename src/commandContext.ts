@@ -82,6 +82,7 @@ export async function createContext(parsed: ParsedCommand, shape: RunShape, io: 
       const { ManagementApi } = await import('./api/client.js');
       return new ManagementApi(target);
     },
+    brokerLabel: () => brokerUrls()[0]?.masked ?? 'the broker',
     connect: async () => {
       const fromEnv = urlFromEnv(io.env);
       if (profile?.chosenBy === '--profile' && settings?.urls && !global.urls && fromEnv) {

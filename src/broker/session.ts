@@ -67,6 +67,8 @@ export class Session {
   private readonly log: ((line: string) => void) | undefined;
   /** The vhost the connection opened (`/` for the URL's default). */
   readonly vhost: string;
+  /** The URL connected to, its password masked. */
+  readonly masked: string;
 
   constructor(
     private readonly model: Amqp.ChannelModel,
@@ -76,6 +78,7 @@ export class Session {
     this.explain = options.explain;
     this.log = options.log;
     this.vhost = vhostOf(url) || '/';
+    this.masked = url.masked;
     model.on('error', () => {});
     model.on('close', (error?: Error) => {
       if (this.closing) return;
@@ -138,6 +141,15 @@ export class Session {
         if (!this.closing) this.fail(new BrokerError('channel-closed', { operation: what }));
       });
     });
+  }
+
+  /** When the broker's TLS certificate stops being valid (amqps), or undefined over plain TCP. */
+  certificateValidTo(): Date | undefined {
+    const socket = (
+      this.model.connection as unknown as { stream?: { getPeerCertificate?: () => { valid_to?: string } } }
+    ).stream;
+    const validTo = socket?.getPeerCertificate?.()?.valid_to;
+    return validTo ? new Date(validTo) : undefined;
   }
 
   async close(): Promise<void> {

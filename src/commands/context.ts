@@ -21,6 +21,8 @@ export interface CommandContext {
    * broker URL's host on port 15672, with the broker's credentials. Nothing is sent yet.
    */
   api(): Promise<ManagementApi>;
+  /** The broker as warren names it to people: the first URL, its password masked. */
+  brokerLabel(): string;
   /** Opens a session named `warren <command>`, trying each URL in order. */
   connect(): Promise<Session>;
   /**

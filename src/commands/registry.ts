@@ -1,4 +1,5 @@
 /** warren's commands, in the order `warren --help` lists them: a new command is one line here. */
+import { checkCommand } from './check/command.js';
 import { completionCommand } from './completion/command.js';
 import { consumeCommand } from './consume/command.js';
 import { declareCommand } from './declare/command.js';
@@ -30,6 +31,7 @@ export const COMMANDS: CommandDefinition[] = [
   infoCommand,
   routeCommand,
   exportCommand,
+  checkCommand,
   profileCommand,
   completionCommand,
 ];
