@@ -1,5 +1,5 @@
 import type { CommandContext } from '../commands/context.js';
-import { UnreachableError, WarrenError } from '../errors.js';
+import { UnreachableError, UsageError, WarrenError } from '../errors.js';
 import { type CheckResult, type CheckStatus, type Measure, statusOf } from './outcome.js';
 import type { CheckSpec } from './specs.js';
 
@@ -20,11 +20,13 @@ export type CheckRunner<S extends CheckSpec = CheckSpec> = (
 /** Each kind's code, loaded when a check of the kind runs. */
 const KINDS: { [K in CheckSpec['kind']]: () => Promise<CheckRunner<Extract<CheckSpec, { kind: K }>>> } = {
   connection: () => import('./kinds/connection.js').then((m) => m.checkConnection),
+  queue: () => import('./kinds/queue.js').then((m) => m.checkQueue),
+  message: () => import('./kinds/message.js').then((m) => m.checkMessage),
 };
 
 /** A short name for what a spec checks, before it has run (for an UNKNOWN result). */
 function targetOf(spec: CheckSpec, context: CommandContext): string {
-  void spec;
+  if (spec.kind === 'queue' || spec.kind === 'message') return spec.queue;
   return context.brokerLabel();
 }
 
@@ -49,7 +51,13 @@ export async function runChecks(specs: CheckSpec[], context: CommandContext): Pr
           elapsedMs: performance.now() - started,
         };
       } catch (error) {
-        if (error instanceof UnreachableError || !(error instanceof WarrenError)) throw error;
+        // A command line warren cannot run (a malformed --match) is exit 2, not a check's UNKNOWN.
+        if (
+          error instanceof UnreachableError ||
+          error instanceof UsageError ||
+          !(error instanceof WarrenError)
+        )
+          throw error;
         return {
           kind: spec.kind,
           target: targetOf(spec, context),

@@ -10,8 +10,37 @@ export interface ConnectionCheck {
   certCritDays?: number | undefined;
 }
 
+/** A threshold pair: beyond `crit` the check is CRITICAL, beyond `warn` WARNING. */
+export interface Bounds {
+  warn?: number | undefined;
+  crit?: number | undefined;
+}
+
+export interface QueueCheck {
+  kind: 'queue';
+  queue: string;
+  /** Ready messages (at most). */
+  depth?: Bounds | undefined;
+  /** Messages delivered and not yet acknowledged (at most; from the management API). */
+  unacked?: Bounds | undefined;
+  /** Consumers: at least `minConsumers`, at most `maxConsumers`. */
+  minConsumers?: Bounds | undefined;
+  maxConsumers?: Bounds | undefined;
+  /** The head message's age from its timestamp property (ms, at most); given: the head is peeked. */
+  ageMs?: Bounds | undefined;
+}
+
+export interface MessageCheck {
+  kind: 'message';
+  queue: string;
+  /** `--match` expressions (src/match/predicate.ts): a message must match them all. */
+  matches: string[];
+  /** How many messages from the head are looked at, at most. */
+  limit: number;
+}
+
 /** Every kind of check; the other kinds join this union as they are built. */
-export type CheckSpec = ConnectionCheck;
+export type CheckSpec = ConnectionCheck | QueueCheck | MessageCheck;
 
 export type CheckKind = CheckSpec['kind'];
 

@@ -2,8 +2,9 @@
 import { InvalidArgumentError } from 'commander';
 import { CHECK_FORMATS, type CheckFormat, type CheckSpec } from '../../check/specs.js';
 import { parseDuration } from '../../duration.js';
-import { choice, defineCommand, option } from '../define.js';
-import { timerDuration } from '../values.js';
+import { UsageError } from '../../errors.js';
+import { type Arg, choice, defineCommand, option, repeatable, required, withDefault } from '../define.js';
+import { brokerName, duration, integer, timerDuration } from '../values.js';
 import type { CheckOptions } from './run.js';
 
 const runners = { check: () => import('./run.js').then((m) => m.check) };
@@ -89,6 +90,92 @@ const connection = defineCommand({
   runners,
 });
 
+const count = integer(0);
+
+/** Each queue named once or more, each a check of its own. */
+const queueNames: Arg<string[]> = {
+  name: '<queue...>',
+  description: 'the queues (a result each)',
+  finish: (raw) => (raw as string[] | undefined) ?? [],
+};
+
+const queue = defineCommand({
+  name: 'queue',
+  description: "a queue's depth, unacked messages, consumers and head message's age against bounds",
+  args: { queues: queueNames },
+  flags: {
+    maxDepth: option('--max-depth <n>', 'CRITICAL above N ready messages', count),
+    warnDepth: option('--warn-depth <n>', 'WARNING above N ready messages', count),
+    maxUnacked: option('--max-unacked <n>', 'CRITICAL above N unacknowledged (management API)', count),
+    warnUnacked: option('--warn-unacked <n>', 'WARNING above N unacknowledged (management API)', count),
+    minConsumers: option('--min-consumers <n>', 'CRITICAL below N consumers', count),
+    warnMinConsumers: option('--warn-min-consumers <n>', 'WARNING below N consumers', count),
+    maxConsumers: option('--max-consumers <n>', 'CRITICAL above N consumers', count),
+    warnMaxConsumers: option('--warn-max-consumers <n>', 'WARNING above N consumers', count),
+    maxAge: option(
+      '--max-age <duration>',
+      "CRITICAL when the head message's timestamp is older (peeked, put back)",
+      duration,
+    ),
+    warnAge: option('--warn-age <duration>', "WARNING when the head message's timestamp is older", duration),
+    ...shared,
+  },
+  examples: [
+    'warren check queue orders --min-consumers 1 --max-depth 1000 --warn-depth 100',
+    'warren check queue orders payments --max-age 5m --warn-age 1m --format nagios',
+    'warren check queue orders --max-unacked 500   # the unacked count comes from the management API',
+  ],
+  parse({ args: { queues }, flags: f, global, inherited }) {
+    const specs: CheckSpec[] = queues.map((name) => ({
+      kind: 'queue',
+      queue: validName(name),
+      depth: { warn: f.warnDepth, crit: f.maxDepth },
+      unacked: { warn: f.warnUnacked, crit: f.maxUnacked },
+      minConsumers: { warn: f.warnMinConsumers, crit: f.minConsumers },
+      maxConsumers: { warn: f.warnMaxConsumers, crit: f.maxConsumers },
+      ageMs: { warn: f.warnAge, crit: f.maxAge },
+    }));
+    return { command: 'check', global: global(), options: checkOptions(specs, f, inherited) };
+  },
+  runners,
+});
+
+/** A queue name the broker can take, or a usage error saying why not. */
+function validName(name: string): string {
+  try {
+    return brokerName('the queue name')(name);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+const message = defineCommand({
+  name: 'message',
+  description: 'a message matching every --match is in the queue (peeked, none taken)',
+  args: { queue: required('queue', 'the queue to look in', brokerName('the queue name')) },
+  flags: {
+    match: repeatable(
+      '--match <expr>',
+      "what the message must match, e.g. 'body.id=42', 'properties.type=order.created' (repeatable: all must match)",
+    ),
+    limit: withDefault(
+      option('--limit <n>', 'look at the first N messages at most', integer(1)),
+      1000,
+    ),
+    ...shared,
+  },
+  examples: [
+    'warren check message orders --match body.id=42                 # did the event land?',
+    "warren check message audit --match properties.type=refund --match 'body.amount>=100' --limit 5000",
+  ],
+  parse({ args: { queue: name }, flags: f, global, inherited }) {
+    if (f.match.length === 0) throw new UsageError('check message needs --match EXPR (what to look for)');
+    const spec: CheckSpec = { kind: 'message', queue: name, matches: f.match, limit: f.limit };
+    return { command: 'check', global: global(), options: checkOptions([spec], f, inherited) };
+  },
+  runners,
+});
+
 export const checkCommand = defineCommand({
   name: 'check',
   description: 'assert things about the broker: OK, WARNING or CRITICAL, for CI jobs and monitoring',
@@ -98,6 +185,6 @@ export const checkCommand = defineCommand({
     'warren check connection --format nagios          # exit 0-3, perfdata after the |',
     'warren check connection --format prometheus > /var/lib/node_exporter/warren.prom',
   ],
-  subcommands: [connection],
+  subcommands: [connection, queue, message],
   runners,
 });
