@@ -1,6 +1,6 @@
 # fish completion for warren (generated from its command definitions: 'warren completion fish')
 
-set -g __warren_paths 'publish' 'consume' 'tail' 'serve' 'replay' 'events' 'declare' 'declare exchange' 'declare queue' 'declare binding' 'delete' 'delete queue' 'delete exchange' 'delete binding' 'purge' 'ls' 'info' 'route' 'export' 'check' 'check connection' 'profile' 'profile list' 'profile add' 'profile remove' 'completion'
+set -g __warren_paths 'publish' 'consume' 'tail' 'serve' 'replay' 'events' 'declare' 'declare exchange' 'declare queue' 'declare binding' 'delete' 'delete queue' 'delete exchange' 'delete binding' 'purge' 'ls' 'info' 'route' 'export' 'check' 'check connection' 'check queue' 'check message' 'profile' 'profile list' 'profile add' 'profile remove' 'completion'
 
 # The command typed so far: 'declare queue', or '' before any.
 function __warren_path
@@ -242,6 +242,8 @@ complete -c warren -n '__warren_at export' -s o -l output -r -F -d 'write the fi
 complete -c warren -n '__warren_at export' -l include-auto-delete -d 'keep auto-delete exchanges and queues too'
 complete -c warren -n '__warren_at export' -s h -l help -d 'show help'
 complete -c warren -n '__warren_at check' -a connection -d 'connect, handshake and a round trip; TLS certificate expiry for amqps'
+complete -c warren -n '__warren_at check' -a queue -d 'a queue\'s depth, unacked messages, consumers and head message\'s age against bounds'
+complete -c warren -n '__warren_at check' -a message -d 'a message matching every --match is in the queue (peeked, none taken)'
 complete -c warren -n '__warren_at check' -l format -x -a 'pretty json nagios prometheus' -d 'pretty on a terminal, else json (a line per check); nagios: the plugin line and codes 0-3; prometheus: text exposition'
 complete -c warren -n '__warren_at check' -l watch -x -d 'check again every INTERVAL until Ctrl-C (the table redrawn, or a line per check)'
 complete -c warren -n '__warren_at check' -s h -l help -d 'show help'
@@ -252,6 +254,24 @@ complete -c warren -n '__warren_at check connection' -l cert-crit -x -d 'amqps: 
 complete -c warren -n '__warren_at check connection' -l format -x -a 'pretty json nagios prometheus' -d 'pretty on a terminal, else json (a line per check); nagios: the plugin line and codes 0-3; prometheus: text exposition'
 complete -c warren -n '__warren_at check connection' -l watch -x -d 'check again every INTERVAL until Ctrl-C (the table redrawn, or a line per check)'
 complete -c warren -n '__warren_at check connection' -s h -l help -d 'show help'
+complete -c warren -n '__warren_at check queue' -l max-depth -x -d 'CRITICAL above N ready messages'
+complete -c warren -n '__warren_at check queue' -l warn-depth -x -d 'WARNING above N ready messages'
+complete -c warren -n '__warren_at check queue' -l max-unacked -x -d 'CRITICAL above N unacknowledged (management API)'
+complete -c warren -n '__warren_at check queue' -l warn-unacked -x -d 'WARNING above N unacknowledged (management API)'
+complete -c warren -n '__warren_at check queue' -l min-consumers -x -d 'CRITICAL below N consumers'
+complete -c warren -n '__warren_at check queue' -l warn-min-consumers -x -d 'WARNING below N consumers'
+complete -c warren -n '__warren_at check queue' -l max-consumers -x -d 'CRITICAL above N consumers'
+complete -c warren -n '__warren_at check queue' -l warn-max-consumers -x -d 'WARNING above N consumers'
+complete -c warren -n '__warren_at check queue' -l max-age -x -d 'CRITICAL when the head message\'s timestamp is older (peeked, put back)'
+complete -c warren -n '__warren_at check queue' -l warn-age -x -d 'WARNING when the head message\'s timestamp is older'
+complete -c warren -n '__warren_at check queue' -l format -x -a 'pretty json nagios prometheus' -d 'pretty on a terminal, else json (a line per check); nagios: the plugin line and codes 0-3; prometheus: text exposition'
+complete -c warren -n '__warren_at check queue' -l watch -x -d 'check again every INTERVAL until Ctrl-C (the table redrawn, or a line per check)'
+complete -c warren -n '__warren_at check queue' -s h -l help -d 'show help'
+complete -c warren -n '__warren_at check message' -l match -x -d 'what the message must match, e.g. \'body.id=42\', \'properties.type=order.created\' (repeatable: all must match)'
+complete -c warren -n '__warren_at check message' -l limit -x -d 'look at the first N messages at most'
+complete -c warren -n '__warren_at check message' -l format -x -a 'pretty json nagios prometheus' -d 'pretty on a terminal, else json (a line per check); nagios: the plugin line and codes 0-3; prometheus: text exposition'
+complete -c warren -n '__warren_at check message' -l watch -x -d 'check again every INTERVAL until Ctrl-C (the table redrawn, or a line per check)'
+complete -c warren -n '__warren_at check message' -s h -l help -d 'show help'
 complete -c warren -n '__warren_at profile' -a list -d 'the profiles, with their URLs (passwords masked); * marks the default'
 complete -c warren -n '__warren_at profile' -a add -d 'save the connection flags given (--url, --ca, --cert, --key, --password-file, --insecure, --api) as a profile'
 complete -c warren -n '__warren_at profile' -a remove -d 'remove a profile from the config file'

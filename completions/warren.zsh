@@ -70,6 +70,34 @@ _warren_profile() {
   esac
 }
 
+_warren_check_message() {
+  _arguments -s $_warren_global \
+    '*--match[what the message must match, e.g. '\''body.id=42'\'', '\''properties.type=order.created'\'' (repeatable\: all must match)]:expr: ' \
+    '--limit[look at the first N messages at most]:n: ' \
+    '--format[pretty on a terminal, else json (a line per check); nagios\: the plugin line and codes 0-3; prometheus\: text exposition]:format:(pretty json nagios prometheus)' \
+    '--watch[check again every INTERVAL until Ctrl-C (the table redrawn, or a line per check)]:interval: ' \
+    '(-h --help)'{-h,--help}'[show help]' \
+    '1:queue: '
+}
+
+_warren_check_queue() {
+  _arguments -s $_warren_global \
+    '--max-depth[CRITICAL above N ready messages]:n: ' \
+    '--warn-depth[WARNING above N ready messages]:n: ' \
+    '--max-unacked[CRITICAL above N unacknowledged (management API)]:n: ' \
+    '--warn-unacked[WARNING above N unacknowledged (management API)]:n: ' \
+    '--min-consumers[CRITICAL below N consumers]:n: ' \
+    '--warn-min-consumers[WARNING below N consumers]:n: ' \
+    '--max-consumers[CRITICAL above N consumers]:n: ' \
+    '--warn-max-consumers[WARNING above N consumers]:n: ' \
+    '--max-age[CRITICAL when the head message'\''s timestamp is older (peeked, put back)]:duration: ' \
+    '--warn-age[WARNING when the head message'\''s timestamp is older]:duration: ' \
+    '--format[pretty on a terminal, else json (a line per check); nagios\: the plugin line and codes 0-3; prometheus\: text exposition]:format:(pretty json nagios prometheus)' \
+    '--watch[check again every INTERVAL until Ctrl-C (the table redrawn, or a line per check)]:interval: ' \
+    '(-h --help)'{-h,--help}'[show help]' \
+    '*:queue: '
+}
+
 _warren_check_connection() {
   _arguments -s $_warren_global \
     '--warn[WARNING when the handshake or the round trip takes longer]:duration: ' \
@@ -86,6 +114,8 @@ _warren_check() {
   local -a subcommands
   subcommands=(
     'connection:connect, handshake and a round trip; TLS certificate expiry for amqps'
+    'queue:a queue'\''s depth, unacked messages, consumers and head message'\''s age against bounds'
+    'message:a message matching every --match is in the queue (peeked, none taken)'
   )
   _arguments -C -s $_warren_global \
     '--format[pretty on a terminal, else json (a line per check); nagios\: the plugin line and codes 0-3; prometheus\: text exposition]:format:(pretty json nagios prometheus)' \
@@ -98,6 +128,8 @@ _warren_check() {
     argument)
       case $words[1] in
         connection) _warren_check_connection ;;
+        queue) _warren_check_queue ;;
+        message) _warren_check_message ;;
       esac
       ;;
   esac

@@ -158,10 +158,7 @@ const message = defineCommand({
       '--match <expr>',
       "what the message must match, e.g. 'body.id=42', 'properties.type=order.created' (repeatable: all must match)",
     ),
-    limit: withDefault(
-      option('--limit <n>', 'look at the first N messages at most', integer(1)),
-      1000,
-    ),
+    limit: withDefault(option('--limit <n>', 'look at the first N messages at most', integer(1)), 1000),
     ...shared,
   },
   examples: [
