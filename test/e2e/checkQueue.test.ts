@@ -140,6 +140,25 @@ describe('warren check queue', () => {
     expect(await bodiesOf(queue, 2)).toEqual(['unstamped', 'stamped']);
   });
 
+  it('head age: a quorum queue (as the API tells) is not peeked: UNKNOWN, the queue untouched', async () => {
+    const queue = await broker.queue('check-quorum', {
+      durable: true,
+      arguments: { 'x-queue-type': 'quorum' },
+    });
+    await broker.publish('', queue, 'first', { timestamp: now() - 2 * HOUR });
+    await broker.publish('', queue, 'second', { timestamp: now() });
+    const run = await check(['queue', queue, '--max-age', '1h']);
+    expect([run.code, run.first['status']]).toEqual([8, 'UNKNOWN']);
+    expect(run.first['message']).toMatch(/a quorum queue would count the peek as a delivery/);
+    expect(run.measure('head_age')?.value).toBeNull();
+    await eventually(async () => (await broker.messageCount(queue)) === 2);
+    const after = await broker.drain(queue);
+    expect(after.map((m) => [m.content.toString(), m.fields.redelivered])).toEqual([
+      ['first', false],
+      ['second', false],
+    ]);
+  });
+
   it('unacked: from the management API, both ways; without the API, UNKNOWN only when bounded', async () => {
     const queue = await broker.queue('check-unacked');
     for (const body of ['1', '2', '3']) await broker.publish('', queue, body);
