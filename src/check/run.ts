@@ -1,7 +1,7 @@
 import type { CommandContext } from '../commands/context.js';
 import { UnreachableError, WarrenError } from '../errors.js';
 import { type CheckResult, type CheckStatus, type Measure, statusOf } from './outcome.js';
-import type { CheckSpec } from './specs.js';
+import type { CheckSpec, RpcCheck } from './specs.js';
 
 /** What a check found: its measures, and a status when the measures alone do not say it. */
 export interface Finding {
@@ -20,11 +20,15 @@ export type CheckRunner<S extends CheckSpec = CheckSpec> = (
 /** Each kind's code, loaded when a check of the kind runs. */
 const KINDS: { [K in CheckSpec['kind']]: () => Promise<CheckRunner<Extract<CheckSpec, { kind: K }>>> } = {
   connection: () => import('./kinds/connection.js').then((m) => m.checkConnection),
+  rpc: () => import('./kinds/rpc.js').then((m) => m.checkRpc),
+  topology: () => import('./kinds/topology.js').then((m) => m.checkTopologyFile),
+  node: () => import('./kinds/node.js').then((m) => m.checkNode),
 };
 
 /** A short name for what a spec checks, before it has run (for an UNKNOWN result). */
 function targetOf(spec: CheckSpec, context: CommandContext): string {
-  void spec;
+  if (spec.kind === 'rpc') return rpcTarget(spec);
+  if (spec.kind === 'topology') return spec.file;
   return context.brokerLabel();
 }
 
@@ -61,4 +65,9 @@ export async function runChecks(specs: CheckSpec[], context: CommandContext): Pr
       }
     }),
   );
+}
+
+/** An rpc check's target: the exchange (`(default)` for '') and the routing key. */
+export function rpcTarget(spec: RpcCheck): string {
+  return `${spec.exchange || '(default)'}:${spec.routingKey}`;
 }
