@@ -34,19 +34,6 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Whether a queue exists, asked on a channel of its own (a 404 closes it). */
-async function queueExists(name: string): Promise<boolean> {
-  const channel = await broker.connection.createChannel();
-  channel.on('error', () => {});
-  try {
-    await channel.checkQueue(name);
-    await channel.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Writes a topology file of the test's exchange and queue; `drift` changes what it says. */
 function topologyFile(name: string, drift: { maxLength: number; queues?: unknown[]; key: string }): string {
   const file = join(dir, name);
@@ -92,7 +79,7 @@ describe('check topology', () => {
     expect(found.message).toContain('bound on the broker, not in the file');
     // Checking changed nothing.
     expect((await broker.channel.checkQueue(queue)).messageCount).toBe(0);
-    expect(await queueExists(absent)).toBe(false);
+    expect(await broker.queueExists(absent)).toBe(false);
   });
 
   it('ends with exit 65, as declare --file, for a file that is not a topology', async () => {

@@ -102,12 +102,15 @@ export async function checkNode(spec: NodeCheck, context: CommandContext): Promi
     notes.push(`a probe message was not confirmed within ${PROBE_MS / 1000}s`);
     statuses.push('WARNING');
   }
-  let alarms = 'blocked' in probed ? 1 : 0;
+  // The API's node statistics lag by their interval (5 s by default): a blocked publisher
+  // is an alarm even before the API lists it.
+  const blockedAlarms = 'blocked' in probed ? 1 : 0;
+  let alarms = blockedAlarms;
   const measures: Measure[] = [];
   if (typeof listed === 'string') {
     notes.push(`alarms seen over AMQP only (${listed})`);
   } else {
-    alarms = 0;
+    let listedAlarms = 0;
     // The node nearest its watermark speaks for the memory measures, the one with the
     // least disk for disk_free.
     let fullest: NodeRecord | undefined;
@@ -121,7 +124,7 @@ export async function checkNode(spec: NodeCheck, context: CommandContext): Promi
       }
       if (node.mem_alarm) problems.push(`memory alarm on ${node.name}`);
       if (node.disk_free_alarm) problems.push(`disk alarm on ${node.name}`);
-      alarms += (node.mem_alarm ? 1 : 0) + (node.disk_free_alarm ? 1 : 0);
+      listedAlarms += (node.mem_alarm ? 1 : 0) + (node.disk_free_alarm ? 1 : 0);
       if (node.partitions && node.partitions.length > 0) {
         problems.push(`${node.name} is partitioned from ${node.partitions.join(', ')}`);
         statuses.push('CRITICAL');
@@ -131,6 +134,7 @@ export async function checkNode(spec: NodeCheck, context: CommandContext): Promi
         leastDisk = node;
       }
     }
+    alarms = Math.max(listedAlarms, blockedAlarms);
     const limit = fullest?.mem_limit ?? null;
     measures.push(
       {
