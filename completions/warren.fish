@@ -255,7 +255,7 @@ complete -c warren -n '__warren_at check connection' -l cert-crit -x -d 'amqps: 
 complete -c warren -n '__warren_at check connection' -l format -x -a 'pretty json nagios prometheus' -d 'pretty on a terminal, else json (a line per check); nagios: the plugin line and codes 0-3; prometheus: text exposition'
 complete -c warren -n '__warren_at check connection' -l watch -x -d 'check again every INTERVAL until Ctrl-C (the table redrawn, or a line per check)'
 complete -c warren -n '__warren_at check connection' -s h -l help -d 'show help'
-complete -c warren -n '__warren_at check rpc' -l within -x -d 'CRITICAL when no reply comes within this'
+complete -c warren -n '__warren_at check rpc' -l within -x -d 'CRITICAL when no reply comes within this (required)'
 complete -c warren -n '__warren_at check rpc' -l warn -x -d 'WARNING when the reply takes longer than this'
 complete -c warren -n '__warren_at check rpc' -l match -x -d 'the reply must match EXPR, e.g. \'body.status=ok\' (repeatable: all must match), else CRITICAL'
 complete -c warren -n '__warren_at check rpc' -l format -x -a 'pretty json nagios prometheus' -d 'pretty on a terminal, else json (a line per check); nagios: the plugin line and codes 0-3; prometheus: text exposition'

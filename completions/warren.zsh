@@ -88,7 +88,7 @@ _warren_check_topology() {
 
 _warren_check_rpc() {
   _arguments -s $_warren_global \
-    '--within[CRITICAL when no reply comes within this]:duration: ' \
+    '--within[CRITICAL when no reply comes within this (required)]:duration: ' \
     '--warn[WARNING when the reply takes longer than this]:duration: ' \
     '*--match[the reply must match EXPR, e.g. '\''body.status=ok'\'' (repeatable\: all must match), else CRITICAL]:expr: ' \
     '--format[pretty on a terminal, else json (a line per check); nagios\: the plugin line and codes 0-3; prometheus\: text exposition]:format:(pretty json nagios prometheus)' \

@@ -1,5 +1,5 @@
 import type { CommandContext } from '../commands/context.js';
-import { UnreachableError, WarrenError } from '../errors.js';
+import { DataError, UnreachableError, UsageError, WarrenError } from '../errors.js';
 import { type CheckResult, type CheckStatus, type Measure, statusOf } from './outcome.js';
 import type { CheckSpec, RpcCheck } from './specs.js';
 
@@ -34,8 +34,9 @@ function targetOf(spec: CheckSpec, context: CommandContext): string {
 
 /**
  * Runs every check at once and reports each. A broker that cannot be reached ends the run
- * with exit 69 (a connection check reports it as CRITICAL instead, in its kind's code); any
- * other failure to tell is that check's UNKNOWN, with the reason.
+ * with exit 69 (a connection check reports it as CRITICAL instead, in its kind's code), and
+ * a check that cannot be asked as given with its usage (2) or data (65) code; any other
+ * failure to tell is that check's UNKNOWN, with the reason.
  */
 export async function runChecks(specs: CheckSpec[], context: CommandContext): Promise<CheckResult[]> {
   return Promise.all(
@@ -53,7 +54,17 @@ export async function runChecks(specs: CheckSpec[], context: CommandContext): Pr
           elapsedMs: performance.now() - started,
         };
       } catch (error) {
-        if (error instanceof UnreachableError || !(error instanceof WarrenError)) throw error;
+        // A check that cannot be asked as given (a malformed --match, a topology file that
+        // is not one) ends the run with its own code (2, 65), as the same input to another
+        // command would: it says nothing about the broker.
+        if (
+          error instanceof UnreachableError ||
+          error instanceof UsageError ||
+          error instanceof DataError ||
+          !(error instanceof WarrenError)
+        ) {
+          throw error;
+        }
         return {
           kind: spec.kind,
           target: targetOf(spec, context),

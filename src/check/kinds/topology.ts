@@ -1,9 +1,21 @@
 import type { CommandContext } from '../../commands/context.js';
+import { UsageError } from '../../errors.js';
 import { checkTopology } from '../../topology/apply.js';
 import { liveBindings } from '../../topology/bindingCheck.js';
 import { line, readTopology, withSession } from '../../topology/results.js';
+import type { Topology } from '../../topology/spec.js';
 import type { Finding } from '../run.js';
 import type { TopologyCheck } from '../specs.js';
+
+/** The file as declare --file reads it; its errors name the file, not declare's flag. */
+function readFile(file: string): Topology {
+  try {
+    return readTopology(file);
+  } catch (error) {
+    if (!(error instanceof UsageError) || !error.message.startsWith('--file: ')) throw error;
+    throw new UsageError(`the topology file: ${error.message.slice('--file: '.length)}`, { cause: error });
+  }
+}
 
 /**
  * `check topology`: `declare --check` as a check. Each exchange and queue of the file is
@@ -12,7 +24,7 @@ import type { TopologyCheck } from '../specs.js';
  * answers. Anything missing or differing is CRITICAL, each named, their count measured.
  */
 export async function checkTopologyFile(spec: TopologyCheck, context: CommandContext): Promise<Finding> {
-  const topology = readTopology(spec.file);
+  const topology = readFile(spec.file);
   const results = await withSession(context, async (session) =>
     checkTopology(session, topology, await liveBindings(context, topology)),
   );

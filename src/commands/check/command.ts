@@ -2,8 +2,8 @@
 import { InvalidArgumentError } from 'commander';
 import { CHECK_FORMATS, type CheckFormat, type CheckSpec } from '../../check/specs.js';
 import { parseDuration } from '../../duration.js';
+import { UsageError } from '../../errors.js';
 import { compileMatches } from '../../match/predicate.js';
-import { readTopology } from '../../topology/results.js';
 import { choice, defineCommand, option, repeatable, required } from '../define.js';
 import { brokerName, shortString, timerDuration } from '../values.js';
 import type { CheckOptions } from './run.js';
@@ -104,10 +104,11 @@ const rpc = defineCommand({
     body: required('body', 'the request body'),
   },
   flags: {
-    within: {
-      ...option('--within <duration>', 'CRITICAL when no reply comes within this', timerDuration),
-      required: true,
-    },
+    within: option(
+      '--within <duration>',
+      'CRITICAL when no reply comes within this (required)',
+      timerDuration,
+    ),
     warn: option('--warn <duration>', 'WARNING when the reply takes longer than this', timerDuration),
     match: repeatable(
       '--match <expr>',
@@ -122,12 +123,17 @@ const rpc = defineCommand({
   parse({ args, flags: f, global, inherited }) {
     // A malformed expression is a usage error now, not an UNKNOWN after the request.
     compileMatches(f.match);
+    if (f.within === undefined) {
+      throw new UsageError('check rpc needs --within DURATION: how long the reply may take', {
+        hint: "see 'warren check rpc --help'",
+      });
+    }
     const spec: CheckSpec = {
       kind: 'rpc',
       exchange: args.exchange,
       routingKey: args.key,
       body: args.body,
-      withinMs: f.within as number,
+      withinMs: f.within,
       warnMs: f.warn,
       matches: f.match,
     };
@@ -143,8 +149,6 @@ const topology = defineCommand({
   flags: { ...shared },
   examples: ['warren check topology topology.json', 'warren check topology topology.json --format nagios'],
   parse({ args, flags: f, global, inherited }) {
-    // A file that cannot be read or is not a topology ends the run as declare's would (exit 65).
-    readTopology(args.file);
     const spec: CheckSpec = { kind: 'topology', file: args.file };
     return { command: 'check', global: global(), options: checkOptions([spec], f, inherited) };
   },
