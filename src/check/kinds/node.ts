@@ -11,7 +11,7 @@ import type { NodeCheck } from '../specs.js';
 const PROBE_MS = 5000;
 
 /** What GET /api/nodes tells of a node (a stopped member has only its name and running). */
-interface NodeRecord {
+export interface NodeRecord {
   name: string;
   running?: boolean;
   mem_used?: number;
@@ -24,7 +24,7 @@ interface NodeRecord {
 }
 
 /** How the probe publish ended: confirmed, blocked (with the broker's reason), or neither in time. */
-type Probe = { blocked: string } | { confirmed: true } | { waited: true };
+export type Probe = { blocked: string } | { confirmed: true } | { waited: true };
 
 /**
  * Publishes one empty message to the default exchange with a routing key no queue has
@@ -92,6 +92,15 @@ async function nodes(context: CommandContext): Promise<NodeRecord[] | string> {
  */
 export async function checkNode(spec: NodeCheck, context: CommandContext): Promise<Finding> {
   const [probed, listed] = await Promise.all([probe(context), nodes(context)]);
+  return { target: context.brokerLabel(), ...judgeNode(probed, listed, spec.memWarn) };
+}
+
+/** What the probe and the API's node list (or why there is none) say, as a check's finding. */
+export function judgeNode(
+  probed: Probe,
+  listed: NodeRecord[] | string,
+  memWarn: number | undefined,
+): Omit<Finding, 'target'> {
   const problems: string[] = [];
   const notes: string[] = [];
   const statuses: CheckStatus[] = [];
@@ -141,7 +150,7 @@ export async function checkNode(spec: NodeCheck, context: CommandContext): Promi
         name: 'mem_used',
         value: fullest?.mem_used ?? null,
         unit: 'bytes',
-        warn: spec.memWarn !== undefined && limit !== null ? Math.round(limit * spec.memWarn) : undefined,
+        warn: memWarn !== undefined && limit !== null ? Math.round(limit * memWarn) : undefined,
         crit: limit ?? undefined,
       },
       { name: 'mem_limit', value: limit, unit: 'bytes' },
@@ -157,5 +166,5 @@ export async function checkNode(spec: NodeCheck, context: CommandContext): Promi
   measures.push({ name: 'alarms', value: alarms, unit: 'count', crit: 0 });
   const status = worst([...statuses, statusOf(measures)]);
   const said = problems.length > 0 ? problems : ['no alarms, publishers not blocked'];
-  return { target: context.brokerLabel(), status, message: [...said, ...notes].join('; '), measures };
+  return { status, message: [...said, ...notes].join('; '), measures };
 }
