@@ -6,12 +6,14 @@
  */
 import type amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectTestBroker, type TestBroker, uniqueName } from '../helpers/broker.js';
+import { connectTestBroker, eventually, type TestBroker, uniqueName } from '../helpers/broker.js';
 import { measured, runCheck } from '../helpers/checkResult.js';
-import { runWarren } from '../helpers/cli.js';
+import { collect, runWarren, startWarren } from '../helpers/cli.js';
 
 let broker: TestBroker;
 let responders: amqp.Channel[] = [];
+/** The requests the responders took, as they came. */
+const requests: amqp.ConsumeMessage[] = [];
 
 beforeAll(async () => {
   broker = await connectTestBroker();
@@ -31,6 +33,7 @@ async function respond(queue: string, reply: (body: string) => string): Promise<
     queue,
     (message) => {
       if (!message) return;
+      requests.push(message);
       channel.sendToQueue(message.properties.replyTo, Buffer.from(reply(message.content.toString())), {
         correlationId: message.properties.correlationId,
       });
@@ -58,6 +61,35 @@ describe('check rpc', () => {
     expect(time?.warn).toBe(15);
     expect(time?.value).toBeGreaterThan(0);
     expect(time?.value).toBeLessThanOrEqual(20);
+    // The request: transient, expiring after --within, with direct reply-to.
+    const request = requests.find((message) => message.fields.routingKey === q);
+    expect(request?.properties.expiration).toBe('20000');
+    expect(request?.properties.deliveryMode).toBe(1);
+    expect(request?.properties.replyTo).toMatch(/^amq\.rabbitmq\.reply-to\./);
+    expect(request?.content.toString()).toBe('ping');
+  });
+
+  it('is OK against warren consume --exec --reply as the responder', async () => {
+    const q = await broker.queue('check-rpc-exec');
+    const handler = startWarren(['consume', q, '--exec', 'cat', '--reply', '--count', '1']);
+    try {
+      const result = collect(handler);
+      await eventually(async () => (await broker.channel.checkQueue(q)).consumerCount === 1);
+      const { code, stderr, found } = await runCheck('rpc', [
+        '',
+        q,
+        'pong',
+        '--within',
+        '20s',
+        '--match',
+        'body=pong',
+      ]);
+      expect(code, stderr).toBe(0);
+      expect(found.message).toMatch(/^reply in /);
+      expect((await result).code).toBe(0);
+    } finally {
+      if (handler.exitCode === null && handler.signalCode === null) handler.kill('SIGKILL');
+    }
   });
 
   it('is CRITICAL (exit 7) when the reply does not match, and says what came', async () => {
@@ -80,14 +112,15 @@ describe('check rpc', () => {
     expect(measured(found, 'reply_time')?.value).toBeGreaterThan(0);
   });
 
-  it('is CRITICAL (exit 7) when nobody answers within --within; the request stays queued', async () => {
+  it('is CRITICAL (exit 7) when nobody answers within --within; the request then expires', async () => {
     const q = await broker.queue('check-rpc-late');
     const { code, stderr, found } = await runCheck('rpc', ['', q, 'ping', '--within', '500ms']);
     expect(code, stderr).toBe(7);
     expect(found.status).toBe('CRITICAL');
     expect(found.message).toBe('no reply within 500ms');
     expect(measured(found, 'reply_time')?.value).toBeNull();
-    expect(await broker.messageCount(q)).toBe(1);
+    // Expired after --within, the request leaves the queue without anyone taking it.
+    await eventually(async () => (await broker.messageCount(q)) === 0);
   });
 
   it('says CRITICAL in the nagios format with exit 2', async () => {

@@ -21,7 +21,7 @@ function preview(message: ReceivedMessage): string {
 
 /**
  * `check rpc`: sends one request as `publish --rpc` does (direct reply-to, a fresh
- * correlation id, mandatory) and waits --within for its reply. OK with the reply time; a
+ * correlation id, mandatory; transient, and expiring after --within) and waits --within for its reply. OK with the reply time; a
  * reply later than --warn is WARNING; none in time, one that fails a --match, or a request
  * no queue takes (returned) is CRITICAL.
  */
@@ -43,7 +43,14 @@ export async function checkRpc(spec: RpcCheck, context: CommandContext): Promise
       session,
       {
         body: Buffer.from(spec.body, 'utf8'),
-        overrides: { exchange: spec.exchange, routingKey: spec.routingKey, properties: {}, headers: {} },
+        overrides: {
+          exchange: spec.exchange,
+          routingKey: spec.routingKey,
+          // A request nobody answered in time is of no use to anyone later: it expires then,
+          // so that a service that is down does not come back to a backlog of checks.
+          properties: { expiration: String(spec.withinMs), deliveryMode: 1 },
+          headers: {},
+        },
         mandatory: true,
         timeoutMs: spec.withinMs,
       },
