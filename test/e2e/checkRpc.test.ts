@@ -145,7 +145,7 @@ describe('check rpc', () => {
     const { code, stderr, found } = await runCheck('rpc', ['', nowhere, 'ping', '--within', '20s']);
     expect(code, stderr).toBe(7);
     expect(found.status).toBe('CRITICAL');
-    expect(found.message).toContain('returned');
+    expect(found.message).toBe('request not delivered: returned by the broker (312 NO_ROUTE)');
   });
 
   it('refuses a malformed --match before sending anything (exit 2)', async () => {

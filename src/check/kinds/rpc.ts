@@ -70,7 +70,10 @@ export async function checkRpc(spec: RpcCheck, context: CommandContext): Promise
       };
     }
     if (failure instanceof NotDeliveredError) {
-      return { target, status: 'CRITICAL', message: failure.message, measures: [measure(null)] };
+      // publish's words for one message ("message not delivered: returned by the broker
+      // (312 NO_ROUTE)"), said of the request.
+      const message = `request ${failure.message.replace(/^message /, '')}`;
+      return { target, status: 'CRITICAL', message, measures: [measure(null)] };
     }
     throw failure;
   }
