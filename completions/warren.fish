@@ -1,6 +1,6 @@
 # fish completion for warren (generated from its command definitions: 'warren completion fish')
 
-set -g __warren_paths 'publish' 'consume' 'tail' 'serve' 'replay' 'events' 'declare' 'declare exchange' 'declare queue' 'declare binding' 'delete' 'delete queue' 'delete exchange' 'delete binding' 'purge' 'ls' 'info' 'route' 'export' 'check' 'check connection' 'check queue' 'check message' 'profile' 'profile list' 'profile add' 'profile remove' 'completion'
+set -g __warren_paths 'publish' 'consume' 'tail' 'serve' 'replay' 'events' 'declare' 'declare exchange' 'declare queue' 'declare binding' 'delete' 'delete queue' 'delete exchange' 'delete binding' 'purge' 'ls' 'info' 'route' 'export' 'check' 'check connection' 'check queue' 'check message' 'check rpc' 'check topology' 'check node' 'profile' 'profile list' 'profile add' 'profile remove' 'completion'
 
 # The command typed so far: 'declare queue', or '' before any.
 function __warren_path
@@ -244,6 +244,9 @@ complete -c warren -n '__warren_at export' -s h -l help -d 'show help'
 complete -c warren -n '__warren_at check' -a connection -d 'connect, handshake and a round trip; TLS certificate expiry for amqps'
 complete -c warren -n '__warren_at check' -a queue -d 'a queue\'s depth, unacked messages, consumers and head message\'s age against bounds'
 complete -c warren -n '__warren_at check' -a message -d 'a message matching every --match is in the queue (peeked, none taken)'
+complete -c warren -n '__warren_at check' -a rpc -d 'a request gets a (matching) reply in time, as publish --rpc sends it'
+complete -c warren -n '__warren_at check' -a topology -d 'the broker has the exchanges, queues and bindings of a topology file, as it declares them'
+complete -c warren -n '__warren_at check' -a node -d 'memory and disk alarms, blocked publishers, cluster members stopped or partitioned'
 complete -c warren -n '__warren_at check' -l format -x -a 'pretty json nagios prometheus' -d 'pretty on a terminal, else json (a line per check); nagios: the plugin line and codes 0-3; prometheus: text exposition'
 complete -c warren -n '__warren_at check' -l watch -x -d 'check again every INTERVAL until Ctrl-C (the table redrawn, or a line per check)'
 complete -c warren -n '__warren_at check' -s h -l help -d 'show help'
@@ -272,6 +275,20 @@ complete -c warren -n '__warren_at check message' -l limit -x -d 'look at the fi
 complete -c warren -n '__warren_at check message' -l format -x -a 'pretty json nagios prometheus' -d 'pretty on a terminal, else json (a line per check); nagios: the plugin line and codes 0-3; prometheus: text exposition'
 complete -c warren -n '__warren_at check message' -l watch -x -d 'check again every INTERVAL until Ctrl-C (the table redrawn, or a line per check)'
 complete -c warren -n '__warren_at check message' -s h -l help -d 'show help'
+complete -c warren -n '__warren_at check rpc' -l within -x -d 'CRITICAL when no reply comes within this (required)'
+complete -c warren -n '__warren_at check rpc' -l warn -x -d 'WARNING when the reply takes longer than this'
+complete -c warren -n '__warren_at check rpc' -l match -x -d 'the reply must match EXPR, e.g. \'body.status=ok\' (repeatable: all must match), else CRITICAL'
+complete -c warren -n '__warren_at check rpc' -l format -x -a 'pretty json nagios prometheus' -d 'pretty on a terminal, else json (a line per check); nagios: the plugin line and codes 0-3; prometheus: text exposition'
+complete -c warren -n '__warren_at check rpc' -l watch -x -d 'check again every INTERVAL until Ctrl-C (the table redrawn, or a line per check)'
+complete -c warren -n '__warren_at check rpc' -s h -l help -d 'show help'
+complete -c warren -n '__warren_at check topology' -l format -x -a 'pretty json nagios prometheus' -d 'pretty on a terminal, else json (a line per check); nagios: the plugin line and codes 0-3; prometheus: text exposition'
+complete -c warren -n '__warren_at check topology' -l watch -x -d 'check again every INTERVAL until Ctrl-C (the table redrawn, or a line per check)'
+complete -c warren -n '__warren_at check topology' -s h -l help -d 'show help'
+complete -c warren -n '__warren_at check topology' -F
+complete -c warren -n '__warren_at check node' -l mem-warn -x -d 'WARNING when a node\'s memory use is above this share of its high watermark (0.8 or 80%; needs the API)'
+complete -c warren -n '__warren_at check node' -l format -x -a 'pretty json nagios prometheus' -d 'pretty on a terminal, else json (a line per check); nagios: the plugin line and codes 0-3; prometheus: text exposition'
+complete -c warren -n '__warren_at check node' -l watch -x -d 'check again every INTERVAL until Ctrl-C (the table redrawn, or a line per check)'
+complete -c warren -n '__warren_at check node' -s h -l help -d 'show help'
 complete -c warren -n '__warren_at profile' -a list -d 'the profiles, with their URLs (passwords masked); * marks the default'
 complete -c warren -n '__warren_at profile' -a add -d 'save the connection flags given (--url, --ca, --cert, --key, --password-file, --insecure, --api) as a profile'
 complete -c warren -n '__warren_at profile' -a remove -d 'remove a profile from the config file'

@@ -70,6 +70,35 @@ _warren_profile() {
   esac
 }
 
+_warren_check_node() {
+  _arguments -s $_warren_global \
+    '--mem-warn[WARNING when a node'\''s memory use is above this share of its high watermark (0.8 or 80%; needs the API)]:fraction: ' \
+    '--format[pretty on a terminal, else json (a line per check); nagios\: the plugin line and codes 0-3; prometheus\: text exposition]:format:(pretty json nagios prometheus)' \
+    '--watch[check again every INTERVAL until Ctrl-C (the table redrawn, or a line per check)]:interval: ' \
+    '(-h --help)'{-h,--help}'[show help]'
+}
+
+_warren_check_topology() {
+  _arguments -s $_warren_global \
+    '--format[pretty on a terminal, else json (a line per check); nagios\: the plugin line and codes 0-3; prometheus\: text exposition]:format:(pretty json nagios prometheus)' \
+    '--watch[check again every INTERVAL until Ctrl-C (the table redrawn, or a line per check)]:interval: ' \
+    '(-h --help)'{-h,--help}'[show help]' \
+    '1:file:_files'
+}
+
+_warren_check_rpc() {
+  _arguments -s $_warren_global \
+    '--within[CRITICAL when no reply comes within this (required)]:duration: ' \
+    '--warn[WARNING when the reply takes longer than this]:duration: ' \
+    '*--match[the reply must match EXPR, e.g. '\''body.status=ok'\'' (repeatable\: all must match), else CRITICAL]:expr: ' \
+    '--format[pretty on a terminal, else json (a line per check); nagios\: the plugin line and codes 0-3; prometheus\: text exposition]:format:(pretty json nagios prometheus)' \
+    '--watch[check again every INTERVAL until Ctrl-C (the table redrawn, or a line per check)]:interval: ' \
+    '(-h --help)'{-h,--help}'[show help]' \
+    '1:exchange: ' \
+    '2:key: ' \
+    '3:body: '
+}
+
 _warren_check_message() {
   _arguments -s $_warren_global \
     '*--match[what the message must match, e.g. '\''body.id=42'\'', '\''properties.type=order.created'\'' (repeatable\: all must match)]:expr: ' \
@@ -116,6 +145,9 @@ _warren_check() {
     'connection:connect, handshake and a round trip; TLS certificate expiry for amqps'
     'queue:a queue'\''s depth, unacked messages, consumers and head message'\''s age against bounds'
     'message:a message matching every --match is in the queue (peeked, none taken)'
+    'rpc:a request gets a (matching) reply in time, as publish --rpc sends it'
+    'topology:the broker has the exchanges, queues and bindings of a topology file, as it declares them'
+    'node:memory and disk alarms, blocked publishers, cluster members stopped or partitioned'
   )
   _arguments -C -s $_warren_global \
     '--format[pretty on a terminal, else json (a line per check); nagios\: the plugin line and codes 0-3; prometheus\: text exposition]:format:(pretty json nagios prometheus)' \
@@ -130,6 +162,9 @@ _warren_check() {
         connection) _warren_check_connection ;;
         queue) _warren_check_queue ;;
         message) _warren_check_message ;;
+        rpc) _warren_check_rpc ;;
+        topology) _warren_check_topology ;;
+        node) _warren_check_node ;;
       esac
       ;;
   esac

@@ -63,6 +63,9 @@ export class Session {
   private lostCause: BrokerError | undefined;
   private lostError: ExplainedError | undefined;
   private readonly channels = new Set<Amqp.Channel>();
+  /** Why the broker blocks this connection's publishers (connection.blocked), while it does. */
+  private blockedBy: string | undefined;
+  private blockedListeners: ((reason: string) => void)[] = [];
   private readonly explain: Explainer;
   private readonly log: ((line: string) => void) | undefined;
   /** The vhost the connection opened (`/` for the URL's default). */
@@ -92,16 +95,42 @@ export class Session {
     });
     // A publisher that stops for a memory or disk alarm would look hung: say why, and when it ends.
     const warn = options.warn ?? options.log;
-    model.on('blocked', (reason: string) =>
-      warn?.(`the broker is blocking publishers (${reason}): waiting until it lets them go on`),
-    );
-    model.on('unblocked', () => warn?.('the broker lets publishers go on again'));
+    model.on('blocked', (reason: string) => {
+      this.blockedBy = reason;
+      for (const listener of this.blockedListeners) listener(reason);
+      if (this.blockedListeners.length === 0) {
+        warn?.(`the broker is blocking publishers (${reason}): waiting until it lets them go on`);
+      }
+    });
+    model.on('unblocked', () => {
+      this.blockedBy = undefined;
+      if (this.blockedListeners.length === 0) warn?.('the broker lets publishers go on again');
+    });
   }
 
   /** Registers a listener for the session (connection or a channel) dying under us. */
   onLost(listener: (error: ExplainedError) => void): void {
     if (this.lostError) listener(this.lostError);
     else this.lostListeners.push(listener);
+  }
+
+  /**
+   * Calls `listener` when the broker blocks this connection's publishers (connection.blocked,
+   * for a memory or disk alarm), at once if it does now. A listener takes over the warning
+   * the session would give on stderr.
+   */
+  onBlocked(listener: (reason: string) => void): void {
+    this.blockedListeners.push(listener);
+    if (this.blockedBy !== undefined) listener(this.blockedBy);
+  }
+
+  /**
+   * Ends the connection without the closing handshake: a broker that blocked the connection
+   * reads nothing more from it, so it would never answer a close.
+   */
+  abandon(): void {
+    this.closing = true;
+    (this.model.connection as unknown as { stream?: { destroy?: () => void } }).stream?.destroy?.();
   }
 
   get lost(): ExplainedError | undefined {

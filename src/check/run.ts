@@ -1,7 +1,7 @@
 import type { CommandContext } from '../commands/context.js';
-import { UnreachableError, UsageError, WarrenError } from '../errors.js';
+import { DataError, UnreachableError, UsageError, WarrenError } from '../errors.js';
 import { type CheckResult, type CheckStatus, type Measure, statusOf } from './outcome.js';
-import type { CheckSpec } from './specs.js';
+import type { CheckSpec, RpcCheck } from './specs.js';
 
 /** What a check found: its measures, and a status when the measures alone do not say it. */
 export interface Finding {
@@ -22,18 +22,24 @@ const KINDS: { [K in CheckSpec['kind']]: () => Promise<CheckRunner<Extract<Check
   connection: () => import('./kinds/connection.js').then((m) => m.checkConnection),
   queue: () => import('./kinds/queue.js').then((m) => m.checkQueue),
   message: () => import('./kinds/message.js').then((m) => m.checkMessage),
+  rpc: () => import('./kinds/rpc.js').then((m) => m.checkRpc),
+  topology: () => import('./kinds/topology.js').then((m) => m.checkTopologyFile),
+  node: () => import('./kinds/node.js').then((m) => m.checkNode),
 };
 
 /** A short name for what a spec checks, before it has run (for an UNKNOWN result). */
 function targetOf(spec: CheckSpec, context: CommandContext): string {
   if (spec.kind === 'queue' || spec.kind === 'message') return spec.queue;
+  if (spec.kind === 'rpc') return rpcTarget(spec);
+  if (spec.kind === 'topology') return spec.file;
   return context.brokerLabel();
 }
 
 /**
  * Runs every check at once and reports each. A broker that cannot be reached ends the run
- * with exit 69 (a connection check reports it as CRITICAL instead, in its kind's code); any
- * other failure to tell is that check's UNKNOWN, with the reason.
+ * with exit 69 (a connection check reports it as CRITICAL instead, in its kind's code), and
+ * a check that cannot be asked as given with its usage (2) or data (65) code; any other
+ * failure to tell is that check's UNKNOWN, with the reason.
  */
 export async function runChecks(specs: CheckSpec[], context: CommandContext): Promise<CheckResult[]> {
   return Promise.all(
@@ -51,13 +57,17 @@ export async function runChecks(specs: CheckSpec[], context: CommandContext): Pr
           elapsedMs: performance.now() - started,
         };
       } catch (error) {
-        // A command line warren cannot run (a malformed --match) is exit 2, not a check's UNKNOWN.
+        // A check that cannot be asked as given (a malformed --match, a topology file that
+        // is not one) ends the run with its own code (2, 65), as the same input to another
+        // command would: it says nothing about the broker.
         if (
           error instanceof UnreachableError ||
           error instanceof UsageError ||
+          error instanceof DataError ||
           !(error instanceof WarrenError)
-        )
+        ) {
           throw error;
+        }
         return {
           kind: spec.kind,
           target: targetOf(spec, context),
@@ -69,4 +79,9 @@ export async function runChecks(specs: CheckSpec[], context: CommandContext): Pr
       }
     }),
   );
+}
+
+/** An rpc check's target: the exchange (`(default)` for '') and the routing key. */
+export function rpcTarget(spec: RpcCheck): string {
+  return `${spec.exchange || '(default)'}:${spec.routingKey}`;
 }

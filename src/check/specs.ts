@@ -10,6 +10,33 @@ export interface ConnectionCheck {
   certCritDays?: number | undefined;
 }
 
+/** `check rpc`: a request to EXCHANGE with KEY gets a (matching) reply within a time. */
+export interface RpcCheck {
+  kind: 'rpc';
+  exchange: string;
+  routingKey: string;
+  body: string;
+  /** No reply within this: CRITICAL (ms). */
+  withinMs: number;
+  /** A reply slower than this: WARNING (ms). */
+  warnMs?: number | undefined;
+  /** --match expressions the reply must all match. */
+  matches?: string[] | undefined;
+}
+
+/** `check topology`: the broker has what the topology file declares, as it declares it. */
+export interface TopologyCheck {
+  kind: 'topology';
+  file: string;
+}
+
+/** `check node`: memory and disk alarms, blocked publishers, cluster members down or split. */
+export interface NodeCheck {
+  kind: 'node';
+  /** WARNING when a node's memory use is above this fraction of its high watermark (0 to 1). */
+  memWarn?: number | undefined;
+}
+
 /** A threshold pair: beyond `crit` the check is CRITICAL, beyond `warn` WARNING. */
 export interface Bounds {
   warn?: number | undefined;
@@ -40,7 +67,7 @@ export interface MessageCheck {
 }
 
 /** Every kind of check; the other kinds join this union as they are built. */
-export type CheckSpec = ConnectionCheck | QueueCheck | MessageCheck;
+export type CheckSpec = ConnectionCheck | QueueCheck | MessageCheck | RpcCheck | TopologyCheck | NodeCheck;
 
 export type CheckKind = CheckSpec['kind'];
 

@@ -56,18 +56,6 @@ async function startTailPipeline(args: string, reader: string) {
   return { done };
 }
 
-async function queueExists(name: string): Promise<boolean> {
-  const channel = await broker.connection.createChannel();
-  channel.on('error', () => {});
-  try {
-    await channel.checkQueue(name);
-    await channel.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('warren tail', () => {
   it('sees every message while the real consumer still gets all of them, and leaves nothing behind', async () => {
     const exchange = await broker.exchange('tail-topic', 'topic');
@@ -79,7 +67,7 @@ describe('warren tail', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(ndjson(result.stdout).map((r) => r['body'])).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
     expect(await broker.messageCount(queue)).toBe(5);
-    await eventually(async () => !(await queueExists(tapQueue)));
+    await eventually(async () => !(await broker.queueExists(tapQueue)));
   });
 
   it('with EXCHANGE:KEY sees only what that binding key matches', async () => {
@@ -477,7 +465,7 @@ describe('warren tail', () => {
     const { child, done, tapQueue } = await startTail([exchange]);
     child.kill('SIGKILL');
     await done;
-    await eventually(async () => !(await queueExists(tapQueue)));
+    await eventually(async () => !(await broker.queueExists(tapQueue)));
   });
 
   describe('--stream', () => {
@@ -575,6 +563,6 @@ describe('warren tail', () => {
     child.kill('SIGINT');
     const result = await done;
     expect(result.code).toBe(130);
-    await eventually(async () => !(await queueExists(tapQueue)));
+    await eventually(async () => !(await broker.queueExists(tapQueue)));
   });
 });

@@ -51,6 +51,8 @@ export interface TestBroker {
   /** Takes every message now in the queue (acked), in order. */
   drain(queue: string): Promise<amqp.GetMessage[]>;
   messageCount(queue: string): Promise<number>;
+  /** Whether a queue exists, asked on a channel of its own (the 404 of a missing one closes it). */
+  queueExists(queue: string): Promise<boolean>;
   cleanup(): Promise<void>;
 }
 
@@ -89,6 +91,17 @@ export async function connectTestBroker(): Promise<TestBroker> {
     },
     async messageCount(queue) {
       return (await channel.checkQueue(queue)).messageCount;
+    },
+    async queueExists(queue) {
+      const probe = await connection.createChannel();
+      probe.on('error', () => {});
+      try {
+        await probe.checkQueue(queue);
+        await probe.close();
+        return true;
+      } catch {
+        return false;
+      }
     },
     async cleanup() {
       for (const queue of queues) await channel.deleteQueue(queue).catch(() => {});
