@@ -79,9 +79,12 @@ const NAGIOS_UNIT: Record<Measure['unit'], string> = {
   days: '',
 };
 
-/** A perfdata label: quoted, a quote inside doubled, and no `=` (the plugin guidelines). */
+/**
+ * A perfdata label: quoted, a quote inside doubled, and no `=` (the plugin guidelines); one
+ * line (control characters escaped) and no `|`, which would end the plugin's text there.
+ */
 function perfLabel(text: string): string {
-  return `'${text.replaceAll("'", "''").replaceAll('=', '_')}'`;
+  return `'${humanLine(text).replaceAll("'", "''").replace(/[=|]/g, '_')}'`;
 }
 
 function perfNumber(value: number | undefined | null): string {
