@@ -43,12 +43,16 @@ export function prettyLines(results: CheckResult[], paint: Paint): string {
     .join('');
 }
 
-/** One JSON object per check (docs/commands/check.md documents every field). */
-export function jsonLines(results: CheckResult[]): string {
+/**
+ * One JSON object per check (docs/commands/check.md documents every field); with --watch,
+ * each also says which round of checks it belongs to.
+ */
+export function jsonLines(results: CheckResult[], round?: number): string {
   return results
     .map((result) => {
       const first = result.measures[0];
       return `${JSON.stringify({
+        ...(round === undefined ? {} : { round }),
         kind: result.kind,
         target: result.target,
         status: result.status,

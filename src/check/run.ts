@@ -30,10 +30,18 @@ function targetOf(spec: CheckSpec, context: CommandContext): string {
 
 /**
  * Runs every check at once and reports each. A broker that cannot be reached ends the run
- * with exit 69 (a connection check reports it as CRITICAL instead, in its kind's code); any
- * other failure to tell is that check's UNKNOWN, with the reason.
+ * with exit 69 (a connection check reports it as CRITICAL instead, in its kind's code; under
+ * --watch it is each other check's UNKNOWN); any other failure to tell is that check's
+ * UNKNOWN, with the reason.
  */
-export async function runChecks(specs: CheckSpec[], context: CommandContext): Promise<CheckResult[]> {
+export async function runChecks(
+  specs: CheckSpec[],
+  context: CommandContext,
+  options: {
+    /** --watch: a broker out of reach is that round's UNKNOWN, not the end of the run. */
+    unreachableIsUnknown?: boolean;
+  } = {},
+): Promise<CheckResult[]> {
   return Promise.all(
     specs.map(async (spec) => {
       const started = performance.now();
@@ -49,7 +57,8 @@ export async function runChecks(specs: CheckSpec[], context: CommandContext): Pr
           elapsedMs: performance.now() - started,
         };
       } catch (error) {
-        if (error instanceof UnreachableError || !(error instanceof WarrenError)) throw error;
+        if (!(error instanceof WarrenError)) throw error;
+        if (error instanceof UnreachableError && !options.unreachableIsUnknown) throw error;
         return {
           kind: spec.kind,
           target: targetOf(spec, context),

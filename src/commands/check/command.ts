@@ -1,7 +1,8 @@
 /** `warren check KIND …`: assertions about the broker, for CI jobs and monitoring. */
 import { InvalidArgumentError } from 'commander';
 import { CHECK_FORMATS, type CheckFormat, type CheckSpec } from '../../check/specs.js';
-import { parseDuration } from '../../duration.js';
+import { parseDays } from '../../duration.js';
+import { UsageError } from '../../errors.js';
 import { choice, defineCommand, option } from '../define.js';
 import { timerDuration } from '../values.js';
 import type { CheckOptions } from './run.js';
@@ -24,12 +25,10 @@ const shared = {
 
 /** `30d`, or any duration (`12h`): in days. */
 function days(value: string): number {
-  const match = /^(\d+(?:\.\d+)?)d$/.exec(value.trim());
-  if (match) return Number(match[1]);
   try {
-    return parseDuration(value) / 86_400_000;
-  } catch {
-    throw new InvalidArgumentError(`'${value}' is not a number of days (30d) or a duration (12h)`);
+    return parseDays(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message.replace(/^days: /, ''));
   }
 }
 
@@ -39,11 +38,16 @@ export function checkOptions(
   flags: { format?: CheckFormat | undefined; watch?: number | undefined },
   inherited: Record<string, unknown>,
 ): CheckOptions {
-  return {
-    checks: specs,
-    format: flags.format ?? (inherited['format'] as CheckFormat | undefined),
-    watchMs: flags.watch ?? (inherited['watch'] as number | undefined),
-  };
+  if (inherited['file'] !== undefined)
+    throw new UsageError('--file runs the checks of the file: give it without a kind of check');
+  const format = flags.format ?? (inherited['format'] as CheckFormat | undefined);
+  const watchMs = flags.watch ?? (inherited['watch'] as number | undefined);
+  // A Nagios plugin or a textfile collector reads one run's output, then warren's exit.
+  if (watchMs !== undefined && (format === 'nagios' || format === 'prometheus'))
+    throw new UsageError(`--format ${format} is one run's output: it does not go with --watch`, {
+      hint: 'let the monitoring system run warren check at its own interval, or watch with --format json',
+    });
+  return { checks: specs, file: undefined, format, watchMs };
 }
 
 const connection = defineCommand({
@@ -92,12 +96,22 @@ const connection = defineCommand({
 export const checkCommand = defineCommand({
   name: 'check',
   description: 'assert things about the broker: OK, WARNING or CRITICAL, for CI jobs and monitoring',
-  flags: { ...shared },
+  flags: {
+    file: option('-f, --file <path>', 'a checks file (JSON): run its checks at once'),
+    ...shared,
+  },
   examples: [
     'warren check connection --warn 100ms --crit 1s',
     'warren check connection --format nagios          # exit 0-3, perfdata after the |',
     'warren check connection --format prometheus > /var/lib/node_exporter/warren.prom',
+    'warren check --file checks.json --format nagios   # every check of the file, the worst status',
+    'warren check --file checks.json --watch 10s',
   ],
   subcommands: [connection],
+  parse({ flags: f, global }) {
+    if (f.file === undefined) throw new UsageError('say what to check: connection, or --file FILE');
+    const options = checkOptions([], f, {});
+    return { command: 'check', global: global(), options: { ...options, file: f.file } };
+  },
   runners,
 });

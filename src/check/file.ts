@@ -1,0 +1,135 @@
+/**
+ * The checks file of `warren check --file FILE`: several checks run in one go. Checked here
+ * field by field, each error naming the field's path and its line and column (exit 65);
+ * checks.schema.json at the repository's root says the same for editors, and a unit test
+ * keeps the two in step.
+ *
+ * Each kind has its entry in FILE_KINDS: the keys its checks may have, and how they become
+ * its CheckSpec. The fields are the kind's flags in camelCase, their values as the flags
+ * take them (or, for durations, a number of milliseconds; for days, a number of days).
+ */
+import { readFileSync } from 'node:fs';
+import { parseDays } from '../duration.js';
+import { UsageError } from '../errors.js';
+import { failInFile } from '../serve/jsonPositions.js';
+import {
+  checkKeys,
+  expectObject,
+  type Fail,
+  milliseconds,
+  parseJsonFile,
+  stringField,
+  wholeNumber,
+} from '../topology/spec.js';
+import type { CheckSpec } from './specs.js';
+
+/** The keys the file's top level may have (the schema must list the same: a unit test checks). */
+export const FILE_KEYS = ['$schema', 'checks'] as const;
+
+/** The fields of one check of the file, read with the path and line of each named in errors. */
+export class CheckFields {
+  constructor(
+    readonly record: Record<string, unknown>,
+    readonly path: string,
+    readonly fail: Fail,
+  ) {}
+
+  at(key: string): string {
+    return `${this.path}.${key}`;
+  }
+
+  has(key: string): boolean {
+    return this.record[key] !== undefined;
+  }
+
+  /** A duration (`100ms`, `2s`) or a number of milliseconds, in milliseconds. */
+  duration(key: string): number | undefined {
+    return this.has(key) ? milliseconds(this.record[key], this.at(key), this.fail) : undefined;
+  }
+
+  /** A number of days, or a string as --cert-warn takes it (`30d`, `12h`), in days. */
+  days(key: string): number | undefined {
+    const value = this.record[key];
+    if (value === undefined) return undefined;
+    if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
+    if (typeof value === 'string') {
+      try {
+        return parseDays(value);
+      } catch (error) {
+        if (!(error instanceof UsageError)) throw error;
+        throw this.fail(this.at(key), error.message.replace(/^days: /, ''));
+      }
+    }
+    throw this.fail(this.at(key), 'must be a number of days, or a string such as "30d"');
+  }
+
+  /** A whole number from `min` on. */
+  count(key: string, min = 0): number | undefined {
+    return this.has(key) ? wholeNumber(this.record[key], this.at(key), this.fail, min) : undefined;
+  }
+
+  /** A required string (a queue, an exchange). */
+  string(key: string): string {
+    return stringField(this.record, key, this.path, this.fail);
+  }
+}
+
+/** How the checks of one kind are read from the file. */
+export interface FileKind {
+  /** The keys a check of this kind may have, besides `kind` (the schema lists the same). */
+  keys: readonly string[];
+  read(fields: CheckFields): CheckSpec;
+}
+
+/** Each kind the file knows, by its `kind` value. A kind joins here as it joins specs.ts. */
+export const FILE_KINDS: Record<string, FileKind> = {
+  connection: {
+    keys: ['warn', 'crit', 'certWarn', 'certCrit'],
+    read: (f) => ({
+      kind: 'connection',
+      warnMs: f.duration('warn'),
+      critMs: f.duration('crit'),
+      certWarnDays: f.days('certWarn'),
+      certCritDays: f.days('certCrit'),
+    }),
+  },
+};
+
+/** Reads a checks file; a file that cannot be read is a usage error (exit 2), a bad one exit 65. */
+export function readChecksFile(file: string): CheckSpec[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new UsageError(`cannot read the checks file '${file}' (${code})`, {
+      cause: error,
+      hint: undefined,
+    });
+  }
+  return parseChecksFile(text, file);
+}
+
+/** A checks file's text as the specs it holds; `file` names it in errors. */
+export function parseChecksFile(text: string, file: string): CheckSpec[] {
+  const parsed = parseJsonFile(text, file);
+  const fail = failInFile(text, file);
+  const root = expectObject(parsed, '', fail);
+  checkKeys(root, FILE_KEYS, '', fail);
+  const list = root['checks'];
+  if (list === undefined) throw fail('checks', 'is required: a list of checks');
+  if (!Array.isArray(list) || list.length === 0) throw fail('checks', 'must be a list of one check or more');
+  return list.map((entry, index) => {
+    const path = `checks[${index}]`;
+    const record = expectObject(entry, path, fail);
+    const kind = record['kind'];
+    const known = Object.keys(FILE_KINDS).join(', ');
+    if (kind === undefined) throw fail(path, `needs "kind": which check (${known})`);
+    if (typeof kind !== 'string') throw fail(`${path}.kind`, `must be a string: one of ${known}`);
+    const reader = Object.hasOwn(FILE_KINDS, kind) ? FILE_KINDS[kind] : undefined;
+    if (reader === undefined)
+      throw fail(`${path}.kind`, `'${kind}' is not a kind of check (known: ${known})`);
+    checkKeys(record, ['kind', ...reader.keys], path, fail);
+    return reader.read(new CheckFields(record, path, fail));
+  });
+}
