@@ -8,10 +8,9 @@
  * its CheckSpec. The fields are the kind's flags in camelCase, their values as the flags
  * take them (or, for durations, a number of milliseconds; for days, a number of days).
  */
-import { readFileSync } from 'node:fs';
 import { parseDays } from '../duration.js';
 import { UsageError } from '../errors.js';
-import { failInFile } from '../serve/jsonPositions.js';
+import { failInFile, readFileText } from '../serve/jsonPositions.js';
 import {
   checkKeys,
   expectObject,
@@ -97,17 +96,7 @@ export const FILE_KINDS: Record<string, FileKind> = {
 
 /** Reads a checks file; a file that cannot be read is a usage error (exit 2), a bad one exit 65. */
 export function readChecksFile(file: string): CheckSpec[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new UsageError(`cannot read the checks file '${file}' (${code})`, {
-      cause: error,
-      hint: undefined,
-    });
-  }
-  return parseChecksFile(text, file);
+  return parseChecksFile(readFileText(file, 'checks file'), file);
 }
 
 /** A checks file's text as the specs it holds; `file` names it in errors. */

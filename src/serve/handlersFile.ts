@@ -5,7 +5,6 @@
  * 65); handlers.schema.json at the repository's root says the same for editors, and a unit
  * test keeps the two in step.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { emitTarget, retryDelay } from '../commands/consume/command.js';
 import { UsageError } from '../errors.js';
@@ -28,7 +27,7 @@ import {
   type Topology,
   wholeNumber,
 } from '../topology/spec.js';
-import { failInFile } from './jsonPositions.js';
+import { failInFile, readFileText } from './jsonPositions.js';
 
 /** The command a handler (or one of its routes) runs: once per message, or long-running. */
 export interface HandlerCommand {
@@ -95,17 +94,7 @@ export const EMIT_FORMATS = ['raw', 'ndjson'] as const;
 export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.:-]*$';
 
 export function readHandlersFile(file: string): HandlersFile {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new UsageError(`cannot read the handlers file '${file}' (${code})`, {
-      cause: error,
-      hint: undefined,
-    });
-  }
-  return parseHandlersFile(text, file);
+  return parseHandlersFile(readFileText(file, 'handlers file'), file);
 }
 
 /** Reads a handlers file's text; `file` names it in errors and anchors a relative topology path. */

@@ -1,4 +1,5 @@
-import { DataError } from '../errors.js';
+import { readFileSync } from 'node:fs';
+import { DataError, UsageError } from '../errors.js';
 import { lineAndColumn } from '../json.js';
 import type { Fail } from '../topology/spec.js';
 
@@ -86,4 +87,14 @@ export function failInFile(text: string, file: string): Fail {
     const where = offset === undefined ? '' : ` (${lineAndColumn(text, offset)})`;
     return new DataError(`${file}: ${path || '(top level)'}${where}: ${problem}`);
   };
+}
+
+/** The text of a file warren was told to read; one it cannot read is a usage error (exit 2). */
+export function readFileText(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new UsageError(`cannot read the ${what} '${file}' (${code})`, { cause: error, hint: undefined });
+  }
 }
