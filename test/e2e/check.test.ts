@@ -4,6 +4,7 @@
  * rules, a checks file (the worst exit; a bad one named by field and line), and --watch in a
  * pipe ended by Ctrl-C.
  */
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -158,6 +159,25 @@ describe('check --file', () => {
   });
 });
 
+/** Resolves once the child has written `count` whole lines to stdout (rejects if it ends first). */
+function linesWritten(
+  child: ChildProcess,
+  seen: ReturnType<typeof outputSoFar>,
+  count: number,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const poll = setInterval(() => {
+      if (seen.stdout().split('\n').length > count) {
+        clearInterval(poll);
+        resolve();
+      } else if (child.exitCode !== null) {
+        clearInterval(poll);
+        reject(new Error(`watch ended: ${seen.stderr()}`));
+      }
+    }, 20);
+  });
+}
+
 describe('check --watch', () => {
   it('in a pipe: a round of lines at a time until Ctrl-C, then 130', async () => {
     const path = file(
@@ -168,15 +188,7 @@ describe('check --watch', () => {
     const seen = outputSoFar(child);
     const done = collect(child);
     // Two whole rounds written: then Ctrl-C, during the wait or a third round.
-    await new Promise<void>((resolve, reject) => {
-      const poll = setInterval(() => {
-        if (seen.stdout().split('\n').length > 4) {
-          clearInterval(poll);
-          resolve();
-        }
-        if (child.exitCode !== null) reject(new Error(`watch ended: ${seen.stderr()}`));
-      }, 20);
-    });
+    await linesWritten(child, seen, 4);
     child.kill('SIGINT');
     const run = await done;
     expect(run.code).toBe(130);
@@ -194,14 +206,7 @@ describe('check --watch', () => {
     const child = startWarren(['--url', DEAD, 'check', 'connection', '--watch', '100ms']);
     const seen = outputSoFar(child);
     const done = collect(child);
-    await new Promise<void>((resolve) => {
-      const poll = setInterval(() => {
-        if (seen.stdout().split('\n').length > 2 || child.exitCode !== null) {
-          clearInterval(poll);
-          resolve();
-        }
-      }, 20);
-    });
+    await linesWritten(child, seen, 2);
     child.kill('SIGINT');
     const run = await done;
     expect(run.code).toBe(130);
