@@ -242,6 +242,7 @@ complete -c warren -n '__warren_at export' -s o -l output -r -F -d 'write the fi
 complete -c warren -n '__warren_at export' -l include-auto-delete -d 'keep auto-delete exchanges and queues too'
 complete -c warren -n '__warren_at export' -s h -l help -d 'show help'
 complete -c warren -n '__warren_at check' -a connection -d 'connect, handshake and a round trip; TLS certificate expiry for amqps'
+complete -c warren -n '__warren_at check' -s f -l file -r -F -d 'a checks file (JSON): run its checks at once'
 complete -c warren -n '__warren_at check' -l format -x -a 'pretty json nagios prometheus' -d 'pretty on a terminal, else json (a line per check); nagios: the plugin line and codes 0-3; prometheus: text exposition'
 complete -c warren -n '__warren_at check' -l watch -x -d 'check again every INTERVAL until Ctrl-C (the table redrawn, or a line per check)'
 complete -c warren -n '__warren_at check' -s h -l help -d 'show help'
