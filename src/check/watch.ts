@@ -3,10 +3,12 @@
  * the start of one round to the start of the next), until Ctrl-C. On a terminal the table is
  * redrawn in place; otherwise each round's results are written as they come (a JSON line per
  * check, with its round). A broker out of reach does not end the watch: the round says so.
+ * Ends with InterruptedError at Ctrl-C, or quietly when the reader of stdout leaves.
  */
 import type { CommandContext } from '../commands/context.js';
 import { formatDuration } from '../duration.js';
 import { InterruptedError } from '../errors.js';
+import { writeAll } from '../ui/io.js';
 import { watchStopSignals } from '../ui/signals.js';
 import { oneRow } from '../ui/spinner.js';
 import { jsonLines, prettyLines } from './report.js';
@@ -18,7 +20,7 @@ export async function watchChecks(
   format: 'pretty' | 'json',
   intervalMs: number,
   context: CommandContext,
-): Promise<never> {
+): Promise<void> {
   const stdout = context.io.stdout;
   const redraw = format === 'pretty' && stdout.isTTY === true;
   let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
@@ -34,7 +36,8 @@ export async function watchChecks(
     for (let round = 1; stoppedBy === undefined; round++) {
       const started = performance.now();
       const results = await runChecks(specs, context, { unreachableIsUnknown: true });
-      if (format === 'json') stdout.write(jsonLines(results, round));
+      let text: string;
+      if (format === 'json') text = jsonLines(results, round);
       else {
         const time = new Date().toTimeString().slice(0, 8);
         const header = `round ${round} at ${time}, every ${formatDuration(intervalMs)} (Ctrl-C to stop)`;
@@ -45,10 +48,12 @@ export async function watchChecks(
           const rows = lines.map((line) => oneRow(line, columns));
           // From the first column: a ^C the terminal echoed may have moved the cursor.
           const erase = drawn > 0 ? `\r\x1b[${drawn}A\x1b[0J` : '';
-          stdout.write(`${erase}${rows.join('\n')}\n`);
+          text = `${erase}${rows.join('\n')}\n`;
           drawn = rows.length;
-        } else stdout.write(`${lines.join('\n')}\n`);
+        } else text = `${lines.join('\n')}\n`;
       }
+      // The reader left (`| head`): the watch is over, and that is no failure.
+      if (!(await writeAll(stdout, text))) return;
       const wait = intervalMs - (performance.now() - started);
       if (stoppedBy === undefined && wait > 0) {
         await new Promise<void>((resolve) => {

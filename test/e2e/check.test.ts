@@ -15,6 +15,7 @@ import checkResultSchema from '../../check-result.schema.json' with { type: 'jso
 import { BROKER_URL } from '../helpers/broker.js';
 import { collect, ndjson, outputSoFar, runWarren, startWarren } from '../helpers/cli.js';
 import { parsePrometheus } from '../helpers/prometheus.js';
+import { runShell } from '../helpers/spawn.js';
 
 const validate = new Ajv2020({ allErrors: true, strict: true }).compile(checkResultSchema);
 const DEAD = 'amqp://guest:guest@127.0.0.1:1/';
@@ -213,6 +214,15 @@ describe('check --watch', () => {
     const lines = results(run.stdout);
     expect(lines.length).toBeGreaterThanOrEqual(2);
     for (const line of lines) expect(line['status']).toBe('CRITICAL');
+  });
+
+  it('a reader that leaves (`| head -n 1`) ends the watch quietly: exit 0', async () => {
+    const result = await runShell(
+      `timeout -s KILL 20 node bin/warren.js check connection --watch 100ms | head -n 1; echo "exit=\${PIPESTATUS[0]}" >&2`,
+      { timeoutMs: 30_000 },
+    );
+    expect(result.stderr).toBe('exit=0\n');
+    expect(results(result.stdout)).toHaveLength(1);
   });
 
   it('--watch with --format nagios or prometheus is a usage error', async () => {

@@ -3,6 +3,7 @@ import { render } from '../../check/report.js';
 import { runChecks } from '../../check/run.js';
 import type { CheckFormat, CheckSpec } from '../../check/specs.js';
 import { WarrenError } from '../../errors.js';
+import { writeAll } from '../../ui/io.js';
 import type { CommandContext } from '../context.js';
 
 export interface CheckOptions {
@@ -29,9 +30,10 @@ export async function check(options: CheckOptions, context: CommandContext): Pro
     // checkOptions refused nagios and prometheus with --watch.
     const { watchChecks } = await import('../../check/watch.js');
     await watchChecks(specs, format === 'pretty' ? 'pretty' : 'json', options.watchMs, context);
+    return;
   }
   const results = await runChecks(specs, context);
-  context.io.stdout.write(render(results, format, context.stdoutPaint));
+  await writeAll(context.io.stdout, render(results, format, context.stdoutPaint));
   const code = exitCodeOf(
     results.map((result) => result.status),
     format === 'nagios',
