@@ -16,6 +16,7 @@ import { BROKER_URL } from '../helpers/broker.js';
 import { collect, ndjson, outputSoFar, runWarren, startWarren } from '../helpers/cli.js';
 import { parsePrometheus } from '../helpers/prometheus.js';
 import { runShell } from '../helpers/spawn.js';
+import { startInTmux } from '../helpers/tmux.js';
 
 const validate = new Ajv2020({ allErrors: true, strict: true }).compile(checkResultSchema);
 const DEAD = 'amqp://guest:guest@127.0.0.1:1/';
@@ -214,6 +215,42 @@ describe('check --watch', () => {
     const lines = results(run.stdout);
     expect(lines.length).toBeGreaterThanOrEqual(2);
     for (const line of lines) expect(line['status']).toBe('CRITICAL');
+  });
+
+  it('on a terminal: the table redrawn in place, each row within the width; Ctrl-C ends with 130', async () => {
+    const path = file(
+      'terminal.json',
+      JSON.stringify({ checks: [{ kind: 'connection' }, { kind: 'connection', warn: 0 }] }),
+    );
+    const term = await startInTmux(['check', '--file', path, '--watch', '150ms'], {
+      columns: 50,
+      rows: 20,
+      before: "printf 'kept line\\n'",
+      // The exit as the shell saw it (tmux leaves a dead pane's status blank now and then).
+      after: 'echo "warren exited $?"',
+    });
+    try {
+      await term.waitFor(/^round 3 at /);
+      const screen = await term.screen();
+      expect(screen[0]).toBe('kept line');
+      // One table on the screen, whatever the round: the earlier ones were erased.
+      expect(screen.filter((row) => row.startsWith('round '))).toHaveLength(1);
+      expect(screen.filter((row) => row.startsWith('OK       connection '))).toHaveLength(1);
+      expect(screen.filter((row) => row.startsWith('WARNING  connection '))).toHaveLength(1);
+      // capture-pane joins wrapped rows: a row as wide as the pane would be a line that wrapped.
+      for (const row of screen) expect(row.length, row).toBeLessThan(50);
+      await term.press('C-c');
+      // The terminal echoes ^C where the cursor is, before the shell's line.
+      await term.waitFor(/warren exited \d+$/);
+      const end = await term.screen();
+      expect(end.filter((row) => /warren exited \d+$/.test(row))).toEqual([
+        expect.stringMatching(/^(\^C)?warren exited 130$/),
+      ]);
+      expect(end[0]).toBe('kept line');
+      expect(end.filter((row) => row.startsWith('round '))).toHaveLength(1);
+    } finally {
+      await term.close();
+    }
   });
 
   it('a reader that leaves (`| head -n 1`) ends the watch quietly: exit 0', async () => {
