@@ -20,7 +20,7 @@ import {
   stringField,
   wholeNumber,
 } from '../topology/spec.js';
-import type { CheckSpec } from './specs.js';
+import type { CheckKind, CheckSpec } from './specs.js';
 
 /** The keys the file's top level may have (the schema must list the same: a unit test checks). */
 export const FILE_KEYS = ['$schema', 'checks'] as const;
@@ -74,14 +74,17 @@ export class CheckFields {
 }
 
 /** How the checks of one kind are read from the file. */
-export interface FileKind {
+export interface FileKind<S extends CheckSpec = CheckSpec> {
   /** The keys a check of this kind may have, besides `kind` (the schema lists the same). */
   keys: readonly string[];
-  read(fields: CheckFields): CheckSpec;
+  read(fields: CheckFields): S;
 }
 
-/** Each kind the file knows, by its `kind` value. A kind joins here as it joins specs.ts. */
-export const FILE_KINDS: Record<string, FileKind> = {
+/**
+ * Each kind the file knows, by its `kind` value: every kind of specs.ts must have its entry
+ * (the type says so), and checks.schema.json its $defs entry (checksFile.test.ts says so).
+ */
+export const FILE_KINDS: { [K in CheckKind]: FileKind<Extract<CheckSpec, { kind: K }>> } = {
   connection: {
     keys: ['warn', 'crit', 'certWarn', 'certCrit'],
     read: (f) => ({
@@ -115,7 +118,9 @@ export function parseChecksFile(text: string, file: string): CheckSpec[] {
     const known = Object.keys(FILE_KINDS).join(', ');
     if (kind === undefined) throw fail(path, `needs "kind": which check (${known})`);
     if (typeof kind !== 'string') throw fail(`${path}.kind`, `must be a string: one of ${known}`);
-    const reader = Object.hasOwn(FILE_KINDS, kind) ? FILE_KINDS[kind] : undefined;
+    const reader: FileKind | undefined = Object.hasOwn(FILE_KINDS, kind)
+      ? FILE_KINDS[kind as CheckKind]
+      : undefined;
     if (reader === undefined)
       throw fail(`${path}.kind`, `'${kind}' is not a kind of check (known: ${known})`);
     checkKeys(record, ['kind', ...reader.keys], path, fail);
