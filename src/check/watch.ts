@@ -45,7 +45,7 @@ export async function watchChecks(
         if (redraw) {
           // Each line cut to the terminal's width, so that the lines drawn are the rows to erase.
           const columns = stdout.columns ?? 80;
-          const rows = lines.map((line) => oneRow(line, columns));
+          const rows = fitted(lines, stdout.rows ?? 24).map((line) => oneRow(line, columns));
           // From the first column: a ^C the terminal echoed may have moved the cursor.
           const erase = drawn > 0 ? `\r\x1b[${drawn}A\x1b[0J` : '';
           text = `${erase}${rows.join('\n')}\n`;
@@ -70,4 +70,16 @@ export async function watchChecks(
     dispose();
   }
   throw new InterruptedError(stoppedBy);
+}
+
+/**
+ * The table within the terminal's height: rows scrolled off the top could not be erased,
+ * and each round would leave a copy above the next. What does not fit is counted instead.
+ */
+export function fitted(lines: string[], height: number): string[] {
+  // One row kept free for the cursor after the table (and the ^C the terminal echoes).
+  const room = Math.max(2, height - 1);
+  if (lines.length <= room) return lines;
+  const kept = lines.slice(0, room - 1);
+  return [...kept, `… and ${lines.length - kept.length} more checks (a taller terminal shows them)`];
 }

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runChecks } from '../../src/check/run.js';
+import { fitted } from '../../src/check/watch.js';
 import type { CommandContext } from '../../src/commands/context.js';
 import { TimeoutError, UnreachableError } from '../../src/errors.js';
 
@@ -52,5 +53,21 @@ describe('runChecks', () => {
     await expect(runChecks([spec], context, { unreachableIsUnknown: true })).rejects.toBeInstanceOf(
       TypeError,
     );
+  });
+});
+
+describe('the watched table on a terminal', () => {
+  const lines = ['round 1', 'a', 'b', 'c', 'd', 'e'];
+  it('fits as it is when the terminal is tall enough', () => {
+    expect(fitted(lines, 7)).toEqual(lines);
+  });
+  it('else ends with a count of what does not fit, one row left free', () => {
+    expect(fitted(lines, 5)).toEqual([
+      'round 1',
+      'a',
+      'b',
+      '… and 3 more checks (a taller terminal shows them)',
+    ]);
+    expect(fitted(lines, 1)).toHaveLength(2);
   });
 });
