@@ -262,11 +262,14 @@ describe('check --watch', () => {
     expect(results(result.stdout)).toHaveLength(1);
   });
 
-  it('--watch with --format nagios or prometheus is a usage error', async () => {
+  it('--watch with --format nagios or prometheus, or of 0s, is a usage error', async () => {
     for (const format of ['nagios', 'prometheus']) {
       const run = await runWarren(['check', 'connection', '--watch', '1s', '--format', format]);
       expect(run.code).toBe(2);
       expect(run.stderr).toContain('does not go with --watch');
     }
+    const zero = await runWarren(['check', 'connection', '--watch', '0s']);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toContain('more than 0');
   });
 });

@@ -42,6 +42,8 @@ export function checkOptions(
     throw new UsageError('--file runs the checks of the file: give it without a kind of check');
   const format = flags.format ?? (inherited['format'] as CheckFormat | undefined);
   const watchMs = flags.watch ?? (inherited['watch'] as number | undefined);
+  // No interval would be rounds back to back, as fast as the broker answers.
+  if (watchMs === 0) throw new UsageError('--watch: the interval must be more than 0 (10s, 1m)');
   // A Nagios plugin or a textfile collector reads one run's output, then warren's exit.
   if (watchMs !== undefined && (format === 'nagios' || format === 'prometheus'))
     throw new UsageError(`--format ${format} is one run's output: it does not go with --watch`, {
