@@ -24,7 +24,7 @@ _warren_command() {
     'info') _warren_subcommands=''; _warren_flags='--vhost --exchange --queue --default-exchange --all --no-consumers --stats --format -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'route') _warren_subcommands=''; _warren_flags='-H --header --vhost --format -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'export') _warren_subcommands=''; _warren_flags='--vhost -o --output --include-auto-delete -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
-    'check') _warren_subcommands='connection queue message rpc topology node'; _warren_flags='--format --watch -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
+    'check') _warren_subcommands='connection queue message rpc topology node'; _warren_flags='-f --file --format --watch -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'check connection') _warren_subcommands=''; _warren_flags='--warn --crit --cert-warn --cert-crit --format --watch -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'check queue') _warren_subcommands=''; _warren_flags='--max-depth --warn-depth --max-unacked --warn-unacked --min-consumers --warn-min-consumers --max-consumers --warn-max-consumers --max-age --warn-age --format --watch -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'check message') _warren_subcommands=''; _warren_flags='--match --limit --format --watch -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
@@ -152,6 +152,7 @@ _warren_value() {
     'route|--format') _warren_values='pretty ndjson' ;;
     'export|--vhost') _warren_values='' ;;
     'export|-o'|'export|--output') _warren_values='@files' ;;
+    'check|-f'|'check|--file') _warren_values='@files' ;;
     'check|--format') _warren_values='pretty json nagios prometheus' ;;
     'check|--watch') _warren_values='' ;;
     'check connection|--warn') _warren_values='' ;;

@@ -247,6 +247,7 @@ complete -c warren -n '__warren_at check' -a message -d 'a message matching ever
 complete -c warren -n '__warren_at check' -a rpc -d 'a request gets a (matching) reply in time, as publish --rpc sends it'
 complete -c warren -n '__warren_at check' -a topology -d 'the broker has the exchanges, queues and bindings of a topology file, as it declares them'
 complete -c warren -n '__warren_at check' -a node -d 'memory and disk alarms, blocked publishers, cluster members stopped or partitioned'
+complete -c warren -n '__warren_at check' -s f -l file -r -F -d 'a checks file (JSON): run its checks at once'
 complete -c warren -n '__warren_at check' -l format -x -a 'pretty json nagios prometheus' -d 'pretty on a terminal, else json (a line per check); nagios: the plugin line and codes 0-3; prometheus: text exposition'
 complete -c warren -n '__warren_at check' -l watch -x -d 'check again every INTERVAL until Ctrl-C (the table redrawn, or a line per check)'
 complete -c warren -n '__warren_at check' -s h -l help -d 'show help'

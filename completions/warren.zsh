@@ -150,6 +150,7 @@ _warren_check() {
     'node:memory and disk alarms, blocked publishers, cluster members stopped or partitioned'
   )
   _arguments -C -s $_warren_global \
+    '(-f --file)'{-f,--file}'[a checks file (JSON)\: run its checks at once]:path:_files' \
     '--format[pretty on a terminal, else json (a line per check); nagios\: the plugin line and codes 0-3; prometheus\: text exposition]:format:(pretty json nagios prometheus)' \
     '--watch[check again every INTERVAL until Ctrl-C (the table redrawn, or a line per check)]:interval: ' \
     '(-h --help)'{-h,--help}'[show help]' \

@@ -26,6 +26,17 @@ export function parseDuration(text: string, flag = 'duration'): number {
   return ms;
 }
 
+/** `30d` (days), or any duration (`12h`), as a number of days: certificate lifetimes. */
+export function parseDays(text: string, flag = 'days'): number {
+  const match = /^(\d+(?:\.\d+)?)d$/.exec(text.trim());
+  if (match) return Number(match[1]);
+  try {
+    return parseDuration(text, flag) / 86_400_000;
+  } catch {
+    throw new UsageError(`${flag}: '${text}' is not a number of days (30d) or a duration (12h)`);
+  }
+}
+
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   // Without trailing zeros: a configured 2s reads `2s`, a measured 6.26 s `6.26s`.

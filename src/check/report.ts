@@ -43,12 +43,16 @@ export function prettyLines(results: CheckResult[], paint: Paint): string {
     .join('');
 }
 
-/** One JSON object per check (docs/commands/check.md documents every field). */
-export function jsonLines(results: CheckResult[]): string {
+/**
+ * One JSON object per check (docs/commands/check.md documents every field); with --watch,
+ * each also says which round of checks it belongs to.
+ */
+export function jsonLines(results: CheckResult[], round?: number): string {
   return results
     .map((result) => {
       const first = result.measures[0];
       return `${JSON.stringify({
+        ...(round === undefined ? {} : { round }),
         kind: result.kind,
         target: result.target,
         status: result.status,
@@ -79,9 +83,12 @@ const NAGIOS_UNIT: Record<Measure['unit'], string> = {
   days: '',
 };
 
-/** A perfdata label: quoted, a quote inside doubled, and no `=` (the plugin guidelines). */
+/**
+ * A perfdata label: quoted, a quote inside doubled, and no `=` (the plugin guidelines); one
+ * line (control characters escaped) and no `|`, which would end the plugin's text there.
+ */
 function perfLabel(text: string): string {
-  return `'${text.replaceAll("'", "''").replaceAll('=', '_')}'`;
+  return `'${humanLine(text).replaceAll("'", "''").replace(/[=|]/g, '_')}'`;
 }
 
 function perfNumber(value: number | undefined | null): string {

@@ -37,11 +37,19 @@ function targetOf(spec: CheckSpec, context: CommandContext): string {
 
 /**
  * Runs every check at once and reports each. A broker that cannot be reached ends the run
- * with exit 69 (a connection check reports it as CRITICAL instead, in its kind's code), and
- * a check that cannot be asked as given with its usage (2) or data (65) code; any other
- * failure to tell is that check's UNKNOWN, with the reason.
+ * with exit 69 (a connection check reports it as CRITICAL instead, in its kind's code; under
+ * --watch it is each other check's UNKNOWN), and a check that cannot be asked as given with
+ * its usage (2) or data (65) code; any other failure to tell is that check's UNKNOWN, with
+ * the reason.
  */
-export async function runChecks(specs: CheckSpec[], context: CommandContext): Promise<CheckResult[]> {
+export async function runChecks(
+  specs: CheckSpec[],
+  context: CommandContext,
+  options: {
+    /** --watch: a broker out of reach is that round's UNKNOWN, not the end of the run. */
+    unreachableIsUnknown?: boolean;
+  } = {},
+): Promise<CheckResult[]> {
   return Promise.all(
     specs.map(async (spec) => {
       const started = performance.now();
@@ -60,14 +68,10 @@ export async function runChecks(specs: CheckSpec[], context: CommandContext): Pr
         // A check that cannot be asked as given (a malformed --match, a topology file that
         // is not one) ends the run with its own code (2, 65), as the same input to another
         // command would: it says nothing about the broker.
-        if (
-          error instanceof UnreachableError ||
-          error instanceof UsageError ||
-          error instanceof DataError ||
-          !(error instanceof WarrenError)
-        ) {
+        if (error instanceof UsageError || error instanceof DataError || !(error instanceof WarrenError)) {
           throw error;
         }
+        if (error instanceof UnreachableError && !options.unreachableIsUnknown) throw error;
         return {
           kind: spec.kind,
           target: targetOf(spec, context),

@@ -5,15 +5,13 @@
  * 65); handlers.schema.json at the repository's root says the same for editors, and a unit
  * test keeps the two in step.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { emitTarget, retryDelay } from '../commands/consume/command.js';
-import { DataError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { EmitTarget } from '../exec/emit.js';
 import type { FailurePolicy } from '../exec/outcome.js';
 import type { RetryDelay } from '../exec/retryQueues.js';
 import type { RouteMatch } from '../exec/routedHandler.js';
-import { lineAndColumn } from '../json.js';
 import { readTopology } from '../topology/results.js';
 import {
   bindingFromFile,
@@ -29,7 +27,7 @@ import {
   type Topology,
   wholeNumber,
 } from '../topology/spec.js';
-import { jsonPositions, positionOf } from './jsonPositions.js';
+import { failInFile, readFileText } from './jsonPositions.js';
 
 /** The command a handler (or one of its routes) runs: once per message, or long-running. */
 export interface HandlerCommand {
@@ -96,28 +94,13 @@ export const EMIT_FORMATS = ['raw', 'ndjson'] as const;
 export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.:-]*$';
 
 export function readHandlersFile(file: string): HandlersFile {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new UsageError(`cannot read the handlers file '${file}' (${code})`, {
-      cause: error,
-      hint: undefined,
-    });
-  }
-  return parseHandlersFile(text, file);
+  return parseHandlersFile(readFileText(file, 'handlers file'), file);
 }
 
 /** Reads a handlers file's text; `file` names it in errors and anchors a relative topology path. */
 export function parseHandlersFile(text: string, file: string): HandlersFile {
   const parsed = parseJsonFile(text, file);
-  const positions = jsonPositions(text);
-  const fail: Fail = (path, problem) => {
-    const offset = positionOf(positions, path);
-    const where = offset === undefined ? '' : ` (${lineAndColumn(text, offset)})`;
-    return new DataError(`${file}: ${path || '(top level)'}${where}: ${problem}`);
-  };
+  const fail = failInFile(text, file);
   const root = expectObject(parsed, '', fail);
   checkKeys(root, FILE_KEYS, '', fail);
   const list = root['handlers'];

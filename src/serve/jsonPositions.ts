@@ -1,3 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { DataError, UsageError } from '../errors.js';
+import { lineAndColumn } from '../json.js';
+import type { Fail } from '../topology/spec.js';
+
 /**
  * Where each value of a JSON document starts, by its path (`handlers[0].routes[1].key`, the
  * top level ''): so that an error in a file warren checks names the line and column as well
@@ -66,5 +71,30 @@ export function positionOf(positions: Map<string, number>, path: string): number
     if (at === '') return undefined;
     const cut = Math.max(at.lastIndexOf('.'), at.lastIndexOf('['));
     at = cut === -1 ? '' : at.slice(0, cut);
+  }
+}
+
+/**
+ * How a file warren checks field by field reports the first thing wrong: the field's path
+ * and where it is, line and column (a DataError: exit 65).
+ */
+export function failInFile(text: string, file: string): Fail {
+  const positions = jsonPositions(text);
+  return (given, problem) => {
+    // checkKeys names a key of the top level `.key`.
+    const path = given.replace(/^\./, '');
+    const offset = positionOf(positions, path);
+    const where = offset === undefined ? '' : ` (${lineAndColumn(text, offset)})`;
+    return new DataError(`${file}: ${path || '(top level)'}${where}: ${problem}`);
+  };
+}
+
+/** The text of a file warren was told to read; one it cannot read is a usage error (exit 2). */
+export function readFileText(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new UsageError(`cannot read the ${what} '${file}' (${code})`, { cause: error, hint: undefined });
   }
 }

@@ -1,4 +1,5 @@
 import { readFileSync, readlinkSync } from 'node:fs';
+import { ExitCode, WarrenError } from '../errors.js';
 
 /** The streams and environment a command works with; tests pass their own. */
 export interface Io {
@@ -43,4 +44,25 @@ export function processIo(): Io {
     env: process.env,
     stdoutClosed: startedWithStdoutClosed,
   };
+}
+
+const quiet = () => {};
+
+/**
+ * Writes a command's output; resolves to false when the reader left early (`| head`), which
+ * is no failure: the command ends quietly. Any other error is exit 1.
+ */
+export function writeAll(stdout: NodeJS.WritableStream, text: string): Promise<boolean> {
+  // The write's callback gets the error; the stream emits it too, later (kept quiet, by one
+  // listener however often a watch writes).
+  if (!stdout.listeners('error').includes(quiet)) stdout.on('error', quiet);
+  return new Promise<boolean>((resolve, reject) => {
+    stdout.write(text, (error) => {
+      if (error && (error as NodeJS.ErrnoException).code !== 'EPIPE') {
+        reject(
+          new WarrenError(`cannot write to stdout: ${error.message}`, ExitCode.failure, { cause: error }),
+        );
+      } else resolve(!error);
+    });
+  });
 }

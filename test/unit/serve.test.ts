@@ -151,7 +151,7 @@ describe('handlers.schema.json and the code agree', () => {
   const bad: [string, unknown, string][] = [
     ['no handlers', {}, 'f.json: handlers (line 1, column 1): is required'],
     ['an empty list', { handlers: [] }, 'handlers (line 1, column 13): must be a list'],
-    ['an unknown top key', { handlers: [base], extra: 1 }, '.extra'],
+    ['an unknown top key', { handlers: [base], extra: 1 }, 'f.json: extra (line 1, column 61)'],
     ['an unknown handler key', { handlers: [{ ...base, retries: 3 }] }, 'handlers[0].retries'],
     ['no command', { handlers: [{ name: 'h', queue: 'q' }] }, 'needs "exec", "pipe" or "routes"'],
     ['two commands', { handlers: [{ ...base, pipe: 'x' }] }, 'has "exec" and "pipe"'],

@@ -1,7 +1,7 @@
 /** `warren check KIND …`: assertions about the broker, for CI jobs and monitoring. */
 import { InvalidArgumentError } from 'commander';
 import { CHECK_FORMATS, type CheckFormat, type CheckSpec } from '../../check/specs.js';
-import { parseDuration } from '../../duration.js';
+import { parseDays } from '../../duration.js';
 import { UsageError } from '../../errors.js';
 import { compileMatches } from '../../match/predicate.js';
 import { type Arg, choice, defineCommand, option, repeatable, required, withDefault } from '../define.js';
@@ -26,12 +26,10 @@ const shared = {
 
 /** `30d`, or any duration (`12h`): in days. */
 function days(value: string): number {
-  const match = /^(\d+(?:\.\d+)?)d$/.exec(value.trim());
-  if (match) return Number(match[1]);
   try {
-    return parseDuration(value) / 86_400_000;
-  } catch {
-    throw new InvalidArgumentError(`'${value}' is not a number of days (30d) or a duration (12h)`);
+    return parseDays(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message.replace(/^days: /, ''));
   }
 }
 
@@ -41,11 +39,18 @@ export function checkOptions(
   flags: { format?: CheckFormat | undefined; watch?: number | undefined },
   inherited: Record<string, unknown>,
 ): CheckOptions {
-  return {
-    checks: specs,
-    format: flags.format ?? (inherited['format'] as CheckFormat | undefined),
-    watchMs: flags.watch ?? (inherited['watch'] as number | undefined),
-  };
+  if (inherited['file'] !== undefined)
+    throw new UsageError('--file runs the checks of the file: give it without a kind of check');
+  const format = flags.format ?? (inherited['format'] as CheckFormat | undefined);
+  const watchMs = flags.watch ?? (inherited['watch'] as number | undefined);
+  // No interval would be rounds back to back, as fast as the broker answers.
+  if (watchMs === 0) throw new UsageError('--watch: the interval must be more than 0 (10s, 1m)');
+  // A Nagios plugin or a textfile collector reads one run's output, then warren's exit.
+  if (watchMs !== undefined && (format === 'nagios' || format === 'prometheus'))
+    throw new UsageError(`--format ${format} is one run's output: it does not go with --watch`, {
+      hint: 'let the monitoring system run warren check at its own interval, or watch with --format json',
+    });
+  return { checks: specs, file: undefined, format, watchMs };
 }
 
 const connection = defineCommand({
@@ -272,12 +277,26 @@ const node = defineCommand({
 export const checkCommand = defineCommand({
   name: 'check',
   description: 'assert things about the broker: OK, WARNING or CRITICAL, for CI jobs and monitoring',
-  flags: { ...shared },
+  flags: {
+    file: option('-f, --file <path>', 'a checks file (JSON): run its checks at once'),
+    ...shared,
+  },
   examples: [
     'warren check connection --warn 100ms --crit 1s',
     'warren check connection --format nagios          # exit 0-3, perfdata after the |',
     'warren check connection --format prometheus > /var/lib/node_exporter/warren.prom',
+    'warren check --file checks.json --format nagios   # every check of the file, the worst status',
+    'warren check --file checks.json --watch 10s',
   ],
   subcommands: [connection, queue, message, rpc, topology, node],
+  parse({ flags: f, global }) {
+    if (f.file === undefined) {
+      throw new UsageError(
+        'say what to check: connection, queue, message, rpc, topology, node, or --file FILE',
+      );
+    }
+    const options = checkOptions([], f, {});
+    return { command: 'check', global: global(), options: { ...options, file: f.file } };
+  },
   runners,
 });

@@ -3,13 +3,16 @@ import { render } from '../../check/report.js';
 import { runChecks } from '../../check/run.js';
 import type { CheckFormat, CheckSpec } from '../../check/specs.js';
 import { WarrenError } from '../../errors.js';
+import { writeAll } from '../../ui/io.js';
 import type { CommandContext } from '../context.js';
 
 export interface CheckOptions {
   checks: CheckSpec[];
+  /** --file: a checks file, whose checks are the ones run. */
+  file: string | undefined;
   /** Unset: pretty on a terminal, json otherwise. */
   format: CheckFormat | undefined;
-  /** --watch: run the checks again this often, until Ctrl-C. */
+  /** --watch: run the checks again this often, until Ctrl-C (not with nagios or prometheus). */
   watchMs: number | undefined;
 }
 
@@ -19,8 +22,18 @@ export interface CheckOptions {
  */
 export async function check(options: CheckOptions, context: CommandContext): Promise<void> {
   const format = options.format ?? (context.io.stdout.isTTY ? 'pretty' : 'json');
-  const results = await runChecks(options.checks, context);
-  context.io.stdout.write(render(results, format, context.stdoutPaint));
+  const specs =
+    options.file === undefined
+      ? options.checks
+      : (await import('../../check/file.js')).readChecksFile(options.file);
+  if (options.watchMs !== undefined) {
+    // checkOptions refused nagios and prometheus with --watch.
+    const { watchChecks } = await import('../../check/watch.js');
+    await watchChecks(specs, format === 'pretty' ? 'pretty' : 'json', options.watchMs, context);
+    return;
+  }
+  const results = await runChecks(specs, context);
+  await writeAll(context.io.stdout, render(results, format, context.stdoutPaint));
   const code = exitCodeOf(
     results.map((result) => result.status),
     format === 'nagios',

@@ -1,9 +1,10 @@
 /** `warren info`: one snapshot of the vhost from the management API, printed as a tree. */
-import { BrokerRefusedError, ExitCode, UsageError, WarrenError } from '../../errors.js';
+import { BrokerRefusedError, UsageError } from '../../errors.js';
 import { treeDot } from '../../format/infoDot.js';
 import { treeNdjson, treeText } from '../../format/infoTree.js';
 import { loadSnapshot, type Snapshot } from '../../inventory/snapshot.js';
 import { exchangeTree, queueTree, type TreeNode, type TreeOptions, vhostTree } from '../../inventory/tree.js';
+import { writeAll } from '../../ui/io.js';
 import type { CommandContext } from '../context.js';
 
 export interface InfoOptions {
@@ -69,19 +70,4 @@ export async function info(options: InfoOptions, context: CommandContext): Promi
             title: options.name === undefined ? title : undefined,
           });
   await writeAll(stdout, text);
-}
-
-/** Writes the output; a reader that leaves early (`| head`) is no failure, any other error is. */
-function writeAll(stdout: NodeJS.WritableStream, text: string): Promise<void> {
-  // The write's callback gets the error; the stream emits it too, later (kept quiet).
-  stdout.on('error', () => {});
-  return new Promise<void>((resolve, reject) => {
-    stdout.write(text, (error) => {
-      if (error && (error as NodeJS.ErrnoException).code !== 'EPIPE') {
-        reject(
-          new WarrenError(`cannot write to stdout: ${error.message}`, ExitCode.failure, { cause: error }),
-        );
-      } else resolve();
-    });
-  });
 }
