@@ -346,3 +346,31 @@ describe('amqps:// with a client certificate (verify_peer, fail_if_no_peer_cert)
     expect(run.stderr).toMatch(/--ca: cannot read '\/nonexistent\/ca.pem'/);
   });
 });
+
+describe('check connection over amqps: the days left on the broker certificate (the test CA signs for 2 days)', () => {
+  const check = (...flags: string[]) =>
+    warren(['check', 'connection', '--url', url(), ...fullTls(), '--format', 'json', ...flags]);
+
+  it('is measured, and crosses --cert-warn and --cert-crit both ways', async () => {
+    const fine = await check('--cert-warn', '1d');
+    expect(fine.code, fine.stderr).toBe(0);
+    const [result] = fine.stdout
+      .toString()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    const days = result.measures.find((m: { name: string }) => m.name === 'certificate_days_left');
+    expect(days.value).toBeGreaterThan(1);
+    expect(days.value).toBeLessThanOrEqual(2);
+    expect(result.message).toMatch(/certificate valid for/);
+    const warning = await check('--cert-warn', '30d', '--cert-crit', '1d');
+    expect(warning.code, warning.stderr).toBe(6);
+    const critical = await check('--cert-warn', '30d', '--cert-crit', '7d');
+    expect(critical.code, critical.stderr).toBe(7);
+    const nagios = await check('--cert-crit', '7d', '--format', 'nagios');
+    expect(nagios.code).toBe(2);
+    expect(nagios.stdout.toString()).toMatch(
+      /'connection amqps:\/\/tlsuser:\*\*\*@localhost:\d+\/ certificate_days_left'=[\d.]+;;7:/,
+    );
+  });
+});
