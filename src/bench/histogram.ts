@@ -12,9 +12,12 @@ export class Histogram {
   max = 0;
   private sum = 0;
 
-  /** Records one value (µs; negative values, from clocks apart, count as 0). */
+  /**
+   * Records one value (µs). Negative values (clocks apart) count as 0, and so do NaN and
+   * infinities, which would otherwise make every later figure NaN.
+   */
   record(microseconds: number): void {
-    const value = Math.max(0, microseconds);
+    const value = Number.isFinite(microseconds) ? Math.max(0, microseconds) : 0;
     const key = bucketOf(value);
     this.buckets.set(key, (this.buckets.get(key) ?? 0) + 1);
     this.sorted = undefined;
@@ -45,7 +48,9 @@ export class Histogram {
   percentile(p: number): number {
     if (this.count === 0) return 0;
     if (p >= 100) return this.max;
-    const rank = Math.max(1, Math.ceil((p / 100) * this.count));
+    // p * count first, and a hair below the next whole rank, so that binary fractions do not
+    // push the rank up one (99.9 / 100 * 1000 is 999.0000000000001, whose ceiling is 1000).
+    const rank = Math.max(1, Math.ceil((p * this.count) / 100 - 1e-9));
     this.sorted ??= [...this.buckets].sort((a, b) => a[0] - b[0]);
     let seen = 0;
     for (const [value, n] of this.sorted) {
