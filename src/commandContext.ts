@@ -2,7 +2,14 @@
 
 import type { Command } from 'commander';
 import { brokerExplainer } from './brokerErrors.js';
-import { readTlsFiles, resolveBrokerUrls, resolvePassword, urlFromEnv } from './brokerUrl.js';
+import {
+  parseBrokerUrl,
+  readTlsFiles,
+  resolveBrokerUrls,
+  resolvePassword,
+  splitUrls,
+  urlFromEnv,
+} from './brokerUrl.js';
 import type { CommandContext } from './commands/context.js';
 import type { ParsedCommand } from './commands/define.js';
 import { childEnv } from './exec/childEnv.js';
@@ -83,14 +90,14 @@ export async function createContext(parsed: ParsedCommand, shape: RunShape, io: 
       return new ManagementApi(target);
     },
     brokerLabel: () => brokerUrls()[0]?.masked ?? 'the broker',
-    connect: async () => {
+    connect: async (to) => {
       const fromEnv = urlFromEnv(io.env);
-      if (profile?.chosenBy === '--profile' && settings?.urls && !global.urls && fromEnv) {
+      if (!to && profile?.chosenBy === '--profile' && settings?.urls && !global.urls && fromEnv) {
         reporter.warn(
           `${fromEnv.name} is set and wins over the url of profile '${profile.name}' (flag > env > profile)`,
         );
       }
-      const urls = brokerUrls();
+      const urls = to ? splitUrls(to.urls).map((url) => parseBrokerUrl(url, to.source)) : brokerUrls();
       const tls = tlsFiles();
       const { openSession } = await import('./broker/connect.js');
       // A connection that takes a moment (a far broker, --wait-for-broker) says so on a

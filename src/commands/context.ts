@@ -23,8 +23,12 @@ export interface CommandContext {
   api(): Promise<ManagementApi>;
   /** The broker as warren names it to people: the first URL, its password masked. */
   brokerLabel(): string;
-  /** Opens a session named `warren <command>`, trying each URL in order. */
-  connect(): Promise<Session>;
+  /**
+   * Opens a session named `warren <command>`, trying each URL in order: the global ones, or
+   * `to` (a command's own second broker, such as latency's --to-url, named by `to.source` in
+   * errors), with the same TLS files.
+   */
+  connect(to?: { urls: string[]; source: string }): Promise<Session>;
   /**
    * The environment for a command warren runs (handler, trigger): without warren's password,
    * or with `passUrl` (--pass-url) holding the URLs warren connects with (src/exec/childEnv.ts).

@@ -8,6 +8,7 @@ import { deleteCommand } from './delete/command.js';
 import { eventsCommand } from './events/command.js';
 import { exportCommand } from './export/command.js';
 import { infoCommand } from './info/command.js';
+import { latencyCommand } from './latency/command.js';
 import { lsCommand } from './ls/command.js';
 import { profileCommand } from './profile/command.js';
 import { publishCommand } from './publish/command.js';
@@ -32,6 +33,7 @@ export const COMMANDS: CommandDefinition[] = [
   routeCommand,
   exportCommand,
   checkCommand,
+  latencyCommand,
   profileCommand,
   completionCommand,
 ];

@@ -1,0 +1,48 @@
+/** `warren latency`: a steady low-rate probe's end-to-end latency, maybe across two nodes. */
+import { parseAssertion } from '../../bench/assertions.js';
+import { UsageError } from '../../errors.js';
+import { defineCommand, option, repeatable, toggle, withDefault } from '../define.js';
+import { integer, rate, timerDuration } from '../values.js';
+import type { LatencyOptions } from './run.js';
+
+export const latencyCommand = defineCommand({
+  name: 'latency',
+  description: 'measure end-to-end latency with a steady low-rate probe (one producer, one consumer)',
+  flags: {
+    rate: withDefault(option('--rate <rate>', 'probes per second: 10, 10/s, 30/m (default 10/s)', rate), 10),
+    duration: option('--duration <duration>', 'send probes for this long (default 10s)', timerDuration),
+    count: option('--count <n>', 'send this many probes, then stop (instead of --duration)', integer(1)),
+    toUrl: option(
+      '--to-url <url>',
+      'consume on this broker (another node of the same cluster); publish on --url',
+    ),
+    assert: repeatable(
+      '--assert <assertion>',
+      "exit 9 unless it holds, e.g. 'p99<50ms', 'max<1s' (repeatable; see docs/commands/latency.md)",
+    ),
+    json: toggle('--json', 'print the summary as JSON on stdout'),
+  },
+  examples: [
+    'warren latency',
+    'warren latency --duration 1m --assert p99<20ms',
+    'warren latency --url amqp://node-a --to-url amqp://node-b --count 100 --json',
+  ],
+  parse: ({ flags, global }) => {
+    if (flags.count !== undefined && flags.duration !== undefined)
+      throw new UsageError('--count and --duration both say when to stop: give one of them');
+    if (flags.duration === 0) throw new UsageError('--duration must be more than 0 (10s, 1m)');
+    return {
+      command: 'latency',
+      global: global(),
+      options: {
+        rate: flags.rate,
+        count: flags.count,
+        durationMs: flags.count === undefined ? (flags.duration ?? 10_000) : undefined,
+        toUrl: flags.toUrl,
+        assertions: flags.assert.map(parseAssertion),
+        json: flags.json,
+      } satisfies LatencyOptions,
+    };
+  },
+  runners: { latency: () => import('./run.js').then((m) => m.latency) },
+});

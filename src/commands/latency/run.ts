@@ -1,0 +1,136 @@
+/** `warren latency`: the probe run, its lines per second, summary, and --assert verdict. */
+import { randomBytes } from 'node:crypto';
+import { type Assertion, checkAssertions, formatMicroseconds } from '../../bench/assertions.js';
+import type { LatencySummary } from '../../bench/histogram.js';
+import { runProbe } from '../../bench/latency.js';
+import { ASSERTION_FAILED_EXIT, type BenchSummary } from '../../bench/summary.js';
+import type { Session } from '../../broker/session.js';
+import { ExitCode, InterruptedError, WarrenError } from '../../errors.js';
+import { type StopSignal, watchStopSignals } from '../../ui/signals.js';
+import type { CommandContext } from '../context.js';
+
+export interface LatencyOptions {
+  rate: number;
+  count: number | undefined;
+  durationMs: number | undefined;
+  toUrl: string | undefined;
+  assertions: Assertion[];
+  json: boolean;
+}
+
+/** The probe's queue outlives a warren killed outright by at most this long. */
+const QUEUE_EXPIRES_MS = 60_000;
+/** How long probes still on their way get once sending ends. */
+const GRACE_MS = 5000;
+
+export async function latency(options: LatencyOptions, context: CommandContext): Promise<void> {
+  const queue = `warren-latency-${randomBytes(6).toString('hex')}`;
+  const publishOn = await context.connect();
+  let consumeOn: Session = publishOn;
+  const stop = new AbortController();
+  let stoppedBy: StopSignal | undefined;
+  const unwatch = watchStopSignals((signal) => {
+    stoppedBy = signal;
+    stop.abort();
+  });
+  let summary: BenchSummary;
+  try {
+    // A classic queue, not exclusive, so that a consumer on another node of the cluster can
+    // read it; x-expires removes it should warren be killed before it deletes it.
+    await publishOn.declareQueue({
+      name: queue,
+      type: 'classic',
+      durable: false,
+      exclusive: false,
+      autoDelete: false,
+      arguments: { 'x-expires': QUEUE_EXPIRES_MS },
+    });
+    try {
+      if (options.toUrl !== undefined) consumeOn = await secondNode(context, options.toUrl, queue);
+      const spinner = await context.spinner('latency: starting');
+      try {
+        summary = await runProbe({
+          publishOn,
+          consumeOn,
+          queue,
+          rate: options.rate,
+          count: options.count,
+          durationMs: options.durationMs,
+          graceMs: GRACE_MS,
+          stop: stop.signal,
+          onSecond: (s) => {
+            const line = `${s.elapsedS}s: sent ${s.sent}, received ${s.received}, p50 ${formatMicroseconds(s.p50)}, p99 ${formatMicroseconds(s.p99)}`;
+            if (spinner.active) spinner.update(`latency ${line}`);
+            else context.reporter.info(line);
+          },
+        });
+      } finally {
+        spinner.stop();
+      }
+    } finally {
+      await publishOn.deleteQueue(queue, { ifUnused: false, ifEmpty: false }).catch((error: unknown) => {
+        context.reporter.warn(
+          `could not delete queue '${queue}' (it expires in 60s): ${(error as Error).message}`,
+        );
+      });
+    }
+  } finally {
+    unwatch();
+    if (consumeOn !== publishOn) await consumeOn.close().catch(() => {});
+    await publishOn.close().catch(() => {});
+  }
+  if (stoppedBy) {
+    report(summary, context);
+    throw new InterruptedError(stoppedBy);
+  }
+  report(summary, context);
+  if (options.json) context.io.stdout.write(`${JSON.stringify(summary)}\n`);
+  const failed = checkAssertions(options.assertions, summary).filter((result) => !result.holds);
+  if (failed.length > 0) {
+    for (const result of failed)
+      context.reporter.warn(`assertion failed: ${result.text} (measured ${result.actual})`);
+    throw new WarrenError(
+      `${failed.length} of ${options.assertions.length} assertion${options.assertions.length === 1 ? '' : 's'} did not hold: ${failed.map((r) => r.text).join(', ')}`,
+      ASSERTION_FAILED_EXIT,
+    );
+  }
+}
+
+/** The session on the --to-url broker, which must see the queue declared on the first one. */
+async function secondNode(context: CommandContext, toUrl: string, queue: string): Promise<Session> {
+  const session = await context.connect({ urls: [toUrl], source: '--to-url' });
+  if ((await session.queueInfo(queue)) === undefined) {
+    await session.close().catch(() => {});
+    throw new WarrenError(
+      `--to-url: the probe queue '${queue}' declared on --url is not on the --to-url broker: they are not nodes of one cluster (or not the same vhost)`,
+      ExitCode.refused,
+      {
+        hint: 'give --to-url a node of the same RabbitMQ cluster as --url; two separate brokers share no queue',
+      },
+    );
+  }
+  return session;
+}
+
+/** The summary on stderr: probes, then the latency histogram's figures. */
+function report(summary: BenchSummary, context: CommandContext): void {
+  const lost = summary.published - summary.consumed;
+  context.reporter.info(
+    `${summary.consumed} of ${summary.published} probes received in ${summary.durationS.toFixed(1)}s${lost > 0 ? ` (${lost} not received)` : ''}`,
+  );
+  context.reporter.info(`latency ${figures(summary.latency)}`);
+  context.reporter.info(`confirm ${figures(summary.confirmLatency)}`);
+}
+
+function figures(s: LatencySummary): string {
+  const fields: [string, number][] = [
+    ['min', s.min],
+    ['p50', s.p50],
+    ['p75', s.p75],
+    ['p95', s.p95],
+    ['p99', s.p99],
+    ['p99.9', s.p999],
+    ['max', s.max],
+  ];
+  return fields.map(([name, value]) => `${name} ${formatMicroseconds(value)}`).join('  ');
+}
