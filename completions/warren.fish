@@ -1,6 +1,6 @@
 # fish completion for warren (generated from its command definitions: 'warren completion fish')
 
-set -g __warren_paths 'publish' 'consume' 'tail' 'serve' 'replay' 'events' 'declare' 'declare exchange' 'declare queue' 'declare binding' 'delete' 'delete queue' 'delete exchange' 'delete binding' 'purge' 'ls' 'info' 'route' 'export' 'check' 'check connection' 'check queue' 'check message' 'check rpc' 'check topology' 'check node' 'profile' 'profile list' 'profile add' 'profile remove' 'completion'
+set -g __warren_paths 'publish' 'consume' 'tail' 'serve' 'replay' 'events' 'declare' 'declare exchange' 'declare queue' 'declare binding' 'delete' 'delete queue' 'delete exchange' 'delete binding' 'purge' 'ls' 'info' 'route' 'export' 'check' 'check connection' 'check queue' 'check message' 'check rpc' 'check topology' 'check node' 'latency' 'profile' 'profile list' 'profile add' 'profile remove' 'completion'
 
 # The command typed so far: 'declare queue', or '' before any.
 function __warren_path
@@ -47,6 +47,7 @@ complete -c warren -n '__warren_at' -a info -d 'show the routing tree: exchanges
 complete -c warren -n '__warren_at' -a route -d 'show which queues a message with this routing key and headers would reach, without publishing'
 complete -c warren -n '__warren_at' -a export -d 'write the vhost\'s exchanges, queues and bindings as a topology file (management API)'
 complete -c warren -n '__warren_at' -a check -d 'assert things about the broker: OK, WARNING or CRITICAL, for CI jobs and monitoring'
+complete -c warren -n '__warren_at' -a latency -d 'measure end-to-end latency with a steady low-rate probe (one producer, one consumer)'
 complete -c warren -n '__warren_at' -a profile -d 'list, add or remove the broker profiles of the config file'
 complete -c warren -n '__warren_at' -a completion -d 'print the shell completion script'
 complete -c warren -n '__warren_at' -s V -l version -d 'print the version'
@@ -290,6 +291,13 @@ complete -c warren -n '__warren_at check node' -l mem-warn -x -d 'WARNING when a
 complete -c warren -n '__warren_at check node' -l format -x -a 'pretty json nagios prometheus' -d 'pretty on a terminal, else json (a line per check); nagios: the plugin line and codes 0-3; prometheus: text exposition'
 complete -c warren -n '__warren_at check node' -l watch -x -d 'check again every INTERVAL until Ctrl-C (the table redrawn, or a line per check)'
 complete -c warren -n '__warren_at check node' -s h -l help -d 'show help'
+complete -c warren -n '__warren_at latency' -l rate -x -d 'probes per second: 10, 10/s, 30/m'
+complete -c warren -n '__warren_at latency' -l duration -x -d 'send probes for this long (default 10s)'
+complete -c warren -n '__warren_at latency' -l count -x -d 'send this many probes, then stop (instead of --duration)'
+complete -c warren -n '__warren_at latency' -l to-url -x -d 'consume on this broker (another node of the same cluster); publish on --url'
+complete -c warren -n '__warren_at latency' -l assert -x -d 'exit 9 unless it holds, e.g. \'p99<50ms\', \'max<1s\' (repeatable; see docs/commands/latency.md)'
+complete -c warren -n '__warren_at latency' -l json -d 'print the summary as JSON on stdout'
+complete -c warren -n '__warren_at latency' -s h -l help -d 'show help'
 complete -c warren -n '__warren_at profile' -a list -d 'the profiles, with their URLs (passwords masked); * marks the default'
 complete -c warren -n '__warren_at profile' -a add -d 'save the connection flags given (--url, --ca, --cert, --key, --password-file, --insecure, --api) as a profile'
 complete -c warren -n '__warren_at profile' -a remove -d 'remove a profile from the config file'

@@ -70,6 +70,17 @@ _warren_profile() {
   esac
 }
 
+_warren_latency() {
+  _arguments -s $_warren_global \
+    '--rate[probes per second\: 10, 10/s, 30/m]:rate: ' \
+    '--duration[send probes for this long (default 10s)]:duration: ' \
+    '--count[send this many probes, then stop (instead of --duration)]:n: ' \
+    '--to-url[consume on this broker (another node of the same cluster); publish on --url]:url: ' \
+    '*--assert[exit 9 unless it holds, e.g. '\''p99<50ms'\'', '\''max<1s'\'' (repeatable; see docs/commands/latency.md)]:assertion: ' \
+    '--json[print the summary as JSON on stdout]' \
+    '(-h --help)'{-h,--help}'[show help]'
+}
+
 _warren_check_node() {
   _arguments -s $_warren_global \
     '--mem-warn[WARNING when a node'\''s memory use is above this share of its high watermark (0.8 or 80%; needs the API)]:fraction: ' \
@@ -501,6 +512,7 @@ _warren() {
     'route:show which queues a message with this routing key and headers would reach, without publishing'
     'export:write the vhost'\''s exchanges, queues and bindings as a topology file (management API)'
     'check:assert things about the broker: OK, WARNING or CRITICAL, for CI jobs and monitoring'
+    'latency:measure end-to-end latency with a steady low-rate probe (one producer, one consumer)'
     'profile:list, add or remove the broker profiles of the config file'
     'completion:print the shell completion script'
   )
@@ -527,6 +539,7 @@ _warren() {
         route) _warren_route ;;
         export) _warren_export ;;
         check) _warren_check ;;
+        latency) _warren_latency ;;
         profile) _warren_profile ;;
         completion) _warren_completion ;;
       esac

@@ -9,7 +9,7 @@ export const latencyCommand = defineCommand({
   name: 'latency',
   description: 'measure end-to-end latency with a steady low-rate probe (one producer, one consumer)',
   flags: {
-    rate: withDefault(option('--rate <rate>', 'probes per second: 10, 10/s, 30/m (default 10/s)', rate), 10),
+    rate: withDefault(option('--rate <rate>', 'probes per second: 10, 10/s, 30/m', rate), 10),
     duration: option('--duration <duration>', 'send probes for this long (default 10s)', timerDuration),
     count: option('--count <n>', 'send this many probes, then stop (instead of --duration)', integer(1)),
     toUrl: option(

@@ -102,11 +102,9 @@ async function secondNode(context: CommandContext, toUrl: string, queue: string)
   if ((await session.queueInfo(queue)) === undefined) {
     await session.close().catch(() => {});
     throw new WarrenError(
-      `--to-url: the probe queue '${queue}' declared on --url is not on the --to-url broker: they are not nodes of one cluster (or not the same vhost)`,
+      `--to-url: queue '${queue}' not found: --url and --to-url are not one cluster`,
       ExitCode.refused,
-      {
-        hint: 'give --to-url a node of the same RabbitMQ cluster as --url; two separate brokers share no queue',
-      },
+      { hint: 'two separate brokers share no queue; the vhost must be the same too' },
     );
   }
   return session;
