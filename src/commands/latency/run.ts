@@ -45,6 +45,7 @@ export async function latency(options: LatencyOptions, context: CommandContext):
       autoDelete: false,
       arguments: { 'x-expires': QUEUE_EXPIRES_MS },
     });
+    context.reporter.detail(`probe queue '${queue}' (deleted at the end; expires after 60s unused)`);
     try {
       if (options.toUrl !== undefined) consumeOn = await secondNode(context, options.toUrl, queue);
       const spinner = await context.spinner('latency: starting');
