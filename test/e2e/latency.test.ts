@@ -1,0 +1,156 @@
+import type { ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BenchSummary } from '../../src/bench/summary.js';
+import { BROKER_URL, connectTestBroker, type TestBroker } from '../helpers/broker.js';
+import { collect, outputSoFar, startWarren } from '../helpers/cli.js';
+
+let broker: TestBroker;
+beforeAll(async () => {
+  broker = await connectTestBroker();
+});
+afterAll(async () => {
+  await broker.cleanup();
+});
+
+const QUEUE_NAMED = /probe queue '(warren-latency-[0-9a-f]+)'/;
+
+/** Runs `warren -v latency ARGS`; the probe queue's name comes from -v's line. */
+async function latency(
+  args: string[],
+  during?: (
+    queue: string,
+    stderr: () => string,
+    run: { child: ChildProcess; done: Promise<unknown> },
+  ) => Promise<void>,
+) {
+  const child = startWarren(['-v', 'latency', ...args]);
+  const seen = outputSoFar(child);
+  const done = collect(child, 60_000);
+  const queue = await until(() => QUEUE_NAMED.exec(seen.stderr())?.[1], done);
+  if (during) await during(queue, seen.stderr, { child, done });
+  const run = await done;
+  return { run, queue };
+}
+
+/** Waits for `find` to give a value, failing if the run ends first. */
+async function until<T>(find: () => T | undefined, done: Promise<unknown>): Promise<T> {
+  let ended = false;
+  void done.then(
+    () => {
+      ended = true;
+    },
+    () => {
+      ended = true;
+    },
+  );
+  for (;;) {
+    const found = find();
+    if (found !== undefined) return found;
+    if (ended) throw new Error('warren latency ended before it was expected to');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function summaryOf(stdout: Buffer): BenchSummary {
+  return JSON.parse(stdout.toString()) as BenchSummary;
+}
+
+describe('warren latency', () => {
+  it('--count 20 --rate 50/s: 20 probes, a JSON summary with ordered percentiles, the queue gone', async () => {
+    const { run, queue } = await latency(['--count', '20', '--rate', '50/s', '--json']);
+    expect(run.stderr).not.toContain('error');
+    expect(run.code).toBe(0);
+    const summary = summaryOf(run.stdout);
+    expect(summary).toMatchObject({ published: 20, confirmed: 20, failed: 0, consumed: 20 });
+    const l = summary.latency;
+    expect(l.count).toBe(20);
+    expect(l.min).toBeGreaterThan(0);
+    for (const [low, high] of [
+      [l.min, l.p50],
+      [l.p50, l.p75],
+      [l.p75, l.p95],
+      [l.p95, l.p99],
+      [l.p99, l.p999],
+      [l.p999, l.max],
+    ] as const) {
+      expect(low).toBeLessThanOrEqual(high);
+    }
+    expect(summary.confirmLatency.count).toBe(20);
+    expect(run.stderr).toMatch(/20 of 20 probes received/);
+    expect(run.stderr).toMatch(/latency min \S+ {2}p50 \S+ {2}p75 .* p99\.9 \S+ {2}max \S+/);
+    expect(await broker.queueExists(queue)).toBe(false);
+  });
+
+  it('--assert: exit 0 when all hold, 9 naming each one that does not', async () => {
+    const asserting = (...assertions: string[]) =>
+      latency(['--count', '3', '--rate', '50', ...assertions.flatMap((a) => ['--assert', a])]);
+    const holds = await asserting('max<60s', 'consume>0');
+    expect(holds.run.code).toBe(0);
+    const fails = await asserting('max<60s', 'max<1us', 'confirm.p50<0us');
+    expect(fails.run.code).toBe(9);
+    expect(fails.run.stderr).toMatch(/assertion failed: max<1us \(measured \S+\)/);
+    expect(fails.run.stderr).toMatch(/assertion failed: confirm\.p50<0us \(measured \S+\)/);
+    expect(fails.run.stderr).not.toMatch(/assertion failed: max<60s/);
+    expect(fails.run.stderr).toContain('2 of 3 assertions did not hold: max<1us, confirm.p50<0us');
+    expect(await broker.queueExists(fails.queue)).toBe(false);
+  });
+
+  it('Ctrl-C mid-run: the summary so far, exit 130, the queue gone', async () => {
+    const { run, queue } = await latency(
+      ['--duration', '60s', '--rate', '20'],
+      async (_queue, stderr, { child, done }) => {
+        // A second's line written: the probe is running.
+        await until(() => (/\d+s: sent \d+, received \d+/.test(stderr()) ? true : undefined), done);
+        child.kill('SIGINT');
+      },
+    );
+    expect(run.code).toBe(130);
+    expect(run.stderr).toMatch(/\d+ of \d+ probes received/);
+    expect(await broker.queueExists(queue)).toBe(false);
+  });
+
+  it('--to-url: publishes on one URL and consumes on the other (the same broker by another name)', async () => {
+    const other = BROKER_URL.replace('127.0.0.1', 'localhost');
+    expect(other).not.toBe(BROKER_URL);
+    const { run, queue } = await latency(['--count', '5', '--rate', '50', '--to-url', other, '--json']);
+    expect(run.code).toBe(0);
+    expect(summaryOf(run.stdout)).toMatchObject({ published: 5, consumed: 5 });
+    expect(await broker.queueExists(queue)).toBe(false);
+  });
+
+  it('a probe older than it looks lands in the top percentiles, and only there', async () => {
+    // Ten messages in the probe's format sent "10 s ago" join ~30 real probes: a quarter of
+    // the values, so p50 and p75 are real probes (far under 10 s) and p95 up are the old ones.
+    const AGE_US = 10_000_000;
+    const { run } = await latency(
+      ['--duration', '3s', '--rate', '10', '--json'],
+      async (queue, stderr, { done }) => {
+        await until(() => (/1s: sent/.test(stderr()) ? true : undefined), done);
+        for (let i = 0; i < 10; i += 1) {
+          const body = Buffer.alloc(8);
+          body.writeDoubleBE(Date.now() * 1000 - AGE_US);
+          await broker.publish('', queue, body);
+        }
+      },
+    );
+    expect(run.code).toBe(0);
+    const l = summaryOf(run.stdout).latency;
+    expect(l.count).toBeGreaterThanOrEqual(35);
+    expect(l.p50).toBeLessThan(AGE_US);
+    expect(l.p75).toBeLessThan(AGE_US);
+    for (const high of [l.p95, l.p99, l.p999, l.max]) expect(high).toBeGreaterThanOrEqual(AGE_US * 0.999);
+  });
+
+  it.each([
+    [['--count', '0']],
+    [['--count', '3', '--duration', '1s']],
+    [['--rate', 'fast']],
+    [['--duration', '0s']],
+    [['--assert', 'p99<<5ms']],
+    [['--assert', 'p98<5ms']],
+  ])('bad flags are usage errors: %j', async (args) => {
+    const run = await collect(startWarren(['latency', ...args]));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^error: /);
+  });
+});
