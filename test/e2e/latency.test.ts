@@ -148,6 +148,8 @@ describe('warren latency', () => {
     [['--duration', '0s']],
     [['--assert', 'p99<<5ms']],
     [['--assert', 'p98<5ms']],
+    [['--to-url', 'http://localhost']],
+    [['--to-url', '']],
   ])('bad flags are usage errors: %j', async (args) => {
     const run = await collect(startWarren(['latency', ...args]));
     expect(run.code).toBe(2);

@@ -1,5 +1,6 @@
 /** `warren latency`: a steady low-rate probe's end-to-end latency, maybe across two nodes. */
 import { parseAssertion } from '../../bench/assertions.js';
+import { parseBrokerUrl, splitUrls } from '../../brokerUrl.js';
 import { UsageError } from '../../errors.js';
 import { defineCommand, option, repeatable, toggle, withDefault } from '../define.js';
 import { integer, rate, timerDuration } from '../values.js';
@@ -24,13 +25,20 @@ export const latencyCommand = defineCommand({
   },
   examples: [
     'warren latency',
-    'warren latency --duration 1m --assert p99<20ms',
+    "warren latency --duration 1m --assert 'p99<20ms'",
     'warren latency --url amqp://node-a --to-url amqp://node-b --count 100 --json',
   ],
   parse: ({ flags, global }) => {
     if (flags.count !== undefined && flags.duration !== undefined)
       throw new UsageError('--count and --duration both say when to stop: give one of them');
     if (flags.duration === 0) throw new UsageError('--duration must be more than 0 (10s, 1m)');
+    // A bad --to-url is told before anything is declared on the first broker.
+    if (flags.toUrl !== undefined)
+      if (flags.toUrl !== undefined) {
+        const urls = splitUrls([flags.toUrl]);
+        if (urls.length === 0) throw new UsageError('--to-url: no broker URL given');
+        for (const url of urls) parseBrokerUrl(url, '--to-url');
+      }
     return {
       command: 'latency',
       global: global(),
