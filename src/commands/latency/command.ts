@@ -33,12 +33,11 @@ export const latencyCommand = defineCommand({
       throw new UsageError('--count and --duration both say when to stop: give one of them');
     if (flags.duration === 0) throw new UsageError('--duration must be more than 0 (10s, 1m)');
     // A bad --to-url is told before anything is declared on the first broker.
-    if (flags.toUrl !== undefined)
-      if (flags.toUrl !== undefined) {
-        const urls = splitUrls([flags.toUrl]);
-        if (urls.length === 0) throw new UsageError('--to-url: no broker URL given');
-        for (const url of urls) parseBrokerUrl(url, '--to-url');
-      }
+    if (flags.toUrl !== undefined) {
+      const urls = splitUrls([flags.toUrl]);
+      if (urls.length === 0) throw new UsageError('--to-url: no broker URL given');
+      for (const url of urls) parseBrokerUrl(url, '--to-url');
+    }
     return {
       command: 'latency',
       global: global(),
