@@ -122,8 +122,14 @@ function rateValue(text: string): number | undefined {
 
 /** A latency for people: µs under a millisecond, ms under a second, else s. */
 export function formatMicroseconds(us: number): string {
-  if (us < 1000) return `${formatNumber(us)}µs`;
-  if (us < 1_000_000) return `${formatNumber(us / 1000)}ms`;
+  // The first unit whose rounded figure stays under 1000 (999.99 ms reads 1s, not 1000ms).
+  for (const [unit, scale] of [
+    ['µs', 1],
+    ['ms', 1000],
+  ] as const) {
+    const figure = formatNumber(us / scale);
+    if (Number(figure) < 1000) return `${figure}${unit}`;
+  }
   return `${formatNumber(us / 1_000_000)}s`;
 }
 

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { formatMicroseconds } from '../../src/bench/assertions.js';
+import { nowMicros, probeBody, sentTimeOf } from '../../src/bench/latency.js';
+
+describe('the latency probe body', () => {
+  it('carries its send time to the fraction of a microsecond', () => {
+    const sent = nowMicros();
+    expect(sentTimeOf(probeBody(sent))).toBe(sent);
+  });
+
+  it('is µs since the epoch, on the same clock as Date.now', () => {
+    const before = Date.now() * 1000;
+    const now = nowMicros();
+    const after = Date.now() * 1000;
+    // performance.timeOrigin is a millisecond-precise wall time: a millisecond either side.
+    expect(now).toBeGreaterThanOrEqual(before - 1000);
+    expect(now).toBeLessThanOrEqual(after + 1000);
+  });
+
+  it('refuses what is no probe: another length, or not a finite time', () => {
+    expect(sentTimeOf(Buffer.from('hello'))).toBeUndefined();
+    expect(sentTimeOf(Buffer.alloc(16))).toBeUndefined();
+    const nan = Buffer.alloc(8);
+    nan.writeDoubleBE(Number.NaN);
+    expect(sentTimeOf(nan)).toBeUndefined();
+  });
+});
+
+describe('formatMicroseconds', () => {
+  it.each([
+    [0, '0µs'],
+    [839.5, '839.5µs'],
+    [1000, '1ms'],
+    [1150, '1.15ms'],
+    [3362, '3.362ms'],
+    [999.99, '1ms'],
+    [999_999, '1s'],
+    [1_500_000, '1.5s'],
+    [60_000_000, '60s'],
+  ])('%d µs reads %s', (us, text) => {
+    expect(formatMicroseconds(us)).toBe(text);
+  });
+});
