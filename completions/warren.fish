@@ -1,6 +1,6 @@
 # fish completion for warren (generated from its command definitions: 'warren completion fish')
 
-set -g __warren_paths 'publish' 'consume' 'tail' 'serve' 'replay' 'events' 'declare' 'declare exchange' 'declare queue' 'declare binding' 'delete' 'delete queue' 'delete exchange' 'delete binding' 'purge' 'ls' 'info' 'route' 'export' 'check' 'check connection' 'check queue' 'check message' 'check rpc' 'check topology' 'check node' 'profile' 'profile list' 'profile add' 'profile remove' 'completion'
+set -g __warren_paths 'publish' 'consume' 'tail' 'serve' 'replay' 'events' 'declare' 'declare exchange' 'declare queue' 'declare binding' 'delete' 'delete queue' 'delete exchange' 'delete binding' 'purge' 'ls' 'info' 'route' 'export' 'check' 'check connection' 'check queue' 'check message' 'check rpc' 'check topology' 'check node' 'bench' 'profile' 'profile list' 'profile add' 'profile remove' 'completion'
 
 # The command typed so far: 'declare queue', or '' before any.
 function __warren_path
@@ -47,6 +47,7 @@ complete -c warren -n '__warren_at' -a info -d 'show the routing tree: exchanges
 complete -c warren -n '__warren_at' -a route -d 'show which queues a message with this routing key and headers would reach, without publishing'
 complete -c warren -n '__warren_at' -a export -d 'write the vhost\'s exchanges, queues and bindings as a topology file (management API)'
 complete -c warren -n '__warren_at' -a check -d 'assert things about the broker: OK, WARNING or CRITICAL, for CI jobs and monitoring'
+complete -c warren -n '__warren_at' -a bench -d 'measure publish, confirm and consume rates and end-to-end latency'
 complete -c warren -n '__warren_at' -a profile -d 'list, add or remove the broker profiles of the config file'
 complete -c warren -n '__warren_at' -a completion -d 'print the shell completion script'
 complete -c warren -n '__warren_at' -s V -l version -d 'print the version'
@@ -290,6 +291,27 @@ complete -c warren -n '__warren_at check node' -l mem-warn -x -d 'WARNING when a
 complete -c warren -n '__warren_at check node' -l format -x -a 'pretty json nagios prometheus' -d 'pretty on a terminal, else json (a line per check); nagios: the plugin line and codes 0-3; prometheus: text exposition'
 complete -c warren -n '__warren_at check node' -l watch -x -d 'check again every INTERVAL until Ctrl-C (the table redrawn, or a line per check)'
 complete -c warren -n '__warren_at check node' -s h -l help -d 'show help'
+complete -c warren -n '__warren_at bench' -l producers -x -d 'producers, each on its own connection'
+complete -c warren -n '__warren_at bench' -l consumers -x -d 'consumers, each on its own connection'
+complete -c warren -n '__warren_at bench' -l size -x -d 'message body size (at least 8: the send time)'
+complete -c warren -n '__warren_at bench' -l rate -x -d 'messages per second per producer (100, 100/s, 30/m); default as fast as confirms allow'
+complete -c warren -n '__warren_at bench' -l duration -x -d 'how long to publish (default 10s)'
+complete -c warren -n '__warren_at bench' -l count -x -d 'publish N messages in all, then stop (not with --duration)'
+complete -c warren -n '__warren_at bench' -l confirm-window -x -d 'unconfirmed messages a producer may have at once'
+complete -c warren -n '__warren_at bench' -l prefetch -x -d 'each consumer\'s prefetch'
+complete -c warren -n '__warren_at bench' -l multi-ack -x -d 'ack every N deliveries with one multiple ack (1: each on its own)'
+complete -c warren -n '__warren_at bench' -l persistent -d 'persistent messages (delivery mode 2; classic queues durable)'
+complete -c warren -n '__warren_at bench' -l transient -d 'transient messages (delivery mode 1)'
+complete -c warren -n '__warren_at bench' -l queue-type -x -a 'classic quorum stream' -d 'the type of the queues bench declares'
+complete -c warren -n '__warren_at bench' -l queues -x -d 'queues, published to round-robin'
+complete -c warren -n '__warren_at bench' -l autoack -d 'consume without acks (not for streams)'
+complete -c warren -n '__warren_at bench' -l exchange -x -d 'publish to this existing exchange; bench\'s queues are bound to it with --routing-key (default each queue\'s name)'
+complete -c warren -n '__warren_at bench' -l routing-key -x -d 'with --exchange: the routing key to publish with (every queue bound with it)'
+complete -c warren -n '__warren_at bench' -l drain -x -d 'after publishing, how long consumers may take to catch up (default 10s)'
+complete -c warren -n '__warren_at bench' -l json -d 'print the final summary as JSON on stdout'
+complete -c warren -n '__warren_at bench' -l csv -r -F -d 'write the per-second series to FILE as CSV'
+complete -c warren -n '__warren_at bench' -l assert -x -d 'fail (exit 9) unless METRIC OP VALUE holds: p99<50ms, publish>=20000/s'
+complete -c warren -n '__warren_at bench' -s h -l help -d 'show help'
 complete -c warren -n '__warren_at profile' -a list -d 'the profiles, with their URLs (passwords masked); * marks the default'
 complete -c warren -n '__warren_at profile' -a add -d 'save the connection flags given (--url, --ca, --cert, --key, --password-file, --insecure, --api) as a profile'
 complete -c warren -n '__warren_at profile' -a remove -d 'remove a profile from the config file'

@@ -109,7 +109,10 @@ export class BenchRun {
       for (let i = 0; i < options.consumers; i++) {
         const session = await hooks.connect();
         sessions.push(session);
-        consumptions.push(await this.consumer(session, this.queues[i % this.queues.length] as string));
+        // Every queue has a consumer: with fewer consumers than queues, some take several.
+        for (let q = i; q < Math.max(this.queues.length, i + 1); q += options.consumers) {
+          consumptions.push(await this.consumer(session, this.queues[q % this.queues.length] as string));
+        }
       }
       const flows: PublishFlow[] = [];
       for (let i = 0; i < options.producers; i++) {

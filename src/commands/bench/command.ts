@@ -14,7 +14,7 @@ export const benchCommand = defineCommand({
   description: 'measure publish, confirm and consume rates and end-to-end latency',
   flags: {
     producers: withDefault(
-      option('--producers <n>', 'producers, each on its own connection', integer(0, 1000)),
+      option('--producers <n>', 'producers, each on its own connection', integer(1, 1000)),
       1,
     ),
     consumers: withDefault(
@@ -74,10 +74,11 @@ export const benchCommand = defineCommand({
       "publish to this existing exchange; bench's queues are bound to it with --routing-key (default each queue's name)",
       brokerName('the exchange name'),
     ),
-    routingKey: option('--routing-key <key>', 'the routing key with --exchange (every queue bound with it)'),
-    drain: withDefault(
-      option('--drain <time>', 'after publishing, how long consumers may take to catch up', duration),
-      10_000,
+    routingKey: option('--routing-key <key>', 'the routing key to publish with (every queue bound with it)'),
+    drain: option(
+      '--drain <time>',
+      'after publishing, how long consumers may take to catch up (default 10s)',
+      duration,
     ),
     json: toggle('--json', 'print the final summary as JSON on stdout'),
     csv: option('--csv <file>', 'write the per-second series to FILE as CSV'),
@@ -104,8 +105,6 @@ export const benchCommand = defineCommand({
       });
     if (queueType === 'stream' && flags.prefetch === 0)
       throw new UsageError('--prefetch: a stream queue needs a prefetch above 0');
-    if (flags.producers === 0 && flags.consumers === 0)
-      throw new UsageError('nothing to measure: give --producers or --consumers above 0');
     const assertions: Assertion[] = flags.assert.map(parseAssertion);
     return {
       command: 'bench',
@@ -128,7 +127,7 @@ export const benchCommand = defineCommand({
           autoack: flags.autoack,
           exchange: flags.exchange,
           routingKey: flags.routingKey,
-          drainMs: flags.drain,
+          drainMs: flags.drain ?? 10_000,
         },
         json: flags.json,
         csv: flags.csv,
