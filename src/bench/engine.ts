@@ -73,6 +73,9 @@ export function benchQueueNames(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `warren-bench-${run}-${i + 1}`);
 }
 
+/** How long consumers may catch up after Ctrl-C, at most. */
+const STOP_DRAIN_MS = 2000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class BenchRun {
@@ -282,7 +285,10 @@ export class BenchRun {
   /** Waits until the consumers took every routed, confirmed message, or the drain time passes. */
   private async drain(admin: Session): Promise<void> {
     if (this.options.consumers === 0) return;
-    const deadline = performance.now() + this.options.drainMs;
+    // After Ctrl-C the person wants out: what is in flight gets a moment, not the whole drain.
+    const deadline =
+      performance.now() +
+      (this.stopping ? Math.min(this.options.drainMs, STOP_DRAIN_MS) : this.options.drainMs);
     const copies =
       this.options.exchange !== undefined && this.options.routingKey !== undefined ? this.queues.length : 1;
     while (performance.now() < deadline) {
