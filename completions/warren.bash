@@ -31,7 +31,7 @@ _warren_command() {
     'check rpc') _warren_subcommands=''; _warren_flags='--within --warn --match --format --watch -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'check topology') _warren_subcommands=''; _warren_flags='--format --watch -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'check node') _warren_subcommands=''; _warren_flags='--mem-warn --format --watch -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
-    'bench') _warren_subcommands=''; _warren_flags='--producers --consumers --size --rate --duration --count --confirm-window --prefetch --multi-ack --persistent --transient --queue-type --queues --autoack --exchange --routing-key --drain --json --csv --assert -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
+    'bench') _warren_subcommands=''; _warren_flags='--producers --consumers --size --rate --duration --count --confirm-window --prefetch --multi-ack --persistent --transient --queue-type --queues --autoack --queue --force --exchange --routing-key --drain --json --csv --assert -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'profile') _warren_subcommands='list add remove'; _warren_flags='-h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'profile list') _warren_subcommands=''; _warren_flags='--json -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'profile add') _warren_subcommands=''; _warren_flags='--vhost --format --default --force -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
@@ -199,6 +199,7 @@ _warren_value() {
     'bench|--multi-ack') _warren_values='' ;;
     'bench|--queue-type') _warren_values='classic quorum stream' ;;
     'bench|--queues') _warren_values='' ;;
+    'bench|--queue') _warren_values='' ;;
     'bench|--exchange') _warren_values='' ;;
     'bench|--routing-key') _warren_values='' ;;
     'bench|--drain') _warren_values='' ;;

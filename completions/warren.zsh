@@ -83,10 +83,12 @@ _warren_bench() {
     '--multi-ack[ack every N deliveries with one multiple ack (1\: each on its own)]:n: ' \
     '--persistent[persistent messages (delivery mode 2; classic queues durable)]' \
     '--transient[transient messages (delivery mode 1)]' \
-    '--queue-type[the type of the queues bench declares]:type:(classic quorum stream)' \
-    '--queues[queues, published to round-robin]:k: ' \
+    '--queue-type[the type of the queues bench declares (not with --queue)]:type:(classic quorum stream)' \
+    '--queues[queues, published to round-robin (not with --queue)]:k: ' \
     '--autoack[consume without acks (not for streams)]' \
-    '--exchange[publish to this existing exchange; bench'\''s queues are bound to it with --routing-key (default each queue'\''s name)]:name: ' \
+    '--queue[bench this existing queue (empty, no consumers) instead of declaring queues; it is left in place]:name: ' \
+    '--force[with --queue\: with --queue\: bench it even with messages or consumers of its own]' \
+    '--exchange[publish to this existing exchange; bench'\''s queues are bound to it with --routing-key (default each queue'\''s name) (not with --queue)]:name: ' \
     '--routing-key[with --exchange\: the routing key to publish with (every queue bound with it)]:key: ' \
     '--drain[after publishing, how long consumers may take to catch up (default 10s)]:time: ' \
     '--json[print the final summary as JSON on stdout]' \

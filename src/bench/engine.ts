@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { ConfirmTracker } from '../broker/confirmTracker.js';
 import type { OutgoingMessage } from '../broker/message.js';
 import type { Consumption, Session } from '../broker/session.js';
+import { BrokerRefusedError, UsageError } from '../errors.js';
 import { PublishFlow } from '../publish/flow.js';
 import { Histogram } from './histogram.js';
 import type { BenchSummary } from './summary.js';
@@ -34,6 +35,12 @@ export interface BenchOptions {
   queueType: BenchQueueType;
   queues: number;
   autoack: boolean;
+  /**
+   * An existing queue to bench instead of declaring queues: used as it is and left in place.
+   * It must be empty and without consumers, unless `force`.
+   */
+  queue: string | undefined;
+  force: boolean;
   /** Publish to this exchange, which the run's queues are bound to (see docs/commands/bench.md). */
   exchange: string | undefined;
   routingKey: string | undefined;
@@ -94,7 +101,7 @@ export class BenchRun {
     private readonly options: BenchOptions,
     private readonly hooks: BenchHooks,
   ) {
-    this.queues = benchQueueNames(options.queues);
+    this.queues = options.queue === undefined ? benchQueueNames(options.queues) : [options.queue];
   }
 
   /** Stops publishing (Ctrl-C): what is in flight is still confirmed and consumed, briefly. */
@@ -162,6 +169,7 @@ export class BenchRun {
   }
 
   private async declare(admin: Session): Promise<void> {
+    if (this.options.queue !== undefined) return this.checkExisting(admin, this.options.queue);
     const { queueType, persistent, exchange, routingKey } = this.options;
     for (const name of this.queues) {
       // Quorum queues and streams cannot be exclusive or auto-delete: x-expires is their lease.
@@ -186,7 +194,31 @@ export class BenchRun {
     }
   }
 
+  /**
+   * Someone else's queue: its messages would be taken (and acked) by the run and counted in
+   * its latency, and its consumers would take the run's messages; so neither, unless --force.
+   */
+  private async checkExisting(admin: Session, name: string): Promise<void> {
+    const info = await admin.queueInfo(name);
+    if (!info) {
+      throw new BrokerRefusedError(`--queue: there is no queue '${name}'`, {
+        hint: 'leave out --queue, and bench declares queues of its own',
+      });
+    }
+    if (this.options.force) return;
+    const why: string[] = [];
+    if (info.consumerCount > 0)
+      why.push(`${info.consumerCount} consumer${info.consumerCount === 1 ? '' : 's'}`);
+    if (info.messageCount > 0) why.push(`${info.messageCount} message${info.messageCount === 1 ? '' : 's'}`);
+    if (why.length > 0) {
+      throw new UsageError(`--queue: '${name}' has ${why.join(' and ')} of its own: bench would take them`, {
+        hint: 'bench a queue of its own (leave out --queue), or give --force',
+      });
+    }
+  }
+
   private async remove(admin: Session): Promise<void> {
+    if (this.options.queue !== undefined) return;
     for (const name of this.queues) {
       try {
         await admin.deleteQueue(name, { ifUnused: false, ifEmpty: false });
@@ -213,9 +245,12 @@ export class BenchRun {
       queue,
       { prefetch, noAck: autoack },
       (message) => {
-        const latency = nowMicros() - message.body.readDoubleLE(0);
-        this.endToEnd.record(latency);
-        this.secondLatency.record(latency);
+        // A message not of the run's (--queue --force) may be too short to carry a send time.
+        if (message.body.length >= 8) {
+          const latency = nowMicros() - message.body.readDoubleLE(0);
+          this.endToEnd.record(latency);
+          this.secondLatency.record(latency);
+        }
         this.consumed += 1;
         this.consumedBytes += message.body.length;
         if (autoack) return;
@@ -293,7 +328,8 @@ export class BenchRun {
       this.options.exchange !== undefined && this.options.routingKey !== undefined ? this.queues.length : 1;
     while (performance.now() < deadline) {
       const { confirmed } = this.totals();
-      if (this.consumed >= confirmed * copies) return;
+      // The messages with a send time: with --queue --force, others of the queue are taken too.
+      if (this.endToEnd.count >= confirmed * copies) return;
       await sleep(20);
     }
     await this.measureDepth(admin);

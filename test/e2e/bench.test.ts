@@ -126,6 +126,37 @@ describe('warren bench', () => {
     await expectGone(summary.queues);
   });
 
+  it('benches an existing --queue and leaves it in place', async () => {
+    const queue = await broker.queue('bench-existing');
+    const { code, summary } = await bench(['--queue', queue, '--count', '200']);
+    expect(code).toBe(0);
+    expect(summary).toMatchObject({ published: 200, consumed: 200, queues: [queue] });
+    expect(await broker.messageCount(queue)).toBe(0);
+  });
+
+  it('refuses a --queue with messages or consumers of its own unless --force', async () => {
+    const queue = await broker.queue('bench-busy');
+    await broker.publish('', queue, 'x');
+    const refused = await runWarren(['bench', '--queue', queue, '--count', '10']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`'${queue}' has 1 message of its own`);
+    expect(await broker.messageCount(queue)).toBe(1);
+    const consumer = await broker.channel.consume(queue, () => {}, { noAck: false });
+    const busy = await runWarren(['bench', '--queue', queue, '--count', '10']);
+    expect(busy.code).toBe(2);
+    // The consumer holds the message unacked: the queue has none ready.
+    expect(busy.stderr).toContain('has 1 consumer of its own');
+    await broker.channel.cancel(consumer.consumerTag);
+    await broker.channel.recover();
+    await eventually(async () => (await broker.messageCount(queue)) === 1);
+    // Forced: the 1-byte message is taken too, without a send time to measure.
+    const { code, summary } = await bench(['--queue', queue, '--count', '50', '--force']);
+    expect(code).toBe(0);
+    expect(summary.published).toBe(50);
+    expect(summary.latency.count).toBe(summary.consumed - 1);
+    expect(await broker.queueExists(queue)).toBe(true);
+  });
+
   it('holds --rate within 5%', async () => {
     const { summary } = await bench(['--rate', '200/s', '--duration', '3s']);
     expect(summary.published).toBeGreaterThanOrEqual(570);
@@ -203,6 +234,8 @@ describe('warren bench', () => {
     [['--assert', 'latency<5ms']],
     [['--rate', 'fast']],
     [['--producers', '0']],
+    [['--force']],
+    [['--queue', 'q', '--queue-type', 'quorum']],
   ])('refuses %j as a usage error (exit 2)', async (args) => {
     const result = await runWarren(['bench', ...args]);
     expect(result.code).toBe(2);

@@ -69,6 +69,12 @@ export const benchCommand = defineCommand({
     ),
     queues: withDefault(option('--queues <k>', 'queues, published to round-robin', integer(1, 1000)), 1),
     autoack: toggle('--autoack', 'consume without acks (not for streams)'),
+    queue: option(
+      '--queue <name>',
+      'bench this existing queue (empty, no consumers) instead of declaring queues; it is left in place',
+      brokerName('the queue name'),
+    ),
+    force: toggle('--force', 'with --queue: bench it even with messages or consumers of its own'),
     exchange: option(
       '--exchange <name>',
       "publish to this existing exchange; bench's queues are bound to it with --routing-key (default each queue's name)",
@@ -90,6 +96,8 @@ export const benchCommand = defineCommand({
   rules: [
     { not: ['count'], with: 'duration', because: 'a run ends by one or the other' },
     { only: ['routingKey'], with: 'exchange' },
+    { only: ['force'], with: 'queue' },
+    { not: ['queues', 'queueType', 'exchange'], with: 'queue', because: 'the queue is there already' },
   ],
   examples: [
     'warren bench --duration 30s',
@@ -125,6 +133,8 @@ export const benchCommand = defineCommand({
           queueType,
           queues: flags.queues,
           autoack: flags.autoack,
+          queue: flags.queue,
+          force: flags.force,
           exchange: flags.exchange,
           routingKey: flags.routingKey,
           drainMs: flags.drain ?? 10_000,
