@@ -238,7 +238,8 @@ export class BenchRun {
     let lastTag = 0;
     let consumption: Consumption | undefined;
     const flush = () => {
-      if (unacked > 0 && consumption) consumption.ack(lastTag, true);
+      if (unacked === 0 || !consumption) return;
+      consumption.ack(lastTag, true);
       unacked = 0;
     };
     consumption = await session.consume(
@@ -254,7 +255,9 @@ export class BenchRun {
         this.consumed += 1;
         this.consumedBytes += message.body.length;
         if (autoack) return;
-        if (multiAck <= 1) consumption?.ack(message.deliveryTag, false);
+        // Deliveries can come before consume() has handed over the consumption (a queue with
+        // messages already): they are acked together as soon as it has.
+        if (multiAck <= 1 && consumption) consumption.ack(message.deliveryTag, false);
         else {
           lastTag = message.deliveryTag;
           unacked += 1;
@@ -263,6 +266,7 @@ export class BenchRun {
       },
       () => {},
     );
+    if (!autoack) flush();
     return { consumption, flush };
   }
 
