@@ -4,7 +4,7 @@
 # ('declare queue'; '' for warren itself); fails if there is no such command.
 _warren_command() {
   case "$1" in
-    '') _warren_subcommands='publish consume tail serve replay events declare delete purge ls info route export check latency profile completion'; _warren_flags='-V --version -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
+    '') _warren_subcommands='publish consume tail serve replay events declare delete purge ls info route export check bench latency profile completion'; _warren_flags='-V --version -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'publish') _warren_subcommands=''; _warren_flags='-e --exchange -k --routing-key -f --file -i --input -H --header --content-type --content-encoding --persistent --transient --priority --expiration --message-id --correlation-id --reply-to --type --app-id --timestamp --no-mandatory --skip-invalid --retries --rpc -t --timeout --format --template --full -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'consume') _warren_subcommands=''; _warren_flags='-n --count -t --timeout --prefetch --retries --ack-mode --format --template --full --exec --pipe --on-failure --concurrency --exec-timeout --max-retries --retry-delay --retry-delay-max --reply --emit --emit-format --grace --pass-url -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'tail') _warren_subcommands=''; _warren_flags='--stream --offset --match-header --any --all --match -n --count -t --timeout --format --template --full --capture --pass-url -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
@@ -31,6 +31,7 @@ _warren_command() {
     'check rpc') _warren_subcommands=''; _warren_flags='--within --warn --match --format --watch -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'check topology') _warren_subcommands=''; _warren_flags='--format --watch -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'check node') _warren_subcommands=''; _warren_flags='--mem-warn --format --watch -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
+    'bench') _warren_subcommands=''; _warren_flags='--producers --consumers --size --rate --duration --count --confirm-window --prefetch --multi-ack --persistent --transient --queue-type --queues --autoack --queue --force --exchange --routing-key --drain --json --csv --assert -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'latency') _warren_subcommands=''; _warren_flags='--rate --duration --count --to-url --assert --json -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'profile') _warren_subcommands='list add remove'; _warren_flags='-h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'profile list') _warren_subcommands=''; _warren_flags='--json -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
@@ -188,6 +189,23 @@ _warren_value() {
     'check node|--mem-warn') _warren_values='' ;;
     'check node|--format') _warren_values='pretty json nagios prometheus' ;;
     'check node|--watch') _warren_values='' ;;
+    'bench|--producers') _warren_values='' ;;
+    'bench|--consumers') _warren_values='' ;;
+    'bench|--size') _warren_values='' ;;
+    'bench|--rate') _warren_values='' ;;
+    'bench|--duration') _warren_values='' ;;
+    'bench|--count') _warren_values='' ;;
+    'bench|--confirm-window') _warren_values='' ;;
+    'bench|--prefetch') _warren_values='' ;;
+    'bench|--multi-ack') _warren_values='' ;;
+    'bench|--queue-type') _warren_values='classic quorum stream' ;;
+    'bench|--queues') _warren_values='' ;;
+    'bench|--queue') _warren_values='' ;;
+    'bench|--exchange') _warren_values='' ;;
+    'bench|--routing-key') _warren_values='' ;;
+    'bench|--drain') _warren_values='' ;;
+    'bench|--csv') _warren_values='@files' ;;
+    'bench|--assert') _warren_values='' ;;
     'latency|--rate') _warren_values='' ;;
     'latency|--duration') _warren_values='' ;;
     'latency|--count') _warren_values='' ;;

@@ -81,6 +81,33 @@ _warren_latency() {
     '(-h --help)'{-h,--help}'[show help]'
 }
 
+_warren_bench() {
+  _arguments -s $_warren_global \
+    '--producers[producers, each on its own connection]:n: ' \
+    '--consumers[consumers, each on its own connection]:n: ' \
+    '--size[message body size (at least 8\: the send time)]:bytes: ' \
+    '--rate[messages per second per producer (100, 100/s, 30/m); default as fast as confirms allow]:rate: ' \
+    '--duration[how long to publish (default 10s)]:time: ' \
+    '--count[publish N messages in all, then stop (not with --duration)]:n: ' \
+    '--confirm-window[unconfirmed messages a producer may have at once]:n: ' \
+    '--prefetch[each consumer'\''s prefetch]:n: ' \
+    '--multi-ack[ack every N deliveries with one multiple ack (1\: each on its own)]:n: ' \
+    '--persistent[persistent messages (delivery mode 2; classic queues durable)]' \
+    '--transient[transient messages (delivery mode 1)]' \
+    '--queue-type[the type of the queues bench declares (not with --queue)]:type:(classic quorum stream)' \
+    '--queues[queues, published to round-robin (not with --queue)]:k: ' \
+    '--autoack[consume without acks (not for streams)]' \
+    '--queue[bench this existing queue (empty, no consumers) instead of declaring queues; it is left in place]:name: ' \
+    '--force[with --queue\: with --queue\: bench it even with messages or consumers of its own]' \
+    '--exchange[publish to this existing exchange; bench'\''s queues are bound to it with --routing-key (default each queue'\''s name) (not with --queue)]:name: ' \
+    '--routing-key[with --exchange\: the routing key to publish with (every queue bound with it)]:key: ' \
+    '--drain[after publishing, how long consumers may take to catch up (default 10s)]:time: ' \
+    '--json[print the final summary as JSON on stdout]' \
+    '--csv[write the per-second series to FILE as CSV]:file:_files' \
+    '--assert[fail (exit 9) unless METRIC OP VALUE holds\: p99<50ms, publish>=20000/s]:expr: ' \
+    '(-h --help)'{-h,--help}'[show help]'
+}
+
 _warren_check_node() {
   _arguments -s $_warren_global \
     '--mem-warn[WARNING when a node'\''s memory use is above this share of its high watermark (0.8 or 80%; needs the API)]:fraction: ' \
@@ -512,6 +539,7 @@ _warren() {
     'route:show which queues a message with this routing key and headers would reach, without publishing'
     'export:write the vhost'\''s exchanges, queues and bindings as a topology file (management API)'
     'check:assert things about the broker: OK, WARNING or CRITICAL, for CI jobs and monitoring'
+    'bench:measure publish, confirm and consume rates and end-to-end latency'
     'latency:measure end-to-end latency with a steady low-rate probe (one producer, one consumer)'
     'profile:list, add or remove the broker profiles of the config file'
     'completion:print the shell completion script'
@@ -539,6 +567,7 @@ _warren() {
         route) _warren_route ;;
         export) _warren_export ;;
         check) _warren_check ;;
+        bench) _warren_bench ;;
         latency) _warren_latency ;;
         profile) _warren_profile ;;
         completion) _warren_completion ;;

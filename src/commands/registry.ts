@@ -1,4 +1,5 @@
 /** warren's commands, in the order `warren --help` lists them: a new command is one line here. */
+import { benchCommand } from './bench/command.js';
 import { checkCommand } from './check/command.js';
 import { completionCommand } from './completion/command.js';
 import { consumeCommand } from './consume/command.js';
@@ -33,6 +34,7 @@ export const COMMANDS: CommandDefinition[] = [
   routeCommand,
   exportCommand,
   checkCommand,
+  benchCommand,
   latencyCommand,
   profileCommand,
   completionCommand,

@@ -1,0 +1,246 @@
+/**
+ * `warren bench` against the test broker: its counts against what the broker routed (a test
+ * queue bound beside the run's own), --rate held, --json and --csv read back, --assert
+ * holding and failing (exit 9, named), quorum and stream queues, the run's queues gone after
+ * it and after Ctrl-C, and bad flags refused (exit 2).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LatencySummary } from '../../src/bench/histogram.js';
+import type { BenchSummary } from '../../src/bench/summary.js';
+import { connectTestBroker, eventually, type TestBroker } from '../helpers/broker.js';
+import { collect, outputSoFar, runWarren, startWarren } from '../helpers/cli.js';
+
+let broker: TestBroker;
+const dir = mkdtempSync(join(tmpdir(), 'warren-bench-'));
+beforeAll(async () => {
+  broker = await connectTestBroker();
+});
+afterAll(async () => {
+  await broker.cleanup();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** What --json prints: the run's BenchSummary, its queues and the number of seconds reported. */
+type Summary = BenchSummary & { queues: string[]; seconds: number };
+
+async function bench(args: string[]): Promise<{ code: number | null; summary: Summary; stderr: string }> {
+  const result = await runWarren(['bench', '--json', ...args], { timeoutMs: 60_000 });
+  // An assertion that failed ends with an error line; nothing else may.
+  if (result.code !== 9) expect(result.stderr).not.toMatch(/^error:/m);
+  return {
+    code: result.code,
+    summary: JSON.parse(result.stdout.toString()) as Summary,
+    stderr: result.stderr,
+  };
+}
+
+async function expectGone(queues: string[]): Promise<void> {
+  expect(queues.length).toBeGreaterThan(0);
+  for (const queue of queues) {
+    expect(queue).toMatch(/^warren-bench-[0-9a-f]{8}-\d+$/);
+    expect(await broker.queueExists(queue)).toBe(false);
+  }
+}
+
+function expectLatency(latency: LatencySummary, count: number): void {
+  expect(latency.count).toBe(count);
+  const order = [latency.min, latency.p50, latency.p75, latency.p95, latency.p99, latency.p999, latency.max];
+  expect([...order].sort((a, b) => a - b)).toEqual(order);
+  expect(latency.max).toBeGreaterThan(0);
+}
+
+describe('warren bench', () => {
+  it('publishes, confirms and consumes --count messages, as many as the broker routed, and removes its queue', async () => {
+    // A queue of the test's own, bound with the same key, counts what the broker routed.
+    const exchange = await broker.exchange('bench-x', 'direct');
+    const witness = await broker.queue('bench-witness');
+    await broker.channel.bindQueue(witness, exchange, 'k');
+    const { code, summary } = await bench([
+      '--count',
+      '500',
+      '--size',
+      '64',
+      '--exchange',
+      exchange,
+      '--routing-key',
+      'k',
+    ]);
+    expect(code).toBe(0);
+    expect(summary).toMatchObject({ published: 500, confirmed: 500, failed: 0, consumed: 500 });
+    expect(await broker.messageCount(witness)).toBe(500);
+    const bodies = await broker.drain(witness);
+    expect(bodies.every((m) => m.content.length === 64)).toBe(true);
+    // Every field docs/commands/bench.md lists, and no other.
+    expect(Object.keys(summary).sort()).toEqual([
+      'confirmLatency',
+      'confirmed',
+      'consumed',
+      'durationS',
+      'failed',
+      'latency',
+      'published',
+      'queues',
+      'rates',
+      'seconds',
+    ]);
+    expect(Object.keys(summary.rates).sort()).toEqual(['bytes', 'confirm', 'consume', 'publish']);
+    for (const latency of [summary.latency, summary.confirmLatency]) {
+      expect(Object.keys(latency).sort()).toEqual([
+        'count',
+        'max',
+        'mean',
+        'min',
+        'p50',
+        'p75',
+        'p95',
+        'p99',
+        'p999',
+      ]);
+    }
+    expectLatency(summary.latency, 500);
+    expectLatency(summary.confirmLatency, 500);
+    expect(summary.rates.bytes).toBeCloseTo((500 * 64) / summary.durationS, 3);
+    expect(summary.rates.consume).toBeCloseTo(500 / summary.durationS, 3);
+    await expectGone(summary.queues);
+  });
+
+  it('spreads over --queues with several producers, fewer consumers than queues', async () => {
+    const { code, summary } = await bench([
+      '--count',
+      '300',
+      '--queues',
+      '3',
+      '--producers',
+      '2',
+      '--consumers',
+      '2',
+      '--multi-ack',
+      '7',
+    ]);
+    expect(code).toBe(0);
+    expect(summary).toMatchObject({ published: 300, confirmed: 300, consumed: 300 });
+    expect(summary.queues).toHaveLength(3);
+    await expectGone(summary.queues);
+  });
+
+  it('benches an existing --queue and leaves it in place', async () => {
+    const queue = await broker.queue('bench-existing');
+    const { code, summary } = await bench(['--queue', queue, '--count', '200']);
+    expect(code).toBe(0);
+    expect(summary).toMatchObject({ published: 200, consumed: 200, queues: [queue] });
+    expect(await broker.messageCount(queue)).toBe(0);
+  });
+
+  it('refuses a --queue with messages or consumers of its own unless --force', async () => {
+    const queue = await broker.queue('bench-busy');
+    await broker.publish('', queue, 'x');
+    const refused = await runWarren(['bench', '--queue', queue, '--count', '10']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`'${queue}' has 1 message of its own`);
+    expect(await broker.messageCount(queue)).toBe(1);
+    const consumer = await broker.channel.consume(queue, () => {}, { noAck: false });
+    const busy = await runWarren(['bench', '--queue', queue, '--count', '10']);
+    expect(busy.code).toBe(2);
+    // The consumer holds the message unacked: the queue has none ready.
+    expect(busy.stderr).toContain('has 1 consumer of its own');
+    await broker.channel.cancel(consumer.consumerTag);
+    await broker.channel.recover();
+    await eventually(async () => (await broker.messageCount(queue)) === 1);
+    // Forced: the 1-byte message is taken too, without a send time to measure.
+    const { code, summary } = await bench(['--queue', queue, '--count', '50', '--force']);
+    expect(code).toBe(0);
+    expect(summary.published).toBe(50);
+    expect(summary.latency.count).toBe(summary.consumed - 1);
+    // Taken and acked, although it came before the consumer was set up; the queue is left.
+    expect(await broker.messageCount(queue)).toBe(0);
+    expect(await broker.queueExists(queue)).toBe(true);
+  });
+
+  it('holds --rate within 5%', async () => {
+    const { summary } = await bench(['--rate', '200/s', '--duration', '3s']);
+    expect(summary.published).toBeGreaterThanOrEqual(570);
+    expect(summary.published).toBeLessThanOrEqual(630);
+    expect(summary.consumed).toBe(summary.published);
+  });
+
+  it.each(['quorum', 'stream'])('benches %s queues', async (type) => {
+    const { code, summary } = await bench(['--count', '300', '--queue-type', type, '--persistent']);
+    expect(code).toBe(0);
+    expect(summary).toMatchObject({ published: 300, confirmed: 300, consumed: 300 });
+    await expectGone(summary.queues);
+  });
+
+  it('exits 0 when every --assert holds and 9 naming each one that does not', async () => {
+    const held = await bench(['--count', '100', '--assert', 'p99.9<60s', '--assert', 'consume>0']);
+    expect(held.code).toBe(0);
+    const failed = await bench([
+      '--count',
+      '100',
+      '--assert',
+      'p50<1us',
+      '--assert',
+      'max<60s',
+      '--assert',
+      'publish>1g/s',
+    ]);
+    expect(failed.code).toBe(9);
+    expect(failed.stderr).toMatch(/assertion failed: p50<1us \(measured /);
+    expect(failed.stderr).toMatch(/assertion failed: publish>1g\/s \(measured /);
+    expect(failed.stderr).not.toMatch(/assertion failed: max<60s/);
+    expect(failed.stderr).toMatch(/2 of 3 assertions did not hold/);
+  });
+
+  it('writes the per-second series with --csv: a header and a row a second', async () => {
+    const path = join(dir, 'series.csv');
+    const { summary } = await bench(['--rate', '100/s', '--duration', '2500ms', '--csv', path]);
+    const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+    expect(lines[0]).toBe('second,published,confirmed,consumed,p50_us,p99_us,unconfirmed,depth');
+    const rows = lines.slice(1).map((line) => line.split(',').map(Number));
+    expect(rows.length).toBe(summary.seconds);
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    expect(rows.map((row) => row[0])).toEqual(rows.map((_, i) => i + 1));
+    for (const row of rows) expect(row.every((n) => Number.isFinite(n))).toBe(true);
+    const published = rows.reduce((sum, row) => sum + (row[1] as number), 0);
+    expect(published).toBeLessThanOrEqual(summary.published);
+    expect(published).toBeGreaterThan(0);
+  });
+
+  it('stops on Ctrl-C: the summary, its queues deleted, exit 130', async () => {
+    const child = startWarren(['-v', 'bench', '--rate', '100/s', '--duration', '60s', '--queues', '2']);
+    const output = outputSoFar(child);
+    const done = collect(child, 60_000);
+    await eventually(async () => /^1s: /m.test(output.stderr()));
+    const queues = [...output.stderr().matchAll(/declared classic queue '([^']+)'/g)].map(
+      (m) => m[1] as string,
+    );
+    expect(queues).toHaveLength(2);
+    for (const queue of queues) expect(await broker.queueExists(queue)).toBe(true);
+    child.kill('SIGINT');
+    const result = await done;
+    expect(result.code).toBe(130);
+    expect(result.stderr).toMatch(/published \d+, confirmed \d+, failed 0, consumed \d+/);
+    await expectGone(queues);
+  });
+
+  it.each([
+    [['--size', '4']],
+    [['--count', '0']],
+    [['--count', '5', '--duration', '1s']],
+    [['--queue-type', 'lazy']],
+    [['--queue-type', 'stream', '--autoack']],
+    [['--routing-key', 'k']],
+    [['--assert', 'p99<5']],
+    [['--assert', 'latency<5ms']],
+    [['--rate', 'fast']],
+    [['--producers', '0']],
+    [['--force']],
+    [['--queue', 'q', '--queue-type', 'quorum']],
+  ])('refuses %j as a usage error (exit 2)', async (args) => {
+    const result = await runWarren(['bench', ...args]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^error: /m);
+  });
+});
