@@ -10,14 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-
-/** Lines in a file (records written). */
-function lineCount(file) {
-  const bytes = readFileSync(file);
-  let lines = 0;
-  for (let at = bytes.indexOf(10); at !== -1; at = bytes.indexOf(10, at + 1)) lines += 1;
-  return lines;
-}
+import { lineCount } from './lines.js';
 
 export async function pipeScenario({
   broker,

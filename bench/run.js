@@ -39,6 +39,7 @@ import { parseArgs } from 'node:util';
 import amqp from 'amqplib';
 import { execScenario } from './exec.js';
 import { emitScenario, pipeScenario, stallScenario } from './handlers.js';
+import { lineCount } from './lines.js';
 import { lsScenario } from './ls.js';
 import { routeScenario } from './route.js';
 
@@ -628,13 +629,6 @@ async function largeMessageScenario(broker, tmp) {
   rmSync(body);
   rmSync(out);
   return { publish, consume };
-}
-
-function lineCount(file) {
-  const bytes = readFileSync(file);
-  let lines = 0;
-  for (let at = bytes.indexOf(10); at !== -1; at = bytes.indexOf(10, at + 1)) lines += 1;
-  return lines;
 }
 
 /** Warns when the two sides' records differ in more than receivedAt: not the same work. */

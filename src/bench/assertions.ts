@@ -3,9 +3,9 @@
  * `confirm.p50<=2ms` or `publish>=20k/s`, checked against a run's summary so a CI job can
  * fail on a threshold (exit ASSERTION_FAILED_EXIT when one does not hold).
  */
-import { UsageError } from '../errors.js';
-import type { LatencySummary } from './histogram.js';
-import type { BenchSummary } from './summary.js';
+import { UsageError, WarrenError } from '../errors.js';
+import { type LatencySummary, SHOWN_FIGURES } from './histogram.js';
+import { ASSERTION_FAILED_EXIT, type BenchSummary } from './summary.js';
 
 type Op = '<' | '<=' | '>' | '>=' | '=';
 type LatencyField = Exclude<keyof LatencySummary, 'count'>;
@@ -20,16 +20,7 @@ export interface Assertion {
 }
 
 /** Latency metrics as written, and the summary field each reads. */
-const LATENCY_FIELDS: Record<string, LatencyField> = {
-  min: 'min',
-  p50: 'p50',
-  p75: 'p75',
-  p95: 'p95',
-  p99: 'p99',
-  'p99.9': 'p999',
-  max: 'max',
-  mean: 'mean',
-};
+const LATENCY_FIELDS: Record<string, LatencyField> = { ...Object.fromEntries(SHOWN_FIGURES), mean: 'mean' };
 const RATES = ['publish', 'confirm', 'consume', 'bytes'] as const;
 type Rate = (typeof RATES)[number];
 
@@ -78,6 +69,26 @@ export function checkAssertions(
       actual: isRate(assertion.metric) ? `${formatNumber(actual)}/s` : formatMicroseconds(actual),
     };
   });
+}
+
+/**
+ * The verdict of a run's --assert list, as bench and latency give it: each assertion that
+ * does not hold is warned of with its measured value, and the error to end the run with
+ * (exit ASSERTION_FAILED_EXIT) names them; undefined when they all hold.
+ */
+export function assertionFailure(
+  list: Assertion[],
+  summary: BenchSummary,
+  warn: (line: string) => void,
+): WarrenError | undefined {
+  const failed = checkAssertions(list, summary).filter((result) => !result.holds);
+  if (failed.length === 0) return undefined;
+  for (const result of failed) warn(`assertion failed: ${result.text} (measured ${result.actual})`);
+  const noun = list.length === 1 ? 'assertion' : 'assertions';
+  return new WarrenError(
+    `${failed.length} of ${list.length} ${noun} did not hold: ${failed.map((result) => result.text).join(', ')}`,
+    ASSERTION_FAILED_EXIT,
+  );
 }
 
 function isRate(metric: string): metric is Rate {

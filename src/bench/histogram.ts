@@ -76,6 +76,18 @@ export class Histogram {
   }
 }
 
+/** The figures a summary shows people, in order, each with the name warren gives it. */
+export const SHOWN_FIGURES: readonly (readonly [string, Exclude<keyof LatencySummary, 'count' | 'mean'>])[] =
+  [
+    ['min', 'min'],
+    ['p50', 'p50'],
+    ['p75', 'p75'],
+    ['p95', 'p95'],
+    ['p99', 'p99'],
+    ['p99.9', 'p999'],
+    ['max', 'max'],
+  ];
+
 export interface LatencySummary {
   count: number;
   min: number;

@@ -1,9 +1,9 @@
 /** `warren bench`: the run, a line per second on stderr, the summary, --json, --csv, --assert. */
 import { writeFileSync } from 'node:fs';
-import { type Assertion, checkAssertions, formatMicroseconds } from '../../bench/assertions.js';
+import { type Assertion, assertionFailure, formatMicroseconds } from '../../bench/assertions.js';
 import { type BenchOptions, BenchRun, type BenchSecond } from '../../bench/engine.js';
-import type { LatencySummary } from '../../bench/histogram.js';
-import { ASSERTION_FAILED_EXIT, type BenchSummary } from '../../bench/summary.js';
+import { type LatencySummary, SHOWN_FIGURES } from '../../bench/histogram.js';
+import type { BenchSummary } from '../../bench/summary.js';
 import { ExitCode, InterruptedError, WarrenError } from '../../errors.js';
 import { type StopSignal, watchStopSignals } from '../../ui/signals.js';
 import type { CommandContext } from '../context.js';
@@ -49,15 +49,8 @@ export async function bench(options: BenchCommandOptions, context: CommandContex
     context.io.stdout.write(`${JSON.stringify({ ...summary, queues: run.queues, seconds: rows.length })}\n`);
   }
   if (stoppedBy) throw new InterruptedError(stoppedBy);
-  const failed = checkAssertions(options.assertions, summary).filter((result) => !result.holds);
-  for (const result of failed)
-    context.reporter.warn(`assertion failed: ${result.text} (measured ${result.actual})`);
-  if (failed.length > 0) {
-    throw new WarrenError(
-      `${failed.length} of ${options.assertions.length} assertion${options.assertions.length === 1 ? '' : 's'} did not hold`,
-      ASSERTION_FAILED_EXIT,
-    );
-  }
+  const failure = assertionFailure(options.assertions, summary, (line) => context.reporter.warn(line));
+  if (failure) throw failure;
 }
 
 function secondLine(row: BenchSecond): string {
@@ -70,9 +63,7 @@ function secondLine(row: BenchSecond): string {
 
 function latencyLine(name: string, latency: LatencySummary): string {
   if (latency.count === 0) return `${name}: none measured`;
-  const parts = (['min', 'p50', 'p75', 'p95', 'p99', 'p999', 'max'] as const).map(
-    (key) => `${key === 'p999' ? 'p99.9' : key} ${formatMicroseconds(latency[key])}`,
-  );
+  const parts = SHOWN_FIGURES.map(([shown, key]) => `${shown} ${formatMicroseconds(latency[key])}`);
   return `${name}: ${parts.join(', ')}`;
 }
 

@@ -1,9 +1,9 @@
 /** `warren latency`: the probe run, its lines per second, summary, and --assert verdict. */
 import { randomBytes } from 'node:crypto';
-import { type Assertion, checkAssertions, formatMicroseconds } from '../../bench/assertions.js';
-import type { LatencySummary } from '../../bench/histogram.js';
+import { type Assertion, assertionFailure, formatMicroseconds } from '../../bench/assertions.js';
+import { type LatencySummary, SHOWN_FIGURES } from '../../bench/histogram.js';
 import { runProbe } from '../../bench/latency.js';
-import { ASSERTION_FAILED_EXIT, type BenchSummary } from '../../bench/summary.js';
+import type { BenchSummary } from '../../bench/summary.js';
 import type { Session } from '../../broker/session.js';
 import { ExitCode, InterruptedError, WarrenError } from '../../errors.js';
 import { type StopSignal, watchStopSignals } from '../../ui/signals.js';
@@ -86,15 +86,8 @@ export async function latency(options: LatencyOptions, context: CommandContext):
   }
   report(summary, context);
   if (options.json) context.io.stdout.write(`${JSON.stringify(summary)}\n`);
-  const failed = checkAssertions(options.assertions, summary).filter((result) => !result.holds);
-  if (failed.length > 0) {
-    for (const result of failed)
-      context.reporter.warn(`assertion failed: ${result.text} (measured ${result.actual})`);
-    throw new WarrenError(
-      `${failed.length} of ${options.assertions.length} assertion${options.assertions.length === 1 ? '' : 's'} did not hold: ${failed.map((r) => r.text).join(', ')}`,
-      ASSERTION_FAILED_EXIT,
-    );
-  }
+  const failure = assertionFailure(options.assertions, summary, (line) => context.reporter.warn(line));
+  if (failure) throw failure;
 }
 
 /** The session on the --to-url broker, which must see the queue declared on the first one. */
@@ -122,14 +115,5 @@ function report(summary: BenchSummary, context: CommandContext): void {
 }
 
 function figures(s: LatencySummary): string {
-  const fields: [string, number][] = [
-    ['min', s.min],
-    ['p50', s.p50],
-    ['p75', s.p75],
-    ['p95', s.p95],
-    ['p99', s.p99],
-    ['p99.9', s.p999],
-    ['max', s.max],
-  ];
-  return fields.map(([name, value]) => `${name} ${formatMicroseconds(value)}`).join('  ');
+  return SHOWN_FIGURES.map(([name, key]) => `${name} ${formatMicroseconds(s[key])}`).join('  ');
 }
