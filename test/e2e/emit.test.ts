@@ -563,7 +563,7 @@ describe.concurrent('consume --exec --emit', () => {
       // Enough that the run is still going at the third cut, however long a cut takes.
       const total = 2000;
       const orders = await inputQueue('emit-cut', numbered('c', total));
-      const child = startWarren(shippingIds(orders, out, '--concurrency', '8', '--timeout', '3s'));
+      const child = startWarren(shippingIds(orders, out, '--concurrency', '8', '--timeout', '10s'));
       const done = collect(child, 300_000);
       let stderr = '';
       child.stderr?.on('data', (chunk: Buffer) => {

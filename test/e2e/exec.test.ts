@@ -859,8 +859,10 @@ describe.concurrent('consume --exec', () => {
       // its retry succeeds; every run is logged with its try and its redelivered mark.
       const handler =
         'echo "$WARREN_MESSAGE_ID $WARREN_RETRIES $WARREN_REDELIVERED" >> "$HDIR/runs"; [ "$WARREN_RETRIES" -ge 1 ]';
+      // The run ends 10 s after the queue is empty: a shorter --timeout can end it early on a
+      // loaded machine, where the broker may deliver nothing for seconds after a reconnection.
       const child = startWarren(
-        ['consume', queue, '--exec', handler, '--max-retries', '3', '--concurrency', '8', '--timeout', '3s'],
+        ['consume', queue, '--exec', handler, '--max-retries', '3', '--concurrency', '8', '--timeout', '10s'],
         { env: { HDIR: dir } },
       );
       const done = collect(child, 300_000);
@@ -870,10 +872,11 @@ describe.concurrent('consume --exec', () => {
       });
       const reconnections = () => (stderr.match(/lost the connection.*reconnecting/g) ?? []).length;
       for (const [cut, after] of [200, 500, 800, 1100, 1400].entries()) {
-        await eventually(async () => fileLines(join(dir, 'runs')).length >= after, 120_000);
+        const said = () => `cut ${cut + 1}, warren said: ${stderr}`;
+        await eventually(async () => fileLines(join(dir, 'runs')).length >= after, 120_000, said);
         await forceCloseNextConnectionOf(child.pid as number, 'warren consume --exec');
         // Each cut on a connection of its own, not on the one just cut.
-        await eventually(async () => reconnections() > cut, 30_000);
+        await eventually(async () => reconnections() > cut, 30_000, said);
       }
       const result = await done;
       expect(result.code, result.stderr).toBe(0);

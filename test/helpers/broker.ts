@@ -116,10 +116,17 @@ export async function connectTestBroker(): Promise<TestBroker> {
  * default is generous because it only bounds a failure: with four test files at once on a
  * loaded machine, starting a warren can take seconds; a passing check returns at once.
  */
-export async function eventually(check: () => Promise<boolean>, ms = 15_000): Promise<void> {
+export async function eventually(
+  check: () => Promise<boolean>,
+  ms = 15_000,
+  /** What to show when the time is out (what the process said so far, say). */
+  context?: () => string,
+): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
+    if (Date.now() > end) {
+      throw new Error(`condition not reached in time${context ? `; ${context()}` : ''}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
