@@ -33,7 +33,11 @@ const now = () => (performance.timeOrigin + performance.now()) * 1000;
 const queue = `warren-bench-baseline-${randomBytes(4).toString('hex')}`;
 const consumerConnection = await amqp.connect(values.url, { noDelay: true });
 const consumerChannel = await consumerConnection.createChannel();
-await consumerChannel.assertQueue(queue, { durable: false, autoDelete: true, arguments: { 'x-expires': 60_000 } });
+await consumerChannel.assertQueue(queue, {
+  durable: false,
+  autoDelete: true,
+  arguments: { 'x-expires': 60_000 },
+});
 await consumerChannel.prefetch(Number(values.prefetch));
 const producerConnection = await amqp.connect(values.url, { noDelay: true });
 const producerChannel = await producerConnection.createConfirmChannel();

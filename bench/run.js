@@ -13,6 +13,9 @@
  * - pipe, emit: `consume --pipe` with a trivial Node handler against `consume --format
  *   ndjson`, and with one event emitted per input against a raw amqplib consume, publish,
  *   ack-on-confirm loop (bench/handlers.js);
+ * - load: `warren bench` (one producer, one consumer) against a raw amqplib producer and
+ *   consumer at once, by the rates each reports, and against the publish and consume
+ *   baselines above (bench/load.js);
  * - a single `warren publish` against `node -e 0`.
  *
  * Every run is a whole child process, timed from spawn to exit. The sides alternate and
@@ -40,6 +43,7 @@ import amqp from 'amqplib';
 import { execScenario } from './exec.js';
 import { emitScenario, pipeScenario, stallScenario } from './handlers.js';
 import { lineCount } from './lines.js';
+import { againstAlone, loadScenario } from './load.js';
 import { lsScenario } from './ls.js';
 import { routeScenario } from './route.js';
 
@@ -53,8 +57,8 @@ const { values: flags } = parseArgs({
 if (flags.help) {
   process.stdout.write(
     'usage: npm run bench [-- --quick] [-- --only SCENARIO]   (--quick does a tenth of the work;\n' +
-      '  --only runs one scenario: publish, lines, replay, redrive, consume, tail, exec, pipe, emit,\n' +
-      '  startup, memory, large, ls, route)\n',
+      '  --only runs one scenario: publish, lines, replay, redrive, consume, load, tail, exec, pipe,\n' +
+      '  emit, startup, memory, large, ls, route)\n',
   );
   process.exit(0);
 }
@@ -65,6 +69,7 @@ const BASELINE_PUBLISH = join(ROOT, 'bench', 'baseline-publish.js');
 const BASELINE_CONSUME = join(ROOT, 'bench', 'baseline-consume.js');
 const BASELINE_SINGLE = join(ROOT, 'bench', 'baseline-single.js');
 const BASELINE_REDRIVE = join(ROOT, 'bench', 'baseline-redrive.js');
+const BASELINE_BENCH = join(ROOT, 'bench', 'baseline-bench.js');
 const BROKER_URL = process.env.WARREN_URL ?? 'amqp://guest:guest@127.0.0.1:5672/';
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
@@ -914,6 +919,27 @@ async function main() {
     if (wanted('consume')) {
       rows.push(await consumeScenario(broker, tmp, 'ndjson', TARGET_THROUGHPUT));
       rows.push(await consumeScenario(broker, tmp, 'body', TARGET_THROUGHPUT));
+    }
+    if (wanted('load')) {
+      const load = await loadScenario({
+        warren: WARREN,
+        baseline: BASELINE_BENCH,
+        brokerUrl: BROKER_URL,
+        tmp,
+        count: MESSAGES,
+        target: TARGET_THROUGHPUT,
+        alternate,
+        runChild,
+        problem,
+      });
+      rows.push(...load.rows);
+      const alone = (scenario) => rows.find((row) => row.scenario === scenario);
+      const publishAlone = alone('publish ndjson, confirms');
+      const consumeAlone = alone('consume ndjson to a file');
+      if (publishAlone)
+        rows.push(againstAlone('publish', load.warren.publish, publishAlone, TARGET_THROUGHPUT));
+      if (consumeAlone)
+        rows.push(againstAlone('consume', load.warren.consume, consumeAlone, TARGET_THROUGHPUT));
     }
     if (wanted('tail')) rows.push(await tailScenario(broker, tmp));
     if (wanted('exec')) {

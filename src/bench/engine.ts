@@ -93,6 +93,9 @@ export class BenchRun {
   private readonly trackers: ConfirmTracker[] = [];
   private consumed = 0;
   private consumedBytes = 0;
+  /** When the last confirm and the last delivery came (performance.now()): the rates' ends. */
+  private lastConfirmAt = 0;
+  private lastDeliveryAt = 0;
   private claimed = 0;
   private depth = 0;
   readonly queues: string[];
@@ -159,8 +162,7 @@ export class BenchRun {
         clearInterval(tick);
         for (const c of consumptions) c.flush();
       }
-      const durationS = (performance.now() - start) / 1000;
-      return this.summary(durationS);
+      return this.summary(start, performance.now());
     } finally {
       await Promise.all(sessions.map((session) => session.close()));
       await this.remove(admin);
@@ -247,6 +249,7 @@ export class BenchRun {
       { prefetch, noAck: autoack },
       (message) => {
         // A message not of the run's (--queue --force) may be too short to carry a send time.
+        this.lastDeliveryAt = performance.now();
         if (message.body.length >= 8) {
           const latency = nowMicros() - message.body.readDoubleLE(0);
           this.endToEnd.record(latency);
@@ -274,6 +277,7 @@ export class BenchRun {
     const tracker = new ConfirmTracker();
     // The send time rides as the publish's ref: the confirm's latency is measured from it.
     tracker.onSettled = (entry, _seq, status) => {
+      this.lastConfirmAt = performance.now();
       if (status === 'confirmed' && entry.ref !== undefined)
         this.confirmLatency.record(nowMicros() - entry.ref);
     };
@@ -363,20 +367,31 @@ export class BenchRun {
     return { published, confirmed, failed, consumed: this.consumed };
   }
 
-  private summary(durationS: number): BenchSummary {
+  /**
+   * The rates, each over its own part of the run, from the first publish: publishing lasts
+   * until its last confirm (a message is published once the broker has it), consuming until
+   * the last delivery. Neither counts the drain's wait after the last message, nor the
+   * other's tail.
+   */
+  private summary(start: number, end: number): BenchSummary {
     const { published, confirmed, failed, consumed } = this.totals();
-    const per = (n: number) => (durationS > 0 ? n / durationS : 0);
+    const seconds = (until: number) => (until > start ? (until - start) / 1000 : 0);
+    const publishS = seconds(this.lastConfirmAt);
+    const consumeS = seconds(this.lastDeliveryAt);
+    const per = (n: number, s: number) => (s > 0 ? n / s : 0);
     return {
-      durationS,
+      durationS: seconds(end),
+      publishS,
+      consumeS,
       published,
       confirmed,
       failed,
       consumed,
       rates: {
-        publish: per(published),
-        confirm: per(confirmed),
-        consume: per(consumed),
-        bytes: per(this.consumedBytes),
+        publish: per(published, publishS),
+        confirm: per(confirmed, publishS),
+        consume: per(consumed, consumeS),
+        bytes: per(this.consumedBytes, consumeS),
       },
       latency: this.endToEnd.summary(),
       confirmLatency: this.confirmLatency.summary(),

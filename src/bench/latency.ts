@@ -163,6 +163,9 @@ export async function runProbe(options: ProbeOptions): Promise<BenchSummary> {
     const durationS = (performance.now() - started) / 1000;
     return {
       durationS,
+      // A steady probe: its rates are over the whole run.
+      publishS: durationS,
+      consumeS: durationS,
       published: tracker.published,
       confirmed: tracker.confirmed,
       failed: tracker.undelivered,

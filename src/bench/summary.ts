@@ -2,14 +2,20 @@
 import type { LatencySummary } from './histogram.js';
 
 export interface BenchSummary {
-  /** How long the measured part of the run took, in seconds. */
+  /** How long the measured part of the run took, in seconds: from the first publish to the end. */
   durationS: number;
+  /** From the first publish to the last confirm, and to the last delivery: the rates' spans. */
+  publishS: number;
+  consumeS: number;
   published: number;
   confirmed: number;
   /** Publishes the broker returned (unroutable) or nacked. */
   failed: number;
   consumed: number;
-  /** Messages per second over durationS; bytes: body bytes consumed per second. */
+  /**
+   * Messages per second: publish and confirm over publishS, consume over consumeS; bytes:
+   * body bytes consumed per second, over consumeS.
+   */
   rates: { publish: number; confirm: number; consume: number; bytes: number };
   /** End to end, from the send time carried in each message to its delivery, in µs. */
   latency: LatencySummary;

@@ -77,10 +77,12 @@ describe('warren bench', () => {
     expect(Object.keys(summary).sort()).toEqual([
       'confirmLatency',
       'confirmed',
+      'consumeS',
       'consumed',
       'durationS',
       'failed',
       'latency',
+      'publishS',
       'published',
       'queues',
       'rates',
@@ -102,8 +104,16 @@ describe('warren bench', () => {
     }
     expectLatency(summary.latency, 500);
     expectLatency(summary.confirmLatency, 500);
-    expect(summary.rates.bytes).toBeCloseTo((500 * 64) / summary.durationS, 3);
-    expect(summary.rates.consume).toBeCloseTo(500 / summary.durationS, 3);
+    // Each rate over its own span, both within the run: publishing to its last confirm,
+    // consuming to its last delivery (which comes after its message's publish).
+    expect(summary.publishS).toBeGreaterThan(0);
+    expect(summary.consumeS).toBeGreaterThan(0);
+    expect(summary.publishS).toBeLessThanOrEqual(summary.durationS);
+    expect(summary.consumeS).toBeLessThanOrEqual(summary.durationS);
+    expect(summary.rates.publish).toBeCloseTo(500 / summary.publishS, 3);
+    expect(summary.rates.confirm).toBeCloseTo(500 / summary.publishS, 3);
+    expect(summary.rates.bytes).toBeCloseTo((500 * 64) / summary.consumeS, 3);
+    expect(summary.rates.consume).toBeCloseTo(500 / summary.consumeS, 3);
     await expectGone(summary.queues);
   });
 

@@ -20,6 +20,8 @@ function latency(scale: number): LatencySummary {
 
 const summary: BenchSummary = {
   durationS: 10,
+  publishS: 10,
+  consumeS: 10,
   published: 200_000,
   confirmed: 200_000,
   failed: 0,

@@ -44,7 +44,7 @@ export const benchCommand = defineCommand({
       ),
       256,
     ),
-    prefetch: withDefault(option('--prefetch <n>', "each consumer's prefetch", integer(0, 65535)), 100),
+    prefetch: withDefault(option('--prefetch <n>', "each consumer's prefetch", integer(0, 65535)), 1000),
     multiAck: withDefault(
       option(
         '--multi-ack <n>',

@@ -72,7 +72,8 @@ export function summaryLines(summary: BenchSummary): string[] {
   const rate = (n: number) => Math.round(n).toLocaleString('en-US');
   return [
     `${summary.durationS.toFixed(2)}s: published ${summary.published}, confirmed ${summary.confirmed}, failed ${summary.failed}, consumed ${summary.consumed}`,
-    `rates: publish ${rate(summary.rates.publish)}/s, confirm ${rate(summary.rates.confirm)}/s, consume ${rate(summary.rates.consume)}/s, ${rate(summary.rates.bytes)} bytes/s`,
+    `rates: publish ${rate(summary.rates.publish)}/s, confirm ${rate(summary.rates.confirm)}/s (over ${summary.publishS.toFixed(2)}s), ` +
+      `consume ${rate(summary.rates.consume)}/s, ${rate(summary.rates.bytes)} bytes/s (over ${summary.consumeS.toFixed(2)}s)`,
     latencyLine('latency (end to end)', summary.latency),
     latencyLine('confirm latency', summary.confirmLatency),
   ];
