@@ -1,6 +1,7 @@
 /**
  * `warren bench` against the test broker: its counts against what the broker routed (a test
- * queue bound beside the run's own), --rate held, --json and --csv read back, --assert
+ * queue bound beside the run's own) and what it counted (the management API's queue
+ * statistics, for a --duration run), --rate held, --json and --csv read back, --assert
  * holding and failing (exit 9, named), quorum and stream queues, the run's queues gone after
  * it and after Ctrl-C, and bad flags refused (exit 2).
  */
@@ -12,6 +13,7 @@ import type { LatencySummary } from '../../src/bench/histogram.js';
 import type { BenchSummary } from '../../src/bench/summary.js';
 import { connectTestBroker, eventually, type TestBroker } from '../helpers/broker.js';
 import { collect, outputSoFar, runWarren, startWarren } from '../helpers/cli.js';
+import { type QueueCounts, queueCounts } from '../helpers/managementApi.js';
 
 let broker: TestBroker;
 const dir = mkdtempSync(join(tmpdir(), 'warren-bench-'));
@@ -35,6 +37,34 @@ async function bench(args: string[]): Promise<{ code: number | null; summary: Su
     summary: JSON.parse(result.stdout.toString()) as Summary,
     stderr: result.stderr,
   };
+}
+
+/** RabbitMQ's default collect_statistics_interval: how often the API's message_stats refresh. */
+const STATS_INTERVAL_MS = 5_000;
+
+/**
+ * What the broker counted for a queue once a run on it is over: the API's figures lag by up to
+ * a statistics interval, so they count as settled when the queue is empty and unconsumed and
+ * they held for longer than one.
+ */
+async function settledCounts(queue: string): Promise<QueueCounts> {
+  let counts: QueueCounts | undefined;
+  let since = 0;
+  await eventually(
+    async () => {
+      const now = await queueCounts(queue);
+      if (JSON.stringify(now) !== JSON.stringify(counts)) {
+        counts = now;
+        since = Date.now();
+        return false;
+      }
+      const idle = now.messages === 0 && now.consumers === 0 && now.deliverGet > 0;
+      return idle && Date.now() - since > STATS_INTERVAL_MS;
+    },
+    40_000,
+    () => `the API showed ${JSON.stringify(counts)}`,
+  );
+  return counts as QueueCounts;
 }
 
 async function expectGone(queues: string[]): Promise<void> {
@@ -142,6 +172,22 @@ describe('warren bench', () => {
     expect(code).toBe(0);
     expect(summary).toMatchObject({ published: 200, consumed: 200, queues: [queue] });
     expect(await broker.messageCount(queue)).toBe(0);
+  });
+
+  it('counts over a --duration run what the broker counted for its queue, within 1 %', async () => {
+    const queue = await broker.queue('bench-counted');
+    const { code, summary } = await bench(['--queue', queue, '--duration', '3s']);
+    expect(code).toBe(0);
+    expect(summary.published).toBeGreaterThan(0);
+    const counted = await settledCounts(queue);
+    const agree = (ours: number, broker: number) =>
+      expect(Math.abs(ours - broker), `bench ${ours}, broker ${broker}`).toBeLessThanOrEqual(broker / 100);
+    agree(summary.published, counted.publish);
+    agree(summary.confirmed, counted.publish);
+    agree(summary.rates.publish * summary.publishS, counted.publish);
+    agree(summary.consumed, counted.deliverGet);
+    agree(summary.consumed, counted.ack);
+    agree(summary.rates.consume * summary.consumeS, counted.deliverGet);
   });
 
   it('refuses a --queue with messages or consumers of its own unless --force', async () => {

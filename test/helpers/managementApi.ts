@@ -70,3 +70,31 @@ export function waitForQueue(
     timeoutMs,
   );
 }
+
+/** What the broker counted for one queue of the default vhost, as the API shows it now. */
+export interface QueueCounts {
+  /** message_stats.publish: messages published into the queue. */
+  publish: number;
+  /** message_stats.deliver_get: deliveries and basic.gets, with or without acks. */
+  deliverGet: number;
+  ack: number;
+  messages: number;
+  consumers: number;
+}
+
+export async function queueCounts(name: string): Promise<QueueCounts> {
+  const queue = await apiGet<{
+    message_stats?: { publish?: number; deliver_get?: number; ack?: number };
+    messages?: number;
+    consumers?: number;
+  }>(`queues/%2F/${encodeURIComponent(name)}`);
+  if (queue === undefined) throw new Error(`the management API has no queue '${name}'`);
+  const stats = queue.message_stats ?? {};
+  return {
+    publish: stats.publish ?? 0,
+    deliverGet: stats.deliver_get ?? 0,
+    ack: stats.ack ?? 0,
+    messages: queue.messages ?? 0,
+    consumers: queue.consumers ?? 0,
+  };
+}
