@@ -6,13 +6,9 @@
 import { performance } from 'node:perf_hooks';
 import { ConfirmTracker } from '../broker/confirmTracker.js';
 import type { Consumption, DeliveredMessage, Session } from '../broker/session.js';
+import { nowMicros } from './clock.js';
 import { Histogram } from './histogram.js';
 import type { BenchSummary } from './summary.js';
-
-/** Microseconds since the epoch, to the fraction: comparable between processes on one machine. */
-export function nowMicros(): number {
-  return (performance.timeOrigin + performance.now()) * 1000;
-}
 
 /** A probe's body: its send time in µs since the epoch, as an 8-byte float. */
 export function probeBody(sentMicros: number): Buffer {

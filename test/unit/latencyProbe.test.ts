@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatMicroseconds } from '../../src/bench/assertions.js';
-import { nowMicros, probeBody, sentTimeOf } from '../../src/bench/latency.js';
+import { nowMicros } from '../../src/bench/clock.js';
+import { probeBody, sentTimeOf } from '../../src/bench/latency.js';
 
 describe('the latency probe body', () => {
   it('carries its send time to the fraction of a microsecond', () => {
