@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { probeBody } from '../../src/bench/latency.js';
 import type { BenchSummary } from '../../src/bench/summary.js';
 import { BROKER_URL, connectTestBroker, type TestBroker } from '../helpers/broker.js';
 import { collect, outputSoFar, startWarren } from '../helpers/cli.js';
@@ -127,9 +128,7 @@ describe('warren latency', () => {
       async (queue, stderr, { done }) => {
         await until(() => (/1s: sent/.test(stderr()) ? true : undefined), done);
         for (let i = 0; i < 10; i += 1) {
-          const body = Buffer.alloc(8);
-          body.writeDoubleBE(Date.now() * 1000 - AGE_US);
-          await broker.publish('', queue, body);
+          await broker.publish('', queue, probeBody(Date.now() * 1000 - AGE_US));
         }
       },
     );
@@ -139,6 +138,27 @@ describe('warren latency', () => {
     expect(l.p50).toBeLessThan(AGE_US);
     expect(l.p75).toBeLessThan(AGE_US);
     for (const high of [l.p95, l.p99, l.p999, l.max]) expect(high).toBeGreaterThanOrEqual(AGE_US * 0.999);
+  });
+
+  it('a message that is no probe is not counted, and is said to be there', async () => {
+    // The probe's length without its mark, a send time alone (8 bytes), and text.
+    const unmarked = Buffer.alloc(16);
+    unmarked.writeDoubleBE(Date.now() * 1000, 8);
+    const bare = Buffer.alloc(8);
+    bare.writeDoubleBE(Date.now() * 1000);
+    const { run } = await latency(
+      ['--duration', '2s', '--rate', '10', '--json'],
+      async (queue, stderr, { done }) => {
+        await until(() => (/1s: sent/.test(stderr()) ? true : undefined), done);
+        for (const body of [unmarked, bare, Buffer.from('hello')]) await broker.publish('', queue, body);
+      },
+    );
+    expect(run.code).toBe(0);
+    const summary = summaryOf(run.stdout);
+    expect(summary.consumed).toBe(summary.published);
+    expect(summary.latency.count).toBe(summary.published);
+    expect(run.stderr).toMatch(/probes received in \S+ \(3 other messages not counted\)/);
+    expect(run.stderr.match(/a message of \d+ bytes that is no probe: not counted/g)).toHaveLength(3);
   });
 
   it.each([

@@ -34,6 +34,7 @@ export async function latency(options: LatencyOptions, context: CommandContext):
     stop.abort();
   });
   let summary: BenchSummary;
+  let strangers = 0;
   try {
     // A classic queue, not exclusive, so that a consumer on another node of the cluster can
     // read it; x-expires removes it should warren be killed before it deletes it.
@@ -64,6 +65,10 @@ export async function latency(options: LatencyOptions, context: CommandContext):
             if (spinner.active) spinner.update(`latency ${line}`);
             else context.reporter.info(line);
           },
+          onStranger: (body) => {
+            strangers += 1;
+            context.reporter.detail(`a message of ${body.length} bytes that is no probe: not counted`);
+          },
         });
       } finally {
         spinner.stop();
@@ -81,10 +86,10 @@ export async function latency(options: LatencyOptions, context: CommandContext):
     await publishOn.close().catch(() => {});
   }
   if (stoppedBy) {
-    report(summary, context);
+    report(summary, strangers, context);
     throw new InterruptedError(stoppedBy);
   }
-  report(summary, context);
+  report(summary, strangers, context);
   if (options.json) context.io.stdout.write(`${JSON.stringify(summary)}\n`);
   const failure = assertionFailure(options.assertions, summary, (line) => context.reporter.warn(line));
   if (failure) throw failure;
@@ -104,11 +109,18 @@ async function secondNode(context: CommandContext, toUrl: string, queue: string)
   return session;
 }
 
-/** The summary on stderr: probes, then the latency histogram's figures. */
-function report(summary: BenchSummary, context: CommandContext): void {
+/**
+ * The summary on stderr: probes (and the queue's other messages, which are not counted),
+ * then the latency histogram's figures.
+ */
+function report(summary: BenchSummary, strangers: number, context: CommandContext): void {
   const lost = summary.published - summary.consumed;
+  const notes = [
+    ...(lost > 0 ? [`${lost} not received`] : []),
+    ...(strangers > 0 ? [`${strangers} other ${strangers === 1 ? 'message' : 'messages'} not counted`] : []),
+  ];
   context.reporter.info(
-    `${summary.consumed} of ${summary.published} probes received in ${summary.durationS.toFixed(1)}s${lost > 0 ? ` (${lost} not received)` : ''}`,
+    `${summary.consumed} of ${summary.published} probes received in ${summary.durationS.toFixed(1)}s${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`,
   );
   context.reporter.info(`latency ${figures(summary.latency)}`);
   context.reporter.info(`confirm ${figures(summary.confirmLatency)}`);
