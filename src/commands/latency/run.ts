@@ -5,15 +5,18 @@ import { type LatencySummary, SHOWN_FIGURES } from '../../bench/histogram.js';
 import { runProbe } from '../../bench/latency.js';
 import type { BenchSummary } from '../../bench/summary.js';
 import type { Session } from '../../broker/session.js';
+import type { SelectedProfile } from '../../config.js';
 import { ExitCode, InterruptedError, WarrenError } from '../../errors.js';
 import { type StopSignal, watchStopSignals } from '../../ui/signals.js';
-import type { CommandContext } from '../context.js';
+import type { CommandContext, SecondBroker } from '../context.js';
 
 export interface LatencyOptions {
   rate: number;
   count: number | undefined;
   durationMs: number | undefined;
   toUrl: string | undefined;
+  /** The profile whose broker consumes (--to-profile), instead of --to-url. */
+  toProfile: SelectedProfile | undefined;
   assertions: Assertion[];
   json: boolean;
 }
@@ -48,7 +51,13 @@ export async function latency(options: LatencyOptions, context: CommandContext):
     });
     context.reporter.detail(`probe queue '${queue}' (deleted at the end; expires after 60s unused)`);
     try {
-      if (options.toUrl !== undefined) consumeOn = await secondNode(context, options.toUrl, queue);
+      const to: SecondBroker | undefined =
+        options.toProfile !== undefined
+          ? { profile: options.toProfile, source: '--to-profile' }
+          : options.toUrl !== undefined
+            ? { urls: [options.toUrl], source: '--to-url' }
+            : undefined;
+      if (to) consumeOn = await secondNode(context, to, queue);
       const spinner = await context.spinner('latency: starting');
       try {
         summary = await runProbe({
@@ -95,13 +104,16 @@ export async function latency(options: LatencyOptions, context: CommandContext):
   if (failure) throw failure;
 }
 
-/** The session on the --to-url broker, which must see the queue declared on the first one. */
-async function secondNode(context: CommandContext, toUrl: string, queue: string): Promise<Session> {
-  const session = await context.connect({ urls: [toUrl], source: '--to-url' });
+/**
+ * The session on the --to-url or --to-profile broker, which must see the queue declared on
+ * the first one.
+ */
+async function secondNode(context: CommandContext, to: SecondBroker, queue: string): Promise<Session> {
+  const session = await context.connect(to);
   if ((await session.queueInfo(queue)) === undefined) {
     await session.close().catch(() => {});
     throw new WarrenError(
-      `--to-url: queue '${queue}' not found: --url and --to-url are not one cluster`,
+      `${to.source}: queue '${queue}' not found: --url and ${to.source} are not one cluster`,
       ExitCode.refused,
       { hint: 'two separate brokers share no queue; the vhost must be the same too' },
     );
