@@ -32,7 +32,7 @@ _warren_command() {
     'check topology') _warren_subcommands=''; _warren_flags='--format --watch -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'check node') _warren_subcommands=''; _warren_flags='--mem-warn --format --watch -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'bench') _warren_subcommands=''; _warren_flags='--producers --consumers --size --rate --duration --count --confirm-window --prefetch --multi-ack --persistent --transient --queue-type --queues --autoack --queue --force --exchange --routing-key --drain --json --csv --assert -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
-    'latency') _warren_subcommands=''; _warren_flags='--rate --duration --count --to-url --assert --json -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
+    'latency') _warren_subcommands=''; _warren_flags='--rate --duration --count --to-url --to-profile --assert --json -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'profile') _warren_subcommands='list add remove'; _warren_flags='-h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'profile list') _warren_subcommands=''; _warren_flags='--json -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'profile add') _warren_subcommands=''; _warren_flags='--vhost --format --default --force -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
@@ -210,6 +210,7 @@ _warren_value() {
     'latency|--duration') _warren_values='' ;;
     'latency|--count') _warren_values='' ;;
     'latency|--to-url') _warren_values='' ;;
+    'latency|--to-profile') _warren_values='' ;;
     'latency|--assert') _warren_values='' ;;
     'profile add|--vhost') _warren_values='' ;;
     'profile add|--format') _warren_values='pretty ndjson body' ;;

@@ -319,6 +319,7 @@ complete -c warren -n '__warren_at latency' -l rate -x -d 'probes per second: 10
 complete -c warren -n '__warren_at latency' -l duration -x -d 'send probes for this long (default 10s)'
 complete -c warren -n '__warren_at latency' -l count -x -d 'send this many probes, then stop (instead of --duration)'
 complete -c warren -n '__warren_at latency' -l to-url -x -d 'consume on this broker (another node of the same cluster); publish on --url'
+complete -c warren -n '__warren_at latency' -l to-profile -x -d 'consume on this profile\'s broker (another node of the same cluster); publish on --url or --profile (not with --to-url)'
 complete -c warren -n '__warren_at latency' -l assert -x -d 'exit 9 unless it holds, e.g. \'p99<50ms\', \'max<1s\' (repeatable; see docs/commands/latency.md)'
 complete -c warren -n '__warren_at latency' -l json -d 'print the summary as JSON on stdout'
 complete -c warren -n '__warren_at latency' -s h -l help -d 'show help'

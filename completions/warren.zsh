@@ -76,6 +76,7 @@ _warren_latency() {
     '--duration[send probes for this long (default 10s)]:duration: ' \
     '--count[send this many probes, then stop (instead of --duration)]:n: ' \
     '--to-url[consume on this broker (another node of the same cluster); publish on --url]:url: ' \
+    '--to-profile[consume on this profile'\''s broker (another node of the same cluster); publish on --url or --profile (not with --to-url)]:name: ' \
     '*--assert[exit 9 unless it holds, e.g. '\''p99<50ms'\'', '\''max<1s'\'' (repeatable; see docs/commands/latency.md)]:assertion: ' \
     '--json[print the summary as JSON on stdout]' \
     '(-h --help)'{-h,--help}'[show help]'

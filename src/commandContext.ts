@@ -3,19 +3,23 @@
 import type { Command } from 'commander';
 import { brokerExplainer } from './brokerErrors.js';
 import {
+  type BrokerUrl,
   parseBrokerUrl,
   readTlsFiles,
   resolveBrokerUrls,
   resolvePassword,
   splitUrls,
+  type TlsSocketOptions,
   urlFromEnv,
 } from './brokerUrl.js';
-import type { CommandContext } from './commands/context.js';
+import type { CommandContext, SecondBroker } from './commands/context.js';
 import type { ParsedCommand } from './commands/define.js';
+import type { SelectedProfile } from './config.js';
 import { childEnv } from './exec/childEnv.js';
+import { type GlobalOptions, plainGlobalOptions } from './globalOptions.js';
 import { paintFor } from './ui/colour.js';
 import type { Io } from './ui/io.js';
-import { createReporter } from './ui/reporter.js';
+import { createReporter, type Reporter } from './ui/reporter.js';
 import { type Spinner, startSpinner } from './ui/spinner.js';
 
 /** How the command runs: its connection's name, and whether it reads a person's typing. */
@@ -43,27 +47,19 @@ export async function createContext(parsed: ParsedCommand, shape: RunShape, io: 
     reporter.detail(`profile '${profile.name}' from ${profile.path} (chosen by ${profile.chosenBy})`);
   }
   const settings = profile?.settings;
-  // Read once: a password file may be a pipe (`--password-file <(pass show rabbit)`).
-  let passwordRead: { value: string | undefined } | undefined;
-  const password = () => {
-    passwordRead ??= { value: resolvePassword(global.passwordFile, io.env, settings?.passwordFile) };
-    return passwordRead.value;
-  };
-  const brokerUrls = () =>
-    resolveBrokerUrls(global.urls, io.env, settings && { ...settings, name: profile?.name }, password());
-  const insecure = global.insecure || settings?.insecure === true;
-  // Said once a run, however often warren connects (a reconnect, the API beside AMQP).
-  let insecureWarned = false;
-  const tlsFiles = () => {
-    const tls = readTlsFiles({
-      ca: global.ca ?? settings?.ca,
-      cert: global.cert ?? settings?.cert,
-      key: global.key ?? settings?.key,
-      insecure,
-    });
-    if (insecure && !insecureWarned) reporter.warn('--insecure: the broker certificate is not verified');
-    insecureWarned = insecure;
-    return tls;
+  const { brokerUrls, password, tlsFiles } = brokerAccess(global, io.env, profile, reporter);
+  /** Where connect goes: the run's broker, or a command's second one (--to-url, --to-profile). */
+  const target = (to: SecondBroker | undefined): { urls: BrokerUrl[]; tls: TlsSocketOptions } => {
+    if (to === undefined) return { urls: brokerUrls(), tls: tlsFiles() };
+    if ('urls' in to) {
+      return { urls: splitUrls(to.urls).map((url) => parseBrokerUrl(url, to.source)), tls: tlsFiles() };
+    }
+    // A profile's broker is reached as that profile alone says: the flags and the
+    // environment are the first broker's. Its file's warnings are said once.
+    if (!profile) for (const warning of to.profile.warnings) reporter.warn(warning);
+    reporter.detail(`${to.source}: profile '${to.profile.name}' from ${to.profile.path}`);
+    const access = brokerAccess(plainGlobalOptions(), {}, to.profile, reporter);
+    return { urls: access.brokerUrls(), tls: access.tlsFiles() };
   };
   return {
     io,
@@ -97,8 +93,7 @@ export async function createContext(parsed: ParsedCommand, shape: RunShape, io: 
           `${fromEnv.name} is set and wins over the url of profile '${profile.name}' (flag > env > profile)`,
         );
       }
-      const urls = to ? splitUrls(to.urls).map((url) => parseBrokerUrl(url, to.source)) : brokerUrls();
-      const tls = tlsFiles();
+      const { urls, tls } = target(to);
       const { openSession } = await import('./broker/connect.js');
       // A connection that takes a moment (a far broker, --wait-for-broker) says so on a
       // terminal; a quick one draws nothing, rather than a spinner that flickers.
@@ -129,4 +124,40 @@ export async function createContext(parsed: ParsedCommand, shape: RunShape, io: 
       }
     },
   };
+}
+
+/**
+ * How to reach a broker, from the flags, the environment and a profile (flag > env >
+ * profile > default): its URLs, the password, and the TLS files, each read when first needed.
+ */
+function brokerAccess(
+  global: GlobalOptions,
+  env: NodeJS.ProcessEnv,
+  profile: SelectedProfile | undefined,
+  reporter: Reporter,
+) {
+  const settings = profile?.settings;
+  // Read once: a password file may be a pipe (`--password-file <(pass show rabbit)`).
+  let passwordRead: { value: string | undefined } | undefined;
+  const password = () => {
+    passwordRead ??= { value: resolvePassword(global.passwordFile, env, settings?.passwordFile) };
+    return passwordRead.value;
+  };
+  const brokerUrls = () =>
+    resolveBrokerUrls(global.urls, env, settings && { ...settings, name: profile?.name }, password());
+  const insecure = global.insecure || settings?.insecure === true;
+  // Said once a run, however often warren connects (a reconnect, the API beside AMQP).
+  let insecureWarned = false;
+  const tlsFiles = () => {
+    const tls = readTlsFiles({
+      ca: global.ca ?? settings?.ca,
+      cert: global.cert ?? settings?.cert,
+      key: global.key ?? settings?.key,
+      insecure,
+    });
+    if (insecure && !insecureWarned) reporter.warn('--insecure: the broker certificate is not verified');
+    insecureWarned = insecure;
+    return tls;
+  };
+  return { brokerUrls, password, tlsFiles };
 }

@@ -11,6 +11,7 @@ import type { OutgoingMessage } from '../broker/message.js';
 import type { Consumption, Session } from '../broker/session.js';
 import { BrokerRefusedError, UsageError } from '../errors.js';
 import { PublishFlow } from '../publish/flow.js';
+import { nowMicros } from './clock.js';
 import { Histogram } from './histogram.js';
 import type { BenchSummary } from './summary.js';
 
@@ -65,11 +66,6 @@ export interface BenchHooks {
   connect(): Promise<Session>;
   onSecond(row: BenchSecond): void;
   detail(line: string): void;
-}
-
-/** Microseconds since the epoch, comparable across processes on one machine. */
-export function nowMicros(): number {
-  return (performance.timeOrigin + performance.now()) * 1000;
 }
 
 /** How long a declared queue outlives the run should it end without removing it. */

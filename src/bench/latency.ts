@@ -6,25 +6,31 @@
 import { performance } from 'node:perf_hooks';
 import { ConfirmTracker } from '../broker/confirmTracker.js';
 import type { Consumption, DeliveredMessage, Session } from '../broker/session.js';
+import { nowMicros } from './clock.js';
 import { Histogram } from './histogram.js';
 import type { BenchSummary } from './summary.js';
 
-/** Microseconds since the epoch, to the fraction: comparable between processes on one machine. */
-export function nowMicros(): number {
-  return (performance.timeOrigin + performance.now()) * 1000;
-}
+/**
+ * What a probe's body starts with: a message that does not (something else sent to the
+ * queue) is no probe, however long it is, and is not counted.
+ */
+export const PROBE_MARK = Buffer.from('warren-l', 'latin1');
+const PROBE_BYTES = PROBE_MARK.length + 8;
 
-/** A probe's body: its send time in µs since the epoch, as an 8-byte float. */
+/** A probe's body: PROBE_MARK, then its send time in µs since the epoch as a float64. */
 export function probeBody(sentMicros: number): Buffer {
-  const body = Buffer.alloc(8);
-  body.writeDoubleBE(sentMicros);
+  const body = Buffer.alloc(PROBE_BYTES);
+  PROBE_MARK.copy(body);
+  body.writeDoubleBE(sentMicros, PROBE_MARK.length);
   return body;
 }
 
 /** The send time a probe carries, or undefined for a message that is no probe. */
 export function sentTimeOf(body: Buffer): number | undefined {
-  if (body.length !== 8) return undefined;
-  const sent = body.readDoubleBE(0);
+  if (body.length !== PROBE_BYTES || !body.subarray(0, PROBE_MARK.length).equals(PROBE_MARK)) {
+    return undefined;
+  }
+  const sent = body.readDoubleBE(PROBE_MARK.length);
   return Number.isFinite(sent) ? sent : undefined;
 }
 
@@ -44,6 +50,8 @@ export interface ProbeOptions {
   graceMs: number;
   /** Told once a second how the last second went. */
   onSecond: (second: SecondReport) => void;
+  /** Told of a message in the queue that is no probe (not counted). */
+  onStranger: (body: Buffer) => void;
   /** Ends the run early (Ctrl-C): resolves the probe with what it measured. */
   stop: AbortSignal;
 }
@@ -77,7 +85,10 @@ export async function runProbe(options: ProbeOptions): Promise<BenchSummary> {
     (message: DeliveredMessage) => {
       const arrived = nowMicros();
       const sent = sentTimeOf(message.body);
-      if (sent === undefined) return;
+      if (sent === undefined) {
+        options.onStranger(message.body);
+        return;
+      }
       latency.record(arrived - sent);
       second.record(arrived - sent);
       received += 1;

@@ -1,10 +1,14 @@
 import type { Command } from 'commander';
 import type { ManagementApi } from '../api/client.js';
 import type { Session } from '../broker/session.js';
+import type { SelectedProfile } from '../config.js';
 import type { Paint } from '../ui/colour.js';
 import type { Io } from '../ui/io.js';
 import type { Reporter } from '../ui/reporter.js';
 import type { Spinner } from '../ui/spinner.js';
+
+/** A command's own second broker: URLs (`--to-url`), or a profile (`--to-profile`). */
+export type SecondBroker = { urls: string[]; source: string } | { profile: SelectedProfile; source: string };
 
 /** What the CLI hands every command: streams, a reporter, colour, and a way to connect. */
 export interface CommandContext {
@@ -25,10 +29,11 @@ export interface CommandContext {
   brokerLabel(): string;
   /**
    * Opens a session named `warren <command>`, trying each URL in order: the global ones, or
-   * `to` (a command's own second broker, such as latency's --to-url, named by `to.source` in
-   * errors), with the same TLS files.
+   * `to`'s (a command's own second broker, named by `to.source` in errors): URLs, with the
+   * same TLS files (latency's --to-url), or a profile, with its own settings alone
+   * (latency's --to-profile).
    */
-  connect(to?: { urls: string[]; source: string }): Promise<Session>;
+  connect(to?: SecondBroker): Promise<Session>;
   /**
    * The environment for a command warren runs (handler, trigger): without warren's password,
    * or with `passUrl` (--pass-url) holding the URLs warren connects with (src/exec/childEnv.ts).

@@ -1,15 +1,21 @@
 import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { probeBody } from '../../src/bench/latency.js';
 import type { BenchSummary } from '../../src/bench/summary.js';
 import { BROKER_URL, connectTestBroker, type TestBroker } from '../helpers/broker.js';
-import { collect, outputSoFar, startWarren } from '../helpers/cli.js';
+import { collect, outputSoFar, type RunOptions, startWarren } from '../helpers/cli.js';
 
 let broker: TestBroker;
+const root = mkdtempSync(join(tmpdir(), 'warren-latency-e2e-'));
 beforeAll(async () => {
   broker = await connectTestBroker();
 });
 afterAll(async () => {
   await broker.cleanup();
+  rmSync(root, { recursive: true, force: true });
 });
 
 const QUEUE_NAMED = /probe queue '(warren-latency-[0-9a-f]+)'/;
@@ -22,8 +28,9 @@ async function latency(
     stderr: () => string,
     run: { child: ChildProcess; done: Promise<unknown> },
   ) => Promise<void>,
+  options: RunOptions = {},
 ) {
-  const child = startWarren(['-v', 'latency', ...args]);
+  const child = startWarren(['-v', 'latency', ...args], options);
   const seen = outputSoFar(child);
   const done = collect(child, 60_000);
   const queue = await until(() => QUEUE_NAMED.exec(seen.stderr())?.[1], done);
@@ -118,6 +125,52 @@ describe('warren latency', () => {
     expect(await broker.queueExists(queue)).toBe(false);
   });
 
+  it("--to-profile: consumes on the profile's broker (its URL, its password file), publishes on WARREN_URL", async () => {
+    // The shared broker by another name, its password from the profile's file: the flags and
+    // the environment (WARREN_URL: 127.0.0.1) are the publishing side's.
+    const other = new URL(BROKER_URL.replace('127.0.0.1', 'localhost'));
+    const password = decodeURIComponent(other.password);
+    // Not the password: the profile's passwordFile wins over the URL's, as with --profile.
+    other.password = 'not-the-password';
+    expect(other.hostname).not.toBe(new URL(BROKER_URL).hostname);
+    const xdg = join(root, 'to-profile');
+    mkdirSync(join(xdg, 'warren'), { recursive: true });
+    writeFileSync(join(xdg, 'password'), `${password}\n`, { mode: 0o600 });
+    const profiles = { other: { url: other.href, passwordFile: join(xdg, 'password') } };
+    writeFileSync(join(xdg, 'warren', 'config.json'), JSON.stringify({ profiles }), { mode: 0o600 });
+    const { run, queue } = await latency(
+      ['--count', '5', '--rate', '50', '--to-profile', 'other', '--json'],
+      undefined,
+      { env: { XDG_CONFIG_HOME: xdg, WARREN_PROFILE: undefined } },
+    );
+    expect(run.stderr).not.toContain('error');
+    expect(run.code).toBe(0);
+    expect(summaryOf(run.stdout)).toMatchObject({ published: 5, consumed: 5 });
+    expect(run.stderr).toContain(`--to-profile: profile 'other' from ${join(xdg, 'warren', 'config.json')}`);
+    const connected = [...run.stderr.matchAll(/connected to (\S+)/g)].map((m) => m[1]);
+    expect(connected).toEqual([
+      BROKER_URL.replace(/:[^:@/]*@/, ':***@'),
+      other.href.replace('not-the-password', '***'),
+    ]);
+    expect(await broker.queueExists(queue)).toBe(false);
+  });
+
+  it('--to-profile with a name the config file lacks: the error --profile gives, exit 2', async () => {
+    const xdg = join(root, 'unknown-profile');
+    mkdirSync(join(xdg, 'warren'), { recursive: true });
+    writeFileSync(
+      join(xdg, 'warren', 'config.json'),
+      JSON.stringify({ profiles: { a: { url: BROKER_URL } } }),
+    );
+    const env = { XDG_CONFIG_HOME: xdg, WARREN_PROFILE: undefined };
+    const toProfile = await collect(startWarren(['latency', '--to-profile', 'nope'], { env }));
+    const profile = await collect(startWarren(['--profile', 'nope', 'latency'], { env }));
+    expect(toProfile.code).toBe(2);
+    expect(profile.code).toBe(2);
+    expect(toProfile.stderr).toMatch(/^error: no profile 'nope' in /);
+    expect(toProfile.stderr).toBe(profile.stderr);
+  });
+
   it('a probe older than it looks lands in the top percentiles, and only there', async () => {
     // Ten messages in the probe's format sent "10 s ago" join ~30 real probes: a quarter of
     // the values, so p50 and p75 are real probes (far under 10 s) and p95 up are the old ones.
@@ -127,9 +180,7 @@ describe('warren latency', () => {
       async (queue, stderr, { done }) => {
         await until(() => (/1s: sent/.test(stderr()) ? true : undefined), done);
         for (let i = 0; i < 10; i += 1) {
-          const body = Buffer.alloc(8);
-          body.writeDoubleBE(Date.now() * 1000 - AGE_US);
-          await broker.publish('', queue, body);
+          await broker.publish('', queue, probeBody(Date.now() * 1000 - AGE_US));
         }
       },
     );
@@ -141,6 +192,27 @@ describe('warren latency', () => {
     for (const high of [l.p95, l.p99, l.p999, l.max]) expect(high).toBeGreaterThanOrEqual(AGE_US * 0.999);
   });
 
+  it('a message that is no probe is not counted, and is said to be there', async () => {
+    // The probe's length without its mark, a send time alone (8 bytes), and text.
+    const unmarked = Buffer.alloc(16);
+    unmarked.writeDoubleBE(Date.now() * 1000, 8);
+    const bare = Buffer.alloc(8);
+    bare.writeDoubleBE(Date.now() * 1000);
+    const { run } = await latency(
+      ['--duration', '2s', '--rate', '10', '--json'],
+      async (queue, stderr, { done }) => {
+        await until(() => (/1s: sent/.test(stderr()) ? true : undefined), done);
+        for (const body of [unmarked, bare, Buffer.from('hello')]) await broker.publish('', queue, body);
+      },
+    );
+    expect(run.code).toBe(0);
+    const summary = summaryOf(run.stdout);
+    expect(summary.consumed).toBe(summary.published);
+    expect(summary.latency.count).toBe(summary.published);
+    expect(run.stderr).toMatch(/probes received in \S+ \(3 other messages not counted\)/);
+    expect(run.stderr.match(/a message of \d+ bytes that is no probe: not counted/g)).toHaveLength(3);
+  });
+
   it.each([
     [['--count', '0']],
     [['--count', '3', '--duration', '1s']],
@@ -150,6 +222,7 @@ describe('warren latency', () => {
     [['--assert', 'p98<5ms']],
     [['--to-url', 'http://localhost']],
     [['--to-url', '']],
+    [['--to-url', BROKER_URL, '--to-profile', 'a']],
   ])('bad flags are usage errors: %j', async (args) => {
     const run = await collect(startWarren(['latency', ...args]));
     expect(run.code).toBe(2);

@@ -28,12 +28,18 @@ import {
  */
 
 // The docs' profile examples name `staging`: a config file that has it, as the line before
-// each of them (`warren profile add staging …`) would leave.
+// each of them (`warren profile add staging …`) would leave; latency's, two nodes.
 const configHome = mkdtempSync(join(tmpdir(), 'warren-examples-'));
 mkdirSync(join(configHome, 'warren'));
 writeFileSync(
   join(configHome, 'warren', 'config.json'),
-  JSON.stringify({ profiles: { staging: { url: 'amqps://warren@rabbit-1.staging:5671' } } }),
+  JSON.stringify({
+    profiles: {
+      staging: { url: 'amqps://warren@rabbit-1.staging:5671' },
+      'node-a': { url: 'amqp://node-a' },
+      'node-b': { url: 'amqp://node-b' },
+    },
+  }),
 );
 afterAll(() => rmSync(configHome, { recursive: true, force: true }));
 

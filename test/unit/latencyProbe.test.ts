@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatMicroseconds } from '../../src/bench/assertions.js';
-import { nowMicros, probeBody, sentTimeOf } from '../../src/bench/latency.js';
+import { nowMicros } from '../../src/bench/clock.js';
+import { PROBE_MARK, probeBody, sentTimeOf } from '../../src/bench/latency.js';
 
 describe('the latency probe body', () => {
   it('carries its send time to the fraction of a microsecond', () => {
@@ -17,12 +18,28 @@ describe('the latency probe body', () => {
     expect(now).toBeLessThanOrEqual(after + 1000);
   });
 
-  it('refuses what is no probe: another length, or not a finite time', () => {
+  it('starts with its mark, then the send time: 16 bytes', () => {
+    const body = probeBody(1_700_000_000_000_000);
+    expect(body.length).toBe(16);
+    expect(body.subarray(0, 8).toString('latin1')).toBe('warren-l');
+    expect(body.subarray(0, 8).equals(PROBE_MARK)).toBe(true);
+  });
+
+  it('refuses what is no probe: another length, no mark, or not a finite time', () => {
     expect(sentTimeOf(Buffer.from('hello'))).toBeUndefined();
     expect(sentTimeOf(Buffer.alloc(16))).toBeUndefined();
-    const nan = Buffer.alloc(8);
-    nan.writeDoubleBE(Number.NaN);
-    expect(sentTimeOf(nan)).toBeUndefined();
+    // The right length and a real time, without the mark (an 8-byte time alone was a probe once).
+    const unmarked = Buffer.alloc(16);
+    unmarked.write('warren-x', 'latin1');
+    unmarked.writeDoubleBE(nowMicros(), 8);
+    expect(sentTimeOf(unmarked)).toBeUndefined();
+    const bare = Buffer.alloc(8);
+    bare.writeDoubleBE(nowMicros());
+    expect(sentTimeOf(bare)).toBeUndefined();
+    // A probe with more after it is no probe either.
+    expect(sentTimeOf(Buffer.concat([probeBody(nowMicros()), Buffer.from('x')]))).toBeUndefined();
+    expect(sentTimeOf(probeBody(Number.NaN))).toBeUndefined();
+    expect(sentTimeOf(probeBody(Number.POSITIVE_INFINITY))).toBeUndefined();
   });
 });
 

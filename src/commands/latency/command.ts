@@ -1,6 +1,7 @@
 /** `warren latency`: a steady low-rate probe's end-to-end latency, maybe across two nodes. */
 import { parseAssertion } from '../../bench/assertions.js';
 import { parseBrokerUrl, splitUrls } from '../../brokerUrl.js';
+import { type SelectedProfile, selectProfile } from '../../config.js';
 import { UsageError } from '../../errors.js';
 import { defineCommand, option, repeatable, toggle, withDefault } from '../define.js';
 import { integer, rate, timerDuration } from '../values.js';
@@ -17,18 +18,24 @@ export const latencyCommand = defineCommand({
       '--to-url <url>',
       'consume on this broker (another node of the same cluster); publish on --url',
     ),
+    toProfile: option(
+      '--to-profile <name>',
+      "consume on this profile's broker (another node of the same cluster); publish on --url or --profile",
+    ),
     assert: repeatable(
       '--assert <assertion>',
       "exit 9 unless it holds, e.g. 'p99<50ms', 'max<1s' (repeatable; see docs/commands/latency.md)",
     ),
     json: toggle('--json', 'print the summary as JSON on stdout'),
   },
+  rules: [{ not: ['toProfile'], with: 'toUrl', because: 'each names the broker to consume on' }],
   examples: [
     'warren latency',
     "warren latency --duration 1m --assert 'p99<20ms'",
     'warren latency --url amqp://node-a --to-url amqp://node-b --count 100 --json',
+    'warren latency --profile node-a --to-profile node-b --duration 1m',
   ],
-  parse: ({ flags, global }) => {
+  parse: ({ flags, global, io }) => {
     if (flags.count !== undefined && flags.duration !== undefined)
       throw new UsageError('--count and --duration both say when to stop: give one of them');
     if (flags.duration === 0) throw new UsageError('--duration must be more than 0 (10s, 1m)');
@@ -38,6 +45,9 @@ export const latencyCommand = defineCommand({
       if (urls.length === 0) throw new UsageError('--to-url: no broker URL given');
       for (const url of urls) parseBrokerUrl(url, '--to-url');
     }
+    // Found as --profile finds one: an unknown name is the same usage error.
+    const toProfile =
+      flags.toProfile === undefined ? undefined : (selectProfile(flags.toProfile, io.env) as SelectedProfile);
     return {
       command: 'latency',
       global: global(),
@@ -46,6 +56,7 @@ export const latencyCommand = defineCommand({
         count: flags.count,
         durationMs: flags.count === undefined ? (flags.duration ?? 10_000) : undefined,
         toUrl: flags.toUrl,
+        toProfile,
         assertions: flags.assert.map(parseAssertion),
         json: flags.json,
       } satisfies LatencyOptions,

@@ -5,15 +5,18 @@ import { type LatencySummary, SHOWN_FIGURES } from '../../bench/histogram.js';
 import { runProbe } from '../../bench/latency.js';
 import type { BenchSummary } from '../../bench/summary.js';
 import type { Session } from '../../broker/session.js';
+import type { SelectedProfile } from '../../config.js';
 import { ExitCode, InterruptedError, WarrenError } from '../../errors.js';
 import { type StopSignal, watchStopSignals } from '../../ui/signals.js';
-import type { CommandContext } from '../context.js';
+import type { CommandContext, SecondBroker } from '../context.js';
 
 export interface LatencyOptions {
   rate: number;
   count: number | undefined;
   durationMs: number | undefined;
   toUrl: string | undefined;
+  /** The profile whose broker consumes (--to-profile), instead of --to-url. */
+  toProfile: SelectedProfile | undefined;
   assertions: Assertion[];
   json: boolean;
 }
@@ -34,6 +37,7 @@ export async function latency(options: LatencyOptions, context: CommandContext):
     stop.abort();
   });
   let summary: BenchSummary;
+  let strangers = 0;
   try {
     // A classic queue, not exclusive, so that a consumer on another node of the cluster can
     // read it; x-expires removes it should warren be killed before it deletes it.
@@ -47,7 +51,13 @@ export async function latency(options: LatencyOptions, context: CommandContext):
     });
     context.reporter.detail(`probe queue '${queue}' (deleted at the end; expires after 60s unused)`);
     try {
-      if (options.toUrl !== undefined) consumeOn = await secondNode(context, options.toUrl, queue);
+      const to: SecondBroker | undefined =
+        options.toProfile !== undefined
+          ? { profile: options.toProfile, source: '--to-profile' }
+          : options.toUrl !== undefined
+            ? { urls: [options.toUrl], source: '--to-url' }
+            : undefined;
+      if (to) consumeOn = await secondNode(context, to, queue);
       const spinner = await context.spinner('latency: starting');
       try {
         summary = await runProbe({
@@ -63,6 +73,10 @@ export async function latency(options: LatencyOptions, context: CommandContext):
             const line = `${s.elapsedS}s: sent ${s.sent}, received ${s.received}, p50 ${formatMicroseconds(s.p50)}, p99 ${formatMicroseconds(s.p99)}`;
             if (spinner.active) spinner.update(`latency ${line}`);
             else context.reporter.info(line);
+          },
+          onStranger: (body) => {
+            strangers += 1;
+            context.reporter.detail(`a message of ${body.length} bytes that is no probe: not counted`);
           },
         });
       } finally {
@@ -81,22 +95,25 @@ export async function latency(options: LatencyOptions, context: CommandContext):
     await publishOn.close().catch(() => {});
   }
   if (stoppedBy) {
-    report(summary, context);
+    report(summary, strangers, context);
     throw new InterruptedError(stoppedBy);
   }
-  report(summary, context);
+  report(summary, strangers, context);
   if (options.json) context.io.stdout.write(`${JSON.stringify(summary)}\n`);
   const failure = assertionFailure(options.assertions, summary, (line) => context.reporter.warn(line));
   if (failure) throw failure;
 }
 
-/** The session on the --to-url broker, which must see the queue declared on the first one. */
-async function secondNode(context: CommandContext, toUrl: string, queue: string): Promise<Session> {
-  const session = await context.connect({ urls: [toUrl], source: '--to-url' });
+/**
+ * The session on the --to-url or --to-profile broker, which must see the queue declared on
+ * the first one.
+ */
+async function secondNode(context: CommandContext, to: SecondBroker, queue: string): Promise<Session> {
+  const session = await context.connect(to);
   if ((await session.queueInfo(queue)) === undefined) {
     await session.close().catch(() => {});
     throw new WarrenError(
-      `--to-url: queue '${queue}' not found: --url and --to-url are not one cluster`,
+      `${to.source}: queue '${queue}' not found: --url and ${to.source} are not one cluster`,
       ExitCode.refused,
       { hint: 'two separate brokers share no queue; the vhost must be the same too' },
     );
@@ -104,11 +121,18 @@ async function secondNode(context: CommandContext, toUrl: string, queue: string)
   return session;
 }
 
-/** The summary on stderr: probes, then the latency histogram's figures. */
-function report(summary: BenchSummary, context: CommandContext): void {
+/**
+ * The summary on stderr: probes (and the queue's other messages, which are not counted),
+ * then the latency histogram's figures.
+ */
+function report(summary: BenchSummary, strangers: number, context: CommandContext): void {
   const lost = summary.published - summary.consumed;
+  const notes = [
+    ...(lost > 0 ? [`${lost} not received`] : []),
+    ...(strangers > 0 ? [`${strangers} other ${strangers === 1 ? 'message' : 'messages'} not counted`] : []),
+  ];
   context.reporter.info(
-    `${summary.consumed} of ${summary.published} probes received in ${summary.durationS.toFixed(1)}s${lost > 0 ? ` (${lost} not received)` : ''}`,
+    `${summary.consumed} of ${summary.published} probes received in ${summary.durationS.toFixed(1)}s${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`,
   );
   context.reporter.info(`latency ${figures(summary.latency)}`);
   context.reporter.info(`confirm ${figures(summary.confirmLatency)}`);
