@@ -307,7 +307,7 @@ complete -c warren -n '__warren_at bench' -l queue-type -x -a 'classic quorum st
 complete -c warren -n '__warren_at bench' -l queues -x -d 'queues, published to round-robin (not with --queue)'
 complete -c warren -n '__warren_at bench' -l autoack -d 'consume without acks (not for streams)'
 complete -c warren -n '__warren_at bench' -l queue -x -d 'bench this existing queue (empty, no consumers) instead of declaring queues; it is left in place'
-complete -c warren -n '__warren_at bench' -l force -d 'with --queue: with --queue: bench it even with messages or consumers of its own'
+complete -c warren -n '__warren_at bench' -l force -d 'with --queue: bench it even with messages or consumers of its own'
 complete -c warren -n '__warren_at bench' -l exchange -x -d 'publish to this existing exchange; bench\'s queues are bound to it with --routing-key (default each queue\'s name) (not with --queue)'
 complete -c warren -n '__warren_at bench' -l routing-key -x -d 'with --exchange: the routing key to publish with (every queue bound with it)'
 complete -c warren -n '__warren_at bench' -l drain -x -d 'after publishing, how long consumers may take to catch up (default 10s)'

@@ -98,7 +98,7 @@ _warren_bench() {
     '--queues[queues, published to round-robin (not with --queue)]:k: ' \
     '--autoack[consume without acks (not for streams)]' \
     '--queue[bench this existing queue (empty, no consumers) instead of declaring queues; it is left in place]:name: ' \
-    '--force[with --queue\: with --queue\: bench it even with messages or consumers of its own]' \
+    '--force[with --queue\: bench it even with messages or consumers of its own]' \
     '--exchange[publish to this existing exchange; bench'\''s queues are bound to it with --routing-key (default each queue'\''s name) (not with --queue)]:name: ' \
     '--routing-key[with --exchange\: the routing key to publish with (every queue bound with it)]:key: ' \
     '--drain[after publishing, how long consumers may take to catch up (default 10s)]:time: ' \

@@ -74,7 +74,7 @@ export const benchCommand = defineCommand({
       'bench this existing queue (empty, no consumers) instead of declaring queues; it is left in place',
       brokerName('the queue name'),
     ),
-    force: toggle('--force', 'with --queue: bench it even with messages or consumers of its own'),
+    force: toggle('--force', 'bench it even with messages or consumers of its own'),
     exchange: option(
       '--exchange <name>',
       "publish to this existing exchange; bench's queues are bound to it with --routing-key (default each queue's name)",
