@@ -83,8 +83,9 @@ _warren_latency() {
 
 _warren_bench() {
   _arguments -s $_warren_global \
-    '--producers[producers, each on its own connection]:n: ' \
-    '--consumers[consumers, each on its own connection]:n: ' \
+    '--producers[producers, each on its own channel]:n: ' \
+    '--consumers[consumers, each on its own channel]:n: ' \
+    '--channels-per-connection[producers (and apart, consumers) that share a connection]:n: ' \
     '--size[message body size (at least 8\: the send time)]:bytes: ' \
     '--rate[messages per second per producer (100, 100/s, 30/m); default as fast as confirms allow]:rate: ' \
     '--duration[how long to publish (default 10s)]:time: ' \

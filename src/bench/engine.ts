@@ -1,6 +1,7 @@
 /**
- * `warren bench`'s run: producers and consumers, each on a connection of its own, over
- * queues the run declares and removes. Every message carries its send time (µs since the
+ * `warren bench`'s run: producers and consumers, each on a channel of its own (producers and
+ * consumers on connections apart, `channelsPerConnection` to one), over queues the run
+ * declares and removes. Every message carries its send time (µs since the
  * epoch, a float64 in its first 8 bytes, so any process on the machine can read it); the
  * consumers turn it into end-to-end latency, the producers time their confirms.
  */
@@ -19,6 +20,8 @@ export type BenchQueueType = 'classic' | 'quorum' | 'stream';
 export interface BenchOptions {
   producers: number;
   consumers: number;
+  /** Producers (or consumers) that share one connection, each on channels of its own. */
+  channelsPerConnection: number;
   /** Body bytes, at least 8 (the send time). */
   size: number;
   /** Messages per second per producer; undefined: as fast as confirms allow. */
@@ -61,7 +64,7 @@ export interface BenchSecond {
 }
 
 export interface BenchHooks {
-  /** Connects a session of its own (one per producer and consumer, one for declaring). */
+  /** Connects a session of its own (for producers, for consumers, one for declaring). */
   connect(): Promise<Session>;
   onSecond(row: BenchSecond): void;
   detail(line: string): void;
@@ -119,18 +122,15 @@ export class BenchRun {
     try {
       await this.declare(admin);
       const consumptions: { consumption: Consumption; flush(): void }[] = [];
-      for (let i = 0; i < options.consumers; i++) {
-        const session = await hooks.connect();
-        sessions.push(session);
+      const consumerSessions = await this.connections(options.consumers, sessions);
+      for (const [i, session] of consumerSessions.entries()) {
         // Every queue has a consumer: with fewer consumers than queues, some take several.
         for (let q = i; q < Math.max(this.queues.length, i + 1); q += options.consumers) {
           consumptions.push(await this.consumer(session, this.queues[q % this.queues.length] as string));
         }
       }
       const flows: PublishFlow[] = [];
-      for (let i = 0; i < options.producers; i++) {
-        const session = await hooks.connect();
-        sessions.push(session);
+      for (const session of await this.connections(options.producers, sessions)) {
         flows.push(await this.producer(session));
       }
       const start = performance.now();
@@ -168,6 +168,20 @@ export class BenchRun {
       await this.remove(admin);
       await admin.close();
     }
+  }
+
+  /**
+   * The session of each of `count` producers (or consumers): a connection for every
+   * `channelsPerConnection` of them, added to `opened` as it opens (to be closed at the end).
+   * Each producer and consumption opens its own channel on it.
+   */
+  private async connections(count: number, opened: Session[]): Promise<Session[]> {
+    const each: Session[] = [];
+    for (let i = 0; i < count; i++) {
+      if (i % this.options.channelsPerConnection === 0) opened.push(await this.hooks.connect());
+      each.push(opened.at(-1) as Session);
+    }
+    return each;
   }
 
   private async declare(admin: Session): Promise<void> {

@@ -12,6 +12,7 @@ import type { LatencySummary } from '../../src/bench/histogram.js';
 import type { BenchSummary } from '../../src/bench/summary.js';
 import { connectTestBroker, eventually, type TestBroker } from '../helpers/broker.js';
 import { collect, outputSoFar, runWarren, startWarren } from '../helpers/cli.js';
+import { type BrokerConnection, connectionsOf } from '../helpers/rabbitmqctl.js';
 
 let broker: TestBroker;
 const dir = mkdtempSync(join(tmpdir(), 'warren-bench-'));
@@ -136,6 +137,35 @@ describe('warren bench', () => {
     await expectGone(summary.queues);
   });
 
+  it('shares connections with --channels-per-connection: producers and consumers apart', async () => {
+    // 4 producers on 2 connections, 4 consumers on 2 others, and the one that declares.
+    const args = ['--producers', '4', '--consumers', '4', '--channels-per-connection', '2'];
+    const child = startWarren(['bench', '--json', ...args, '--rate', '50/s', '--count', '800']);
+    const output = outputSoFar(child);
+    const done = collect(child, 60_000);
+    await eventually(async () => /^1s: /m.test(output.stderr()), 15_000, output.stderr);
+    const pid = child.pid as number;
+    let connections: BrokerConnection[] = [];
+    // Two channels on each connection of producers or consumers; the one that declares opens
+    // one now and then for the queue's depth.
+    await eventually(
+      async () => {
+        connections = await connectionsOf(pid);
+        return connections.filter((c) => c.channels === 2).length >= 4;
+      },
+      15_000,
+      () => JSON.stringify(connections),
+    );
+    expect(connections).toHaveLength(5);
+    for (const c of connections) expect(c.clientProperties).toContain('{"connection_name","warren bench"}');
+    const result = await done;
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout.toString()) as Summary;
+    expect(summary).toMatchObject({ published: 800, confirmed: 800, failed: 0, consumed: 800 });
+    expectLatency(summary.latency, 800);
+    await expectGone(summary.queues);
+  });
+
   it('benches an existing --queue and leaves it in place', async () => {
     const queue = await broker.queue('bench-existing');
     const { code, summary } = await bench(['--queue', queue, '--count', '200']);
@@ -246,6 +276,7 @@ describe('warren bench', () => {
     [['--assert', 'latency<5ms']],
     [['--rate', 'fast']],
     [['--producers', '0']],
+    [['--channels-per-connection', '0']],
     [['--force']],
     [['--queue', 'q', '--queue-type', 'quorum']],
   ])('refuses %j as a usage error (exit 2)', async (args) => {

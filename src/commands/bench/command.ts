@@ -14,11 +14,19 @@ export const benchCommand = defineCommand({
   description: 'measure publish, confirm and consume rates and end-to-end latency',
   flags: {
     producers: withDefault(
-      option('--producers <n>', 'producers, each on its own connection', integer(1, 1000)),
+      option('--producers <n>', 'producers, each on its own channel', integer(1, 1000)),
       1,
     ),
     consumers: withDefault(
-      option('--consumers <n>', 'consumers, each on its own connection', integer(0, 1000)),
+      option('--consumers <n>', 'consumers, each on its own channel', integer(0, 1000)),
+      1,
+    ),
+    channelsPerConnection: withDefault(
+      option(
+        '--channels-per-connection <n>',
+        'producers (and apart, consumers) that share a connection',
+        integer(1, 1000),
+      ),
       1,
     ),
     size: withDefault(
@@ -121,6 +129,7 @@ export const benchCommand = defineCommand({
         engine: {
           producers: flags.producers,
           consumers: flags.consumers,
+          channelsPerConnection: flags.channelsPerConnection,
           size: flags.size,
           rate: flags.rate,
           durationMs: flags.duration ?? 10_000,
