@@ -22,8 +22,8 @@ export interface BenchOptions {
   consumers: number;
   /** Producers (or consumers) that share one connection, each on channels of its own. */
   channelsPerConnection: number;
-  /** Body bytes, at least 8 (the send time). */
-  size: number;
+  /** Body bytes, at least 8 (the send time): each message's drawn uniformly from min to max. */
+  size: { min: number; max: number };
   /** Messages per second per producer; undefined: as fast as confirms allow. */
   rate: number | undefined;
   /** How long to publish, in ms; used when count is undefined. */
@@ -306,6 +306,7 @@ export class BenchRun {
   /** One producer's messages, round-robin over the queues, at its rate, until the run ends. */
   private async publishAll(flow: PublishFlow, producer: number, start: number): Promise<void> {
     const { size, rate, count, durationMs, persistent, exchange, routingKey } = this.options;
+    const sizes = size.max - size.min + 1;
     let sent = 0;
     let next = producer;
     const properties = persistent ? { deliveryMode: 2 } : { deliveryMode: 1 };
@@ -321,7 +322,7 @@ export class BenchRun {
       }
       const queue = this.queues[next % this.queues.length] as string;
       next += 1;
-      const body = Buffer.alloc(size);
+      const body = Buffer.alloc(sizes === 1 ? size.min : size.min + Math.floor(Math.random() * sizes));
       const sentAt = nowMicros();
       body.writeDoubleLE(sentAt, 0);
       const message: OutgoingMessage = {

@@ -118,6 +118,32 @@ describe('warren bench', () => {
     await expectGone(summary.queues);
   });
 
+  it('draws each body size from a --size MIN-MAX range, and counts the bytes it consumed', async () => {
+    const exchange = await broker.exchange('bench-sizes-x', 'direct');
+    const witness = await broker.queue('bench-sizes-witness');
+    await broker.channel.bindQueue(witness, exchange, 'k');
+    const { code, summary } = await bench([
+      '--count',
+      '300',
+      '--size',
+      '100-10000',
+      '--exchange',
+      exchange,
+      '--routing-key',
+      'k',
+    ]);
+    expect(code).toBe(0);
+    expect(summary).toMatchObject({ published: 300, confirmed: 300, consumed: 300 });
+    const sizes = (await broker.drain(witness)).map((m) => m.content.length);
+    expect(sizes).toHaveLength(300);
+    expect(sizes.every((n) => n >= 100 && n <= 10000)).toBe(true);
+    expect(new Set(sizes).size).toBeGreaterThan(1);
+    // The run's queue got the same messages as the witness: the bytes are theirs.
+    const bytes = sizes.reduce((sum, n) => sum + n, 0);
+    expect(summary.rates.bytes).toBeCloseTo(bytes / summary.consumeS, 3);
+    expectLatency(summary.latency, 300);
+  });
+
   it('spreads over --queues with several producers, fewer consumers than queues', async () => {
     const { code, summary } = await bench([
       '--count',
@@ -267,6 +293,11 @@ describe('warren bench', () => {
 
   it.each([
     [['--size', '4']],
+    [['--size', '4-100']],
+    [['--size', '100-99']],
+    [['--size', '100-']],
+    [['--size', '-100']],
+    [['--size', 'big']],
     [['--count', '0']],
     [['--count', '5', '--duration', '1s']],
     [['--queue-type', 'lazy']],
@@ -283,5 +314,8 @@ describe('warren bench', () => {
     const result = await runWarren(['bench', ...args]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^error: /m);
+    // The error names a flag given.
+    const flags = args.filter((arg) => arg.startsWith('--'));
+    expect(flags.some((flag) => result.stderr.includes(flag))).toBe(true);
   });
 });

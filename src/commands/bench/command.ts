@@ -3,11 +3,14 @@ import { type Assertion, parseAssertion } from '../../bench/assertions.js';
 import type { BenchQueueType } from '../../bench/engine.js';
 import { UsageError } from '../../errors.js';
 import { choice, defineCommand, option, pair, repeatable, toggle, withDefault } from '../define.js';
-import { brokerName, duration, integer, rate } from '../values.js';
+import { brokerName, duration, integer, integerRange, rate } from '../values.js';
 import type { BenchCommandOptions } from './run.js';
 
 /** The send time takes the first 8 bytes of every body. */
 const MIN_SIZE = 8;
+/** RabbitMQ's default max_message_size. */
+const MAX_SIZE = 128 * 1024 * 1024;
+const DEFAULT_SIZE = 100;
 
 export const benchCommand = defineCommand({
   name: 'bench',
@@ -29,13 +32,10 @@ export const benchCommand = defineCommand({
       ),
       1,
     ),
-    size: withDefault(
-      option(
-        '--size <bytes>',
-        `message body size (at least ${MIN_SIZE}: the send time)`,
-        integer(MIN_SIZE, 128 * 1024 * 1024),
-      ),
-      100,
+    size: option(
+      '--size <bytes>',
+      `message body size, or MIN-MAX: each message's drawn uniformly from that range (at least ${MIN_SIZE}: the send time; default ${DEFAULT_SIZE})`,
+      integerRange(MIN_SIZE, MAX_SIZE),
     ),
     rate: option(
       '--rate <rate>',
@@ -130,7 +130,7 @@ export const benchCommand = defineCommand({
           producers: flags.producers,
           consumers: flags.consumers,
           channelsPerConnection: flags.channelsPerConnection,
-          size: flags.size,
+          size: flags.size ?? { min: DEFAULT_SIZE, max: DEFAULT_SIZE },
           rate: flags.rate,
           durationMs: flags.duration ?? 10_000,
           count: flags.count,
