@@ -86,7 +86,8 @@ _warren_bench() {
     '--producers[producers, each on its own channel]:n: ' \
     '--consumers[consumers, each on its own channel]:n: ' \
     '--channels-per-connection[producers (and apart, consumers) that share a connection]:n: ' \
-    '--size[message body size, or MIN-MAX\: each message'\''s drawn uniformly from that range (at least 8\: the send time; default 100)]:bytes: ' \
+    '--size[message body size, or MIN-MAX\: each message'\''s drawn uniformly from that range (at least 8\: the send time; default 100) (not with --body-file)]:bytes: ' \
+    '--body-file[every message'\''s body is FILE'\''s bytes (the send time then rides in a header)]:file:_files' \
     '--rate[messages per second per producer (100, 100/s, 30/m); default as fast as confirms allow]:rate: ' \
     '--duration[how long to publish (default 10s)]:time: ' \
     '--count[publish N messages in all, then stop (not with --duration)]:n: ' \

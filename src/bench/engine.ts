@@ -1,15 +1,17 @@
 /**
  * `warren bench`'s run: producers and consumers, each on a channel of its own (producers and
  * consumers on connections apart, `channelsPerConnection` to one), over queues the run
- * declares and removes. Every message carries its send time (µs since the
- * epoch, a float64 in its first 8 bytes, so any process on the machine can read it); the
- * consumers turn it into end-to-end latency, the producers time their confirms.
+ * declares and removes. Every message carries its send time (µs since the epoch, so any
+ * process on the machine can read it): a float64 in its first 8 bytes, or with a body of the
+ * caller's (`payload`) in the SENT_HEADER header. The consumers turn it into end-to-end
+ * latency, the producers time their confirms.
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ConfirmTracker } from '../broker/confirmTracker.js';
+import { typedNumber } from '../broker/fieldTable.js';
 import type { OutgoingMessage } from '../broker/message.js';
-import type { Consumption, Session } from '../broker/session.js';
+import type { Consumption, DeliveredMessage, Session } from '../broker/session.js';
 import { BrokerRefusedError, UsageError } from '../errors.js';
 import { PublishFlow } from '../publish/flow.js';
 import { Histogram } from './histogram.js';
@@ -24,6 +26,8 @@ export interface BenchOptions {
   channelsPerConnection: number;
   /** Body bytes, at least 8 (the send time): each message's drawn uniformly from min to max. */
   size: { min: number; max: number };
+  /** Every message's body, instead of `size` zeros; its send time goes in SENT_HEADER. */
+  payload: Buffer | undefined;
   /** Messages per second per producer; undefined: as fast as confirms allow. */
   rate: number | undefined;
   /** How long to publish, in ms; used when count is undefined. */
@@ -68,6 +72,17 @@ export interface BenchHooks {
   connect(): Promise<Session>;
   onSecond(row: BenchSecond): void;
   detail(line: string): void;
+}
+
+/** The header that carries the send time (µs since the epoch, a double) beside a payload. */
+export const SENT_HEADER = 'x-warren-bench-sent';
+
+/** A message's send time: its SENT_HEADER, else its first 8 bytes; undefined if neither. */
+function sentTimeOf(message: DeliveredMessage): number | undefined {
+  const header = message.headers?.[SENT_HEADER];
+  if (header !== undefined) return typedNumber(header);
+  // A message not of the run's (--queue --force) may be too short to carry a send time.
+  return message.body.length >= 8 ? message.body.readDoubleLE(0) : undefined;
 }
 
 /** Microseconds since the epoch, comparable across processes on one machine. */
@@ -262,10 +277,10 @@ export class BenchRun {
       queue,
       { prefetch, noAck: autoack },
       (message) => {
-        // A message not of the run's (--queue --force) may be too short to carry a send time.
         this.lastDeliveryAt = performance.now();
-        if (message.body.length >= 8) {
-          const latency = nowMicros() - message.body.readDoubleLE(0);
+        const sentAt = sentTimeOf(message);
+        if (sentAt !== undefined) {
+          const latency = nowMicros() - sentAt;
           this.endToEnd.record(latency);
           this.secondLatency.record(latency);
         }
@@ -305,7 +320,7 @@ export class BenchRun {
 
   /** One producer's messages, round-robin over the queues, at its rate, until the run ends. */
   private async publishAll(flow: PublishFlow, producer: number, start: number): Promise<void> {
-    const { size, rate, count, durationMs, persistent, exchange, routingKey } = this.options;
+    const { size, payload, rate, count, durationMs, persistent, exchange, routingKey } = this.options;
     const sizes = size.max - size.min + 1;
     let sent = 0;
     let next = producer;
@@ -322,15 +337,18 @@ export class BenchRun {
       }
       const queue = this.queues[next % this.queues.length] as string;
       next += 1;
-      const body = Buffer.alloc(sizes === 1 ? size.min : size.min + Math.floor(Math.random() * sizes));
+      // A payload is sent as it is, every time: only its header is new.
+      const body =
+        payload ?? Buffer.alloc(sizes === 1 ? size.min : size.min + Math.floor(Math.random() * sizes));
       const sentAt = nowMicros();
-      body.writeDoubleLE(sentAt, 0);
+      if (!payload) body.writeDoubleLE(sentAt, 0);
       const message: OutgoingMessage = {
         exchange: exchange ?? '',
         routingKey: exchange === undefined ? queue : (routingKey ?? queue),
         body,
         properties,
-        headers: undefined,
+        // Typed: amqplib would send a number this large as an int64, and refuses a fraction.
+        headers: payload ? { [SENT_HEADER]: { '!': 'double', value: sentAt } } : undefined,
       };
       sent += 1;
       const wait = flow.send(message, sent, sentAt);

@@ -4,7 +4,8 @@
  * holding and failing (exit 9, named), quorum and stream queues, the run's queues gone after
  * it and after Ctrl-C, and bad flags refused (exit 2).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +39,18 @@ async function bench(args: string[]): Promise<{ code: number | null; summary: Su
   };
 }
 
+/**
+ * A run publishing to an exchange of the test's with the key `k`, and the messages a queue of
+ * the test's bound beside the run's (with the same key) got: what the broker routed.
+ */
+async function witnessed(name: string, args: string[]) {
+  const exchange = await broker.exchange(`${name}-x`, 'direct');
+  const witness = await broker.queue(`${name}-witness`);
+  await broker.channel.bindQueue(witness, exchange, 'k');
+  const run = await bench([...args, '--exchange', exchange, '--routing-key', 'k']);
+  return { ...run, routed: await broker.drain(witness) };
+}
+
 async function expectGone(queues: string[]): Promise<void> {
   expect(queues.length).toBeGreaterThan(0);
   for (const queue of queues) {
@@ -55,25 +68,11 @@ function expectLatency(latency: LatencySummary, count: number): void {
 
 describe('warren bench', () => {
   it('publishes, confirms and consumes --count messages, as many as the broker routed, and removes its queue', async () => {
-    // A queue of the test's own, bound with the same key, counts what the broker routed.
-    const exchange = await broker.exchange('bench-x', 'direct');
-    const witness = await broker.queue('bench-witness');
-    await broker.channel.bindQueue(witness, exchange, 'k');
-    const { code, summary } = await bench([
-      '--count',
-      '500',
-      '--size',
-      '64',
-      '--exchange',
-      exchange,
-      '--routing-key',
-      'k',
-    ]);
+    const { code, summary, routed } = await witnessed('bench', ['--count', '500', '--size', '64']);
     expect(code).toBe(0);
     expect(summary).toMatchObject({ published: 500, confirmed: 500, failed: 0, consumed: 500 });
-    expect(await broker.messageCount(witness)).toBe(500);
-    const bodies = await broker.drain(witness);
-    expect(bodies.every((m) => m.content.length === 64)).toBe(true);
+    expect(routed).toHaveLength(500);
+    expect(routed.every((m) => m.content.length === 64)).toBe(true);
     // Every field docs/commands/bench.md lists, and no other.
     expect(Object.keys(summary).sort()).toEqual([
       'confirmLatency',
@@ -119,22 +118,15 @@ describe('warren bench', () => {
   });
 
   it('draws each body size from a --size MIN-MAX range, and counts the bytes it consumed', async () => {
-    const exchange = await broker.exchange('bench-sizes-x', 'direct');
-    const witness = await broker.queue('bench-sizes-witness');
-    await broker.channel.bindQueue(witness, exchange, 'k');
-    const { code, summary } = await bench([
+    const { code, summary, routed } = await witnessed('bench-sizes', [
       '--count',
       '300',
       '--size',
       '100-10000',
-      '--exchange',
-      exchange,
-      '--routing-key',
-      'k',
     ]);
     expect(code).toBe(0);
     expect(summary).toMatchObject({ published: 300, confirmed: 300, consumed: 300 });
-    const sizes = (await broker.drain(witness)).map((m) => m.content.length);
+    const sizes = routed.map((m) => m.content.length);
     expect(sizes).toHaveLength(300);
     expect(sizes.every((n) => n >= 100 && n <= 10000)).toBe(true);
     expect(new Set(sizes).size).toBeGreaterThan(1);
@@ -142,6 +134,41 @@ describe('warren bench', () => {
     const bytes = sizes.reduce((sum, n) => sum + n, 0);
     expect(summary.rates.bytes).toBeCloseTo(bytes / summary.consumeS, 3);
     expectLatency(summary.latency, 300);
+  });
+
+  it("sends --body-file's bytes as they are, the send time in a header, and measures latency", async () => {
+    // Binary, with NULs and 0xff, and more than a frame's worth of it.
+    const payload = Buffer.concat([randomBytes(200_000), Buffer.from([0, 0, 255, 255, 0])]);
+    const file = join(dir, 'payload.bin');
+    writeFileSync(file, payload);
+    const { code, summary, routed } = await witnessed('bench-payload', [
+      '--count',
+      '200',
+      '--body-file',
+      file,
+    ]);
+    expect(code).toBe(0);
+    expect(summary).toMatchObject({ published: 200, confirmed: 200, failed: 0, consumed: 200 });
+    expect(routed).toHaveLength(200);
+    for (const message of routed) {
+      expect(message.content.equals(payload)).toBe(true);
+      expect(typeof message.properties.headers?.['x-warren-bench-sent']).toBe('number');
+    }
+    expectLatency(summary.latency, summary.consumed);
+    expect(summary.rates.bytes).toBeCloseTo((200 * payload.length) / summary.consumeS, 3);
+  });
+
+  it('refuses a --body-file it cannot read (exit 2, naming it) and --body-file with --size', async () => {
+    const missing = join(dir, 'no-such-payload');
+    const unread = await runWarren(['bench', '--count', '10', '--body-file', missing]);
+    expect(unread.code).toBe(2);
+    expect(unread.stderr).toContain(`error: --body-file: cannot read '${missing}': ENOENT`);
+    const folder = await runWarren(['bench', '--count', '10', '--body-file', dir]);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toContain(`error: --body-file: cannot read '${dir}': EISDIR`);
+    const sized = await runWarren(['bench', '--size', '100', '--body-file', missing]);
+    expect(sized.code).toBe(2);
+    expect(sized.stderr).toContain('--size does not go with --body-file');
   });
 
   it('spreads over --queues with several producers, fewer consumers than queues', async () => {

@@ -37,6 +37,10 @@ export const benchCommand = defineCommand({
       `message body size, or MIN-MAX: each message's drawn uniformly from that range (at least ${MIN_SIZE}: the send time; default ${DEFAULT_SIZE})`,
       integerRange(MIN_SIZE, MAX_SIZE),
     ),
+    bodyFile: option(
+      '--body-file <file>',
+      "every message's body is FILE's bytes (the send time then rides in a header)",
+    ),
     rate: option(
       '--rate <rate>',
       'messages per second per producer (100, 100/s, 30/m); default as fast as confirms allow',
@@ -105,6 +109,7 @@ export const benchCommand = defineCommand({
     { not: ['count'], with: 'duration', because: 'a run ends by one or the other' },
     { only: ['routingKey'], with: 'exchange' },
     { only: ['force'], with: 'queue' },
+    { not: ['size'], with: 'bodyFile', because: "each body is the file's" },
     { not: ['queues', 'queueType', 'exchange'], with: 'queue', because: 'the queue is there already' },
   ],
   examples: [
@@ -126,6 +131,7 @@ export const benchCommand = defineCommand({
       command: 'bench',
       global: global(),
       options: {
+        bodyFile: flags.bodyFile,
         engine: {
           producers: flags.producers,
           consumers: flags.consumers,
