@@ -31,7 +31,7 @@ _warren_command() {
     'check rpc') _warren_subcommands=''; _warren_flags='--within --warn --match --format --watch -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'check topology') _warren_subcommands=''; _warren_flags='--format --watch -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'check node') _warren_subcommands=''; _warren_flags='--mem-warn --format --watch -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
-    'bench') _warren_subcommands=''; _warren_flags='--producers --consumers --size --rate --duration --count --confirm-window --prefetch --multi-ack --persistent --transient --queue-type --queues --autoack --queue --force --exchange --routing-key --drain --json --csv --assert -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
+    'bench') _warren_subcommands=''; _warren_flags='--producers --consumers --channels-per-connection --size --body-file --rate --duration --count --confirm-window --prefetch --multi-ack --persistent --transient --queue-type --queues --autoack --queue --force --exchange --routing-key --drain --json --csv --assert -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'latency') _warren_subcommands=''; _warren_flags='--rate --duration --count --to-url --to-profile --assert --json -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'profile') _warren_subcommands='list add remove'; _warren_flags='-h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
     'profile list') _warren_subcommands=''; _warren_flags='--json -h --help --url --ca --cert --key --insecure --password-file -q --quiet -v --verbose --no-color --api --wait-for-broker --profile'; _warren_choices='' ;;
@@ -191,7 +191,9 @@ _warren_value() {
     'check node|--watch') _warren_values='' ;;
     'bench|--producers') _warren_values='' ;;
     'bench|--consumers') _warren_values='' ;;
+    'bench|--channels-per-connection') _warren_values='' ;;
     'bench|--size') _warren_values='' ;;
+    'bench|--body-file') _warren_values='@files' ;;
     'bench|--rate') _warren_values='' ;;
     'bench|--duration') _warren_values='' ;;
     'bench|--count') _warren_values='' ;;

@@ -84,9 +84,11 @@ _warren_latency() {
 
 _warren_bench() {
   _arguments -s $_warren_global \
-    '--producers[producers, each on its own connection]:n: ' \
-    '--consumers[consumers, each on its own connection]:n: ' \
-    '--size[message body size (at least 8\: the send time)]:bytes: ' \
+    '--producers[producers, each on its own channel]:n: ' \
+    '--consumers[consumers, each on its own channel]:n: ' \
+    '--channels-per-connection[producers (and apart, consumers) that share a connection]:n: ' \
+    '--size[message body size, or MIN-MAX\: each message'\''s drawn uniformly from that range (at least 8\: the send time; default 100) (not with --body-file)]:bytes: ' \
+    '--body-file[every message'\''s body is FILE'\''s bytes (the send time then rides in a header)]:file:_files' \
     '--rate[messages per second per producer (100, 100/s, 30/m); default as fast as confirms allow]:rate: ' \
     '--duration[how long to publish (default 10s)]:time: ' \
     '--count[publish N messages in all, then stop (not with --duration)]:n: ' \
@@ -99,7 +101,7 @@ _warren_bench() {
     '--queues[queues, published to round-robin (not with --queue)]:k: ' \
     '--autoack[consume without acks (not for streams)]' \
     '--queue[bench this existing queue (empty, no consumers) instead of declaring queues; it is left in place]:name: ' \
-    '--force[with --queue\: with --queue\: bench it even with messages or consumers of its own]' \
+    '--force[with --queue\: bench it even with messages or consumers of its own]' \
     '--exchange[publish to this existing exchange; bench'\''s queues are bound to it with --routing-key (default each queue'\''s name) (not with --queue)]:name: ' \
     '--routing-key[with --exchange\: the routing key to publish with (every queue bound with it)]:key: ' \
     '--drain[after publishing, how long consumers may take to catch up (default 10s)]:time: ' \

@@ -114,7 +114,9 @@ class WarrenProgram extends Command {
 
 /** The commander options of a flag: itself, and its `--no-` spelling if it has one. */
 function optionsOf(key: string, flag: Flag<unknown>, ruleText: { before: string; after: string }): Option[] {
-  const option = new Option(flag.flags, `${ruleText.before}${flag.description}${ruleText.after}`);
+  // A description that names its rule itself ("with --queue: …") is not told it twice.
+  const before = flag.description.startsWith(ruleText.before) ? '' : ruleText.before;
+  const option = new Option(flag.flags, `${before}${flag.description}${ruleText.after}`);
   if (option.attributeName() !== key) {
     throw new Error(`flag ${flag.flags} is keyed '${key}', not '${option.attributeName()}'`);
   }

@@ -1,14 +1,17 @@
 /**
- * `warren bench`'s run: producers and consumers, each on a connection of its own, over
- * queues the run declares and removes. Every message carries its send time (µs since the
- * epoch, a float64 in its first 8 bytes, so any process on the machine can read it); the
- * consumers turn it into end-to-end latency, the producers time their confirms.
+ * `warren bench`'s run: producers and consumers, each on a channel of its own (producers and
+ * consumers on connections apart, `channelsPerConnection` to one), over queues the run
+ * declares and removes. Every message carries its send time (µs since the epoch, so any
+ * process on the machine can read it): a float64 in its first 8 bytes, or with a body of the
+ * caller's (`payload`) in the SENT_HEADER header. The consumers turn it into end-to-end
+ * latency, the producers time their confirms.
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ConfirmTracker } from '../broker/confirmTracker.js';
+import { typedNumber } from '../broker/fieldTable.js';
 import type { OutgoingMessage } from '../broker/message.js';
-import type { Consumption, Session } from '../broker/session.js';
+import type { Consumption, DeliveredMessage, Session } from '../broker/session.js';
 import { BrokerRefusedError, UsageError } from '../errors.js';
 import { PublishFlow } from '../publish/flow.js';
 import { nowMicros } from './clock.js';
@@ -20,8 +23,12 @@ export type BenchQueueType = 'classic' | 'quorum' | 'stream';
 export interface BenchOptions {
   producers: number;
   consumers: number;
-  /** Body bytes, at least 8 (the send time). */
-  size: number;
+  /** Producers (or consumers) that share one connection, each on channels of its own. */
+  channelsPerConnection: number;
+  /** Body bytes, at least 8 (the send time): each message's drawn uniformly from min to max. */
+  size: { min: number; max: number };
+  /** Every message's body, instead of `size` zeros; its send time goes in SENT_HEADER. */
+  payload: Buffer | undefined;
   /** Messages per second per producer; undefined: as fast as confirms allow. */
   rate: number | undefined;
   /** How long to publish, in ms; used when count is undefined. */
@@ -62,10 +69,21 @@ export interface BenchSecond {
 }
 
 export interface BenchHooks {
-  /** Connects a session of its own (one per producer and consumer, one for declaring). */
+  /** Connects a session of its own (for producers, for consumers, one for declaring). */
   connect(): Promise<Session>;
   onSecond(row: BenchSecond): void;
   detail(line: string): void;
+}
+
+/** The header that carries the send time (µs since the epoch, a double) beside a payload. */
+export const SENT_HEADER = 'x-warren-bench-sent';
+
+/** A message's send time: its SENT_HEADER, else its first 8 bytes; undefined if neither. */
+function sentTimeOf(message: DeliveredMessage): number | undefined {
+  const header = message.headers?.[SENT_HEADER];
+  if (header !== undefined) return typedNumber(header);
+  // A message not of the run's (--queue --force) may be too short to carry a send time.
+  return message.body.length >= 8 ? message.body.readDoubleLE(0) : undefined;
 }
 
 /** How long a declared queue outlives the run should it end without removing it. */
@@ -115,18 +133,15 @@ export class BenchRun {
     try {
       await this.declare(admin);
       const consumptions: { consumption: Consumption; flush(): void }[] = [];
-      for (let i = 0; i < options.consumers; i++) {
-        const session = await hooks.connect();
-        sessions.push(session);
+      const consumerSessions = await this.connections(options.consumers, sessions);
+      for (const [i, session] of consumerSessions.entries()) {
         // Every queue has a consumer: with fewer consumers than queues, some take several.
         for (let q = i; q < Math.max(this.queues.length, i + 1); q += options.consumers) {
           consumptions.push(await this.consumer(session, this.queues[q % this.queues.length] as string));
         }
       }
       const flows: PublishFlow[] = [];
-      for (let i = 0; i < options.producers; i++) {
-        const session = await hooks.connect();
-        sessions.push(session);
+      for (const session of await this.connections(options.producers, sessions)) {
         flows.push(await this.producer(session));
       }
       const start = performance.now();
@@ -164,6 +179,20 @@ export class BenchRun {
       await this.remove(admin);
       await admin.close();
     }
+  }
+
+  /**
+   * The session of each of `count` producers (or consumers): a connection for every
+   * `channelsPerConnection` of them, added to `opened` as it opens (to be closed at the end).
+   * Each producer and consumption opens its own channel on it.
+   */
+  private async connections(count: number, opened: Session[]): Promise<Session[]> {
+    const each: Session[] = [];
+    for (let i = 0; i < count; i++) {
+      if (i % this.options.channelsPerConnection === 0) opened.push(await this.hooks.connect());
+      each.push(opened.at(-1) as Session);
+    }
+    return each;
   }
 
   private async declare(admin: Session): Promise<void> {
@@ -244,10 +273,10 @@ export class BenchRun {
       queue,
       { prefetch, noAck: autoack },
       (message) => {
-        // A message not of the run's (--queue --force) may be too short to carry a send time.
         this.lastDeliveryAt = performance.now();
-        if (message.body.length >= 8) {
-          const latency = nowMicros() - message.body.readDoubleLE(0);
+        const sentAt = sentTimeOf(message);
+        if (sentAt !== undefined) {
+          const latency = nowMicros() - sentAt;
           this.endToEnd.record(latency);
           this.secondLatency.record(latency);
         }
@@ -287,7 +316,8 @@ export class BenchRun {
 
   /** One producer's messages, round-robin over the queues, at its rate, until the run ends. */
   private async publishAll(flow: PublishFlow, producer: number, start: number): Promise<void> {
-    const { size, rate, count, durationMs, persistent, exchange, routingKey } = this.options;
+    const { size, payload, rate, count, durationMs, persistent, exchange, routingKey } = this.options;
+    const sizes = size.max - size.min + 1;
     let sent = 0;
     let next = producer;
     const properties = persistent ? { deliveryMode: 2 } : { deliveryMode: 1 };
@@ -303,15 +333,18 @@ export class BenchRun {
       }
       const queue = this.queues[next % this.queues.length] as string;
       next += 1;
-      const body = Buffer.alloc(size);
+      // A payload is sent as it is, every time: only its header is new.
+      const body =
+        payload ?? Buffer.alloc(sizes === 1 ? size.min : size.min + Math.floor(Math.random() * sizes));
       const sentAt = nowMicros();
-      body.writeDoubleLE(sentAt, 0);
+      if (!payload) body.writeDoubleLE(sentAt, 0);
       const message: OutgoingMessage = {
         exchange: exchange ?? '',
         routingKey: exchange === undefined ? queue : (routingKey ?? queue),
         body,
         properties,
-        headers: undefined,
+        // Typed: amqplib would send a number this large as an int64, and refuses a fraction.
+        headers: payload ? { [SENT_HEADER]: { '!': 'double', value: sentAt } } : undefined,
       };
       sent += 1;
       const wait = flow.send(message, sent, sentAt);

@@ -22,6 +22,19 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   };
 }
 
+/** `N` or `MIN-MAX`: whole numbers from `min` to `max`, as a range (`N` is N-N). */
+export function integerRange(min: number, max = Number.MAX_SAFE_INTEGER) {
+  const bound = integer(min, max);
+  return (value: string): { min: number; max: number } => {
+    const parts = /^\s*(\d+)(?:-(\d+))?\s*$/.exec(value);
+    if (!parts) throw new InvalidArgumentError(`expected N or MIN-MAX (whole numbers), got '${value}'`);
+    const low = bound(parts[1] as string);
+    const high = parts[2] === undefined ? low : bound(parts[2]);
+    if (low > high) throw new InvalidArgumentError(`MIN is above MAX in '${value}'`);
+    return { min: low, max: high };
+  };
+}
+
 export function duration(value: string): number {
   try {
     return parseDuration(value);

@@ -5,7 +5,8 @@
  * holding and failing (exit 9, named), quorum and stream queues, the run's queues gone after
  * it and after Ctrl-C, and bad flags refused (exit 2).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import type { BenchSummary } from '../../src/bench/summary.js';
 import { connectTestBroker, eventually, type TestBroker } from '../helpers/broker.js';
 import { collect, outputSoFar, runWarren, startWarren } from '../helpers/cli.js';
 import { type QueueCounts, queueCounts } from '../helpers/managementApi.js';
+import { type BrokerConnection, connectionsOf } from '../helpers/rabbitmqctl.js';
 
 let broker: TestBroker;
 const dir = mkdtempSync(join(tmpdir(), 'warren-bench-'));
@@ -67,6 +69,18 @@ async function settledCounts(queue: string): Promise<QueueCounts> {
   return counts as QueueCounts;
 }
 
+/**
+ * A run publishing to an exchange of the test's with the key `k`, and the messages a queue of
+ * the test's bound beside the run's (with the same key) got: what the broker routed.
+ */
+async function witnessed(name: string, args: string[]) {
+  const exchange = await broker.exchange(`${name}-x`, 'direct');
+  const witness = await broker.queue(`${name}-witness`);
+  await broker.channel.bindQueue(witness, exchange, 'k');
+  const run = await bench([...args, '--exchange', exchange, '--routing-key', 'k']);
+  return { ...run, routed: await broker.drain(witness) };
+}
+
 async function expectGone(queues: string[]): Promise<void> {
   expect(queues.length).toBeGreaterThan(0);
   for (const queue of queues) {
@@ -84,25 +98,11 @@ function expectLatency(latency: LatencySummary, count: number): void {
 
 describe('warren bench', () => {
   it('publishes, confirms and consumes --count messages, as many as the broker routed, and removes its queue', async () => {
-    // A queue of the test's own, bound with the same key, counts what the broker routed.
-    const exchange = await broker.exchange('bench-x', 'direct');
-    const witness = await broker.queue('bench-witness');
-    await broker.channel.bindQueue(witness, exchange, 'k');
-    const { code, summary } = await bench([
-      '--count',
-      '500',
-      '--size',
-      '64',
-      '--exchange',
-      exchange,
-      '--routing-key',
-      'k',
-    ]);
+    const { code, summary, routed } = await witnessed('bench', ['--count', '500', '--size', '64']);
     expect(code).toBe(0);
     expect(summary).toMatchObject({ published: 500, confirmed: 500, failed: 0, consumed: 500 });
-    expect(await broker.messageCount(witness)).toBe(500);
-    const bodies = await broker.drain(witness);
-    expect(bodies.every((m) => m.content.length === 64)).toBe(true);
+    expect(routed).toHaveLength(500);
+    expect(routed.every((m) => m.content.length === 64)).toBe(true);
     // Every field docs/commands/bench.md lists, and no other.
     expect(Object.keys(summary).sort()).toEqual([
       'confirmLatency',
@@ -147,6 +147,60 @@ describe('warren bench', () => {
     await expectGone(summary.queues);
   });
 
+  it('draws each body size from a --size MIN-MAX range, and counts the bytes it consumed', async () => {
+    const { code, summary, routed } = await witnessed('bench-sizes', [
+      '--count',
+      '300',
+      '--size',
+      '100-10000',
+    ]);
+    expect(code).toBe(0);
+    expect(summary).toMatchObject({ published: 300, confirmed: 300, consumed: 300 });
+    const sizes = routed.map((m) => m.content.length);
+    expect(sizes).toHaveLength(300);
+    expect(sizes.every((n) => n >= 100 && n <= 10000)).toBe(true);
+    expect(new Set(sizes).size).toBeGreaterThan(1);
+    // The run's queue got the same messages as the witness: the bytes are theirs.
+    const bytes = sizes.reduce((sum, n) => sum + n, 0);
+    expect(summary.rates.bytes).toBeCloseTo(bytes / summary.consumeS, 3);
+    expectLatency(summary.latency, 300);
+  });
+
+  it("sends --body-file's bytes as they are, the send time in a header, and measures latency", async () => {
+    // Binary, with NULs and 0xff, and more than a frame's worth of it.
+    const payload = Buffer.concat([randomBytes(200_000), Buffer.from([0, 0, 255, 255, 0])]);
+    const file = join(dir, 'payload.bin');
+    writeFileSync(file, payload);
+    const { code, summary, routed } = await witnessed('bench-payload', [
+      '--count',
+      '200',
+      '--body-file',
+      file,
+    ]);
+    expect(code).toBe(0);
+    expect(summary).toMatchObject({ published: 200, confirmed: 200, failed: 0, consumed: 200 });
+    expect(routed).toHaveLength(200);
+    for (const message of routed) {
+      expect(message.content.equals(payload)).toBe(true);
+      expect(typeof message.properties.headers?.['x-warren-bench-sent']).toBe('number');
+    }
+    expectLatency(summary.latency, summary.consumed);
+    expect(summary.rates.bytes).toBeCloseTo((200 * payload.length) / summary.consumeS, 3);
+  });
+
+  it('refuses a --body-file it cannot read (exit 2, naming it) and --body-file with --size', async () => {
+    const missing = join(dir, 'no-such-payload');
+    const unread = await runWarren(['bench', '--count', '10', '--body-file', missing]);
+    expect(unread.code).toBe(2);
+    expect(unread.stderr).toContain(`error: --body-file: cannot read '${missing}': ENOENT`);
+    const folder = await runWarren(['bench', '--count', '10', '--body-file', dir]);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toContain(`error: --body-file: cannot read '${dir}': EISDIR`);
+    const sized = await runWarren(['bench', '--size', '100', '--body-file', missing]);
+    expect(sized.code).toBe(2);
+    expect(sized.stderr).toContain('--size does not go with --body-file');
+  });
+
   it('spreads over --queues with several producers, fewer consumers than queues', async () => {
     const { code, summary } = await bench([
       '--count',
@@ -163,6 +217,35 @@ describe('warren bench', () => {
     expect(code).toBe(0);
     expect(summary).toMatchObject({ published: 300, confirmed: 300, consumed: 300 });
     expect(summary.queues).toHaveLength(3);
+    await expectGone(summary.queues);
+  });
+
+  it('shares connections with --channels-per-connection: producers and consumers apart', async () => {
+    // 4 producers on 2 connections, 4 consumers on 2 others, and the one that declares.
+    const args = ['--producers', '4', '--consumers', '4', '--channels-per-connection', '2'];
+    const child = startWarren(['bench', '--json', ...args, '--rate', '50/s', '--count', '800']);
+    const output = outputSoFar(child);
+    const done = collect(child, 60_000);
+    await eventually(async () => /^1s: /m.test(output.stderr()), 15_000, output.stderr);
+    const pid = child.pid as number;
+    let connections: BrokerConnection[] = [];
+    // Two channels on each connection of producers or consumers; the one that declares opens
+    // one now and then for the queue's depth.
+    await eventually(
+      async () => {
+        connections = await connectionsOf(pid);
+        return connections.filter((c) => c.channels === 2).length >= 4;
+      },
+      15_000,
+      () => JSON.stringify(connections),
+    );
+    expect(connections).toHaveLength(5);
+    for (const c of connections) expect(c.clientProperties).toContain('{"connection_name","warren bench"}');
+    const result = await done;
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout.toString()) as Summary;
+    expect(summary).toMatchObject({ published: 800, confirmed: 800, failed: 0, consumed: 800 });
+    expectLatency(summary.latency, 800);
     await expectGone(summary.queues);
   });
 
@@ -283,6 +366,11 @@ describe('warren bench', () => {
 
   it.each([
     [['--size', '4']],
+    [['--size', '4-100']],
+    [['--size', '100-99']],
+    [['--size', '100-']],
+    [['--size', '-100']],
+    [['--size', 'big']],
     [['--count', '0']],
     [['--count', '5', '--duration', '1s']],
     [['--queue-type', 'lazy']],
@@ -292,11 +380,15 @@ describe('warren bench', () => {
     [['--assert', 'latency<5ms']],
     [['--rate', 'fast']],
     [['--producers', '0']],
+    [['--channels-per-connection', '0']],
     [['--force']],
     [['--queue', 'q', '--queue-type', 'quorum']],
   ])('refuses %j as a usage error (exit 2)', async (args) => {
     const result = await runWarren(['bench', ...args]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^error: /m);
+    // The error names a flag given.
+    const flags = args.filter((arg) => arg.startsWith('--'));
+    expect(flags.some((flag) => result.stderr.includes(flag))).toBe(true);
   });
 });

@@ -27,6 +27,8 @@ export async function brokerClientPorts(pid: number, brokerPort = 5672): Promise
 export interface BrokerConnection {
   pid: string;
   peerPort: number;
+  /** Channels open on it now. */
+  channels: number;
   clientProperties: string;
 }
 
@@ -37,15 +39,22 @@ export async function listConnections(): Promise<BrokerConnection[]> {
     '--no-table-headers',
     'pid',
     'peer_port',
+    'channels',
     'client_properties',
   ]);
   return stdout
     .split('\n')
     .filter((line) => line.startsWith('<'))
     .map((line) => {
-      const [pid = '', port = '', ...rest] = line.split('\t');
-      return { pid, peerPort: Number(port), clientProperties: rest.join('\t') };
+      const [pid = '', port = '', channels = '', ...rest] = line.split('\t');
+      return { pid, peerPort: Number(port), channels: Number(channels), clientProperties: rest.join('\t') };
     });
+}
+
+/** The connections the broker has from process `pid` (found by their client ports). */
+export async function connectionsOf(pid: number): Promise<BrokerConnection[]> {
+  const ports = await brokerClientPorts(pid);
+  return (await listConnections()).filter((c) => ports.includes(c.peerPort));
 }
 
 /**

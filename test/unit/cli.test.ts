@@ -495,6 +495,15 @@ describe('main: exit codes and what reaches stdout and stderr', () => {
     },
   );
 
+  it.each(commandPaths().map((path) => [path.join(' ')]))(
+    "'%s --help' says a flag's rule once: no 'with --x: with --x:'",
+    async (words) => {
+      const { code, stdout } = await runMain([...words.split(' '), '--help']);
+      expect(code).toBe(0);
+      expect(stdout.replace(/\s+/g, ' ')).not.toMatch(/(with [^:]+: )\1/);
+    },
+  );
+
   it('publish: a routing key `tail` is no tail command: the words after -- are the body', async () => {
     const parsed = known(
       await parseArgs(['publish', '-e', 'amq.direct', '-k', 'tail', '--', '-1'], fakeIo().io),

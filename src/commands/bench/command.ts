@@ -3,31 +3,43 @@ import { type Assertion, parseAssertion } from '../../bench/assertions.js';
 import type { BenchQueueType } from '../../bench/engine.js';
 import { UsageError } from '../../errors.js';
 import { choice, defineCommand, option, pair, repeatable, toggle, withDefault } from '../define.js';
-import { brokerName, duration, integer, rate } from '../values.js';
+import { brokerName, duration, integer, integerRange, rate } from '../values.js';
 import type { BenchCommandOptions } from './run.js';
 
 /** The send time takes the first 8 bytes of every body. */
 const MIN_SIZE = 8;
+/** RabbitMQ's default max_message_size. */
+const MAX_SIZE = 128 * 1024 * 1024;
+const DEFAULT_SIZE = 100;
 
 export const benchCommand = defineCommand({
   name: 'bench',
   description: 'measure publish, confirm and consume rates and end-to-end latency',
   flags: {
     producers: withDefault(
-      option('--producers <n>', 'producers, each on its own connection', integer(1, 1000)),
+      option('--producers <n>', 'producers, each on its own channel', integer(1, 1000)),
       1,
     ),
     consumers: withDefault(
-      option('--consumers <n>', 'consumers, each on its own connection', integer(0, 1000)),
+      option('--consumers <n>', 'consumers, each on its own channel', integer(0, 1000)),
       1,
     ),
-    size: withDefault(
+    channelsPerConnection: withDefault(
       option(
-        '--size <bytes>',
-        `message body size (at least ${MIN_SIZE}: the send time)`,
-        integer(MIN_SIZE, 128 * 1024 * 1024),
+        '--channels-per-connection <n>',
+        'producers (and apart, consumers) that share a connection',
+        integer(1, 1000),
       ),
-      100,
+      1,
+    ),
+    size: option(
+      '--size <bytes>',
+      `message body size, or MIN-MAX: each message's drawn uniformly from that range (at least ${MIN_SIZE}: the send time; default ${DEFAULT_SIZE})`,
+      integerRange(MIN_SIZE, MAX_SIZE),
+    ),
+    bodyFile: option(
+      '--body-file <file>',
+      "every message's body is FILE's bytes (the send time then rides in a header)",
     ),
     rate: option(
       '--rate <rate>',
@@ -74,7 +86,7 @@ export const benchCommand = defineCommand({
       'bench this existing queue (empty, no consumers) instead of declaring queues; it is left in place',
       brokerName('the queue name'),
     ),
-    force: toggle('--force', 'with --queue: bench it even with messages or consumers of its own'),
+    force: toggle('--force', 'bench it even with messages or consumers of its own'),
     exchange: option(
       '--exchange <name>',
       "publish to this existing exchange; bench's queues are bound to it with --routing-key (default each queue's name)",
@@ -97,6 +109,7 @@ export const benchCommand = defineCommand({
     { not: ['count'], with: 'duration', because: 'a run ends by one or the other' },
     { only: ['routingKey'], with: 'exchange' },
     { only: ['force'], with: 'queue' },
+    { not: ['size'], with: 'bodyFile', because: "each body is the file's" },
     { not: ['queues', 'queueType', 'exchange'], with: 'queue', because: 'the queue is there already' },
   ],
   examples: [
@@ -118,10 +131,12 @@ export const benchCommand = defineCommand({
       command: 'bench',
       global: global(),
       options: {
+        bodyFile: flags.bodyFile,
         engine: {
           producers: flags.producers,
           consumers: flags.consumers,
-          size: flags.size,
+          channelsPerConnection: flags.channelsPerConnection,
+          size: flags.size ?? { min: DEFAULT_SIZE, max: DEFAULT_SIZE },
           rate: flags.rate,
           durationMs: flags.duration ?? 10_000,
           count: flags.count,

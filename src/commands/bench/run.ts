@@ -5,11 +5,14 @@ import { type BenchOptions, BenchRun, type BenchSecond } from '../../bench/engin
 import { type LatencySummary, SHOWN_FIGURES } from '../../bench/histogram.js';
 import type { BenchSummary } from '../../bench/summary.js';
 import { ExitCode, InterruptedError, WarrenError } from '../../errors.js';
+import { readBodyFile } from '../../input/inputFile.js';
 import { type StopSignal, watchStopSignals } from '../../ui/signals.js';
 import type { CommandContext } from '../context.js';
 
 export interface BenchCommandOptions {
-  engine: BenchOptions;
+  /** The engine's options but its payload, which is read from `bodyFile`. */
+  engine: Omit<BenchOptions, 'payload'>;
+  bodyFile: string | undefined;
   json: boolean;
   csv: string | undefined;
   assertions: Assertion[];
@@ -18,19 +21,23 @@ export interface BenchCommandOptions {
 export const CSV_HEADER = 'second,published,confirmed,consumed,p50_us,p99_us,unconfirmed,depth';
 
 export async function bench(options: BenchCommandOptions, context: CommandContext): Promise<void> {
+  const payload = options.bodyFile === undefined ? undefined : readBodyFile('--body-file', options.bodyFile);
   // The file is made before the run, so that a path it cannot write is said at once.
   if (options.csv !== undefined) writeCsv(options.csv, []);
   const spinner = await context.spinner('bench: connecting');
   const rows: BenchSecond[] = [];
-  const run = new BenchRun(options.engine, {
-    connect: () => context.connect(),
-    detail: (line) => context.reporter.detail(line),
-    onSecond: (row) => {
-      rows.push(row);
-      if (spinner.active) spinner.update(`bench: ${secondLine(row)}`);
-      else context.reporter.info(secondLine(row));
+  const run = new BenchRun(
+    { ...options.engine, payload },
+    {
+      connect: () => context.connect(),
+      detail: (line) => context.reporter.detail(line),
+      onSecond: (row) => {
+        rows.push(row);
+        if (spinner.active) spinner.update(`bench: ${secondLine(row)}`);
+        else context.reporter.info(secondLine(row));
+      },
     },
-  });
+  );
   let stoppedBy: StopSignal | undefined;
   const unwatch = watchStopSignals((signal) => {
     stoppedBy = signal;

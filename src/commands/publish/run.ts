@@ -5,7 +5,7 @@ import type { OutgoingMessage } from '../../broker/message.js';
 import type { InputMode } from '../../choices.js';
 import { envelopeText, type MessageOverrides, messageFromEnvelopeLine } from '../../envelope.js';
 import { DataError, InterruptedError, UsageError, WarrenError } from '../../errors.js';
-import { checkStdin, inputError, openInputFile } from '../../input/inputFile.js';
+import { checkStdin, inputError, MAX_BODY_BYTES, openInputFile } from '../../input/inputFile.js';
 import { type Line, LineSplitter } from '../../input/lineSplitter.js';
 import { PublishFlow } from '../../publish/flow.js';
 import { type StopSignal, watchStopSignals } from '../../ui/signals.js';
@@ -47,9 +47,6 @@ export function openInput(
   }
   return context.io.stdin as AsyncIterable<Buffer>;
 }
-
-/** RabbitMQ's largest max_message_size (512 MiB; the default is 128 MiB). */
-const MAX_BODY_BYTES = 512 * 1024 * 1024;
 
 export async function readWhole(
   input: AsyncIterable<Buffer> | Iterable<Buffer>,
