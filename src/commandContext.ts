@@ -86,7 +86,7 @@ export async function createContext(parsed: ParsedCommand, shape: RunShape, io: 
       return new ManagementApi(target);
     },
     brokerLabel: () => brokerUrls()[0]?.masked ?? 'the broker',
-    connect: async (to) => {
+    connect: async (to, role) => {
       const fromEnv = urlFromEnv(io.env);
       if (!to && profile?.chosenBy === '--profile' && settings?.urls && !global.urls && fromEnv) {
         reporter.warn(
@@ -111,7 +111,7 @@ export async function createContext(parsed: ParsedCommand, shape: RunShape, io: 
         return await openSession({
           urls,
           tls,
-          connectionName: shape.connectionName,
+          connectionName: role === undefined ? shape.connectionName : `${shape.connectionName} (${role})`,
           explain: brokerExplainer,
           log: (line) => reporter.detail(line),
           warn: (line) => reporter.warn(line),

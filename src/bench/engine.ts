@@ -12,6 +12,7 @@ import { ConfirmTracker } from '../broker/confirmTracker.js';
 import { typedNumber } from '../broker/fieldTable.js';
 import type { OutgoingMessage } from '../broker/message.js';
 import type { Consumption, DeliveredMessage, Session } from '../broker/session.js';
+import { consumerCancelled } from '../consume/cancelled.js';
 import { BrokerRefusedError, UsageError } from '../errors.js';
 import { PublishFlow } from '../publish/flow.js';
 import { nowMicros } from './clock.js';
@@ -69,8 +70,11 @@ export interface BenchSecond {
 }
 
 export interface BenchHooks {
-  /** Connects a session of its own (for producers, for consumers, one for declaring). */
-  connect(): Promise<Session>;
+  /**
+   * Connects a session of its own (one for declaring, one per --channels-per-connection
+   * producers or consumers), named for its `role` when it has one.
+   */
+  connect(role?: string): Promise<Session>;
   onSecond(row: BenchSecond): void;
   detail(line: string): void;
 }
@@ -126,14 +130,45 @@ export class BenchRun {
     this.stopping = true;
   }
 
+  /**
+   * What ended the run before its time: a lost connection, or a consumer the broker cancelled
+   * (its queue deleted). The summary is of what was measured until then.
+   */
+  failure: Error | undefined;
+  private failNow: (error: Error) => void = () => {};
+  /** Rejects with the failure: raced against every wait of the run, which could hang without it. */
+  private readonly failed = new Promise<never>((_, reject) => {
+    this.failNow = reject;
+  });
+
+  private fail(error: Error): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.stopping = true;
+    this.failNow(error);
+  }
+
+  /** `step`, unless the run fails first. */
+  private unlessFailed<T>(step: Promise<T>): Promise<T> {
+    return Promise.race([step, this.failed]);
+  }
+
+  private async connect(role?: string): Promise<Session> {
+    const session = await this.hooks.connect(role);
+    session.onLost((error) => this.fail(error));
+    return session;
+  }
+
   async run(): Promise<BenchSummary> {
     const { options, hooks } = this;
-    const admin = await hooks.connect();
+    // Handled where the run ends: a failure before anyone waits on it must not go unhandled.
+    this.failed.catch(() => {});
+    const admin = await this.connect();
     const sessions: Session[] = [];
     try {
       await this.declare(admin);
       const consumptions: { consumption: Consumption; flush(): void }[] = [];
-      const consumerSessions = await this.connections(options.consumers, sessions);
+      const consumerSessions = await this.connections('consumers', options.consumers, sessions);
       for (const [i, session] of consumerSessions.entries()) {
         // Every queue has a consumer: with fewer consumers than queues, some take several.
         for (let q = i; q < Math.max(this.queues.length, i + 1); q += options.consumers) {
@@ -141,7 +176,7 @@ export class BenchRun {
         }
       }
       const flows: PublishFlow[] = [];
-      for (const session of await this.connections(options.producers, sessions)) {
+      for (const session of await this.connections('producers', options.producers, sessions)) {
         flows.push(await this.producer(session));
       }
       const start = performance.now();
@@ -166,9 +201,11 @@ export class BenchRun {
         void this.measureDepth(admin);
       }, 1000);
       try {
-        await Promise.all(flows.map((flow, i) => this.publishAll(flow, i, start)));
-        await Promise.all(flows.map((flow) => flow.finish()));
-        await this.drain(admin);
+        await this.unlessFailed(Promise.all(flows.map((flow, i) => this.publishAll(flow, i, start))));
+        await this.unlessFailed(Promise.all(flows.map((flow) => flow.finish())));
+        await this.unlessFailed(this.drain(admin));
+      } catch (error) {
+        if (error !== this.failure) throw error;
       } finally {
         clearInterval(tick);
         for (const c of consumptions) c.flush();
@@ -184,12 +221,18 @@ export class BenchRun {
   /**
    * The session of each of `count` producers (or consumers): a connection for every
    * `channelsPerConnection` of them, added to `opened` as it opens (to be closed at the end).
-   * Each producer and consumption opens its own channel on it.
+   * Each producer and consumption opens its own channel on it. Named `<role> <n>`: the
+   * broker lists `warren bench (producers 1)`.
    */
-  private async connections(count: number, opened: Session[]): Promise<Session[]> {
+  private async connections(
+    role: 'producers' | 'consumers',
+    count: number,
+    opened: Session[],
+  ): Promise<Session[]> {
     const each: Session[] = [];
     for (let i = 0; i < count; i++) {
-      if (i % this.options.channelsPerConnection === 0) opened.push(await this.hooks.connect());
+      const per = this.options.channelsPerConnection;
+      if (i % per === 0) opened.push(await this.connect(`${role} ${i / per + 1}`));
       each.push(opened.at(-1) as Session);
     }
     return each;
@@ -292,7 +335,7 @@ export class BenchRun {
           if (unacked >= multiAck) flush();
         }
       },
-      () => {},
+      () => this.fail(consumerCancelled(queue)),
     );
     if (!autoack) flush();
     return { consumption, flush };
@@ -307,7 +350,9 @@ export class BenchRun {
         this.confirmLatency.record(nowMicros() - entry.ref);
     };
     this.trackers.push(tracker);
-    const publisher = await session.openPublisher({ mandatory: false, tracker });
+    // Mandatory: a message that reaches no queue (one of the run's deleted under it) is
+    // returned and counted as failed, not confirmed as if it had been delivered.
+    const publisher = await session.openPublisher({ mandatory: true, tracker });
     return new PublishFlow(session, publisher, {
       maxInFlight: this.options.confirmWindow,
       maxInFlightBytes: Number.POSITIVE_INFINITY,

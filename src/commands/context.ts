@@ -31,9 +31,10 @@ export interface CommandContext {
    * Opens a session named `warren <command>`, trying each URL in order: the global ones, or
    * `to`'s (a command's own second broker, named by `to.source` in errors): URLs, with the
    * same TLS files (latency's --to-url), or a profile, with its own settings alone
-   * (latency's --to-profile).
+   * (latency's --to-profile). `role` tells a command's connections apart in the broker's
+   * list: `warren bench (producers 1)`.
    */
-  connect(to?: SecondBroker): Promise<Session>;
+  connect(to?: SecondBroker, role?: string): Promise<Session>;
   /**
    * The environment for a command warren runs (handler, trigger): without warren's password,
    * or with `passUrl` (--pass-url) holding the URLs warren connects with (src/exec/childEnv.ts).

@@ -15,7 +15,7 @@ import type { BenchSummary } from '../../src/bench/summary.js';
 import { connectTestBroker, eventually, type TestBroker } from '../helpers/broker.js';
 import { collect, outputSoFar, runWarren, startWarren } from '../helpers/cli.js';
 import { type QueueCounts, queueCounts } from '../helpers/managementApi.js';
-import { type BrokerConnection, connectionsOf } from '../helpers/rabbitmqctl.js';
+import { type BrokerConnection, closeConnection, connectionsOf } from '../helpers/rabbitmqctl.js';
 
 let broker: TestBroker;
 const dir = mkdtempSync(join(tmpdir(), 'warren-bench-'));
@@ -240,7 +240,14 @@ describe('warren bench', () => {
       () => JSON.stringify(connections),
     );
     expect(connections).toHaveLength(5);
-    for (const c of connections) expect(c.clientProperties).toContain('{"connection_name","warren bench"}');
+    const names = connections.map((c) => /\{"connection_name","([^"]*)"\}/.exec(c.clientProperties)?.[1]);
+    expect(names.sort()).toEqual([
+      'warren bench',
+      'warren bench (consumers 1)',
+      'warren bench (consumers 2)',
+      'warren bench (producers 1)',
+      'warren bench (producers 2)',
+    ]);
     const result = await done;
     expect(result.code).toBe(0);
     const summary = JSON.parse(result.stdout.toString()) as Summary;
@@ -388,6 +395,29 @@ describe('warren bench', () => {
     expect(result.stderr).toMatch(/published \d+, confirmed \d+, failed 0, consumed \d+/);
     await expectGone(queues);
   });
+
+  it.each([['warren bench'], ['warren bench (consumers 1)'], ['warren bench (producers 1)']])(
+    'a lost connection (%s) ends the run: the summary so far, exit 69 saying so, the queue gone',
+    async (name) => {
+      const child = startWarren(['-v', 'bench', '--rate', '200/s', '--duration', '60s', '--json']);
+      const output = outputSoFar(child);
+      const done = collect(child, 60_000);
+      await eventually(async () => /^1s: /m.test(output.stderr()));
+      const connections = await connectionsOf(child.pid as number);
+      expect(connections).toHaveLength(3);
+      const named = connections.find((c) => c.clientProperties.includes(`{"connection_name","${name}"}`));
+      expect(named, JSON.stringify(connections)).toBeDefined();
+      await closeConnection(named?.pid as string);
+      const result = await done;
+      expect(result.code, result.stderr).toBe(69);
+      const errorLines = result.stderr.split('\n').filter((line) => line.startsWith('error:'));
+      expect(errorLines).toEqual([expect.stringContaining('lost the connection')]);
+      expect(result.stderr).toMatch(/published \d+, confirmed \d+, failed \d+, consumed \d+/);
+      const summary = JSON.parse(result.stdout.toString()) as BenchSummary & { queues: string[] };
+      expect(summary.published).toBeGreaterThan(0);
+      await expectGone(summary.queues);
+    },
+  );
 
   it.each([
     [['--size', '4']],

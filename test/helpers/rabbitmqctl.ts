@@ -57,6 +57,11 @@ export async function connectionsOf(pid: number): Promise<BrokerConnection[]> {
   return (await listConnections()).filter((c) => ports.includes(c.peerPort));
 }
 
+/** Closes, from the broker side, the connection whose broker pid is `connectionPid`. */
+export async function closeConnection(connectionPid: string): Promise<void> {
+  await run('rabbitmqctl', ['close_connection', connectionPid, 'warren test: forced close']);
+}
+
 /**
  * Closes, from the broker side, the connection that process `pid` opened, which must
  * carry the client-provided name `connectionName`. Returns the broker's connection pid.
@@ -73,7 +78,7 @@ export async function forceCloseConnectionOf(pid: number, connectionName: string
       `connection from port ${ports[0]} is not named '${connectionName}': ${mine.clientProperties}`,
     );
   }
-  await run('rabbitmqctl', ['close_connection', mine.pid, 'warren test: forced close']);
+  await closeConnection(mine.pid);
   return mine.pid;
 }
 

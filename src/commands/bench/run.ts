@@ -29,7 +29,7 @@ export async function bench(options: BenchCommandOptions, context: CommandContex
   const run = new BenchRun(
     { ...options.engine, payload },
     {
-      connect: () => context.connect(),
+      connect: (role) => context.connect(undefined, role),
       detail: (line) => context.reporter.detail(line),
       onSecond: (row) => {
         rows.push(row);
@@ -55,7 +55,13 @@ export async function bench(options: BenchCommandOptions, context: CommandContex
   if (options.json) {
     context.io.stdout.write(`${JSON.stringify({ ...summary, queues: run.queues, seconds: rows.length })}\n`);
   }
+  if (run.failure) throw run.failure;
   if (stoppedBy) throw new InterruptedError(stoppedBy);
+  if (summary.failed > 0) {
+    context.reporter.warn(
+      `${summary.failed} message${summary.failed === 1 ? ' was' : 's were'} returned or nacked by the broker`,
+    );
+  }
   const failure = assertionFailure(options.assertions, summary, (line) => context.reporter.warn(line));
   if (failure) throw failure;
 }
