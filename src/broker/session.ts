@@ -206,6 +206,8 @@ export class Session {
     step: (channel: Amqp.Channel) => Promise<T>,
     recover?: (refused: BrokerError) => T | undefined,
   ): Promise<T> {
+    // A lost connection takes no more steps: amqplib would wait for an answer never to come.
+    if (this.lostError) throw this.lostError;
     const channel = await this.model.createChannel();
     channel.on('error', () => {});
     try {

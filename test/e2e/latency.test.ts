@@ -7,6 +7,7 @@ import { probeBody } from '../../src/bench/latency.js';
 import type { BenchSummary } from '../../src/bench/summary.js';
 import { BROKER_URL, connectTestBroker, type TestBroker } from '../helpers/broker.js';
 import { collect, outputSoFar, type RunOptions, startWarren } from '../helpers/cli.js';
+import { forceCloseConnectionOf } from '../helpers/rabbitmqctl.js';
 
 let broker: TestBroker;
 const root = mkdtempSync(join(tmpdir(), 'warren-latency-e2e-'));
@@ -114,6 +115,22 @@ describe('warren latency', () => {
     expect(run.code).toBe(130);
     expect(run.stderr).toMatch(/\d+ of \d+ probes received/);
     expect(await broker.queueExists(queue)).toBe(false);
+  });
+
+  it('a lost connection mid-run: the summary so far, exit 69 saying so', async () => {
+    const { run } = await latency(
+      ['--duration', '60s', '--rate', '20', '--json'],
+      async (_queue, stderr, { child, done }) => {
+        await until(() => (/\d+s: sent \d+, received \d+/.test(stderr()) ? true : undefined), done);
+        await forceCloseConnectionOf(child.pid as number, 'warren latency');
+      },
+    );
+    expect(run.code, run.stderr).toBe(69);
+    expect(run.stderr).toMatch(/\d+ of \d+ probes received/);
+    const errorLines = run.stderr.split('\n').filter((line) => line.startsWith('error:'));
+    expect(errorLines).toEqual([expect.stringContaining('lost the connection')]);
+    const summary = JSON.parse(run.stdout.toString()) as BenchSummary;
+    expect(summary.consumed).toBeGreaterThan(0);
   });
 
   it('--to-url: publishes on one URL and consumes on the other (the same broker by another name)', async () => {

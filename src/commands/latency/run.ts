@@ -38,6 +38,13 @@ export async function latency(options: LatencyOptions, context: CommandContext):
   });
   let summary: BenchSummary;
   let strangers = 0;
+  // A lost connection (either) ends the probe: reported after the summary so far.
+  let lost: Error | undefined;
+  const onLost = (error: Error) => {
+    lost ??= error;
+    stop.abort();
+  };
+  publishOn.onLost(onLost);
   try {
     // A classic queue, not exclusive, so that a consumer on another node of the cluster can
     // read it; x-expires removes it should warren be killed before it deletes it.
@@ -57,7 +64,10 @@ export async function latency(options: LatencyOptions, context: CommandContext):
           : options.toUrl !== undefined
             ? { urls: [options.toUrl], source: '--to-url' }
             : undefined;
-      if (to) consumeOn = await secondNode(context, to, queue);
+      if (to) {
+        consumeOn = await secondNode(context, to, queue);
+        consumeOn.onLost(onLost);
+      }
       const spinner = await context.spinner('latency: starting');
       try {
         summary = await runProbe({
@@ -94,11 +104,12 @@ export async function latency(options: LatencyOptions, context: CommandContext):
     if (consumeOn !== publishOn) await consumeOn.close().catch(() => {});
     await publishOn.close().catch(() => {});
   }
-  if (stoppedBy) {
-    report(summary, strangers, context);
-    throw new InterruptedError(stoppedBy);
-  }
   report(summary, strangers, context);
+  if (lost) {
+    if (options.json) context.io.stdout.write(`${JSON.stringify(summary)}\n`);
+    throw lost;
+  }
+  if (stoppedBy) throw new InterruptedError(stoppedBy);
   if (options.json) context.io.stdout.write(`${JSON.stringify(summary)}\n`);
   const failure = assertionFailure(options.assertions, summary, (line) => context.reporter.warn(line));
   if (failure) throw failure;
