@@ -123,8 +123,9 @@ function stamped(
 
 /**
  * What names the input: its message id, else its body's SHA-256, which a redelivered input
- * shares, so that a consumer can tell duplicates apart either way.
+ * shares, so that a consumer can tell duplicates apart either way (and --pipe knows a
+ * message it suspects when it comes back: src/exec/pipeHandler.ts).
  */
-function causeOf(input: DeliveredMessage): string {
+export function causeOf(input: DeliveredMessage): string {
   return input.properties.messageId ?? `sha256:${createHash('sha256').update(input.body).digest('hex')}`;
 }

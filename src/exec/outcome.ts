@@ -34,7 +34,9 @@ export type HandlerExit =
   /** It wrote more on stdout than a reply or its events may hold (--reply, --emit): killed. */
   | { kind: 'tooMuchOutput'; limitBytes: number }
   /** It succeeded, but its events cannot be read, or one was not delivered (--emit). */
-  | { kind: 'emitFailed'; why: string };
+  | { kind: 'emitFailed'; why: string }
+  /** A long-running handler (--pipe) ended while it held this message alone: `how` it ended. */
+  | { kind: 'diedOn'; how: string };
 
 /** What decide() needs of the run and the message: its failure policy and its tries so far. */
 export interface FailureOptions {
@@ -82,6 +84,8 @@ function describe(exit: HandlerExit): string {
       return `wrote over ${exit.limitBytes / 1024 / 1024} MiB on stdout, more than a message may hold: killed`;
     case 'emitFailed':
       return `succeeded, but ${exit.why}`;
+    case 'diedOn':
+      return `${exit.how} while it held this message alone`;
   }
 }
 

@@ -1,8 +1,10 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import type { DeliveredMessage } from '../broker/session.js';
 import { DataError, WarrenError } from '../errors.js';
 import { formatNdjson } from '../format/ndjson.js';
 import { LineSplitter } from '../input/lineSplitter.js';
 import { type LineForwarder, lineForwarder } from './childOutput.js';
+import { causeOf } from './emit.js';
 import type { AnswerOutcome, HandlerInput, HandlerResult, HandlerRun, MessageHandler } from './handler.js';
 import { HANDLER_VARIABLES } from './handlerEnv.js';
 
@@ -39,6 +41,8 @@ const MAX_FRUITLESS = 5;
 const KILL_AFTER_MS = 2000;
 /** How much of a bad answer line a warning quotes. */
 const QUOTE_CHARS = 200;
+/** Suspects remembered at most (the oldest are forgotten first): see Suspects. */
+const MAX_SUSPECTS = 10_000;
 
 const OUTCOMES: readonly AnswerOutcome[] = ['ack', 'requeue', 'reject', 'retry'];
 const ANSWER_FIELDS = new Set(['seq', 'outcome', 'emit', 'reason']);
@@ -63,10 +67,13 @@ class Given {
   /** The process it was written to, while it waits for the answer there. */
   holder: PipeProcess | undefined;
   finished = false;
+  /** Held by a process that died: it is given to a process alone, to learn if it is the cause. */
+  suspect = false;
 
   constructor(
     readonly seq: number,
     readonly line: string,
+    readonly message: DeliveredMessage,
   ) {}
 
   finish(result: HandlerResult): void {
@@ -93,6 +100,15 @@ class PipeProcess {
   dropped = 0;
   /** Killed for a message's timeout: that is the message's failure, not the handler's. */
   timedOut = false;
+  /**
+   * The suspect it was given alone (nothing else is written to it until that is answered),
+   * and whether it is kept free for the next one (nothing new is written to it, so that it
+   * comes to hold nothing).
+   */
+  isolating: Given | undefined;
+  reserved = false;
+  /** It died holding a suspect alone: the message's failure, not the handler's. */
+  blamed = false;
   /** Lines to write, sent together once the current burst is over. */
   private outgoing: string[] = [];
   private readonly stderr: LineForwarder;
@@ -167,23 +183,37 @@ class PipeProcess {
     if (oldest) this.timer = setTimeout(() => this.hooks.onStuck(this, oldest), timeoutMs);
   }
 
-  /** Kills it for `why`; its unanswered messages go back to the queue (uncounted). */
-  kill(why: string): void {
+  /**
+   * Kills it for `why`; its unanswered messages go back to the queue (uncounted), but for
+   * a suspect it held alone, which fails.
+   */
+  kill(why: string, blame: boolean): void {
     if (this.dead) return;
     this.killedBecause = why;
-    this.die();
+    // What it wrote while it held a suspect alone is that message's doing (`blame`).
+    this.die(blame ? why : undefined);
     this.signal('SIGKILL');
   }
 
-  /** It is gone (or going): every message it held resolves as interrupted. */
-  die(): void {
+  /**
+   * It is gone (or going): every message it held resolves as interrupted, except a suspect
+   * it held alone when `how` it ended is known (it died by itself): that one failed.
+   */
+  die(how?: string): void {
     if (this.dead) return;
     this.dead = true;
     clearTimeout(this.timer);
-    this.dropped = this.pending.size;
     const held = [...this.pending.values()];
     this.pending.clear();
     this.abandoned.clear();
+    const alone = held.length === 1 && held[0] === this.isolating ? this.isolating : undefined;
+    if (alone && how !== undefined) {
+      this.blamed = true;
+      alone.finish({ kind: 'exit', exit: { kind: 'diedOn', how }, stdout: undefined });
+      return;
+    }
+    this.dropped = held.length;
+    this.hooks.onDropped(held);
     for (const given of held) given.finish(INTERRUPTED);
   }
 
@@ -219,6 +249,8 @@ interface ProcessHooks {
   onGarbage(process: PipeProcess, why: string): void;
   /** Its oldest unanswered message waited --exec-timeout. */
   onStuck(process: PipeProcess, given: Given): void;
+  /** It died (or was killed) holding these: they go back to the queue, suspects. */
+  onDropped(held: Given[]): void;
 }
 
 /** One of the --concurrency places a process runs in, across its restarts. */
@@ -243,8 +275,25 @@ interface Slot {
  */
 export class PipeHandler implements MessageHandler {
   private readonly slots: Slot[];
-  /** Messages waiting for a live process (all are restarting). */
+  /** Messages waiting for a live process (all are restarting, or kept for suspects). */
   private waiting: Given[] = [];
+  /**
+   * Messages a process held when it died (or was killed), by causeOf: the one that killed
+   * it is among them, and the others come back with it, in the same order, so each is
+   * tried alone when it comes back. One that a process then dies holding alone fails as its
+   * handler had (--on-failure, --max-retries) and stays a suspect; one answered is cleared.
+   */
+  private readonly suspects = new Set<string>();
+  /** Their body sizes: a message of another size (and no message id) is no suspect, unhashed. */
+  private readonly suspectSizes = new Set<number>();
+  /** Suspects waiting for a process that holds nothing. */
+  private waitingSuspects: Given[] = [];
+  /**
+   * It answered a message in this run: it can work, so a process that dies holding a suspect
+   * alone died of that message. Until then, it may be the handler that cannot work at all
+   * (a command not found, garbage only): its deaths are its own, and end the run.
+   */
+  private works = false;
   private seq = 0;
   private closing = false;
   private failure: WarrenError | undefined;
@@ -277,13 +326,18 @@ export class PipeHandler implements MessageHandler {
     // seq first, so that a person reading the lines sees it; then the envelope as
     // `consume --format ndjson` writes it (an object: its opening brace is replaced).
     const line = `{"seq":${this.seq},"retries":${retries},${formatNdjson(message).slice(1)}`;
-    const given = new Given(this.seq, line);
+    const given = new Given(this.seq, line, message);
+    given.suspect = this.suspects.size > 0 && this.isSuspect(message);
     if (this.closing || this.failure) given.finish(INTERRUPTED);
     else this.give(given);
     const drop = () => {
-      given.holder?.abandon(given);
+      const holder = given.holder;
+      holder?.abandon(given);
+      if (holder?.isolating === given) holder.isolating = undefined;
       this.waiting = this.waiting.filter((other) => other !== given);
+      this.waitingSuspects = this.waitingSuspects.filter((other) => other !== given);
       given.finish(INTERRUPTED);
+      this.pump();
     };
     return { done: given.done, interrupt: drop, kill: drop };
   }
@@ -343,23 +397,91 @@ export class PipeHandler implements MessageHandler {
   }
 
   private dropWaiting(): void {
-    const waiting = this.waiting;
+    const waiting = [...this.waiting, ...this.waitingSuspects];
     this.waiting = [];
+    this.waitingSuspects = [];
     for (const given of waiting) given.finish(INTERRUPTED);
   }
 
-  /** Writes the message to the live process holding the fewest, or keeps it until one is. */
+  /**
+   * Writes the message to the live process holding the fewest, or keeps it until one is;
+   * a suspect waits for a process that holds nothing (pump).
+   */
   private give(given: Given): void {
+    if (given.suspect) {
+      this.waitingSuspects.push(given);
+      this.pump();
+      return;
+    }
     let best: PipeProcess | undefined;
-    for (const slot of this.slots) {
-      const process = slot.process;
-      if (process && !process.dead && (best === undefined || process.load < best.load)) best = process;
+    for (const process of this.live()) {
+      if (process.isolating || process.reserved) continue;
+      if (best === undefined || process.load < best.load) best = process;
     }
     if (!best) {
       this.waiting.push(given);
       return;
     }
     best.write(given);
+  }
+
+  private *live(): Generator<PipeProcess> {
+    for (const slot of this.slots) if (slot.process && !slot.process.dead) yield slot.process;
+  }
+
+  /**
+   * Gives each waiting suspect to a process that holds nothing, alone; while some still
+   * wait, one process takes nothing new, so that it comes to hold nothing. Then the other
+   * messages waiting go to the processes free for them.
+   */
+  private pump(): void {
+    if (this.closing || this.failure) return;
+    for (const process of this.live()) {
+      if (process.isolating) continue;
+      const next = process.load === 0 ? this.waitingSuspects.shift() : undefined;
+      process.reserved = false;
+      if (next) {
+        process.isolating = next;
+        process.write(next);
+      }
+    }
+    if (this.waitingSuspects.length > 0) {
+      let keep: PipeProcess | undefined;
+      for (const process of this.live()) {
+        if (process.isolating || process.reserved) {
+          keep = undefined;
+          break;
+        }
+        if (keep === undefined || process.load < keep.load) keep = process;
+      }
+      if (keep) keep.reserved = true;
+    }
+    if (this.waiting.length > 0) for (const given of this.takeWaiting()) this.give(given);
+  }
+
+  private isSuspect(message: DeliveredMessage): boolean {
+    const named = message.properties.messageId !== undefined;
+    return (named || this.suspectSizes.has(message.body.length)) && this.suspects.has(causeOf(message));
+  }
+
+  private clear(message: DeliveredMessage): void {
+    this.suspects.delete(causeOf(message));
+    if (this.suspects.size === 0) this.suspectSizes.clear();
+  }
+
+  /** A process died (or was killed) holding these: each is tried alone when it comes back. */
+  private dropped(held: Given[]): void {
+    for (const given of held) {
+      const key = causeOf(given.message);
+      this.suspects.delete(key);
+      this.suspects.add(key);
+      this.suspectSizes.add(given.message.body.length);
+    }
+    // The oldest are forgotten first (a Set keeps the order of insertion).
+    for (const key of this.suspects) {
+      if (this.suspects.size <= MAX_SUSPECTS) break;
+      this.suspects.delete(key);
+    }
   }
 
   /**
@@ -371,7 +493,7 @@ export class PipeHandler implements MessageHandler {
     if (process.dead || !process.settle(given.seq)) return;
     given.finish(TIMED_OUT);
     process.timedOut = true;
-    process.kill(`did not answer seq ${given.seq} within --exec-timeout`);
+    process.kill(`did not answer seq ${given.seq} within --exec-timeout`, false);
   }
 
   private start(slot: Slot): void {
@@ -402,6 +524,7 @@ export class PipeHandler implements MessageHandler {
       onAnswer: (from, text) => this.answered(from, text),
       onGarbage: (from, why) => this.garbage(from, why, undefined),
       onStuck: (from, given) => this.timedOut(from, given),
+      onDropped: (held) => this.dropped(held),
     });
     slot.process = process;
     let spawnError: Error | undefined;
@@ -413,7 +536,7 @@ export class PipeHandler implements MessageHandler {
       const why = spawnError ? `could not start (${spawnError.message})` : exitText(code, signal);
       this.ended(slot, process, why);
     });
-    for (const given of this.takeWaiting()) this.give(given);
+    this.pump();
   }
 
   private takeWaiting(): Given[] {
@@ -425,19 +548,22 @@ export class PipeHandler implements MessageHandler {
   /** A process ended: said why, unless warren is closing, and restarted after a delay. */
   private ended(slot: Slot, process: PipeProcess, exit: string): void {
     const expected = this.closing || this.failure !== undefined;
-    process.die();
+    // Ended by itself (not killed by warren) while it held a suspect alone: that one failed.
+    const suspect = process.isolating;
+    process.die(expected || !this.works ? undefined : exit);
     if (slot.process === process) slot.process = undefined;
     if (expected) return;
     const lived = performance.now() - process.startedAt;
-    if (process.answered > 0 || process.timedOut) slot.fruitless = 0;
+    if (process.answered > 0 || process.timedOut || process.blamed) slot.fruitless = 0;
     else slot.fruitless += 1;
     if (process.answered > 0 && lived >= STEADY_MS) slot.failures = 0;
     slot.failures += 1;
     const what = process.killedBecause ? `${process.killedBecause}: killed` : exit;
-    const held =
-      process.dropped === 0
+    const held = process.blamed
+      ? ` while it held seq ${suspect?.seq} alone, which fails for it`
+      : process.dropped === 0
         ? ''
-        : `; its ${process.dropped} unanswered message${process.dropped === 1 ? '' : 's'} go back to the queue`;
+        : `; its ${process.dropped} unanswered message${process.dropped === 1 ? '' : 's'} go back to the queue, each to be tried alone`;
     if (slot.fruitless >= MAX_FRUITLESS) {
       this.fail(
         new WarrenError(
@@ -483,17 +609,24 @@ export class PipeHandler implements MessageHandler {
     }
     process.settle(answer.seq);
     process.answered += 1;
+    this.works = true;
     given.finish({
       kind: 'answer',
       outcome: answer.outcome,
       emit: answer.emit,
       ...(answer.reason === undefined ? {} : { reason: answer.reason }),
     });
+    // Answered alone: it is not what killed the process.
+    if (process.isolating === given) {
+      process.isolating = undefined;
+      this.clear(given.message);
+    }
+    if (given.suspect || this.waitingSuspects.length > 0 || this.waiting.length > 0) this.pump();
   }
 
   private garbage(process: PipeProcess, why: string, text: string | undefined): void {
     const quoted = text === undefined ? '' : `: ${JSON.stringify(cut(text))}`;
-    process.kill(`wrote what is not an answer (${why})${quoted}`);
+    process.kill(`wrote what is not an answer (${why})${quoted}`, this.works);
   }
 
   /** The run cannot go on with this handler: everything stops, and the run fails. */

@@ -187,8 +187,44 @@ describe.concurrent('consume --pipe', () => {
     // The first process dies on its fifth message, having answered four.
     const warned = await recovers('pipe-crash', 30, 'given === 5', 'process.exit(3)');
     expect(warned).toMatch(
-      /--pipe: the handler \(pid \d+\) exited with code 3; its \d+ unanswered messages? go back to the queue; restarting it in 100 ms/,
+      /--pipe: the handler \(pid \d+\) exited with code 3; its \d+ unanswered messages? go back to the queue, each to be tried alone; restarting it in 100 ms/,
     );
+  });
+
+  it('a message that kills the handler each time: tried alone, it fails as its handler had; every other is handled once', async () => {
+    const { work, dlq } = await withDeadLetters('pipe-poison');
+    const count = 30;
+    for (let i = 1; i <= count; i++) {
+      await broker.publish('', work, i === 10 ? 'poison' : 'fine', { messageId: `p-${i}` });
+    }
+    const h = handler(
+      'poison',
+      `function handle(m) {
+        if (m.body === 'poison') process.exit(3);
+        note('acked', m.properties.messageId);
+        send({ seq: m.seq, outcome: 'ack' });
+      }`,
+    );
+    const result = await pipe(work, h, ['--max-retries', '1', '--concurrency', '2']);
+    expect(result.code, result.stderr).toBe(0);
+    expectClean(result);
+    const others = ids('p', count).filter((id) => id !== 'p-10');
+    // Each innocent one answered exactly once: the ones held with the poison came back and
+    // were each tried alone.
+    expect(sorted(fileLines(join(h.dir, 'acked')))).toEqual(sorted(others));
+    expect(await broker.messageCount(work)).toBe(0);
+    expect(idsOf(await takeAllFast(broker.connection, dlq))).toEqual(['p-10']);
+    // Three deaths: one with others held (they go back uncounted), then two alone, each a
+    // counted failure of the poison (its try, its one retry).
+    const deaths = warnings(result.stderr).filter((line) => /--pipe: .* exited with code 3/.test(line));
+    expect(deaths, result.stderr).toHaveLength(3);
+    expect(deaths[0]).toMatch(/unanswered messages? go back to the queue, each to be tried alone/);
+    for (const death of deaths.slice(1))
+      expect(death).toMatch(/while it held seq \d+ alone, which fails for it/);
+    expect(result.stderr).toContain(
+      'message p-10: handler exited with code 3 while it held this message alone; gave up after 1 retry: rejected',
+    );
+    expect(result.stderr).toMatch(/handled 30 messages from '.*': 29 acked, 1 rejected \(1 retry/);
   });
 
   it('--exec-timeout: a message not answered in time fails as timed out; the stuck handler is restarted', async () => {
