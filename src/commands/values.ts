@@ -50,6 +50,13 @@ export function timerDuration(value: string): number {
   return ms;
 }
 
+/** How long a run goes on (bench, latency): a timer's duration, above 0. */
+export function runDuration(value: string): number {
+  const ms = timerDuration(value);
+  if (ms === 0) throw new InvalidArgumentError(`'${value}' is no time at all: give more than 0 (10s, 1m)`);
+  return ms;
+}
+
 /** ISO 8601 as people write it: a date, then maybe a time and a zone. */
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 

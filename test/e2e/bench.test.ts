@@ -427,6 +427,7 @@ describe('warren bench', () => {
     [['--size', '-100']],
     [['--size', 'big']],
     [['--count', '0']],
+    [['--duration', '0s']],
     [['--count', '5', '--duration', '1s']],
     [['--queue-type', 'lazy']],
     [['--queue-type', 'stream', '--autoack']],

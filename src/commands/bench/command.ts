@@ -3,7 +3,7 @@ import { type Assertion, parseAssertion } from '../../bench/assertions.js';
 import type { BenchQueueType } from '../../bench/engine.js';
 import { UsageError } from '../../errors.js';
 import { choice, defineCommand, option, pair, repeatable, toggle, withDefault } from '../define.js';
-import { brokerName, duration, integer, integerRange, rate } from '../values.js';
+import { brokerName, duration, integer, integerRange, rate, runDuration } from '../values.js';
 import type { BenchCommandOptions } from './run.js';
 
 /** The send time takes the first 8 bytes of every body. */
@@ -46,7 +46,7 @@ export const benchCommand = defineCommand({
       'messages per second per producer (100, 100/s, 30/m); default as fast as confirms allow',
       rate,
     ),
-    duration: option('--duration <time>', 'how long to publish (default 10s)', duration),
+    duration: option('--duration <time>', 'how long to publish (default 10s)', runDuration),
     count: option('--count <n>', 'publish N messages in all, then stop', integer(1)),
     confirmWindow: withDefault(
       option(
