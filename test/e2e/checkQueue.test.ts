@@ -149,7 +149,7 @@ describe('warren check queue', () => {
     await broker.publish('', queue, 'second', { timestamp: now() });
     const run = await check(['queue', queue, '--max-age', '1h']);
     expect([run.code, run.first['status']]).toEqual([8, 'UNKNOWN']);
-    expect(run.first['message']).toMatch(/a quorum queue would count the peek as a delivery/);
+    expect(run.first['message']).toMatch(/a quorum queue counts each message looked at as a delivery/);
     expect(run.measure('head_age')?.value).toBeNull();
     await eventually(async () => (await broker.messageCount(queue)) === 2);
     const after = await broker.drain(queue);
@@ -253,5 +253,23 @@ describe('warren check message', () => {
 
     // Every look put them all back, in their order.
     expect(await bodiesOf(queue, 5)).toEqual(bodies);
+  });
+
+  it('a quorum queue (as the API tells) is not peeked: UNKNOWN each time, its delivery limit untouched', async () => {
+    // Peeked, each look would count a delivery: past x-delivery-limit 1 the broker would drop
+    // the message, on the second run of a check made to run every minute.
+    const queue = await broker.queue('check-message-quorum', {
+      durable: true,
+      arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': 1 },
+    });
+    await broker.publish('', queue, 'wanted', { messageId: 'q1' });
+    for (let run = 0; run < 3; run++) {
+      const look = await check(['message', queue, '--match', 'body~wanted']);
+      expect([look.code, look.first['status']]).toEqual([8, 'UNKNOWN']);
+      expect(look.first['message']).toMatch(/a quorum queue counts each message looked at as a delivery/);
+      expect(look.measure('scanned')?.value).toBe(0);
+    }
+    const after = await broker.drain(queue);
+    expect(after.map((m) => [m.content.toString(), m.fields.redelivered])).toEqual([['wanted', false]]);
   });
 });

@@ -2,14 +2,15 @@ import type { CommandContext } from '../../commands/context.js';
 import type { Measure } from '../outcome.js';
 import type { Finding } from '../run.js';
 import type { MessageCheck } from '../specs.js';
-import { noQueue, peek } from './peek.js';
+import { apiStats, noQueue, peek, QUORUM_NOT_PEEKED } from './peek.js';
 
 /**
  * `check message`: is a message matching every `--match` in the queue? Up to `limit`
  * messages from the head are looked at and all put back (none taken); every match is
  * counted, and the first is named (its message-id and its position from the head). None
  * found is CRITICAL (`matched` below its minimum of 1), also when the limit stopped the look
- * before the end of the queue: the message says so.
+ * before the end of the queue: the message says so. A quorum queue (as the API says) is not
+ * peeked: UNKNOWN.
  */
 export async function checkMessage(spec: MessageCheck, context: CommandContext): Promise<Finding> {
   const { compileMatches } = await import('../../match/predicate.js');
@@ -24,6 +25,10 @@ export async function checkMessage(spec: MessageCheck, context: CommandContext):
   try {
     const counts = await session.queueInfo(queue);
     if (!counts) return noQueue(queue, measures(0, null));
+    const api = await apiStats(context, queue);
+    if ('stats' in api && api.stats.type === 'quorum') {
+      return { target: queue, status: 'UNKNOWN', message: QUORUM_NOT_PEEKED, measures: measures(0, null) };
+    }
     let matched = 0;
     let first: { id: string | undefined; position: number } | undefined;
     const scanned = await peek(session, queue, limit, (message, position) => {

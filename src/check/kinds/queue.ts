@@ -1,54 +1,9 @@
-import { vhostSegment } from '../../api/client.js';
 import type { Session } from '../../broker/session.js';
 import type { CommandContext } from '../../commands/context.js';
-import { WarrenError } from '../../errors.js';
 import { type Measure, statusOf, worst } from '../outcome.js';
 import type { Finding } from '../run.js';
 import type { Bounds, QueueCheck } from '../specs.js';
-import { noQueue, peek } from './peek.js';
-
-/**
- * How long the management API may take to answer before the check goes on without it: a
- * firewall that drops packets to its port would otherwise hold a monitoring run for the API
- * client's own 30 s, past a Nagios plugin's usual timeout.
- */
-const API_WAIT_MS = 5000;
-
-/** What the API says of a queue (GET /api/queues/VHOST/NAME), the parts this check reads. */
-interface QueueStats {
-  type?: string;
-  messages_unacknowledged?: number;
-  message_stats?: {
-    publish_details?: { rate?: number };
-    deliver_get_details?: { rate?: number };
-  };
-}
-
-/** The queue's statistics from the API, or why there are none (it did not answer, or refused). */
-async function apiStats(
-  context: CommandContext,
-  queue: string,
-): Promise<{ stats: QueueStats } | { why: string }> {
-  let timer: NodeJS.Timeout | undefined;
-  let api: Awaited<ReturnType<CommandContext['api']>> | undefined;
-  try {
-    api = await context.api();
-    const asked = api.get<QueueStats>(`queues/${vhostSegment(api.vhost)}/${encodeURIComponent(queue)}`);
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new WarrenError(`no answer in ${API_WAIT_MS / 1000} s`, 1)),
-        API_WAIT_MS,
-      );
-    });
-    return { stats: await Promise.race([asked, late]) };
-  } catch (error) {
-    if (!(error instanceof WarrenError)) throw error;
-    return { why: error.message };
-  } finally {
-    clearTimeout(timer);
-    api?.close();
-  }
-}
+import { apiStats, noQueue, peek, QUORUM_NOT_PEEKED } from './peek.js';
 
 /** Whether a threshold pair holds a threshold. */
 function given(bounds: Bounds | undefined): boolean {
@@ -104,9 +59,6 @@ export async function checkQueue(spec: QueueCheck, context: CommandContext): Pro
     if (!counts) return noQueue(queue, [depthMeasure(null)]);
     const ageAsked = given(spec.ageMs);
     const api = await apiStats(context, queue);
-    // A quorum queue counts a peeked message as delivered (toward its delivery limit, past
-    // which it drops or dead-letters it) and may put it back behind the others: a check that
-    // runs every minute must not do that. Only the API can tell the queue's type.
     const quorum = 'stats' in api && api.stats.type === 'quorum';
     const head = ageAsked && !quorum ? await headTimestamp(session, queue) : undefined;
     const unacked = 'stats' in api ? (api.stats.messages_unacknowledged ?? null) : null;
@@ -136,10 +88,7 @@ export async function checkQueue(spec: QueueCheck, context: CommandContext): Pro
     }
     if (ageAsked) {
       let age: number | null = null;
-      if (quorum)
-        unknown.push(
-          'no head age: a quorum queue would count the peek as a delivery and may reorder, so it is not peeked',
-        );
+      if (quorum) unknown.push(`no head age: ${QUORUM_NOT_PEEKED}`);
       else if (head === undefined) said.push('no head message');
       else if (head === null) unknown.push('the head message has no timestamp property');
       else {
