@@ -404,7 +404,9 @@ describe.concurrent('consume --pipe', () => {
       }, 20);
       lines.on('close', () => clearInterval(timer));`,
     );
-    const child = startWarren(['consume', queue, '--pipe', h.command, '--timeout', '2s'], {
+    // 5 s of quiet ends the run: on a loaded machine the broker may deliver nothing for
+    // seconds after the reconnection, which a shorter --timeout would take for the end.
+    const child = startWarren(['consume', queue, '--pipe', h.command, '--timeout', '5s'], {
       env: { HDIR: h.dir },
     });
     const done = collect(child, 120_000);
