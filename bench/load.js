@@ -1,8 +1,8 @@
 /**
  * The `load` scenario of `npm run bench` (`--only load`): `warren bench`, one producer and
  * one consumer, against bench/baseline-bench.js (raw amqplib doing the same: a confirm
- * window of 256, prefetch 1000, an ack per message, 100-byte transient messages), each
- * publishing --count messages through a queue of its own. The rates compared are the ones
+ * window of 256, prefetch 1000, the deliveries of one event-loop turn in one multiple ack,
+ * 100-byte transient messages), each publishing --count messages through a queue of its own. The rates compared are the ones
  * each reports (publish: to the last confirm; consume: to the last delivery), not the
  * process's wall time, since both measure a broker.
  *

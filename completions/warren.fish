@@ -302,7 +302,7 @@ complete -c warren -n '__warren_at bench' -l duration -x -d 'how long to publish
 complete -c warren -n '__warren_at bench' -l count -x -d 'publish N messages in all, then stop (not with --duration)'
 complete -c warren -n '__warren_at bench' -l confirm-window -x -d 'unconfirmed messages a producer may have at once'
 complete -c warren -n '__warren_at bench' -l prefetch -x -d 'each consumer\'s prefetch'
-complete -c warren -n '__warren_at bench' -l multi-ack -x -d 'ack every N deliveries with one multiple ack (1: each on its own)'
+complete -c warren -n '__warren_at bench' -l multi-ack -x -d 'ack every N deliveries with one multiple ack (1: each on its own); default: what one turn of the event loop took, at once'
 complete -c warren -n '__warren_at bench' -l persistent -d 'persistent messages (delivery mode 2; classic queues durable)'
 complete -c warren -n '__warren_at bench' -l transient -d 'transient messages (delivery mode 1)'
 complete -c warren -n '__warren_at bench' -l queue-type -x -a 'classic quorum stream' -d 'the type of the queues bench declares (not with --queue)'

@@ -94,7 +94,7 @@ _warren_bench() {
     '--count[publish N messages in all, then stop (not with --duration)]:n: ' \
     '--confirm-window[unconfirmed messages a producer may have at once]:n: ' \
     '--prefetch[each consumer'\''s prefetch]:n: ' \
-    '--multi-ack[ack every N deliveries with one multiple ack (1\: each on its own)]:n: ' \
+    '--multi-ack[ack every N deliveries with one multiple ack (1\: each on its own); default\: what one turn of the event loop took, at once]:n: ' \
     '--persistent[persistent messages (delivery mode 2; classic queues durable)]' \
     '--transient[transient messages (delivery mode 1)]' \
     '--queue-type[the type of the queues bench declares (not with --queue)]:type:(classic quorum stream)' \

@@ -38,8 +38,11 @@ export interface BenchOptions {
   count: number | undefined;
   confirmWindow: number;
   prefetch: number;
-  /** Ack every N deliveries at once (1: each its own ack). */
-  multiAck: number;
+  /**
+   * Ack every N deliveries at once (1: each its own ack); undefined: the deliveries of one
+   * turn of the event loop in one multiple ack, at the end of the turn.
+   */
+  multiAck: number | undefined;
   persistent: boolean;
   queueType: BenchQueueType;
   queues: number;
@@ -328,11 +331,14 @@ export class BenchRun {
         if (autoack) return;
         // Deliveries can come before consume() has handed over the consumption (a queue with
         // messages already): they are acked together as soon as it has.
-        if (multiAck <= 1 && consumption) consumption.ack(message.deliveryTag, false);
+        if (multiAck === 1 && consumption) consumption.ack(message.deliveryTag, false);
         else {
           lastTag = message.deliveryTag;
           unacked += 1;
-          if (unacked >= multiAck) flush();
+          if (multiAck === undefined) {
+            // As `warren consume` acks what it wrote: a burst in one ack, a lone one at once.
+            if (unacked === 1) setImmediate(flush);
+          } else if (unacked >= multiAck) flush();
         }
       },
       () => this.fail(consumerCancelled(queue)),

@@ -57,13 +57,10 @@ export const benchCommand = defineCommand({
       256,
     ),
     prefetch: withDefault(option('--prefetch <n>', "each consumer's prefetch", integer(0, 65535)), 1000),
-    multiAck: withDefault(
-      option(
-        '--multi-ack <n>',
-        'ack every N deliveries with one multiple ack (1: each on its own)',
-        integer(1, 65535),
-      ),
-      1,
+    multiAck: option(
+      '--multi-ack <n>',
+      'ack every N deliveries with one multiple ack (1: each on its own); default: what one turn of the event loop took, at once',
+      integer(1, 65535),
     ),
     persistent: pair(
       '--persistent',
