@@ -14,8 +14,8 @@ import { connectTestBroker, eventually, expiring, type TestBroker, uniqueName } 
 import { numbered, publishMany, takeAllFast } from '../helpers/bulk.js';
 import { collect, type RunResult, runWarren, startWarren } from '../helpers/cli.js';
 import { cuttingProxy } from '../helpers/cuttingProxy.js';
+import { deadLettered, errors, expectClean, expectUsageErrors, warnings } from '../helpers/execRuns.js';
 import { forceCloseNextConnectionOf } from '../helpers/rabbitmqctl.js';
-import { hasStackTrace } from '../helpers/spawn.js';
 
 let broker: TestBroker;
 
@@ -27,21 +27,12 @@ afterAll(async () => {
   await broker?.cleanup();
 });
 
-const lines = (text: string) => text.split('\n').filter((line) => line.length > 0);
-const warnings = (stderr: string) => lines(stderr).filter((line) => line.startsWith('warning:'));
-const errors = (stderr: string) => lines(stderr).filter((line) => line.startsWith('error'));
 const sha256 = (body: Buffer | string) => `sha256:${createHash('sha256').update(body).digest('hex')}`;
 const header = (message: amqp.Message, name: string) =>
   (message.properties.headers as Record<string, unknown> | undefined)?.[name];
 const causation = (message: amqp.Message) => header(message, 'x-warren-causation-id');
 const idsOf = (messages: amqp.Message[]) => messages.map((m) => m.properties.messageId as string);
 const ids = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}-${i + 1}`);
-
-/** The checks every finished run must pass: stdout stays empty (the events are not printed), no crash. */
-function expectClean(result: RunResult) {
-  expect(result.stdout.length, `stdout must stay empty; got: ${result.stdout.toString()}`).toBe(0);
-  expect(hasStackTrace(result.stderr), result.stderr).toBe(false);
-}
 
 /** A queue holding these messages (body, and amqplib options: messageId and so on). */
 async function inputQueue(
@@ -53,14 +44,7 @@ async function inputQueue(
   return queue;
 }
 
-/** A work queue whose rejected messages go (through the default exchange) to a DLQ. */
-async function withDeadLetters(prefix: string) {
-  const dlq = await broker.queue(`${prefix}-dlq`);
-  const work = await broker.queue(prefix, {
-    arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq },
-  });
-  return { work, dlq };
-}
+const withDeadLetters = (prefix: string) => deadLettered(broker, prefix);
 
 /**
  * `count` numbered inputs (`prefix`-1…) in a work queue with a DLQ, handled by `command`
@@ -714,15 +698,7 @@ describe.concurrent('consume --exec --emit', () => {
         [['--emit', 'x'], /--emit goes with --exec/],
         [['--emit-format', 'ndjson'], /--emit-format goes with --exec/],
       ];
-      const results = await Promise.all(cases.map(([args]) => runWarren(['consume', orders, ...args])));
-      for (const [i, result] of results.entries()) {
-        const [args, message] = cases[i] as [string[], RegExp];
-        expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(2);
-        expectClean(result);
-        const errorLines = errors(result.stderr);
-        expect(errorLines, args.join(' ')).toHaveLength(1);
-        expect(errorLines[0], args.join(' ')).toMatch(message);
-      }
+      await expectUsageErrors(orders, cases);
       expect(await broker.messageCount(orders)).toBe(1);
     });
   });

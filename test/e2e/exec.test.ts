@@ -17,6 +17,7 @@ import {
   deadLettered,
   errors,
   expectClean,
+  expectUsageErrors,
   fileLines,
   lines,
   newHandlerDir,
@@ -934,15 +935,7 @@ describe.concurrent('consume --exec', () => {
         [['--grace', '1s'], /--grace goes with --exec/],
         [['--exec', 'cat', '--on-failure', 'maybe'], /--on-failure.*maybe/],
       ];
-      const results = await Promise.all(cases.map(([args]) => runWarren(['consume', queue, ...args])));
-      for (const [i, result] of results.entries()) {
-        const [args, message] = cases[i] as [string[], RegExp];
-        expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(2);
-        expectClean(result);
-        const errorLines = errors(result.stderr);
-        expect(errorLines, args.join(' ')).toHaveLength(1);
-        expect(errorLines[0], args.join(' ')).toMatch(message);
-      }
+      await expectUsageErrors(queue, cases);
       expect(await broker.messageCount(queue)).toBe(1);
     });
   });

@@ -1,11 +1,4 @@
-/**
- * `warren consume QUEUE --pipe CMD` end to end: long-running handlers fed one envelope line
- * per message, answering one line each. What is left in which queue afterwards, what the
- * handlers saw, exit codes and warnings; the example handlers of examples/handlers in all
- * three languages.
- */
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestBroker, eventually, type TestBroker } from '../helpers/broker.js';
 import { numbered, publishMany, takeAllFast } from '../helpers/bulk.js';
 import { collect, outputSoFar, type RunResult, runWarren, startWarren } from '../helpers/cli.js';
+import { deadLettered, expectClean, fileLines, newHandlerDir, warnings } from '../helpers/execRuns.js';
 import { forceCloseConnectionOf } from '../helpers/rabbitmqctl.js';
-import { hasStackTrace } from '../helpers/spawn.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/handlers/', import.meta.url));
 
@@ -58,8 +51,7 @@ lines.on('line', (line) => {
 
 /** A directory with the handler `script` (after the prelude) as h.mjs; the command to run it. */
 function handler(name: string, script: string): { dir: string; command: string } {
-  const dir = join(root, `${name}-${randomBytes(3).toString('hex')}`);
-  mkdirSync(dir);
+  const dir = newHandlerDir(root, name);
   writeFileSync(join(dir, 'h.mjs'), `${PRELUDE}\n${script}\n`);
   return { dir, command: 'node "$HDIR/h.mjs"' };
 }
@@ -72,14 +64,7 @@ function pipe(queue: string, h: { dir: string; command: string }, args: string[]
   });
 }
 
-/** A work queue whose rejected messages go (through the default exchange) to a DLQ. */
-async function withDeadLetters(prefix: string) {
-  const dlq = await broker.queue(`${prefix}-dlq`);
-  const work = await broker.queue(prefix, {
-    arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq },
-  });
-  return { work, dlq };
-}
+const withDeadLetters = (prefix: string) => deadLettered(broker, prefix);
 
 async function filledQueue(prefix: string, count: number): Promise<string> {
   const queue = await broker.queue(prefix);
@@ -89,9 +74,6 @@ async function filledQueue(prefix: string, count: number): Promise<string> {
 
 const ids = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}-${i + 1}`);
 const idsOf = (messages: amqp.Message[]) => messages.map((m) => m.properties.messageId as string);
-const lines = (text: string) => text.split('\n').filter((line) => line.length > 0);
-const fileLines = (path: string) => (existsSync(path) ? lines(readFileSync(path, 'utf8')) : []);
-const warnings = (stderr: string) => lines(stderr).filter((line) => line.startsWith('warning:'));
 const sorted = (values: string[]) => [...values].sort();
 
 /**
@@ -119,11 +101,6 @@ async function recovers(prefix: string, count: number, when: string, wrong: stri
   const warned = warnings(result.stderr);
   expect(warned).toHaveLength(1);
   return warned[0] ?? '';
-}
-
-function expectClean(result: RunResult) {
-  expect(result.stdout.length, `stdout must stay empty; got: ${result.stdout.toString()}`).toBe(0);
-  expect(hasStackTrace(result.stderr), result.stderr).toBe(false);
 }
 
 describe.concurrent('consume --pipe', () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type amqp from 'amqplib';
 import { expect } from 'vitest';
 import type { TestBroker } from './broker.js';
-import type { RunResult } from './cli.js';
+import { type RunResult, runWarren } from './cli.js';
 import { hasStackTrace } from './spawn.js';
 
 /** A fresh directory under `root` for one test's handler to write to; handlers find it as $HDIR. */
@@ -45,4 +45,20 @@ export const errors = (stderr: string) => lines(stderr).filter((line) => line.st
 export function expectClean(result: RunResult) {
   expect(result.stdout.length, `stdout must stay empty; got: ${result.stdout.toString()}`).toBe(0);
   expect(hasStackTrace(result.stderr), result.stderr).toBe(false);
+}
+
+/**
+ * `consume QUEUE ARGS…` for each of `cases`, at once: each must be a usage error (exit 2)
+ * with one error line matching its pattern, and nothing on stdout.
+ */
+export async function expectUsageErrors(queue: string, cases: [string[], RegExp][]): Promise<void> {
+  const results = await Promise.all(cases.map(([args]) => runWarren(['consume', queue, ...args])));
+  for (const [i, result] of results.entries()) {
+    const [args, message] = cases[i] as [string[], RegExp];
+    expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(2);
+    expectClean(result);
+    const errorLines = errors(result.stderr);
+    expect(errorLines, args.join(' ')).toHaveLength(1);
+    expect(errorLines[0], args.join(' ')).toMatch(message);
+  }
 }
