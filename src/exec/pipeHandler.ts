@@ -413,9 +413,10 @@ export class PipeHandler implements MessageHandler {
       this.pump();
       return;
     }
+    // Once per message: a plain loop, not live()'s generator.
     let best: PipeProcess | undefined;
-    for (const process of this.live()) {
-      if (process.isolating || process.reserved) continue;
+    for (const { process } of this.slots) {
+      if (!process || process.dead || process.isolating || process.reserved) continue;
       if (best === undefined || process.load < best.load) best = process;
     }
     if (!best) {
