@@ -49,17 +49,20 @@ export async function createContext(parsed: ParsedCommand, shape: RunShape, io: 
   const settings = profile?.settings;
   const { brokerUrls, password, tlsFiles } = brokerAccess(global, io.env, profile, reporter);
   /** Where connect goes: the run's broker, or a command's second one (--to-url, --to-profile). */
-  const target = (to: SecondBroker | undefined): { urls: BrokerUrl[]; tls: TlsSocketOptions } => {
-    if (to === undefined) return { urls: brokerUrls(), tls: tlsFiles() };
+  const target = (
+    to: SecondBroker | undefined,
+    says: Reporter,
+  ): { urls: BrokerUrl[]; tls: TlsSocketOptions } => {
+    if (to === undefined) return { urls: brokerUrls(), tls: tlsFiles(says) };
     if ('urls' in to) {
-      return { urls: splitUrls(to.urls).map((url) => parseBrokerUrl(url, to.source)), tls: tlsFiles() };
+      return { urls: splitUrls(to.urls).map((url) => parseBrokerUrl(url, to.source)), tls: tlsFiles(says) };
     }
     // A profile's broker is reached as that profile alone says: the flags and the
     // environment are the first broker's. Its file's warnings are said once.
-    if (!profile) for (const warning of to.profile.warnings) reporter.warn(warning);
-    reporter.detail(`${to.source}: profile '${to.profile.name}' from ${to.profile.path}`);
-    const access = brokerAccess(plainGlobalOptions(), {}, to.profile, reporter);
-    return { urls: access.brokerUrls(), tls: access.tlsFiles() };
+    if (!profile) for (const warning of to.profile.warnings) says.warn(warning);
+    says.detail(`${to.source}: profile '${to.profile.name}' from ${to.profile.path}`);
+    const access = brokerAccess(plainGlobalOptions(), {}, to.profile, says);
+    return { urls: access.brokerUrls(), tls: access.tlsFiles(says) };
   };
   return {
     io,
@@ -86,14 +89,14 @@ export async function createContext(parsed: ParsedCommand, shape: RunShape, io: 
       return new ManagementApi(target);
     },
     brokerLabel: () => brokerUrls()[0]?.masked ?? 'the broker',
-    connect: async (to, role) => {
+    connect: async (to, role, { spinner: drawn = true, reporter: says = reporter } = {}) => {
       const fromEnv = urlFromEnv(io.env);
       if (!to && profile?.chosenBy === '--profile' && settings?.urls && !global.urls && fromEnv) {
-        reporter.warn(
+        says.warn(
           `${fromEnv.name} is set and wins over the url of profile '${profile.name}' (flag > env > profile)`,
         );
       }
-      const { urls, tls } = target(to);
+      const { urls, tls } = target(to, says);
       const { openSession } = await import('./broker/connect.js');
       // A connection that takes a moment (a far broker, --wait-for-broker) says so on a
       // terminal; a quick one draws nothing, rather than a spinner that flickers.
@@ -101,7 +104,7 @@ export async function createContext(parsed: ParsedCommand, shape: RunShape, io: 
       const slow = setTimeout(async () => {
         // --verbose lines arrive while connecting: a spinner would be drawn through them.
         spinner = await startSpinner(io.stderr, `connecting to ${urls[0]?.masked ?? 'the broker'}…`, {
-          enabled: !global.quiet && !global.verbose && !typing,
+          enabled: drawn && !global.quiet && !global.verbose && !typing,
           colour: stderrPaint.enabled,
         });
         if (done) spinner.stop();
@@ -113,8 +116,8 @@ export async function createContext(parsed: ParsedCommand, shape: RunShape, io: 
           tls,
           connectionName: role === undefined ? shape.connectionName : `${shape.connectionName} (${role})`,
           explain: brokerExplainer,
-          log: (line) => reporter.detail(line),
-          warn: (line) => reporter.warn(line),
+          log: (line) => says.detail(line),
+          warn: (line) => says.warn(line),
           waitMs: global.waitForBrokerMs,
         });
       } finally {
@@ -148,14 +151,15 @@ function brokerAccess(
   const insecure = global.insecure || settings?.insecure === true;
   // Said once a run, however often warren connects (a reconnect, the API beside AMQP).
   let insecureWarned = false;
-  const tlsFiles = () => {
+  /** `says`: where the --insecure warning goes (a command may route its lines: serve). */
+  const tlsFiles = (says = reporter) => {
     const tls = readTlsFiles({
       ca: global.ca ?? settings?.ca,
       cert: global.cert ?? settings?.cert,
       key: global.key ?? settings?.key,
       insecure,
     });
-    if (insecure && !insecureWarned) reporter.warn('--insecure: the broker certificate is not verified');
+    if (insecure && !insecureWarned) says.warn('--insecure: the broker certificate is not verified');
     insecureWarned = insecure;
     return tls;
   };

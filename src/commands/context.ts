@@ -32,9 +32,17 @@ export interface CommandContext {
    * `to`'s (a command's own second broker, named by `to.source` in errors): URLs, with the
    * same TLS files (latency's --to-url), or a profile, with its own settings alone
    * (latency's --to-profile). `role` tells a command's connections apart in the broker's
-   * list: `warren bench (producers 1)`.
+   * list: `warren bench (producers 1)`. What the connection has to say (warnings, --verbose
+   * detail) goes to `options.reporter` if given, else the command's reporter; a slow one
+   * draws a "connecting…" spinner on a terminal unless `options.spinner` is false. Both for
+   * a command that draws its own status there (serve), which a line written past it, or a
+   * spinner, would push out of place.
    */
-  connect(to?: SecondBroker, role?: string): Promise<Session>;
+  connect(
+    to?: SecondBroker,
+    role?: string,
+    options?: { reporter?: Reporter; spinner?: boolean },
+  ): Promise<Session>;
   /**
    * The environment for a command warren runs (handler, trigger): without warren's password,
    * or with `passUrl` (--pass-url) holding the URLs warren connects with (src/exec/childEnv.ts).

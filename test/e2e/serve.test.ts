@@ -12,10 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestBroker, eventually, type TestBroker, uniqueName } from '../helpers/broker.js';
 import { collect, type RunResult, runWarren, startWarren } from '../helpers/cli.js';
+import { cuttingProxy } from '../helpers/cuttingProxy.js';
 import { fileLines, handlerDirs, lines } from '../helpers/handlerDirs.js';
 import { parsePrometheus, sampleOf } from '../helpers/prometheus.js';
 import { hasStackTrace } from '../helpers/spawn.js';
-import { startInTmux } from '../helpers/tmux.js';
+import { startInTmux, type TmuxPane } from '../helpers/tmux.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/handlers/', import.meta.url));
 
@@ -51,6 +52,24 @@ function fileQueue(prefix: string): { name: string; durable: false; expires: str
   const name = uniqueName(prefix);
   declaredQueues.push(name);
   return { name, durable: false, expires: '10m' };
+}
+
+/** The rows of serve's status lines on a terminal: a handler's counts each. */
+const status = (rows: string[]) =>
+  rows.filter((row) => / handled, \d+ failed, [\d.]+\/s, \d+ in flight$/.test(row));
+
+/** The pane's rows, without the blank ones below the last line written. */
+async function screenOf(term: TmuxPane): Promise<string[]> {
+  const rows = await term.screen();
+  while (rows.at(-1) === '') rows.pop();
+  return rows;
+}
+
+/** Exactly `handlers` status lines, at the bottom: no stale copy left above them. */
+function expectStatusBelow(rows: string[], handlers: number): void {
+  const shown = `the screen:\n${rows.join('\n')}`;
+  expect(status(rows), shown).toHaveLength(handlers);
+  expect(rows.slice(-handlers), shown).toEqual(status(rows));
 }
 
 function writeHandlers(dir: string, content: unknown): string {
@@ -267,13 +286,9 @@ describe.concurrent('warren serve', () => {
       await broker.publish('', payments, 'p', { messageId: 'p-1' });
       await term.waitFor(/payments \('.*'\): 1 handled, 1 failed/);
       await term.waitFor(/orders \('.*'\): 3 handled, 0 failed/);
-      const status = (rows: string[]) =>
-        rows.filter((row) => / handled, \d+ failed, [\d.]+\/s, \d+ in flight$/.test(row));
       // Each handler's line once, below everything else: never a stale copy left above.
-      const now = await term.screen();
-      while (now.at(-1) === '') now.pop();
-      expect(status(now)).toHaveLength(2);
-      expect(now.slice(-2)).toEqual(status(now));
+      const now = await screenOf(term);
+      expectStatusBelow(now, 2);
       expect(now.slice(0, 2)).toEqual(['kept line', `serving 2 handlers from ${file}`]);
       expect(now.filter((row) => row.startsWith('[orders] took '))).toEqual([
         '[orders] took o-1',
@@ -296,6 +311,40 @@ describe.concurrent('warren serve', () => {
       ]);
     } finally {
       await term.close();
+    }
+  });
+
+  it('on a terminal, with a broker slow to answer: no "connecting…" spinner drawn past the status lines', async () => {
+    const dir = handlerDir('slow-broker');
+    const queues = [await broker.queue('serve-slow-a'), await broker.queue('serve-slow-b')];
+    const file = writeHandlers(dir, {
+      handlers: queues.map((queue, i) => ({
+        name: `h${i}`,
+        queue,
+        exec: 'echo "took $WARREN_MESSAGE_ID" >&2',
+      })),
+    });
+    // Both handlers connect at once, each answered after a second: past the 200 ms after
+    // which another command draws a spinner (and two spinners at once add ora's warning).
+    const proxy = await cuttingProxy([], { delayMs: 1000 });
+    const term = await startInTmux(['--url', proxy.url, 'serve', file], { columns: 200, rows: 30 });
+    try {
+      await term.waitFor(/h1 \('.*'\): 0 handled/);
+      for (const [i, queue] of queues.entries())
+        await broker.publish('', queue, 'm', { messageId: `m-${i}` });
+      await term.waitFor(/h0 \('.*'\): 1 handled, 0 failed/);
+      await term.waitFor(/h1 \('.*'\): 1 handled, 0 failed/);
+      const now = await screenOf(term);
+      expectStatusBelow(now, 2);
+      expect(now.filter((row) => /connecting|ora/.test(row))).toEqual([]);
+      expect(now.filter((row) => row.includes(' took m-')).sort()).toEqual([
+        '[h0] took m-0',
+        '[h1] took m-1',
+      ]);
+      expect(proxy.connections()).toBe(2);
+    } finally {
+      await term.close();
+      await proxy.close();
     }
   });
 
@@ -448,6 +497,26 @@ describe.concurrent('warren serve', () => {
     );
     expect(emitted.filter((m) => m.content.toString() === 'seen').length).toBe(10);
     expect(await broker.messageCount(orders.name)).toBe(0);
+  });
+
+  it('without a terminal, what a connection has to say is an NDJSON event too, naming its handler (--insecure)', async () => {
+    const dir = handlerDir('insecure');
+    const queue = await broker.queue('serve-insecure');
+    const file = writeHandlers(dir, { handlers: [{ name: 'h', queue, exec: 'cat' }] });
+    const child = startWarren(['--insecure', 'serve', file]);
+    const done = collect(child, 60_000);
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    await eventually(async () => stderr.includes('not verified'), 30_000);
+    child.kill('SIGTERM');
+    const result = await done;
+    expect(result.code, result.stderr).toBe(143);
+    const warnings = events(result.stderr).filter((event) => event['event'] === 'warning');
+    expect(warnings.map((event) => [event['handler'], event['message']])).toEqual([
+      ['h', '--insecure: the broker certificate is not verified'],
+    ]);
   });
 
   it('a handler whose queue is missing stops the others and ends serve with its error (exit 5)', async () => {

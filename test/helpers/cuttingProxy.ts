@@ -20,12 +20,25 @@ export interface CuttingProxy {
 /**
  * `cuts[n]`: the n-th connection (from 0) is cut, both ways, as soon as its client sends
  * that method (before it reaches the broker); connections beyond the list pass untouched.
+ * `delayMs`: each connection reaches the broker only that long after it was accepted (a far
+ * or busy broker, slow to answer the protocol header).
  */
-export async function cuttingProxy(cuts: (Method | undefined)[]): Promise<CuttingProxy> {
+export async function cuttingProxy(
+  cuts: (Method | undefined)[],
+  { delayMs = 0 }: { delayMs?: number } = {},
+): Promise<CuttingProxy> {
   const broker = new URL(BROKER_URL);
   const sockets = new Set<Socket>();
   let count = 0;
   const server: Server = createServer((client) => {
+    client.pause();
+    sockets.add(client);
+    client.on('error', () => {});
+    if (delayMs > 0) setTimeout(() => pass(client), delayMs);
+    else pass(client);
+  });
+  const pass = (client: Socket) => {
+    if (client.destroyed) return;
     const cut = cuts[count];
     count += 1;
     const upstream = connect(Number(broker.port || 5672), broker.hostname);
@@ -50,7 +63,8 @@ export async function cuttingProxy(cuts: (Method | undefined)[]): Promise<Cuttin
         upstream.destroy();
       } else upstream.write(chunk);
     });
-  });
+    client.resume();
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('the proxy has no port');

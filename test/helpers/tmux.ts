@@ -81,6 +81,11 @@ export async function startInTmux(
     ],
     { env },
   );
+  // To see what a failing test's pane was sent: WARREN_TMUX_LOG=/tmp/pane appends the bytes
+  // written to each pane, escapes and all, to /tmp/pane-SOCKET (from here on: a line the
+  // pane's command writes at once may be missed).
+  const log = process.env['WARREN_TMUX_LOG'];
+  if (log) await tmux('pipe-pane', '-o', `cat >> ${quote(`${log}-${socket}`)}`);
   const screen = async () =>
     (await tmux('capture-pane', '-p', '-J', '-S', '-')).split('\n').map((line) => line.trimEnd());
   const display = async (format: string) => (await tmux('display-message', '-p', format)).trim();

@@ -132,12 +132,17 @@ function start(
   status: ServeStatus,
   metrics: Metrics,
 ): Served {
+  const reporter = status.reporter(entry.name);
   const handlerContext: CommandContext = {
     ...context,
     io: { ...context.io, stderr: status.stream(entry.name) },
-    reporter: status.reporter(entry.name),
-    // The status shows every handler at once: no run draws a status line of its own.
+    reporter,
+    // The status shows every handler at once: no run draws a status line of its own, nor a
+    // "connecting…" spinner (written below the status lines, where serve does not know of
+    // it: two at once even add ora's own warning line). Its connection's lines go through
+    // the status too.
     spinner: async () => ({ active: false, update: () => {}, stop: () => {} }),
+    connect: (to, role) => context.connect(to, role, { reporter, spinner: false }),
   };
   const execOptions: ExecOptions = {
     queue: entry.queue,
