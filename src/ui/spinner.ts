@@ -38,6 +38,9 @@ export function oneRow(text: string, columns: number): string {
   return `${characters.slice(0, kept).join('')}…`;
 }
 
+/** The streams a spinner is drawn on now. */
+const spinning = new WeakSet<object>();
+
 /**
  * Starts an ora spinner on stderr when stderr is a terminal and the summary is wanted.
  * ora is loaded only then, so pipes and CI logs pay nothing for it.
@@ -50,7 +53,10 @@ export async function startSpinner(
 ): Promise<Spinner> {
   // A terminal that reports no width (some CI pseudo-terminals) would make ora redraw forever.
   const columns = (stderr as { columns?: number }).columns ?? 0;
-  if (!options.enabled || !stderr.isTTY || columns <= 0) return NO_SPINNER;
+  // One at a time: a second (connecting again while publish shows its progress) would be
+  // drawn over the first, and ora would write a warning line of its own past both.
+  if (!options.enabled || !stderr.isTTY || columns <= 0 || spinning.has(stderr)) return NO_SPINNER;
+  spinning.add(stderr);
   const { default: ora } = await import('ora');
   const width = () => (stderr as { columns?: number }).columns ?? columns;
   let shown = humanLine(text);
@@ -80,6 +86,7 @@ export async function startSpinner(
       stopped = true;
       stderr.off('resize', refit);
       spinner.stop();
+      spinning.delete(stderr);
     },
   };
 }

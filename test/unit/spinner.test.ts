@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import { oneRow } from '../../src/ui/spinner.js';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it, vi } from 'vitest';
+import { oneRow, startSpinner } from '../../src/ui/spinner.js';
 
 describe('oneRow: the status line text fits one row, after the frame and a space', () => {
   it('leaves text that fits as it is', () => {
@@ -22,5 +23,50 @@ describe('oneRow: the status line text fits one row, after the frame and a space
 
   it('an ellipsis alone on a terminal too narrow for more', () => {
     expect(oneRow('waiting for messages', 4)).toBe('…');
+  });
+});
+
+describe('startSpinner: one spinner at a time on a terminal', () => {
+  /** A terminal as ora draws on it: what it was sent, its cursor moves as no-ops. */
+  const terminal = () => {
+    const sent: string[] = [];
+    const stream = Object.assign(new PassThrough(), {
+      isTTY: true,
+      columns: 80,
+      cursorTo: () => true,
+      moveCursor: () => true,
+      clearLine: () => true,
+    });
+    stream.on('data', (chunk: Buffer) => sent.push(chunk.toString()));
+    return { stream, sent };
+  };
+  const options = { enabled: true, colour: false };
+
+  it('draws nothing for a second one (connecting again during a progress line) until the first stops', async () => {
+    const { stream } = terminal();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const progress = await startSpinner(stream, 'publishing: 10 published', options);
+      const connecting = await startSpinner(stream, 'connecting to amqp://…', options);
+      expect([progress.active, connecting.active]).toEqual([true, false]);
+      connecting.stop();
+      progress.stop();
+      const next = await startSpinner(stream, 'connecting to amqp://…', options);
+      expect(next.active).toBe(true);
+      next.stop();
+      // ora's own line about spinners drawn at once never comes.
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('keeps spinners on two terminals apart', async () => {
+    const [a, b] = [terminal(), terminal()];
+    const first = await startSpinner(a.stream, 'one', options);
+    const second = await startSpinner(b.stream, 'two', options);
+    expect([first.active, second.active]).toEqual([true, true]);
+    first.stop();
+    second.stop();
   });
 });
