@@ -27,6 +27,9 @@
 #define SYS_SETSID 112
 #define SYS_WAITID 247
 #define SYS_PIPE2 293
+#define SYS_SCHED_SETAFFINITY 203
+#define SYS_SCHED_GETAFFINITY 204
+#define SYS_GETCPU 309
 
 #define CLONE_VM 0x100
 #define CLONE_VFORK 0x4000
@@ -59,6 +62,9 @@ struct child {
   int fds[4];
   /* Written by the child (same memory) when exec fails: the parent reads it once resumed. */
   volatile long error;
+  /* The CPUs the parent may run on (its bytes, 0 if unknown): the child's again before it execs. */
+  long affinity_bytes;
+  unsigned long *affinity;
 };
 
 /* The kernel's struct sigaction on x86-64: handler, flags, restorer, mask. */
@@ -87,6 +93,7 @@ static void child_main(struct child *c) {
   }
   unsigned long none = 0;
   sys6(SYS_RT_SIGPROCMASK, SIG_SETMASK, (long)&none, 0, 8, 0, 0);
+  if (c->affinity_bytes > 0) sys(SYS_SCHED_SETAFFINITY, 0, c->affinity_bytes, c->affinity);
   long failed = sys(SYS_EXECVE, c->path, c->argv, c->envp);
   c->error = -failed;
   sys(SYS_EXIT, 127, 0, 0);
@@ -179,7 +186,7 @@ static napi_value spawn(napi_env env, napi_callback_info info) {
   char **envp = argv + argv_count + 1;
   char *text = (char *)memory + pointer_bytes;
   char *end = text + bytes;
-  struct child c = {text, argv, envp, {-1, -1, -1, -1}, 0};
+  struct child c = {text, argv, envp, {-1, -1, -1, -1}, 0, 0, 0};
   size_t copied;
   if (napi_get_value_string_utf8(env, args[0], text, end - text, &copied) != napi_ok) return number(env, -22);
   text += copied + 1;
@@ -200,12 +207,34 @@ static napi_value spawn(napi_env env, napi_callback_info info) {
   int parent_ends[4] = {pipes[1], pipes[2], pipes[4], pipes[7]};
   for (int i = 0; i < 4; i++) c.fds[i] = child_ends[i];
 
+  /*
+   * The child starts on this thread's CPU, which is free while the thread waits for it to
+   * exec. Left to the scheduler, a new process may be queued on a busy CPU (the handler before
+   * it, running), and this thread waits with it: milliseconds a handler on a 2-CPU machine.
+   * So this thread's CPUs are just this one for the clone; the child takes all of them back
+   * before it execs, and so does this thread once the clone returns.
+   */
+  unsigned long affinity[16];
+  unsigned long here[16];
+  unsigned cpu = 0;
+  long affinity_bytes = sys(SYS_SCHED_GETAFFINITY, 0, sizeof affinity, affinity);
+  int pinned = 0;
+  if (affinity_bytes > 0 && sys(SYS_GETCPU, &cpu, 0, 0) == 0 && cpu < 8 * (unsigned long)affinity_bytes) {
+    for (int i = 0; i < 16; i++) here[i] = 0;
+    here[cpu / 64] = 1UL << (cpu % 64);
+    pinned = sys(SYS_SCHED_SETAFFINITY, 0, affinity_bytes, here) == 0;
+  }
+  if (pinned) {
+    c.affinity_bytes = affinity_bytes;
+    c.affinity = affinity;
+  }
   /* No signal handler of Node's may run in the child while it shares Node's memory. */
   unsigned long all = ~0UL;
   unsigned long old = 0;
   sys6(SYS_RT_SIGPROCMASK, SIG_SETMASK, (long)&all, (long)&old, 8, 0, 0);
   long pid = clone_vfork(&c);
   sys6(SYS_RT_SIGPROCMASK, SIG_SETMASK, (long)&old, 0, 8, 0, 0);
+  if (pinned) sys(SYS_SCHED_SETAFFINITY, 0, affinity_bytes, affinity);
   close_all(child_ends, 4);
   if (pid < 0 || c.error != 0) {
     close_all(parent_ends, 4);

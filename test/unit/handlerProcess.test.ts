@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -166,6 +166,18 @@ describe('how a handler is started', () => {
   it('on Linux x86-64, without copying warren: the prebuilt addon loads', () => {
     const expected = process.platform === 'linux' && process.arch === 'x64';
     expect(loadAddon('spawn') !== null).toBe(expected);
+  });
+
+  it("may run on every CPU warren may (started on warren's own, then given them all back), and so may warren", async () => {
+    const allowed = (status: string) => status.match(/^Cpus_allowed_list:.*$/m)?.[0];
+    // The thread that starts handlers: the addon pins it to its CPU for the clone only.
+    const before = allowed(readFileSync('/proc/thread-self/status', 'utf8'));
+    for (let i = 0; i < 3; i++) {
+      const s = spec('exec cat /proc/self/status');
+      expect((await runHandler(s).done).exit).toEqual({ kind: 'exited', code: 0 });
+      expect(allowed(s.logged())).toBe(before);
+    }
+    expect(allowed(readFileSync('/proc/thread-self/status', 'utf8'))).toBe(before);
   });
 
   it('leads a session and process group of its own, every signal at its default, none blocked, no descriptor 3', async () => {
