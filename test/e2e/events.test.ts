@@ -141,17 +141,18 @@ describe('warren events', () => {
 
   it('leaves out what the broker says about its own tap (its binding, its consumer)', async () => {
     const { child, done, tapQueue } = await startEvents(['binding.*', 'consumer.*', '--format', 'ndjson']);
+    // Read from now on: the event may reach warren's stdout before the consume below returns.
+    const seen = outputSoFar(child);
     // Another queue's binding and consumer, seen after warren's own would have been.
     const other = await broker.queue('events-other');
     await broker.channel.bindQueue(other, 'amq.topic', other);
     const { consumerTag } = await broker.channel.consume(other, () => {});
-    let stdout = '';
-    await new Promise<void>((resolve) => {
-      child.stdout?.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-        if (stdout.includes(`"event":"consumer.created"`) && stdout.includes(`"queue":"${other}"`)) resolve();
-      });
-    });
+    await eventually(
+      async () =>
+        seen.stdout().includes(`"event":"consumer.created"`) && seen.stdout().includes(`"queue":"${other}"`),
+      30_000,
+      () => `stdout:\n${seen.stdout()}\nstderr:\n${seen.stderr()}`,
+    );
     await broker.channel.cancel(consumerTag);
     child.kill('SIGINT');
     const result = await done;
