@@ -35,7 +35,7 @@ export interface ServeStatus {
 }
 
 export interface StatusOptions {
-  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number; rows?: number };
   paint: Paint;
   quiet: boolean;
   verbose: boolean;
@@ -64,6 +64,11 @@ class Rates {
     const seconds = (now - first.at) / 1000;
     return seconds > 0 ? (handled - first.handled) / seconds : 0;
   }
+}
+
+/** A status line's counts: `12 handled, 1 failed, 4.0/s, 2 in flight`. */
+function counts(handled: number, failed: number, rate: number, inFlight: number): string {
+  return `${handled} handled, ${failed} failed, ${rate.toFixed(1)}/s, ${inFlight} in flight`;
 }
 
 /** A sink that cuts what is written into lines and passes each on. */
@@ -112,12 +117,38 @@ class TerminalStatus implements ServeStatus {
   }
 
   private refresh(): void {
-    const columns = this.options.stderr.columns ?? 80;
-    this.lines = this.views().map((view) => {
-      const rate = this.rates.rate(view.name, view.counts.handled);
-      const text = `${view.name} ('${view.queue}'): ${view.counts.handled} handled, ${view.counts.failed} failed, ${rate.toFixed(1)}/s, ${view.inFlight} in flight`;
-      return oneRow(humanLine(text), columns);
-    });
+    const { columns = 80, rows = 24 } = this.options.stderr;
+    const shown = this.views().map((view) => ({
+      view,
+      rate: this.rates.rate(view.name, view.counts.handled),
+    }));
+    // Fewer lines than the terminal has rows, less one for the cursor and one above: lines
+    // scrolled off its top cannot be erased, and erasing from the top left corner makes
+    // tmux keep the screen in its scrollback. Either way each redraw would leave a copy
+    // there. The handlers that do not fit are summed up in the last line.
+    const room = Math.max(1, rows - 2);
+    const kept = shown.length > room ? room - 1 : shown.length;
+    const lines = shown
+      .slice(0, kept)
+      .map(
+        ({ view, rate }) =>
+          `${view.name} ('${view.queue}'): ${counts(view.counts.handled, view.counts.failed, rate, view.inFlight)}`,
+      );
+    const rest = shown.slice(kept);
+    if (rest.length > 0) {
+      const sum = (of: (item: (typeof rest)[number]) => number) =>
+        rest.reduce((total, item) => total + of(item), 0);
+      const more = kept === 0 ? `${rest.length} handlers` : `… ${rest.length} more handlers`;
+      lines.push(
+        `${more}: ${counts(
+          sum(({ view }) => view.counts.handled),
+          sum(({ view }) => view.counts.failed),
+          sum(({ rate }) => rate),
+          sum(({ view }) => view.inFlight),
+        )}`,
+      );
+    }
+    this.lines = lines.map((line) => oneRow(humanLine(line), columns));
     this.erase();
     this.draw();
   }

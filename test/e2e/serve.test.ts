@@ -348,6 +348,37 @@ describe.concurrent('warren serve', () => {
     }
   });
 
+  it('on a terminal with fewer rows than handlers: the rest summed up in one line, no copies left in the scrollback', async () => {
+    const dir = handlerDir('rows');
+    const queues: string[] = [];
+    for (let i = 0; i < 8; i++) queues.push(await broker.queue(`serve-rows-${i}`));
+    const file = writeHandlers(dir, {
+      handlers: queues.map((queue, i) => ({
+        name: `h${i}`,
+        queue,
+        exec: 'echo "took $WARREN_MESSAGE_ID" >&2',
+      })),
+    });
+    // Six rows: three handlers' lines, a line for the other five, a row for the cursor and
+    // one above the status lines.
+    const term = await startInTmux(['serve', file], { columns: 120, rows: 6 });
+    try {
+      await term.waitFor(/^… 5 more handlers: 0 handled/);
+      // Each line a handler writes redraws the status lines below it.
+      for (let i = 1; i <= 5; i++)
+        await broker.publish('', queues[0] as string, 'm', { messageId: `m-${i}` });
+      await term.waitFor(/h0 \('.*'\): 5 handled, 0 failed/);
+      const now = await screenOf(term);
+      expectStatusBelow(now, 4);
+      expect(now.at(-1)).toMatch(/^… 5 more handlers: 0 handled, 0 failed, [\d.]+\/s, 0 in flight$/);
+      expect(now.filter((row) => row.includes(' took m-'))).toEqual(
+        [1, 2, 3, 4, 5].map((i) => `[h0] took m-${i}`),
+      );
+    } finally {
+      await term.close();
+    }
+  });
+
   it('SIGTERM with handlers running: every handler finishes its messages within --grace, the rest stay queued, exit 143', async () => {
     const dir = handlerDir('sigterm');
     const first = await broker.queue('serve-drain-a');

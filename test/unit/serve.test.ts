@@ -450,11 +450,12 @@ describe('the metrics text', () => {
 // What serve shows on stderr.
 
 /** A stderr that keeps what is written; a terminal when `columns` is given. */
-function fakeStderr(columns?: number) {
+function fakeStderr(columns?: number, rows?: number) {
   let text = '';
   const stream = {
     isTTY: columns !== undefined,
     columns,
+    rows,
     write: (chunk: string) => {
       text += chunk;
       return true;
@@ -508,5 +509,31 @@ describe('serve status', () => {
     expect(stderr.text()).toBe(
       `${board}${erase}[a] hello\n${board}${erase}[a] warning: careful\n${board}${erase}`,
     );
+  });
+
+  it('on a terminal with fewer rows than handlers: the ones that do not fit summed up in one line', () => {
+    const views = Array.from({ length: 10 }, (_, i) => ({
+      name: `h${i}`,
+      queue: `q${i}`,
+      counts: { ...newTally(), handled: i, failed: i % 2 },
+      inFlight: 1,
+    }));
+    const drawn = (rows: number) => {
+      const stderr = fakeStderr(80, rows);
+      const status = serveStatus({ stderr: stderr.stream, paint: PLAIN, quiet: false, verbose: false });
+      status.show(() => views, 10_000);
+      status.close();
+      const [board = ''] = stderr.text().split('\r');
+      return lines(board);
+    };
+    // A row is left for the cursor, one above: lines scrolled off the top could not be erased.
+    expect(drawn(6)).toEqual([
+      "h0 ('q0'): 0 handled, 0 failed, 0.0/s, 1 in flight",
+      "h1 ('q1'): 1 handled, 1 failed, 0.0/s, 1 in flight",
+      "h2 ('q2'): 2 handled, 0 failed, 0.0/s, 1 in flight",
+      '… 7 more handlers: 42 handled, 4 failed, 0.0/s, 7 in flight',
+    ]);
+    expect(drawn(3)).toEqual(['10 handlers: 45 handled, 5 failed, 0.0/s, 10 in flight']);
+    expect(drawn(12)).toHaveLength(10);
   });
 });
