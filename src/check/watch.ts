@@ -9,6 +9,7 @@ import type { CommandContext } from '../commands/context.js';
 import { formatDuration } from '../duration.js';
 import { InterruptedError } from '../errors.js';
 import { writeAll } from '../ui/io.js';
+import { eraseRowsAbove } from '../ui/redraw.js';
 import { watchStopSignals } from '../ui/signals.js';
 import { oneRow } from '../ui/spinner.js';
 import { jsonLines, prettyLines } from './report.js';
@@ -46,9 +47,7 @@ export async function watchChecks(
           // Each line cut to the terminal's width, so that the lines drawn are the rows to erase.
           const columns = stdout.columns ?? 80;
           const rows = fitted(lines, stdout.rows ?? 24).map((line) => oneRow(line, columns));
-          // From the first column: a ^C the terminal echoed may have moved the cursor.
-          const erase = drawn > 0 ? `\r\x1b[${drawn}A\x1b[0J` : '';
-          text = `${erase}${rows.join('\n')}\n`;
+          text = `${eraseRowsAbove(drawn)}${rows.join('\n')}\n`;
           drawn = rows.length;
         } else text = `${lines.join('\n')}\n`;
       }

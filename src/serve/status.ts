@@ -7,6 +7,7 @@
  */
 import type { Tally } from '../exec/report.js';
 import type { Paint } from '../ui/colour.js';
+import { eraseRowsAbove } from '../ui/redraw.js';
 import { createReporter, type Reporter } from '../ui/reporter.js';
 import { oneRow } from '../ui/spinner.js';
 import { humanLine } from '../ui/terminalText.js';
@@ -105,8 +106,7 @@ class TerminalStatus implements ServeStatus {
   }
 
   private erase(): void {
-    // From the first column: a ^C the terminal echoed may have moved the cursor.
-    if (this.drawn > 0) this.options.stderr.write(`\r\x1b[${this.drawn}A\x1b[0J`);
+    if (this.drawn > 0) this.options.stderr.write(eraseRowsAbove(this.drawn));
     this.drawn = 0;
   }
 
@@ -122,10 +122,9 @@ class TerminalStatus implements ServeStatus {
       view,
       rate: this.rates.rate(view.name, view.counts.handled),
     }));
-    // Fewer lines than the terminal has rows, less one for the cursor and one above: lines
-    // scrolled off its top cannot be erased, and erasing from the top left corner makes
-    // tmux keep the screen in its scrollback. Either way each redraw would leave a copy
-    // there. The handlers that do not fit are summed up in the last line.
+    // Fewer lines than the terminal has rows, less one for the cursor and one to spare: lines
+    // scrolled off its top cannot be erased, and each redraw would leave a copy in the
+    // scrollback. The handlers that do not fit are summed up in the last line.
     const room = Math.max(1, rows - 2);
     const kept = shown.length > room ? room - 1 : shown.length;
     const lines = shown

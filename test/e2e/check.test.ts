@@ -290,6 +290,28 @@ describe('check --watch', () => {
     }
   });
 
+  it('on a terminal just cleared: no copy of an earlier round left in the scrollback', async () => {
+    // The table starts at the top left corner, where an erase-below makes tmux keep the
+    // screen in its scrollback (its scroll-on-clear).
+    const term = await startInTmux(['check', 'connection', '--watch', '150ms'], {
+      columns: 80,
+      rows: 20,
+      before: 'clear',
+    });
+    try {
+      await term.waitFor(/^round 3 at /);
+      // The screen and the scrollback above it.
+      const all = await term.screen();
+      expect(
+        all.filter((row) => row.startsWith('round ')),
+        all.join('\n'),
+      ).toHaveLength(1);
+      expect(all.filter((row) => row.startsWith('OK       connection '))).toHaveLength(1);
+    } finally {
+      await term.close();
+    }
+  });
+
   it('a reader that leaves (`| head -n 1`) ends the watch quietly: exit 0', async () => {
     const result = await runShell(
       `timeout -s KILL 20 node bin/warren.js check connection --watch 100ms | head -n 1; echo "exit=\${PIPESTATUS[0]}" >&2`,

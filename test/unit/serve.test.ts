@@ -505,7 +505,8 @@ describe('serve status', () => {
     status.reporter('a').warn('careful');
     status.close();
     const board = "a ('q'): 2 handled, 1 failed, 0.0/s, 1 in flight\n";
-    const erase = '\r\x1b[1A\x1b[0J';
+    // Up a row, each row erased on its own (the status line's and the cursor's), back up.
+    const erase = '\r\x1b[1A\x1b[2K\x1b[1B\x1b[2K\x1b[1A';
     expect(stderr.text()).toBe(
       `${board}${erase}[a] hello\n${board}${erase}[a] warning: careful\n${board}${erase}`,
     );
