@@ -5,7 +5,7 @@
  * and every line before it is in the queue. consume --exec likewise reconnects, and its
  * summary closes the run however it ends.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
@@ -147,14 +147,22 @@ async function filledDurableQueue(prefix: string, count: number): Promise<string
   return queue;
 }
 
-/** Starts `consume QUEUE --exec` on the node, logging each handled id to a file. */
+/**
+ * Starts `consume QUEUE --exec` on the node, logging each handled id to a file. From the
+ * 30th on, each handler waits for `go()`: the broker goes away mid-run however fast the
+ * handlers and however slow rabbitmqctl.
+ */
 function startHandling(queue: string, ...flags: string[]) {
   const dir = mkdtempSync(join(tmpdir(), 'warren-restart-exec-'));
   const log = join(dir, 'done');
-  const child = startWarren(
-    ['consume', queue, '--url', node.url, '--exec', 'echo "$WARREN_MESSAGE_ID" >> "$LOG"', ...flags],
-    { env: { WARREN_URL: undefined, LOG: log } },
-  );
+  const go = join(dir, 'go');
+  const handler = [
+    'echo "$WARREN_MESSAGE_ID" >> "$LOG"',
+    'if [ "$(wc -l < "$LOG")" -ge 30 ]; then until [ -e "$GO" ]; do sleep 0.05; done; fi',
+  ].join('\n');
+  const child = startWarren(['consume', queue, '--url', node.url, '--exec', handler, ...flags], {
+    env: { WARREN_URL: undefined, LOG: log, GO: go },
+  });
   const handled = () => {
     try {
       return readFileSync(log, 'utf8').split('\n').filter(Boolean);
@@ -165,6 +173,7 @@ function startHandling(queue: string, ...flags: string[]) {
   return {
     done: collect(child, 180_000),
     handled,
+    go: () => writeFileSync(go, ''),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -175,6 +184,7 @@ describe('consume --exec while the broker goes away', () => {
     const run = startHandling(queue, '--retries', '10', '--timeout', '3s');
     while (run.handled().length < 30) await sleep(50);
     await node.ctl(['stop_app']);
+    run.go();
     await sleep(2000);
     await node.ctl(['start_app']);
     const result = await run.done;
@@ -196,6 +206,7 @@ describe('consume --exec while the broker goes away', () => {
     const run = startHandling(queue, '--retries', '2');
     while (run.handled().length < 30) await sleep(50);
     await node.ctl(['stop_app']);
+    run.go();
     const result = await run.done;
     await node.ctl(['start_app']);
     run.remove();
