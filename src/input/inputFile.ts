@@ -1,10 +1,12 @@
 import {
   accessSync,
+  closeSync,
   constants,
   createReadStream,
   fstatSync,
+  openSync,
   type ReadStream,
-  readFileSync,
+  readSync,
   statSync,
 } from 'node:fs';
 import { UsageError, WarrenError } from '../errors.js';
@@ -59,13 +61,40 @@ export function readBodyFile(flag: string, path: string): Buffer {
       throw Object.assign(new Error('a device'), { code: 'a device, not a file' });
     }
     if (stat.size > MAX_BODY_BYTES) throw tooLarge();
-    body = readFileSync(path);
+    // A pipe's size is known only once it is read, and one may never end (`<(yes)`).
+    const read = readAtMost(path, MAX_BODY_BYTES);
+    if (read === undefined) throw tooLarge();
+    body = read;
   } catch (error) {
     throw inputError(error, path, flag);
   }
-  // A pipe's size is known only once it is read.
-  if (body.length > MAX_BODY_BYTES) throw tooLarge();
   return body;
+}
+
+/** The whole file, or undefined as soon as it is over `limit` bytes (not read further). */
+function readAtMost(path: string, limit: number): Buffer | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    // Each chunk filled before the next: a pipe gives at most 64 KiB a read.
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let chunk = Buffer.allocUnsafe(1024 * 1024);
+    let filled = 0;
+    for (;;) {
+      const read = readSync(fd, chunk, filled, chunk.length - filled, null);
+      if (read === 0) return Buffer.concat([...chunks, chunk.subarray(0, filled)], size);
+      size += read;
+      if (size > limit) return undefined;
+      filled += read;
+      if (filled === chunk.length) {
+        chunks.push(chunk);
+        chunk = Buffer.allocUnsafe(chunk.length);
+        filled = 0;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Opens an input file, failing at once (before connecting) when it cannot be read. */

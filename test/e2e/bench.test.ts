@@ -16,6 +16,7 @@ import { connectTestBroker, eventually, type TestBroker } from '../helpers/broke
 import { collect, outputSoFar, runWarren, startWarren } from '../helpers/cli.js';
 import { type QueueCounts, queueCounts } from '../helpers/managementApi.js';
 import { type BrokerConnection, closeConnection, connectionsOf } from '../helpers/rabbitmqctl.js';
+import { runShell } from '../helpers/spawn.js';
 
 let broker: TestBroker;
 const dir = mkdtempSync(join(tmpdir(), 'warren-bench-'));
@@ -200,6 +201,19 @@ describe('warren bench', () => {
     expect(sized.code).toBe(2);
     expect(sized.stderr).toContain('--size does not go with --body-file');
   });
+
+  it('refuses a --body-file that never ends (a pipe from `yes`) once it is over 512 MiB: exit 2', async () => {
+    // Read no further than the limit: all of it would never come.
+    const endless = await runShell(
+      'yes | node bin/warren.js bench --count 10 --body-file /dev/stdin; echo "exit=$?" >&2',
+      { timeoutMs: 120_000 },
+    );
+    expect(endless.stderr.trimEnd().split('\n')).toEqual([
+      "error: --body-file: '/dev/stdin' is over 512 MiB, more than RabbitMQ accepts in one message",
+      "  see 'warren bench --help'",
+      'exit=2',
+    ]);
+  }, 130_000);
 
   it('spreads over --queues with several producers, fewer consumers than queues', async () => {
     const { code, summary } = await bench([
