@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { lineForwarder } from './childOutput.js';
 import { type HandlerChild, type OneWrite, spawnForkless } from './forklessSpawn.js';
 import type { HandlerExit } from './outcome.js';
+import { isSingleProgram } from './singleProgram.js';
 
 export interface HandlerRun {
   /** Resolves once the handler ended and its output was passed on. */
@@ -51,6 +52,21 @@ export interface PreparedHandler {
  */
 const GATE_SCRIPT = 'read -r __warren_gate <&3 || exit 125; unset __warren_gate; exec 3<&-; eval "shift; $1"';
 
+/**
+ * The same gate for a command that is one program (isSingleProgram): the shell becomes the
+ * program (`exec`) rather than waiting for it, so a message costs one process, and the
+ * handler's exit is the program's own (a signal that ends it is reported as that signal).
+ */
+const GATE_EXEC_SCRIPT = GATE_SCRIPT.replace('eval "shift; $1"', 'eval "shift; exec $1"');
+
+/** The gate for a command; a run has one command, so the last answer is kept. */
+let gateOf = { command: '', script: GATE_SCRIPT };
+function gateScript(command: string): string {
+  if (gateOf.command !== command)
+    gateOf = { command, script: isSingleProgram(command) ? GATE_EXEC_SCRIPT : GATE_SCRIPT };
+  return gateOf.script;
+}
+
 /** How long a handler told to stop may take before it is killed. */
 const KILL_AFTER_MS = 2000;
 
@@ -65,7 +81,7 @@ const MESSAGE_UNFIT: Record<string, string> = {
  * copying warren's memory where the addon is there (forklessSpawn.ts), else by Node.
  */
 function spawnHandler(spec: HandlerSpec): HandlerChild | HandlerExit {
-  const argv = ['/bin/sh', '-c', GATE_SCRIPT, '/bin/sh', spec.command];
+  const argv = ['/bin/sh', '-c', gateScript(spec.command), '/bin/sh', spec.command];
   try {
     return (
       spawnForkless('/bin/sh', argv, spec.env) ??

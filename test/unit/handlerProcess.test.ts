@@ -38,6 +38,25 @@ describe('runHandler', () => {
     expect(s.logged().split('\n').sort()).toEqual(['', '[m-1] a', '[m-1] b', '[m-1] c']);
   });
 
+  it('one program becomes the handler itself: its parent is warren, its signal is its exit', async () => {
+    const parent = spec("sh -c 'echo $PPID'", { captureStdout: true });
+    const { stdout } = await runHandler(parent).done;
+    expect(stdout?.toString().trim()).toBe(String(process.pid));
+    const { exit } = await runHandler(spec("sh -c 'kill -9 $$'")).done;
+    expect(exit).toEqual({ kind: 'killed', signal: 'SIGKILL' });
+  });
+
+  it('anything more than one program runs in the shell as before', async () => {
+    const parent = spec("sh -c 'echo $PPID'; true", { captureStdout: true });
+    const { stdout } = await runHandler(parent).done;
+    expect(stdout?.toString().trim()).not.toBe(String(process.pid));
+    const { exit } = await runHandler(spec("sh -c 'kill -9 $$'; exit $?")).done;
+    expect(exit).toEqual({ kind: 'exited', code: 137 });
+    const missing = spec('no-such-handler-program --flag');
+    expect((await runHandler(missing).done).exit).toEqual({ kind: 'exited', code: 127 });
+    expect(missing.logged()).toContain('no-such-handler-program: not found');
+  });
+
   it('keeps stdout for a reply instead of logging it', async () => {
     const s = spec('tr a-z A-Z', { captureStdout: true });
     const { exit, stdout } = await runHandler(s).done;
