@@ -59,14 +59,6 @@ const GATE_SCRIPT = 'read -r __warren_gate <&3 || exit 125; unset __warren_gate;
  */
 const GATE_EXEC_SCRIPT = GATE_SCRIPT.replace('eval "shift; $1"', 'eval "shift; exec $1"');
 
-/** The gate for a command; a run has one command, so the last answer is kept. */
-let gateOf = { command: '', script: GATE_SCRIPT };
-function gateScript(command: string): string {
-  if (gateOf.command !== command)
-    gateOf = { command, script: isSingleProgram(command) ? GATE_EXEC_SCRIPT : GATE_SCRIPT };
-  return gateOf.script;
-}
-
 /** How long a handler told to stop may take before it is killed. */
 const KILL_AFTER_MS = 2000;
 
@@ -81,7 +73,9 @@ const MESSAGE_UNFIT: Record<string, string> = {
  * copying warren's memory where the addon is there (forklessSpawn.ts), else by Node.
  */
 function spawnHandler(spec: HandlerSpec): HandlerChild | HandlerExit {
-  const argv = ['/bin/sh', '-c', gateScript(spec.command), '/bin/sh', spec.command];
+  // Asked at each start (a fraction of a microsecond): serve and routes run several commands.
+  const gate = isSingleProgram(spec.command) ? GATE_EXEC_SCRIPT : GATE_SCRIPT;
+  const argv = ['/bin/sh', '-c', gate, '/bin/sh', spec.command];
   try {
     return (
       spawnForkless('/bin/sh', argv, spec.env) ??
